@@ -1,0 +1,101 @@
+/**
+ * Finding Compose, once. Users have the v2 plugin, standalone v2, or the
+ * Python v1 (>= 1.28, the first release with profiles); cctl speaks to all
+ * three through the same argv shape: command, prefix args, then verb args.
+ */
+import { CctlError } from '../errors.js';
+import { ProcessError, run } from '../runner.js';
+
+export type ComposeFlavour = 'plugin' | 'standalone-v2' | 'v1';
+
+export interface ComposeCommand {
+  flavour: ComposeFlavour;
+  /** The executable and its leading args, e.g. ['docker', 'compose']. */
+  command: readonly string[];
+  version: string;
+}
+
+const MIN_V1: readonly number[] = [1, 28, 0];
+
+export const INSTALL_COMPOSE_HINT =
+  'Install Docker Compose v2 (the "docker compose" plugin, https://docs.docker.com/compose/install/) ' +
+  'or, on Debian/Ubuntu, "apt-get install docker-compose". Set CCTL_COMPOSE="docker compose" or ' +
+  'CCTL_COMPOSE=docker-compose to choose one explicitly.';
+
+export function parseVersion(text: string): number[] | undefined {
+  const match = /v?(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return match ? match.slice(1, 4).map(Number) : undefined;
+}
+
+export function compareVersions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+async function probe(command: readonly string[]): Promise<string | undefined> {
+  try {
+    const { stdout } = await run([...command, 'version', '--short']);
+    return stdout.trim();
+  } catch (error) {
+    if (error instanceof ProcessError) return undefined;
+    throw error;
+  }
+}
+
+function classify(command: readonly string[], version: string): ComposeCommand {
+  const parsed = parseVersion(version);
+  if (!parsed) {
+    throw new CctlError(`Could not read the Compose version from "${command.join(' ')} version --short" (got "${version}").`, {
+      hint: INSTALL_COMPOSE_HINT,
+    });
+  }
+  const clean = parsed.join('.');
+  if (command.length > 1) return { flavour: 'plugin', command, version: clean };
+  if (parsed[0]! >= 2) return { flavour: 'standalone-v2', command, version: clean };
+  if (compareVersions(parsed, MIN_V1) < 0) {
+    throw new CctlError(`Compose ${clean} is too old: cctl needs profiles, which arrived in Compose 1.28.`, {
+      hint: INSTALL_COMPOSE_HINT,
+    });
+  }
+  return { flavour: 'v1', command, version: clean };
+}
+
+export async function detectCompose(env: NodeJS.ProcessEnv = process.env): Promise<ComposeCommand> {
+  const forced = env.CCTL_COMPOSE?.trim();
+  if (forced) {
+    const command = forced.split(/\s+/);
+    const version = await probe(command);
+    if (version === undefined) {
+      throw new CctlError(`CCTL_COMPOSE is "${forced}", but "${forced} version --short" failed.`, {
+        hint: INSTALL_COMPOSE_HINT,
+      });
+    }
+    return classify(command, version);
+  }
+  for (const command of [['docker', 'compose'], ['docker-compose']]) {
+    const version = await probe(command);
+    if (version !== undefined) return classify(command, version);
+  }
+  throw new CctlError('Docker Compose was not found (tried "docker compose" and "docker-compose").', {
+    hint: INSTALL_COMPOSE_HINT,
+  });
+}
+
+let memo: Promise<ComposeCommand> | undefined;
+
+/** Detection runs at most once per process. */
+export function compose(): Promise<ComposeCommand> {
+  memo ??= detectCompose();
+  // A failed detection is not cached, so a retry after installing can succeed.
+  memo.catch(() => {
+    memo = undefined;
+  });
+  return memo;
+}
+
+export function resetComposeDetection(): void {
+  memo = undefined;
+}

@@ -1,0 +1,156 @@
+/**
+ * The one process runner. Every docker and compose call in cctl goes through
+ * `run` (capture) or `runInteractive` (inherited stdio), so `--debug` can show
+ * each command line and tests can swap the seam with `setRunner`.
+ */
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Written to the child's stdin, then closed. */
+  input?: string | Buffer;
+  /** Kill the child after this many milliseconds. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class ProcessError extends Error {
+  readonly command: readonly string[];
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+
+  constructor(command: readonly string[], result: RunResult, reason?: string) {
+    const detail = reason ?? (result.stderr.trim().split('\n').slice(-3).join('\n') || `exit code ${result.exitCode}`);
+    super(`${command.join(' ')} failed: ${detail}`);
+    this.name = 'ProcessError';
+    this.command = command;
+    this.exitCode = result.exitCode;
+    this.stdout = result.stdout;
+    this.stderr = result.stderr;
+  }
+}
+
+/** The seam: tests replace it with a fake that records argv. */
+export interface Runner {
+  /** Buffers output. Rejects with ProcessError on a non-zero exit or a spawn failure. */
+  capture(command: readonly string[], options?: RunOptions): Promise<RunResult>;
+  /** Inherits stdio and resolves with the exit status (the code, or 128+signal). */
+  interactive(command: readonly string[], options?: RunOptions): Promise<number>;
+}
+
+let debug = process.env.CCTL_DEBUG === '1';
+export function setDebug(on: boolean): void {
+  debug = on;
+}
+export function isDebug(): boolean {
+  return debug;
+}
+
+function trace(command: readonly string[]): void {
+  if (debug) process.stderr.write(`+ ${command.map(quoteArg).join(' ')}\n`);
+}
+
+export function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The shell convention for a child's status: its code, or 128 + the signal number. */
+export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
+  if (code !== null) return code;
+  if (signal) return 128 + (osConstants.signals[signal] ?? 0);
+  return 1;
+}
+
+const SPAWN_FAILED = 127;
+
+export const processRunner: Runner = {
+  capture(command, options = {}) {
+    trace(command);
+    const [file, ...args] = command;
+    return new Promise((resolve, reject) => {
+      const child = spawn(file!, args, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        signal: options.signal,
+        timeout: options.timeoutMs,
+      });
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => out.push(c));
+      child.stderr.on('data', (c: Buffer) => err.push(c));
+      let spawnError: Error | undefined;
+      child.on('error', (e) => {
+        spawnError = e;
+      });
+      // The child may exit before reading stdin; that is not our failure.
+      child.stdin.on('error', () => {});
+      child.stdin.end(options.input ?? '');
+      child.on('close', (code, signal) => {
+        const result: RunResult = {
+          exitCode: spawnError ? SPAWN_FAILED : exitStatus(code, signal),
+          stdout: Buffer.concat(out).toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+        };
+        if (spawnError) reject(new ProcessError(command, result, spawnError.message));
+        else if (result.exitCode !== 0) reject(new ProcessError(command, result));
+        else resolve(result);
+      });
+    });
+  },
+
+  interactive(command, options = {}) {
+    trace(command);
+    const [file, ...args] = command;
+    return new Promise((resolve, reject) => {
+      const child = spawn(file!, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: 'inherit' });
+      // The terminal sends SIGINT to the whole foreground group, so the child
+      // already has it; we only must not die first. SIGTERM is sent to us
+      // alone (kill, timeout), so pass it on.
+      const onSigint = () => {};
+      const onSigterm = () => child.kill('SIGTERM');
+      const onSighup = () => child.kill('SIGHUP');
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigterm);
+      process.on('SIGHUP', onSighup);
+      const cleanup = () => {
+        process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigterm);
+        process.off('SIGHUP', onSighup);
+      };
+      child.on('error', (e) => {
+        cleanup();
+        reject(new ProcessError(command, { exitCode: SPAWN_FAILED, stdout: '', stderr: '' }, e.message));
+      });
+      child.on('close', (code, signal) => {
+        cleanup();
+        resolve(exitStatus(code, signal));
+      });
+    });
+  },
+};
+
+let current: Runner = processRunner;
+
+export function setRunner(runner: Runner): Runner {
+  const previous = current;
+  current = runner;
+  return previous;
+}
+
+export function run(command: readonly string[], options?: RunOptions): Promise<RunResult> {
+  return current.capture(command, options);
+}
+
+export function runInteractive(command: readonly string[], options?: RunOptions): Promise<number> {
+  return current.interactive(command, options);
+}

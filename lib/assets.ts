@@ -1,0 +1,107 @@
+/**
+ * The build assets copied into the project (.cctl/docker and .cctl/proxy), so
+ * the compose file builds with plain Compose, without cctl installed.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CctlError } from './errors.js';
+import { writeFileAtomic } from './fsutil.js';
+import { ASSETS_DIR } from './compose-model.js';
+
+/** The installed cctl package root (works from dist/ and, under tsx, from lib/). */
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const CA_FILE_NAME = 'extra-ca.crt';
+
+export interface AssetChange {
+  path: string;
+  change: 'added' | 'updated' | 'removed';
+}
+
+function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)).map((f) => join(e.name, f)) : [e.name],
+  );
+}
+
+/** What each asset folder should contain: relative path → contents. */
+export function wantedAssets(caPem: Buffer | undefined): Map<string, Buffer> {
+  const wanted = new Map<string, Buffer>();
+  const dockerDir = join(PACKAGE_ROOT, 'docker');
+  const proxyDist = join(PACKAGE_ROOT, 'dist', 'proxy');
+  if (!existsSync(join(dockerDir, 'Dockerfile'))) {
+    throw new CctlError(`cctl's image files are missing from ${dockerDir}.`, { hint: 'Reinstall cctl.' });
+  }
+  if (!existsSync(join(proxyDist, 'gateway.js'))) {
+    throw new CctlError(`The built proxy gateway is missing from ${proxyDist}.`, { hint: 'Run "npm run build" in the cctl package (npm install does it).' });
+  }
+  for (const f of listFiles(dockerDir)) {
+    if (f === 'proxy.Dockerfile') wanted.set(join('proxy', 'Dockerfile'), readFileSync(join(dockerDir, f)));
+    else wanted.set(join('docker', f), readFileSync(join(dockerDir, f)));
+  }
+  for (const f of listFiles(proxyDist)) if (f.endsWith('.js')) wanted.set(join('proxy', f), readFileSync(join(proxyDist, f)));
+  if (caPem) {
+    wanted.set(join('docker', 'certs', CA_FILE_NAME), caPem);
+    wanted.set(join('proxy', 'certs', CA_FILE_NAME), caPem);
+  }
+  return wanted;
+}
+
+/** A short hash over the assets; it changes whenever a rebuild is due. */
+export function assetsHash(wanted: Map<string, Buffer>): string {
+  const h = createHash('sha256');
+  for (const key of [...wanted.keys()].sort()) h.update(key).update('\0').update(wanted.get(key)!).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+/** Makes .cctl/docker and .cctl/proxy match `wanted`, and says what changed. */
+export function syncAssets(projectDir: string, wanted: Map<string, Buffer>, dryRun = false): AssetChange[] {
+  const root = join(projectDir, ASSETS_DIR);
+  const changes: AssetChange[] = [];
+  for (const [rel, data] of wanted) {
+    const target = join(root, rel);
+    const exists = existsSync(target);
+    if (exists && readFileSync(target).equals(data)) continue;
+    changes.push({ path: join(ASSETS_DIR, rel), change: exists ? 'updated' : 'added' });
+    if (dryRun) continue;
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileAtomic(target, data, rel.endsWith('.sh') ? 0o755 : 0o644);
+  }
+  for (const sub of ['docker', 'proxy']) {
+    for (const f of listFiles(join(root, sub))) {
+      const rel = join(sub, f);
+      if (wanted.has(rel)) continue;
+      changes.push({ path: join(ASSETS_DIR, rel), change: 'removed' });
+      if (!dryRun) rmSync(join(root, rel));
+    }
+  }
+  return changes;
+}
+
+export function readCaCert(projectDir: string, setting: string): Buffer | undefined {
+  if (!setting) return undefined;
+  const file = join(projectDir, setting);
+  const abs = setting.startsWith('/') ? setting : file;
+  let data: Buffer;
+  try {
+    if (!statSync(abs).isFile()) throw new Error('not a file');
+    data = readFileSync(abs);
+  } catch (error) {
+    throw new CctlError(`The extra CA file "${setting}" cannot be read: ${(error as Error).message}.`, {
+      hint: 'Point --ca-cert (or CCTL_CA_CERT) at a readable PEM bundle, or set it to "" to turn the feature off.',
+    });
+  }
+  if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(data.toString('latin1'))) {
+    throw new CctlError(`The extra CA file "${setting}" holds no PEM certificate (-----BEGIN CERTIFICATE-----).`, {
+      hint: 'Convert it with "openssl x509 -inform der -in FILE -out FILE.pem" and point --ca-cert at the .pem.',
+    });
+  }
+  return data;
+}
+
+export function relativeToProject(projectDir: string, file: string): string {
+  const rel = relative(projectDir, file);
+  return rel.startsWith('..') ? file : rel;
+}

@@ -1,0 +1,28 @@
+import type { CommandOptions } from '../cli.js';
+import { initProject } from '../init.js';
+import { findProject } from '../project.js';
+import { relativeToProject } from '../assets.js';
+import { fromFlags } from '../settings.js';
+import { teamKeyMissing } from '../secrets.js';
+
+export default async function init(_args: string[], options: CommandOptions): Promise<number> {
+  const project = findProject(options);
+  const result = await initProject(project, { flags: fromFlags(options), force: options.force === true });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ...result, project: project.name }, null, 2)}\n`);
+    return 0;
+  }
+  const file = relativeToProject(process.cwd(), result.file);
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  if (result.created) out(`Created ${file} with the claude profile (claude-cli, proxy, volume claude-home).`);
+  else if (result.changed) out(`Updated ${file}: ${result.touched.join(', ')}`);
+  else out(`${file} is up to date.`);
+  if (result.backup) out(`Backup of the previous file: ${relativeToProject(process.cwd(), result.backup)}`);
+  for (const a of result.assets) out(`  ${a.change.padEnd(7)} ${a.path}`);
+  for (const s of result.secrets) out(`  wrote   ${s}${s.endsWith(".env") ? " (mode 0600)" : ""}`);
+  if (result.settings.auth === 'team-key' && result.settings.proxy === 'builtin' && teamKeyMissing(project.dir)) {
+    out('Team-key mode: put the team key in .cctl/proxy.env (ANTHROPIC_API_KEY=...) before "cctl up".');
+  }
+  if (result.created) out('Next: cctl up');
+  return 0;
+}

@@ -1,0 +1,127 @@
+/**
+ * What cctl owns in a compose file, rendered from the settings as a plain
+ * object. Writing it into the user's file is compose-merge.ts's job.
+ */
+import { CLI_SERVICE, PROFILE, PROXY_SERVICE } from './project.js';
+import type { Settings } from './settings.js';
+
+export const HOME_VOLUME = 'claude-home';
+export const INTERNAL_NETWORK = 'claude-internal';
+export const ASSETS_DIR = '.cctl';
+
+export interface RenderContext {
+  project: string;
+  /** Engine >= 25 and a compose that knows start_interval: poll fast only while starting. */
+  startInterval: boolean;
+  /** Hash of the build assets; a label on the image, so cctl can tell it is stale. */
+  buildHash: string;
+}
+
+export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
+export type PlainMap = { [key: string]: Plain };
+
+export function imageName(project: string, service: string): string {
+  return `cctl-${project}-${service}:local`;
+}
+
+export function proxyBaseUrl(s: Settings): string {
+  if (s.proxy === 'external') return s['proxy-url'];
+  return `http://${PROXY_SERVICE}:${s.proxy === 'image' ? s['proxy-port'] : 3000}`;
+}
+
+function healthcheck(test: string[], ctx: RenderContext): PlainMap {
+  // Engine 25 added start_interval: poll every second while starting, then
+  // rarely. Older engines (and Compose v1, which rejects the key) get a short
+  // interval throughout; the check is a few stat calls, so that is cheap.
+  return ctx.startInterval
+    ? { test, interval: '30s', timeout: '5s', retries: 3, start_period: '60s', start_interval: '1s' }
+    : { test, interval: '2s', timeout: '5s', retries: 3, start_period: '60s' };
+}
+
+const HARDENING: PlainMap = {
+  init: true,
+  security_opt: ['no-new-privileges:true'],
+  cap_drop: ['ALL'],
+};
+
+function cliService(s: Settings, ctx: RenderContext): PlainMap {
+  const environment: PlainMap = {
+    ANTHROPIC_BASE_URL: proxyBaseUrl(s),
+    // cctl exports the host's zone as TZ when it runs compose; plain compose falls back to UTC.
+    TZ: s.tz || '${TZ:-UTC}',
+    CLAUDE_PLAN: s.plan,
+  };
+  const service: PlainMap = {
+    image: imageName(ctx.project, CLI_SERVICE),
+    build: {
+      context: `${ASSETS_DIR}/docker`,
+      args: {
+        BASE_IMAGE: s['base-image'],
+        CLAUDE_CODE_VERSION: s['claude-version'],
+        CCUSAGE_VERSION: s['ccusage-version'],
+        MONITOR_VERSION: s['monitor-version'],
+        INSTALL_MONITOR: s.monitor ? '1' : '0',
+        // The host user's ids, so files made in /workspace are theirs (cctl exports these).
+        CLAUDE_UID: '${CCTL_UID:-1001}',
+        CLAUDE_GID: '${CCTL_GID:-1001}',
+        CCTL_BUILD_HASH: ctx.buildHash,
+      },
+    },
+    profiles: [PROFILE],
+    command: ['idle'],
+    working_dir: '/workspace',
+    environment,
+    volumes: [`${HOME_VOLUME}:/home/claude`, `${s.workspace}:/workspace`],
+    healthcheck: healthcheck(['CMD', 'healthcheck.sh'], ctx),
+    ...HARDENING,
+  };
+  if (s.auth === 'team-key' && s.proxy === 'builtin') service.env_file = [`${ASSETS_DIR}/client.env`];
+  if (s.proxy !== 'external') service.depends_on = { [PROXY_SERVICE]: { condition: 'service_healthy' } };
+  if (s.isolate) service.networks = [INTERNAL_NETWORK];
+  if (s.cpus) service.cpus = s.cpus;
+  if (s.memory) service.mem_limit = s.memory;
+  return service;
+}
+
+function proxyService(s: Settings, ctx: RenderContext): PlainMap {
+  const port = s.proxy === 'image' ? s['proxy-port'] : 3000;
+  const service: PlainMap =
+    s.proxy === 'builtin'
+      ? {
+          image: imageName(ctx.project, PROXY_SERVICE),
+          build: { context: `${ASSETS_DIR}/proxy`, args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: ctx.buildHash } },
+          profiles: [PROFILE],
+          environment: { CCTL_UPSTREAM_URL: s.upstream, CCTL_AUTH_MODE: s.auth },
+          // The team key and the client token: readable by this service only.
+          env_file: [`${ASSETS_DIR}/proxy.env`],
+          healthcheck: healthcheck(['CMD', 'node', '/app/gateway.js', 'health'], ctx),
+          read_only: true,
+          ...HARDENING,
+        }
+      : {
+          image: s['proxy-image'],
+          profiles: [PROFILE],
+          env_file: [`${ASSETS_DIR}/proxy.env`],
+          // Third-party images differ in what they carry; try the usual clients.
+          healthcheck: healthcheck(
+            [
+              'CMD-SHELL',
+              `curl -fsS http://127.0.0.1:${port}${s['proxy-health']} >/dev/null || wget -qO- http://127.0.0.1:${port}${s['proxy-health']} >/dev/null`,
+            ],
+            ctx,
+          ),
+          ...HARDENING,
+        };
+  if (s.publish) service.ports = [`127.0.0.1:${s['publish-port']}:${port}`];
+  if (s.isolate) service.networks = [INTERNAL_NETWORK, 'default'];
+  return service;
+}
+
+/** The owned part of the compose file, as top-level key → name → value. */
+export function renderOwned(s: Settings, ctx: RenderContext): { [top: string]: PlainMap } {
+  const services: PlainMap = { [CLI_SERVICE]: cliService(s, ctx) };
+  if (s.proxy !== 'external') services[PROXY_SERVICE] = proxyService(s, ctx);
+  const owned: { [top: string]: PlainMap } = { services, volumes: { [HOME_VOLUME]: {} } };
+  if (s.isolate) owned.networks = { [INTERNAL_NETWORK]: { internal: true } };
+  return owned;
+}

@@ -1,0 +1,103 @@
+/**
+ * `cctl init` as a function: settings in, compose file + assets + secrets
+ * out. `cctl up` calls it too, to create the services or bring them current.
+ */
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assetsHash, readCaCert, syncAssets, wantedAssets, type AssetChange } from './assets.js';
+import { ASSETS_DIR, renderOwned, type PlainMap } from './compose-model.js';
+import { describeConflicts, mergeOwned, parseCompose, type Owned } from './compose-merge.js';
+import { compareVersions, compose, parseVersion } from './engine/compose.js';
+import { writeFileAtomic } from './fsutil.js';
+import { run } from './runner.js';
+import { ensureSecrets } from './secrets.js';
+import { checkConsistency, fromEnv, fromStored, resolveSettings, type Settings } from './settings.js';
+import { CLI_SERVICE, type Project } from './project.js';
+
+export const SETTINGS_KEY = 'x-cctl';
+const STATE_FILE = join(ASSETS_DIR, 'state.json');
+
+export interface InitResult {
+  file: string;
+  created: boolean;
+  changed: boolean;
+  touched: string[];
+  assets: AssetChange[];
+  secrets: string[];
+  backup?: string;
+  settings: Settings;
+  buildHash: string;
+}
+
+export interface InitOptions {
+  flags?: Partial<Settings>;
+  force?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Engine 25 (API 1.44) runs start_interval; Compose v1 rejects the key, v2 knows it from 2.20.2. */
+export async function supportsStartInterval(): Promise<boolean> {
+  try {
+    const [engine, { stdout }] = await Promise.all([compose(), run(['docker', 'version', '--format', '{{.Server.APIVersion}}'], { timeoutMs: 10_000 })]);
+    const api = parseVersion(`${stdout.trim()}.0`);
+    const composeOk = engine.flavour !== 'v1' && compareVersions(parseVersion(engine.version)!, [2, 20, 2]) >= 0;
+    return composeOk && !!api && compareVersions(api, [1, 44, 0]) >= 0;
+  } catch {
+    // No daemon or no compose: write the form every engine accepts.
+    return false;
+  }
+}
+
+function readState(project: Project): Owned | undefined {
+  try {
+    const state = JSON.parse(readFileSync(join(project.dir, STATE_FILE), 'utf8')) as { file?: string; owned?: Owned };
+    return state.file === project.file ? state.owned : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readStoredSettings(project: Project): Partial<Settings> {
+  if (!project.exists) return {};
+  const doc = parseCompose(readFileSync(project.file, 'utf8'), project.file);
+  return fromStored(doc.toJS()?.[SETTINGS_KEY], `${project.file} (${SETTINGS_KEY})`);
+}
+
+/** Does the compose file hold cctl's claude-cli service yet? */
+export function hasClaudeServices(project: Project): boolean {
+  if (!project.exists) return false;
+  const doc = parseCompose(readFileSync(project.file, 'utf8'), project.file);
+  return doc.hasIn(['services', CLI_SERVICE]);
+}
+
+export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
+  const env = options.env ?? process.env;
+  const text = project.exists ? readFileSync(project.file, 'utf8') : '';
+  const stored = readStoredSettings(project);
+  const settings = resolveSettings({ flags: options.flags, env: fromEnv(env), stored });
+  checkConsistency(settings);
+
+  const wanted = wantedAssets(readCaCert(project.dir, settings['ca-cert']));
+  const buildHash = assetsHash(wanted);
+  const ours = renderOwned(settings, { project: project.name, startInterval: await supportsStartInterval(), buildHash });
+  const extension = { key: SETTINGS_KEY, value: { ...settings } as unknown as PlainMap };
+  const merged = mergeOwned(text, project.file, { base: readState(project), ours, extension }, options.force);
+  if (merged.conflicts.length > 0) throw describeConflicts(merged.conflicts, project.file);
+
+  // Assets and secrets first: the compose file that refers to them comes last.
+  const assets = syncAssets(project.dir, wanted);
+  const secrets = ensureSecrets(project.dir, settings, env);
+  let backup: string | undefined;
+  if (merged.changed) {
+    if (options.force && project.exists) {
+      backup = `${project.file}.bak`;
+      copyFileSync(project.file, backup);
+    }
+    writeFileAtomic(project.file, merged.text);
+  }
+  const state = `${JSON.stringify({ file: project.file, owned: ours }, null, 2)}\n`;
+  const statePath = join(project.dir, STATE_FILE);
+  if (!existsSync(statePath) || readFileSync(statePath, 'utf8') !== state) writeFileAtomic(statePath, state);
+
+  return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, backup, settings, buildHash };
+}

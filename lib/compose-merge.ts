@@ -64,6 +64,8 @@ function createNode(doc: Document, value: Plain) {
   const node = doc.createNode(value);
   // Short lists of words read best inline: profiles: [claude], cap_drop: [ALL].
   const flowLists = (n: unknown) => {
+    // YAML 1.1 readers (Compose v1) take digits and colons as base-60 numbers.
+    if (isScalar(n) && typeof n.value === 'string' && /^[\d:.]+$/.test(n.value)) n.type = 'QUOTE_DOUBLE';
     if (isSeq(n)) {
       if (n.items.every((i) => isScalar(i)) && n.items.length <= 4 && JSON.stringify(n.toJSON()).length < 60) n.flow = true;
       n.items.forEach(flowLists);

@@ -1,0 +1,43 @@
+import test from 'ava';
+import { checkConsistency, defaults, fromEnv, fromFlags, fromStored, nearest, resolveSettings } from '../../lib/settings.js';
+
+test('flags override the environment, which overrides stored settings', (t) => {
+  const s = resolveSettings({
+    stored: fromStored({ plan: 'max5', 'base-image': 'stored:1', monitor: true }, 'x-cctl'),
+    env: fromEnv({ CCTL_BASE_IMAGE: 'env:1', CCTL_MONITOR: '0', CCTL_PLAN: 'max20' }),
+    flags: fromFlags({ plan: 'custom' }),
+  });
+  t.is(s.plan, 'custom');
+  t.is(s['base-image'], 'env:1');
+  t.false(s.monitor);
+  t.is(s.upstream, defaults().upstream);
+});
+
+test('the documented environment names exist', (t) => {
+  t.like(fromEnv({ CCTL_CA_CERT: 'ca.pem', CCTL_UPSTREAM_URL: 'http://x', CCTL_MONITOR: '1' }), {
+    'ca-cert': 'ca.pem',
+    upstream: 'http://x',
+    monitor: true,
+  });
+});
+
+test('an unknown setting is named, with the nearest valid one', (t) => {
+  const e = t.throws(() => fromStored({ 'base-imag': 'x' }, 'compose.yaml (x-cctl)'));
+  t.regex(e!.message, /Unknown setting "base-imag" in compose\.yaml \(x-cctl\)/);
+  t.regex((e as { hint?: string }).hint!, /Did you mean "base-image"/);
+  t.throws(() => fromFlags({ set: ['tokn-limit=5'] }), { message: /Unknown setting "tokn-limit"/ });
+  t.is(nearest('isolat'), 'isolate');
+});
+
+test('values are checked against their type and choices', (t) => {
+  t.throws(() => fromEnv({ CCTL_MONITOR: 'maybe' }), { message: /CCTL_MONITOR must be true or false/ });
+  t.throws(() => fromFlags({ proxy: 'nginx' }), { message: /one of builtin, image, external/ });
+  t.throws(() => fromStored({ 'proxy-port': 'abc' }, 'x-cctl'), { message: /port number/ });
+  t.is(fromFlags({ set: ['proxy-port=4000'] })['proxy-port'], 4000);
+});
+
+test('inconsistent settings say which flag to add', (t) => {
+  t.throws(() => checkConsistency({ ...defaults(), proxy: 'image' }), { message: /needs a gateway image/ });
+  t.throws(() => checkConsistency({ ...defaults(), proxy: 'external' }), { message: /needs the API URL/ });
+  t.notThrows(() => checkConsistency({ ...defaults(), proxy: 'external', 'proxy-url': 'https://gw' }));
+});

@@ -1,0 +1,13 @@
+/**
+ * `cctl claude [args…]`: Claude Code in /workspace through the image's
+ * wrapper, which sets up the user's config before starting claude. Piped
+ * stdin (`echo q | cctl claude -p`) works because exec drops the TTY then.
+ */
+import type { GlobalOptions } from '../argv.js';
+import { execInteractive, WORKSPACE } from '../exec.js';
+
+export const CLAUDE_WRAPPER = 'claude-wrapper.sh';
+
+export default async function claude(args: string[], globals: GlobalOptions): Promise<number> {
+  return execInteractive(globals, { command: [CLAUDE_WRAPPER, ...args], workdir: WORKSPACE });
+}

@@ -1,0 +1,186 @@
+/**
+ * `compose exec` into claude-cli, shared by claude, monitor, usage, shell and
+ * exec. The happy path is one spawn and nothing else: no `ps`, no inspect, so
+ * `cctl usage daily` costs Node start-up over the raw compose call. Only when
+ * the exec fails the way compose fails (exit 1) do we ask the engine why, and
+ * turn "no container" into a message that names `cctl up`.
+ */
+import { readFileSync } from 'node:fs';
+import type { GlobalOptions } from './argv.js';
+import { compose } from './engine/compose.js';
+import { daemonDownError, isDaemonDown } from './engine/docker.js';
+import { CctlError } from './errors.js';
+import { CLI_SERVICE, COMPOSE_FILE_NAMES, composeArgv, findProject, type Project } from './project.js';
+import { ProcessError, run, runInteractive, type RunResult } from './runner.js';
+
+export const WORKSPACE = '/workspace';
+
+export interface ExecSpec {
+  /** The command inside the container. */
+  command: readonly string[];
+  /** `-w`; omitted means the image's WORKDIR. */
+  workdir?: string;
+  /** Allocate a TTY. Defaults to "stdin and stdout are both terminals". */
+  tty?: boolean;
+}
+
+/**
+ * Compose allocates a TTY by default, and a TTY on a pipe fails ("the input
+ * device is not a TTY") or mangles output with \r\n. So -T unless both ends
+ * are terminals; stderr does not matter (`cctl claude 2>log` stays interactive).
+ */
+export function wantsTty(stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): boolean {
+  return Boolean(stdin.isTTY && stdout.isTTY);
+}
+
+/** The verb args after compose's prefix: `exec [-T] [-w dir] claude-cli cmd…`. */
+export function execArgs(spec: ExecSpec): string[] {
+  const tty = spec.tty ?? wantsTty();
+  return [
+    'exec',
+    ...(tty ? [] : ['-T']),
+    ...(spec.workdir ? ['-w', spec.workdir] : []),
+    CLI_SERVICE,
+    ...spec.command,
+  ];
+}
+
+/** A cheap fs check before spawning, so a missing file gets its own message, not compose's. */
+export function requireComposeFile(globals: GlobalOptions, cwd = process.cwd()): Project {
+  const project = findProject(globals, cwd);
+  if (!project.exists) {
+    const where = globals.file ? `"${project.file}"` : `${project.dir} (looked for ${COMPOSE_FILE_NAMES.join(', ')})`;
+    throw new CctlError(`No compose file: ${where} does not exist.`, {
+      hint: 'Run "cctl init" in the project folder to create it, then "cctl up"; or point at one with -f FILE.',
+    });
+  }
+  return project;
+}
+
+/** Called after an exit 1 when claude-cli is running, with its labels; may throw a better error. */
+export type RunningCheck = (labels: Readonly<Record<string, string>>) => void;
+
+/** Runs the exec with inherited stdio; resolves with the child's status, explained when it is compose's failure. */
+export async function execInteractive(globals: GlobalOptions, spec: ExecSpec, whenRunning?: RunningCheck): Promise<number> {
+  const project = requireComposeFile(globals);
+  const status = await runInteractive(composeArgv(await compose(), project, execArgs(spec)));
+  if (status === COMPOSE_FAILED) await explainFailure(project, undefined, whenRunning);
+  return status;
+}
+
+/** Capture mode (the live view's polls): stdout as a string, failures explained. Always -T. */
+export async function execCapture(
+  globals: GlobalOptions,
+  command: readonly string[],
+  options: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<RunResult> {
+  const project = requireComposeFile(globals);
+  try {
+    return await run(composeArgv(await compose(), project, execArgs({ command, tty: false })), options);
+  } catch (error) {
+    if (error instanceof ProcessError && error.exitCode === COMPOSE_FAILED) await explainFailure(project, error);
+    throw error;
+  }
+}
+
+/**
+ * Compose reports its own failures (no container, no daemon, no such
+ * service) as exit 1, and so does many a child command. Telling them apart
+ * costs docker calls, which is why it only happens after an exit 1.
+ */
+const COMPOSE_FAILED = 1;
+
+export type ServiceState =
+  | { state: 'running'; labels: Record<string, string> }
+  | { state: 'no-service' }
+  | { state: 'daemon-down'; detail: string }
+  | { state: 'no-image'; image: string }
+  | { state: 'stopped' };
+
+/** Label filters that find claude-cli's container the same way under Compose v1 and v2. */
+function serviceFilters(project: Project): string[] {
+  return ['--filter', `label=com.docker.compose.project=${project.name}`, '--filter', `label=com.docker.compose.service=${CLI_SERVICE}`];
+}
+
+export function imageName(project: Project): string {
+  return `cctl-${project.name}-${CLI_SERVICE}:local`;
+}
+
+/** Labels the commands read back from the running container (image labels are inherited). */
+export const WATCHED_LABELS = ['dev.cctl.monitor'] as const;
+
+/** Works out why claude-cli cannot be exec'd into; 'running' means the child's own status was real. */
+export async function serviceState(project: Project): Promise<ServiceState> {
+  // The service line is indented under `services:`; a substring test is enough to catch "init never ran".
+  const text = readFileSync(project.file, 'utf8');
+  if (!new RegExp(`^\\s+["']?${CLI_SERVICE}["']?\\s*:`, 'm').test(text)) return { state: 'no-service' };
+  const format = ['{{.ID}}', ...WATCHED_LABELS.map((l) => `{{.Label "${l}"}}`)].join('\t');
+  let running: string;
+  try {
+    running = (await run(['docker', 'ps', '--filter', 'status=running', ...serviceFilters(project), '--format', format])).stdout;
+  } catch (error) {
+    if (isDaemonDown(error)) return { state: 'daemon-down', detail: (error as ProcessError).stderr };
+    throw error;
+  }
+  const line = running.split('\n').find((l) => l.trim());
+  if (line) {
+    const values = line.split('\t').slice(1);
+    const labels = Object.fromEntries(WATCHED_LABELS.map((l, i) => [l, values[i] ?? '']));
+    return { state: 'running', labels };
+  }
+  const image = imageName(project);
+  const found = await run(['docker', 'image', 'inspect', '--format', '{{.Id}}', image]).then(
+    () => true,
+    () => false,
+  );
+  return found ? { state: 'stopped' } : { state: 'no-image', image };
+}
+
+/** The message for each way the stack can be missing. Undefined when claude-cli is running. */
+export function stateError(state: ServiceState, project: Project): CctlError | undefined {
+  const up = findProjectFlags(project);
+  switch (state.state) {
+    case 'running':
+      return undefined;
+    case 'daemon-down':
+      return daemonDownError(state.detail || 'no answer');
+    case 'no-service':
+      return new CctlError(`${project.file} has no ${CLI_SERVICE} service.`, {
+        hint: `Run "cctl init${up}" to add the claude services, then "cctl up${up}".`,
+      });
+    case 'no-image':
+      return new CctlError(`The ${CLI_SERVICE} image (${state.image}) has not been built, so nothing is running.`, {
+        hint: `Run "cctl up${up}" to build it and start the stack.`,
+      });
+    case 'stopped':
+      return new CctlError(`The ${CLI_SERVICE} container of project "${project.name}" is not running.`, {
+        hint: `Start it with "cctl up${up}".`,
+      });
+  }
+}
+
+/** `-f`/`-p` to repeat in the hint, so the suggested command works from where the user is. */
+function findProjectFlags(project: Project): string {
+  const defaults = findProject({}, project.dir);
+  const parts: string[] = [];
+  if (defaults.file !== project.file) parts.push(`-f ${project.file}`);
+  if (defaults.name !== project.name) parts.push(`-p ${project.name}`);
+  return parts.length ? ` ${parts.join(' ')}` : '';
+}
+
+/** After a failed exec: throw the specific error when the stack is the cause; return when the child itself failed. */
+async function explainFailure(project: Project, cause?: unknown, whenRunning?: RunningCheck): Promise<void> {
+  let state: ServiceState;
+  try {
+    state = await serviceState(project);
+  } catch {
+    // The diagnosis is a courtesy: if it cannot run, the exit status still passes through as it was.
+    return;
+  }
+  if (state.state === 'running') {
+    whenRunning?.(state.labels);
+    return;
+  }
+  const error = stateError(state, project)!;
+  throw new CctlError(error.message, { hint: error.hint, cause: cause ?? error.cause });
+}

@@ -1,0 +1,237 @@
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import claude from '../../lib/commands/claude.js';
+import exec from '../../lib/commands/exec.js';
+import monitor from '../../lib/commands/monitor.js';
+import shell from '../../lib/commands/shell.js';
+import usage from '../../lib/commands/usage.js';
+import { resetComposeDetection } from '../../lib/engine/compose.js';
+import { CctlError } from '../../lib/errors.js';
+import { execArgs, wantsTty } from '../../lib/exec.js';
+import { ProcessError, setRunner, type Runner } from '../../lib/runner.js';
+
+const V2 = { CCTL_COMPOSE: 'docker compose', version: 'v2.29.1' };
+const V1 = { CCTL_COMPOSE: 'docker-compose', version: '1.29.2' };
+
+interface Engine {
+  /** Exit status of the exec itself. */
+  status?: number;
+  /** `docker ps` output for the running claude-cli ('' = none); undefined = daemon down. */
+  running?: string;
+  imageExists?: boolean;
+}
+
+/** A fake at the process seam: answers detection and the diagnosis calls, records everything. */
+function fake(flavour: typeof V1, engine: Engine = {}): Runner & { calls: string[][]; interactiveCalls: string[][] } {
+  const calls: string[][] = [];
+  const interactiveCalls: string[][] = [];
+  const fail = (command: readonly string[], stderr: string, exitCode = 1) => {
+    throw new ProcessError(command, { exitCode, stdout: '', stderr });
+  };
+  return {
+    calls,
+    interactiveCalls,
+    async capture(command) {
+      calls.push([...command]);
+      const line = command.join(' ');
+      if (line.endsWith('version --short')) return { exitCode: 0, stdout: `${flavour.version}\n`, stderr: '' };
+      if (line.startsWith('docker ps')) {
+        if (engine.running === undefined) fail(command, 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
+        return { exitCode: 0, stdout: engine.running!, stderr: '' };
+      }
+      if (line.startsWith('docker image inspect')) {
+        if (!engine.imageExists) fail(command, 'Error: No such image');
+        return { exitCode: 0, stdout: 'sha256:abc\n', stderr: '' };
+      }
+      return fail(command, 'unexpected call');
+    },
+    async interactive(command) {
+      interactiveCalls.push([...command]);
+      return engine.status ?? 0;
+    },
+  };
+}
+
+const COMPOSE = 'services:\n  claude-cli:\n    image: x\n  proxy:\n    image: y\n';
+
+function project(text = COMPOSE): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-exec-unit-'));
+  const file = join(dir, 'compose.yaml');
+  writeFileSync(file, text);
+  return { dir, file };
+}
+
+/** Runs fn with the fake installed, compose forced to the flavour, stdio reported as pipes. */
+async function withFake<T>(flavour: typeof V1, engine: Engine, fn: (f: ReturnType<typeof fake>) => Promise<T>) {
+  const f = fake(flavour, engine);
+  const previous = setRunner(f);
+  const saved = process.env.CCTL_COMPOSE;
+  process.env.CCTL_COMPOSE = flavour.CCTL_COMPOSE;
+  resetComposeDetection();
+  try {
+    return { result: await fn(f), fake: f };
+  } finally {
+    setRunner(previous);
+    if (saved === undefined) delete process.env.CCTL_COMPOSE;
+    else process.env.CCTL_COMPOSE = saved;
+    resetComposeDetection();
+  }
+}
+
+const prefix = (flavour: typeof V1, p: { dir: string; file: string }, name: string) => [
+  ...flavour.CCTL_COMPOSE.split(' '),
+  '--project-directory',
+  p.dir,
+  '-f',
+  p.file,
+  '-p',
+  name,
+  '--profile',
+  'claude',
+];
+
+test('a TTY only when stdin and stdout are both terminals', (t) => {
+  t.true(wantsTty({ isTTY: true }, { isTTY: true }));
+  t.false(wantsTty({ isTTY: false }, { isTTY: true }));
+  t.false(wantsTty({ isTTY: true }, {}));
+  t.deepEqual(execArgs({ command: ['ls'], tty: true }), ['exec', 'claude-cli', 'ls']);
+  t.deepEqual(execArgs({ command: ['ls', '-la'], tty: false, workdir: '/workspace' }), ['exec', '-T', '-w', '/workspace', 'claude-cli', 'ls', '-la']);
+});
+
+for (const flavour of [V1, V2]) {
+  const label = flavour === V1 ? 'v1' : 'v2';
+
+  test.serial(`${label}: every verb builds compose exec with its argv untouched`, async (t) => {
+    const p = project();
+    const g = { file: p.file, projectName: 'demo' };
+    const { fake: f } = await withFake(flavour, { status: 0 }, async () => {
+      await claude(['-p', 'say "hi there"', '--model', 'opus'], g);
+      await monitor(['--plan', 'max5', '--view', 'daily'], g);
+      await usage([], g);
+      await usage(['monthly', '--json', '--since', '20260101', '--breakdown'], g);
+      await usage(['--json'], g);
+      await usage(['blocks', '--token-limit', 'max'], g);
+      await shell([], g);
+      await exec(['--', 'bash', '-lc', 'echo $HOME; exit 3'], g);
+      await exec(['ls', '-la', '--', 'x'], g);
+    });
+    const base = [...prefix(flavour, p, 'demo'), 'exec', '-T'];
+    // ava runs workers without a terminal, so every exec here is -T.
+    t.deepEqual(f.interactiveCalls, [
+      [...base, '-w', '/workspace', 'claude-cli', 'claude-wrapper.sh', '-p', 'say "hi there"', '--model', 'opus'],
+      [...base, 'claude-cli', 'monitor', '--plan', 'max5', '--view', 'daily'],
+      [...base, 'claude-cli', 'ccusage', 'claude', 'daily'],
+      [...base, 'claude-cli', 'ccusage', 'claude', 'monthly', '--json', '--since', '20260101', '--breakdown'],
+      [...base, 'claude-cli', 'ccusage', 'claude', 'daily', '--json'],
+      [...base, 'claude-cli', 'ccusage', 'claude', 'blocks', '--token-limit', 'max'],
+      [...base, '-w', '/workspace', 'claude-cli', 'sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'],
+      [...base, 'claude-cli', 'bash', '-lc', 'echo $HOME; exit 3'],
+      [...base, 'claude-cli', 'ls', '-la', '--', 'x'],
+    ]);
+    // The happy path is detection plus the exec: no ps, no inspect.
+    t.deepEqual(f.calls.map((c) => c.slice(-2).join(' ')), ['version --short']);
+  });
+}
+
+test.serial('the child status passes through, including 128+signal', async (t) => {
+  const p = project();
+  for (const status of [0, 7, 127, 130, 143]) {
+    const { result } = await withFake(V2, { status, running: 'abc\t4.0.0\n' }, () => exec(['--', 'sh', '-c', 'x'], { file: p.file }));
+    t.is(result, status);
+  }
+});
+
+test.serial('exit 1 from a running container is the child\'s own: passed through after one ps', async (t) => {
+  const p = project();
+  const { result, fake: f } = await withFake(V1, { status: 1, running: 'abc\t4.0.0\n' }, () => exec(['false'], { file: p.file }));
+  t.is(result, 1);
+  t.is(f.calls.filter((c) => c[0] === 'docker').length, 1);
+});
+
+async function failure(engine: Engine, text = COMPOSE, globals: Record<string, string> = {}) {
+  const p = project(text);
+  const error = await withFake(V1, engine, () => exec(['true'], { file: p.file, ...globals })).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { error: error as CctlError, p };
+}
+
+test.serial('stack not running: a stopped container names cctl up', async (t) => {
+  const { error } = await failure({ status: 1, running: '', imageExists: true }, COMPOSE, { projectName: 'demo' });
+  t.true(error instanceof CctlError);
+  t.regex(error.message, /claude-cli container of project "demo" is not running/);
+  t.regex(error.hint!, /cctl up .*-p demo/);
+});
+
+test.serial('stack not running: a missing image says it was never built', async (t) => {
+  const { error } = await failure({ status: 1, running: '', imageExists: false });
+  t.regex(error.message, /image \(cctl-.*-claude-cli:local\) has not been built/);
+  t.regex(error.hint!, /cctl up/);
+});
+
+test.serial('stack not running: a stopped daemon gets the daemon message', async (t) => {
+  const { error } = await failure({ status: 1, running: undefined });
+  t.regex(error.message, /Docker daemon is not reachable/);
+});
+
+test.serial('a compose file without claude-cli says to run cctl init', async (t) => {
+  const { error } = await failure({ status: 1, running: '' }, 'services:\n  web:\n    image: nginx\n');
+  t.regex(error.message, /has no claude-cli service/);
+  t.regex(error.hint!, /cctl init/);
+});
+
+test.serial('a missing compose file is caught before anything is spawned', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-exec-unit-'));
+  const { result, fake: f } = await withFake(V2, {}, () =>
+    exec(['true'], { file: join(dir, 'compose.yaml') }).then(
+      () => undefined,
+      (e: unknown) => e as CctlError,
+    ),
+  );
+  t.regex(result!.message, /No compose file/);
+  t.regex(result!.hint!, /cctl init/);
+  t.deepEqual(f.calls, []);
+  t.deepEqual(f.interactiveCalls, []);
+});
+
+test.serial('monitor on an image built without it: the message and how to enable it, exit 1', async (t) => {
+  const p = project();
+  const error = (await withFake(V2, { status: 1, running: 'abc\toff\n' }, () => monitor([], { file: p.file })).then(
+    () => undefined,
+    (e: unknown) => e,
+  )) as CctlError;
+  t.true(error instanceof CctlError);
+  t.is(error.exitCode, 1);
+  t.regex(error.message, /built without the Claude Code Usage Monitor/);
+  t.is(error.hint, 'Enable it with: cctl init --monitor && cctl up --build');
+  // With the monitor installed, its own exit 1 is just passed on.
+  const { result } = await withFake(V2, { status: 1, running: 'abc\t4.0.0\n' }, () => monitor([], { file: p.file }));
+  t.is(result, 1);
+});
+
+test.serial('usage errors: unknown report lists the valid ones; exec needs a command; shell takes none', async (t) => {
+  const p = project();
+  await withFake(V2, {}, async (f) => {
+    const bad = await t.throwsAsync(usage(['yearly'], { file: p.file }));
+    t.is((bad as CctlError).exitCode, 2);
+    t.regex((bad as CctlError).hint!, /daily, weekly, monthly, session, blocks/);
+    t.is(((await t.throwsAsync(exec([], { file: p.file }))) as CctlError).exitCode, 2);
+    t.is(((await t.throwsAsync(exec(['--'], { file: p.file }))) as CctlError).exitCode, 2);
+    t.is(((await t.throwsAsync(shell(['ls'], { file: p.file }))) as CctlError).exitCode, 2);
+    t.deepEqual(f.interactiveCalls, []);
+  });
+});
+
+test.serial('through the CLI: globals before the verb are ours, flags after it reach the container', async (t) => {
+  const { main } = await import('../../lib/cli.js');
+  const p = project();
+  const { result, fake: f } = await withFake(V2, { status: 4 }, () =>
+    main(['-f', p.file, '-p', 'demo', 'exec', 'bash', '-lc', "printf '%s' \"a b\"", '-f', '-p']),
+  );
+  t.is(result, 4);
+  t.deepEqual(f.interactiveCalls[0]!.slice(-6), ['claude-cli', 'bash', '-lc', "printf '%s' \"a b\"", '-f', '-p']);
+  t.deepEqual(f.interactiveCalls[0]!.slice(0, 9), prefix(V2, p, 'demo'));
+});

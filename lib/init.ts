@@ -70,6 +70,10 @@ export function hasClaudeServices(project: Project): boolean {
   return doc.hasIn(['services', CLI_SERVICE]);
 }
 
+function buildSettings(s: Settings) {
+  return [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor];
+}
+
 export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
   const env = options.env ?? process.env;
   const text = project.exists ? readFileSync(project.file, 'utf8') : '';
@@ -78,7 +82,10 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   checkConsistency(settings);
 
   const wanted = wantedAssets(readCaCert(project.dir, settings['ca-cert']));
-  const buildHash = assetsHash(wanted);
+  // Everything a build depends on: the assets and the build settings.
+  const buildHash = assetsHash(
+    new Map([...wanted, ['settings', Buffer.from(JSON.stringify(buildSettings(settings)))]]),
+  );
   const ours = renderOwned(settings, { project: project.name, startInterval: await supportsStartInterval(), buildHash });
   const extension = { key: SETTINGS_KEY, value: { ...settings } as unknown as PlainMap };
   const merged = mergeOwned(text, project.file, { base: readState(project), ours, extension }, options.force);

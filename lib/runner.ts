@@ -14,6 +14,8 @@ export interface RunOptions {
   /** Kill the child after this many milliseconds. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Capture mode: also hand each output chunk here as it arrives (progress display). */
+  onOutput?: (chunk: string) => void;
 }
 
 export interface RunResult {
@@ -86,8 +88,14 @@ export const processRunner: Runner = {
       });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => out.push(c));
-      child.stderr.on('data', (c: Buffer) => err.push(c));
+      child.stdout.on('data', (c: Buffer) => {
+        out.push(c);
+        options.onOutput?.(c.toString('utf8'));
+      });
+      child.stderr.on('data', (c: Buffer) => {
+        err.push(c);
+        options.onOutput?.(c.toString('utf8'));
+      });
       let spawnError: Error | undefined;
       child.on('error', (e) => {
         spawnError = e;

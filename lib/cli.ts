@@ -95,7 +95,7 @@ function build() {
 
   cli
     .command('logs [service]', 'Show service logs')
-    .option('--follow', 'Follow the log output (also -F)')
+    .option('--follow', 'Follow the log output')
     .option('--tail <n>', 'Number of lines to show from the end')
     .example('cctl logs proxy --tail 50')
     .example('cctl logs --follow')

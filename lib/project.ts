@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { GlobalOptions } from './argv.js';
 import { compose, type ComposeCommand } from './engine/compose.js';
+import { run, runInteractive, type RunOptions, type RunResult } from './runner.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 export const PROFILE = 'claude';
@@ -45,4 +46,32 @@ export function composeArgv(engine: ComposeCommand, project: Project, args: read
 
 export async function composeCall(project: Project, args: readonly string[]): Promise<string[]> {
   return composeArgv(await compose(), project, args);
+}
+
+export function hostTimeZone(env = process.env): string {
+  return env.TZ || Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/**
+ * The environment every compose call gets: the host user's ids (files made in
+ * /workspace are theirs; root keeps the image's 1001) and the host time zone,
+ * which the compose file reads as ${CCTL_UID:-1001}, ${TZ:-UTC}.
+ */
+export function composeEnv(env = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env, TZ: hostTimeZone(env) };
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid && gid && env.CCTL_UID === undefined) {
+    out.CCTL_UID = String(uid);
+    out.CCTL_GID = String(gid);
+  }
+  return out;
+}
+
+export async function composeRun(project: Project, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return run(await composeCall(project, args), { env: composeEnv(), cwd: project.dir, ...options });
+}
+
+export async function composeInteractive(project: Project, args: readonly string[]): Promise<number> {
+  return runInteractive(await composeCall(project, args), { env: composeEnv(), cwd: project.dir });
 }

@@ -1,0 +1,31 @@
+import type { CommandOptions } from '../cli.js';
+import { buildImages, builtServices } from '../build.js';
+import { initProject } from '../init.js';
+import { findProject } from '../project.js';
+import { presentation, taskList } from '../tasks.js';
+
+export default async function build(_args: string[], options: CommandOptions): Promise<number> {
+  const project = findProject(options);
+  const ctx: { services: string[] } = { services: [] };
+  const mode = presentation(options.json === true);
+  await taskList<typeof ctx>(
+    [
+      {
+        title: 'Bring the compose file and build files up to date',
+        task: async (c) => {
+          c.services = builtServices((await initProject(project)).settings);
+        },
+      },
+      {
+        title: 'Build images',
+        task: async (c, task) => {
+          task.title = `Build ${c.services.join(', ')}${options.cache === false ? ' (no cache)' : ''}`;
+          await buildImages(project, c.services, { noCache: options.cache === false, onLine: mode === 'live' ? (l) => (task.output = l) : undefined });
+        },
+      },
+    ],
+    mode,
+  ).run(ctx);
+  if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, built: ctx.services })}\n`);
+  return 0;
+}

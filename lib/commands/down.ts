@@ -1,0 +1,71 @@
+import { createInterface } from 'node:readline/promises';
+import type { CommandOptions } from '../cli.js';
+import { CctlError, UsageError } from '../errors.js';
+import { explainDockerError } from '../engine/docker.js';
+import { composeRun, findProject } from '../project.js';
+import { readStoredSettings } from '../init.js';
+import { resolveSettings } from '../settings.js';
+import { ProcessError, run } from '../runner.js';
+import { claudeServices, homeVolumeName } from '../stack.js';
+import { INTERNAL_NETWORK } from '../compose-model.js';
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * Stops and removes only the claude services: `compose down` would also take
+ * the user's own services in the same project with it.
+ */
+export default async function down(_args: string[], options: CommandOptions): Promise<number> {
+  const project = findProject(options);
+  const settings = resolveSettings({ stored: readStoredSettings(project) });
+  const services = claudeServices(settings);
+  const volume = homeVolumeName(project);
+  if (options.volumes && !options.yes) {
+    if (!process.stdin.isTTY) {
+      throw new UsageError(
+        `--volumes deletes the volume ${volume} (logins, .claude.json, history, usage data); add --yes to confirm in a script.`,
+        'Back it up first with "cctl backup".',
+      );
+    }
+    const ok = await confirm(`This deletes the volume ${volume}: Claude logins, .claude.json, history and usage data. Delete it? [y/N] `);
+    if (!ok) throw new CctlError('Nothing was deleted.', { exitCode: 1 });
+  }
+  try {
+    await composeRun(project, ['stop', '--timeout', '5', ...services]);
+    await composeRun(project, ['rm', '-f', ...services]);
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+  const removed: string[] = [];
+  // Networks go when nothing else uses them; the user's own services may.
+  for (const net of [`${project.name}_default`, `${project.name}_${INTERNAL_NETWORK}`]) {
+    try {
+      await run(['docker', 'network', 'rm', net]);
+      removed.push(net);
+    } catch (error) {
+      if (!(error instanceof ProcessError)) throw error;
+    }
+  }
+  if (options.volumes) {
+    try {
+      await run(['docker', 'volume', 'rm', volume]);
+      removed.push(volume);
+    } catch (error) {
+      if (!(error instanceof ProcessError) || !/no such volume/i.test(error.stderr)) throw explainDockerError(error);
+    }
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, stopped: services, removed })}\n`);
+  else {
+    process.stdout.write(`Stopped and removed ${services.join(', ')}.\n`);
+    if (options.volumes) process.stdout.write(`Deleted the volume ${volume}.\n`);
+    else process.stdout.write(`The volume ${volume} (logins, history, usage) is kept.\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,22 @@
+import type { CommandOptions } from '../cli.js';
+import { UsageError } from '../errors.js';
+import { composeInteractive, findProject } from '../project.js';
+import { readStoredSettings } from '../init.js';
+import { resolveSettings } from '../settings.js';
+import { claudeServices } from '../stack.js';
+
+export default async function logs(args: string[], options: CommandOptions): Promise<number> {
+  const project = findProject(options);
+  const services = claudeServices(resolveSettings({ stored: readStoredSettings(project) }));
+  const [service] = args;
+  if (service && !services.includes(service)) {
+    throw new UsageError(`Unknown service "${service}".`, `cctl logs shows ${services.join(' or ')}.`);
+  }
+  const flags: string[] = [];
+  if (options.follow || options.F) flags.push('--follow');
+  if (options.tail !== undefined) {
+    if (!/^\d+$/.test(String(options.tail))) throw new UsageError(`--tail needs a number of lines, not "${options.tail}".`);
+    flags.push(`--tail=${options.tail}`);
+  }
+  return composeInteractive(project, ['logs', ...flags, ...(service ? [service] : services)]);
+}

@@ -1,0 +1,174 @@
+import type { ListrTask } from 'listr2';
+import type { CommandOptions } from '../cli.js';
+import { buildImages, imageStaleness, type Staleness } from '../build.js';
+import { compose, type ComposeCommand } from '../engine/compose.js';
+import { daemonInfo, explainDockerError, type DaemonInfo } from '../engine/docker.js';
+import { CctlError, InterruptedError, UsageError } from '../errors.js';
+import { hasClaudeServices, initProject, type InitResult } from '../init.js';
+import { composeRun, findProject, type Project } from '../project.js';
+import { ProcessError } from '../runner.js';
+import { claudeServices, waitHealthy, type ServiceState } from '../stack.js';
+import { presentation, taskList } from '../tasks.js';
+import { proxyBaseUrl } from '../compose-model.js';
+import { printServices } from './status.js';
+
+export interface UpContext {
+  project: Project;
+  daemon?: DaemonInfo;
+  engine?: ComposeCommand;
+  init?: InitResult;
+  images?: Staleness[];
+  built: string[];
+  services?: ServiceState[];
+}
+
+export interface UpOptions {
+  build: boolean;
+  /** Show changing progress lines (a live terminal); plain output keeps only task results. */
+  live: boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+/** A busy host port gets its own message, naming the port. */
+export function explainUpFailure(error: unknown): unknown {
+  const explained = explainDockerError(error);
+  if (explained !== error || !(error instanceof ProcessError)) return explained;
+  const text = error.stderr + error.stdout;
+  const port = /(?:Bind for [^:]*:(\d+) failed: port is already allocated|listen tcp[^:]*:(\d+): bind: address already in use)/.exec(text);
+  if (port) {
+    const n = port[1] ?? port[2];
+    return new CctlError(`Port ${n} on this machine is already in use, so the proxy cannot publish it.`, {
+      hint: `Stop what listens on ${n} ("ss -ltnp | grep ${n}"), or choose another: cctl init --set publish-port=3001`,
+    });
+  }
+  return new CctlError(`Starting the services failed: ${text.trim().split('\n').slice(-3).join(' ')}`, {
+    hint: 'Run "cctl doctor", and "cctl logs" for the service output.',
+    cause: error,
+  });
+}
+
+export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
+  return [
+    {
+      title: 'Check the Docker engine and Compose',
+      task: async (ctx, task) => {
+        const [daemon, engine] = await Promise.all([daemonInfo(), compose()]);
+        Object.assign(ctx, { daemon, engine });
+        task.title = `Docker ${daemon.serverVersion} (API ${daemon.apiVersion}), Compose ${engine.version} (${engine.flavour})`;
+      },
+    },
+    {
+      title: 'Check the compose file',
+      task: async (ctx, task) => {
+        const first = !hasClaudeServices(ctx.project);
+        if (first) task.title = 'No claude services yet: running cctl init';
+        ctx.init = await initProject(ctx.project);
+        task.title = first
+          ? `Added the claude profile to ${ctx.init.file}`
+          : ctx.init.changed
+            ? `Updated ${ctx.init.touched.join(', ')}`
+            : 'Compose file is current';
+      },
+    },
+    {
+      title: 'Build images',
+      task: async (ctx, task) => {
+        ctx.images = await imageStaleness(ctx.project, ctx.init!.settings, ctx.init!.buildHash);
+        const due = ctx.images.filter((i) => options.build || i.reason !== 'current').map((i) => i.service);
+        if (due.length === 0) {
+          task.title = 'Images are current';
+          return;
+        }
+        const why = ctx.images.map((i) => `${i.service}: ${options.build ? 'forced' : i.reason}`).join(', ');
+        task.title = `Building ${due.join(', ')} (${why})`;
+        await buildImages(ctx.project, due, { onLine: options.live ? (line) => (task.output = line) : undefined });
+        ctx.built = due;
+        task.title = `Built ${due.join(', ')}`;
+      },
+    },
+    {
+      title: 'Start the claude profile',
+      task: async (ctx) => {
+        const services = claudeServices(ctx.init!.settings);
+        try {
+          await composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal: options.signal });
+        } catch (error) {
+          if (options.signal.aborted) throw new InterruptedError();
+          throw explainUpFailure(error);
+        }
+      },
+    },
+    {
+      title: 'Wait until the services are healthy',
+      task: async (ctx, task) => {
+        const services = claudeServices(ctx.init!.settings);
+        ctx.services = await waitHealthy(ctx.project, services, {
+          timeoutMs: options.timeoutMs,
+          signal: options.signal,
+          onProgress: (states) => {
+            const line = states.map((s) => `${s.name}: ${s.state}/${s.health}`).join(', ');
+            if (options.live && task.output !== line) task.output = line;
+          },
+        });
+        task.title = `Healthy: ${services.join(', ')}`;
+      },
+    },
+  ];
+}
+
+export function proxyUrls(ctx: UpContext): { internal: string; host?: string } {
+  const s = ctx.init!.settings;
+  return { internal: proxyBaseUrl(s), host: s.publish && s.proxy !== 'external' ? `http://127.0.0.1:${s['publish-port']}` : undefined };
+}
+
+export default async function up(_args: string[], options: CommandOptions): Promise<number> {
+  const timeout = Number(options.timeout ?? 120);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds, not "${options.timeout}".`);
+  const json = options.json === true;
+  const project = findProject(options);
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  const ctx: UpContext = { project, built: [] };
+  try {
+    const mode = presentation(json);
+    const tasks = upTasks({ build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal });
+    await taskList(tasks, mode).run(ctx);
+  } catch (error) {
+    const failure = abort.signal.aborted ? new InterruptedError() : error;
+    if (json) {
+      const e = failure instanceof CctlError ? failure : new CctlError(String((failure as Error)?.message ?? failure));
+      process.stdout.write(`${JSON.stringify({ ok: false, error: { message: e.message, hint: e.hint } })}\n`);
+    }
+    throw failure;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const urls = proxyUrls(ctx);
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          ok: true,
+          project: project.name,
+          file: project.file,
+          compose: ctx.engine,
+          docker: ctx.daemon,
+          composeFileChanged: ctx.init!.changed,
+          built: ctx.built,
+          services: ctx.services,
+          proxyUrl: urls.internal,
+          proxyHostUrl: urls.host,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return 0;
+  }
+  printServices(ctx.services ?? []);
+  process.stdout.write(`\nClaude Code reaches the API at ${urls.internal}${urls.host ? ` (from this machine: ${urls.host})` : ''}.\n`);
+  process.stdout.write('Next: cctl claude (log in with /login the first time), cctl usage daily, cctl monitor\n');
+  return 0;
+}

@@ -622,6 +622,9 @@ export function createGateway(config: GatewayConfig): Gateway {
       entry.status = res.headersSent ? res.statusCode : 499;
       entry.durationMs = Math.round((Number(process.hrtime.bigint() - startHr) / 1e6) * 1000) / 1000;
       if (!res.writableFinished && !entry.error) entry.aborted = true;
+      // A passing health probe every few seconds would bury the requests
+      // that matter; a failing one is still worth a line.
+      if (entry.path === '/health' && entry.status === 200) return;
       const emit = () => log(JSON.stringify(entry));
       if (finishFacts) {
         finishFacts(emit);

@@ -25,7 +25,7 @@ const messagesBody = (extra: Record<string, unknown> = {}) =>
 
 test('health answers 200 with version, uptime and mode, without calling the upstream', async (t) => {
   const upstream = await startUpstream();
-  const { gateway, port } = await startGateway(upstream.url);
+  const { gateway, port, logs } = await startGateway(upstream.url);
   t.teardown(() => Promise.all([gateway.close(), upstream.close()]));
 
   const reply = await send(port, { path: '/health' });
@@ -40,6 +40,9 @@ test('health answers 200 with version, uptime and mode, without calling the upst
 
   // No credential needed for health; a POST is refused.
   t.is((await send(port, { path: '/health', method: 'POST', body: '' })).status, 405);
+  // Passing probes are not logged (they would bury the real requests); the refused one is.
+  await waitFor(() => logs.length === 1, 2000, 'the log line');
+  t.like(logs, [{ path: '/health', status: 405 }]);
 });
 
 test('paths outside /v1 get an Anthropic-style 404, including ones that try to climb out', async (t) => {

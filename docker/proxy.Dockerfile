@@ -1,0 +1,62 @@
+# The proxy service's image: the built-in gateway and a Node runtime, nothing
+# else. Build context (cctl init lays it out as .cctl/proxy/):
+#
+#   Dockerfile    this file
+#   gateway.js    dist/proxy/gateway.js; node builtins only, one file
+#   certs/        optional extra-ca.crt (PEM, may hold several certificates)
+#
+# Builds with BuildKit and with the classic builder (no RUN --mount, no
+# COPY --chmod), on Alpine or Debian bases: it needs only sh and node.
+
+ARG BASE_IMAGE=node:22-alpine
+FROM ${BASE_IMAGE}
+
+USER root
+WORKDIR /app
+
+COPY gateway.js /app/gateway.js
+COPY certs/ /tmp/cctl-certs/
+
+# The gateway is an ES module; the package.json says so explicitly, so it does
+# not rely on the module-syntax detection that only newer Node versions have.
+#
+# certs/extra-ca.crt lets the gateway reach the upstream through a
+# TLS-inspecting proxy: Node adds NODE_EXTRA_CA_CERTS to its built-in roots.
+# Without one the file is left empty, which Node accepts silently (a missing
+# file would print a warning on every start).
+RUN set -eu; \
+    printf '{"type":"module","private":true}\n' > /app/package.json; \
+    mkdir -p /app/certs; \
+    if [ -s /tmp/cctl-certs/extra-ca.crt ]; then \
+      grep -q -- '-----BEGIN CERTIFICATE-----' /tmp/cctl-certs/extra-ca.crt \
+        || { echo "certs/extra-ca.crt holds no PEM certificate" >&2; exit 1; }; \
+      cp /tmp/cctl-certs/extra-ca.crt /app/certs/extra-ca.crt; \
+    else \
+      : > /app/certs/extra-ca.crt; \
+    fi; \
+    rm -rf /tmp/cctl-certs; \
+    chmod -R a+rX /app; \
+    node --check /app/gateway.js
+
+ENV NODE_ENV=production \
+    PORT=3000 \
+    NODE_EXTRA_CA_CERTS=/app/certs/extra-ca.crt
+
+# nobody:nogroup by number, which every base has; the gateway writes nothing
+# to disk, and secrets arrive by environment or read-only *_FILE mounts.
+USER 65534:65534
+
+EXPOSE 3000
+
+# Every 5 s: Docker 20.10 runs the first check only after one interval (no
+# --start-interval yet), and `cctl up` waits for healthy.
+HEALTHCHECK --interval=5s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "/app/gateway.js", "health"]
+
+# Exec form: node is PID 1 and receives SIGTERM directly; the gateway handles
+# it and drains requests in flight before exiting.
+CMD ["node", "/app/gateway.js"]
+
+LABEL org.opencontainers.image.title="cctl proxy" \
+      org.opencontainers.image.description="cctl's built-in API gateway for Claude Code" \
+      org.opencontainers.image.licenses="MIT"

@@ -60,3 +60,8 @@ CMD ["node", "/app/gateway.js"]
 LABEL org.opencontainers.image.title="cctl proxy" \
       org.opencontainers.image.description="cctl's built-in API gateway for Claude Code" \
       org.opencontainers.image.licenses="MIT"
+
+# Last, so a new hash only re-labels: cctl compares this label with the hash
+# of the build files and settings to tell whether the image is stale.
+ARG CCTL_BUILD_HASH=""
+LABEL dev.cctl.build-hash="${CCTL_BUILD_HASH}"

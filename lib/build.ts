@@ -63,8 +63,12 @@ export async function buildImages(
   } catch (error) {
     const explained = explainDockerError(error);
     if (explained !== error || !(error instanceof ProcessError)) throw explained;
-    throw new CctlError(`The image build failed (${services.join(', ')}).\n${summarizeBuildFailure(error.stdout + '\n' + error.stderr)}`, {
-      hint: 'Fix the cause above and run "cctl build" again; "cctl build --no-cache" starts from scratch. Behind a TLS-inspecting proxy, set --ca-cert.',
+    const output = `${error.stdout}\n${error.stderr}`;
+    const pull = /registry|pull access denied|manifest unknown|no such host/i.test(output);
+    throw new CctlError(`The image build failed (${services.join(', ')}).\n${summarizeBuildFailure(output)}`, {
+      hint: pull
+        ? 'The base image could not be pulled. Check the network, or point cctl at an image this engine has: cctl init --base-image IMAGE (or CCTL_BASE_IMAGE).'
+        : 'Fix the cause above and run "cctl build" again; "cctl build --no-cache" starts from scratch. Behind a TLS-inspecting proxy, set --ca-cert.',
     });
   }
 }

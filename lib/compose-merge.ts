@@ -61,7 +61,7 @@ function isPlainMap(v: unknown): v is PlainMap {
 }
 
 function createNode(doc: Document, value: Plain) {
-  const node = doc.createNode(value);
+  const node = doc.createNode(value, { aliasDuplicateObjects: false });
   // Short lists of words read best inline: profiles: [claude], cap_drop: [ALL].
   const flowLists = (n: unknown) => {
     // YAML 1.1 readers (Compose v1) take digits and colons as base-60 numbers.

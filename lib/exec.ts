@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { GlobalOptions } from './argv.js';
-import { compose } from './engine/compose.js';
+import type { ComposeCommand } from './engine/compose.js';
+import { cachedCompose, forgetCompose } from './engine/compose-cache.js';
 import { daemonDownError, isDaemonDown } from './engine/docker.js';
 import { CctlError } from './errors.js';
 import { CLI_SERVICE, COMPOSE_FILE_NAMES, composeArgv, findProject, type Project } from './project.js';
@@ -63,7 +64,7 @@ export type RunningCheck = (labels: Readonly<Record<string, string>>) => void;
 /** Runs the exec with inherited stdio; resolves with the child's status, explained when it is compose's failure. */
 export async function execInteractive(globals: GlobalOptions, spec: ExecSpec, whenRunning?: RunningCheck): Promise<number> {
   const project = requireComposeFile(globals);
-  const status = await runInteractive(composeArgv(await compose(), project, execArgs(spec)));
+  const status = await withEngine((engine) => runInteractive(composeArgv(engine, project, execArgs(spec))));
   if (status === COMPOSE_FAILED) await explainFailure(project, undefined, whenRunning);
   return status;
 }
@@ -76,10 +77,26 @@ export async function execCapture(
 ): Promise<RunResult> {
   const project = requireComposeFile(globals);
   try {
-    return await run(composeArgv(await compose(), project, execArgs({ command, tty: false })), options);
+    return await withEngine((engine) => run(composeArgv(engine, project, execArgs({ command, tty: false })), options));
   } catch (error) {
     if (error instanceof ProcessError && error.exitCode === COMPOSE_FAILED) await explainFailure(project, error);
     throw error;
+  }
+}
+
+/** The spawn itself failed (ENOENT, EACCES): the remembered compose command is gone, not the child's status. */
+function isSpawnFailure(error: unknown): boolean {
+  return error instanceof ProcessError && error.exitCode === 127 && error.stderr === '' && /\b(ENOENT|EACCES)\b/.test(error.message);
+}
+
+/** Runs fn with the remembered compose command; if that no longer starts, detects afresh and tries once more. */
+async function withEngine<T>(fn: (engine: ComposeCommand) => Promise<T>): Promise<T> {
+  try {
+    return await fn(await cachedCompose());
+  } catch (error) {
+    if (!isSpawnFailure(error)) throw error;
+    forgetCompose();
+    return fn(await cachedCompose());
   }
 }
 

@@ -7,7 +7,6 @@
 import type { GlobalOptions } from '../argv.js';
 import { UsageError } from '../errors.js';
 import { execCapture, execInteractive, requireComposeFile } from '../exec.js';
-import { configuredTokenLimit, parseLiveArgs, POLL_TIMEOUT_MS, runLiveView, type BlocksSource } from '../live-view.js';
 
 export const REPORTS = ['daily', 'weekly', 'monthly', 'session', 'blocks'] as const;
 export type Report = (typeof REPORTS)[number];
@@ -29,13 +28,18 @@ export function ccusageCommand(report: Report, rest: readonly string[]): string[
 
 export default async function usage(args: string[], globals: GlobalOptions): Promise<number> {
   const { report, rest } = splitReport(args);
-  const live = report === 'blocks' ? parseLiveArgs(rest) : undefined;
-  if (!live) return execInteractive(globals, { command: ccusageCommand(report, rest) });
+  if (report === 'blocks' && rest.includes('--live')) return live(rest, globals);
+  return execInteractive(globals, { command: ccusageCommand(report, rest) });
+}
 
+/** Loaded only for --live: the view and its YAML reader cost ~30 ms of start-up that plain reports should not pay. */
+async function live(args: string[], globals: GlobalOptions): Promise<number> {
+  const { configuredTokenLimit, parseLiveArgs, POLL_TIMEOUT_MS, runLiveView } = await import('../live-view.js');
+  const { live: options, rest } = parseLiveArgs(args)!;
   const project = requireComposeFile(globals);
-  const limit = live.live.tokenLimit ?? configuredTokenLimit(project.file);
+  const limit = options.tokenLimit ?? configuredTokenLimit(project.file);
   const poll = (extra: string[]) => async (signal: AbortSignal) =>
-    (await execCapture(globals, ccusageCommand('blocks', [...extra, '--json', ...live.rest]), { timeoutMs: POLL_TIMEOUT_MS, signal })).stdout;
-  const source: BlocksSource = { active: poll(['--active']), all: poll([]) };
-  return runLiveView(live.live, limit, source);
+    (await execCapture(globals, ccusageCommand('blocks', [...extra, '--json', ...rest]), { timeoutMs: POLL_TIMEOUT_MS, signal })).stdout;
+  const source = { active: poll(['--active']), all: poll([]) };
+  return runLiveView(options, limit, source);
 }

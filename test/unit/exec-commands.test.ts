@@ -69,6 +69,8 @@ async function withFake<T>(flavour: typeof V1, engine: Engine, fn: (f: ReturnTyp
   const previous = setRunner(f);
   const saved = process.env.CCTL_COMPOSE;
   process.env.CCTL_COMPOSE = flavour.CCTL_COMPOSE;
+  // Detection must reach the fake, not a cache file from an earlier real run.
+  process.env.CCTL_COMPOSE_CACHE = '0';
   resetComposeDetection();
   try {
     return { result: await fn(f), fake: f };

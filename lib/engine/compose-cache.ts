@@ -1,0 +1,109 @@
+/**
+ * Compose detection, remembered across runs. Detecting spawns
+ * `<compose> version --short`; for the Python v1 that is a second
+ * interpreter start (~0.4 s here), which on its own would double the cost of
+ * `cctl usage daily` over the raw `compose exec`. So the pass-through
+ * commands read the last answer from a small file, keyed by everything that
+ * could change it: CCTL_COMPOSE, PATH, the docker config dir, and the
+ * identity (path, size, mtime) of `docker`, `docker-compose` and every
+ * compose plugin file. Any change there means a fresh detection. The key
+ * costs a few stat calls and no spawn.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { compose, resetComposeDetection, type ComposeCommand } from './compose.js';
+
+/** Where Docker looks for CLI plugins (docs.docker.com/engine/extend/cli_plugins), plus the user's own dir. */
+function pluginDirs(env: NodeJS.ProcessEnv): string[] {
+  const config = env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  return [
+    join(config, 'cli-plugins'),
+    '/usr/local/lib/docker/cli-plugins',
+    '/usr/local/libexec/docker/cli-plugins',
+    '/usr/lib/docker/cli-plugins',
+    '/usr/libexec/docker/cli-plugins',
+    ...(process.platform === 'win32' ? [join(env.ProgramFiles ?? 'C:\\Program Files', 'Docker', 'cli-plugins')] : []),
+  ];
+}
+
+function identity(file: string): string | undefined {
+  try {
+    const s = statSync(file);
+    return s.isFile() ? `${file}:${s.size}:${Math.trunc(s.mtimeMs)}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const EXTENSIONS = process.platform === 'win32' ? ['.exe', '.cmd', ''] : [''];
+
+function onPath(name: string, env: NodeJS.ProcessEnv): string {
+  for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
+    for (const ext of EXTENSIONS) {
+      const found = identity(join(dir, name + ext));
+      if (found) return found;
+    }
+  }
+  return `${name}:none`;
+}
+
+/** Everything the detection's answer depends on, as one string. */
+export function detectionKey(env: NodeJS.ProcessEnv = process.env): string {
+  const plugins = pluginDirs(env).flatMap((dir) => EXTENSIONS.map((ext) => identity(join(dir, `docker-compose${ext}`)) ?? ''));
+  return JSON.stringify([env.CCTL_COMPOSE ?? '', env.PATH ?? '', env.DOCKER_CONFIG ?? '', onPath('docker', env), onPath('docker-compose', env), ...plugins.filter(Boolean)]);
+}
+
+export function cacheFile(env: NodeJS.ProcessEnv = process.env): string {
+  const dir = env.CCTL_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cctl');
+  return join(dir, 'compose.json');
+}
+
+/** A day: a backstop for changes the key cannot see (a plugin dir Docker added, say). */
+const MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+interface Entry {
+  key: string;
+  at: number;
+  engine: ComposeCommand;
+}
+
+function read(file: string, key: string, now: number): ComposeCommand | undefined {
+  try {
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as Entry;
+    if (entry.key === key && now - entry.at < MAX_AGE_MS && Array.isArray(entry.engine?.command)) return entry.engine;
+  } catch {
+    // Missing or unreadable: detect again.
+  }
+  return undefined;
+}
+
+function write(file: string, entry: Entry): void {
+  try {
+    mkdirSync(join(file, '..'), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(entry));
+    // Atomic, so two cctl processes never read half a file.
+    renameSync(tmp, file);
+  } catch {
+    // A read-only home only costs the detection next time.
+  }
+}
+
+/** compose(), answered from the cache when nothing it depends on has changed. */
+export async function cachedCompose(env: NodeJS.ProcessEnv = process.env, now = Date.now()): Promise<ComposeCommand> {
+  if (env.CCTL_COMPOSE_CACHE === '0') return compose();
+  const file = cacheFile(env);
+  const key = detectionKey(env);
+  const hit = read(file, key, now);
+  if (hit) return hit;
+  const engine = await compose();
+  write(file, { key, at: now, engine });
+  return engine;
+}
+
+/** After the cached command failed to start: forget it, so the next call detects. */
+export function forgetCompose(env: NodeJS.ProcessEnv = process.env): void {
+  rmSync(cacheFile(env), { force: true });
+  resetComposeDetection();
+}

@@ -1,0 +1,88 @@
+import test from 'ava';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cachedCompose, cacheFile, detectionKey, forgetCompose } from '../../lib/engine/compose-cache.js';
+import { resetComposeDetection } from '../../lib/engine/compose.js';
+import { ProcessError, setRunner, type Runner } from '../../lib/runner.js';
+
+/** A PATH with a fake docker-compose file (only its identity matters) and a private cache dir. */
+function sandbox() {
+  const root = mkdtempSync(join(tmpdir(), 'cctl-cache-'));
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  writeFileSync(join(bin, 'docker-compose'), '#!/bin/sh\n');
+  chmodSync(join(bin, 'docker-compose'), 0o755);
+  const env = { PATH: bin, CCTL_CACHE_DIR: join(root, 'cache'), DOCKER_CONFIG: join(root, 'docker') };
+  return { root, bin, env };
+}
+
+function counting(): Runner & { probes: number } {
+  const fake = {
+    probes: 0,
+    async capture(command: readonly string[]) {
+      fake.probes++;
+      if (command[0] === 'docker-compose') return { exitCode: 0, stdout: '1.29.2\n', stderr: '' };
+      throw new ProcessError(command, { exitCode: 1, stdout: '', stderr: 'no' });
+    },
+    async interactive() {
+      return 0;
+    },
+  };
+  return fake;
+}
+
+test.serial('detects once, then answers from the file without spawning', async (t) => {
+  const { env } = sandbox();
+  const fake = counting();
+  const previous = setRunner(fake);
+  const savedPath = process.env.PATH;
+  t.teardown(() => {
+    setRunner(previous);
+    process.env.PATH = savedPath;
+    resetComposeDetection();
+  });
+  resetComposeDetection();
+  const first = await cachedCompose(env);
+  t.like(first, { flavour: 'v1', command: ['docker-compose'] });
+  const afterFirst = fake.probes;
+  t.true(afterFirst >= 1);
+  resetComposeDetection(); // a new process: the in-memory memo is gone, the file is not
+  t.deepEqual(await cachedCompose(env), first);
+  t.is(fake.probes, afterFirst);
+  t.is(JSON.parse(readFileSync(cacheFile(env), 'utf8')).engine.version, '1.29.2');
+
+  forgetCompose(env);
+  await cachedCompose(env);
+  t.true(fake.probes > afterFirst, 'forgotten: detected again');
+});
+
+test('the key changes when the compose binary, a plugin, CCTL_COMPOSE or PATH changes', (t) => {
+  const { bin, env, root } = sandbox();
+  const key = detectionKey(env);
+  t.is(detectionKey(env), key);
+  writeFileSync(join(bin, 'docker-compose'), '#!/bin/sh\n# upgraded\n');
+  const upgraded = detectionKey(env);
+  t.not(upgraded, key);
+  mkdirSync(join(root, 'docker', 'cli-plugins'), { recursive: true });
+  writeFileSync(join(root, 'docker', 'cli-plugins', 'docker-compose'), 'plugin');
+  t.not(detectionKey(env), upgraded, 'a plugin installed in DOCKER_CONFIG');
+  t.not(detectionKey({ ...env, CCTL_COMPOSE: 'docker compose' }), detectionKey(env));
+  t.not(detectionKey({ ...env, PATH: `${bin}:/nowhere` }), detectionKey(env));
+});
+
+test.serial('an old entry is not trusted', async (t) => {
+  const { env } = sandbox();
+  const fake = counting();
+  const previous = setRunner(fake);
+  t.teardown(() => {
+    setRunner(previous);
+    resetComposeDetection();
+  });
+  resetComposeDetection();
+  await cachedCompose(env, Date.now() - 2 * 24 * 3600 * 1000);
+  const probes = fake.probes;
+  resetComposeDetection();
+  await cachedCompose(env);
+  t.true(fake.probes > probes);
+});

@@ -1,0 +1,26 @@
+/** Runs the built CLI (bin/cctl.js) as a user would, through the project's runner. */
+import { fileURLToPath } from 'node:url';
+import { ProcessError, run, type RunResult } from '../../lib/runner.js';
+
+export const CLI = fileURLToPath(new URL('../../bin/cctl.js', import.meta.url));
+
+/** Settings every end-to-end project needs here: the stand-in base, no PyPI, the machine CA. */
+export function e2eEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, CCTL_MONITOR: '0', ...extra };
+  env.CCTL_BASE_IMAGE ??= process.env.CCTL_TEST_BASE_IMAGE ?? 'cctl-base:bookworm-node';
+  const ca = process.env.CCTL_TEST_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS;
+  if (ca && env.CCTL_CA_CERT === undefined) env.CCTL_CA_CERT = ca;
+  // The tests read stdout; CI=true would be set anyway under .ci/run.
+  delete env.CCTL_DEBUG;
+  return env;
+}
+
+/** Never rejects: resolves with the exit code, stdout and stderr. */
+export async function cctl(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<RunResult> {
+  try {
+    return await run(['node', CLI, ...args], { cwd: options.cwd, env: options.env ?? e2eEnv(), input: options.input });
+  } catch (error) {
+    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
+    throw error;
+  }
+}

@@ -10,8 +10,9 @@
  * costs a few stat calls and no spawn.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { compose, resetComposeDetection, type ComposeCommand } from './compose.js';
 
 /** Where Docker looks for CLI plugins (docs.docker.com/engine/extend/cli_plugins), plus the user's own dir. */
@@ -63,26 +64,45 @@ export function cacheFile(env: NodeJS.ProcessEnv = process.env): string {
 const MAX_AGE_MS = 24 * 60 * 60 * 1000;
 
 interface Entry {
-  key: string;
   at: number;
   engine: ComposeCommand;
 }
 
-function read(file: string, key: string, now: number): ComposeCommand | undefined {
+/**
+ * Several entries, one per key: a shell and `npx` (which prepends
+ * node_modules/.bin to PATH) must not evict each other on every call.
+ */
+type CacheFile = Record<string, Entry>;
+const MAX_ENTRIES = 8;
+
+function hash(key: string): string {
+  return createHash('sha256').update(key).digest('hex').slice(0, 16);
+}
+
+function load(file: string): CacheFile {
   try {
-    const entry = JSON.parse(readFileSync(file, 'utf8')) as Entry;
-    if (entry.key === key && now - entry.at < MAX_AGE_MS && Array.isArray(entry.engine?.command)) return entry.engine;
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as CacheFile) : {};
   } catch {
     // Missing or unreadable: detect again.
+    return {};
   }
+}
+
+function lookup(entries: CacheFile, key: string, now: number): ComposeCommand | undefined {
+  const entry = entries[hash(key)];
+  if (entry && now - entry.at < MAX_AGE_MS && Array.isArray(entry.engine?.command) && entry.engine.command.length) return entry.engine;
   return undefined;
 }
 
-function write(file: string, entry: Entry): void {
+function store(file: string, entries: CacheFile, key: string, entry: Entry): void {
+  const kept = Object.entries({ ...entries, [hash(key)]: entry })
+    .sort(([, a], [, b]) => b.at - a.at)
+    .slice(0, MAX_ENTRIES);
   try {
-    mkdirSync(join(file, '..'), { recursive: true });
+    mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(entry));
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(kept)));
     // Atomic, so two cctl processes never read half a file.
     renameSync(tmp, file);
   } catch {
@@ -95,10 +115,11 @@ export async function cachedCompose(env: NodeJS.ProcessEnv = process.env, now = 
   if (env.CCTL_COMPOSE_CACHE === '0') return compose();
   const file = cacheFile(env);
   const key = detectionKey(env);
-  const hit = read(file, key, now);
+  const entries = load(file);
+  const hit = lookup(entries, key, now);
   if (hit) return hit;
   const engine = await compose();
-  write(file, { key, at: now, engine });
+  store(file, entries, key, { at: now, engine });
   return engine;
 }
 

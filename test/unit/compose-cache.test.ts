@@ -50,7 +50,8 @@ test.serial('detects once, then answers from the file without spawning', async (
   resetComposeDetection(); // a new process: the in-memory memo is gone, the file is not
   t.deepEqual(await cachedCompose(env), first);
   t.is(fake.probes, afterFirst);
-  t.is(JSON.parse(readFileSync(cacheFile(env), 'utf8')).engine.version, '1.29.2');
+  const stored = Object.values(JSON.parse(readFileSync(cacheFile(env), 'utf8')) as Record<string, { engine: { version: string } }>);
+  t.deepEqual(stored.map((e) => e.engine.version), ['1.29.2']);
 
   forgetCompose(env);
   await cachedCompose(env);
@@ -69,6 +70,28 @@ test('the key changes when the compose binary, a plugin, CCTL_COMPOSE or PATH ch
   t.not(detectionKey(env), upgraded, 'a plugin installed in DOCKER_CONFIG');
   t.not(detectionKey({ ...env, CCTL_COMPOSE: 'docker compose' }), detectionKey(env));
   t.not(detectionKey({ ...env, PATH: `${bin}:/nowhere` }), detectionKey(env));
+});
+
+test.serial('two environments keep their own entries instead of evicting each other', async (t) => {
+  const { env } = sandbox();
+  const fake = counting();
+  const previous = setRunner(fake);
+  t.teardown(() => {
+    setRunner(previous);
+    resetComposeDetection();
+  });
+  const other = { ...env, PATH: `/nowhere:${env.PATH}` };
+  for (const e of [env, other]) {
+    resetComposeDetection();
+    await cachedCompose(e);
+  }
+  const probes = fake.probes;
+  for (const e of [env, other, env]) {
+    resetComposeDetection();
+    await cachedCompose(e);
+  }
+  t.is(fake.probes, probes);
+  t.is(Object.keys(JSON.parse(readFileSync(cacheFile(env), 'utf8'))).length, 2);
 });
 
 test.serial('an old entry is not trusted', async (t) => {

@@ -1,0 +1,181 @@
+/**
+ * cctl doctor: each check says pass, warn or fail, and what to do. Checks that
+ * need something that failed earlier (the daemon, the file) say so instead of
+ * piling up errors.
+ */
+import { statfsSync } from 'node:fs';
+import type { CommandOptions } from '../cli.js';
+import { readCaCert } from '../assets.js';
+import { imageStaleness } from '../build.js';
+import { compose } from '../engine/compose.js';
+import { daemonInfo } from '../engine/docker.js';
+import { CctlError } from '../errors.js';
+import { hasClaudeServices, readStoredSettings } from '../init.js';
+import { composeRun, findProject, hostTimeZone, PROXY_SERVICE, CLI_SERVICE, type Project } from '../project.js';
+import { run } from '../runner.js';
+import { resolveSettings, type Settings } from '../settings.js';
+import { homeVolumeName, inspectServices } from '../stack.js';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+export interface CheckResult {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  fix?: string;
+}
+
+const pass = (name: string, detail: string): CheckResult => ({ name, status: 'pass', detail });
+const warn = (name: string, detail: string, fix?: string): CheckResult => ({ name, status: 'warn', detail, fix });
+const fail = (name: string, detail: string, fix?: string): CheckResult => ({ name, status: 'fail', detail, fix });
+
+function fromError(name: string, error: unknown): CheckResult {
+  if (error instanceof CctlError) return fail(name, error.message, error.hint);
+  return fail(name, (error as Error)?.message ?? String(error));
+}
+
+const GB = 1024 ** 3;
+
+export async function runChecks(project: Project, env = process.env): Promise<CheckResult[]> {
+  const checks: CheckResult[] = [];
+  let daemonOk = false;
+  try {
+    const d = await daemonInfo();
+    daemonOk = true;
+    checks.push(pass('daemon', `Docker ${d.serverVersion}, API ${d.apiVersion}`));
+  } catch (error) {
+    checks.push(fromError('daemon', error));
+  }
+  try {
+    const c = await compose();
+    checks.push(pass('compose', `${c.command.join(' ')} ${c.version} (${c.flavour})`));
+  } catch (error) {
+    checks.push(fromError('compose', error));
+  }
+  const needDaemon = (name: string) => warn(name, 'not checked: the daemon is not reachable');
+
+  if (!daemonOk) checks.push(needDaemon('buildkit'));
+  else {
+    try {
+      const { stdout } = await run(['docker', 'buildx', 'version']);
+      checks.push(pass('buildkit', stdout.trim().split('\n')[0]!));
+    } catch {
+      checks.push(warn('buildkit', 'docker buildx is missing: images build with the classic builder (slower, still works)', 'Install the buildx plugin (docker-buildx-plugin, or docker-buildx on Debian).'));
+    }
+  }
+
+  if (!daemonOk) checks.push(needDaemon('disk'));
+  else {
+    try {
+      const root = (await run(['docker', 'info', '--format', '{{.DockerRootDir}}'])).stdout.trim();
+      const local = !env.DOCKER_HOST || env.DOCKER_HOST.startsWith('unix://');
+      const s = statfsSync(local ? root : project.dir);
+      const free = s.bavail * s.bsize;
+      const where = local ? root : `${project.dir} (the engine is remote)`;
+      const text = `${(free / GB).toFixed(1)} GB free on ${where}`;
+      if (free < 2 * GB) checks.push(fail('disk', text, 'The image needs about 1 GB to build. Free space, e.g. "docker system prune".'));
+      else if (free < 5 * GB) checks.push(warn('disk', text, 'Consider "docker system prune".'));
+      else checks.push(pass('disk', text));
+    } catch (error) {
+      checks.push(warn('disk', `could not read free space: ${(error as Error).message}`));
+    }
+  }
+
+  let settings: Settings | undefined;
+  try {
+    settings = resolveSettings({ stored: readStoredSettings(project) });
+    if (!project.exists) checks.push(warn('compose-file', `${project.file} does not exist yet`, 'Run "cctl init" (or "cctl up", which runs it).'));
+    else if (!hasClaudeServices(project)) checks.push(warn('compose-file', `${project.file} has no claude services yet`, 'Run "cctl init".'));
+    else checks.push(pass('compose-file', `${project.file} parses and holds the claude services`));
+  } catch (error) {
+    checks.push(fromError('compose-file', error));
+  }
+
+  const s = settings;
+  if (!daemonOk || !s) checks.push(needDaemon('image'));
+  else {
+    try {
+      const stale = await imageStaleness(project, s, await currentBuildHash(project));
+      const bad = stale.filter((i) => i.reason !== 'current');
+      if (bad.length === 0) checks.push(pass('image', stale.map((i) => i.image).join(', ')));
+      else checks.push(warn('image', bad.map((i) => `${i.image} is ${i.reason}`).join('; '), '"cctl up" builds it (or "cctl build").'));
+    } catch (error) {
+      checks.push(fromError('image', error));
+    }
+  }
+
+  if (!daemonOk || !s) checks.push(needDaemon('volume'));
+  else {
+    const volume = homeVolumeName(project);
+    try {
+      await run(['docker', 'volume', 'inspect', volume]);
+      const [cli] = await inspectServices(project, [CLI_SERVICE]);
+      if (cli?.state === 'running') {
+        await composeRun(project, ['exec', '-T', CLI_SERVICE, 'sh', '-c', 'test -w "$HOME" && test -w "${CLAUDE_CONFIG_DIR:-$HOME/.claude}"']);
+        checks.push(pass('volume', `${volume} is writable by claude`));
+      } else {
+        checks.push(warn('volume', `${volume} exists; writability not checked (claude-cli is not running)`, 'Run "cctl up".'));
+      }
+    } catch (error) {
+      const text = (error as Error).message;
+      if (/no such volume/i.test(text)) checks.push(warn('volume', `${volume} does not exist yet`, '"cctl up" creates it.'));
+      else checks.push(fail('volume', `${volume} is not writable by claude`, `Fix ownership: docker run --rm -u 0 -v ${volume}:/h <image> chown -R 1001:1001 /h`));
+    }
+  }
+
+  if (!s) checks.push(warn('proxy', 'not checked: the compose file could not be read'));
+  else if (s.proxy === 'external') checks.push(warn('proxy', `external gateway ${s['proxy-url']}; not probed`));
+  else if (!daemonOk) checks.push(needDaemon('proxy'));
+  else {
+    const [p] = await inspectServices(project, [PROXY_SERVICE]);
+    if (!p || p.state !== 'running') checks.push(warn('proxy', 'the proxy is not running', 'Run "cctl up".'));
+    else if (p.health === 'healthy') checks.push(pass('proxy', `health endpoint answers (${s.proxy === 'builtin' ? 'GET /health' : s['proxy-health']})`));
+    else checks.push(fail('proxy', `the proxy is ${p.health}${p.lastHealthOutput ? `: ${p.lastHealthOutput}` : ''}`, 'See "cctl logs proxy".'));
+  }
+
+  if (s?.['ca-cert']) {
+    try {
+      readCaCert(project.dir, s['ca-cert']);
+      checks.push(pass('ca-cert', `${s['ca-cert']} is readable PEM`));
+    } catch (error) {
+      checks.push(fromError('ca-cert', error));
+    }
+  } else checks.push(pass('ca-cert', 'none configured'));
+
+  const zone = s?.tz || hostTimeZone(env);
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    checks.push(pass('tz', `${zone}${s?.tz ? ' (setting)' : ' (from the host)'}`));
+  } catch {
+    checks.push(fail('tz', `"${zone}" is not a known time zone`, 'Use an IANA name such as Europe/Berlin: cctl init --tz Europe/Berlin'));
+  }
+  return checks;
+}
+
+/** The build hash the compose file asks for (its build arg), without writing anything. */
+async function currentBuildHash(project: Project): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const { parse } = await import('yaml');
+  const doc = parse(readFileSync(project.file, 'utf8')) as { services?: Record<string, { build?: { args?: Record<string, string> } }> };
+  return doc.services?.[CLI_SERVICE]?.build?.args?.CCTL_BUILD_HASH ?? '';
+}
+
+export default async function doctor(_args: string[], options: CommandOptions): Promise<number> {
+  const project = findProject(options);
+  const checks = await runChecks(project);
+  const failed = checks.filter((c) => c.status === 'fail');
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ok: failed.length === 0, project: project.name, checks }, null, 2)}\n`);
+  } else {
+    const width = Math.max(...checks.map((c) => c.name.length));
+    for (const c of checks) {
+      process.stdout.write(`${c.status.toUpperCase().padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}\n`);
+      if (c.fix && c.status !== 'pass') process.stdout.write(`${' '.repeat(width + 8)}fix: ${c.fix}\n`);
+    }
+  }
+  if (failed.length) {
+    process.stderr.write(`cctl: ${failed.length} check(s) failed: ${failed.map((c) => `${c.name} (${c.detail.split('\n')[0]})`).join('; ')}\n`);
+    return 1;
+  }
+  return 0;
+}
+

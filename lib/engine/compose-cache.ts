@@ -10,7 +10,6 @@
  * costs a few stat calls and no spawn.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { compose, resetComposeDetection, type ComposeCommand } from './compose.js';
@@ -69,15 +68,11 @@ interface Entry {
 }
 
 /**
- * Several entries, one per key: a shell and `npx` (which prepends
+ * Several entries, keyed by the key itself (no hashing: node:crypto would cost start-up): a shell and `npx` (which prepends
  * node_modules/.bin to PATH) must not evict each other on every call.
  */
 type CacheFile = Record<string, Entry>;
 const MAX_ENTRIES = 8;
-
-function hash(key: string): string {
-  return createHash('sha256').update(key).digest('hex').slice(0, 16);
-}
 
 function load(file: string): CacheFile {
   try {
@@ -90,13 +85,13 @@ function load(file: string): CacheFile {
 }
 
 function lookup(entries: CacheFile, key: string, now: number): ComposeCommand | undefined {
-  const entry = entries[hash(key)];
+  const entry = entries[key];
   if (entry && now - entry.at < MAX_AGE_MS && Array.isArray(entry.engine?.command) && entry.engine.command.length) return entry.engine;
   return undefined;
 }
 
 function store(file: string, entries: CacheFile, key: string, entry: Entry): void {
-  const kept = Object.entries({ ...entries, [hash(key)]: entry })
+  const kept = Object.entries({ ...entries, [key]: entry })
     .sort(([, a], [, b]) => b.at - a.at)
     .slice(0, MAX_ENTRIES);
   try {

@@ -696,18 +696,11 @@ export function createGateway(config: GatewayConfig): Gateway {
 
     headers.host = upstreamHost;
 
-    const upstreamReq = transport.request({
-      protocol: config.upstreamUrl.protocol,
-      hostname: upstreamHostname,
-      port: upstreamPort,
-      method: req.method,
-      path: basePath + target.pathname + target.search,
-      headers,
-      agent,
-    });
-    upstreamReq.setNoDelay(true);
-
     let failed: GatewayFailure | undefined;
+    let clientGone = false;
+    let retried = false;
+    let upstreamReq: http.ClientRequest;
+
     const fail = (failure: GatewayFailure) => {
       if (failed) return;
       failed = failure;
@@ -715,26 +708,8 @@ export function createGateway(config: GatewayConfig): Gateway {
       upstreamReq.destroy(failure);
     };
 
-    // Connect timeout: only for a fresh socket, until TCP (and TLS) is up. A
-    // pooled socket is already connected and skips it.
-    upstreamReq.on('socket', (socket: Socket) => {
-      if (!socket.connecting) return;
-      const readyEvent = config.upstreamUrl.protocol === 'https:' ? 'secureConnect' : 'connect';
-      const timer = setTimeout(
-        () => fail(new GatewayFailure(504, 'api_error', `Upstream ${upstreamHost} did not accept a connection within ${config.connectTimeoutMs} ms.`)),
-        config.connectTimeoutMs,
-      );
-      const clear = () => clearTimeout(timer);
-      socket.once(readyEvent, clear);
-      socket.once('close', clear);
-    });
-    // Idle timeout: no bytes either way on the upstream socket for this long.
-    upstreamReq.setTimeout(config.idleTimeoutMs, () =>
-      fail(new GatewayFailure(504, 'api_error', `Upstream ${upstreamHost} sent nothing for ${config.idleTimeoutMs} ms.`)),
-    );
-
     // Request body: streamed through, counted against the limit, and the
-    // first bytes kept to learn the model.
+    // first bytes kept to learn the model (and to replay, see below).
     req.on('data', (chunk: Buffer) => {
       entry.bytesIn += chunk.length;
       if (entry.bytesIn > config.maxBodyBytes) {
@@ -749,64 +724,117 @@ export function createGateway(config: GatewayConfig): Gateway {
         } else {
           sniffComplete = false;
           // Keep only what the first-key match needs.
-          if (sniffedBytes < 4096) sniffed.push(chunk.subarray(0, 4096 - sniffedBytes));
+          const head = [...sniffed, chunk];
+          sniffed.splice(0, sniffed.length, Buffer.concat(head, Math.min(4096, sniffedBytes + chunk.length)));
         }
       }
     });
-    req.pipe(upstreamReq);
 
-    upstreamReq.on('error', (error: NodeJS.ErrnoException) => {
-      const failure =
-        failed ??
-        (error instanceof GatewayFailure
-          ? error
-          : new GatewayFailure(502, 'api_error', `Upstream ${upstreamHost} is unreachable (${error.code ?? error.message}).`));
-      if (!failed) entry.error = failure.message;
-      if (clientGone) return;
-      if (!res.headersSent) {
-        entry.bytesOut = sendError(res, failure.status, failure.type, failure.message, failure.status === 413 || !req.complete);
-      } else {
-        // Mid-stream: the status is already sent, so the only honest signal
-        // left is to cut the connection rather than end the body cleanly.
-        res.destroy();
-      }
-    });
+    /** Sends the request upstream: the live body the first time, the kept copy on a retry. */
+    const open = (replay?: Buffer) => {
+      upstreamReq = transport.request({
+        protocol: config.upstreamUrl.protocol,
+        hostname: upstreamHostname,
+        port: upstreamPort,
+        method: req.method,
+        path: basePath + target.pathname + target.search,
+        headers,
+        agent,
+      });
+      const attempt = upstreamReq;
+      attempt.setNoDelay(true);
 
-    upstreamReq.on('response', (upstreamRes) => {
-      entry.upstreamMs = Math.round((Number(process.hrtime.bigint() - startHr) / 1e6) * 1000) / 1000;
-      const requestId = upstreamRes.headers['request-id'];
-      if (typeof requestId === 'string') entry.requestId = requestId;
-      const tap = new ResponseTap(upstreamRes.headers['content-type'], upstreamRes.headers['content-encoding'] as string | undefined);
-      finishFacts = (done) =>
-        tap.finish((facts) => {
-          entry.model = facts.model ?? modelAskedFor();
-          if (facts.usage) entry.usage = facts.usage;
-          if (facts.stopReason) entry.stopReason = facts.stopReason;
-          if (facts.errorType) entry.errorType = facts.errorType;
-          done();
+      // Connect timeout: only for a fresh socket, until TCP (and TLS) is up.
+      // A pooled socket is already connected and skips it.
+      attempt.on('socket', (socket: Socket) => {
+        if (!socket.connecting) return;
+        const readyEvent = config.upstreamUrl.protocol === 'https:' ? 'secureConnect' : 'connect';
+        const timer = setTimeout(
+          () => fail(new GatewayFailure(504, 'api_error', `Upstream ${upstreamHost} did not accept a connection within ${config.connectTimeoutMs} ms.`)),
+          config.connectTimeoutMs,
+        );
+        const clear = () => clearTimeout(timer);
+        socket.once(readyEvent, clear);
+        socket.once('close', clear);
+      });
+      // Idle timeout: no bytes either way on the upstream socket for this long.
+      attempt.setTimeout(config.idleTimeoutMs, () =>
+        fail(new GatewayFailure(504, 'api_error', `Upstream ${upstreamHost} sent nothing for ${config.idleTimeoutMs} ms.`)),
+      );
+
+      attempt.on('error', (error: NodeJS.ErrnoException) => {
+        if (clientGone) return;
+        // A pooled socket that the upstream closed just as this request went
+        // out fails before any response. That is the race Node documents for
+        // keep-alive (https://nodejs.org/api/http.html#requestreusedsocket);
+        // the upstream did not answer it, so sending it once more on a fresh
+        // socket is safe, when the whole body is at hand to resend.
+        if (
+          !failed &&
+          !retried &&
+          attempt.reusedSocket &&
+          !res.headersSent &&
+          (error.code === 'ECONNRESET' || error.code === 'EPIPE') &&
+          req.complete &&
+          sniffComplete
+        ) {
+          retried = true;
+          open(Buffer.concat(sniffed));
+          return;
+        }
+        const failure =
+          failed ??
+          (error instanceof GatewayFailure
+            ? error
+            : new GatewayFailure(502, 'api_error', `Upstream ${upstreamHost} is unreachable (${error.code ?? error.message}).`));
+        if (!failed) entry.error = failure.message;
+        if (!res.headersSent) {
+          entry.bytesOut = sendError(res, failure.status, failure.type, failure.message, failure.status === 413 || !req.complete);
+        } else {
+          // Mid-stream: the status is already sent, so the only honest signal
+          // left is to cut the connection rather than end the body cleanly.
+          res.destroy();
+        }
+      });
+
+      attempt.on('response', (upstreamRes) => {
+        entry.upstreamMs = Math.round((Number(process.hrtime.bigint() - startHr) / 1e6) * 1000) / 1000;
+        const requestId = upstreamRes.headers['request-id'];
+        if (typeof requestId === 'string') entry.requestId = requestId;
+        const tap = new ResponseTap(upstreamRes.headers['content-type'], upstreamRes.headers['content-encoding'] as string | undefined);
+        finishFacts = (done) =>
+          tap.finish((facts) => {
+            entry.model = facts.model ?? modelAskedFor();
+            if (facts.usage) entry.usage = facts.usage;
+            if (facts.stopReason) entry.stopReason = facts.stopReason;
+            if (facts.errorType) entry.errorType = facts.errorType;
+            done();
+          });
+
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.headers));
+        // Send the status line and headers now: an SSE client should see the
+        // stream open even before the first event.
+        res.flushHeaders();
+        upstreamRes.on('data', (chunk: Buffer) => {
+          entry.bytesOut += chunk.length;
+          tap.push(chunk);
         });
+        // Once a response has begun, a lost upstream surfaces here rather
+        // than on the request; cut the client's connection, as above.
+        upstreamRes.on('error', () => {
+          if (!failed) entry.error = 'upstream connection lost mid-response';
+          res.destroy();
+        });
+        upstreamRes.pipe(res);
+      });
 
-      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.headers));
-      // Send the status line and headers now: an SSE client should see the
-      // stream open even before the first event.
-      res.flushHeaders();
-      upstreamRes.on('data', (chunk: Buffer) => {
-        entry.bytesOut += chunk.length;
-        tap.push(chunk);
-      });
-      // Once a response has begun, a lost upstream surfaces here rather than
-      // on the request. The status is already sent, so the only honest signal
-      // left is to cut the client's connection instead of ending cleanly.
-      upstreamRes.on('error', () => {
-        if (!failed) entry.error = 'upstream connection lost mid-response';
-        res.destroy();
-      });
-      upstreamRes.pipe(res);
-    });
+      if (replay) attempt.end(replay);
+      else req.pipe(attempt);
+    };
+    open();
 
     // A client that leaves takes its upstream request with it, so an
     // abandoned generation stops costing tokens.
-    let clientGone = false;
     res.on('close', () => {
       if (res.writableFinished) return;
       clientGone = true;

@@ -524,3 +524,57 @@ test('bad requests and resets do not crash the gateway; it keeps serving', async
   t.is(after.status, 200);
   t.is((await send(port, { path: '/health' })).status, 200);
 });
+
+/** An upstream that resets the connection, instead of answering, on the requests `drop` picks. */
+async function droppingUpstream(drop: (requestOnSocket: number) => boolean) {
+  const perSocket = new WeakMap<object, number>();
+  return startUpstream((req, res) => {
+    const n = (perSocket.get(req.socket) ?? 0) + 1;
+    perSocket.set(req.socket, n);
+    if (drop(n)) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ type: 'message', model: 'm', socketRequest: n, usage: { input_tokens: 1, output_tokens: 1 } }));
+  });
+}
+
+test('a pooled upstream socket that resets before answering is retried once on a fresh socket', async (t) => {
+  // Every second request on a connection is dropped, as when the upstream
+  // closes an idle keep-alive connection just as the gateway reuses it.
+  const upstream = await droppingUpstream((n) => n === 2);
+  const { gateway, port, logs } = await startGateway(upstream.url);
+  t.teardown(() => Promise.all([gateway.close(), upstream.close()]));
+
+  t.is((await send(port, { headers: bearer(CLIENT_TOKEN), body: messagesBody() })).status, 200);
+  const second = await send(port, { headers: bearer(CLIENT_TOKEN), body: messagesBody({ n: 2 }) });
+  t.is(second.status, 200);
+  t.is((JSON.parse(second.body) as { socketRequest: number }).socketRequest, 1, 'answered on a fresh connection');
+  // The dropped attempt and the retry both reached the upstream with the full body.
+  t.is(upstream.seen.length, 3);
+  t.is(upstream.seen[1]!.body, messagesBody({ n: 2 }));
+  t.is(upstream.seen[2]!.body, messagesBody({ n: 2 }));
+  await waitFor(() => logs.length === 2, 2000, 'two log lines');
+  t.is(logs[1]!.error, undefined);
+});
+
+test('a reset on a fresh socket, or with a body too big to replay, is a 502 and not retried', async (t) => {
+  const always = await droppingUpstream(() => true);
+  const first = await startGateway(always.url);
+  t.teardown(() => Promise.all([first.gateway.close(), always.close()]));
+  const reply = await send(first.port, { headers: bearer(CLIENT_TOKEN), body: messagesBody() });
+  t.is(reply.status, 502);
+  t.is(always.seen.length, 1, 'a fresh socket is not retried');
+
+  const second = await droppingUpstream((n) => n === 2);
+  const gw = await startGateway(second.url, { maxBodyBytes: 4 * 1024 * 1024 });
+  t.teardown(() => Promise.all([gw.gateway.close(), second.close()]));
+  t.is((await send(gw.port, { headers: bearer(CLIENT_TOKEN), body: messagesBody() })).status, 200);
+  const big = messagesBody({ padding: 'p'.repeat(300 * 1024) });
+  t.is((await send(gw.port, { headers: bearer(CLIENT_TOKEN), body: big })).status, 502);
+  t.is(second.seen.length, 2, 'only the kept copy of a body can be replayed');
+  // Past the sniff limit the model still comes from the body's first key.
+  await waitFor(() => gw.logs.length === 2, 2000, 'two log lines');
+  t.like(gw.logs[1], { status: 502, model: 'claude-asked-for', bytesIn: Buffer.byteLength(big) });
+});

@@ -1,0 +1,33 @@
+/**
+ * `cctl backup [file]`: the home volume (logins, history, usage JSONL) as a
+ * .tar.gz, by default named with the time in the current folder.
+ */
+import { resolve } from 'node:path';
+import type { CommandOptions } from '../cli.js';
+import { relativeToProject } from '../assets.js';
+import { imageName } from '../compose-model.js';
+import { CLI_SERVICE, findProject } from '../project.js';
+import { homeVolumeName } from '../stack.js';
+import { backupVolume, defaultBackupName } from '../volume-archive.js';
+
+export default async function backup(args: string[], options: CommandOptions): Promise<number> {
+  const project = findProject(options);
+  const file = resolve(args[0] ?? defaultBackupName(project.name));
+  const result = await backupVolume({
+    volume: homeVolumeName(project),
+    image: imageName(project.name, CLI_SERVICE),
+    file,
+    owner: project.name,
+  });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ok: true, ...result })}\n`);
+    return 0;
+  }
+  const kib = Math.max(1, Math.round(result.bytes / 1024));
+  process.stdout.write(`Saved ${result.volume} (${result.entries} entries, ${kib} KiB) to ${relativeToProject(process.cwd(), result.file)}\n`);
+  if (result.changedWhileReading) {
+    process.stderr.write('Note: some files changed while they were read (the stack is running); the archive is complete but may be a moment out of step.\n');
+  }
+  process.stderr.write('It holds login tokens: keep it private (it is mode 0600).\n');
+  return 0;
+}

@@ -1,0 +1,38 @@
+/**
+ * `cctl restore <file> [--force]`: puts a backup back into the home volume.
+ * The archive is verified first, a volume with data is only replaced with
+ * --force, and a failed restore leaves the old data as it was
+ * (volume-archive.ts explains how).
+ */
+import type { CommandOptions } from '../cli.js';
+import { relativeToProject } from '../assets.js';
+import { HOME_VOLUME, imageName } from '../compose-model.js';
+import { UsageError } from '../errors.js';
+import { CLI_SERVICE, findProject } from '../project.js';
+import { homeVolumeName } from '../stack.js';
+import { restoreVolume } from '../volume-archive.js';
+
+export default async function restore(args: string[], options: CommandOptions): Promise<number> {
+  const file = args[0];
+  if (!file) throw new UsageError('restore needs the backup file.', 'Example: cctl restore cctl-myproject-home-20250101-120000.tar.gz');
+  const project = findProject(options);
+  const result = await restoreVolume({
+    volume: homeVolumeName(project),
+    image: imageName(project.name, CLI_SERVICE),
+    file,
+    owner: project.name,
+    force: options.force === true,
+    // The labels Compose puts on volumes it creates, so `up` adopts this one
+    // as the project's own instead of warning that it was made elsewhere.
+    volumeLabels: { 'com.docker.compose.project': project.name, 'com.docker.compose.volume': HOME_VOLUME },
+  });
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ ok: true, ...result })}\n`);
+    return 0;
+  }
+  process.stdout.write(
+    `Restored ${result.entries} entries from ${relativeToProject(process.cwd(), result.file)} into ${result.volume}` +
+      `${result.created ? ' (new volume)' : ''}.\nNext: cctl up\n`,
+  );
+  return 0;
+}

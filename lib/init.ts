@@ -11,6 +11,7 @@ import { compareVersions, compose, parseVersion } from './engine/compose.js';
 import { writeFileAtomic } from './fsutil.js';
 import { run } from './runner.js';
 import { ensureSecrets } from './secrets.js';
+import { writeOnboardScript } from './onboard.js';
 import { checkConsistency, fromEnv, fromStored, resolveSettings, type Settings } from './settings.js';
 import { CLI_SERVICE, type Project } from './project.js';
 
@@ -94,6 +95,9 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   // Assets and secrets first: the compose file that refers to them comes last.
   const assets = syncAssets(project.dir, wanted);
   const secrets = ensureSecrets(project.dir, settings, env);
+  // The team's onboarding script (scripts/onboard.sh), reported with the other files init writes.
+  const onboardScript = writeOnboardScript(project.dir);
+  if (onboardScript) secrets.push(onboardScript);
   let backup: string | undefined;
   if (merged.changed) {
     if (options.force && project.exists) {

@@ -227,9 +227,13 @@ if [ "$was_healthy" = 1 ] && [ "$before" = "$after" ]; then
 else
   echo "Done: the Claude environment is up and healthy."
 fi
-if [ "$cctl_cmd" != cctl ]; then
-  printf '\\n(Below, "cctl" stands for: %s. To have the word itself: npm install -g %s)\\n' "$cctl_cmd" "\${CCTL_PACKAGE:-cctl@$CCTL_VERSION}"
-fi
+case $cctl_cmd in
+  cctl) ;;
+  'npx '*)
+    printf '\\n(Below, "cctl" stands for: %s. To have the word itself: npm install -g %s)\\n' "$cctl_cmd" "\${CCTL_PACKAGE:-cctl@$CCTL_VERSION}"
+    ;;
+  *) printf '\\n(Below, "cctl" stands for: %s.)\\n' "$cctl_cmd" ;;
+esac
 cat <<'EOF'
 
 Next steps:

@@ -196,6 +196,26 @@ test('missing docker, and no terminal to ask on without --yes, are named', (t) =
   t.false(existsSync(withDocker.state));
 });
 
+test('without cctl, the pinned version is fetched with npx (after asking, or with --yes)', (t) => {
+  const s = setup(t);
+  const cctl = join(dirname(s.bin), 'cctl');
+  // npx stand-in: records its package argument, then behaves as cctl.
+  stub(s.bin, 'npx', `echo "npx $1 $2" >>'${s.log}'; shift 2; exec '${cctl}' "$@"`);
+  const env = { CCTL: '' };
+  const ask = onboard(s, [], env);
+  t.is(ask.status, 1);
+  t.regex(ask.stderr, /step "cctl" failed: no terminal to ask "cctl [\d.]+ is not installed\. Fetch it with npx\?"/);
+
+  const r = onboard(s, ['--yes'], env);
+  t.is(r.status, 0, r.stderr);
+  t.true(readFileSync(s.log, 'utf8').includes(`npx --yes cctl@${pkg.version}`));
+  t.regex(r.stdout, /"cctl" stands for: npx --yes cctl@[\d.]+\. To have the word itself: npm install -g cctl@/);
+
+  const other = onboard(s, ['--yes'], { ...env, CCTL_PACKAGE: '@team/cctl@1.2.3' });
+  t.is(other.status, 0, other.stderr);
+  t.true(readFileSync(s.log, 'utf8').includes('npx --yes @team/cctl@1.2.3'));
+});
+
 test('options: --help prints the usage, an unknown option exits 2', (t) => {
   const s = setup(t);
   const help = onboard(s, ['--help']);

@@ -126,6 +126,12 @@ function fakeIO(tty: boolean) {
   return { io, written, input, signals };
 }
 
+/** Polls a condition instead of sleeping a fixed time, so a loaded machine cannot make the test flaky. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!condition()) throw new Error('condition not reached in 5 s');
+}
+
 function source(active: Array<string | Error>, calls: { active: number; all: number } = { active: 0, all: 0 }): BlocksSource & { calls: typeof calls } {
   return {
     calls,
@@ -154,7 +160,7 @@ test('on a terminal: alternate screen, raw keys, q quits and everything is put b
   const { io, written, input, signals } = fakeIO(true);
   const src = source([NONE, ACTIVE]);
   const done = runLiveView({ intervalSeconds: 0.01, once: false }, '1000000', src, io);
-  await new Promise((r) => setTimeout(r, 60));
+  await until(() => written.some((w) => w.includes('0.5% of 1,000,000')));
   input.emit('data', Buffer.from('x'));
   input.emit('data', Buffer.from('q'));
   t.is(await done, 0);
@@ -173,7 +179,7 @@ test('Ctrl-C as a raw key and SIGINT as a signal both quit with 130; SIGTERM wit
   for (const [how, code] of [['key', 130], ['SIGINT', 130], ['SIGTERM', 143]] as const) {
     const { io, input, signals, written } = fakeIO(how === 'key');
     const done = runLiveView({ intervalSeconds: 60, once: false }, 'max', source([ACTIVE]), io);
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => written.some((w) => w.includes('4,800')));
     if (how === 'key') input.emit('data', '\x03');
     else signals.emit(how);
     t.is(await done, code, how);

@@ -80,9 +80,11 @@ export function verifyArchive(file: string): Promise<ArchiveSummary> {
     const input = createReadStream(file);
     const gunzip = createGunzip();
     input.on('error', (e) => fail(new CctlError(`Cannot read ${file}: ${e.message}`)));
-    gunzip.on('error', (e) =>
-      fail(bad(/unexpected end/i.test(e.message) ? 'it is truncated (the gzip stream ends early)' : `gzip says "${e.message}"`)),
-    );
+    gunzip.on('error', (e) => {
+      if (/unexpected end/i.test(e.message)) fail(bad('it is truncated (the gzip stream ends early)'));
+      else if (/incorrect header check/i.test(e.message)) fail(bad('it is not gzip-compressed'));
+      else fail(bad(`it is damaged (gzip says "${e.message}")`));
+    });
     gunzip.on('data', (chunk: Buffer) => {
       tarBytes += chunk.length;
       pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;

@@ -26,6 +26,8 @@ const usage = readFileSync(new URL('../fixtures/ccusage-20.0.24/usage.jsonl', im
 e2e.after.always(async () => {
   await cctl(['down', '--volumes', '--yes'], { cwd: tmp.dir, env });
   await run(['docker', 'volume', 'rm', '-f', volume]).catch(() => undefined);
+  // Only the tags go: the layers are shared with every other test project's build.
+  await run(['docker', 'rmi', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   tmp.cleanup();
 });
 

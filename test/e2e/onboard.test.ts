@@ -7,10 +7,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { e2e } from '../helpers/e2e.js';
+import test from 'ava';
+import { missing } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, CLI, e2eEnv } from '../helpers/cli.js';
 import { ProcessError, run, type RunResult } from '../../lib/runner.js';
+
+// The helper's `e2e` is test.skip without an engine, and test.skip has no
+// .serial or .after, so the serial chain and the hook are chosen here.
+const serial = missing ? test.serial.skip : test.serial;
 
 const tmp = tempProject('onboard');
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name, CCTL: `node ${CLI}` });
@@ -23,7 +28,8 @@ const USAGE_PATH = '/home/claude/.claude/projects/-workspace/e2e-session.jsonl';
 const login = `${JSON.stringify({ oauthAccount: { emailAddress: 'e2e@example.com' }, hasCompletedOnboarding: true })}\n`;
 const usage = readFileSync(new URL('../fixtures/ccusage-20.0.24/usage.jsonl', import.meta.url));
 
-e2e.after.always(async () => {
+test.after.always(async () => {
+  if (missing) return tmp.cleanup();
   await cctl(['down', '--volumes', '--yes'], { cwd: tmp.dir, env });
   await run(['docker', 'volume', 'rm', '-f', volume]).catch(() => undefined);
   // Only the tags go: the layers are shared with every other test project's build.
@@ -65,14 +71,14 @@ async function volumeListing(): Promise<string> {
 
 const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 
-e2e.serial('init writes the onboarding script, executable', async (t) => {
+serial('init writes the onboarding script, executable', async (t) => {
   const r = await cctl(['init'], { cwd: tmp.dir, env });
   t.is(r.exitCode, 0, r.stderr);
   t.regex(r.stdout, /scripts\/onboard\.sh/);
   t.is(statSync(script).mode & 0o777, 0o755);
 });
 
-e2e.serial('the onboarding script, non-interactive, reaches healthy from nothing', async (t) => {
+serial('the onboarding script, non-interactive, reaches healthy from nothing', async (t) => {
   const r = await attempt([script, '--yes'], { cwd: tmp.dir });
   t.is(r.exitCode, 0, `${r.stdout}\n${r.stderr}`);
   t.regex(r.stdout, /==> Checking Docker, Compose and Node/);
@@ -86,7 +92,7 @@ e2e.serial('the onboarding script, non-interactive, reaches healthy from nothing
   );
 });
 
-e2e.serial('a second run is a no-op and says so', async (t) => {
+serial('a second run is a no-op and says so', async (t) => {
   const compose = readFileSync(join(tmp.dir, 'compose.yaml'));
   const container = await cliContainer();
   const started = (await run(['docker', 'inspect', '-f', '{{.State.StartedAt}}', container])).stdout;
@@ -99,7 +105,7 @@ e2e.serial('a second run is a no-op and says so', async (t) => {
   t.is((await run(['docker', 'inspect', '-f', '{{.State.StartedAt}}', container])).stdout, started);
 });
 
-e2e.serial('backup → down --volumes → restore → up brings the login and usage back byte for byte', async (t) => {
+serial('backup → down --volumes → restore → up brings the login and usage back byte for byte', async (t) => {
   await asClaude(`mkdir -p "$(dirname ${USAGE_PATH})" && cat > ${LOGIN_PATH} && chmod 600 ${LOGIN_PATH}`, login);
   await asClaude(`cat > ${USAGE_PATH}`, usage);
 
@@ -134,7 +140,7 @@ e2e.serial('backup → down --volumes → restore → up brings the login and us
   t.true((JSON.parse(daily.stdout) as { daily: unknown[] }).daily.length > 0);
 });
 
-e2e.serial('a truncated archive and an unforced restore over data are refused; the volume is unchanged', async (t) => {
+serial('a truncated archive and an unforced restore over data are refused; the volume is unchanged', async (t) => {
   t.is((await cctl(['down'], { cwd: tmp.dir, env })).exitCode, 0);
   const before = await volumeListing();
   t.regex(before, /\.claude\/\.claude\.json 1001:1001 600|\.claude\/\.claude\.json \d+:\d+ 600/);
@@ -158,7 +164,7 @@ e2e.serial('a truncated archive and an unforced restore over data are refused; t
   t.false(existsSync(join(tmp.dir, '.truncated.tar.gz.partial')));
 });
 
-e2e.serial('a forced restore replaces the data, and backup names itself with the time', async (t) => {
+serial('a forced restore replaces the data, and backup names itself with the time', async (t) => {
   const before = await volumeListing();
   const forced = await cctl(['restore', '--force', backupFile], { cwd: tmp.dir, env });
   t.is(forced.exitCode, 0, forced.stderr);

@@ -26,6 +26,27 @@ function probe(): string | undefined {
 export const missing = probe();
 
 let announced = false;
+
+/**
+ * A stand-in for `test` whose every form skips: test.skip alone has no
+ * .serial or hooks, and e2e files use `e2e.serial(...)` and `e2e.after.always(...)`.
+ */
+function skipping(): typeof test {
+  const noop = () => {};
+  const hook = Object.assign(noop, { always: noop, skip: noop });
+  const skip = Object.assign((...args: Parameters<typeof test.skip>) => test.skip(...args), {
+    serial: Object.assign((...args: Parameters<typeof test.skip>) => test.serial.skip(...args), { skip: test.serial.skip }),
+    skip: test.skip,
+    only: test.skip,
+    failing: test.skip,
+    before: hook,
+    after: hook,
+    beforeEach: hook,
+    afterEach: hook,
+  });
+  return skip as unknown as typeof test;
+}
+
 /** Use in place of `test` in e2e files. */
 export const e2e: typeof test = (() => {
   if (!missing) return test;
@@ -33,11 +54,11 @@ export const e2e: typeof test = (() => {
     test.serial('end-to-end prerequisites', (t) => {
       t.fail(`end-to-end tests cannot run: ${missing} (CI=true or CCTL_E2E=1 makes this a failure)`);
     });
-    return test.skip as unknown as typeof test;
+    return skipping();
   }
   if (!announced) {
     announced = true;
     console.log(`SKIPPED end-to-end tests: ${missing}`);
   }
-  return test.skip as unknown as typeof test;
+  return skipping();
 })();

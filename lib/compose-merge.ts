@@ -266,9 +266,3 @@ export function describeConflicts(conflicts: Conflict[], file: string): CctlErro
     },
   );
 }
-
-/** Reads the map at a top-level key without failing on odd files. */
-export function topLevelMap(doc: Document, key: string): YAMLMap | undefined {
-  const node = doc.get(key);
-  return isMap(node) ? node : undefined;
-}

@@ -3,7 +3,6 @@
  * CctlError (or becomes one there), so the exit code and message are decided
  * where the failure is understood, not guessed at the top.
  */
-export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_USAGE = 2;
 export const EXIT_INTERRUPTED = 130;

@@ -7,9 +7,9 @@
  */
 import { readFileSync } from 'node:fs';
 import type { GlobalOptions } from './argv.js';
-import type { ComposeCommand } from './engine/compose.js';
-import { cachedCompose, forgetCompose } from './engine/compose-cache.js';
+import { compose, forgetCompose, type ComposeCommand } from './engine/compose.js';
 import { daemonDownError, isDaemonDown } from './engine/docker.js';
+import { imageName } from './compose-model.js';
 import { CctlError } from './errors.js';
 import { CLI_SERVICE, COMPOSE_FILE_NAMES, composeArgv, findProject, type Project } from './project.js';
 import { ProcessError, run, runInteractive, type RunResult } from './runner.js';
@@ -92,11 +92,11 @@ function isSpawnFailure(error: unknown): boolean {
 /** Runs fn with the remembered compose command; if that no longer starts, detects afresh and tries once more. */
 async function withEngine<T>(fn: (engine: ComposeCommand) => Promise<T>): Promise<T> {
   try {
-    return await fn(await cachedCompose());
+    return await fn(await compose());
   } catch (error) {
     if (!isSpawnFailure(error)) throw error;
     forgetCompose();
-    return fn(await cachedCompose());
+    return fn(await compose());
   }
 }
 
@@ -117,10 +117,6 @@ export type ServiceState =
 /** Label filters that find claude-cli's container the same way under Compose v1 and v2. */
 function serviceFilters(project: Project): string[] {
   return ['--filter', `label=com.docker.compose.project=${project.name}`, '--filter', `label=com.docker.compose.service=${CLI_SERVICE}`];
-}
-
-export function imageName(project: Project): string {
-  return `cctl-${project.name}-${CLI_SERVICE}:local`;
 }
 
 /** Labels the commands read back from the running container (image labels are inherited). */
@@ -145,7 +141,7 @@ export async function serviceState(project: Project): Promise<ServiceState> {
     const labels = Object.fromEntries(WATCHED_LABELS.map((l, i) => [l, values[i] ?? '']));
     return { state: 'running', labels };
   }
-  const image = imageName(project);
+  const image = imageName(project.name, CLI_SERVICE);
   const found = await run(['docker', 'image', 'inspect', '--format', '{{.Id}}', image]).then(
     () => true,
     () => false,

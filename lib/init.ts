@@ -6,16 +6,16 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assetsHash, readCaCert, syncAssets, wantedAssets, type AssetChange } from './assets.js';
 import { ASSETS_DIR, renderOwned, type PlainMap } from './compose-model.js';
-import { describeConflicts, mergeOwned, parseCompose, type Owned } from './compose-merge.js';
+import { describeConflicts, mergeOwned, type Owned } from './compose-merge.js';
+import { readStoredSettings, SETTINGS_KEY } from './compose-file.js';
 import { compareVersions, compose, parseVersion } from './engine/compose.js';
 import { writeFileAtomic } from './fsutil.js';
 import { run } from './runner.js';
 import { ensureSecrets } from './secrets.js';
 import { writeOnboardScript } from './onboard.js';
-import { checkConsistency, fromEnv, fromStored, resolveSettings, type Settings } from './settings.js';
-import { CLI_SERVICE, type Project } from './project.js';
+import { checkConsistency, fromEnv, resolveSettings, type Settings } from './settings.js';
+import type { Project } from './project.js';
 
-export const SETTINGS_KEY = 'x-cctl';
 const STATE_FILE = join(ASSETS_DIR, 'state.json');
 
 export interface InitResult {
@@ -56,19 +56,6 @@ function readState(project: Project): Owned | undefined {
   } catch {
     return undefined;
   }
-}
-
-export function readStoredSettings(project: Project): Partial<Settings> {
-  if (!project.exists) return {};
-  const doc = parseCompose(readFileSync(project.file, 'utf8'), project.file);
-  return fromStored(doc.toJS()?.[SETTINGS_KEY], `${project.file} (${SETTINGS_KEY})`);
-}
-
-/** Does the compose file hold cctl's claude-cli service yet? */
-export function hasClaudeServices(project: Project): boolean {
-  if (!project.exists) return false;
-  const doc = parseCompose(readFileSync(project.file, 'utf8'), project.file);
-  return doc.hasIn(['services', CLI_SERVICE]);
 }
 
 function buildSettings(s: Settings) {

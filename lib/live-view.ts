@@ -6,9 +6,10 @@
  * terminal it prints one line per refresh. Polls are bounded in time, and
  * repeated failures end the loop instead of spinning.
  */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { readStoredSettings } from './compose-file.js';
 import { UsageError } from './errors.js';
+import { findProject } from './project.js';
+import { envName } from './settings.js';
 import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine, type Block, type TokenLimit } from './live-render.js';
 
 export interface LiveOptions {
@@ -68,18 +69,18 @@ function checkTokenLimit(text: string, where: string): string {
 
 /**
  * The limit when no flag gives one: CCTL_TOKEN_LIMIT, then `x-cctl.token-limit`
- * in the compose file, then "max" (the settings' default). Read here rather
- * than through the full settings resolution because only this one value is needed.
+ * in the compose file, then "max" (the settings' default).
  */
 export function configuredTokenLimit(composeFile: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (env.CCTL_TOKEN_LIMIT) return checkTokenLimit(env.CCTL_TOKEN_LIMIT, 'CCTL_TOKEN_LIMIT');
-  let stored: unknown;
+  const name = envName('token-limit');
+  if (env[name]) return checkTokenLimit(env[name]!, name);
+  let stored: string | undefined;
   try {
-    stored = (parse(readFileSync(composeFile, 'utf8')) as Record<string, Record<string, unknown>> | null)?.['x-cctl']?.['token-limit'];
+    stored = readStoredSettings(findProject({ file: composeFile }))['token-limit'];
   } catch {
     // An unreadable file fails the poll itself with compose's message; the limit is not the place to report it.
   }
-  return stored === undefined || stored === null || stored === '' ? 'max' : checkTokenLimit(String(stored), 'x-cctl.token-limit');
+  return stored ? checkTokenLimit(stored, 'x-cctl.token-limit') : 'max';
 }
 
 /** Where the JSON comes from: two ccusage calls, abortable so q quits without waiting for a slow poll. */

@@ -127,8 +127,6 @@ export function coerce<K extends SettingName>(name: K, value: unknown, where: st
   return result as Settings[K];
 }
 
-export type SettingsInput = Partial<Record<string, unknown>>;
-
 /** Reads CCTL_* overrides from the environment. */
 export function fromEnv(env: NodeJS.ProcessEnv): Partial<Settings> {
   const out: Partial<Record<SettingName, unknown>> = {};

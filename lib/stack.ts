@@ -8,6 +8,7 @@ import { explainDockerError } from './engine/docker.js';
 import { run } from './runner.js';
 import { CLI_SERVICE, PROXY_SERVICE, type Project } from './project.js';
 import type { Settings } from './settings.js';
+import { HOME_VOLUME } from './compose-model.js';
 
 export interface ServiceState {
   name: string;
@@ -139,5 +140,6 @@ export async function imageInfo(name: string): Promise<ImageInfo> {
 }
 
 export function homeVolumeName(project: Project): string {
-  return `${project.name}_claude-home`;
+  // Compose names a volume <project>_<key>, under v1 and v2 alike.
+  return `${project.name}_${HOME_VOLUME}`;
 }

@@ -20,6 +20,7 @@ import { createGunzip } from 'node:zlib';
 import { CctlError, InterruptedError } from './errors.js';
 import { explainDockerError } from './engine/docker.js';
 import { ProcessError, run } from './runner.js';
+import { imageInfo } from './stack.js';
 
 /** Label on every helper container, with the project name, so stale ones can be found. */
 export const HELPER_LABEL = 'dev.cctl.helper';
@@ -152,15 +153,10 @@ export async function volumeUsers(volume: string): Promise<string[]> {
 
 /** Fails with the fix when the helper image is not on the engine (nothing is pulled). */
 export async function requireImage(image: string): Promise<void> {
-  try {
-    await run(['docker', 'image', 'inspect', '--format', '{{.Id}}', image]);
-  } catch (error) {
-    if (error instanceof ProcessError && /no such image/i.test(error.stderr)) {
-      throw new CctlError(`The image ${image} is missing; backup and restore run tar in it.`, {
-        hint: 'Build it first with "cctl build" (no registry is needed).',
-      });
-    }
-    throw dockerFailure(error, `Inspecting the image ${image}`);
+  if (!(await imageInfo(image)).present) {
+    throw new CctlError(`The image ${image} is missing; backup and restore run tar in it.`, {
+      hint: 'Build it first with "cctl build" (no registry is needed).',
+    });
   }
 }
 

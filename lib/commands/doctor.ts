@@ -7,14 +7,15 @@ import { statfsSync } from 'node:fs';
 import type { CommandOptions } from '../cli.js';
 import { readCaCert } from '../assets.js';
 import { imageStaleness } from '../build.js';
-import { compose } from '../engine/compose.js';
+import { detectCompose } from '../engine/compose.js';
 import { daemonInfo } from '../engine/docker.js';
 import { CctlError } from '../errors.js';
-import { hasClaudeServices, readStoredSettings } from '../init.js';
+import { buildHashInFile, hasClaudeServices, storedSettings } from '../compose-file.js';
 import { composeRun, findProject, hostTimeZone, PROXY_SERVICE, CLI_SERVICE, type Project } from '../project.js';
 import { run } from '../runner.js';
-import { resolveSettings, type Settings } from '../settings.js';
+import type { Settings } from '../settings.js';
 import { homeVolumeName, inspectServices } from '../stack.js';
+import { volumeExists } from '../volume-archive.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -46,7 +47,8 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     checks.push(fromError('daemon', error));
   }
   try {
-    const c = await compose();
+    // A diagnosis detects afresh rather than trusting the remembered answer.
+    const c = await detectCompose(env);
     checks.push(pass('compose', `${c.command.join(' ')} ${c.version} (${c.flavour})`));
   } catch (error) {
     checks.push(fromError('compose', error));
@@ -82,7 +84,7 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
 
   let settings: Settings | undefined;
   try {
-    settings = resolveSettings({ stored: readStoredSettings(project) });
+    settings = storedSettings(project);
     if (!project.exists) checks.push(warn('compose-file', `${project.file} does not exist yet`, 'Run "cctl init" (or "cctl up", which runs it).'));
     else if (!hasClaudeServices(project)) checks.push(warn('compose-file', `${project.file} has no claude services yet`, 'Run "cctl init".'));
     else checks.push(pass('compose-file', `${project.file} parses and holds the claude services`));
@@ -94,7 +96,7 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
   if (!daemonOk || !s) checks.push(needDaemon('image'));
   else {
     try {
-      const stale = await imageStaleness(project, s, await currentBuildHash(project));
+      const stale = await imageStaleness(project, s, buildHashInFile(project));
       const bad = stale.filter((i) => i.reason !== 'current');
       if (bad.length === 0) checks.push(pass('image', stale.map((i) => i.image).join(', ')));
       else checks.push(warn('image', bad.map((i) => `${i.image} is ${i.reason}`).join('; '), '"cctl up" builds it (or "cctl build").'));
@@ -107,18 +109,9 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
   else {
     const volume = homeVolumeName(project);
     try {
-      await run(['docker', 'volume', 'inspect', volume]);
-      const [cli] = await inspectServices(project, [CLI_SERVICE]);
-      if (cli?.state === 'running') {
-        await composeRun(project, ['exec', '-T', CLI_SERVICE, 'sh', '-c', 'test -w "$HOME" && test -w "${CLAUDE_CONFIG_DIR:-$HOME/.claude}"']);
-        checks.push(pass('volume', `${volume} is writable by claude`));
-      } else {
-        checks.push(warn('volume', `${volume} exists; writability not checked (claude-cli is not running)`, 'Run "cctl up".'));
-      }
+      checks.push(await volumeCheck(project, volume));
     } catch (error) {
-      const text = (error as Error).message;
-      if (/no such volume/i.test(text)) checks.push(warn('volume', `${volume} does not exist yet`, '"cctl up" creates it.'));
-      else checks.push(fail('volume', `${volume} is not writable by claude`, `Fix ownership: docker run --rm -u 0 -v ${volume}:/h <image> chown -R 1001:1001 /h`));
+      checks.push(fromError('volume', error));
     }
   }
 
@@ -151,12 +144,18 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
   return checks;
 }
 
-/** The build hash the compose file asks for (its build arg), without writing anything. */
-async function currentBuildHash(project: Project): Promise<string> {
-  const { readFileSync } = await import('node:fs');
-  const { parse } = await import('yaml');
-  const doc = parse(readFileSync(project.file, 'utf8')) as { services?: Record<string, { build?: { args?: Record<string, string> } }> };
-  return doc.services?.[CLI_SERVICE]?.build?.args?.CCTL_BUILD_HASH ?? '';
+async function volumeCheck(project: Project, volume: string): Promise<CheckResult> {
+  if (!(await volumeExists(volume))) return warn('volume', `${volume} does not exist yet`, '"cctl up" creates it.');
+  const [cli] = await inspectServices(project, [CLI_SERVICE]);
+  if (cli?.state !== 'running') {
+    return warn('volume', `${volume} exists; writability not checked (claude-cli is not running)`, 'Run "cctl up".');
+  }
+  try {
+    await composeRun(project, ['exec', '-T', CLI_SERVICE, 'sh', '-c', 'test -w "$HOME" && test -w "${CLAUDE_CONFIG_DIR:-$HOME/.claude}"']);
+    return pass('volume', `${volume} is writable by claude`);
+  } catch {
+    return fail('volume', `${volume} is not writable by claude`, `Fix ownership: docker run --rm -u 0 -v ${volume}:/h <image> chown -R 1001:1001 /h`);
+  }
 }
 
 export default async function doctor(_args: string[], options: CommandOptions): Promise<number> {

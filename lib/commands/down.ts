@@ -3,8 +3,7 @@ import type { CommandOptions } from '../cli.js';
 import { CctlError, UsageError } from '../errors.js';
 import { explainDockerError } from '../engine/docker.js';
 import { composeRun, findProject } from '../project.js';
-import { readStoredSettings } from '../init.js';
-import { resolveSettings } from '../settings.js';
+import { storedSettings } from '../compose-file.js';
 import { ProcessError, run } from '../runner.js';
 import { claudeServices, homeVolumeName } from '../stack.js';
 import { INTERNAL_NETWORK } from '../compose-model.js';
@@ -24,7 +23,7 @@ async function confirm(question: string): Promise<boolean> {
  */
 export default async function down(_args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);
-  const settings = resolveSettings({ stored: readStoredSettings(project) });
+  const settings = storedSettings(project);
   const services = claudeServices(settings);
   const volume = homeVolumeName(project);
   if (options.volumes && !options.yes) {

@@ -1,13 +1,12 @@
 import type { CommandOptions } from '../cli.js';
 import { UsageError } from '../errors.js';
 import { composeInteractive, findProject } from '../project.js';
-import { readStoredSettings } from '../init.js';
-import { resolveSettings } from '../settings.js';
+import { storedSettings } from '../compose-file.js';
 import { claudeServices } from '../stack.js';
 
 export default async function logs(args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);
-  const services = claudeServices(resolveSettings({ stored: readStoredSettings(project) }));
+  const services = claudeServices(storedSettings(project));
   const [service] = args;
   if (service && !services.includes(service)) {
     throw new UsageError(`Unknown service "${service}".`, `cctl logs shows ${services.join(' or ')}.`);

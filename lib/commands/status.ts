@@ -1,7 +1,6 @@
 import type { CommandOptions } from '../cli.js';
 import { findProject } from '../project.js';
-import { readStoredSettings } from '../init.js';
-import { resolveSettings } from '../settings.js';
+import { storedSettings } from '../compose-file.js';
 import { claudeServices, inspectServices, type ServiceState } from '../stack.js';
 
 export function printServices(services: ServiceState[], out: (s: string) => void = (s) => process.stdout.write(s)): void {
@@ -12,7 +11,7 @@ export function printServices(services: ServiceState[], out: (s: string) => void
 
 export default async function status(_args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);
-  const settings = resolveSettings({ stored: readStoredSettings(project) });
+  const settings = storedSettings(project);
   const services = await inspectServices(project, claudeServices(settings));
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ project: project.name, file: project.file, services }, null, 2)}\n`);

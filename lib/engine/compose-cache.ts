@@ -2,17 +2,18 @@
  * Compose detection, remembered across runs. Detecting spawns
  * `<compose> version --short`; for the Python v1 that is a second
  * interpreter start (~0.4 s here), which on its own would double the cost of
- * `cctl usage daily` over the raw `compose exec`. So the pass-through
- * commands read the last answer from a small file, keyed by everything that
+ * `cctl usage daily` over the raw `compose exec`. So every command reads the
+ * last answer from a small file, keyed by everything that
  * could change it: CCTL_COMPOSE, PATH, the docker config dir, and the
  * identity (path, size, mtime) of `docker`, `docker-compose` and every
  * compose plugin file. Any change there means a fresh detection. The key
- * costs a few stat calls and no spawn.
+ * costs a few stat calls and no spawn. This file only stores; compose.ts
+ * decides when to use it.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { compose, resetComposeDetection, type ComposeCommand } from './compose.js';
+import type { ComposeCommand } from './compose.js';
 
 /** Where Docker looks for CLI plugins (docs.docker.com/engine/extend/cli_plugins), plus the user's own dir. */
 function pluginDirs(env: NodeJS.ProcessEnv): string[] {
@@ -105,21 +106,16 @@ function store(file: string, entries: CacheFile, key: string, entry: Entry): voi
   }
 }
 
-/** compose(), answered from the cache when nothing it depends on has changed. */
-export async function cachedCompose(env: NodeJS.ProcessEnv = process.env, now = Date.now()): Promise<ComposeCommand> {
-  if (env.CCTL_COMPOSE_CACHE === '0') return compose();
-  const file = cacheFile(env);
-  const key = detectionKey(env);
-  const entries = load(file);
-  const hit = lookup(entries, key, now);
-  if (hit) return hit;
-  const engine = await compose();
-  store(file, entries, key, { at: now, engine });
-  return engine;
+/** The remembered answer for this environment, if it is fresh. */
+export function recall(env: NodeJS.ProcessEnv, now: number): ComposeCommand | undefined {
+  return lookup(load(cacheFile(env)), detectionKey(env), now);
 }
 
-/** After the cached command failed to start: forget it, so the next call detects. */
-export function forgetCompose(env: NodeJS.ProcessEnv = process.env): void {
+export function remember(env: NodeJS.ProcessEnv, now: number, engine: ComposeCommand): void {
+  const file = cacheFile(env);
+  store(file, load(file), detectionKey(env), { at: now, engine });
+}
+
+export function forget(env: NodeJS.ProcessEnv): void {
   rmSync(cacheFile(env), { force: true });
-  resetComposeDetection();
 }

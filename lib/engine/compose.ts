@@ -5,6 +5,7 @@
  */
 import { CctlError } from '../errors.js';
 import { ProcessError, run } from '../runner.js';
+import { forget, recall, remember } from './compose-cache.js';
 
 export type ComposeFlavour = 'plugin' | 'standalone-v2' | 'v1';
 
@@ -84,11 +85,21 @@ export async function detectCompose(env: NodeJS.ProcessEnv = process.env): Promi
   });
 }
 
+/** detectCompose(), answered from the on-disk cache when nothing it depends on changed (CCTL_COMPOSE_CACHE=0 turns it off). */
+export async function cachedCompose(env: NodeJS.ProcessEnv = process.env, now = Date.now()): Promise<ComposeCommand> {
+  if (env.CCTL_COMPOSE_CACHE === '0') return detectCompose(env);
+  const hit = recall(env, now);
+  if (hit) return hit;
+  const engine = await detectCompose(env);
+  remember(env, now, engine);
+  return engine;
+}
+
 let memo: Promise<ComposeCommand> | undefined;
 
-/** Detection runs at most once per process. */
+/** Detection runs at most once per process, and rarely across processes. */
 export function compose(): Promise<ComposeCommand> {
-  memo ??= detectCompose();
+  memo ??= cachedCompose();
   // A failed detection is not cached, so a retry after installing can succeed.
   memo.catch(() => {
     memo = undefined;
@@ -98,4 +109,10 @@ export function compose(): Promise<ComposeCommand> {
 
 export function resetComposeDetection(): void {
   memo = undefined;
+}
+
+/** After the remembered command failed to start: forget it, so the next call detects. */
+export function forgetCompose(env: NodeJS.ProcessEnv = process.env): void {
+  forget(env);
+  resetComposeDetection();
 }

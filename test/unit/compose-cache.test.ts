@@ -2,8 +2,8 @@ import test from 'ava';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cachedCompose, cacheFile, detectionKey, forgetCompose } from '../../lib/engine/compose-cache.js';
-import { resetComposeDetection } from '../../lib/engine/compose.js';
+import { cacheFile, detectionKey } from '../../lib/engine/compose-cache.js';
+import { cachedCompose, forgetCompose, resetComposeDetection } from '../../lib/engine/compose.js';
 import { ProcessError, setRunner, type Runner } from '../../lib/runner.js';
 
 /** A PATH with a fake docker-compose file (only its identity matters) and a private cache dir. */

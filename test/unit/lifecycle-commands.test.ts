@@ -63,6 +63,8 @@ async function runUp(f: Flavour, opts: { upStderr?: string; api?: string } = {})
   const previous = setRunner(engine.runner);
   const saved = process.env.CCTL_COMPOSE;
   process.env.CCTL_COMPOSE = f.env;
+  // Detection must reach the fake, and the fake's answer must not reach the real cache.
+  process.env.CCTL_COMPOSE_CACHE = '0';
   resetComposeDetection();
   const ctx: UpContext = { project, built: [] };
   const list = taskList(upTasks({ build: false, live: false, timeoutMs: 5000, signal: new AbortController().signal }), 'silent');

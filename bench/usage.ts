@@ -13,7 +13,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { compose } from '../lib/engine/compose.js';
-import { composeArgv, findProject } from '../lib/project.js';
+import { findProject } from '../lib/project/locate.js';
+import { projectArgv } from '../lib/ops/compose.js';
 
 const GOAL = 1.1;
 const WARMUP = 2;
@@ -37,7 +38,7 @@ const cctlBin = fileURLToPath(new URL('../bin/cctl.js', import.meta.url));
 const report = ['daily', '--json'];
 
 const commands = {
-  raw: composeArgv(engine, project, ['exec', '-T', 'claude-cli', 'ccusage', 'claude', ...report]),
+  raw: projectArgv(engine, project, ['exec', '-T', 'claude-cli', 'ccusage', 'claude', ...report]),
   cctl: [process.execPath, cctlBin, '-f', project.file, '-p', project.name, 'usage', ...report],
 };
 

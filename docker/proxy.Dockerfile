@@ -8,7 +8,7 @@
 # Builds with BuildKit and with the classic builder (no RUN --mount, no
 # COPY --chmod), on Alpine or Debian bases: it needs only sh and node.
 
-ARG BASE_IMAGE=node:22-alpine
+ARG BASE_IMAGE=node:22-bookworm-slim
 FROM ${BASE_IMAGE}
 
 USER root

@@ -4,14 +4,11 @@
  */
 import { cac } from 'cac';
 import { readFileSync } from 'node:fs';
-import { PASS_THROUGH, splitPassThrough, type GlobalOptions } from './argv.js';
-import { CctlError, EXIT_FAILED, EXIT_USAGE, UsageError } from './errors.js';
-import { isDebug, setDebug } from './runner.js';
+import { PASS_THROUGH, splitPassThrough } from './kernel/argv.js';
+import type { CommandMain, CommandOptions } from './commands/command.js';
+import { CctlError, EXIT_FAILED, EXIT_USAGE, UsageError } from './kernel/errors.js';
+import { isDebug, setDebug } from './engine/runner.js';
 
-export type CommandOptions = Record<string, unknown> & GlobalOptions;
-
-/** Every command module's default export. Returns the exit code (0 when void). */
-export type CommandMain = (args: string[], options: CommandOptions) => Promise<number | void>;
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 export const VERSION = pkg.version;

@@ -3,12 +3,12 @@
  * .tar.gz, by default named with the time in the current folder.
  */
 import { resolve } from 'node:path';
-import type { CommandOptions } from '../cli.js';
-import { relativeToProject } from '../assets.js';
-import { imageName } from '../compose-model.js';
-import { CLI_SERVICE, findProject } from '../project.js';
-import { homeVolumeName } from '../stack.js';
-import { backupVolume, defaultBackupName } from '../volume-archive.js';
+import type { CommandOptions } from './command.js';
+import { relativeToProject } from '../project/assets.js';
+import { imageName } from '../project/model.js';
+import { CLI_SERVICE, findProject } from '../project/locate.js';
+import { homeVolumeName } from '../ops/stack.js';
+import { backupVolume, defaultBackupName } from '../ops/backup/archive.js';
 
 export default async function backup(args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);

@@ -1,8 +1,8 @@
-import type { CommandOptions } from '../cli.js';
-import { buildImages, builtServices } from '../build.js';
-import { initProject } from '../init.js';
-import { findProject } from '../project.js';
-import { presentation, taskList } from '../tasks.js';
+import type { CommandOptions } from './command.js';
+import { buildImages, builtServices } from '../ops/build.js';
+import { initProject } from '../ops/init.js';
+import { findProject } from '../project/locate.js';
+import { presentation, taskList } from '../ui/tasks.js';
 
 export default async function build(_args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);

@@ -3,8 +3,8 @@
  * wrapper, which sets up the user's config before starting claude. Piped
  * stdin (`echo q | cctl claude -p`) works because exec drops the TTY then.
  */
-import type { GlobalOptions } from '../argv.js';
-import { execInteractive, WORKSPACE } from '../exec.js';
+import type { GlobalOptions } from '../kernel/argv.js';
+import { execInteractive, WORKSPACE } from '../ops/exec.js';
 
 export const CLAUDE_WRAPPER = 'claude-wrapper.sh';
 

@@ -1,6 +1,6 @@
 /** Shell completion scripts, generated from one table of verbs and their flags. */
-import type { CommandOptions } from '../cli.js';
-import { UsageError } from '../errors.js';
+import type { CommandOptions } from './command.js';
+import { UsageError } from '../kernel/errors.js';
 
 const GLOBAL = ['--file', '--project-name', '--debug', '--help', '--version'];
 export const VERBS: Record<string, string[]> = {

@@ -4,18 +4,19 @@
  * piling up errors.
  */
 import { statfsSync } from 'node:fs';
-import type { CommandOptions } from '../cli.js';
-import { readCaCert } from '../assets.js';
-import { imageStaleness } from '../build.js';
+import type { CommandOptions } from './command.js';
+import { readCaCert } from '../project/assets.js';
+import { imageStaleness } from '../ops/build.js';
 import { detectCompose } from '../engine/compose.js';
 import { daemonInfo } from '../engine/docker.js';
-import { CctlError } from '../errors.js';
-import { buildHashInFile, hasClaudeServices, storedSettings } from '../compose-file.js';
-import { composeRun, findProject, hostTimeZone, PROXY_SERVICE, CLI_SERVICE, type Project } from '../project.js';
-import { run } from '../runner.js';
-import type { Settings } from '../settings.js';
-import { homeVolumeName, inspectServices } from '../stack.js';
-import { volumeExists } from '../volume-archive.js';
+import { CctlError } from '../kernel/errors.js';
+import { buildHashInFile, hasClaudeServices, storedSettings } from '../project/compose-file.js';
+import { findProject, hostTimeZone, PROXY_SERVICE, CLI_SERVICE, type Project } from '../project/locate.js';
+import { composeRun } from '../ops/compose.js';
+import { run } from '../engine/runner.js';
+import type { Settings } from '../project/settings.js';
+import { homeVolumeName, inspectServices } from '../ops/stack.js';
+import { volumeExists } from '../ops/backup/archive.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface CheckResult {

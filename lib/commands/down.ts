@@ -1,12 +1,13 @@
 import { createInterface } from 'node:readline/promises';
-import type { CommandOptions } from '../cli.js';
-import { CctlError, UsageError } from '../errors.js';
+import type { CommandOptions } from './command.js';
+import { CctlError, UsageError } from '../kernel/errors.js';
 import { explainDockerError } from '../engine/docker.js';
-import { composeRun, findProject } from '../project.js';
-import { storedSettings } from '../compose-file.js';
-import { ProcessError, run } from '../runner.js';
-import { claudeServices, homeVolumeName } from '../stack.js';
-import { INTERNAL_NETWORK } from '../compose-model.js';
+import { findProject } from '../project/locate.js';
+import { composeRun } from '../ops/compose.js';
+import { storedSettings } from '../project/compose-file.js';
+import { ProcessError, run } from '../engine/runner.js';
+import { claudeServices, homeVolumeName } from '../ops/stack.js';
+import { INTERNAL_NETWORK } from '../project/model.js';
 
 async function confirm(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });

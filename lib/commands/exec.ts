@@ -1,7 +1,7 @@
 /** `cctl exec [--] cmd…`: any command in claude-cli, argv untouched, status passed through. */
-import { stripDoubleDash, type GlobalOptions } from '../argv.js';
-import { UsageError } from '../errors.js';
-import { execInteractive } from '../exec.js';
+import { stripDoubleDash, type GlobalOptions } from '../kernel/argv.js';
+import { UsageError } from '../kernel/errors.js';
+import { execInteractive } from '../ops/exec.js';
 
 export default async function exec(args: string[], globals: GlobalOptions): Promise<number> {
   const command = stripDoubleDash(args);

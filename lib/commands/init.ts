@@ -1,9 +1,9 @@
-import type { CommandOptions } from '../cli.js';
-import { initProject } from '../init.js';
-import { findProject } from '../project.js';
-import { relativeToProject } from '../assets.js';
-import { fromFlags } from '../settings.js';
-import { teamKeyMissing } from '../secrets.js';
+import type { CommandOptions } from './command.js';
+import { initProject } from '../ops/init.js';
+import { findProject } from '../project/locate.js';
+import { relativeToProject } from '../project/assets.js';
+import { fromFlags } from '../project/settings.js';
+import { teamKeyMissing } from '../project/secrets.js';
 
 export default async function init(_args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);

@@ -1,8 +1,9 @@
-import type { CommandOptions } from '../cli.js';
-import { UsageError } from '../errors.js';
-import { composeInteractive, findProject } from '../project.js';
-import { storedSettings } from '../compose-file.js';
-import { claudeServices } from '../stack.js';
+import type { CommandOptions } from './command.js';
+import { UsageError } from '../kernel/errors.js';
+import { findProject } from '../project/locate.js';
+import { composeInteractive } from '../ops/compose.js';
+import { storedSettings } from '../project/compose-file.js';
+import { claudeServices } from '../ops/stack.js';
 
 export default async function logs(args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);

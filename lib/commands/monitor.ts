@@ -5,9 +5,9 @@
  * dev.cctl.monitor=off and its wrapper exits 1; only after that exit do we
  * read the label, so the normal start costs no extra docker call.
  */
-import type { GlobalOptions } from '../argv.js';
-import { CctlError } from '../errors.js';
-import { execInteractive } from '../exec.js';
+import type { GlobalOptions } from '../kernel/argv.js';
+import { CctlError } from '../kernel/errors.js';
+import { execInteractive } from '../ops/exec.js';
 
 export const MONITOR_LABEL = 'dev.cctl.monitor';
 export const ENABLE_MONITOR = 'cctl init --monitor && cctl up --build';

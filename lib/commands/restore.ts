@@ -4,13 +4,13 @@
  * --force, and a failed restore leaves the old data as it was
  * (volume-archive.ts explains how).
  */
-import type { CommandOptions } from '../cli.js';
-import { relativeToProject } from '../assets.js';
-import { HOME_VOLUME, imageName } from '../compose-model.js';
-import { UsageError } from '../errors.js';
-import { CLI_SERVICE, findProject } from '../project.js';
-import { homeVolumeName } from '../stack.js';
-import { restoreVolume } from '../volume-archive.js';
+import type { CommandOptions } from './command.js';
+import { relativeToProject } from '../project/assets.js';
+import { HOME_VOLUME, imageName } from '../project/model.js';
+import { UsageError } from '../kernel/errors.js';
+import { CLI_SERVICE, findProject } from '../project/locate.js';
+import { homeVolumeName } from '../ops/stack.js';
+import { restoreVolume } from '../ops/backup/archive.js';
 
 export default async function restore(args: string[], options: CommandOptions): Promise<number> {
   const file = args[0];

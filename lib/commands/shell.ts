@@ -1,7 +1,7 @@
 /** `cctl shell`: a login shell in /workspace as the image's user (claude): bash when the image has it, else sh. */
-import type { GlobalOptions } from '../argv.js';
-import { UsageError } from '../errors.js';
-import { execInteractive, WORKSPACE } from '../exec.js';
+import type { GlobalOptions } from '../kernel/argv.js';
+import { UsageError } from '../kernel/errors.js';
+import { execInteractive, WORKSPACE } from '../ops/exec.js';
 
 // Alpine images have no bash unless it was added; choosing inside the container costs no extra docker call.
 export const LOGIN_SHELL = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];

@@ -1,17 +1,18 @@
 import type { ListrTask } from 'listr2';
-import type { CommandOptions } from '../cli.js';
-import { buildImages, imageStaleness, type Staleness } from '../build.js';
+import type { CommandOptions } from './command.js';
+import { buildImages, imageStaleness, type Staleness } from '../ops/build.js';
 import { compose, type ComposeCommand } from '../engine/compose.js';
 import { daemonInfo, explainDockerError, type DaemonInfo } from '../engine/docker.js';
-import { CctlError, InterruptedError, UsageError } from '../errors.js';
-import { hasClaudeServices } from '../compose-file.js';
-import { initProject, type InitResult } from '../init.js';
-import { composeRun, findProject, type Project } from '../project.js';
-import { ProcessError } from '../runner.js';
-import { claudeServices, waitHealthy, type ServiceState } from '../stack.js';
-import { presentation, taskList } from '../tasks.js';
-import { proxyBaseUrl } from '../compose-model.js';
-import { printServices } from './status.js';
+import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
+import { hasClaudeServices } from '../project/compose-file.js';
+import { initProject, type InitResult } from '../ops/init.js';
+import { findProject, type Project } from '../project/locate.js';
+import { composeRun } from '../ops/compose.js';
+import { ProcessError } from '../engine/runner.js';
+import { claudeServices, waitHealthy, type ServiceState } from '../ops/stack.js';
+import { presentation, taskList } from '../ui/tasks.js';
+import { proxyBaseUrl } from '../project/model.js';
+import { servicesTable } from '../ui/table.js';
 
 export interface UpContext {
   project: Project;
@@ -168,7 +169,7 @@ export default async function up(_args: string[], options: CommandOptions): Prom
     );
     return 0;
   }
-  printServices(ctx.services ?? []);
+  process.stdout.write(servicesTable(ctx.services ?? []));
   process.stdout.write(`\nClaude Code reaches the API at ${urls.internal}${urls.host ? ` (from this machine: ${urls.host})` : ''}.\n`);
   process.stdout.write('Next: cctl claude (log in with /login the first time), cctl usage daily, cctl monitor\n');
   return 0;

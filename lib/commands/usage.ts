@@ -4,9 +4,9 @@
  * `--json | jq` works). `blocks --live` is the one thing answered here, since
  * ccusage 18 dropped it.
  */
-import type { GlobalOptions } from '../argv.js';
-import { UsageError } from '../errors.js';
-import { execCapture, execInteractive, requireComposeFile } from '../exec.js';
+import type { GlobalOptions } from '../kernel/argv.js';
+import { UsageError } from '../kernel/errors.js';
+import { execCapture, execInteractive, requireComposeFile } from '../ops/exec.js';
 
 export const REPORTS = ['daily', 'weekly', 'monthly', 'session', 'blocks'] as const;
 export type Report = (typeof REPORTS)[number];
@@ -34,7 +34,7 @@ export default async function usage(args: string[], globals: GlobalOptions): Pro
 
 /** Loaded only for --live: the view and its YAML reader cost ~30 ms of start-up that plain reports should not pay. */
 async function live(args: string[], globals: GlobalOptions): Promise<number> {
-  const { configuredTokenLimit, parseLiveArgs, POLL_TIMEOUT_MS, runLiveView } = await import('../live-view.js');
+  const { configuredTokenLimit, parseLiveArgs, POLL_TIMEOUT_MS, runLiveView } = await import('../ops/live-view.js');
   const { live: options, rest } = parseLiveArgs(args)!;
   const project = requireComposeFile(globals);
   const limit = options.tokenLimit ?? configuredTokenLimit(project.file);

@@ -13,7 +13,15 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import type { ComposeCommand } from './compose.js';
+
+export type ComposeFlavour = 'plugin' | 'standalone-v2' | 'v1';
+
+export interface ComposeCommand {
+  flavour: ComposeFlavour;
+  /** The executable and its leading args, e.g. ['docker', 'compose']. */
+  command: readonly string[];
+  version: string;
+}
 
 /** Where Docker looks for CLI plugins (docs.docker.com/engine/extend/cli_plugins), plus the user's own dir. */
 function pluginDirs(env: NodeJS.ProcessEnv): string[] {

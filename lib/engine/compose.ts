@@ -3,18 +3,12 @@
  * Python v1 (>= 1.28, the first release with profiles); cctl speaks to all
  * three through the same argv shape: command, prefix args, then verb args.
  */
-import { CctlError } from '../errors.js';
-import { ProcessError, run } from '../runner.js';
+import { CctlError } from '../kernel/errors.js';
+import { ProcessError, run } from './runner.js';
 import { forget, recall, remember } from './compose-cache.js';
 
-export type ComposeFlavour = 'plugin' | 'standalone-v2' | 'v1';
-
-export interface ComposeCommand {
-  flavour: ComposeFlavour;
-  /** The executable and its leading args, e.g. ['docker', 'compose']. */
-  command: readonly string[];
-  version: string;
-}
+import type { ComposeCommand } from './compose-cache.js';
+export type { ComposeCommand, ComposeFlavour } from './compose-cache.js';
 
 const MIN_V1: readonly number[] = [1, 28, 0];
 
@@ -115,4 +109,23 @@ export function resetComposeDetection(): void {
 export function forgetCompose(env: NodeJS.ProcessEnv = process.env): void {
   forget(env);
   resetComposeDetection();
+}
+
+/** What one compose call is about: the file, the project directory and name. */
+export interface ComposeTarget {
+  file: string;
+  dir: string;
+  name: string;
+}
+
+/** command + prefix args + verb args, the same on v1 and v2. */
+export function composeArgv(engine: ComposeCommand, target: ComposeTarget, args: readonly string[], profiles: readonly string[] = []): string[] {
+  return [
+    ...engine.command,
+    '--project-directory', target.dir,
+    '-f', target.file,
+    '-p', target.name,
+    ...profiles.flatMap((p) => ['--profile', p]),
+    ...args,
+  ];
 }

@@ -1,6 +1,6 @@
 /** The Docker daemon: is it there, and what does it speak. */
-import { CctlError } from '../errors.js';
-import { ProcessError, run } from '../runner.js';
+import { CctlError } from '../kernel/errors.js';
+import { ProcessError, run } from './runner.js';
 
 export interface DaemonInfo {
   serverVersion: string;

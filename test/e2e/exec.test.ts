@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { CLI, cctl, e2eEnv } from '../helpers/cli.js';
-import { run } from '../../lib/runner.js';
+import { run } from '../../lib/engine/runner.js';
 
 const tmp = tempProject('exec');
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name, CCTL_MONITOR: '0' });

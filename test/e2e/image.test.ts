@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { e2e, missing, BASE_IMAGE } from '../helpers/e2e.js';
-import { run, ProcessError, type RunResult } from '../../lib/runner.js';
+import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
 
 const IMAGE = process.env.CCTL_TEST_IMAGE ?? 'cctl-test-image:e2e';
 const dockerDir = fileURLToPath(new URL('../../docker/', import.meta.url));

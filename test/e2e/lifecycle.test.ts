@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, e2eEnv } from '../helpers/cli.js';
-import { run } from '../../lib/runner.js';
+import { run } from '../../lib/engine/runner.js';
 
 const tmp = tempProject('life');
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name });

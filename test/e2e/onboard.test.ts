@@ -11,7 +11,7 @@ import test from 'ava';
 import { missing } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, CLI, e2eEnv } from '../helpers/cli.js';
-import { ProcessError, run, type RunResult } from '../../lib/runner.js';
+import { ProcessError, run, type RunResult } from '../../lib/engine/runner.js';
 
 // The helper's `e2e` is test.skip without an engine, and test.skip has no
 // .serial or .after, so the serial chain and the hook are chosen here.

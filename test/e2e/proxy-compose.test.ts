@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, e2eEnv } from '../helpers/cli.js';
-import { run, ProcessError, type RunResult } from '../../lib/runner.js';
+import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
 
 const TEAM_KEY = 'sk-team-test-key';
 const REPLY = 'Hello from the fake upstream';

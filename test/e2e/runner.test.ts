@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { compose, resetComposeDetection } from '../../lib/engine/compose.js';
-import { composeArgv, findProject } from '../../lib/project.js';
-import { run, runInteractive } from '../../lib/runner.js';
+import { findProject } from '../../lib/project/locate.js';
+import { projectArgv } from '../../lib/ops/compose.js';
+import { run, runInteractive } from '../../lib/engine/runner.js';
 
 e2e('the runner detects compose, starts a container, execs in it with exit codes, and tears it down', async (t) => {
   resetComposeDetection();
@@ -19,7 +20,7 @@ e2e('the runner detects compose, starts a container, execs in it with exit codes
     `services:\n  box:\n    image: ${BASE_IMAGE}\n    profiles: [claude]\n    command: ["sleep", "600"]\n    init: true\n`,
   );
   const project = findProject({ projectName: tmp.name }, tmp.dir);
-  const c = (...args: string[]) => composeArgv(engine, project, args);
+  const c = (...args: string[]) => projectArgv(engine, project, args);
   t.teardown(() => run(c('down', '-v', '--timeout', '1')).then(() => undefined, () => undefined));
 
   await run(c('up', '-d'));

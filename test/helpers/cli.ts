@@ -1,6 +1,6 @@
 /** Runs the built CLI (bin/cctl.js) as a user would, through the project's runner. */
 import { fileURLToPath } from 'node:url';
-import { ProcessError, run, type RunResult } from '../../lib/runner.js';
+import { ProcessError, run, type RunResult } from '../../lib/engine/runner.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/cctl.js', import.meta.url));
 

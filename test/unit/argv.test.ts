@@ -1,5 +1,5 @@
 import test from 'ava';
-import { splitPassThrough, stripDoubleDash } from '../../lib/argv.js';
+import { splitPassThrough, stripDoubleDash } from '../../lib/kernel/argv.js';
 
 test('flags after a pass-through verb stay with the verb, byte for byte', (t) => {
   t.deepEqual(splitPassThrough(['exec', 'bash', '-lc', 'echo "a b"']), {

@@ -4,7 +4,7 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultBackupName, RESTORE_SCRIPT, STAGING_PREFIX, verifyArchive } from '../../lib/volume-archive.js';
+import { defaultBackupName, RESTORE_SCRIPT, STAGING_PREFIX, verifyArchive } from '../../lib/ops/backup/archive.js';
 
 function scratch(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-backup-unit-'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheFile, detectionKey } from '../../lib/engine/compose-cache.js';
 import { cachedCompose, forgetCompose, resetComposeDetection } from '../../lib/engine/compose.js';
-import { ProcessError, setRunner, type Runner } from '../../lib/runner.js';
+import { ProcessError, setRunner, type Runner } from '../../lib/engine/runner.js';
 
 /** A PATH with a fake docker-compose file (only its identity matters) and a private cache dir. */
 function sandbox() {

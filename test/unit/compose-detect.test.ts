@@ -1,6 +1,6 @@
 import test from 'ava';
 import { detectCompose, parseVersion } from '../../lib/engine/compose.js';
-import { ProcessError, setRunner, type Runner } from '../../lib/runner.js';
+import { ProcessError, setRunner, type Runner } from '../../lib/engine/runner.js';
 
 /** A fake at the process seam: answers `<cmd> version --short` from a table. */
 function fakeRunner(versions: Record<string, string | undefined>): Runner & { calls: string[] } {

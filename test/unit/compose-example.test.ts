@@ -5,9 +5,9 @@
  */
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { renderOwned, type PlainMap } from '../../lib/compose-model.js';
-import { mergeOwned } from '../../lib/compose-merge.js';
-import { defaults } from '../../lib/settings.js';
+import { renderOwned, type PlainMap } from '../../lib/project/model.js';
+import { mergeOwned } from '../../lib/project/merge.js';
+import { defaults } from '../../lib/project/settings.js';
 
 const file = new URL('../../compose/claude-profile.yaml', import.meta.url);
 const header = `# What "cctl init" adds to a compose file with default settings (project "myproject").

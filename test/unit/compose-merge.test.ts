@@ -1,9 +1,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { renderOwned, type PlainMap } from '../../lib/compose-model.js';
-import { mergeOwned, detectStyle, type Owned } from '../../lib/compose-merge.js';
-import { defaults, type Settings } from '../../lib/settings.js';
+import { renderOwned, type PlainMap } from '../../lib/project/model.js';
+import { mergeOwned, detectStyle, type Owned } from '../../lib/project/merge.js';
+import { defaults, type Settings } from '../../lib/project/settings.js';
 
 const userFile = readFileSync(new URL('../fixtures/user-compose.yaml', import.meta.url), 'utf8');
 const ctx = { project: 'demo', startInterval: false, buildHash: 'h1' };

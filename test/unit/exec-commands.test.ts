@@ -8,9 +8,9 @@ import monitor from '../../lib/commands/monitor.js';
 import shell from '../../lib/commands/shell.js';
 import usage from '../../lib/commands/usage.js';
 import { resetComposeDetection } from '../../lib/engine/compose.js';
-import { CctlError } from '../../lib/errors.js';
-import { execArgs, wantsTty } from '../../lib/exec.js';
-import { ProcessError, setRunner, type Runner } from '../../lib/runner.js';
+import { CctlError } from '../../lib/kernel/errors.js';
+import { execArgs, wantsTty } from '../../lib/ops/exec.js';
+import { ProcessError, setRunner, type Runner } from '../../lib/engine/runner.js';
 
 const V2 = { CCTL_COMPOSE: 'docker compose', version: 'v2.29.1' };
 const V1 = { CCTL_COMPOSE: 'docker-compose', version: '1.29.2' };

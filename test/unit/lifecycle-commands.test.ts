@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { upTasks, type UpContext } from '../../lib/commands/up.js';
 import { resetComposeDetection } from '../../lib/engine/compose.js';
-import { findProject } from '../../lib/project.js';
-import { ProcessError, setRunner, type Runner } from '../../lib/runner.js';
-import { taskList } from '../../lib/tasks.js';
+import { findProject } from '../../lib/project/locate.js';
+import {  } from '../../lib/ops/compose.js';
+import { ProcessError, setRunner, type Runner } from '../../lib/engine/runner.js';
+import { taskList } from '../../lib/ui/tasks.js';
 
 interface Flavour {
   env: string;

@@ -3,8 +3,8 @@ import { EventEmitter } from 'node:events';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine } from '../../lib/live-render.js';
-import { configuredTokenLimit, MAX_FAILURES, parseLiveArgs, runLiveView, type BlocksSource, type LiveIO } from '../../lib/live-view.js';
+import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine } from '../../lib/ui/live-render.js';
+import { configuredTokenLimit, MAX_FAILURES, parseLiveArgs, runLiveView, type BlocksSource, type LiveIO } from '../../lib/ops/live-view.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/ccusage-20.0.24/${name}`, import.meta.url), 'utf8');
 const ACTIVE = fixture('blocks-active.json');

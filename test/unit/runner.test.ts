@@ -1,5 +1,5 @@
 import test from 'ava';
-import { exitStatus, ProcessError, processRunner, quoteArg } from '../../lib/runner.js';
+import { exitStatus, ProcessError, processRunner, quoteArg } from '../../lib/engine/runner.js';
 
 test('exit status is the code, or 128 + the signal number', (t) => {
   t.is(exitStatus(0, null), 0);

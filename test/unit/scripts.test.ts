@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { run, ProcessError, type RunResult } from '../../lib/runner.js';
+import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
 
 const dockerDir = fileURLToPath(new URL('../../docker/', import.meta.url));
 const scripts = readdirSync(dockerDir)

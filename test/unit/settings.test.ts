@@ -1,5 +1,5 @@
 import test from 'ava';
-import { checkConsistency, defaults, fromEnv, fromFlags, fromStored, nearest, resolveSettings } from '../../lib/settings.js';
+import { checkConsistency, defaults, fromEnv, fromFlags, fromStored, nearest, resolveSettings } from '../../lib/project/settings.js';
 
 test('flags override the environment, which overrides stored settings', (t) => {
   const s = resolveSettings({

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Document } from 'yaml';
-import { parseCompose } from './compose-merge.js';
-import { CLI_SERVICE, type Project } from './project.js';
+import { parseCompose } from './merge.js';
+import { CLI_SERVICE, type Project } from './locate.js';
 import { fromStored, resolveSettings, type Settings } from './settings.js';
 
 export const SETTINGS_KEY = 'x-cctl';

@@ -4,17 +4,17 @@
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { assetsHash, readCaCert, syncAssets, wantedAssets, type AssetChange } from './assets.js';
-import { ASSETS_DIR, renderOwned, type PlainMap } from './compose-model.js';
-import { describeConflicts, mergeOwned, type Owned } from './compose-merge.js';
-import { readStoredSettings, SETTINGS_KEY } from './compose-file.js';
-import { compareVersions, compose, parseVersion } from './engine/compose.js';
-import { writeFileAtomic } from './fsutil.js';
-import { run } from './runner.js';
-import { ensureSecrets } from './secrets.js';
-import { writeOnboardScript } from './onboard.js';
-import { checkConsistency, fromEnv, resolveSettings, type Settings } from './settings.js';
-import type { Project } from './project.js';
+import { assetsHash, readCaCert, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
+import { ASSETS_DIR, renderOwned, type PlainMap } from '../project/model.js';
+import { describeConflicts, mergeOwned, type Owned } from '../project/merge.js';
+import { readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
+import { compareVersions, compose, parseVersion } from '../engine/compose.js';
+import { writeFileAtomic } from '../kernel/fs.js';
+import { run } from '../engine/runner.js';
+import { ensureSecrets } from '../project/secrets.js';
+import { writeOnboardScript } from '../project/onboard.js';
+import { checkConsistency, fromEnv, resolveSettings, type Settings } from '../project/settings.js';
+import type { Project } from '../project/locate.js';
 
 const STATE_FILE = join(ASSETS_DIR, 'state.json');
 

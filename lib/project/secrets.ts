@@ -7,8 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ASSETS_DIR } from './compose-model.js';
-import { writeFileAtomic } from './fsutil.js';
+import { ASSETS_DIR } from './model.js';
+import { writeFileAtomic } from '../kernel/fs.js';
 import type { Settings } from './settings.js';
 
 export const PROXY_ENV = join(ASSETS_DIR, 'proxy.env');

@@ -4,7 +4,7 @@
  * so the file a team commits says everything. Precedence: flags, then the
  * environment, then the stored values, then the defaults.
  */
-import { UsageError } from './errors.js';
+import { UsageError } from '../kernel/errors.js';
 
 export const DEFAULT_CLAUDE_CODE_VERSION = '2.1.332';
 export const DEFAULT_CCUSAGE_VERSION = '20.0.24';
@@ -46,7 +46,7 @@ interface Spec {
 }
 
 export const SETTINGS: { [K in SettingName]: Spec & { default: Settings[K] } } = {
-  'base-image': { default: 'node:22-alpine', describe: 'Base image of claude-cli and proxy (a Node image, Alpine or Debian)' },
+  'base-image': { default: 'node:22-bookworm-slim', describe: 'Base image of claude-cli and proxy (a Node 22 image: Debian, the default and tested one, or Alpine)' },
   'claude-version': { default: DEFAULT_CLAUDE_CODE_VERSION, describe: '@anthropic-ai/claude-code version' },
   'ccusage-version': { default: DEFAULT_CCUSAGE_VERSION, describe: 'ccusage version' },
   'monitor-version': { default: DEFAULT_MONITOR_VERSION, describe: 'Claude Code Usage Monitor (PyPI claude-monitor) version' },

@@ -10,11 +10,11 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../kernel/fs.js';
 
 export const ONBOARD_SCRIPT = join('scripts', 'onboard.sh');
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 // In the text below, \${ and \\ are the template literal's escapes for the
 // shell's ${ and \; __CCTL_VERSION__ is filled in by onboardScript().

@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CctlError } from './errors.js';
-import { writeFileAtomic } from './fsutil.js';
-import { ASSETS_DIR } from './compose-model.js';
+import { CctlError } from '../kernel/errors.js';
+import { writeFileAtomic } from '../kernel/fs.js';
+import { ASSETS_DIR } from './model.js';
 
 /** The installed cctl package root (works from dist/ and, under tsx, from lib/). */
-export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const PACKAGE_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CA_FILE_NAME = 'extra-ca.crt';
 
 export interface AssetChange {

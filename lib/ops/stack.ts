@@ -3,12 +3,12 @@
  * labels Compose v1 and v2 both set, and their state and health come from
  * `docker inspect`, so everything here behaves the same on either flavour.
  */
-import { CctlError, InterruptedError } from './errors.js';
-import { explainDockerError } from './engine/docker.js';
-import { run } from './runner.js';
-import { CLI_SERVICE, PROXY_SERVICE, type Project } from './project.js';
-import type { Settings } from './settings.js';
-import { HOME_VOLUME } from './compose-model.js';
+import { CctlError, InterruptedError } from '../kernel/errors.js';
+import { explainDockerError } from '../engine/docker.js';
+import { run } from '../engine/runner.js';
+import { CLI_SERVICE, PROXY_SERVICE, type Project } from '../project/locate.js';
+import type { Settings } from '../project/settings.js';
+import { HOME_VOLUME } from '../project/model.js';
 
 export interface ServiceState {
   name: string;

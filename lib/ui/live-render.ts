@@ -3,7 +3,7 @@
  * lines on screen. No I/O and no clock of its own (the caller passes `now`),
  * so every frame can be tested from fixed input.
  */
-import { CctlError } from './errors.js';
+import { CctlError } from '../kernel/errors.js';
 
 /** The fields of a ccusage 20 `blocks --json` block that the view reads. */
 export interface Block {

@@ -1,12 +1,13 @@
 /** Building the images through Compose, with a failure that shows the failing step. */
-import { CctlError } from './errors.js';
-import { explainDockerError } from './engine/docker.js';
-import { ProcessError } from './runner.js';
-import { composeRun, type Project } from './project.js';
+import { CctlError } from '../kernel/errors.js';
+import { explainDockerError } from '../engine/docker.js';
+import { ProcessError } from '../engine/runner.js';
+import { type Project } from '../project/locate.js';
+import { composeRun } from '../ops/compose.js';
 import { imageInfo } from './stack.js';
-import { imageName } from './compose-model.js';
-import type { Settings } from './settings.js';
-import { CLI_SERVICE, PROXY_SERVICE } from './project.js';
+import { imageName } from '../project/model.js';
+import type { Settings } from '../project/settings.js';
+import { CLI_SERVICE, PROXY_SERVICE } from '../project/locate.js';
 
 export const BUILD_HASH_LABEL = 'dev.cctl.build-hash';
 

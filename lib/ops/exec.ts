@@ -6,13 +6,14 @@
  * turn "no container" into a message that names `cctl up`.
  */
 import { readFileSync } from 'node:fs';
-import type { GlobalOptions } from './argv.js';
-import { compose, forgetCompose, type ComposeCommand } from './engine/compose.js';
-import { daemonDownError, isDaemonDown } from './engine/docker.js';
-import { imageName } from './compose-model.js';
-import { CctlError } from './errors.js';
-import { CLI_SERVICE, COMPOSE_FILE_NAMES, composeArgv, findProject, type Project } from './project.js';
-import { ProcessError, run, runInteractive, type RunResult } from './runner.js';
+import type { GlobalOptions } from '../kernel/argv.js';
+import { compose, forgetCompose, type ComposeCommand } from '../engine/compose.js';
+import { daemonDownError, isDaemonDown } from '../engine/docker.js';
+import { imageName } from '../project/model.js';
+import { CctlError } from '../kernel/errors.js';
+import { CLI_SERVICE, COMPOSE_FILE_NAMES, findProject, type Project } from '../project/locate.js';
+import { projectArgv } from '../ops/compose.js';
+import { ProcessError, run, runInteractive, type RunResult } from '../engine/runner.js';
 
 export const WORKSPACE = '/workspace';
 
@@ -64,7 +65,7 @@ export type RunningCheck = (labels: Readonly<Record<string, string>>) => void;
 /** Runs the exec with inherited stdio; resolves with the child's status, explained when it is compose's failure. */
 export async function execInteractive(globals: GlobalOptions, spec: ExecSpec, whenRunning?: RunningCheck): Promise<number> {
   const project = requireComposeFile(globals);
-  const status = await withEngine((engine) => runInteractive(composeArgv(engine, project, execArgs(spec))));
+  const status = await withEngine((engine) => runInteractive(projectArgv(engine, project, execArgs(spec))));
   if (status === COMPOSE_FAILED) await explainFailure(project, undefined, whenRunning);
   return status;
 }
@@ -77,7 +78,7 @@ export async function execCapture(
 ): Promise<RunResult> {
   const project = requireComposeFile(globals);
   try {
-    return await withEngine((engine) => run(composeArgv(engine, project, execArgs({ command, tty: false })), options));
+    return await withEngine((engine) => run(projectArgv(engine, project, execArgs({ command, tty: false })), options));
   } catch (error) {
     if (error instanceof ProcessError && error.exitCode === COMPOSE_FAILED) await explainFailure(project, error);
     throw error;

@@ -10,8 +10,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { CctlError } from './errors.js';
-import type { Plain, PlainMap } from './compose-model.js';
+import { CctlError } from '../kernel/errors.js';
+import type { Plain, PlainMap } from './model.js';
 
 export type Owned = { [top: string]: PlainMap };
 

@@ -6,11 +6,11 @@
  * terminal it prints one line per refresh. Polls are bounded in time, and
  * repeated failures end the loop instead of spinning.
  */
-import { readStoredSettings } from './compose-file.js';
-import { UsageError } from './errors.js';
-import { findProject } from './project.js';
-import { envName } from './settings.js';
-import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine, type Block, type TokenLimit } from './live-render.js';
+import { readStoredSettings } from '../project/compose-file.js';
+import { UsageError } from '../kernel/errors.js';
+import { findProject } from '../project/locate.js';
+import { envName } from '../project/settings.js';
+import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine, type Block, type TokenLimit } from '../ui/live-render.js';
 
 export interface LiveOptions {
   intervalSeconds: number;

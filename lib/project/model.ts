@@ -2,7 +2,7 @@
  * What cctl owns in a compose file, rendered from the settings as a plain
  * object. Writing it into the user's file is compose-merge.ts's job.
  */
-import { CLI_SERVICE, PROFILE, PROXY_SERVICE } from './project.js';
+import { CLI_SERVICE, PROFILE, PROXY_SERVICE } from './locate.js';
 import type { Settings } from './settings.js';
 
 export const HOME_VOLUME = 'claude-home';

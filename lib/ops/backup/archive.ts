@@ -17,10 +17,10 @@ import { createReadStream, existsSync, renameSync, rmSync, statSync, chmodSync }
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { CctlError, InterruptedError } from './errors.js';
-import { explainDockerError } from './engine/docker.js';
-import { ProcessError, run } from './runner.js';
-import { imageInfo } from './stack.js';
+import { CctlError, InterruptedError } from '../../kernel/errors.js';
+import { explainDockerError } from '../../engine/docker.js';
+import { ProcessError, run } from '../../engine/runner.js';
+import { imageInfo } from '../stack.js';
 
 /** Label on every helper container, with the project name, so stale ones can be found. */
 export const HELPER_LABEL = 'dev.cctl.helper';

@@ -1,0 +1,41 @@
+/**
+ * Compose calls on the project: cctl's profile, the host user's ids and time
+ * zone, and the detected compose command, put together in one place.
+ */
+import { compose, composeArgv } from '../engine/compose.js';
+import { run, runInteractive, type RunOptions, type RunResult } from '../engine/runner.js';
+import type { ComposeCommand } from '../engine/compose.js';
+import { hostTimeZone, PROFILE, type Project } from '../project/locate.js';
+
+/** The argv of one compose call on the project, under cctl's profile. */
+export function projectArgv(engine: ComposeCommand, project: Project, args: readonly string[]): string[] {
+  return composeArgv(engine, project, args, [PROFILE]);
+}
+
+export async function composeCall(project: Project, args: readonly string[]): Promise<string[]> {
+  return projectArgv(await compose(), project, args);
+}
+
+/**
+ * The environment every compose call gets: the host user's ids (files made in
+ * /workspace are theirs; root keeps the image's 1001) and the host time zone,
+ * which the compose file reads as ${CCTL_UID:-1001}, ${TZ:-UTC}.
+ */
+export function composeEnv(env = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = { ...env, TZ: hostTimeZone(env) };
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid && gid && env.CCTL_UID === undefined) {
+    out.CCTL_UID = String(uid);
+    out.CCTL_GID = String(gid);
+  }
+  return out;
+}
+
+export async function composeRun(project: Project, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  return run(await composeCall(project, args), { env: composeEnv(), cwd: project.dir, ...options });
+}
+
+export async function composeInteractive(project: Project, args: readonly string[]): Promise<number> {
+  return runInteractive(await composeCall(project, args), { env: composeEnv(), cwd: project.dir });
+}

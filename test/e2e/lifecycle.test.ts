@@ -80,8 +80,9 @@ e2e.serial('status --json agrees with docker inspect', async (t) => {
   const doc = JSON.parse(r.stdout) as { services: Array<{ name: string; state: string; health: string }> };
   for (const s of doc.services) {
     const c = await containerInfo(s.name);
-    t.is(s.state, c?.State.Status);
-    t.is(s.health, c?.State.Health?.Status);
+    if (!c) return t.fail(`no container for ${s.name}`);
+    t.is(s.state, c.State.Status);
+    t.is(s.health, c.State.Health?.Status ?? 'none');
   }
   t.deepEqual(doc.services.map((s) => s.name), ['claude-cli', 'proxy']);
 });

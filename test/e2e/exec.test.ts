@@ -9,13 +9,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
-import { CLI, cctl, e2eEnv } from '../helpers/cli.js';
+import { CLI, cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
 
 const tmp = tempProject('exec');
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name, CCTL_MONITOR: '0' });
 const dc = (args: string[], input?: string) =>
-  run(['docker-compose', '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', ...args], { cwd: tmp.dir, env, input });
+  run([...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', ...args], { cwd: tmp.dir, env, input });
 const opts = { cwd: tmp.dir, env };
 
 e2e.after.always(async () => {

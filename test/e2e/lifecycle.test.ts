@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
-import { cctl, e2eEnv } from '../helpers/cli.js';
+import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
 
 const tmp = tempProject('life');
@@ -25,7 +25,7 @@ volumes:
 `;
 writeFileSync(file, userText);
 const volume = `${tmp.name}_claude-home`;
-const dc = (...args: string[]) => run(['docker-compose', '-f', file, '-p', tmp.name, ...args], { cwd: tmp.dir, env });
+const dc = (...args: string[]) => run([...composeCommand(), '-f', file, '-p', tmp.name, ...args], { cwd: tmp.dir, env });
 
 e2e.after.always(async () => {
   await dc('--profile', 'claude', 'down', '-v', '--timeout', '1').catch(() => undefined);

@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'n
 import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
-import { cctl, e2eEnv } from '../helpers/cli.js';
+import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
 
 const TEAM_KEY = 'sk-team-test-key';
@@ -86,7 +86,7 @@ services:
 );
 
 const dc = (args: string[], timeoutMs?: number) =>
-  run(['docker-compose', '-p', tmp.name, '-f', file, '--profile', 'claude', ...args], { cwd: tmp.dir, env, timeoutMs });
+  run([...composeCommand(), '-p', tmp.name, '-f', file, '--profile', 'claude', ...args], { cwd: tmp.dir, env, timeoutMs });
 /** Never rejects (like cctl()); the child is killed after timeoutMs. */
 async function dcResult(args: string[], timeoutMs: number): Promise<RunResult> {
   try {

@@ -24,3 +24,13 @@ export async function cctl(args: string[], options: { cwd: string; env?: NodeJS.
     throw error;
   }
 }
+
+/**
+ * The compose command the tests themselves call, to check cctl's work with
+ * plain Compose: CCTL_COMPOSE when set (CI's legacy phase sets
+ * `docker-compose`), otherwise the v2 plugin that users have.
+ */
+export function composeCommand(env: NodeJS.ProcessEnv = process.env): string[] {
+  const chosen = env.CCTL_COMPOSE?.trim();
+  return chosen ? chosen.split(/\s+/) : ['docker', 'compose'];
+}

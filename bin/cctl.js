@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Bootstrap only: the CLI lives in lib/ and is compiled to dist/ by `npm install` (the prepare script).
-import { main } from '../dist/cli.js';
+// The pass-through verbs (claude, usage, exec, ...) go first, on a path that never loads cac or YAML;
+// everything else goes to the cac CLI.
+import { passThrough } from '../dist/pass-through.js';
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+const argv = process.argv.slice(2);
+const code = (await passThrough(argv)) ?? (await (await import('../dist/cli.js')).main(argv));
+process.exitCode = code;

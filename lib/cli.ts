@@ -4,10 +4,14 @@
  */
 import { cac } from 'cac';
 import { readFileSync } from 'node:fs';
-import { PASS_THROUGH, splitPassThrough } from './kernel/argv.js';
+import { PASS_THROUGH } from './kernel/argv.js';
 import type { CommandMain, CommandOptions } from './commands/command.js';
-import { CctlError, EXIT_FAILED, EXIT_USAGE, UsageError } from './kernel/errors.js';
-import { isDebug, setDebug } from './engine/runner.js';
+import { EXIT_USAGE, UsageError } from './kernel/errors.js';
+import { setDebug } from './engine/runner.js';
+import { passThrough } from './pass-through.js';
+import { report } from './report.js';
+
+export { report };
 
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -166,32 +170,11 @@ function dispatch(verb: string) {
   };
 }
 
-export function report(error: unknown): number {
-  if (error instanceof CctlError) {
-    process.stderr.write(`cctl: ${error.message}\n`);
-    if (error.hint) process.stderr.write(`${error.hint}\n`);
-    if (isDebug() && error.stack) process.stderr.write(`${error.stack}\n`);
-    return error.exitCode;
-  }
-  if (error instanceof Error && error.name === 'CACError') {
-    process.stderr.write(`cctl: ${error.message}\nRun "cctl --help" for usage.\n`);
-    return EXIT_USAGE;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`cctl: ${message}\n`);
-  if (isDebug() && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  else process.stderr.write('Run again with --debug for details.\n');
-  return EXIT_FAILED;
-}
-
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    const split = splitPassThrough(argv);
-    if (split?.verb && !split.help) {
-      if (split.globals.debug) setDebug(true);
-      const mainFn = await load(split.verb);
-      return (await mainFn(split.rest, { ...split.globals })) ?? 0;
-    }
+    // bin/cctl.js tries this first; here too, so main() alone is the whole CLI (tests call it).
+    const fast = await passThrough(argv);
+    if (fast !== undefined) return fast;
     const cli = build();
     cli.parse(['node', 'cctl', ...argv], { run: false });
     if (cli.options.help || cli.options.version) return 0;

@@ -29,6 +29,30 @@ login_shell() {
   fi
 }
 
+# ccusage and the monitor refuse a config dir without projects/, which Claude
+# Code only creates on its first session. The image seeds it into a fresh
+# volume; a volume made by an older image gets it here, owned by claude even
+# when this runs as root. Best effort: a read-only or foreign config dir must
+# not keep the container from starting (the health check names that problem).
+ensure_projects_dir() {
+  [ -d "$1/projects" ] && return 0
+  created=$1
+  [ -d "$1" ] && created=$1/projects
+  mkdir -p "$1/projects" 2>/dev/null || return 0
+  [ "$created" = "$1" ] && chmod 0700 "$1"
+  if [ "$(id -u)" = 0 ]; then
+    chown -R claude:claude "$created" 2>/dev/null || :
+  fi
+}
+
+# CLAUDE_CONFIG_DIR may list several dirs, comma-separated (as ccusage reads it).
+old_ifs=$IFS
+IFS=,
+for config_dir in ${CLAUDE_CONFIG_DIR:-${HOME:-/home/claude}/.claude}; do
+  [ -n "$config_dir" ] && ensure_projects_dir "$config_dir"
+done
+IFS=$old_ifs
+
 if [ "$#" -eq 0 ]; then
   route claude
   exec claude-wrapper.sh

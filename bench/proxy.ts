@@ -4,13 +4,13 @@
  *   - throughput at 50 concurrent streaming (SSE) requests, direct and through;
  *   - the gateway's resident memory: idle, after each load round, and the peak.
  *
- * The gateway runs as a child process from the compiled dist/proxy/gateway.js,
+ * The gateway runs as a child process from the compiled dist/gateway/main.js,
  * exactly as in the image, so its RSS and CPU are its own and include its
  * logging. The client and the fake upstream share this process, so on a
  * small machine they saturate before the gateway does: the streams/s figure
  * is a floor, and the gateway's CPU per stream says what it could carry.
  *
- *   npx tsc -p . && node --import tsx bench/proxy.ts [--quick]
+ *   npx tsc -p lib/gateway/tsconfig.json && node --import tsx bench/proxy.ts [--quick]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ const CLIENT_TOKEN = 'bench-client-token';
 
 const gatewayJs = fileURLToPath(new URL('../dist/gateway/main.js', import.meta.url));
 if (!existsSync(gatewayJs)) {
-  console.error(`${gatewayJs} is missing: run "npx tsc -p ." first.`);
+  console.error(`${gatewayJs} is missing: run "npx tsc -p lib/gateway/tsconfig.json" first.`);
   process.exit(1);
 }
 

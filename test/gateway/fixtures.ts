@@ -5,7 +5,9 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGateway, type Gateway, type GatewayConfig, type RequestLog } from '../../lib/gateway/main.js';
+import type { GatewayConfig } from '../../lib/gateway/config.js';
+import type { RequestLog } from '../../lib/gateway/log.js';
+import { createGateway, type Gateway } from '../../lib/gateway/server.js';
 
 export const CLIENT_TOKEN = 'cctl-client-token-0123456789abcdef';
 export const TEAM_KEY = 'sk-ant-team-key-THIS-MUST-NOT-LEAK';

@@ -5,18 +5,12 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import {
-  apiErrorBody,
-  DEFAULTS,
-  endToEndHeaders,
-  GATEWAY_VERSION,
-  GatewayConfigError,
-  loadConfig,
-  requestedModel,
-  ResponseTap,
-  type ResponseFacts,
-} from '../../lib/gateway/main.js';
-import { sse } from './proxy-fixtures.js';
+import { apiErrorBody } from '../../lib/gateway/api-error.js';
+import { DEFAULTS, GATEWAY_VERSION, GatewayConfigError, loadConfig } from '../../lib/gateway/config.js';
+import { endToEndHeaders } from '../../lib/gateway/headers.js';
+import { requestedModel } from '../../lib/gateway/request-body.js';
+import { ResponseTap, type ResponseFacts } from '../../lib/gateway/response-tap.js';
+import { sse } from './fixtures.js';
 
 const noFiles = (path: string): string => {
   throw Object.assign(new Error(`no file ${path}`), { code: 'ENOENT' });

@@ -18,7 +18,7 @@ import {
   startUpstream,
   TEAM_KEY,
   waitFor,
-} from './proxy-fixtures.js';
+} from './fixtures.js';
 
 const messagesBody = (extra: Record<string, unknown> = {}) =>
   JSON.stringify({ model: 'claude-asked-for', max_tokens: 16, messages: [{ role: 'user', content: 'SECRET-PROMPT-TEXT' }], ...extra });

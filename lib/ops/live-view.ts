@@ -9,7 +9,7 @@
 import { readStoredSettings } from '../project/compose-file.js';
 import { UsageError } from '../kernel/errors.js';
 import { findProject } from '../project/locate.js';
-import { envName } from '../project/settings.js';
+import { coerce, envName } from '../project/settings.js';
 import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine, type Block, type TokenLimit } from '../ui/live-render.js';
 
 export interface LiveOptions {
@@ -62,9 +62,9 @@ function parseInterval(text: string): number {
   return seconds;
 }
 
+/** The one check of a token limit is the setting's own (settings.ts), whichever way the value came. */
 function checkTokenLimit(text: string, where: string): string {
-  if (text !== 'max' && !/^[1-9]\d*$/.test(text)) throw new UsageError(`${where} must be a token count or "max", not "${text}".`);
-  return text;
+  return coerce('token-limit', text, where);
 }
 
 /**
@@ -77,10 +77,12 @@ export function configuredTokenLimit(composeFile: string, env: NodeJS.ProcessEnv
   let stored: string | undefined;
   try {
     stored = readStoredSettings(findProject({ file: composeFile }))['token-limit'];
-  } catch {
-    // An unreadable file fails the poll itself with compose's message; the limit is not the place to report it.
+  } catch (error) {
+    // A bad value in the file is reported here (the settings checked it); an unreadable
+    // file fails the poll itself with compose's message, so the limit is not the place for that.
+    if (error instanceof UsageError) throw error;
   }
-  return stored ? checkTokenLimit(stored, 'x-cctl.token-limit') : 'max';
+  return stored ?? 'max';
 }
 
 /** Where the JSON comes from: two ccusage calls, abortable so q quits without waiting for a slow poll. */

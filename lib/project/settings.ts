@@ -5,6 +5,7 @@
  * environment, then the stored values, then the defaults.
  */
 import { UsageError } from '../kernel/errors.js';
+import { allowList, DEFAULT_ALLOW } from './egress.js';
 
 export const DEFAULT_CLAUDE_CODE_VERSION = '2.1.332';
 export const DEFAULT_CCUSAGE_VERSION = '20.0.24';
@@ -33,6 +34,8 @@ export interface Settings {
   cpus: string;
   memory: string;
   'token-limit': string;
+  /** Egress allow-list of an isolated stack: presets and hosts (egress.ts). */
+  allow: string[];
 }
 
 export type SettingName = keyof Settings;
@@ -43,12 +46,32 @@ interface Spec {
   choices?: readonly string[];
   /** Extra environment names beyond CCTL_<NAME>. */
   env?: string;
+  /** For list settings: reads a stored list or comma-separated text, checking each item. */
+  list?: (value: unknown, where: string) => string[];
+  /** A value check beyond the type: what the value must be, or undefined when it is fine. */
+  check?: (value: string) => string | undefined;
+}
+
+/** `cctl usage` runs `ccusage claude <report>`, which ccusage has from 19 on (16–18 answer "Command not found: claude"). */
+export const MIN_CCUSAGE_MAJOR = 19;
+
+function checkCcusageVersion(value: string): string | undefined {
+  // A dist-tag (latest, next) cannot be judged here; a version or range names its major first.
+  const major = /^\s*[v=^~]*(\d+)(?:[.\s]|$)/.exec(value);
+  return major && Number(major[1]) < MIN_CCUSAGE_MAJOR
+    ? `${MIN_CCUSAGE_MAJOR} or later ("cctl usage" runs "ccusage claude <report>", which older versions lack; the default is ${DEFAULT_CCUSAGE_VERSION})`
+    : undefined;
+}
+
+/** The live view's limit: a token count above zero, or the largest past block. */
+export function checkTokenLimit(value: string): string | undefined {
+  return value === 'max' || /^[1-9]\d*$/.test(value) ? undefined : 'a token count above 0, or "max"';
 }
 
 export const SETTINGS: { [K in SettingName]: Spec & { default: Settings[K] } } = {
   'base-image': { default: 'node:22-bookworm-slim', describe: 'Base image of claude-cli and proxy (a Node 22 image: Debian, the default and tested one, or Alpine)' },
   'claude-version': { default: DEFAULT_CLAUDE_CODE_VERSION, describe: '@anthropic-ai/claude-code version' },
-  'ccusage-version': { default: DEFAULT_CCUSAGE_VERSION, describe: 'ccusage version' },
+  'ccusage-version': { default: DEFAULT_CCUSAGE_VERSION, describe: `ccusage version (${MIN_CCUSAGE_MAJOR} or later)`, check: checkCcusageVersion },
   'monitor-version': { default: DEFAULT_MONITOR_VERSION, describe: 'Claude Code Usage Monitor (PyPI claude-monitor) version' },
   'ca-cert': { default: '', describe: 'Extra CA bundle (PEM) trusted at build and run time, relative to the project' },
   monitor: { default: true, describe: 'Install the Usage Monitor (needs PyPI at build time)' },
@@ -67,13 +90,19 @@ export const SETTINGS: { [K in SettingName]: Spec & { default: Settings[K] } } =
   tz: { default: '', describe: 'Time zone of the containers (empty: the host time zone)' },
   cpus: { default: '', describe: 'CPU limit of claude-cli, e.g. 2' },
   memory: { default: '', describe: 'Memory limit of claude-cli, e.g. 4g' },
-  'token-limit': { default: 'max', describe: 'Token limit for the live usage view: a number, or max' },
+  'token-limit': { default: 'max', describe: 'Token limit for the live usage view: a number above 0, or max', check: checkTokenLimit },
+  allow: {
+    default: [...DEFAULT_ALLOW],
+    describe: 'What an isolated claude-cli may reach through the gateway: presets (anthropic, github, npm, pypi, ...) and hosts (example.com, host:port, *.domain); --allow adds one',
+    list: allowList,
+  },
 };
 
 export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
 
 export function defaults(): Settings {
-  return Object.fromEntries(SETTING_NAMES.map((n) => [n, SETTINGS[n].default])) as unknown as Settings;
+  const copy = (v: Settings[SettingName]) => (Array.isArray(v) ? [...v] : v);
+  return Object.fromEntries(SETTING_NAMES.map((n) => [n, copy(SETTINGS[n].default)])) as unknown as Settings;
 }
 
 export function envName(name: SettingName): string {
@@ -111,7 +140,9 @@ export function coerce<K extends SettingName>(name: K, value: unknown, where: st
   const bad = (want: string) =>
     new UsageError(`Setting "${name}" in ${where} must be ${want}, not ${JSON.stringify(value)}.`);
   let result: unknown;
-  if (typeof spec.default === 'boolean') {
+  if (Array.isArray(spec.default)) {
+    result = spec.list!(value, `${where} (${name})`);
+  } else if (typeof spec.default === 'boolean') {
     if (typeof value === 'boolean') result = value;
     else if (/^(1|true|yes|on)$/i.test(String(value))) result = true;
     else if (/^(0|false|no|off)$/i.test(String(value))) result = false;
@@ -124,6 +155,8 @@ export function coerce<K extends SettingName>(name: K, value: unknown, where: st
     result = value === null || value === undefined ? '' : String(value);
   }
   if (spec.choices && !spec.choices.includes(String(result))) throw bad(`one of ${spec.choices.join(', ')}`);
+  const problem = spec.check?.(String(result));
+  if (problem) throw bad(problem);
   return result as Settings[K];
 }
 
@@ -169,7 +202,12 @@ export function fromFlags(options: Record<string, unknown>): Partial<Settings> {
 }
 
 export function resolveSettings(layers: { flags?: Partial<Settings>; env?: Partial<Settings>; stored?: Partial<Settings> }): Settings {
-  return { ...defaults(), ...layers.stored, ...layers.env, ...layers.flags };
+  const resolved = { ...defaults(), ...layers.stored, ...layers.env, ...layers.flags };
+  // The allow-list only grows from the environment and flags (`cctl init --allow HOST` adds HOST to what
+  // the file lists); an entry is removed by editing x-cctl.allow in the compose file.
+  const allow = [...(layers.stored?.allow ?? defaults().allow), ...(layers.env?.allow ?? []), ...(layers.flags?.allow ?? [])];
+  resolved.allow = [...new Set(allow)];
+  return resolved;
 }
 
 /** Settings that make sense together; the messages say which flag to add. */
@@ -184,7 +222,4 @@ export function checkConsistency(s: Settings): void {
     throw new UsageError('isolate needs a proxy service to be the way out; it cannot be used with proxy=external.');
   }
   if (!/^https?:\/\/[^\s]+$/.test(s.upstream)) throw new UsageError(`upstream must be an http(s) URL, not "${s.upstream}".`);
-  if (s['token-limit'] !== 'max' && !/^\d+$/.test(s['token-limit'])) {
-    throw new UsageError(`token-limit must be a number or "max", not "${s['token-limit']}".`);
-  }
 }

@@ -105,7 +105,11 @@ test('token limit default: CCTL_TOKEN_LIMIT, then x-cctl in the compose file, th
   writeFileSync(file, 'services: {}\n');
   t.is(configuredTokenLimit(file, {}), 'max');
   writeFileSync(file, 'x-cctl:\n  token-limit: plenty\n');
-  t.throws(() => configuredTokenLimit(file, {}), { message: /x-cctl.token-limit/ });
+  t.throws(() => configuredTokenLimit(file, {}), { message: /"token-limit" in .*\(x-cctl\) must be a token count above 0/ });
+  // 0 is refused here as init refuses it: one check, in the settings.
+  writeFileSync(file, 'x-cctl:\n  token-limit: 0\n');
+  t.throws(() => configuredTokenLimit(file, {}), { message: /token count above 0/ });
+  t.throws(() => configuredTokenLimit(file, { CCTL_TOKEN_LIMIT: '0' }), { message: /CCTL_TOKEN_LIMIT/ });
 });
 
 /** A terminal (or a pipe) made of events, to drive the loop without a real one. */

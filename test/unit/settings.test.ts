@@ -41,3 +41,22 @@ test('inconsistent settings say which flag to add', (t) => {
   t.throws(() => checkConsistency({ ...defaults(), proxy: 'external' }), { message: /needs the API URL/ });
   t.notThrows(() => checkConsistency({ ...defaults(), proxy: 'external', 'proxy-url': 'https://gw' }));
 });
+
+test('token-limit is checked once, in the settings: init, --set and the environment refuse 0 alike', (t) => {
+  for (const bad of ['0', '-5', 'lots', '1.5']) {
+    t.throws(() => fromFlags({ set: [`token-limit=${bad}`] }), { message: /token count above 0, or "max"/ }, bad);
+    t.throws(() => fromEnv({ CCTL_TOKEN_LIMIT: bad }), { message: /CCTL_TOKEN_LIMIT/ }, bad);
+  }
+  t.is(fromStored({ 'token-limit': 250000 }, 'x-cctl')['token-limit'], '250000');
+  t.is(fromFlags({ set: ['token-limit=max'] })['token-limit'], 'max');
+});
+
+test('ccusage pins older than 19 are refused: cctl usage needs "ccusage claude <report>"', (t) => {
+  for (const old of ['18.0.5', '16', '^18.1.0', 'v17.2.0', '~18']) {
+    const e = t.throws(() => fromFlags({ ccusageVersion: old }), undefined, old);
+    t.regex(e!.message, /ccusage-version.*must be 19 or later/, old);
+    t.regex(e!.message, /ccusage claude <report>/);
+  }
+  t.throws(() => fromStored({ 'ccusage-version': '18.0.0' }, 'compose.yaml (x-cctl)'), { message: /compose\.yaml \(x-cctl\)/ });
+  for (const ok of ['19.0.0', '20.0.24', '^20', 'latest', '20']) t.is(fromFlags({ ccusageVersion: ok })['ccusage-version'], ok);
+});

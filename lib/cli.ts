@@ -140,7 +140,7 @@ function build() {
     .allowUnknownOptions()
     .example('cctl monitor --plan max5 --view daily');
   cli
-    .command('usage [report] [...args]', 'ccusage reports: daily, weekly, monthly, session, blocks (default daily)')
+    .command('usage [report] [...args]', 'ccusage reports: daily, weekly, monthly, session, blocks, statusline (default daily)')
     .allowUnknownOptions()
     .example('cctl usage daily --json | jq .totals')
     .example('cctl usage monthly --breakdown')

@@ -17,7 +17,7 @@ export const VERBS: Record<string, string[]> = {
   restore: ['--force', '--json'],
   claude: [],
   monitor: ['--plan', '--view', '--timezone'],
-  usage: ['daily', 'weekly', 'monthly', 'session', 'blocks', '--json', '--since', '--until', '--breakdown', '--offline', '--live', '--once', '--interval', '--token-limit'],
+  usage: ['daily', 'weekly', 'monthly', 'session', 'blocks', 'statusline', '--json', '--since', '--until', '--breakdown', '--offline', '--live', '--once', '--interval', '--token-limit'],
   shell: [],
   exec: ['--'],
 };

@@ -8,7 +8,8 @@ import type { GlobalOptions } from '../kernel/argv.js';
 import { UsageError } from '../kernel/errors.js';
 import { execCapture, execInteractive, requireComposeFile } from '../ops/exec.js';
 
-export const REPORTS = ['daily', 'weekly', 'monthly', 'session', 'blocks'] as const;
+// statusline reads Claude Code's status-line hook JSON on stdin (ccusage 20): `cctl usage statusline < hook.json`.
+export const REPORTS = ['daily', 'weekly', 'monthly', 'session', 'blocks', 'statusline'] as const;
 export type Report = (typeof REPORTS)[number];
 export const DEFAULT_REPORT: Report = 'daily';
 

@@ -12,7 +12,7 @@ if [ ! -x "$MONITOR_BIN" ]; then
   {
     echo "monitor: the Claude Code Usage Monitor is not installed in this image"
     echo "(it was built with INSTALL_MONITOR=0, for example where PyPI is unreachable)."
-    echo "To add it: cctl init --monitor && cctl build"
+    echo "To add it: cctl init --monitor && cctl up --build"
     echo "Meanwhile, usage reports work: ccusage blocks --active, ccusage daily"
   } >&2
   exit 1

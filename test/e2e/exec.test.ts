@@ -131,11 +131,12 @@ e2e.serial('shell: a TTY session under tmux, a typed command read back, its exit
   t.is(readFileSync(status, 'utf8').trim(), '5');
 });
 
-e2e.serial('monitor on an image built without it: exit 1 with how to enable it', async (t) => {
+e2e.serial('monitor on an image built without it: exit 1 with how to enable it, said once', async (t) => {
   const r = await cctl(['monitor'], opts);
   t.is(r.exitCode, 1);
-  t.regex(r.stderr, /built without the Claude Code Usage Monitor/);
-  t.regex(r.stderr, /cctl init --monitor && cctl up --build/);
+  t.regex(r.stderr, /Usage Monitor is not installed in this image/);
+  t.is(r.stderr.match(/cctl init --monitor && cctl up --build/g)?.length, 1, r.stderr);
+  t.notRegex(r.stderr, /^cctl:/m);
   t.is(r.stdout, '');
 });
 

@@ -192,12 +192,12 @@ e2e('monitor and its aliases reach monitor-wrapper.sh, which says the monitor is
     t.is(r.exitCode, 1, word);
     t.regex(r.stderr, /^entrypoint: monitor$/m, word);
     t.regex(r.stderr, /not installed in this image/, word);
-    t.regex(r.stderr, /cctl init --monitor && cctl build/, word);
+    t.regex(r.stderr, /cctl init --monitor && cctl up --build/, word);
   }
   // `monitor` is also on PATH for `docker exec claude-cli monitor`.
   const direct = await dockerRun(['--entrypoint', 'monitor', IMAGE]);
   t.is(direct.exitCode, 1);
-  t.regex(direct.stderr, /cctl init --monitor && cctl build/);
+  t.regex(direct.stderr, /cctl init --monitor && cctl up --build/);
 });
 
 e2e('ccusage and usage go to ccusage', async (t) => {

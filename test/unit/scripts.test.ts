@@ -108,5 +108,5 @@ test('monitor-wrapper.sh explains how to get the monitor when it is not installe
   });
   t.is(result.exitCode, 1);
   t.regex(result.stderr, /INSTALL_MONITOR=0/);
-  t.regex(result.stderr, /cctl init --monitor && cctl build/);
+  t.regex(result.stderr, /cctl init --monitor && cctl up --build/);
 });

@@ -4,12 +4,15 @@ import { findProject } from '../project/locate.js';
 import { relativeToProject } from '../project/assets.js';
 import { fromFlags } from '../project/settings.js';
 import { teamKeyMissing } from '../project/secrets.js';
+import { isolatedLoginWarning } from '../project/isolation-warning.js';
 
 export default async function init(_args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);
   const result = await initProject(project, { flags: fromFlags(options), force: options.force === true });
+  const warning = isolatedLoginWarning(result.settings);
+  if (warning) process.stderr.write(`cctl: warning: ${warning}\n`);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...result, project: project.name }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...result, project: project.name, warnings: warning ? [warning] : [] }, null, 2)}\n`);
     return 0;
   }
   const file = relativeToProject(process.cwd(), result.file);

@@ -13,6 +13,8 @@ import { claudeServices, waitHealthy, type ServiceState } from '../ops/stack.js'
 import { presentation, taskList } from '../ui/tasks.js';
 import { proxyBaseUrl } from '../project/model.js';
 import { servicesTable } from '../ui/table.js';
+import { formatNextSteps, nextSteps } from '../project/next-steps.js';
+import { isolatedLoginWarning } from '../project/isolation-warning.js';
 
 export interface UpContext {
   project: Project;
@@ -148,6 +150,8 @@ export default async function up(_args: string[], options: CommandOptions): Prom
     process.off('SIGINT', onSigint);
   }
   const urls = proxyUrls(ctx);
+  const warning = isolatedLoginWarning(ctx.init!.settings);
+  if (warning) process.stderr.write(`cctl: warning: ${warning}\n`);
   if (json) {
     process.stdout.write(
       `${JSON.stringify(
@@ -162,6 +166,7 @@ export default async function up(_args: string[], options: CommandOptions): Prom
           services: ctx.services,
           proxyUrl: urls.internal,
           proxyHostUrl: urls.host,
+          warnings: warning ? [warning] : [],
         },
         null,
         2,
@@ -171,6 +176,6 @@ export default async function up(_args: string[], options: CommandOptions): Prom
   }
   process.stdout.write(servicesTable(ctx.services ?? []));
   process.stdout.write(`\nClaude Code reaches the API at ${urls.internal}${urls.host ? ` (from this machine: ${urls.host})` : ''}.\n`);
-  process.stdout.write('Next: cctl claude (log in with /login the first time), cctl usage daily, cctl monitor\n');
+  process.stdout.write(`Next:\n${formatNextSteps(nextSteps(ctx.init!.settings))}`);
   return 0;
 }

@@ -83,7 +83,7 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   const assets = syncAssets(project.dir, wanted);
   const secrets = ensureSecrets(project.dir, settings, env);
   // The team's onboarding script (scripts/onboard.sh), reported with the other files init writes.
-  const onboardScript = writeOnboardScript(project.dir);
+  const onboardScript = writeOnboardScript(project.dir, settings);
   if (onboardScript) secrets.push(onboardScript);
   let backup: string | undefined;
   if (merged.changed) {

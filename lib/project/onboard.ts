@@ -11,6 +11,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../kernel/fs.js';
+import { formatNextSteps, nextSteps, type NextStep } from './next-steps.js';
+import { defaults, type Settings } from './settings.js';
 
 export const ONBOARD_SCRIPT = join('scripts', 'onboard.sh');
 
@@ -237,16 +239,12 @@ esac
 cat <<'EOF'
 
 Next steps:
-  cctl claude          start Claude Code; the first time, log in with /login
-  cctl monitor         watch token use live (Claude Code Usage Monitor)
-  cctl usage daily     token use and cost per day (ccusage)
-  cctl status          the services and their health; "cctl down" stops them
-EOF
+__NEXT_STEPS__EOF
 `;
 
-/** The script's text for a given cctl version (the installed one by default). */
-export function onboardScript(version: string = pkg.version): string {
-  return TEMPLATE.replaceAll('__CCTL_VERSION__', version);
+/** The script's text for a given cctl version (the installed one by default) and the project's next steps. */
+export function onboardScript(version: string = pkg.version, steps: readonly NextStep[] = nextSteps(defaults())): string {
+  return TEMPLATE.replaceAll('__CCTL_VERSION__', version).replace('__NEXT_STEPS__', formatNextSteps(steps));
 }
 
 /**
@@ -254,9 +252,9 @@ export function onboardScript(version: string = pkg.version): string {
  * current template; returns its path relative to the project, or undefined
  * when it was already current (so a second init changes nothing).
  */
-export function writeOnboardScript(projectDir: string): string | undefined {
+export function writeOnboardScript(projectDir: string, settings: Pick<Settings, 'monitor' | 'auth'> = defaults()): string | undefined {
   const file = join(projectDir, ONBOARD_SCRIPT);
-  const text = onboardScript();
+  const text = onboardScript(pkg.version, nextSteps(settings));
   if (existsSync(file) && readFileSync(file, 'utf8') === text) return undefined;
   mkdirSync(dirname(file), { recursive: true });
   writeFileAtomic(file, text, 0o755);

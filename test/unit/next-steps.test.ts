@@ -1,0 +1,35 @@
+import test from 'ava';
+import { formatNextSteps, nextSteps } from '../../lib/project/next-steps.js';
+import { isolatedLoginWarning } from '../../lib/project/isolation-warning.js';
+import { onboardScript, writeOnboardScript } from '../../lib/project/onboard.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+test('next steps advertise cctl monitor only when the monitor is installed', (t) => {
+  const on = formatNextSteps(nextSteps({ monitor: true, auth: 'login' }));
+  const off = formatNextSteps(nextSteps({ monitor: false, auth: 'login' }));
+  t.regex(on, /^ {2}cctl monitor +watch token use live/m);
+  t.notRegex(off, /cctl monitor/);
+  t.regex(off, /^ {2}cctl usage blocks --live +watch token use live/m);
+  for (const text of [on, off]) t.regex(text, /cctl usage daily/);
+  t.regex(formatNextSteps(nextSteps({ monitor: true, auth: 'team-key' })), /proxy holds the team key/);
+});
+
+test('the onboarding script prints the project\'s next steps', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-next-'));
+  writeOnboardScript(dir, { monitor: false, auth: 'login' });
+  const script = readFileSync(join(dir, 'scripts', 'onboard.sh'), 'utf8');
+  t.notRegex(script, /cctl monitor/);
+  t.notRegex(script, /__NEXT_STEPS__/);
+  t.true(script.includes(`Next steps:\n${formatNextSteps(nextSteps({ monitor: false, auth: 'login' }))}EOF\n`));
+  // The default (no settings at hand) is the default settings: the monitor on.
+  t.regex(onboardScript(), /^ {2}cctl monitor /m);
+});
+
+test('isolate in login mode warns (until egress allow-listing), other combinations do not', (t) => {
+  t.regex(isolatedLoginWarning({ isolate: true, auth: 'login' })!, /\/login and token refresh/);
+  t.regex(isolatedLoginWarning({ isolate: true, auth: 'login' })!, /--auth team-key/);
+  t.is(isolatedLoginWarning({ isolate: true, auth: 'team-key' }), undefined);
+  t.is(isolatedLoginWarning({ isolate: false, auth: 'login' }), undefined);
+});

@@ -1,18 +1,30 @@
 /**
  * `cctl backup [file]`: the home volume (logins, history, usage JSONL) as a
- * .tar.gz, by default named with the time in the current folder.
+ * .tar.gz. By default it goes to the project's private folder
+ * (~/.config/cctl/projects/<name>/backups/, mode 0700), outside the project
+ * tree: the archive holds login tokens, so it must not land where git or
+ * claude-cli can see it.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { mkdirSync, chmodSync } from 'node:fs';
 import type { CommandOptions } from './command.js';
 import { relativeToProject } from '../project/assets.js';
 import { imageName } from '../project/model.js';
 import { CLI_SERVICE, findProject } from '../project/locate.js';
+import { ensurePrivateDir } from '../project/private-dir.js';
 import { homeVolumeName } from '../ops/stack.js';
-import { backupVolume, defaultBackupName } from '../ops/backup/archive.js';
+import { backupVolume, defaultBackupName } from '../ops/backup/backup.js';
+
+function defaultBackupFile(projectName: string): string {
+  const dir = join(ensurePrivateDir(projectName), 'backups');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return join(dir, defaultBackupName(projectName));
+}
 
 export default async function backup(args: string[], options: CommandOptions): Promise<number> {
   const project = findProject(options);
-  const file = resolve(args[0] ?? defaultBackupName(project.name));
+  const file = args[0] ? resolve(args[0]) : defaultBackupFile(project.name);
   const result = await backupVolume({
     volume: homeVolumeName(project),
     image: imageName(project.name, CLI_SERVICE),

@@ -16,7 +16,7 @@ import { composeRun } from '../ops/compose.js';
 import { run } from '../engine/runner.js';
 import type { Settings } from '../project/settings.js';
 import { homeVolumeName, inspectServices } from '../ops/stack.js';
-import { volumeExists } from '../ops/backup/archive.js';
+import { volumeExists } from '../ops/backup/helpers.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface CheckResult {

@@ -2,7 +2,7 @@
  * `cctl restore <file> [--force]`: puts a backup back into the home volume.
  * The archive is verified first, a volume with data is only replaced with
  * --force, and a failed restore leaves the old data as it was
- * (volume-archive.ts explains how).
+ * (lib/ops/backup/restore.ts explains how).
  */
 import type { CommandOptions } from './command.js';
 import { relativeToProject } from '../project/assets.js';
@@ -10,7 +10,7 @@ import { HOME_VOLUME, imageName } from '../project/model.js';
 import { UsageError } from '../kernel/errors.js';
 import { CLI_SERVICE, findProject } from '../project/locate.js';
 import { homeVolumeName } from '../ops/stack.js';
-import { restoreVolume } from '../ops/backup/archive.js';
+import { restoreVolume } from '../ops/backup/restore.js';
 
 export default async function restore(args: string[], options: CommandOptions): Promise<number> {
   const file = args[0];

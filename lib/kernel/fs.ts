@@ -1,18 +1,36 @@
-/** File writes that can never leave a half-written file behind. */
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, chmodSync } from 'node:fs';
+/** File reads and writes that never leave a half-written file behind or read a damaged one silently. */
+import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { CctlError } from './errors.js';
 
+/**
+ * Replaces `file` atomically. A symlink is written through: the new content
+ * goes to its target, and the link stays a link. An existing file keeps its
+ * mode; `mode` sets it explicitly (secrets: 0600). A new file is created with
+ * `mode` (default 0666) as the open() mode, so the umask applies before any
+ * data lands, as for any other program's new file.
+ */
 export function writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {
-  let keepMode = mode;
-  if (keepMode === undefined) {
-    try {
-      keepMode = statSync(file).mode & 0o7777;
-    } catch {
-      keepMode = 0o644;
-    }
+  let target = file;
+  try {
+    target = realpathSync(file);
+  } catch {
+    // Missing (or a dangling link): write the name itself.
   }
-  const tmp = join(dirname(file), `.${basename(file)}.cctl-${process.pid}.tmp`);
-  const fd = openSync(tmp, 'w', keepMode);
+  let existingMode: number | undefined;
+  try {
+    existingMode = statSync(target).mode & 0o7777;
+  } catch {
+    existingMode = undefined;
+  }
+  const tmp = join(dirname(target), `.${basename(target)}.cctl-${process.pid}.tmp`);
+  try {
+    unlinkSync(tmp);
+  } catch {
+    // No leftover from an earlier, killed run.
+  }
+  // 'wx': a fresh inode, so the mode given here is the one it gets (less the umask).
+  const fd = openSync(tmp, 'wx', mode ?? existingMode ?? 0o666);
   try {
     writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
@@ -22,7 +40,41 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode?: numb
     throw error;
   }
   closeSync(fd);
-  chmodSync(tmp, keepMode);
+  // Only an explicit mode or the old file's mode is forced; a new file keeps what the umask left.
+  const force = mode ?? existingMode;
+  if (force !== undefined) chmodSync(tmp, force);
   // rename() is atomic within a filesystem: readers see the old file or the new one.
-  renameSync(tmp, file);
+  renameSync(tmp, target);
+}
+
+/** Reads a text file that must be UTF-8: a byte that is not is refused, never replaced with U+FFFD. */
+export function readUtf8(file: string, maxBytes = Infinity): string {
+  const bytes = readFileSync(file);
+  if (bytes.length > maxBytes) {
+    throw new CctlError(`${file} is ${bytes.length} bytes; cctl reads files of at most ${maxBytes} bytes.`, {
+      hint: 'A compose file is normally a few kilobytes. Nothing was changed.',
+    });
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const line = bytes.subarray(0, at).toString('latin1').split('\n').length;
+    throw new CctlError(`${file} is not UTF-8: byte 0x${bytes[at]?.toString(16).toUpperCase()} on line ${line} (offset ${at}).`, {
+      hint: 'Save the file as UTF-8 (e.g. "iconv -f latin1 -t utf-8"). cctl has not changed it.',
+    });
+  }
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Buffer): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    const need = b < 0x80 ? 0 : b >= 0xc2 && b < 0xe0 ? 1 : b >= 0xe0 && b < 0xf0 ? 2 : b >= 0xf0 && b < 0xf5 ? 3 : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k++) if (((bytes[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    i += need + 1;
+  }
+  return i;
 }

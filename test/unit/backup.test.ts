@@ -4,7 +4,10 @@ import { gzipSync, gunzipSync } from 'node:zlib';
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultBackupName, RESTORE_SCRIPT, STAGING_PREFIX, verifyArchive } from '../../lib/ops/backup/archive.js';
+import { verifyArchive } from '../../lib/ops/backup/verify.js';
+import { RESTORE_SCRIPT } from '../../lib/ops/backup/restore.js';
+import { defaultBackupName } from '../../lib/ops/backup/backup.js';
+import { STAGING_PREFIX } from '../../lib/ops/backup/helpers.js';
 
 function scratch(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-backup-unit-'));

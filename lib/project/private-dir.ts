@@ -1,0 +1,69 @@
+/**
+ * The project's private folder: ~/.config/cctl/projects/<compose project>/,
+ * mode 0700, outside the project tree. It holds what claude-cli must never
+ * read (the team key, in proxy.env), what it must not be able to edit (the
+ * baseline that the change guard compares against) and backups (login tokens).
+ *
+ * Why outside the tree, not masked inside the container: claude-cli runs with
+ * the host user's UID and the project folder is bind-mounted read-write, so
+ * file modes protect nothing there, and any mask (an overlay on
+ * /workspace/.cctl) misses copies: a second bind of the folder, a changed
+ * `workspace` setting, an editor's backup file, git history. A file that is
+ * not under the mount cannot be reached through it.
+ *
+ * The compose file names it as ${HOME}/.config/cctl/projects/<name>/, which
+ * Compose (v1 and v2) interpolates from the caller's environment, so plain
+ * `docker compose` finds the same files as cctl. XDG_CONFIG_HOME is not
+ * followed, because plain Compose could not follow it the same way.
+ */
+import { chmodSync, mkdirSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { CctlError } from '../kernel/errors.js';
+
+const UNDER_HOME = ['.config', 'cctl', 'projects'];
+
+/** The folder on this machine, for the compose project `name`. */
+export function privateDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.HOME || homedir(), ...UNDER_HOME, name);
+}
+
+/** The same folder as the compose file spells it (interpolated by Compose). */
+export function privateDirInCompose(name: string): string {
+  return ['${HOME}', ...UNDER_HOME, name].join('/');
+}
+
+/** Creates the folder (and its parents) owner-only, and tightens it if it exists. */
+export function ensurePrivateDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const dir = privateDir(name, env);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  return dir;
+}
+
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** True when `inner` is `outer` or below it, after following symlinks. */
+export function isInside(inner: string, outer: string): boolean {
+  const rel = relative(real(outer), real(inner));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/**
+ * Refuses a workspace that would mount the private folder into claude-cli
+ * (a project in the home folder itself, or `workspace: ..` from one below it).
+ */
+export function assertOutsideWorkspace(name: string, workspaceDir: string, env: NodeJS.ProcessEnv = process.env): void {
+  const dir = privateDir(name, env);
+  if (isInside(dir, workspaceDir)) {
+    throw new CctlError(`The workspace ${workspaceDir} contains cctl's private folder ${dir}, so claude-cli could read the team key.`, {
+      hint: 'Mount a folder that does not contain your home\'s .config: move the project out of the home folder itself, or change the workspace setting.',
+    });
+  }
+}

@@ -48,6 +48,7 @@ function build() {
     .option('--upstream <url>', 'Upstream API URL for the built-in gateway (env CCTL_UPSTREAM_URL)')
     .option('--publish', 'Publish the proxy port on 127.0.0.1')
     .option('--isolate', 'Put claude-cli on an internal network whose only way out is the proxy')
+    .option('--allow <host>', 'With --isolate: also let claude-cli reach HOST, host:port, *.domain or a preset (anthropic, github, npm, pypi, ...) through the proxy (repeatable)')
     .option('--workspace <path>', 'Folder mounted at /workspace (default: the project folder)')
     .option('--tz <zone>', 'Time zone for the containers (default: the host TZ)')
     .option('--cpus <n>', 'CPU limit for claude-cli')
@@ -57,6 +58,7 @@ function build() {
     .example('cctl init')
     .example('cctl init --auth team-key --upstream https://api.anthropic.com')
     .example('CCTL_CA_CERT=/etc/ssl/certs/ca-certificates.crt cctl init --no-monitor')
+    .example('cctl init --isolate --allow github --allow npm --allow docs.example.com')
     .action(dispatch('init'));
 
   cli
@@ -101,6 +103,14 @@ function build() {
     .example('cctl logs proxy --tail 50')
     .example('cctl logs --follow')
     .action(dispatch('logs'));
+
+  cli
+    .command('egress', 'List the destinations the proxy refused to an isolated claude-cli, with the command that allows each')
+    .option('--all', 'Also list the allowed destinations, with bytes sent and received')
+    .option('--json', 'Print {"denied":[...],"allowed":[...]} as JSON')
+    .example('cctl egress')
+    .example('cctl egress --json | jq -r ".denied[].allow"')
+    .action(dispatch('egress'));
 
   cli
     .command('doctor', 'Check the engine, compose, image, volume and proxy, with fixes')

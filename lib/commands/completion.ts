@@ -4,7 +4,7 @@ import { UsageError } from '../kernel/errors.js';
 
 const GLOBAL = ['--file', '--project-name', '--debug', '--help', '--version'];
 export const VERBS: Record<string, string[]> = {
-  init: ['--force', '--base-image', '--claude-version', '--ccusage-version', '--monitor-version', '--ca-cert', '--monitor', '--no-monitor', '--plan', '--proxy', '--proxy-image', '--proxy-port', '--proxy-health', '--proxy-url', '--auth', '--upstream', '--publish', '--isolate', '--workspace', '--tz', '--cpus', '--memory', '--set', '--json'],
+  init: ['--force', '--base-image', '--claude-version', '--ccusage-version', '--monitor-version', '--ca-cert', '--monitor', '--no-monitor', '--plan', '--proxy', '--proxy-image', '--proxy-port', '--proxy-health', '--proxy-url', '--auth', '--upstream', '--publish', '--isolate', '--allow', '--workspace', '--tz', '--cpus', '--memory', '--set', '--json'],
   up: ['--build', '--timeout', '--json'],
   down: ['--volumes', '--yes', '--json'],
   build: ['--no-cache', '--json'],
@@ -12,6 +12,7 @@ export const VERBS: Record<string, string[]> = {
   ps: ['--json'],
   logs: ['--follow', '--tail'],
   doctor: ['--json'],
+  egress: ['--all', '--json'],
   completion: [],
   backup: ['--json'],
   restore: ['--force', '--json'],

@@ -4,6 +4,7 @@
  */
 import { CLI_SERVICE, PROFILE, PROXY_SERVICE } from './locate.js';
 import type { Settings } from './settings.js';
+import { expandAllow } from './egress.js';
 
 export const HOME_VOLUME = 'claude-home';
 export const INTERNAL_NETWORK = 'claude-internal';
@@ -44,12 +45,33 @@ const HARDENING: PlainMap = {
   cap_drop: ['ALL'],
 };
 
+/** Does the built-in gateway serve as the egress proxy of an isolated claude-cli? */
+export function egressThroughGateway(s: Settings): boolean {
+  return s.isolate && s.proxy === 'builtin';
+}
+
+/**
+ * The proxy variables of an isolated claude-cli. curl, git, npm, pip and Claude
+ * Code each read one case or the other, so both are set. NO_PROXY keeps the
+ * gateway itself (ANTHROPIC_BASE_URL) a direct call; any other destination goes
+ * through the gateway's CONNECT and its allow-list, and has no other route.
+ */
+function proxyVariables(s: Settings): PlainMap {
+  const url = proxyBaseUrl(s);
+  const noProxy = `${PROXY_SERVICE},localhost,127.0.0.1,::1`;
+  return { HTTPS_PROXY: url, HTTP_PROXY: url, https_proxy: url, http_proxy: url, NO_PROXY: noProxy, no_proxy: noProxy };
+}
+
 function cliService(s: Settings, ctx: RenderContext): PlainMap {
   const environment: PlainMap = {
     ANTHROPIC_BASE_URL: proxyBaseUrl(s),
     // cctl exports the host's zone as TZ when it runs compose; plain compose falls back to UTC.
     TZ: s.tz || '${TZ:-UTC}',
     CLAUDE_PLAN: s.plan,
+    ...(egressThroughGateway(s) ? proxyVariables(s) : {}),
+    // The gateway holds the credential, so there is no login to onboard; claude-wrapper.sh marks onboarding
+    // done, because its first-run check calls api.anthropic.com directly, which an isolated stack cannot reach.
+    ...(s.auth === 'team-key' ? { CCTL_SKIP_ONBOARDING: '1' } : {}),
   };
   const service: PlainMap = {
     image: imageName(ctx.project, CLI_SERVICE),
@@ -91,7 +113,12 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
           image: imageName(ctx.project, PROXY_SERVICE),
           build: { context: `${ASSETS_DIR}/proxy`, args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: ctx.buildHash } },
           profiles: [PROFILE],
-          environment: { CCTL_UPSTREAM_URL: s.upstream, CCTL_AUTH_MODE: s.auth },
+          environment: {
+            CCTL_UPSTREAM_URL: s.upstream,
+            CCTL_AUTH_MODE: s.auth,
+            // The allow-list of CONNECT and plain-HTTP proxying, presets expanded (empty: egress closed).
+            ...(egressThroughGateway(s) ? { CCTL_EGRESS_ALLOW: expandAllow(s.allow).join(',') } : {}),
+          },
           // The team key and the client token: readable by this service only.
           env_file: [`${ASSETS_DIR}/proxy.env`],
           healthcheck: healthcheck(['CMD', 'node', '/app/gateway/main.js', 'health'], ctx),

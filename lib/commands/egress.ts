@@ -1,0 +1,49 @@
+/**
+ * `cctl egress`: the destinations the gateway refused to an isolated
+ * claude-cli, with counts and the command that allows each, so that an
+ * allow-list is built from what the work actually needed.
+ */
+import type { CommandOptions } from './command.js';
+import { UsageError } from '../kernel/errors.js';
+import { findProject } from '../project/locate.js';
+import { storedSettings } from '../project/compose-file.js';
+import { expandAllow } from '../project/egress.js';
+import { readEgressEvents, summariseEgress } from '../ops/egress.js';
+import { formatTable } from '../ui/table.js';
+
+const indent = (table: string) => table.replace(/^(?=.)/gm, '  ');
+
+export default async function egress(_args: string[], options: CommandOptions): Promise<number> {
+  const project = findProject(options);
+  const settings = storedSettings(project);
+  if (settings.proxy !== 'builtin') {
+    throw new UsageError(`cctl egress reads the built-in gateway's log, and this project uses proxy=${settings.proxy}.`);
+  }
+  const report = summariseEgress(await readEgressEvents(project));
+  if (options.json) {
+    const allowList = settings.isolate ? expandAllow(settings.allow) : [];
+    process.stdout.write(`${JSON.stringify({ project: project.name, isolate: settings.isolate, allow: settings.allow, allowList, ...report }, null, 2)}\n`);
+    return 0;
+  }
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  if (!settings.isolate) {
+    out('Isolation is off: claude-cli reaches the network directly and the allow-list does not apply.');
+    out('Turn it on with "cctl init --isolate", then "cctl up".');
+  }
+  if (report.denied.length === 0) {
+    out(`No denied destinations in the proxy's log${report.allowed.length ? ` (${report.allowed.length} allowed)` : ''}.`);
+  } else {
+    out('Denied destinations (from the proxy log, since its container started):');
+    process.stdout.write(
+      indent(formatTable([['COUNT', 'DESTINATION', 'LAST SEEN', 'ALLOW WITH'], ...report.denied.map((d) => [String(d.count), d.destination, d.lastSeen || '-', d.allow])])),
+    );
+    out('Each "cctl init --allow" adds to x-cctl.allow in the compose file; "cctl up" applies it.');
+  }
+  if (options.all && report.allowed.length) {
+    out('Allowed destinations:');
+    process.stdout.write(
+      indent(formatTable([['COUNT', 'DESTINATION', 'SENT', 'RECEIVED'], ...report.allowed.map((a) => [String(a.count), a.destination, `${a.bytesUp} B`, `${a.bytesDown} B`])])),
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,114 @@
+/**
+ * What an isolated claude-cli tried to reach, read back from the gateway's
+ * log: one JSON line per tunnel and per denial (docs/CONTRACT.md, "Egress log
+ * lines"). `cctl egress` turns the denials into the commands that allow them.
+ */
+import { PROXY_SERVICE, type Project } from '../project/locate.js';
+import { allowArgumentFor } from '../project/egress.js';
+import { composeRun } from './compose.js';
+
+export interface EgressEvent {
+  time: string;
+  /** host:port as the client asked for it. */
+  destination: string;
+  allowed: boolean;
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface DestinationSummary {
+  destination: string;
+  count: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface DeniedSummary extends DestinationSummary {
+  /** The command that adds this destination to the allow-list. */
+  allow: string;
+}
+
+export interface AllowedSummary extends DestinationSummary {
+  bytesUp: number;
+  bytesDown: number;
+}
+
+export interface EgressReport {
+  denied: DeniedSummary[];
+  allowed: AllowedSummary[];
+}
+
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+
+/**
+ * One log line, as the gateway writes it or as compose prints it (with a
+ * `proxy-1  | ` prefix). Lines that are not egress events give undefined.
+ */
+export function parseEgressLine(line: string): EgressEvent | undefined {
+  const start = line.indexOf('{');
+  if (start < 0) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line.slice(start));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (v.event !== 'egress' || typeof v.destination !== 'string' || typeof v.allowed !== 'boolean') return undefined;
+  return {
+    time: typeof v.time === 'string' ? v.time : '',
+    destination: v.destination,
+    allowed: v.allowed,
+    bytesUp: num(v.bytesUp),
+    bytesDown: num(v.bytesDown),
+  };
+}
+
+function summarise<T extends DestinationSummary>(events: readonly EgressEvent[], make: (e: EgressEvent) => T, add: (s: T, e: EgressEvent) => void): T[] {
+  const byDestination = new Map<string, T>();
+  for (const e of events) {
+    const key = e.destination.toLowerCase();
+    const seen = byDestination.get(key);
+    if (!seen) {
+      byDestination.set(key, make(e));
+      continue;
+    }
+    seen.count += 1;
+    if (e.time && (!seen.firstSeen || e.time < seen.firstSeen)) seen.firstSeen = e.time;
+    if (e.time > seen.lastSeen) seen.lastSeen = e.time;
+    add(seen, e);
+  }
+  // Most frequent first: the top of the list is what blocks the most work.
+  return [...byDestination.values()].sort((a, b) => b.count - a.count || a.destination.localeCompare(b.destination));
+}
+
+/** Denials and tunnels grouped by destination, most frequent first. */
+export function summariseEgress(events: readonly EgressEvent[]): EgressReport {
+  const base = (e: EgressEvent) => ({ destination: e.destination.toLowerCase(), count: 1, firstSeen: e.time, lastSeen: e.time });
+  return {
+    denied: summarise(
+      events.filter((e) => !e.allowed),
+      (e) => ({ ...base(e), allow: `cctl init --allow ${allowArgumentFor(e.destination.toLowerCase())}` }),
+      () => {},
+    ),
+    allowed: summarise(
+      events.filter((e) => e.allowed),
+      (e) => ({ ...base(e), bytesUp: e.bytesUp, bytesDown: e.bytesDown }),
+      (s, e) => {
+        s.bytesUp += e.bytesUp;
+        s.bytesDown += e.bytesDown;
+      },
+    ),
+  };
+}
+
+/**
+ * The gateway's egress events, from its container's log (through compose, so
+ * Compose v1 and v2 both work; their line prefixes are skipped by the parser).
+ * The log lives as long as the container: `cctl down` or a recreate clears it.
+ */
+export async function readEgressEvents(project: Project): Promise<EgressEvent[]> {
+  const { stdout } = await composeRun(project, ['logs', '--no-color', PROXY_SERVICE], { timeoutMs: 60_000 });
+  return stdout.split('\n').flatMap((line) => parseEgressLine(line) ?? []);
+}

@@ -10,7 +10,7 @@ import { mkdirSync, chmodSync } from 'node:fs';
 import type { CommandOptions } from './command.js';
 import { relativeToProject } from '../project/assets.js';
 import { imageName } from '../project/model.js';
-import { CLI_SERVICE, findProject } from '../project/locate.js';
+import { CLI_SERVICE, locateProject } from '../project/locate.js';
 import { ensurePrivateDir } from '../project/private-dir.js';
 import { homeVolumeName } from '../ops/stack.js';
 import { backupVolume, defaultBackupName } from '../ops/backup/backup.js';
@@ -23,7 +23,7 @@ function defaultBackupFile(projectName: string): string {
 }
 
 export default async function backup(args: string[], options: CommandOptions): Promise<number> {
-  const project = findProject(options);
+  const project = locateProject(options);
   const file = args[0] ? resolve(args[0]) : defaultBackupFile(project.name);
   const result = await backupVolume({
     volume: homeVolumeName(project),

@@ -86,7 +86,7 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
   let settings: Settings | undefined;
   try {
     settings = storedSettings(project);
-    if (!project.exists) checks.push(warn('compose-file', `${project.file} does not exist yet`, 'Run "cctl init" (or "cctl up", which runs it).'));
+    if (!project.exists) checks.push(fail('compose-file', `no compose file in ${project.dir} or any folder above it`, 'Run cctl inside the project (any subfolder works), use -f FILE, or start one with "cctl init".'));
     else if (!hasClaudeServices(project)) checks.push(warn('compose-file', `${project.file} has no claude services yet`, 'Run "cctl init".'));
     else checks.push(pass('compose-file', `${project.file} parses and holds the claude services`));
   } catch (error) {

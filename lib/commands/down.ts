@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import type { CommandOptions } from './command.js';
 import { CctlError, UsageError } from '../kernel/errors.js';
 import { explainDockerError } from '../engine/docker.js';
-import { findProject } from '../project/locate.js';
+import { locateProject } from '../project/locate.js';
 import { composeRun } from '../ops/compose.js';
 import { storedSettings } from '../project/compose-file.js';
 import { ProcessError, run } from '../engine/runner.js';
@@ -23,7 +23,7 @@ async function confirm(question: string): Promise<boolean> {
  * the user's own services in the same project with it.
  */
 export default async function down(_args: string[], options: CommandOptions): Promise<number> {
-  const project = findProject(options);
+  const project = locateProject(options);
   const settings = storedSettings(project);
   const services = claudeServices(settings);
   const volume = homeVolumeName(project);

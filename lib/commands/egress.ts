@@ -5,7 +5,7 @@
  */
 import type { CommandOptions } from './command.js';
 import { UsageError } from '../kernel/errors.js';
-import { findProject } from '../project/locate.js';
+import { locateProject } from '../project/locate.js';
 import { storedSettings } from '../project/compose-file.js';
 import { expandAllow } from '../project/egress.js';
 import { readEgressEvents, summariseEgress } from '../ops/egress.js';
@@ -14,7 +14,7 @@ import { formatTable } from '../ui/table.js';
 const indent = (table: string) => table.replace(/^(?=.)/gm, '  ');
 
 export default async function egress(_args: string[], options: CommandOptions): Promise<number> {
-  const project = findProject(options);
+  const project = locateProject(options);
   const settings = storedSettings(project);
   if (settings.proxy !== 'builtin') {
     throw new UsageError(`cctl egress reads the built-in gateway's log, and this project uses proxy=${settings.proxy}.`);

@@ -8,5 +8,5 @@ export default async function exec(args: string[], globals: GlobalOptions): Prom
   if (command.length === 0) {
     throw new UsageError('cctl exec needs a command to run.', 'Example: cctl exec -- ls -la /workspace');
   }
-  return execInteractive(globals, { command });
+  return execInteractive(globals, { command, followCwd: true });
 }

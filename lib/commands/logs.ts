@@ -1,12 +1,12 @@
 import type { CommandOptions } from './command.js';
 import { UsageError } from '../kernel/errors.js';
-import { findProject } from '../project/locate.js';
+import { locateProject } from '../project/locate.js';
 import { composeInteractive } from '../ops/compose.js';
 import { storedSettings } from '../project/compose-file.js';
 import { claudeServices } from '../ops/stack.js';
 
 export default async function logs(args: string[], options: CommandOptions): Promise<number> {
-  const project = findProject(options);
+  const project = locateProject(options);
   const services = claudeServices(storedSettings(project));
   const [service] = args;
   if (service && !services.includes(service)) {

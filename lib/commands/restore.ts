@@ -8,14 +8,14 @@ import type { CommandOptions } from './command.js';
 import { relativeToProject } from '../project/assets.js';
 import { HOME_VOLUME, imageName } from '../project/model.js';
 import { UsageError } from '../kernel/errors.js';
-import { CLI_SERVICE, findProject } from '../project/locate.js';
+import { CLI_SERVICE, locateProject } from '../project/locate.js';
 import { homeVolumeName } from '../ops/stack.js';
 import { restoreVolume } from '../ops/backup/restore.js';
 
 export default async function restore(args: string[], options: CommandOptions): Promise<number> {
   const file = args[0];
   if (!file) throw new UsageError('restore needs the backup file.', 'Example: cctl restore cctl-myproject-home-20250101-120000.tar.gz');
-  const project = findProject(options);
+  const project = locateProject(options);
   const result = await restoreVolume({
     volume: homeVolumeName(project),
     image: imageName(project.name, CLI_SERVICE),

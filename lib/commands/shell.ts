@@ -10,5 +10,5 @@ export default async function shell(args: string[], globals: GlobalOptions): Pro
   if (args.length > 0) {
     throw new UsageError('cctl shell takes no arguments.', `To run a command, use: cctl exec -- ${args.join(' ')}`);
   }
-  return execInteractive(globals, { command: LOGIN_SHELL, workdir: WORKSPACE });
+  return execInteractive(globals, { command: LOGIN_SHELL, workdir: WORKSPACE, followCwd: true });
 }

@@ -1,12 +1,12 @@
 import type { CommandOptions } from './command.js';
-import { findProject } from '../project/locate.js';
+import { locateProject } from '../project/locate.js';
 import { storedSettings } from '../project/compose-file.js';
 import { claudeServices, inspectServices } from '../ops/stack.js';
 import { servicesTable } from '../ui/table.js';
 
 
 export default async function status(_args: string[], options: CommandOptions): Promise<number> {
-  const project = findProject(options);
+  const project = locateProject(options);
   const settings = storedSettings(project);
   const services = await inspectServices(project, claudeServices(settings));
   if (options.json) {

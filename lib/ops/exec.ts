@@ -11,17 +11,19 @@ import { compose, forgetCompose, type ComposeCommand } from '../engine/compose.j
 import { daemonDownError, isDaemonDown } from '../engine/docker.js';
 import { imageName } from '../project/model.js';
 import { CctlError } from '../kernel/errors.js';
-import { CLI_SERVICE, COMPOSE_FILE_NAMES, findProject, type Project } from '../project/locate.js';
+import { CLI_SERVICE, containerWorkdir, findProject, locateProject, type Project } from '../project/locate.js';
 import { projectArgv } from '../ops/compose.js';
 import { ProcessError, run, runInteractive, type RunResult } from '../engine/runner.js';
 
-export const WORKSPACE = '/workspace';
+export { WORKSPACE_MOUNT as WORKSPACE } from '../project/locate.js';
 
 export interface ExecSpec {
   /** The command inside the container. */
   command: readonly string[];
   /** `-w`; omitted means the image's WORKDIR. */
   workdir?: string;
+  /** Start in the folder under /workspace that matches the caller's folder, when it is inside the workspace. */
+  followCwd?: boolean;
   /** Allocate a TTY. Defaults to "stdin and stdout are both terminals". */
   tty?: boolean;
 }
@@ -49,14 +51,7 @@ export function execArgs(spec: ExecSpec): string[] {
 
 /** A cheap fs check before spawning, so a missing file gets its own message, not compose's. */
 export function requireComposeFile(globals: GlobalOptions, cwd = process.cwd()): Project {
-  const project = findProject(globals, cwd);
-  if (!project.exists) {
-    const where = globals.file ? `"${project.file}"` : `${project.dir} (looked for ${COMPOSE_FILE_NAMES.join(', ')})`;
-    throw new CctlError(`No compose file: ${where} does not exist.`, {
-      hint: 'Run "cctl init" in the project folder to create it, then "cctl up"; or point at one with -f FILE.',
-    });
-  }
-  return project;
+  return locateProject(globals, cwd);
 }
 
 /** Called after an exit 1 when claude-cli is running, with its labels; may throw a better error. */
@@ -65,7 +60,8 @@ export type RunningCheck = (labels: Readonly<Record<string, string>>) => void;
 /** Runs the exec with inherited stdio; resolves with the child's status, explained when it is compose's failure. */
 export async function execInteractive(globals: GlobalOptions, spec: ExecSpec, whenRunning?: RunningCheck): Promise<number> {
   const project = requireComposeFile(globals);
-  const status = await withEngine((engine) => runInteractive(projectArgv(engine, project, execArgs(spec))));
+  const workdir = (spec.followCwd && containerWorkdir(project)) || spec.workdir;
+  const status = await withEngine((engine) => runInteractive(projectArgv(engine, project, execArgs({ ...spec, workdir }))));
   if (status === COMPOSE_FAILED) await explainFailure(project, undefined, whenRunning);
   return status;
 }

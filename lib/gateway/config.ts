@@ -26,6 +26,10 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /** How long a free upstream socket is kept for reuse; 0 opens a fresh connection per request. */
+  upstreamKeepAliveMs?: number;
+  /** How long a client may take to send its request headers; answered 408 after. */
+  headersTimeoutMs?: number;
   /** Receives each log line without its newline; defaults to stdout. */
   log?: (line: string) => void;
 }
@@ -41,6 +45,15 @@ export const DEFAULTS = {
   // and Claude Code itself waits 10 minutes (API_TIMEOUT_MS), so a shorter
   // idle limit here would cut off answers the client is still waiting for.
   idleTimeoutMs: 600_000,
+  // Well under the shortest keep-alive timeout in common use (Node servers
+  // drop idle connections after 5 s), so the gateway lets go of a free socket
+  // before the upstream does and does not write a request into a connection
+  // the upstream is closing: such a request may have been read, and is never
+  // sent twice. An upstream's shorter `Keep-Alive: timeout=N` wins (Node's
+  // agent honours it, less one second).
+  upstreamKeepAliveMs: 2_000,
+  // Node's own default, named so it can be set (and shortened in tests).
+  headersTimeoutMs: 60_000,
 } as const;
 
 export class GatewayConfigError extends Error {
@@ -124,6 +137,8 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
     maxBodyBytes: intFromEnv(env, 'CCTL_MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, 1, Number.MAX_SAFE_INTEGER),
     connectTimeoutMs: intFromEnv(env, 'CCTL_CONNECT_TIMEOUT_MS', DEFAULTS.connectTimeoutMs, 1, 3_600_000),
     idleTimeoutMs: intFromEnv(env, 'CCTL_IDLE_TIMEOUT_MS', DEFAULTS.idleTimeoutMs, 1, 86_400_000),
+    upstreamKeepAliveMs: intFromEnv(env, 'CCTL_UPSTREAM_KEEPALIVE_MS', DEFAULTS.upstreamKeepAliveMs, 0, 600_000),
+    headersTimeoutMs: intFromEnv(env, 'CCTL_HEADERS_TIMEOUT_MS', DEFAULTS.headersTimeoutMs, 100, 300_000),
   };
 
   if (modeText === 'team-key') {
@@ -133,10 +148,11 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
     if (!apiKey && !authToken) {
       throw new GatewayConfigError('team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).');
     }
-    if (!clientToken) {
+    // A team gateway (CCTL_GATEWAY_MODE=team) admits member tokens instead of one client token.
+    if (!clientToken && env.CCTL_GATEWAY_MODE?.trim() !== 'team') {
       throw new GatewayConfigError('team-key mode needs CCTL_CLIENT_TOKEN (cctl init writes it to .cctl/proxy.env).');
     }
-    config.clientToken = clientToken;
+    if (clientToken) config.clientToken = clientToken;
     config.teamCredential = apiKey ? { kind: 'api-key', value: apiKey } : { kind: 'auth-token', value: authToken! };
   }
   return config;

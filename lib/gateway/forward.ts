@@ -16,33 +16,33 @@ import type { Upstream } from './upstream.js';
 
 /** What is known about a failed attempt when deciding whether to send the request again. */
 export interface FailedAttempt {
-  code: string | undefined;
   /** How many times the request has been sent so far, this attempt included. */
   attempts: number;
   reusedSocket: boolean;
+  /** Bytes of this request handed to the socket; undefined when unknown. */
+  bytesWritten: number | undefined;
   /** The client has already been sent a status line. */
   responseStarted: boolean;
-  /** The client's whole body has arrived. */
-  requestComplete: boolean;
-  /** Every body byte received is still at hand to send again. */
+  /** Every body byte received so far is still at hand to send again. */
   bodyKept: boolean;
 }
 
 /**
- * A pooled socket that the upstream closed just as this request went out
- * fails before any response. That is the race Node documents for keep-alive
- * (https://nodejs.org/api/http.html#requestreusedsocket); sending it once
- * more on a fresh socket is safe when the whole body is at hand to resend.
+ * A request is sent again only when the upstream cannot have seen it: a
+ * pooled socket failed before a single byte of this request was handed to
+ * it (the upstream closed the idle connection as it was picked). Once any
+ * byte went out the upstream may have read the whole request and be
+ * generating (and billing) the reply, so the answer is a 502, which Claude
+ * Code retries itself. The short upstream keep-alive makes that case rare.
+ * https://nodejs.org/api/http.html#requestreusedsocket
  */
 export function mayResend(failed: FailedAttempt): boolean {
-  return (
-    failed.attempts === 1 &&
-    failed.reusedSocket &&
-    !failed.responseStarted &&
-    (failed.code === 'ECONNRESET' || failed.code === 'EPIPE') &&
-    failed.requestComplete &&
-    failed.bodyKept
-  );
+  return failed.attempts === 1 && failed.reusedSocket && failed.bytesWritten === 0 && !failed.responseStarted && failed.bodyKept;
+}
+
+/** An upstream that switches protocols has left HTTP; the Messages API never does. */
+function switchedProtocols(upstream: Upstream): GatewayFailure {
+  return new GatewayFailure(502, 'api_error', `Upstream ${upstream.host} answered 101 Switching Protocols, which the gateway does not relay.`);
 }
 
 export interface ForwardOptions {
@@ -117,14 +117,33 @@ class Forwarding {
     });
     this.attempt = attempt;
     attempt.setNoDelay(true);
-    attempt.on('socket', (socket: Socket) => this.limitConnect(socket));
+    // The socket's byte count when it was handed to this attempt: a pooled
+    // socket has carried earlier requests.
+    let writtenBefore: number | undefined;
+    attempt.on('socket', (socket: Socket) => {
+      writtenBefore = socket.bytesWritten;
+      this.limitConnect(socket);
+    });
+    const bytesWritten = () => {
+      const now = attempt.socket?.bytesWritten;
+      return now === undefined || writtenBefore === undefined ? undefined : now - writtenBefore;
+    };
     // Idle timeout: no bytes either way on the upstream socket for this long.
     attempt.setTimeout(config.idleTimeoutMs, () =>
       this.fail(new GatewayFailure(504, 'api_error', `Upstream ${upstream.host} sent nothing for ${config.idleTimeoutMs} ms.`)),
     );
-    attempt.on('error', (error: NodeJS.ErrnoException) => this.attemptFailed(attempt, error));
+    attempt.on('error', (error: NodeJS.ErrnoException) => this.attemptFailed(attempt, error, bytesWritten()));
     attempt.on('response', (upstreamRes) => this.relay(upstreamRes));
-    if (resend) attempt.end(resend);
+    // A 101 with Upgrade headers ends HTTP on the socket: Node reports it
+    // only here and then neither answers nor fails the request, so without
+    // this the client would wait forever. (A bare 101 arrives as a response.)
+    attempt.on('upgrade', (_res, socket: Socket) => {
+      socket.destroy();
+      this.refuse(switchedProtocols(upstream));
+    });
+    if (resend?.length) attempt.write(resend);
+    // The rest of the body, if any, follows from the client.
+    if (exchange.req.readableEnded) attempt.end();
     else exchange.req.pipe(attempt);
   }
 
@@ -132,6 +151,10 @@ class Forwarding {
   private limitConnect(socket: Socket): void {
     if (!socket.connecting) return;
     const { upstream, config } = this.o;
+    // The pool's idle timeout is set on every new socket; while connecting it
+    // would surface as this request's idle timeout. The timer below covers
+    // this phase, and the request's own idle timeout starts on connect.
+    socket.setTimeout(0);
     const timer = setTimeout(
       () => this.fail(new GatewayFailure(504, 'api_error', `Upstream ${upstream.host} did not accept a connection within ${config.connectTimeoutMs} ms.`)),
       config.connectTimeoutMs,
@@ -141,20 +164,22 @@ class Forwarding {
     socket.once('close', clear);
   }
 
-  private attemptFailed(attempt: http.ClientRequest, error: NodeJS.ErrnoException): void {
+  private attemptFailed(attempt: http.ClientRequest, error: NodeJS.ErrnoException, bytesWritten: number | undefined): void {
     if (this.state === 'client-gone') return;
     const { exchange } = this.o;
     const resend =
       this.state === 'sending' &&
+      !(error instanceof GatewayFailure) &&
       mayResend({
-        code: error.code,
         attempts: this.attempts,
         reusedSocket: attempt.reusedSocket,
+        bytesWritten,
         responseStarted: exchange.res.headersSent,
-        requestComplete: exchange.req.complete,
         bodyKept: exchange.body.resendable,
       });
     if (resend) {
+      exchange.req.unpipe(attempt);
+      exchange.entry.attempts = this.attempts + 1;
       this.send(exchange.body.received());
       return;
     }
@@ -165,6 +190,12 @@ class Forwarding {
       this.state = 'failed';
       exchange.entry.error = failure.message;
     }
+    this.answer(failure);
+  }
+
+  /** Gives up and answers now, for failures that the attempt will not report as an error. */
+  private refuse(failure: GatewayFailure): void {
+    this.fail(failure);
     this.answer(failure);
   }
 
@@ -186,6 +217,12 @@ class Forwarding {
     const { exchange } = this.o;
     const { res, entry } = exchange;
     entry.upstreamMs = msSince(exchange.startHr);
+    if (upstreamRes.statusCode === 101) {
+      upstreamRes.on('error', () => {});
+      upstreamRes.destroy();
+      this.refuse(switchedProtocols(this.o.upstream));
+      return;
+    }
     const requestId = upstreamRes.headers['request-id'];
     if (typeof requestId === 'string') entry.requestId = requestId;
     const tap = new ResponseTap(upstreamRes.headers['content-type'], upstreamRes.headers['content-encoding'] as string | undefined);

@@ -23,6 +23,8 @@ export interface RequestLog {
   errorType?: string;
   /** The upstream's request-id header, which Anthropic support asks for. */
   requestId?: string;
+  /** Present (2) only when a pooled socket failed before carrying a byte of the request, so it was sent again. */
+  attempts?: number;
   /** Set when the exchange did not complete; says why. */
   error?: string;
   /** The client went away before the response was complete. */

@@ -4,10 +4,12 @@
  * and each pass can answer and stop the chain.
  */
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { apiErrorBody, GatewayFailure, sendError } from './api-error.js';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { GatewayFailure, sendError } from './api-error.js';
 import { authenticate } from './authenticate.js';
-import type { GatewayConfig } from './config.js';
+import { answerClientErrors } from './client-error.js';
+import { DEFAULTS, type GatewayConfig } from './config.js';
 import { Exchange } from './exchange.js';
 import { forward } from './forward.js';
 import { outgoingRequestHeaders } from './headers.js';
@@ -16,6 +18,7 @@ import { declaredTooLarge } from './limit.js';
 import { logEvent, stdoutWriter } from './log.js';
 import { routeOf } from './route.js';
 import { createUpstream } from './upstream.js';
+import type { TeamGateway } from './team/team.js';
 
 export interface Gateway {
   readonly server: http.Server;
@@ -25,7 +28,20 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
-export function createGateway(config: GatewayConfig): Gateway {
+function serverOptions(config: GatewayConfig): http.ServerOptions {
+  const headersTimeout = config.headersTimeoutMs ?? DEFAULTS.headersTimeoutMs;
+  return {
+    noDelay: true,
+    headersTimeout,
+    // Node's default for the whole request; it must not be the shorter one.
+    requestTimeout: Math.max(300_000, headersTimeout),
+    // How often Node looks for connections past those timeouts.
+    connectionsCheckingInterval: Math.min(30_000, Math.max(25, Math.floor(headersTimeout / 4))),
+  };
+}
+
+/** With `team`, the gateway is a team gateway: member tokens, the ledger, the admin API and dashboard, and TLS when configured. */
+export function createGateway(config: GatewayConfig, team?: TeamGateway): Gateway {
   const startedAt = Date.now();
   const write = config.log ?? stdoutWriter;
   const upstream = createUpstream(config);
@@ -42,13 +58,14 @@ export function createGateway(config: GatewayConfig): Gateway {
         exchange.answer(new GatewayFailure(405, 'invalid_request_error', 'Use GET /health.'));
         return;
       case 'not-found':
+        if (team?.serve(exchange, route.target)) return;
         exchange.answer(
           new GatewayFailure(404, 'not_found_error', `Not found: ${req.method} ${route.target.pathname}. The gateway serves /v1/* and /health.`),
         );
         return;
       case 'api': {
         const headers = outgoingRequestHeaders(req.headers);
-        const refusal = authenticate(config, req.headers, headers) ?? declaredTooLarge(req.headers, config.maxBodyBytes);
+        const refusal = (team ? team.admit(exchange, headers) : authenticate(config, req.headers, headers)) ?? declaredTooLarge(req.headers, config.maxBodyBytes);
         if (refusal) {
           exchange.answer(refusal.failure, { reason: refusal.reason, closeConnection: true });
           return;
@@ -58,7 +75,7 @@ export function createGateway(config: GatewayConfig): Gateway {
     }
   };
 
-  const server = http.createServer({ noDelay: true }, (req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     try {
       handle(req, res);
     } catch (error) {
@@ -67,18 +84,11 @@ export function createGateway(config: GatewayConfig): Gateway {
       else res.destroy();
       logEvent(write, 'internal-error', { message: String(error) });
     }
-  });
-
-  // Malformed requests and resets: answer 400 where a socket can still take
-  // it, and never let the error reach the process.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-    if (error.code === 'ECONNRESET' || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const body = apiErrorBody('invalid_request_error', 'Malformed HTTP request.');
-    socket.end(`HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-  });
+  };
+  const server: http.Server = team?.tls
+    ? https.createServer({ ...serverOptions(config), ...team.tls }, listener)
+    : http.createServer(serverOptions(config), listener);
+  server.on('clientError', answerClientErrors(write));
 
   let closing: Promise<void> | undefined;
   return {

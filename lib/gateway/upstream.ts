@@ -1,7 +1,7 @@
 /** Where API requests go: the upstream named by CCTL_UPSTREAM_URL, and the pool of sockets to it. */
 import http from 'node:http';
 import https from 'node:https';
-import type { GatewayConfig } from './config.js';
+import { DEFAULTS, type GatewayConfig } from './config.js';
 
 export interface Upstream {
   readonly url: URL;
@@ -20,14 +20,16 @@ export interface Upstream {
 
 /**
  * The keep-alive pool towards the upstream. Free sockets are dropped after
- * 4 s, below the 5 s keep-alive that Node servers (and many gateways) use, so
- * the gateway rarely reuses a socket the upstream is just closing. Node's own
- * docs call out that race: https://nodejs.org/api/http.html#requestreusedsocket
+ * upstreamKeepAliveMs (2 s by default), well below the 5 s keep-alive that
+ * Node servers (and many gateways) use, so the gateway does not reuse a
+ * socket the upstream is just closing. Node's own docs call out that race:
+ * https://nodejs.org/api/http.html#requestreusedsocket
  */
 export function createUpstream(config: GatewayConfig): Upstream {
   const url = config.upstreamUrl;
   const secure = url.protocol === 'https:';
-  const options = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' as const, timeout: 4000 };
+  const keepAliveMs = config.upstreamKeepAliveMs ?? DEFAULTS.upstreamKeepAliveMs;
+  const options = { keepAlive: keepAliveMs > 0, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' as const, timeout: keepAliveMs || undefined };
   return {
     url,
     agent: secure ? new https.Agent(options) : new http.Agent(options),

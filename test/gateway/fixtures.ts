@@ -4,7 +4,7 @@
  * port, and a small HTTP client that returns status, headers and body.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../../lib/gateway/config.js';
 import type { RequestLog } from '../../lib/gateway/log.js';
 import { createGateway, type Gateway } from '../../lib/gateway/server.js';
@@ -23,14 +23,17 @@ export interface Upstream {
   port: number;
   url: string;
   seen: Seen[];
+  /** The upstream side of every connection the gateway opened, open or closed. */
+  sockets: net.Socket[];
   close(): Promise<void>;
 }
 
 export type UpstreamHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 
 /** A fake Messages API. The default handler answers 200 with a small JSON message. */
-export async function startUpstream(handler?: UpstreamHandler, options: { readBody?: boolean } = {}): Promise<Upstream> {
+export async function startUpstream(handler?: UpstreamHandler, options: { readBody?: boolean; keepAliveTimeoutMs?: number } = {}): Promise<Upstream> {
   const seen: Seen[] = [];
+  const sockets: net.Socket[] = [];
   const server = http.createServer((req, res) => {
     if (options.readBody === false) {
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: '' });
@@ -45,12 +48,15 @@ export async function startUpstream(handler?: UpstreamHandler, options: { readBo
       (handler ?? defaultReply)(req, res, body);
     });
   });
+  server.on('connection', (socket: net.Socket) => sockets.push(socket));
+  if (options.keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = options.keepAliveTimeoutMs;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     port,
     url: `http://127.0.0.1:${port}`,
     seen,
+    sockets,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -175,3 +181,23 @@ export function errorOf(reply: Reply): { type: string; message: string } {
 export function sse(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
+
+/** Sends raw bytes to the gateway and resolves with everything it answers, once it closes (bounded). */
+export function rawExchange(port: number, payload: string, options: { end?: boolean; timeoutMs?: number } = {}): Promise<string> {
+  return deadline(
+    new Promise<string>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      let got = '';
+      socket.on('data', (d) => (got += d.toString()));
+      socket.on('error', () => resolve(got));
+      socket.on('close', () => resolve(got));
+      socket.write(payload);
+      if (options.end) socket.end();
+    }),
+    options.timeoutMs ?? 5000,
+    'a raw exchange',
+  );
+}
+
+export const messagesBody = (extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ model: 'claude-asked-for', max_tokens: 16, messages: [{ role: 'user', content: 'SECRET-PROMPT-TEXT' }], ...extra });

@@ -77,20 +77,20 @@ test('request body: counts every byte, keeps a small body whole, and only the he
 });
 
 const failedAttempt = (over: Partial<FailedAttempt> = {}): FailedAttempt => ({
-  code: 'ECONNRESET',
   attempts: 1,
   reusedSocket: true,
+  bytesWritten: 0,
   responseStarted: false,
-  requestComplete: true,
   bodyKept: true,
   ...over,
 });
 
-test('resend decision: only a first attempt on a pooled socket, before any response, with the body at hand', (t) => {
+test('resend decision: only a first attempt on a pooled socket that carried no byte of it, with the body at hand', (t) => {
   t.true(mayResend(failedAttempt()));
   t.false(mayResend(failedAttempt({ attempts: 2 })), 'never a second resend');
   t.false(mayResend(failedAttempt({ reusedSocket: false })), 'a fresh socket means the upstream is really failing');
   t.false(mayResend(failedAttempt({ responseStarted: true })));
   t.false(mayResend(failedAttempt({ bodyKept: false })));
-  t.false(mayResend(failedAttempt({ code: 'ETIMEDOUT' })));
+  t.false(mayResend(failedAttempt({ bytesWritten: 1 })), 'the upstream may have read the request');
+  t.false(mayResend(failedAttempt({ bytesWritten: undefined })), 'unknown counts as written');
 });

@@ -7,16 +7,16 @@ import { statfsSync } from 'node:fs';
 import type { CommandOptions } from './command.js';
 import { readCaCert } from '../project/assets.js';
 import { imageStaleness } from '../ops/build.js';
-import { detectCompose } from '../engine/compose.js';
-import { daemonInfo } from '../engine/docker.js';
+import { detectCompose, unsupportedPair } from '../engine/compose.js';
+import { buildxVersion, daemonInfo, dataRoot, type DaemonInfo } from '../engine/daemon.js';
 import { CctlError } from '../kernel/errors.js';
 import { buildHashInFile, hasClaudeServices, storedSettings } from '../project/compose-file.js';
-import { findProject, hostTimeZone, PROXY_SERVICE, CLI_SERVICE, type Project } from '../project/locate.js';
+import { findProject, hostTimeZone, CLI_SERVICE, type Project } from '../project/locate.js';
+import { gatewayService } from '../project/model.js';
 import { composeRun } from '../ops/compose.js';
-import { run } from '../engine/runner.js';
 import type { Settings } from '../project/settings.js';
 import { homeVolumeName, inspectServices } from '../ops/stack.js';
-import { volumeExists } from '../ops/backup/helpers.js';
+import { volumeExists } from '../engine/volumes.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -39,18 +39,20 @@ const GB = 1024 ** 3;
 
 export async function runChecks(project: Project, env = process.env): Promise<CheckResult[]> {
   const checks: CheckResult[] = [];
-  let daemonOk = false;
+  let daemon: DaemonInfo | undefined;
   try {
-    const d = await daemonInfo();
-    daemonOk = true;
-    checks.push(pass('daemon', `Docker ${d.serverVersion}, API ${d.apiVersion}`));
+    daemon = await daemonInfo();
+    checks.push(pass('daemon', `Docker ${daemon.serverVersion}, API ${daemon.apiVersion}`));
   } catch (error) {
     checks.push(fromError('daemon', error));
   }
+  const daemonOk = daemon !== undefined;
   try {
     // A diagnosis detects afresh rather than trusting the remembered answer.
     const c = await detectCompose(env);
-    checks.push(pass('compose', `${c.command.join(' ')} ${c.version} (${c.flavour})`));
+    const broken = daemon && unsupportedPair(c, daemon);
+    if (broken) checks.push(fromError('compose', broken));
+    else checks.push(pass('compose', `${c.command.join(' ')} ${c.version} (${c.flavour})`));
   } catch (error) {
     checks.push(fromError('compose', error));
   }
@@ -58,10 +60,9 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
 
   if (!daemonOk) checks.push(needDaemon('buildkit'));
   else {
-    try {
-      const { stdout } = await run(['docker', 'buildx', 'version']);
-      checks.push(pass('buildkit', stdout.trim().split('\n')[0]!));
-    } catch {
+    const buildx = await buildxVersion().catch(() => undefined);
+    if (buildx) checks.push(pass('buildkit', buildx));
+    else {
       checks.push(warn('buildkit', 'docker buildx is missing: images build with the classic builder (slower, still works)', 'Install the buildx plugin (docker-buildx-plugin, or docker-buildx on Debian).'));
     }
   }
@@ -69,7 +70,7 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
   if (!daemonOk) checks.push(needDaemon('disk'));
   else {
     try {
-      const root = (await run(['docker', 'info', '--format', '{{.DockerRootDir}}'])).stdout.trim();
+      const root = await dataRoot();
       const local = !env.DOCKER_HOST || env.DOCKER_HOST.startsWith('unix://');
       const s = statfsSync(local ? root : project.dir);
       const free = s.bavail * s.bsize;
@@ -120,7 +121,7 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
   else if (s.proxy === 'external') checks.push(warn('proxy', `external gateway ${s['proxy-url']}; not probed`));
   else if (!daemonOk) checks.push(needDaemon('proxy'));
   else {
-    const [p] = await inspectServices(project, [PROXY_SERVICE]);
+    const [p] = await inspectServices(project, [gatewayService(s)]);
     if (!p || p.state !== 'running') checks.push(warn('proxy', 'the proxy is not running', 'Run "cctl up".'));
     else if (p.health === 'healthy') checks.push(pass('proxy', `health endpoint answers (${s.proxy === 'builtin' ? 'GET /health' : s['proxy-health']})`));
     else checks.push(fail('proxy', `the proxy is ${p.health}${p.lastHealthOutput ? `: ${p.lastHealthOutput}` : ''}`, 'See "cctl logs proxy".'));

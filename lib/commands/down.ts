@@ -5,7 +5,8 @@ import { explainDockerError } from '../engine/docker.js';
 import { locateProject } from '../project/locate.js';
 import { composeRun } from '../ops/compose.js';
 import { storedSettings } from '../project/compose-file.js';
-import { ProcessError, run } from '../engine/runner.js';
+import { removeNetworkIfUnused } from '../engine/networks.js';
+import { removeVolume } from '../engine/volumes.js';
 import { claudeServices, homeVolumeName } from '../ops/stack.js';
 import { INTERNAL_NETWORK } from '../project/model.js';
 
@@ -46,21 +47,9 @@ export default async function down(_args: string[], options: CommandOptions): Pr
   const removed: string[] = [];
   // Networks go when nothing else uses them; the user's own services may.
   for (const net of [`${project.name}_default`, `${project.name}_${INTERNAL_NETWORK}`]) {
-    try {
-      await run(['docker', 'network', 'rm', net]);
-      removed.push(net);
-    } catch (error) {
-      if (!(error instanceof ProcessError)) throw error;
-    }
+    if (await removeNetworkIfUnused(net)) removed.push(net);
   }
-  if (options.volumes) {
-    try {
-      await run(['docker', 'volume', 'rm', volume]);
-      removed.push(volume);
-    } catch (error) {
-      if (!(error instanceof ProcessError) || !/no such volume/i.test(error.stderr)) throw explainDockerError(error);
-    }
-  }
+  if (options.volumes && (await removeVolume(volume))) removed.push(volume);
   if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, stopped: services, removed })}\n`);
   else {
     process.stdout.write(`Stopped and removed ${services.join(', ')}.\n`);

@@ -1,9 +1,11 @@
 import type { ListrTask } from 'listr2';
 import type { CommandOptions } from './command.js';
 import { buildImages, imageStaleness, type Staleness } from '../ops/build.js';
-import { compose, type ComposeCommand } from '../engine/compose.js';
-import { daemonInfo, explainDockerError, type DaemonInfo } from '../engine/docker.js';
+import { compose, unsupportedPair, type ComposeCommand } from '../engine/compose.js';
+import { explainDockerError } from '../engine/docker.js';
+import { daemonInfo, type DaemonInfo } from '../engine/daemon.js';
 import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
+import { tail } from '../kernel/text.js';
 import { hasClaudeServices } from '../project/compose-file.js';
 import { initProject, type InitResult } from '../ops/init.js';
 import { findProject, type Project } from '../project/locate.js';
@@ -46,7 +48,7 @@ export function explainUpFailure(error: unknown): unknown {
       hint: `Stop what listens on ${n} ("ss -ltnp | grep ${n}"), or choose another: cctl init --set publish-port=3001`,
     });
   }
-  return new CctlError(`Starting the services failed: ${text.trim().split('\n').slice(-3).join(' ')}`, {
+  return new CctlError(`Starting the services failed: ${tail(text)}`, {
     hint: 'Run "cctl doctor", and "cctl logs" for the service output.',
     cause: error,
   });
@@ -59,6 +61,8 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
       task: async (ctx, task) => {
         const [daemon, engine] = await Promise.all([daemonInfo(), compose()]);
         Object.assign(ctx, { daemon, engine });
+        const broken = unsupportedPair(engine, daemon);
+        if (broken) throw broken;
         task.title = `Docker ${daemon.serverVersion} (API ${daemon.apiVersion}), Compose ${engine.version} (${engine.flavour})`;
       },
     },

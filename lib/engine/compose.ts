@@ -6,6 +6,7 @@
 import { CctlError } from '../kernel/errors.js';
 import { ProcessError, run } from './runner.js';
 import { forget, recall, remember } from './compose-cache.js';
+import { engineMajor, type DaemonInfo } from './daemon.js';
 
 import type { ComposeCommand } from './compose-cache.js';
 export type { ComposeCommand, ComposeFlavour } from './compose-cache.js';
@@ -118,14 +119,37 @@ export interface ComposeTarget {
   name: string;
 }
 
+/** The args between the compose command and the verb: project directory, file, name and profiles. */
+export function composePrefix(target: ComposeTarget, profiles: readonly string[] = []): string[] {
+  return ['--project-directory', target.dir, '-f', target.file, '-p', target.name, ...profiles.flatMap((p) => ['--profile', p])];
+}
+
 /** command + prefix args + verb args, the same on v1 and v2. */
 export function composeArgv(engine: ComposeCommand, target: ComposeTarget, args: readonly string[], profiles: readonly string[] = []): string[] {
-  return [
-    ...engine.command,
-    '--project-directory', target.dir,
-    '-f', target.file,
-    '-p', target.name,
-    ...profiles.flatMap((p) => ['--profile', p]),
-    ...args,
-  ];
+  return [...engine.command, ...composePrefix(target, profiles), ...args];
+}
+
+/** The first engine major whose image inspect lacks ContainerConfig, which Compose v1 reads. */
+const V1_LAST_ENGINE = 24;
+
+/**
+ * Compose v1 cannot drive Docker Engine 25 or newer: `up` dies with
+ * `KeyError: 'ContainerConfig'` (https://github.com/docker/compose/issues/11742),
+ * because engine 25 dropped that field from image inspect. Said plainly,
+ * before anything starts, instead of passing a Python traceback through.
+ */
+export function unsupportedPair(engine: ComposeCommand, daemon: DaemonInfo): CctlError | undefined {
+  const major = engineMajor(daemon);
+  if (engine.flavour !== 'v1' || major === undefined || major <= V1_LAST_ENGINE) return undefined;
+  const forced = process.env.CCTL_COMPOSE?.trim() ? ' (chosen by CCTL_COMPOSE)' : '';
+  return new CctlError(
+    `Compose ${engine.version} (v1, "${engine.command.join(' ')}")${forced} cannot drive Docker ${daemon.serverVersion}: ` +
+      `engines 25 and newer removed a field it reads, and it fails with KeyError 'ContainerConfig' (docker/compose#11742).`,
+    {
+      hint:
+        'Install the Compose v2 plugin ("docker compose": the docker-compose-plugin package from Docker\'s repository, ' +
+        'or docker-compose-v2 / docker-compose 2.x from your distribution, https://docs.docker.com/compose/install/linux/). ' +
+        `cctl prefers it whenever it is installed${forced ? '; then unset CCTL_COMPOSE' : ''}.`,
+    },
+  );
 }

@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
+import { tail } from '../kernel/text.js';
 
 export interface RunOptions {
   cwd?: string;
@@ -31,7 +32,7 @@ export class ProcessError extends Error {
   readonly stderr: string;
 
   constructor(command: readonly string[], result: RunResult, reason?: string) {
-    const detail = reason ?? (result.stderr.trim().split('\n').slice(-3).join('\n') || `exit code ${result.exitCode}`);
+    const detail = reason ?? (tail(result.stderr, 3, '\n') || `exit code ${result.exitCode}`);
     super(`${command.join(' ')} failed: ${detail}`);
     this.name = 'ProcessError';
     this.command = command;
@@ -157,6 +158,17 @@ export function setRunner(runner: Runner): Runner {
 
 export function run(command: readonly string[], options?: RunOptions): Promise<RunResult> {
   return current.capture(command, options);
+}
+
+/**
+ * A call that a library spawns by itself (the docker-compose package): traced
+ * like every other call, and answered by the fake when a test holds the seam,
+ * so the fake still sees every process cctl starts.
+ */
+export function runThrough(command: readonly string[], spawnIt: () => Promise<RunResult>, options?: RunOptions): Promise<RunResult> {
+  if (current !== processRunner) return current.capture(command, options);
+  trace(command);
+  return spawnIt();
 }
 
 export function runInteractive(command: readonly string[], options?: RunOptions): Promise<number> {

@@ -1,19 +1,19 @@
 /** Building the images through Compose, with a failure that shows the failing step. */
 import { CctlError } from '../kernel/errors.js';
-import { explainDockerError } from '../engine/docker.js';
 import { ProcessError } from '../engine/runner.js';
+import { inspectImage } from '../engine/images.js';
+import { isDaemonDown } from '../engine/docker.js';
 import { type Project } from '../project/locate.js';
-import { composeRun } from '../ops/compose.js';
-import { imageInfo } from './stack.js';
-import { imageName } from '../project/model.js';
+import { composeBuild } from './compose.js';
+import { gatewayService, imageName } from '../project/model.js';
 import type { Settings } from '../project/settings.js';
-import { CLI_SERVICE, PROXY_SERVICE } from '../project/locate.js';
+import { CLI_SERVICE } from '../project/locate.js';
 
 export const BUILD_HASH_LABEL = 'dev.cctl.build-hash';
 
 /** Services whose image cctl builds (a third-party proxy image is pulled, not built). */
-export function builtServices(s: Pick<Settings, 'proxy'>): string[] {
-  return s.proxy === 'builtin' ? [CLI_SERVICE, PROXY_SERVICE] : [CLI_SERVICE];
+export function builtServices(s: Pick<Settings, 'proxy' | 'proxy-service'>): string[] {
+  return s.proxy === 'builtin' ? [CLI_SERVICE, gatewayService(s)] : [CLI_SERVICE];
 }
 
 export interface Staleness {
@@ -22,11 +22,11 @@ export interface Staleness {
   reason: 'missing' | 'stale' | 'current';
 }
 
-export async function imageStaleness(project: Project, s: Pick<Settings, 'proxy'>, buildHash: string): Promise<Staleness[]> {
+export async function imageStaleness(project: Project, s: Pick<Settings, 'proxy' | 'proxy-service'>, buildHash: string): Promise<Staleness[]> {
   return Promise.all(
     builtServices(s).map(async (service) => {
       const image = imageName(project.name, service);
-      const info = await imageInfo(image);
+      const info = await inspectImage(image);
       const reason = !info.present ? 'missing' : info.labels[BUILD_HASH_LABEL] !== buildHash ? 'stale' : 'current';
       return { service, image, reason } as Staleness;
     }),
@@ -52,7 +52,8 @@ export async function buildImages(
 ): Promise<void> {
   let partial = '';
   try {
-    await composeRun(project, ['build', ...(options.noCache ? ['--no-cache'] : []), ...services], {
+    await composeBuild(project, services, {
+      noCache: options.noCache,
       onOutput: (chunk) => {
         partial += chunk;
         const lines = partial.split(/\r?\n/);
@@ -62,14 +63,16 @@ export async function buildImages(
       },
     });
   } catch (error) {
-    const explained = explainDockerError(error);
-    if (explained !== error || !(error instanceof ProcessError)) throw explained;
-    const output = `${error.stdout}\n${error.stderr}`;
+    // The engine's boundary made it a CctlError; its cause holds the whole build output.
+    const cause = error instanceof CctlError ? error.cause : undefined;
+    if (!(cause instanceof ProcessError) || isDaemonDown(cause)) throw error;
+    const output = `${cause.stdout}\n${cause.stderr}`;
     const pull = /registry|pull access denied|manifest unknown|no such host/i.test(output);
     throw new CctlError(`The image build failed (${services.join(', ')}).\n${summarizeBuildFailure(output)}`, {
       hint: pull
         ? 'The base image could not be pulled. Check the network, or point cctl at an image this engine has: cctl init --base-image IMAGE (or CCTL_BASE_IMAGE).'
         : 'Fix the cause above and run "cctl build" again; "cctl build --no-cache" starts from scratch. Behind a TLS-inspecting proxy, set --ca-cert.',
+      cause,
     });
   }
 }

@@ -3,6 +3,7 @@
  * zone, and the detected compose command, put together in one place.
  */
 import { compose, composeArgv } from '../engine/compose.js';
+import { buildServices, validateConfig } from '../engine/compose-lib.js';
 import { run, runInteractive, type RunOptions, type RunResult } from '../engine/runner.js';
 import type { ComposeCommand } from '../engine/compose.js';
 import { hostTimeZone, PROFILE, type Project } from '../project/locate.js';
@@ -38,4 +39,14 @@ export async function composeRun(project: Project, args: readonly string[], opti
 
 export async function composeInteractive(project: Project, args: readonly string[]): Promise<number> {
   return runInteractive(await composeCall(project, args), { env: composeEnv(), cwd: project.dir });
+}
+
+/** `compose build` of the project's services (through the docker-compose package; see engine/compose-lib.ts). */
+export async function composeBuild(project: Project, services: readonly string[], options: { noCache?: boolean; onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
+  return buildServices(await compose(), project, [PROFILE], { services, noCache: options.noCache, onOutput: options.onOutput, cwd: project.dir, env: composeEnv() });
+}
+
+/** Compose's own check of a compose file's text, before it is written over the project's file. */
+export async function composeValidate(project: Project, text: string): Promise<void> {
+  return validateConfig(await compose(), project, [PROFILE], text, composeEnv());
 }

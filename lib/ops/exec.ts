@@ -5,7 +5,6 @@
  * the exec fails the way compose fails (exit 1) do we ask the engine why, and
  * turn "no container" into a message that names `cctl up`.
  */
-import { readFileSync } from 'node:fs';
 import type { GlobalOptions } from '../kernel/argv.js';
 import { compose, forgetCompose, type ComposeCommand } from '../engine/compose.js';
 import { daemonDownError, isDaemonDown } from '../engine/docker.js';
@@ -14,6 +13,8 @@ import { CctlError } from '../kernel/errors.js';
 import { CLI_SERVICE, containerWorkdir, findProject, locateProject, type Project } from '../project/locate.js';
 import { projectArgv } from '../ops/compose.js';
 import { ProcessError, run, runInteractive, type RunResult } from '../engine/runner.js';
+import { runningContainer } from '../engine/containers.js';
+import { imageExists } from '../engine/images.js';
 
 export { WORKSPACE_MOUNT as WORKSPACE } from '../project/locate.js';
 
@@ -104,50 +105,35 @@ async function withEngine<T>(fn: (engine: ComposeCommand) => Promise<T>): Promis
  */
 const COMPOSE_FAILED = 1;
 
-export type ServiceState =
+/** Why claude-cli could not be exec'd into ('running': it could, and the child's own status was real). */
+export type ExecDiagnosis =
   | { state: 'running'; labels: Record<string, string> }
   | { state: 'no-service' }
   | { state: 'daemon-down'; detail: string }
   | { state: 'no-image'; image: string }
   | { state: 'stopped' };
 
-/** Label filters that find claude-cli's container the same way under Compose v1 and v2. */
-function serviceFilters(project: Project): string[] {
-  return ['--filter', `label=com.docker.compose.project=${project.name}`, '--filter', `label=com.docker.compose.service=${CLI_SERVICE}`];
-}
-
 /** Labels the commands read back from the running container (image labels are inherited). */
-export const WATCHED_LABELS = ['dev.cctl.monitor'] as const;
+const WATCHED_LABELS = ['dev.cctl.monitor'];
 
 /** Works out why claude-cli cannot be exec'd into; 'running' means the child's own status was real. */
-export async function serviceState(project: Project): Promise<ServiceState> {
-  // The service line is indented under `services:`; a substring test is enough to catch "init never ran".
-  const text = readFileSync(project.file, 'utf8');
-  if (!new RegExp(`^\\s+["']?${CLI_SERVICE}["']?\\s*:`, 'm').test(text)) return { state: 'no-service' };
-  const format = ['{{.ID}}', ...WATCHED_LABELS.map((l) => `{{.Label "${l}"}}`)].join('\t');
-  let running: string;
+async function diagnose(project: Project): Promise<ExecDiagnosis> {
+  // Loaded only after a failure: the YAML parser is not on the pass-through path.
+  const { hasClaudeServices } = await import('../project/compose-file.js');
+  if (!hasClaudeServices(project)) return { state: 'no-service' };
   try {
-    running = (await run(['docker', 'ps', '--filter', 'status=running', ...serviceFilters(project), '--format', format])).stdout;
+    const running = await runningContainer(project.name, CLI_SERVICE, WATCHED_LABELS);
+    if (running) return { state: 'running', labels: running.labels };
   } catch (error) {
     if (isDaemonDown(error)) return { state: 'daemon-down', detail: (error as ProcessError).stderr };
     throw error;
   }
-  const line = running.split('\n').find((l) => l.trim());
-  if (line) {
-    const values = line.split('\t').slice(1);
-    const labels = Object.fromEntries(WATCHED_LABELS.map((l, i) => [l, values[i] ?? '']));
-    return { state: 'running', labels };
-  }
   const image = imageName(project.name, CLI_SERVICE);
-  const found = await run(['docker', 'image', 'inspect', '--format', '{{.Id}}', image]).then(
-    () => true,
-    () => false,
-  );
-  return found ? { state: 'stopped' } : { state: 'no-image', image };
+  return (await imageExists(image).catch(() => false)) ? { state: 'stopped' } : { state: 'no-image', image };
 }
 
 /** The message for each way the stack can be missing. Undefined when claude-cli is running. */
-export function stateError(state: ServiceState, project: Project): CctlError | undefined {
+function diagnosisError(state: ExecDiagnosis, project: Project): CctlError | undefined {
   const up = findProjectFlags(project);
   switch (state.state) {
     case 'running':
@@ -180,9 +166,9 @@ function findProjectFlags(project: Project): string {
 
 /** After a failed exec: throw the specific error when the stack is the cause; return when the child itself failed. */
 async function explainFailure(project: Project, cause?: unknown, whenRunning?: RunningCheck): Promise<void> {
-  let state: ServiceState;
+  let state: ExecDiagnosis;
   try {
-    state = await serviceState(project);
+    state = await diagnose(project);
   } catch {
     // The diagnosis is a courtesy: if it cannot run, the exit status still passes through as it was.
     return;
@@ -191,6 +177,6 @@ async function explainFailure(project: Project, cause?: unknown, whenRunning?: R
     whenRunning?.(state.labels);
     return;
   }
-  const error = stateError(state, project)!;
+  const error = diagnosisError(state, project)!;
   throw new CctlError(error.message, { hint: error.hint, cause: cause ?? error.cause });
 }

@@ -10,7 +10,7 @@ import { describeConflicts, mergeOwned, type Owned } from '../project/merge.js';
 import { readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
 import { compareVersions, compose, parseVersion } from '../engine/compose.js';
 import { writeFileAtomic } from '../kernel/fs.js';
-import { run } from '../engine/runner.js';
+import { apiVersion, daemonInfo } from '../engine/daemon.js';
 import { ensureSecrets } from '../project/secrets.js';
 import { writeOnboardScript } from '../project/onboard.js';
 import { checkConsistency, fromEnv, resolveSettings, type Settings } from '../project/settings.js';
@@ -39,10 +39,9 @@ export interface InitOptions {
 /** Engine 25 (API 1.44) runs start_interval; Compose v1 rejects the key, v2 knows it from 2.20.2. */
 export async function supportsStartInterval(): Promise<boolean> {
   try {
-    const [engine, { stdout }] = await Promise.all([compose(), run(['docker', 'version', '--format', '{{.Server.APIVersion}}'], { timeoutMs: 10_000 })]);
-    const api = parseVersion(`${stdout.trim()}.0`);
+    const [engine, daemon] = await Promise.all([compose(), daemonInfo()]);
     const composeOk = engine.flavour !== 'v1' && compareVersions(parseVersion(engine.version)!, [2, 20, 2]) >= 0;
-    return composeOk && !!api && compareVersions(api, [1, 44, 0]) >= 0;
+    return composeOk && compareVersions(apiVersion(daemon), [1, 44]) >= 0;
   } catch {
     // No daemon or no compose: write the form every engine accepts.
     return false;

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { CctlError } from '../../kernel/errors.js';
 import { explainDockerError } from '../../engine/docker.js';
 import { ProcessError, run } from '../../engine/runner.js';
-import { imageInfo } from '../stack.js';
+import { inspectImage as imageInfo } from '../../engine/images.js';
 
 /** Label on every helper container, with the project name, so stale ones can be found. */
 export const HELPER_LABEL = 'dev.cctl.helper';

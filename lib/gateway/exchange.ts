@@ -15,6 +15,8 @@ export class Exchange {
   readonly startHr = process.hrtime.bigint();
   private tap: ResponseTap | undefined;
   private logged = false;
+  /** Called with the finished entry right after its log line (team mode's ledger row). */
+  onLogged: ((entry: RequestLog) => void) | undefined;
 
   constructor(
     readonly req: http.IncomingMessage,
@@ -53,7 +55,10 @@ export class Exchange {
     // A passing health probe every few seconds would bury the requests that
     // matter; a failing one is still worth a line.
     if (entry.path === '/health' && entry.status === 200) return;
-    const emit = () => this.write(JSON.stringify(entry));
+    const emit = () => {
+      this.write(JSON.stringify(entry));
+      this.onLogged?.(entry);
+    };
     if (!this.tap) {
       // No response reached us (refused, aborted, failed): the request still
       // says which model it wanted.

@@ -10,6 +10,10 @@
  *
  *   node main.js          serve on $PORT (default 3000)
  *   node main.js health   probe http://127.0.0.1:$PORT/health, exit 0/1
+ *
+ * With CCTL_GATEWAY_MODE=team it is the team's shared gateway (team/): member
+ * tokens instead of one client token, the usage ledger, the admin API and
+ * the dashboard.
  */
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -17,6 +21,8 @@ import { DEFAULTS, type GatewayConfig, GatewayConfigError, GATEWAY_VERSION, intF
 import { probeHealth } from './health.js';
 import { logEvent, stdoutWriter } from './log.js';
 import { createGateway } from './server.js';
+import { isTeamMode, loadTeamConfig } from './team/config.js';
+import { createTeamGateway, type TeamGateway } from './team/team.js';
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'health') {
@@ -35,19 +41,21 @@ async function main(argv: string[]): Promise<void> {
   }
 
   let config: GatewayConfig;
+  let team: TeamGateway | undefined;
   try {
     config = loadConfig();
+    if (isTeamMode(process.env)) team = createTeamGateway(loadTeamConfig(), config.teamCredential!, stdoutWriter);
   } catch (error) {
     if (!(error instanceof GatewayConfigError)) throw error;
     process.stderr.write(`gateway: ${error.message}\n`);
     process.exit(2);
   }
-  const gateway = createGateway(config);
+  const gateway = createGateway(config, team);
   const port = await gateway.listen();
   logEvent(stdoutWriter, 'listening', {
     port,
     version: GATEWAY_VERSION,
-    mode: config.authMode,
+    mode: team ? 'team' : config.authMode,
     upstream: config.upstreamUrl.origin + config.upstreamUrl.pathname.replace(/\/+$/, ''),
   });
 
@@ -55,7 +63,8 @@ async function main(argv: string[]): Promise<void> {
   // these `docker stop` would wait its full timeout and then SIGKILL.
   const stop = (signal: string) => {
     logEvent(stdoutWriter, 'stopping', { signal });
-    void gateway.close(8000).then(() => process.exit(0));
+    // The ledger closes last: every request that finished has its row committed.
+    void gateway.close(8000).then(() => team?.close()).then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -1,0 +1,80 @@
+/**
+ * Member administration inside the team gateway's container, on the same
+ * ledger file the server uses (SQLite allows the second writer):
+ *
+ *   node /app/gateway/team/cli.js add NAME [--daily-tokens N] [--monthly-tokens N] [--daily-cost USD] [--monthly-cost USD]
+ *   node /app/gateway/team/cli.js budget NAME [same flags; none removes every limit]
+ *   node /app/gateway/team/cli.js revoke NAME
+ *   node /app/gateway/team/cli.js list
+ *
+ * `add` prints the token alone on stdout, the only time it is ever shown;
+ * `list` prints JSON. `cctl gateway member ...` runs these through compose exec.
+ */
+import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { addMember, checkMemberName } from './members.js';
+import { LedgerStore, type Budgets } from './store.js';
+
+const FLAGS: Record<string, keyof Budgets> = {
+  '--daily-tokens': 'dailyTokens',
+  '--monthly-tokens': 'monthlyTokens',
+  '--daily-cost': 'dailyCost',
+  '--monthly-cost': 'monthlyCost',
+};
+
+export function parseBudgets(args: string[]): Budgets {
+  const budgets: Budgets = {};
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i]!.split('=', 2) as [string, string | undefined];
+    const key = FLAGS[flag];
+    if (!key) throw new Error(`Unknown option "${flag}"; budgets are ${Object.keys(FLAGS).join(', ')}.`);
+    const text = inline ?? args[++i];
+    const value = Number(text);
+    if (text === undefined || !Number.isFinite(value) || value < 0) throw new Error(`${flag} needs a number of at least 0, got "${text ?? ''}".`);
+    budgets[key] = key.endsWith('Tokens') ? Math.floor(value) : value;
+  }
+  return budgets;
+}
+
+/** Runs one command; returns the exit code. Output goes through `out`, errors through `err`. */
+export function runMemberCommand(argv: string[], dataDir: string, out: (s: string) => void, err: (s: string) => void): number {
+  const [verb, name, ...rest] = argv;
+  const usage = 'usage: cli.js add|budget|revoke NAME [budget flags] | list';
+  if (verb !== 'list' && (!verb || !name || !['add', 'budget', 'revoke'].includes(verb))) {
+    err(`${usage}\n`);
+    return 2;
+  }
+  let store: LedgerStore | undefined;
+  try {
+    store = new LedgerStore(join(dataDir, 'ledger.db'));
+    if (verb === 'list') {
+      out(`${JSON.stringify({ members: store.members() })}\n`);
+    } else if (verb === 'add') {
+      out(`${addMember(store, name!, parseBudgets(rest))}\n`);
+    } else if (verb === 'budget') {
+      if (!store.setBudgets(checkMemberName(name!), parseBudgets(rest))) throw new Error(`No member named "${name}".`);
+    } else if (!store.revokeMember(checkMemberName(name!))) {
+      throw new Error(`No active member named "${name}" (see "cctl gateway member list").`);
+    }
+    return 0;
+  } catch (error) {
+    err(`${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    store?.close();
+  }
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return !!process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = runMemberCommand(process.argv.slice(2), process.env.CCTL_DATA_DIR?.trim() || '/data',
+    (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+}

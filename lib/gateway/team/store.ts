@@ -1,0 +1,243 @@
+/**
+ * The ledger's tables and every SQL statement the team gateway runs. One file
+ * in the data volume holds members (token hashes only), one row per API
+ * request, and a daily roll-up kept in step with the rows in the same
+ * transaction, so the dashboard and `cctl usage --team` read a few thousand
+ * roll-up rows instead of scanning millions of requests.
+ */
+import { openDatabase, inTransaction, type Database, type SqlValue, type Statement } from './sqlite.js';
+
+export interface LedgerRow {
+  /** Milliseconds since the epoch. */
+  time: number;
+  member: string;
+  project: string;
+  model: string;
+  status: number;
+  durationMs: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  /** Estimated, in US dollars. */
+  cost: number;
+  error?: string;
+}
+
+export interface Budgets {
+  dailyTokens?: number;
+  monthlyTokens?: number;
+  dailyCost?: number;
+  monthlyCost?: number;
+}
+
+export interface MemberRecord extends Budgets {
+  name: string;
+  createdAt: number;
+  revokedAt?: number;
+}
+
+export type UsageKey = 'day' | 'month' | 'member' | 'project' | 'model';
+export const USAGE_KEYS: readonly UsageKey[] = ['day', 'month', 'member', 'project', 'model'];
+
+export interface UsageQuery {
+  by: UsageKey[];
+  /** Inclusive UTC days, YYYY-MM-DD. */
+  since?: string;
+  until?: string;
+}
+
+export type UsageRow = Partial<Record<UsageKey, string>> & {
+  requests: number;
+  errors: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+  totalTokens: number;
+  cost: number;
+};
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS members (
+  name TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  daily_tokens INTEGER, monthly_tokens INTEGER, daily_cost REAL, monthly_cost REAL
+);
+CREATE TABLE IF NOT EXISTS requests (
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL, member TEXT NOT NULL, project TEXT NOT NULL, model TEXT NOT NULL,
+  status INTEGER NOT NULL, duration_ms REAL NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cache_creation_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+  cost REAL NOT NULL, error TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_time ON requests (time);
+CREATE TABLE IF NOT EXISTS daily (
+  day TEXT NOT NULL, member TEXT NOT NULL, project TEXT NOT NULL, model TEXT NOT NULL,
+  requests INTEGER NOT NULL, errors INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cache_creation_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+  cost REAL NOT NULL,
+  PRIMARY KEY (day, member, project, model)
+) WITHOUT ROWID;
+`;
+
+/** UTC day of a timestamp: the ledger's days are UTC, as its budgets are. */
+export function dayOf(time: number): string {
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+const num = (value: SqlValue | undefined): number => (typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : 0);
+const optional = (value: SqlValue | undefined): number | undefined => (value === null || value === undefined ? undefined : num(value));
+
+export class LedgerStore {
+  readonly db: Database;
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(path: string) {
+    this.db = openDatabase(path);
+    this.db.exec(SCHEMA);
+  }
+
+  private sql(text: string): Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  // -- members --------------------------------------------------------------
+
+  /** Adds a member, or gives a revoked one a new token; refuses an active name. */
+  addMember(name: string, tokenHash: string, budgets: Budgets, now = Date.now()): void {
+    const existing = this.sql('SELECT revoked_at FROM members WHERE name = ?').get(name);
+    if (existing && existing.revoked_at === null) throw new Error(`A member named "${name}" already exists.`);
+    this.sql(
+      `INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost)
+       VALUES (?, ?, ?, NULL, ?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL,
+         daily_tokens = excluded.daily_tokens, monthly_tokens = excluded.monthly_tokens,
+         daily_cost = excluded.daily_cost, monthly_cost = excluded.monthly_cost`,
+    ).run(name, tokenHash, now, budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null);
+  }
+
+  /** Returns false when no active member has that name. */
+  revokeMember(name: string, now = Date.now()): boolean {
+    return num(this.sql('UPDATE members SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL').run(now, name).changes) > 0;
+  }
+
+  /** Replaces a member's budgets (undefined = no limit); false when no such member. */
+  setBudgets(name: string, budgets: Budgets): boolean {
+    return num(this.sql('UPDATE members SET daily_tokens = ?, monthly_tokens = ?, daily_cost = ?, monthly_cost = ? WHERE name = ?')
+      .run(budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null, name).changes) > 0;
+  }
+
+  /** The active member holding this token hash, read fresh on every request so a revoke counts at once. */
+  memberByTokenHash(tokenHash: string): MemberRecord | undefined {
+    const row = this.sql('SELECT * FROM members WHERE token_hash = ? AND revoked_at IS NULL').get(tokenHash);
+    return row ? memberOf(row) : undefined;
+  }
+
+  members(): MemberRecord[] {
+    return this.sql('SELECT * FROM members ORDER BY name').all().map(memberOf);
+  }
+
+  // -- requests ---------------------------------------------------------------
+
+  /** Writes a batch of rows and their roll-up in one transaction. */
+  insert(rows: readonly LedgerRow[]): void {
+    if (rows.length === 0) return;
+    const insertRow = this.sql(
+      `INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens,
+         cache_creation_tokens, cache_read_tokens, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const rollUp = this.sql(
+      `INSERT INTO daily VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (day, member, project, model) DO UPDATE SET requests = requests + 1, errors = errors + excluded.errors,
+         input_tokens = input_tokens + excluded.input_tokens, output_tokens = output_tokens + excluded.output_tokens,
+         cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
+         cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, cost = cost + excluded.cost`,
+    );
+    inTransaction(this.db, () => {
+      for (const r of rows) {
+        insertRow.run(r.time, r.member, r.project, r.model, r.status, r.durationMs, r.inputTokens, r.outputTokens,
+          r.cacheCreationTokens, r.cacheReadTokens, r.cost, r.error ?? null);
+        rollUp.run(dayOf(r.time), r.member, r.project, r.model, r.status >= 400 ? 1 : 0, r.inputTokens, r.outputTokens,
+          r.cacheCreationTokens, r.cacheReadTokens, r.cost);
+      }
+    });
+  }
+
+  /** Retention: drops request rows older than `before`; the daily totals stay. */
+  prune(before: number): number {
+    return num(this.sql('DELETE FROM requests WHERE time < ?').run(before).changes);
+  }
+
+  /** The newest rows first: metadata only, the ledger never holds prompts or replies. */
+  recent(limit: number): LedgerRow[] {
+    return this.sql('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT ?').all(limit).map((r) => ({
+      time: num(r.time),
+      member: String(r.member),
+      project: String(r.project),
+      model: String(r.model),
+      status: num(r.status),
+      durationMs: num(r.duration_ms),
+      inputTokens: num(r.input_tokens),
+      outputTokens: num(r.output_tokens),
+      cacheCreationTokens: num(r.cache_creation_tokens),
+      cacheReadTokens: num(r.cache_read_tokens),
+      cost: num(r.cost),
+      ...(r.error === null ? {} : { error: String(r.error) }),
+    }));
+  }
+
+  /** Totals grouped by any of day, month, member, project and model, from the roll-up. */
+  usage(query: UsageQuery): UsageRow[] {
+    const columns: Record<UsageKey, string> = { day: 'day', month: 'substr(day, 1, 7)', member: 'member', project: 'project', model: 'model' };
+    const keys = query.by.filter((k, i) => USAGE_KEYS.includes(k) && query.by.indexOf(k) === i);
+    const select = keys.map((k) => `${columns[k]} AS ${k}`);
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (query.since) (where.push('day >= ?'), params.push(query.since));
+    if (query.until) (where.push('day <= ?'), params.push(query.until));
+    const text = `SELECT ${[...select, 'SUM(requests) AS requests', 'SUM(errors) AS errors', 'SUM(input_tokens) AS i',
+      'SUM(output_tokens) AS o', 'SUM(cache_creation_tokens) AS cc', 'SUM(cache_read_tokens) AS cr', 'SUM(cost) AS cost'].join(', ')}
+      FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ${keys.length ? `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}` : ''}`;
+    return this.sql(text).all(...params).filter((r) => r.requests !== null).map((r) => {
+      const row: UsageRow = {
+        requests: num(r.requests),
+        errors: num(r.errors),
+        inputTokens: num(r.i),
+        outputTokens: num(r.o),
+        cacheCreationTokens: num(r.cc),
+        cacheReadTokens: num(r.cr),
+        totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
+        cost: Math.round(num(r.cost) * 1e6) / 1e6,
+      };
+      for (const k of keys) row[k] = String(r[k]);
+      return row;
+    });
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function memberOf(row: Record<string, SqlValue>): MemberRecord {
+  const member: MemberRecord = { name: String(row.name), createdAt: num(row.created_at) };
+  const revokedAt = optional(row.revoked_at);
+  if (revokedAt !== undefined) member.revokedAt = revokedAt;
+  const budgets: [keyof Budgets, string][] = [['dailyTokens', 'daily_tokens'], ['monthlyTokens', 'monthly_tokens'], ['dailyCost', 'daily_cost'], ['monthlyCost', 'monthly_cost']];
+  for (const [key, column] of budgets) {
+    const value = optional(row[column]);
+    if (value !== undefined) member[key] = value;
+  }
+  return member;
+}

@@ -1,0 +1,113 @@
+/**
+ * The team gateway's parts: budget windows against a clock the test moves,
+ * cost estimates, the admin query parser, and the ledger's aggregation by
+ * day, month, member, project and model (in SQLite, under Node 22).
+ */
+import test from 'ava';
+import { nextDay, nextMonth, SpendMeter } from '../../lib/gateway/team/budgets.js';
+import { usageQueryOf } from '../../lib/gateway/team/admin.js';
+import { estimateCost, priceOf } from '../../lib/gateway/team/pricing.js';
+import { rowOf } from '../../lib/gateway/team/team.js';
+import type { LedgerRow, UsageRow } from '../../lib/gateway/team/store.js';
+import { parseBudgets } from '../../lib/gateway/team/cli.js';
+import { cleanup, seedLedger, tempDataDir } from './team-fixtures.js';
+
+const at = (iso: string) => Date.parse(iso);
+const usage = (member: string, time: number, tokens: number, cost = 0) => ({ member, time, cost, inputTokens: tokens, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 });
+
+test('a daily budget refuses at the limit and resets at the next UTC midnight', (t) => {
+  let now = at('2026-03-10T23:59:00Z');
+  const meter = new SpendMeter(() => now);
+  meter.add(usage('ann', now, 999));
+  t.is(meter.check('ann', { dailyTokens: 1000 }), undefined, 'one token left');
+  meter.add(usage('ann', now, 1));
+  const refusal = meter.check('ann', { dailyTokens: 1000 });
+  t.like(refusal, { limit: 'daily token budget', used: 1000, allowed: 1000 });
+  t.is(refusal?.resetsAt.toISOString(), '2026-03-11T00:00:00.000Z');
+  t.is(meter.check('ben', { dailyTokens: 1000 }), undefined, 'budgets are per member');
+  now = at('2026-03-11T00:00:00Z');
+  t.is(meter.check('ann', { dailyTokens: 1000 }), undefined, 'a new day starts from zero');
+  t.like(meter.check('ann', { monthlyTokens: 1000 }), { limit: 'monthly token budget', used: 1000 }, 'the month still counts');
+});
+
+test('a monthly cost budget resets on the first of the next month, not before', (t) => {
+  let now = at('2026-01-31T10:00:00Z');
+  const meter = new SpendMeter(() => now);
+  meter.add(usage('ann', now, 0, 12.5));
+  const refusal = meter.check('ann', { monthlyCost: 12 });
+  t.is(refusal?.resetsAt.toISOString(), '2026-02-01T00:00:00.000Z');
+  t.regex(refusal!.message, /monthly cost budget of \$12\.00 \(used \$12\.50\)\. It resets at 2026-02-01T00:00:00\.000Z/);
+  now = at('2026-01-31T23:59:59Z');
+  t.truthy(meter.check('ann', { monthlyCost: 12 }));
+  now = at('2026-02-01T00:00:00Z');
+  t.is(meter.check('ann', { monthlyCost: 12 }), undefined);
+});
+
+test('rows from an earlier day count for the month only; rows from an earlier month not at all', (t) => {
+  const now = at('2026-05-20T12:00:00Z');
+  const meter = new SpendMeter(() => now);
+  meter.add(usage('ann', at('2026-05-19T12:00:00Z'), 100));
+  meter.add(usage('ann', at('2026-04-30T12:00:00Z'), 1000));
+  t.like(meter.current('ann'), { dayTokens: 0, monthTokens: 100 });
+});
+
+test('next day and month boundaries are UTC', (t) => {
+  t.is(nextDay(at('2026-12-31T23:00:00Z')).toISOString(), '2027-01-01T00:00:00.000Z');
+  t.is(nextMonth(at('2026-12-15T00:00:00Z')).toISOString(), '2027-01-01T00:00:00.000Z');
+});
+
+test('cost estimates use the model family’s list prices, cache writes at 1.25x and reads at 0.1x', (t) => {
+  t.deepEqual(priceOf('claude-opus-4-1-20250805'), { input: 15, output: 75 });
+  t.deepEqual(priceOf('claude-opus-4-5'), { input: 5, output: 25 });
+  t.deepEqual(priceOf('claude-haiku-4-5'), { input: 1, output: 5 });
+  t.deepEqual(priceOf('claude-3-5-haiku-latest'), { input: 0.8, output: 4 });
+  t.deepEqual(priceOf('something-new'), { input: 3, output: 15 });
+  const cost = estimateCost('claude-sonnet-4-5', { inputTokens: 1_000_000, outputTokens: 1_000_000, cacheCreationTokens: 1_000_000, cacheReadTokens: 1_000_000 });
+  t.is(Math.round(cost * 1000) / 1000, 3 + 15 + 3.75 + 0.3);
+});
+
+test('a log entry becomes a row with the reported counts, zero for the ones it lacks', (t) => {
+  const row = rowOf({ time: '', method: 'POST', path: '/v1/messages', status: 200, durationMs: 12.5, bytesIn: 1, bytesOut: 2, model: 'claude-sonnet-4-5', usage: { input_tokens: 5, output_tokens: 6 } }, 'ann', 'p', 1000);
+  t.like(row, { time: 1000, member: 'ann', project: 'p', inputTokens: 5, outputTokens: 6, cacheCreationTokens: 0, cacheReadTokens: 0, status: 200 });
+  t.is(row.error, undefined);
+  const failed = rowOf({ time: '', method: 'POST', path: '/v1/messages', status: 502, durationMs: 1, bytesIn: 0, bytesOut: 0, error: 'Upstream unreachable' }, 'ann', 'p', 1);
+  t.like(failed, { model: '(unknown)', error: 'Upstream unreachable', cost: 0 });
+});
+
+test('the admin usage query accepts known groupings and days only', (t) => {
+  t.deepEqual(usageQueryOf(new URLSearchParams('by=day,member&since=2026-01-01')), { by: ['day', 'member'], since: '2026-01-01' });
+  t.regex(usageQueryOf(new URLSearchParams('by=day;drop')) as string, /Unknown grouping/);
+  t.regex(usageQueryOf(new URLSearchParams('since=yesterday')) as string, /since must be a day/);
+});
+
+test('budget flags parse to numbers and refuse nonsense', (t) => {
+  t.deepEqual(parseBudgets(['--daily-tokens', '100', '--monthly-cost=25.5']), { dailyTokens: 100, monthlyCost: 25.5 });
+  t.throws(() => parseBudgets(['--daily-tokens', 'lots']), { message: /needs a number/ });
+  t.throws(() => parseBudgets(['--weekly-tokens', '1']), { message: /Unknown option/ });
+});
+
+test('the ledger aggregates by day, month, member, project and model (SQLite, Node 22)', (t) => {
+  const dir = tempDataDir();
+  t.teardown(() => cleanup(dir));
+  const row = (time: string, member: string, model: string, project: string, input: number, output: number, status = 200): LedgerRow => ({
+    time: at(time), member, project, model, status, durationMs: 1, inputTokens: input, outputTokens: output, cacheCreationTokens: 1, cacheReadTokens: 2, cost: input / 1000,
+  });
+  const rows = [
+    row('2026-02-27T10:00:00Z', 'ann', 'opus', 'web', 100, 10),
+    row('2026-02-28T23:59:59Z', 'ann', 'sonnet', 'web', 200, 20),
+    row('2026-02-28T00:00:00Z', 'ben', 'sonnet', 'api', 300, 30, 529),
+    row('2026-03-01T00:00:00Z', 'ben', 'sonnet', 'web', 400, 40),
+    row('2026-03-01T12:00:00Z', 'ann', 'opus', 'api', 500, 50),
+  ];
+  const queries = [{ by: ['day'] }, { by: ['month'] }, { by: ['member'] }, { by: ['model'] }, { by: ['day', 'member'], since: '2026-02-28', until: '2026-02-28' }, { by: [] }, { by: ['project', 'model'] }];
+  const { results } = JSON.parse(seedLedger(dir, { rows, queries })) as { results: UsageRow[][] };
+  const pick = (rs: UsageRow[], ...keys: string[]) => rs.map((r) => [...keys.map((k) => (r as Record<string, unknown>)[k]), r.requests, r.inputTokens, r.outputTokens, r.totalTokens, r.errors]);
+  t.deepEqual(pick(results[0]!, 'day'), [['2026-02-27', 1, 100, 10, 113, 0], ['2026-02-28', 2, 500, 50, 556, 1], ['2026-03-01', 2, 900, 90, 996, 0]]);
+  t.deepEqual(pick(results[1]!, 'month'), [['2026-02', 3, 600, 60, 669, 1], ['2026-03', 2, 900, 90, 996, 0]]);
+  t.deepEqual(pick(results[2]!, 'member'), [['ann', 3, 800, 80, 889, 0], ['ben', 2, 700, 70, 776, 1]]);
+  t.deepEqual(pick(results[3]!, 'model'), [['opus', 2, 600, 60, 666, 0], ['sonnet', 3, 900, 90, 999, 1]]);
+  t.deepEqual(pick(results[4]!, 'day', 'member'), [['2026-02-28', 'ann', 1, 200, 20, 223, 0], ['2026-02-28', 'ben', 1, 300, 30, 333, 1]]);
+  t.deepEqual(pick(results[5]!), [[5, 1500, 150, 1665, 1]]);
+  t.deepEqual(pick(results[6]!, 'project', 'model'), [['api', 'opus', 1, 500, 50, 553, 0], ['api', 'sonnet', 1, 300, 30, 333, 1], ['web', 'opus', 1, 100, 10, 113, 0], ['web', 'sonnet', 2, 600, 60, 666, 0]]);
+  t.is(results[2]![0]!.cost, 0.8);
+});

@@ -6,6 +6,7 @@
  * folder is all the image needs; the script avoids backticks for that reason.)
  */
 export const DASHBOARD_STYLE = String.raw`
+[hidden] { display: none !important; }
 :root { font: 14px/1.4 system-ui, sans-serif; color: #1d2430; background: #f6f7f9; }
 body { margin: 0 auto; padding: 12px; max-width: 1100px; }
 h1 { font-size: 20px; margin: 4px 0 12px; } h2 { font-size: 16px; margin: 20px 0 8px; }
@@ -116,6 +117,7 @@ function load() {
     $("status").textContent = "Updated " + new Date().toLocaleTimeString(); $("status").className = "muted";
     $("main").hidden = false; $("login").hidden = true;
   }).catch(function (e) {
+    console.error("cctl dashboard: " + e.message);
     $("status").textContent = e.message; $("status").className = "error";
     if (!token()) { $("main").hidden = true; $("login").hidden = false; }
   });

@@ -45,7 +45,7 @@ for (const [flavour, daemon] of [[V1, ENGINE_20], [V2, ENGINE_26]] as const) {
 
 test.serial('start_interval is written only for a v2 compose on engine >= 25', async (t) => {
   const v2 = await runUp({ flavour: V2, daemon: ENGINE_26 });
-  t.regex(readFileSync(v2.file, 'utf8'), /start_interval: 1s/);
+  t.regex(readFileSync(v2.file, 'utf8'), /start_interval: 250ms/);
   const v1 = await runUp({ flavour: V1, daemon: ENGINE_20 });
   t.notRegex(readFileSync(v1.file, 'utf8'), /start_interval/);
   const oldEngine = await runUp({ flavour: V2, daemon: ENGINE_20 });

@@ -4,6 +4,13 @@
 // everything else goes to the cac CLI.
 import { passThrough } from '../dist/pass-through.js';
 
+// A reader that closed the pipe (cctl doctor | head -1) ends the command quietly, as in other Unix tools.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
 const argv = process.argv.slice(2);
 const code = (await passThrough(argv)) ?? (await (await import('../dist/cli.js')).main(argv));
 process.exitCode = code;

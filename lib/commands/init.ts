@@ -1,4 +1,4 @@
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { initProject } from '../ops/init.js';
 import { findProject } from '../project/locate.js';
 import { relativeToProject } from '../project/assets.js';
@@ -6,9 +6,14 @@ import { fromFlags } from '../project/settings.js';
 import { teamKeyMissing } from '../project/secrets.js';
 import { isolatedLoginWarning } from '../project/isolation-warning.js';
 
-export default async function init(_args: string[], options: CommandOptions): Promise<number> {
+export default async function init(_args: string[], options: OptionsFor<'init'>): Promise<number> {
   const project = findProject(options);
-  const result = await initProject(project, { flags: fromFlags(options), force: options.force === true });
+  const result = await initProject(project, {
+    flags: fromFlags(options),
+    force: options.force === true,
+    acceptChanges: options.acceptChanges === true,
+    confirm: guardPrompt(project.file),
+  });
   const warning = isolatedLoginWarning(result.settings);
   if (warning) process.stderr.write(`cctl: warning: ${warning}\n`);
   if (options.json) {
@@ -22,9 +27,10 @@ export default async function init(_args: string[], options: CommandOptions): Pr
   else out(`${file} is up to date.`);
   if (result.backup) out(`Backup of the previous file: ${relativeToProject(process.cwd(), result.backup)}`);
   for (const a of result.assets) out(`  ${a.change.padEnd(7)} ${a.path}`);
-  for (const s of result.secrets) out(`  wrote   ${s}${s.endsWith(".env") ? " (mode 0600)" : ""}`);
-  if (result.settings.auth === 'team-key' && result.settings.proxy === 'builtin' && teamKeyMissing(project.dir)) {
-    out('Team-key mode: put the team key in .cctl/proxy.env (ANTHROPIC_API_KEY=...) before "cctl up".');
+  for (const s of result.secrets) out(`  wrote   ${relativeToProject(process.cwd(), s)}${s.endsWith('.env') ? ' (mode 0600)' : ''}`);
+  for (const m of result.moved) out(`  moved   ${m} (secrets stay out of the project, where claude-cli cannot read them)`);
+  if (result.settings.auth === 'team-key' && result.settings.proxy === 'builtin' && teamKeyMissing(project.name)) {
+    out(`Team-key mode: put the team key in ${proxyEnvFile(project.name)} (ANTHROPIC_API_KEY=...) before "cctl up".`);
   }
   if (result.created) out('Next: cctl up');
   return 0;

@@ -1,5 +1,5 @@
 import type { ListrTask } from 'listr2';
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { buildImages, imageStaleness, type Staleness } from '../ops/build.js';
 import { compose, unsupportedPair, type ComposeCommand } from '../engine/compose.js';
 import { explainDockerError } from '../engine/docker.js';
@@ -10,6 +10,7 @@ import { hasClaudeServices } from '../project/compose-file.js';
 import { initProject, type InitResult } from '../ops/init.js';
 import { findProject, type Project } from '../project/locate.js';
 import { composeRun } from '../ops/compose.js';
+import { workbenchUpEnv } from '../ops/workbench.js';
 import { ProcessError } from '../engine/runner.js';
 import { claudeServices, waitHealthy, type ServiceState } from '../ops/stack.js';
 import { presentation, taskList } from '../ui/tasks.js';
@@ -100,7 +101,9 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
       task: async (ctx) => {
         const services = claudeServices(ctx.init!.settings);
         try {
-          await composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal: options.signal });
+          // The identity and agent socket go into the environment of this call only: it is what creates claude-cli.
+          const env = await workbenchUpEnv(ctx.init!.settings, ctx.project.dir);
+          await composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal: options.signal, env });
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
           throw explainUpFailure(error);
@@ -130,7 +133,7 @@ export function proxyUrls(ctx: UpContext): { internal: string; host?: string } {
   return { internal: proxyBaseUrl(s), host: s.publish && s.proxy !== 'external' ? `http://127.0.0.1:${s['publish-port']}` : undefined };
 }
 
-export default async function up(_args: string[], options: CommandOptions): Promise<number> {
+export default async function up(_args: string[], options: OptionsFor<'up'>): Promise<number> {
   const timeout = Number(options.timeout ?? 120);
   if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds, not "${options.timeout}".`);
   const json = options.json === true;
@@ -141,7 +144,11 @@ export default async function up(_args: string[], options: CommandOptions): Prom
   const ctx: UpContext = { project, built: [] };
   try {
     const mode = presentation(json);
-    const tasks = upTasks({ build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal });
+    // Guarded edits are asked about before the task list draws (it owns the terminal after).
+    const prompt = options.acceptChanges === true ? undefined : guardPrompt(project.file);
+    const changes = prompt ? changesInFile(project) : [];
+    const acceptChanges = options.acceptChanges === true || (changes.length > 0 && (await prompt!(describeChanges(changes))));
+    const tasks = upTasks({ build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal, acceptChanges });
     await taskList(tasks, mode).run(ctx);
   } catch (error) {
     const failure = abort.signal.aborted ? new InterruptedError() : error;

@@ -3,6 +3,8 @@
  * docs/CONTRACT.md). Secrets may come from NAME_FILE (Docker/Compose secrets).
  */
 import { readFileSync } from 'node:fs';
+import { GatewayConfigError } from './config-error.js';
+import { type EgressConfig, egressFromEnv } from './egress/config.js';
 
 /** Kept in step with package.json by a unit test; the image has no package.json to read. */
 export const GATEWAY_VERSION = '0.1.0';
@@ -30,6 +32,8 @@ export interface GatewayConfig {
   upstreamKeepAliveMs?: number;
   /** How long a client may take to send its request headers; answered 408 after. */
   headersTimeoutMs?: number;
+  /** The forward proxy for the stack's containers; absent (off) unless CCTL_EGRESS_ALLOW is set. */
+  egress?: EgressConfig;
   /** Receives each log line without its newline; defaults to stdout. */
   log?: (line: string) => void;
 }
@@ -56,12 +60,7 @@ export const DEFAULTS = {
   headersTimeoutMs: 60_000,
 } as const;
 
-export class GatewayConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'GatewayConfigError';
-  }
-}
+export { GatewayConfigError };
 
 export type Env = Record<string, string | undefined>;
 
@@ -140,6 +139,8 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
     upstreamKeepAliveMs: intFromEnv(env, 'CCTL_UPSTREAM_KEEPALIVE_MS', DEFAULTS.upstreamKeepAliveMs, 0, 600_000),
     headersTimeoutMs: intFromEnv(env, 'CCTL_HEADERS_TIMEOUT_MS', DEFAULTS.headersTimeoutMs, 100, 300_000),
   };
+  const egress = egressFromEnv(env);
+  if (egress) config.egress = egress;
 
   if (modeText === 'team-key') {
     if (apiKey && authToken) {

@@ -10,6 +10,7 @@ import type { Exchange } from './exchange.js';
 export interface HealthFacts {
   startedAt: number;
   mode: AuthMode;
+  egress: boolean;
 }
 
 export function serveHealth(exchange: Exchange, facts: HealthFacts): void {
@@ -19,6 +20,7 @@ export function serveHealth(exchange: Exchange, facts: HealthFacts): void {
     version: GATEWAY_VERSION,
     uptimeSeconds: Math.floor((Date.now() - facts.startedAt) / 1000),
     mode: facts.mode,
+    egress: facts.egress ? 'on' : 'off',
   });
   res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);

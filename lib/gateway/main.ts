@@ -57,6 +57,9 @@ async function main(argv: string[]): Promise<void> {
     version: GATEWAY_VERSION,
     mode: team ? 'team' : config.authMode,
     upstream: config.upstreamUrl.origin + config.upstreamUrl.pathname.replace(/\/+$/, ''),
+    egress: config.egress
+      ? { allow: config.egress.allow.map((rule) => `${rule.wildcard ? '*.' : ''}${rule.host}:${rule.port}`), sources: config.egress.sources.cidrs }
+      : 'off',
   });
 
   // As PID 1 in a container, Node gets no default SIGTERM handling; without

@@ -6,6 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { GatewayFailure, sendError } from './api-error.js';
 import { authenticate } from './authenticate.js';
 import { answerClientErrors } from './client-error.js';
@@ -18,14 +19,18 @@ import { declaredTooLarge } from './limit.js';
 import { logEvent, stdoutWriter } from './log.js';
 import { routeOf } from './route.js';
 import { createUpstream } from './upstream.js';
+import { forwardHttp, isAbsoluteForm } from './egress/http-forward.js';
+import { type EgressContext, handleConnect } from './egress/tunnel.js';
 import type { TeamGateway } from './team/team.js';
 
 export interface Gateway {
   readonly server: http.Server;
   /** Resolves with the bound port (pass 0 for an ephemeral one). */
   listen(port?: number, host?: string): Promise<number>;
-  /** Stops accepting, waits up to graceMs for requests in flight, then cuts the rest. */
+  /** Stops accepting, waits up to graceMs for requests in flight and tunnels, then cuts the rest. */
   close(graceMs?: number): Promise<void>;
+  /** How many CONNECT tunnels are open now. */
+  activeTunnels(): number;
 }
 
 function serverOptions(config: GatewayConfig): http.ServerOptions {
@@ -45,14 +50,27 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
   const startedAt = Date.now();
   const write = config.log ?? stdoutWriter;
   const upstream = createUpstream(config);
+  const egress: EgressContext = {
+    egress: config.egress,
+    write,
+    connectTimeoutMs: config.connectTimeoutMs,
+    idleTimeoutMs: config.idleTimeoutMs,
+    tunnels: new Set(),
+  };
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    // A URL as the target is a forward-proxy request. With egress off the
+    // target is read as a path, as it always was.
+    if (config.egress && isAbsoluteForm(req.url)) {
+      forwardHttp(egress, req, res);
+      return;
+    }
     const exchange = new Exchange(req, res, write);
     const route = routeOf(req);
     exchange.entry.path = route.target.pathname;
     switch (route.kind) {
       case 'health':
-        serveHealth(exchange, { startedAt, mode: config.authMode });
+        serveHealth(exchange, { startedAt, mode: config.authMode, egress: config.egress !== undefined });
         return;
       case 'health-method':
         exchange.answer(new GatewayFailure(405, 'invalid_request_error', 'Use GET /health.'));
@@ -89,6 +107,7 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
     ? https.createServer({ ...serverOptions(config), ...team.tls }, listener)
     : http.createServer(serverOptions(config), listener);
   server.on('clientError', answerClientErrors(write));
+  server.on('connect', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => handleConnect(egress, req, socket, head));
 
   let closing: Promise<void> | undefined;
   return {
@@ -104,7 +123,12 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
     },
     close(graceMs = 5000) {
       closing ??= new Promise<void>((resolve) => {
-        const force = setTimeout(() => server.closeAllConnections(), graceMs);
+        // Tunnels left the HTTP server's books when they were handed over,
+        // so they are ended here, with the connections still open at the end.
+        const force = setTimeout(() => {
+          server.closeAllConnections();
+          for (const socket of egress.tunnels) socket.destroy();
+        }, graceMs);
         force.unref();
         server.close(() => {
           clearTimeout(force);
@@ -115,5 +139,6 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
       });
       return closing;
     },
+    activeTunnels: () => egress.tunnels.size,
   };
 }

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../kernel/fs.js';
 import { apiVersion, daemonInfo } from '../engine/daemon.js';
 import { ensureSecrets } from '../project/secrets.js';
 import { writeOnboardScript } from '../project/onboard.js';
+import { withTeamParts, writeFragmentExample } from '../project/workbench.js';
 import { checkConsistency, fromEnv, resolveSettings, type Settings } from '../project/settings.js';
 import type { Project } from '../project/locate.js';
 
@@ -58,7 +59,7 @@ function readState(project: Project): Owned | undefined {
 }
 
 function buildSettings(s: Settings) {
-  return [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor];
+  return [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor, s.packages];
 }
 
 export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
@@ -68,7 +69,7 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   const settings = resolveSettings({ flags: options.flags, env: fromEnv(env), stored });
   checkConsistency(settings);
 
-  const wanted = wantedAssets(readCaCert(project.dir, settings['ca-cert']));
+  const wanted = withTeamParts(wantedAssets(readCaCert(project.dir, settings['ca-cert'])), project.dir);
   // Everything a build depends on: the assets and the build settings.
   const buildHash = assetsHash(
     new Map([...wanted, ['settings', Buffer.from(JSON.stringify(buildSettings(settings)))]]),
@@ -84,6 +85,8 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   // The team's onboarding script (scripts/onboard.sh), reported with the other files init writes.
   const onboardScript = writeOnboardScript(project.dir, settings);
   if (onboardScript) secrets.push(onboardScript);
+  const fragmentExample = writeFragmentExample(project.dir);
+  if (fragmentExample) secrets.push(fragmentExample);
   let backup: string | undefined;
   if (merged.changed) {
     if (options.force && project.exists) {

@@ -5,6 +5,7 @@
 import { CLI_SERVICE, PROFILE, PROXY_SERVICE } from './locate.js';
 import type { Settings } from './settings.js';
 import { expandAllow } from './egress.js';
+import { applyWorkbench } from './workbench.js';
 
 export const HOME_VOLUME = 'claude-home';
 export const INTERNAL_NETWORK = 'claude-internal';
@@ -110,6 +111,7 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
   if (s.isolate) service.networks = [INTERNAL_NETWORK];
   if (s.cpus) service.cpus = s.cpus;
   if (s.memory) service.mem_limit = s.memory;
+  applyWorkbench(service, s);
   return service;
 }
 

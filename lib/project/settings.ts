@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../kernel/errors.js';
 import { allowList, DEFAULT_ALLOW } from './egress.js';
+import { checkGitEmail, checkGitName, envNameList, packageList } from './workbench.js';
 
 export const DEFAULT_CLAUDE_CODE_VERSION = '2.1.332';
 export const DEFAULT_CCUSAGE_VERSION = '20.0.24';
@@ -36,6 +37,13 @@ export interface Settings {
   'token-limit': string;
   /** Egress allow-list of an isolated stack: presets and hosts (egress.ts). */
   allow: string[];
+  /** OS packages installed in claude-cli, by the base's manager (apt or apk). */
+  packages: string[];
+  /** Host variables passed into claude-cli by name (GH_TOKEN, NPM_TOKEN); values are never stored. */
+  env: string[];
+  'git-name': string;
+  'git-email': string;
+  'ssh-agent': 'auto' | 'on' | 'off';
 }
 
 export type SettingName = keyof Settings;
@@ -96,6 +104,11 @@ export const SETTINGS: { [K in SettingName]: Spec & { default: Settings[K] } } =
     describe: 'What an isolated claude-cli may reach through the gateway: presets (anthropic, github, npm, pypi, ...) and hosts (example.com, host:port, *.domain); --allow adds one',
     list: allowList,
   },
+  packages: { default: [], describe: 'OS packages installed in claude-cli with apt or apk (python3 make ...): a change rebuilds only that layer', list: packageList },
+  env: { default: [], describe: 'Names of host variables passed into claude-cli when it starts (GH_TOKEN NPM_TOKEN); the values are never written to a file', list: envNameList },
+  'git-name': { default: '', describe: 'Git author/committer name in claude-cli (empty: the host git config user.name)', check: checkGitName },
+  'git-email': { default: '', describe: 'Git author/committer e-mail in claude-cli (empty: the host git config user.email)', check: checkGitEmail },
+  'ssh-agent': { default: 'auto', describe: 'Forward the host SSH agent: auto (when the engine is local and an agent runs), on (required), off', choices: ['auto', 'on', 'off'] },
 };
 
 export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
@@ -183,7 +196,9 @@ export function fromStored(stored: unknown, where: string): Partial<Settings> {
 }
 
 /** Flags from cac (camelCase) plus `--set name=value` pairs. */
-export function fromFlags(options: Record<string, unknown>): Partial<Settings> {
+export function fromFlags(parsed: object): Partial<Settings> {
+  // Settings are matched by name, so any command's typed options can be read here.
+  const options = parsed as Readonly<Record<string, unknown>>;
   const out: Partial<Record<SettingName, unknown>> = {};
   for (const name of SETTING_NAMES) {
     const camel = name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

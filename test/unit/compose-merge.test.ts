@@ -107,7 +107,7 @@ test('settings have their effects', (t) => {
   t.like(cli(s({ 'claude-version': '2.1.200', 'ccusage-version': '20.0.1' })), {
     build: { args: { CLAUDE_CODE_VERSION: '2.1.200', CCUSAGE_VERSION: '20.0.1' } },
   });
-  t.deepEqual(cli(s({ workspace: '../src' })).volumes, ['claude-home:/home/claude', '../src:/workspace']);
+  t.deepEqual(cli(s({ workspace: '../src', 'ssh-agent': 'off' })).volumes, ['claude-home:/home/claude', '../src:/workspace']);
   t.like(cli(s({ cpus: '2', memory: '4g' })), { cpus: '2', mem_limit: '4g' });
   t.like(cli(s({ tz: 'Asia/Tokyo' })), { environment: { TZ: 'Asia/Tokyo' } });
   // Credentials: team-key gives claude-cli the client token file, login gives nothing.

@@ -1,0 +1,58 @@
+/**
+ * Who may use the egress proxy (CCTL_EGRESS_SOURCES). Only the stack's own
+ * containers should: a gateway whose port is published must not become an
+ * open proxy for the LAN.
+ *
+ * `auto` (the default) is the subnets of the networks the gateway's own
+ * container is attached to, read from its interfaces at start, plus
+ * loopback. Those are exactly the stack's networks, and cctl does not need
+ * to know the subnets Docker picked. A client reaching a published port from
+ * elsewhere keeps its own address under Docker's NAT and is refused; from the
+ * host itself it arrives from the network's gateway address, which is
+ * inside the subnet, and the host can reach anything anyway. A list of CIDRs
+ * (or single addresses) replaces `auto`, or adds to it when `auto` is listed.
+ */
+import net from 'node:net';
+import os from 'node:os';
+import { GatewayConfigError } from '../config-error.js';
+
+export interface SourceFilter {
+  /** The subnets accepted, for the startup log line. */
+  readonly cidrs: readonly string[];
+  allows(address: string | undefined): boolean;
+}
+
+type Interfaces = ReturnType<typeof os.networkInterfaces>;
+
+function ownSubnets(interfaces: Interfaces): string[] {
+  const cidrs = new Set<string>(['127.0.0.0/8', '::1/128']);
+  for (const addresses of Object.values(interfaces)) {
+    for (const address of addresses ?? []) if (address.cidr) cidrs.add(address.cidr);
+  }
+  return [...cidrs];
+}
+
+export function parseSources(text: string | undefined, interfaces: Interfaces = os.networkInterfaces()): SourceFilter {
+  const entries = (text?.trim() || 'auto').split(/[\s,]+/).filter(Boolean);
+  const cidrs = entries.flatMap((entry) => (entry === 'auto' ? ownSubnets(interfaces) : [entry]));
+  const list = new net.BlockList();
+  for (const cidr of cidrs) {
+    const [address = '', prefixText] = cidr.split('/');
+    const family = net.isIP(address);
+    const max = family === 6 ? 128 : 32;
+    const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
+    if (!family || prefix < 0 || prefix > max) {
+      throw new GatewayConfigError(`CCTL_EGRESS_SOURCES: "${cidr}" is not an address or CIDR (such as 172.30.0.0/16), nor "auto".`);
+    }
+    list.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return {
+    cidrs,
+    allows(address) {
+      if (!address) return false;
+      const family = net.isIP(address);
+      // BlockList matches an IPv4-mapped IPv6 address against IPv4 subnets too.
+      return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+    },
+  };
+}

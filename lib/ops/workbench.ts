@@ -1,0 +1,102 @@
+/**
+ * The host side of the workbench: the developer's git identity and SSH agent,
+ * put into the environment of the `compose up` that creates claude-cli. The
+ * compose file only names these variables (project/workbench.ts), so nothing
+ * personal is written to a file, and a change shows at the next `cctl up`
+ * (Compose recreates the container when a value differs).
+ *
+ * Why variables rather than a gitconfig in the home volume: the identity is
+ * the host's, read fresh at every `up`; a file in the volume would go stale,
+ * outlive a change of machine or user, and need a helper container to write.
+ * GIT_AUTHOR_* / GIT_COMMITTER_* are what git reads first, so they also win
+ * over any config Claude might write inside the container.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { CctlError } from '../kernel/errors.js';
+import { run } from '../engine/runner.js';
+import { composeEnv } from './compose.js';
+import { SSH_SOCKET_VARIABLE } from '../project/workbench.js';
+import type { Settings } from '../project/settings.js';
+
+/** Docker Desktop's own agent relay inside its VM (macOS, Windows, Desktop for Linux). */
+export const DESKTOP_AGENT_SOCKET = '/run/host-services/ssh-auth.sock';
+
+export interface GitIdentity {
+  name?: string;
+  email?: string;
+}
+
+/** `git config user.name/user.email` as git itself resolves them in the project (repo, global, system). */
+export async function hostGitIdentity(cwd: string, env = process.env): Promise<GitIdentity> {
+  const get = async (key: string) => {
+    try {
+      return (await run(['git', 'config', '--get', key], { cwd, env, timeoutMs: 5_000 })).stdout.trim() || undefined;
+    } catch {
+      // No git, no repository or the key unset: all mean "no identity here".
+      return undefined;
+    }
+  };
+  const [name, email] = await Promise.all([get('user.name'), get('user.email')]);
+  return { name, email };
+}
+
+/** The identity claude-cli gets: settings first, then the host's environment, then its git config. */
+export async function gitIdentity(s: Pick<Settings, 'git-name' | 'git-email'>, cwd: string, env = process.env): Promise<GitIdentity> {
+  const host = s['git-name'] && s['git-email'] ? {} : await hostGitIdentity(cwd, env);
+  return { name: s['git-name'] || env.GIT_AUTHOR_NAME || host.name, email: s['git-email'] || env.GIT_AUTHOR_EMAIL || host.email };
+}
+
+export type AgentSource = { socket: string; via: 'host' | 'docker-desktop' } | { socket?: undefined; reason: string };
+
+function isSocket(path: string): boolean {
+  try {
+    return existsSync(path) && statSync(path).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Which agent socket to mount, if any. A bind mount names a path on the
+ * engine's machine, so forwarding works only when the engine is local (or is
+ * Docker Desktop, which relays the host agent itself). A docker context that
+ * points elsewhere without DOCKER_HOST cannot be seen from here: use off there.
+ */
+export function sshAgentSource(setting: Settings['ssh-agent'], env = process.env, platform = process.platform): AgentSource {
+  if (setting === 'off') return { reason: 'ssh-agent is off' };
+  const host = env.DOCKER_HOST ?? '';
+  if (platform === 'darwin' || platform === 'win32' || /docker[/\\]desktop/.test(host)) return { socket: DESKTOP_AGENT_SOCKET, via: 'docker-desktop' };
+  const sock = env.SSH_AUTH_SOCK ? resolve(env.SSH_AUTH_SOCK) : '';
+  const problem =
+    host !== '' && !host.startsWith('unix://')
+      ? `the engine is remote (DOCKER_HOST=${host}), and a socket on this machine cannot be mounted there`
+      : !sock
+        ? 'SSH_AUTH_SOCK is not set (no agent runs for this shell)'
+        : !isSocket(sock)
+          ? `SSH_AUTH_SOCK (${sock}) is not a socket`
+          : undefined;
+  if (!problem) return { socket: sock, via: 'host' };
+  if (setting === 'on') {
+    throw new CctlError(`ssh-agent is on, but ${problem}.`, {
+      hint: 'Start an agent and add a key (eval "$(ssh-agent)"; ssh-add), or let cctl skip it when there is none: cctl init --set ssh-agent=auto',
+    });
+  }
+  return { reason: problem };
+}
+
+/** The environment of the `compose up` that creates claude-cli: composeEnv() plus identity and agent socket. */
+export async function workbenchUpEnv(s: Settings, cwd: string, env = process.env): Promise<NodeJS.ProcessEnv> {
+  const out = composeEnv(env);
+  const id = await gitIdentity(s, cwd, env);
+  for (const role of ['AUTHOR', 'COMMITTER'] as const) {
+    const name = env[`GIT_${role}_NAME`] ?? id.name;
+    const email = env[`GIT_${role}_EMAIL`] ?? id.email;
+    if (name) out[`GIT_${role}_NAME`] = name;
+    if (email) out[`GIT_${role}_EMAIL`] = email;
+  }
+  const agent = sshAgentSource(s['ssh-agent'], env);
+  if (agent.socket) out[SSH_SOCKET_VARIABLE] = agent.socket;
+  else delete out[SSH_SOCKET_VARIABLE];
+  return out;
+}

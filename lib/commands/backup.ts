@@ -7,7 +7,7 @@
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync, chmodSync } from 'node:fs';
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { relativeToProject } from '../project/assets.js';
 import { imageName } from '../project/model.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';
@@ -22,7 +22,7 @@ function defaultBackupFile(projectName: string): string {
   return join(dir, defaultBackupName(projectName));
 }
 
-export default async function backup(args: string[], options: CommandOptions): Promise<number> {
+export default async function backup(args: string[], options: OptionsFor<'backup'>): Promise<number> {
   const project = locateProject(options);
   const file = args[0] ? resolve(args[0]) : defaultBackupFile(project.name);
   const result = await backupVolume({

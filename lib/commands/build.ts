@@ -1,10 +1,10 @@
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { buildImages, builtServices } from '../ops/build.js';
 import { initProject } from '../ops/init.js';
 import { findProject } from '../project/locate.js';
 import { presentation, taskList } from '../ui/tasks.js';
 
-export default async function build(_args: string[], options: CommandOptions): Promise<number> {
+export default async function build(_args: string[], options: OptionsFor<'build'>): Promise<number> {
   const project = findProject(options);
   const ctx: { services: string[] } = { services: [] };
   const mode = presentation(options.json === true);

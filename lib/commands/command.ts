@@ -1,9 +1,9 @@
 /**
  * What every command module is: a default export that takes the positional
- * arguments and the parsed options, and returns the exit code (0 when void).
+ * arguments and its options, and returns the exit code (0 when void). A
+ * verb's options are declared once in spec/verbs.ts; its handler takes
+ * `OptionsFor<'verb'>` from there (pass-through verbs take the globals only).
  */
 import type { GlobalOptions } from '../kernel/argv.js';
 
-export type CommandOptions = Record<string, unknown> & GlobalOptions;
-
-export type CommandMain = (args: string[], options: CommandOptions) => Promise<number | void>;
+export type CommandMain<O extends GlobalOptions = GlobalOptions> = (args: string[], options: O) => Promise<number | void>;

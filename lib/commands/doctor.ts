@@ -4,7 +4,7 @@
  * piling up errors.
  */
 import { statfsSync } from 'node:fs';
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { readCaCert } from '../project/assets.js';
 import { imageStaleness } from '../ops/build.js';
 import { detectCompose, unsupportedPair } from '../engine/compose.js';
@@ -160,7 +160,7 @@ async function volumeCheck(project: Project, volume: string): Promise<CheckResul
   }
 }
 
-export default async function doctor(_args: string[], options: CommandOptions): Promise<number> {
+export default async function doctor(_args: string[], options: OptionsFor<'doctor'>): Promise<number> {
   const project = findProject(options);
   const checks = await runChecks(project);
   const failed = checks.filter((c) => c.status === 'fail');

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { CctlError, UsageError } from '../kernel/errors.js';
 import { explainDockerError } from '../engine/docker.js';
 import { locateProject } from '../project/locate.js';
@@ -23,7 +23,7 @@ async function confirm(question: string): Promise<boolean> {
  * Stops and removes only the claude services: `compose down` would also take
  * the user's own services in the same project with it.
  */
-export default async function down(_args: string[], options: CommandOptions): Promise<number> {
+export default async function down(_args: string[], options: OptionsFor<'down'>): Promise<number> {
   const project = locateProject(options);
   const settings = storedSettings(project);
   const services = claudeServices(settings);

@@ -3,7 +3,7 @@
  * claude-cli, with counts and the command that allows each, so that an
  * allow-list is built from what the work actually needed.
  */
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { UsageError } from '../kernel/errors.js';
 import { locateProject } from '../project/locate.js';
 import { storedSettings } from '../project/compose-file.js';
@@ -13,7 +13,7 @@ import { formatTable } from '../ui/table.js';
 
 const indent = (table: string) => table.replace(/^(?=.)/gm, '  ');
 
-export default async function egress(_args: string[], options: CommandOptions): Promise<number> {
+export default async function egress(_args: string[], options: OptionsFor<'egress'>): Promise<number> {
   const project = locateProject(options);
   const settings = storedSettings(project);
   if (settings.proxy !== 'builtin') {

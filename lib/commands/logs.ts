@@ -1,11 +1,11 @@
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { UsageError } from '../kernel/errors.js';
 import { locateProject } from '../project/locate.js';
 import { composeInteractive } from '../ops/compose.js';
 import { storedSettings } from '../project/compose-file.js';
 import { claudeServices } from '../ops/stack.js';
 
-export default async function logs(args: string[], options: CommandOptions): Promise<number> {
+export default async function logs(args: string[], options: OptionsFor<'logs'>): Promise<number> {
   const project = locateProject(options);
   const services = claudeServices(storedSettings(project));
   const [service] = args;
@@ -13,9 +13,9 @@ export default async function logs(args: string[], options: CommandOptions): Pro
     throw new UsageError(`Unknown service "${service}".`, `cctl logs shows ${services.join(' or ')}.`);
   }
   const flags: string[] = [];
-  if (options.follow || options.F) flags.push('--follow');
+  if (options.follow) flags.push('--follow');
   if (options.tail !== undefined) {
-    if (!/^\d+$/.test(String(options.tail))) throw new UsageError(`--tail needs a number of lines, not "${options.tail}".`);
+    if (!/^\d+$/.test(options.tail)) throw new UsageError(`--tail needs a number of lines, not "${options.tail}".`);
     flags.push(`--tail=${options.tail}`);
   }
   return composeInteractive(project, ['logs', ...flags, ...(service ? [service] : services)]);

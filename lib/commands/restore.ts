@@ -4,7 +4,7 @@
  * --force, and a failed restore leaves the old data as it was
  * (lib/ops/backup/restore.ts explains how).
  */
-import type { CommandOptions } from './command.js';
+import type { OptionsFor } from './spec/verbs.js';
 import { relativeToProject } from '../project/assets.js';
 import { HOME_VOLUME, imageName } from '../project/model.js';
 import { UsageError } from '../kernel/errors.js';
@@ -12,7 +12,7 @@ import { CLI_SERVICE, locateProject } from '../project/locate.js';
 import { homeVolumeName } from '../ops/stack.js';
 import { restoreVolume } from '../ops/backup/restore.js';
 
-export default async function restore(args: string[], options: CommandOptions): Promise<number> {
+export default async function restore(args: string[], options: OptionsFor<'restore'>): Promise<number> {
   const file = args[0];
   if (!file) throw new UsageError('restore needs the backup file.', 'Example: cctl restore cctl-myproject-home-20250101-120000.tar.gz');
   const project = locateProject(options);

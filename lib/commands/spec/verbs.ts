@@ -1,0 +1,175 @@
+/**
+ * Every verb's options, declared once (see define.ts). Light on purpose: no
+ * imports beyond define.ts, so `cctl --help` reads this without loading any
+ * verb's code. A handler takes `OptionsFor<'verb'>`.
+ */
+import { flag, value, values, verb, type OptionsOf } from './define.js';
+
+const json = (what = 'Print the result as JSON') => flag('--json', what);
+
+export const GLOBAL_OPTIONS = {
+  file: value('-f, --file <file>', 'Compose file (default: the nearest compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, here or above)'),
+  projectName: value('-p, --project-name <name>', 'Compose project name (default: as Compose names it)'),
+  debug: flag('--debug', 'Print every docker/compose command line, and a stack trace on error'),
+};
+
+export const VERBS = {
+  init: verb({
+    usage: 'init',
+    description: 'Add the claude-profile services to the project compose file',
+    options: {
+      force: flag('--force', 'Overwrite edits to cctl-owned keys (a backup is written first)'),
+      acceptChanges: flag('--accept-changes', 'Accept edits to the compose file that widen claude-cli or redirect the team key (asked on a terminal; needed in scripts)'),
+      baseImage: value('--base-image <image>', 'Base image for claude-cli (env CCTL_BASE_IMAGE)'),
+      claudeVersion: value('--claude-version <version>', 'Claude Code version to install'),
+      ccusageVersion: value('--ccusage-version <version>', 'ccusage version to install'),
+      monitorVersion: value('--monitor-version <version>', 'Claude Code Usage Monitor version to install'),
+      caCert: value('--ca-cert <file>', 'Extra CA certificate bundle (PEM) trusted in the image (env CCTL_CA_CERT)'),
+      monitor: flag('--monitor', 'Install the Usage Monitor (env CCTL_MONITOR=0|1; --no-monitor turns it off)', { negatable: true }),
+      plan: value('--plan <plan>', 'Usage Monitor plan: pro, max5, max20 or custom'),
+      proxy: value('--proxy <mode>', 'Proxy mode: builtin, image or external'),
+      proxyImage: value('--proxy-image <image>', 'Gateway image, for --proxy image'),
+      proxyPort: value('--proxy-port <port>', 'Gateway port inside its container, for --proxy image'),
+      proxyHealth: value('--proxy-health <path>', 'Gateway health path, for --proxy image'),
+      proxyUrl: value('--proxy-url <url>', 'API base URL, for --proxy external'),
+      auth: value('--auth <mode>', 'Credentials: team-key (the proxy holds the key) or login (each user logs in)'),
+      upstream: value('--upstream <url>', 'Upstream API URL for the built-in gateway (env CCTL_UPSTREAM_URL)'),
+      publish: flag('--publish', 'Publish the proxy port on 127.0.0.1'),
+      isolate: flag('--isolate', 'Put claude-cli on an internal network whose only way out is the proxy'),
+      allow: values('--allow <host>', 'With --isolate: also let claude-cli reach HOST, host:port, *.domain or a preset (anthropic, github, npm, pypi, ...) through the proxy (repeatable)'),
+      workspace: value('--workspace <path>', 'Folder mounted at /workspace (default: the project folder)'),
+      tz: value('--tz <zone>', 'Time zone for the containers (default: the host TZ)'),
+      cpus: value('--cpus <n>', 'CPU limit for claude-cli'),
+      memory: value('--memory <size>', 'Memory limit for claude-cli, e.g. 4g'),
+      set: values('--set <key=value>', 'Set any stored setting by name (repeatable)'),
+      json: json(),
+    },
+    examples: [
+      'cctl init',
+      'cctl init --auth team-key --upstream https://api.anthropic.com',
+      'CCTL_CA_CERT=/etc/ssl/certs/ca-certificates.crt cctl init --no-monitor',
+      'cctl init --isolate --allow github --allow npm --allow docs.example.com',
+    ],
+  }),
+  up: verb({
+    usage: 'up',
+    description: 'Build if needed, start the claude services and wait until healthy',
+    options: {
+      build: flag('--build', 'Rebuild the images even when current'),
+      acceptChanges: flag('--accept-changes', 'Accept edits to the compose file that widen claude-cli or redirect the team key (asked on a terminal; needed in scripts)'),
+      timeout: value('--timeout <seconds>', 'How long to wait for health', { default: '120' }),
+      json: json('Print one JSON document on stdout'),
+    },
+    examples: ['cctl up', 'cctl up --build --timeout 300', 'cctl up --json | jq .services'],
+  }),
+  down: verb({
+    usage: 'down',
+    description: 'Stop and remove the claude containers (volumes are kept)',
+    options: {
+      volumes: flag('-v, --volumes', 'Also delete the home volume: logins, history, usage data'),
+      yes: flag('-y, --yes', 'Do not ask before deleting volumes (needed in scripts)'),
+      json: json(),
+    },
+    examples: ['cctl down', 'cctl down --volumes --yes'],
+  }),
+  build: verb({
+    usage: 'build',
+    description: 'Build the claude-cli and proxy images',
+    options: { cache: flag('--no-cache', 'Build without the layer cache'), json: json() },
+    examples: ['cctl build', 'cctl build --no-cache'],
+  }),
+  status: verb({
+    usage: 'status',
+    description: 'Show each claude service with its state, health and ports',
+    alias: 'ps',
+    options: { json: json('Print {"services":[...]} as JSON') },
+    examples: ['cctl status', 'cctl status --json | jq -r ".services[].health"'],
+  }),
+  logs: verb({
+    usage: 'logs [service]',
+    description: 'Show service logs',
+    options: {
+      follow: flag('--follow', 'Follow the log output'),
+      tail: value('--tail <n>', 'Number of lines to show from the end'),
+    },
+    examples: ['cctl logs proxy --tail 50', 'cctl logs --follow'],
+    words: ['claude-cli', 'proxy'],
+  }),
+  egress: verb({
+    usage: 'egress',
+    description: 'List the destinations the proxy refused to an isolated claude-cli, with the command that allows each',
+    options: {
+      all: flag('--all', 'Also list the allowed destinations, with bytes sent and received'),
+      json: json('Print {"denied":[...],"allowed":[...]} as JSON'),
+    },
+    examples: ['cctl egress', 'cctl egress --json | jq -r ".denied[].allow"'],
+  }),
+  doctor: verb({
+    usage: 'doctor',
+    description: 'Check the engine, compose, image, volume and proxy, with fixes',
+    options: { json: json('Print the checks as JSON') },
+    examples: ['cctl doctor', 'cctl doctor --json'],
+  }),
+  completion: verb({
+    usage: 'completion <shell>',
+    description: 'Print a completion script for bash, zsh or fish',
+    options: {},
+    examples: ['source <(cctl completion bash)', 'cctl completion fish > ~/.config/fish/completions/cctl.fish'],
+    words: ['bash', 'zsh', 'fish'],
+  }),
+  backup: verb({
+    usage: 'backup [file]',
+    description: 'Save the home volume (logins, history, usage) to a .tar.gz',
+    options: { json: json() },
+    examples: ['cctl backup', 'cctl backup ~/claude-home.tar.gz'],
+  }),
+  restore: verb({
+    usage: 'restore <file>',
+    description: 'Restore the home volume from a backup',
+    options: { force: flag('--force', 'Replace a volume that already holds data'), json: json() },
+    examples: ['cctl restore claude-home.tar.gz'],
+  }),
+  claude: verb({
+    usage: 'claude [...args]',
+    description: 'Start Claude Code in /workspace (arguments pass through)',
+    options: {},
+    passThrough: true,
+    examples: ['cctl claude', 'echo "summarise README.md" | cctl claude -p'],
+  }),
+  monitor: verb({
+    usage: 'monitor [...args]',
+    description: 'Run the Claude Code Usage Monitor (arguments pass through)',
+    options: {},
+    passThrough: true,
+    examples: ['cctl monitor --plan max5 --view daily'],
+    words: ['--plan', '--view', '--timezone'],
+  }),
+  usage: verb({
+    usage: 'usage [report] [...args]',
+    description: 'ccusage reports: daily, weekly, monthly, session, blocks, statusline (default daily)',
+    options: {},
+    passThrough: true,
+    examples: ['cctl usage daily --json | jq .totals', 'cctl usage monthly --breakdown', 'cctl usage blocks --live --token-limit max', 'cctl usage blocks --live --once'],
+    words: ['daily', 'weekly', 'monthly', 'session', 'blocks', 'statusline', '--json', '--since', '--until', '--breakdown', '--offline', '--live', '--once', '--interval', '--token-limit'],
+  }),
+  shell: verb({
+    usage: 'shell',
+    description: 'Open a login shell in claude-cli as claude',
+    options: {},
+    passThrough: true,
+    examples: ['cctl shell'],
+  }),
+  exec: verb({
+    usage: 'exec [...cmd]',
+    description: 'Run any command in claude-cli',
+    options: {},
+    passThrough: true,
+    examples: ['cctl exec -- ls -la /workspace', 'echo hi | cctl exec -- cat'],
+    words: ['--'],
+  }),
+};
+
+export type VerbName = keyof typeof VERBS;
+
+/** The options a verb's handler receives. */
+export type OptionsFor<N extends VerbName> = OptionsOf<(typeof VERBS)[N]>;

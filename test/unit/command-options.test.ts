@@ -1,0 +1,101 @@
+/**
+ * Each verb declares its options once (lib/commands/spec/verbs.ts); cac's
+ * registration, --help, the handler's types and the shell completions all
+ * come from that declaration. These tests check the pieces agree.
+ */
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../lib/cli.js';
+import { SCRIPTS } from '../../lib/commands/completion.js';
+import { completions, longName, normalize, type VerbSpec } from '../../lib/commands/spec/define.js';
+import { GLOBAL_OPTIONS, VERBS } from '../../lib/commands/spec/verbs.js';
+import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
+
+const verbs = Object.entries(VERBS) as Array<[string, VerbSpec]>;
+const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+test('every option key is the name cac parses the flag into', (t) => {
+  for (const [name, spec] of verbs) {
+    for (const [key, option] of Object.entries(spec.options)) t.is(key, camel(longName(option)), `${name} ${option.flags}`);
+  }
+  for (const [key, option] of Object.entries(GLOBAL_OPTIONS)) t.is(key, camel(longName(option)));
+});
+
+/** The words a shell script offers after `verb`, read back from the script itself. */
+function offered(shell: string, script: string, verb: string): string[] {
+  if (shell === 'fish') {
+    return [...script.matchAll(new RegExp(`__fish_seen_subcommand_from ${verb}" (-l|-a) (\\S+)`, 'g'))].map((m) => (m[1] === '-l' ? `--${m[2]}` : m[2]!));
+  }
+  const line = script.split('\n').find((l) => l.trim().startsWith(`${verb})`)) ?? '';
+  return line.replace(/^\s*\S+\)\s*(words="|compadd -- )?/, '').replace(/"?\s*;;\s*$/, '').split(/\s+/).filter(Boolean);
+}
+
+for (const shell of Object.keys(SCRIPTS)) {
+  test(`${shell} completion offers every declared flag of every verb, and every verb`, (t) => {
+    const script = SCRIPTS[shell]!();
+    for (const [name, spec] of verbs) {
+      const words = offered(shell, script, name);
+      for (const option of Object.values(spec.options)) {
+        for (const flag of completions(option)) t.true(words.includes(flag), `${shell}: ${name} lacks ${flag} (offers ${words.join(' ')})`);
+      }
+      for (const word of spec.words ?? []) t.true(words.includes(word), `${shell}: ${name} lacks ${word}`);
+      if (spec.alias) t.deepEqual(offered(shell, script, spec.alias), words);
+    }
+    for (const g of Object.values(GLOBAL_OPTIONS).flatMap(completions)) t.true(script.includes(g.slice(2)), `${shell} lacks ${g}`);
+  });
+}
+
+test('the check can fail: a flag missing from the script is noticed', (t) => {
+  const script = SCRIPTS.bash!().replace('build) words="--no-cache ', 'build) words="');
+  t.false(offered('bash', script, 'build').includes('--no-cache'));
+});
+
+test('the bash and zsh scripts parse', (t) => {
+  const bash = spawnSync('bash', ['-n'], { input: SCRIPTS.bash!(), encoding: 'utf8' });
+  t.is(bash.status, 0, bash.stderr);
+  const zsh = spawnSync('zsh', ['-n'], { input: SCRIPTS.zsh!(), encoding: 'utf8' });
+  if (zsh.error) t.log('zsh is not installed: its script was checked for flags only');
+  else t.is(zsh.status, 0, zsh.stderr);
+});
+
+test('normalize gives the declared types: booleans, strings, lists, and the globals', (t) => {
+  const opts = normalize(VERBS.init, { json: true, set: 'a=1', allow: ['github', 'npm'], proxyPort: 3001, monitor: false, file: 'x.yaml', debug: true, stray: 1 });
+  t.deepEqual(opts, { json: true, set: ['a=1'], allow: ['github', 'npm'], proxyPort: '3001', monitor: false, file: 'x.yaml', debug: true });
+  t.deepEqual(normalize(VERBS.logs, { tail: [5, 50] }), { tail: '50' });
+});
+
+async function captured(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let out = '';
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { code: await fn(), out };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+test.serial('--help of each verb lists its declared options', async (t) => {
+  for (const [name, spec] of verbs.filter(([, s]) => !s.passThrough)) {
+    const { code, out } = await captured(() => main([name, '--help']));
+    t.is(code, 0);
+    for (const option of Object.values(spec.options)) t.true(out.includes(option.flags), `${name} --help lacks ${option.flags}`);
+  }
+});
+
+test.serial('through the CLI, a handler gets declared types: --tail 50 arrives as "50"', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-options-'));
+  const file = join(dir, 'compose.yaml');
+  writeFileSync(file, 'services:\n  web:\n    image: nginx\n');
+  const fake = new FakeEngine();
+  const code = await withEngine(fake, () => main(['-f', file, '-p', 'demo', 'logs', '--tail', '50', 'proxy']));
+  t.is(code, 0);
+  const [logs] = fake.composeCalls('interactive');
+  t.deepEqual(logs!.slice(-3), ['logs', '--tail=50', 'proxy']);
+});

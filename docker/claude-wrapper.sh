@@ -22,27 +22,6 @@ if [ "$(pwd)" = / ] && [ -d /workspace ]; then
   cd /workspace
 fi
 
-# Team-key mode (cctl sets CCTL_SKIP_ONBOARDING=1): the gateway holds the
-# credential, so there is no login to onboard. Claude Code's first interactive
-# run checks api.anthropic.com directly, ignoring ANTHROPIC_BASE_URL, and exits
-# with "Unable to connect to Anthropic services" when that host is out of
-# reach, as it is from an isolated stack. Onboarding marked done skips it.
-if [ "${CCTL_SKIP_ONBOARDING:-}" = 1 ]; then
-  state=$CLAUDE_CONFIG_DIR/.claude.json
-  if ! grep -qE '"hasCompletedOnboarding": ?true' "$state" 2>/dev/null; then
-    node -e '
-      const fs = require("fs"), file = process.argv[1];
-      let data = {};
-      try { data = JSON.parse(fs.readFileSync(file, "utf8")); } catch (e) {
-        if (e.code !== "ENOENT") { console.error("claude-wrapper: " + file + " is not valid JSON; onboarding left as it is"); process.exit(1); }
-      }
-      data.hasCompletedOnboarding = true;
-      fs.writeFileSync(file + ".cctl-tmp", JSON.stringify(data, null, 2) + "\n", { mode: 0o600 });
-      fs.renameSync(file + ".cctl-tmp", file);
-    ' "$state" || :
-  fi
-fi
-
 if [ "${CCTL_DEBUG:-}" = 1 ]; then
   printf 'claude-wrapper: cwd=%s CLAUDE_CONFIG_DIR=%s ANTHROPIC_BASE_URL=%s\n' \
     "$(pwd)" "$CLAUDE_CONFIG_DIR" "$ANTHROPIC_BASE_URL" >&2

@@ -73,9 +73,6 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
     TZ: s.tz || '${TZ:-UTC}',
     CLAUDE_PLAN: s.plan,
     ...(egressThroughGateway(s) ? proxyVariables(s) : {}),
-    // The gateway holds the credential, so there is no login to onboard; claude-wrapper.sh marks onboarding
-    // done, because its first-run check calls api.anthropic.com directly, which an isolated stack cannot reach.
-    ...(s.auth === 'team-key' ? { CCTL_SKIP_ONBOARDING: '1' } : {}),
   };
   const service: PlainMap = {
     image: imageName(ctx.project, CLI_SERVICE),

@@ -74,11 +74,6 @@ test('without isolation, or with a third-party gateway, nothing is proxied', (t)
   t.is(envOf({ isolate: true, proxy: 'image', 'proxy-image': 'litellm:1' }, 'claude-cli').HTTPS_PROXY, undefined, 'a third-party gateway has no CONNECT');
 });
 
-test('team-key mode marks onboarding done; login mode leaves it to the user', (t) => {
-  t.is(envOf({ auth: 'team-key' }, 'claude-cli').CCTL_SKIP_ONBOARDING, '1');
-  t.is(envOf({ auth: 'login', isolate: true }, 'claude-cli').CCTL_SKIP_ONBOARDING, undefined);
-});
-
 const line = (fields: Record<string, unknown>) => JSON.stringify({ time: '2026-11-28T01:00:00.000Z', event: 'egress', ...fields });
 
 test('egress log lines: parsed from compose output, other lines skipped', (t) => {

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { GlobalOptions } from '../kernel/argv.js';
 import { CctlError } from '../kernel/errors.js';
+import { composeText } from './compose-text.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
 export const PROFILE = 'claude';
@@ -96,6 +97,15 @@ function interpolate(value: string, lookup: (key: string) => string | undefined)
   });
 }
 
+/** The compose file through the per-run cache (compose-text.ts), so finding the project is not a read of its own. */
+function composeTextOrEmpty(file: string): string {
+  try {
+    return composeText(file);
+  } catch {
+    return '';
+  }
+}
+
 function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
@@ -118,7 +128,7 @@ export function findProject(options: GlobalOptions, cwd = process.cwd(), env = p
     ['environment', () => env.COMPOSE_PROJECT_NAME],
     ['.env', () => fromDotEnv('COMPOSE_PROJECT_NAME')],
     ['name:', () => {
-      const name = exists ? scanComposeText(readText(file)).name : undefined;
+      const name = exists ? scanComposeText(composeTextOrEmpty(file)).name : undefined;
       return name === undefined ? undefined : interpolate(name, lookup);
     }],
     ['folder', () => basename(dir)],
@@ -149,7 +159,7 @@ export function locateProject(options: GlobalOptions, cwd = process.cwd(), env =
  */
 export function containerWorkdir(project: Project, cwd = process.cwd()): string | undefined {
   if (!project.exists) return undefined;
-  const setting = scanComposeText(readText(project.file)).workspace ?? '.';
+  const setting = scanComposeText(composeTextOrEmpty(project.file)).workspace ?? '.';
   // A workspace that Compose would interpolate (`${VAR}`) cannot be placed here; start at the mount.
   if (setting.includes('$')) return undefined;
   const rel = relative(resolve(project.dir, setting), resolve(cwd));

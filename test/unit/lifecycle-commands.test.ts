@@ -4,9 +4,9 @@
  * with the silent renderer so each task's state can be asserted by title.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { upTasks, type UpContext } from '../../lib/commands/up.js';
 import { findProject } from '../../lib/project/locate.js';
 import { taskList } from '../../lib/ui/tasks.js';
@@ -78,4 +78,29 @@ test.serial('with both installed, detection takes the v2 plugin, so engine 26 is
   t.is(error, undefined);
   t.true(fake.composeCalls().length > 0);
   t.deepEqual(fake.lines('docker-compose'), []);
+});
+
+test.serial('one cctl up reads the compose file once and parses it once (merge edits its own copy)', async (t) => {
+  const { file } = await runUp({ flavour: V2, daemon: ENGINE_26 });
+  const { main } = await import('../../lib/cli.js');
+  const { composeReads } = await import('../../lib/project/compose-text.js');
+  const { composeParses, hasClaudeServices } = await import('../../lib/project/compose-file.js');
+  const fake = new FakeEngine({ flavour: V2, daemon: ENGINE_26 }).withContainers(HEALTHY);
+  const before = { reads: composeReads.count, parses: composeParses.count };
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await withEngine(fake, () => main(['-f', file, '-p', 'p', 'up', '--json']));
+  } finally {
+    process.stdout.write = write;
+  }
+  t.is(code, 0);
+  t.is(composeReads.count - before.reads, 1);
+  t.is(composeParses.count - before.parses, 1);
+  // The check can fail: a changed file is read (and parsed) again.
+  writeFileSync(file, `${readFileSync(file, 'utf8')}# edited\n`);
+  const project = findProject({ projectName: 'p', file }, dirname(file));
+  t.true(hasClaudeServices(project));
+  t.is(composeReads.count - before.reads, 2);
 });

@@ -56,5 +56,8 @@ export function authenticate(config: GatewayConfig, incoming: Headers, outgoing:
   const team = config.teamCredential!;
   if (team.kind === 'api-key') outgoing['x-api-key'] = team.value;
   else outgoing.authorization = `Bearer ${team.value}`;
+  // A member's gateway tells the team gateway which project this is; the client cannot set it.
+  delete outgoing['x-cctl-project'];
+  if (config.projectName) outgoing['x-cctl-project'] = config.projectName;
   return undefined;
 }

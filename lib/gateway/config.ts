@@ -25,6 +25,8 @@ export interface GatewayConfig {
   clientToken?: string;
   /** Required in team-key mode. */
   teamCredential?: TeamCredential;
+  /** Sent upstream as x-cctl-project when set, so a team gateway's ledger knows the project (CCTL_PROJECT_NAME). */
+  projectName?: string;
   maxBodyBytes: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
@@ -154,6 +156,8 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
       throw new GatewayConfigError('team-key mode needs CCTL_CLIENT_TOKEN (cctl init writes it to .cctl/proxy.env).');
     }
     if (clientToken) config.clientToken = clientToken;
+    const projectName = env.CCTL_PROJECT_NAME?.trim();
+    if (projectName) config.projectName = projectName;
     config.teamCredential = apiKey ? { kind: 'api-key', value: apiKey } : { kind: 'auth-token', value: authToken! };
   }
   return config;

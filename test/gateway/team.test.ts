@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type http from 'node:http';
-import { errorOf, send, sse, startUpstream, type Upstream } from './fixtures.js';
+import { CLIENT_TOKEN, errorOf, send, sse, startGateway, startUpstream, type Upstream } from './fixtures.js';
 import { ADMIN_TOKEN, cleanup, memberCli, REAL_KEY, startTeam, type TeamProcess } from './team-fixtures.js';
 
 const PLAIN_USAGE = { input_tokens: 11, output_tokens: 7, cache_creation_input_tokens: 2, cache_read_input_tokens: 3 };
@@ -154,6 +154,21 @@ test.serial('the dashboard page is served with a strict Content-Security-Policy 
   t.regex(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'sha256-[^']+'/);
   t.false(page.body.includes('alice'));
   t.false(/<script[^>]+src=|<link[^>]+href=|https?:\/\//.test(page.body.replace('http://www.w3.org/2000/svg', '')), 'no external script, style or font');
+});
+
+test.serial('through a member’s local gateway: claude-cli’s client token in, the member token and project name out; a revoke reaches the client as 401', async (t) => {
+  const token = addMember('frank');
+  const local = await startGateway(`http://127.0.0.1:${team.port}`, { teamCredential: { kind: 'auth-token', value: token }, projectName: 'shop' });
+  t.teardown(() => local.gateway.close(100));
+  const viaLocal = () => send(local.port, { body: JSON.stringify({ model: 'claude-sonnet-4-5', messages: [] }), headers: { authorization: `Bearer ${CLIENT_TOKEN}`, 'x-cctl-project': 'spoofed' } });
+  t.is((await viaLocal()).status, 200);
+  const [row] = await rowsFor('frank', 1);
+  t.like(row, { member: 'frank', project: 'shop', inputTokens: 11 });
+  t.is(upstream.seen.at(-1)!.headers['x-api-key'], REAL_KEY);
+  t.is(memberCli(team.dataDir, ['revoke', 'frank']).status, 0);
+  const refused = await viaLocal();
+  t.is(refused.status, 401);
+  t.regex(errorOf(refused).message, /revoked or never issued/);
 });
 
 test.serial('a clean stop commits every recorded row: they are there after a restart', async (t) => {

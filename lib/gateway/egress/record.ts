@@ -76,8 +76,13 @@ export class EgressRecord {
     this.line.bytesUp = bytesUp;
     this.line.bytesDown = bytesDown;
     this.line.durationMs = msSince(this.startHr);
-    // Fixed key order: time and event first, as on every gateway event line.
-    const { time, event, kind, decision, ...rest } = this.line;
-    this.write(JSON.stringify({ time, event, kind, decision, ...rest }));
+    // The documented key order, whatever order the facts came in.
+    const l = this.line;
+    this.write(
+      JSON.stringify({
+        time: l.time, event: l.event, kind: l.kind, decision: l.decision, reason: l.reason, host: l.host, port: l.port, entry: l.entry,
+        source: l.source, method: l.method, status: l.status, bytesUp: l.bytesUp, bytesDown: l.bytesDown, durationMs: l.durationMs, error: l.error,
+      } satisfies EgressLog),
+    );
   }
 }

@@ -1,0 +1,204 @@
+/**
+ * Egress benchmark: a CONNECT tunnel through the gateway against a direct
+ * TCP connection to the same destination, in one run. Prints:
+ *   - connect latency p50/p99, direct vs tunnel (TCP to the gateway, CONNECT,
+ *     the gateway's own connect, "200 Connection Established"), and the
+ *     added latency (goal: p50 under 1 ms);
+ *   - throughput of a 100 MB download and a 100 MB upload, direct vs tunnel,
+ *     and their ratio (goal: at least 0.8x direct).
+ *
+ * The gateway runs as a child process from the compiled dist/gateway/main.js
+ * (as in the image, logging every tunnel), and the destination in another,
+ * so this process is only the client.
+ *
+ *   npx tsc -p lib/gateway/tsconfig.json && node --import tsx bench/egress.ts [--quick]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const quick = process.argv.includes('--quick');
+const SAMPLES = quick ? 300 : 2000;
+const WARMUP = quick ? 50 : 200;
+const TRANSFER = 100 * 1024 * 1024;
+const TRANSFER_ROUNDS = quick ? 1 : 3;
+
+const gatewayJs = fileURLToPath(new URL('../dist/gateway/main.js', import.meta.url));
+if (!existsSync(gatewayJs)) {
+  console.error(`${gatewayJs} is missing: run "npx tsc -p lib/gateway/tsconfig.json" first.`);
+  process.exit(1);
+}
+
+// The destination: "S <n>\n" sends n bytes and closes; "R <n>\n" reads n bytes, answers "ok" and closes.
+const DESTINATION = `
+const net = require('net');
+const block = Buffer.alloc(1024 * 1024, 120);
+const server = net.createServer({ noDelay: true }, (socket) => {
+  socket.on('error', () => {});
+  let head = '';
+  const onData = (chunk) => {
+    head += chunk.toString('latin1');
+    const nl = head.indexOf('\\n');
+    if (nl < 0) return;
+    socket.off('data', onData);
+    const [op, size] = head.slice(0, nl).split(' ');
+    let left = Number(size);
+    if (op === 'S') {
+      const pump = () => {
+        while (left > 0) {
+          const piece = left >= block.length ? block : block.subarray(0, left);
+          left -= piece.length;
+          if (!socket.write(piece)) return socket.once('drain', pump);
+        }
+        socket.end();
+      };
+      pump();
+    } else {
+      left -= head.length - nl - 1;
+      const done = () => socket.end('ok');
+      if (left <= 0) return done();
+      socket.on('data', (c) => { left -= c.length; if (left <= 0) done(); });
+    }
+  };
+  socket.on('data', onData);
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+`;
+
+function firstLine(child: ChildProcess, what: string, match: (line: string) => string | undefined): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not start within 10 s`)), 10_000);
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+    let found = false;
+    // Every line is read, which keeps the pipe drained as a container runtime would.
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const value = found ? undefined : match(line);
+      if (value === undefined) return;
+      found = true;
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+const destination = spawn(process.execPath, ['-e', DESTINATION], { stdio: ['ignore', 'pipe', 'inherit'] });
+const destinationPort = Number(await firstLine(destination, 'the destination', (line) => line.trim()));
+const gateway = spawn(process.execPath, [gatewayJs], {
+  env: { PATH: process.env.PATH, PORT: '0', CCTL_EGRESS_ALLOW: `127.0.0.1:${destinationPort}` },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const gatewayPort = Number(
+  await firstLine(gateway, 'the gateway', (line) => (line.includes('"event":"listening"') ? String((JSON.parse(line) as { port: number }).port) : undefined)),
+);
+
+/** Resolves with a socket ready to carry the client's bytes to the destination. */
+function open(viaTunnel: boolean): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port: viaTunnel ? gatewayPort : destinationPort, noDelay: true });
+    socket.once('error', reject);
+    if (!viaTunnel) {
+      socket.once('connect', () => resolve(socket));
+      return;
+    }
+    socket.once('connect', () => socket.write(`CONNECT 127.0.0.1:${destinationPort} HTTP/1.1\r\nHost: 127.0.0.1:${destinationPort}\r\n\r\n`));
+    let answer = '';
+    const onData = (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      const end = answer.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      if (!answer.startsWith('HTTP/1.1 200')) return reject(new Error(`CONNECT answered: ${answer.split('\r\n')[0]}`));
+      if (end + 4 < answer.length) socket.unshift(Buffer.from(answer.slice(end + 4), 'latin1'));
+      resolve(socket);
+    };
+    socket.on('data', onData);
+  });
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+async function connectLatency(): Promise<void> {
+  const sample = async (viaTunnel: boolean) => {
+    const t0 = process.hrtime.bigint();
+    const socket = await open(viaTunnel);
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    socket.destroy();
+    return ms;
+  };
+  for (let i = 0; i < WARMUP; i++) {
+    await sample(false);
+    await sample(true);
+  }
+  const direct: number[] = [];
+  const tunnel: number[] = [];
+  // Interleaved, so drift on the machine affects both sides alike.
+  for (let i = 0; i < SAMPLES; i++) {
+    direct.push(await sample(false));
+    tunnel.push(await sample(true));
+  }
+  direct.sort((a, b) => a - b);
+  tunnel.sort((a, b) => a - b);
+  const f = (ms: number) => `${ms.toFixed(3)} ms`;
+  console.log(`\nConnect latency, ${SAMPLES} sequential connections each (interleaved)`);
+  console.log(`  direct  p50 ${f(percentile(direct, 50))}  p99 ${f(percentile(direct, 99))}`);
+  console.log(`  tunnel  p50 ${f(percentile(tunnel, 50))}  p99 ${f(percentile(tunnel, 99))}`);
+  const added = percentile(tunnel, 50) - percentile(direct, 50);
+  console.log(`  added   p50 ${f(added)}  p99 ${f(percentile(tunnel, 99) - percentile(direct, 99))}   (goal: p50 < 1 ms: ${added < 1 ? 'met' : 'NOT met'})`);
+}
+
+/** Seconds to move TRANSFER bytes: down (destination to client) or up. */
+async function transfer(viaTunnel: boolean, direction: 'down' | 'up'): Promise<number> {
+  const socket = await open(viaTunnel);
+  const t0 = process.hrtime.bigint();
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    if (direction === 'down') {
+      let got = 0;
+      socket.on('data', (chunk: Buffer) => (got += chunk.length));
+      socket.once('end', () => (got === TRANSFER ? resolve() : reject(new Error(`got ${got} of ${TRANSFER} bytes`))));
+      socket.write(`S ${TRANSFER}\n`);
+      return;
+    }
+    let reply = '';
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString()));
+    socket.once('end', () => (reply === 'ok' ? resolve() : reject(new Error(`upload answered "${reply}"`))));
+    socket.write(`R ${TRANSFER}\n`);
+    const block = Buffer.alloc(1024 * 1024, 121);
+    let left = TRANSFER;
+    const pump = () => {
+      while (left > 0) {
+        left -= block.length;
+        if (!socket.write(block)) return void socket.once('drain', pump);
+      }
+    };
+    pump();
+  });
+  socket.destroy();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function throughput(direction: 'down' | 'up'): Promise<void> {
+  const best = { direct: Infinity, tunnel: Infinity };
+  for (let round = 0; round < TRANSFER_ROUNDS; round++) {
+    best.direct = Math.min(best.direct, await transfer(false, direction));
+    best.tunnel = Math.min(best.tunnel, await transfer(true, direction));
+  }
+  const mbps = (s: number) => TRANSFER / s / 1e6;
+  const ratio = mbps(best.tunnel) / mbps(best.direct);
+  console.log(
+    `  ${direction.padEnd(4)}  direct ${mbps(best.direct).toFixed(0).padStart(5)} MB/s  tunnel ${mbps(best.tunnel).toFixed(0).padStart(5)} MB/s  ratio ${ratio.toFixed(2)}x   (goal >= 0.8x: ${ratio >= 0.8 ? 'met' : 'NOT met'})`,
+  );
+}
+
+try {
+  console.log(`Gateway ${gatewayJs} (node ${process.version}), destination on 127.0.0.1:${destinationPort}${quick ? ', --quick' : ''}`);
+  await connectLatency();
+  console.log(`\nThroughput of ${TRANSFER / 1048576} MB, best of ${TRANSFER_ROUNDS} (interleaved)`);
+  await throughput('down');
+  await throughput('up');
+} finally {
+  gateway.kill('SIGTERM');
+  destination.kill('SIGTERM');
+}

@@ -28,6 +28,7 @@ export function ccusageCommand(report: Report, rest: readonly string[]): string[
 }
 
 export default async function usage(args: string[], globals: GlobalOptions): Promise<number> {
+  if (args.includes('--team')) return team(args.filter((a) => a !== '--team'));
   const { report, rest } = splitReport(args);
   if (report === 'blocks' && rest.includes('--live')) return live(rest, globals);
   return execInteractive(globals, { command: ccusageCommand(report, rest) });
@@ -43,4 +44,20 @@ async function live(args: string[], globals: GlobalOptions): Promise<number> {
     (await execCapture(globals, ccusageCommand('blocks', [...extra, '--json', ...rest]), { timeoutMs: POLL_TIMEOUT_MS, signal })).stdout;
   const source = { active: poll(['--active']), all: poll([]) };
   return runLiveView(options, limit, source);
+}
+
+/** `--team [daily|monthly|member|model] [--json] [--gateway-url URL]`: the team gateway's ledger (ops/team-usage.ts). */
+async function team(args: string[]): Promise<number> {
+  const { fetchTeamUsage, teamAccess, teamReportOf, teamUsageTable } = await import('../ops/team-usage.js');
+  const { formatTable } = await import('../ui/table.js');
+  const urlAt = args.indexOf('--gateway-url');
+  const gatewayUrl = urlAt >= 0 ? args[urlAt + 1] : undefined;
+  const rest = urlAt >= 0 ? args.filter((_, i) => i !== urlAt && i !== urlAt + 1) : args;
+  const unknown = rest.filter((a) => a.startsWith('-') && a !== '--json');
+  if (unknown.length) throw new UsageError(`cctl usage --team does not take ${unknown.join(' ')}.`, 'It takes a report (daily, monthly, member, model), --json and --gateway-url URL.');
+  const report = teamReportOf(rest.find((a) => !a.startsWith('-')));
+  const rows = await fetchTeamUsage(teamAccess({ gatewayUrl }), report);
+  if (rest.includes('--json')) process.stdout.write(`${JSON.stringify({ report, rows }, null, 2)}\n`);
+  else process.stdout.write(formatTable(teamUsageTable(report, rows)));
+  return 0;
 }

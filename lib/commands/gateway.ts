@@ -1,0 +1,157 @@
+/**
+ * `cctl gateway init|up|status|logs|down|member …`: the team gateway on a
+ * server. The folder is --dir, else this one when it is a gateway folder, else
+ * ./team-gateway. Task lists, JSON and exit codes as the workspace verbs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { OptionsFor } from './spec/verbs.js';
+import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
+import { assetsHash, syncAssets } from '../project/assets.js';
+import { ADMIN_TOKEN_FILE, GATEWAY_SERVICE, gatewayDir, KEY_FILE, localGatewayAccess, requireGatewayFolder, writeGatewayFolder } from '../project/team-gateway.js';
+import { gatewayAssets, gatewayDown, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, memberCommand, type GatewayContext } from '../ops/team-gateway.js';
+import { presentation, taskList } from '../ui/tasks.js';
+import { formatTable, servicesTable } from '../ui/table.js';
+
+type Options = OptionsFor<'gateway'> & Record<string, unknown>;
+
+const ACTIONS = ['init', 'up', 'status', 'logs', 'down', 'member'] as const;
+const BUDGET_FLAGS = ['dailyTokens', 'monthlyTokens', 'dailyCost', 'monthlyCost'] as const;
+const out = (text: string) => void process.stdout.write(text);
+
+function str(options: Options, key: string): string | undefined {
+  const v = options[key];
+  return v === undefined || v === false ? undefined : String(Array.isArray(v) ? v[v.length - 1] : v);
+}
+
+function init(dir: string, options: Options): number {
+  const port = Number(str(options, 'port') ?? 3000);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new UsageError(`--port must be a port number, not "${str(options, 'port')}".`);
+  const retention = Number(str(options, 'retentionDays') ?? 400);
+  if (!Number.isInteger(retention) || retention < 0) throw new UsageError('--retention-days must be a whole number of days (0 keeps every row).');
+  const tlsCert = str(options, 'tlsCert');
+  const tlsKey = str(options, 'tlsKey');
+  mkdirSync(dir, { recursive: true });
+  const assets = gatewayAssets();
+  syncAssets(dir, assets);
+  const files = writeGatewayFolder(
+    dir,
+    {
+      port,
+      upstream: str(options, 'upstream') ?? 'https://api.anthropic.com',
+      baseImage: str(options, 'baseImage') ?? process.env.CCTL_BASE_IMAGE ?? 'node:22-bookworm-slim',
+      retentionDays: retention,
+      // Re-running init without the TLS flags keeps TLS on: the files stay in secrets/.
+      tls: !!(tlsCert || tlsKey) || localGatewayAccess(dir)?.url.startsWith('https:') === true,
+      buildHash: assetsHash(assets),
+    },
+    { keyFile: str(options, 'keyFile'), tlsCert, tlsKey },
+  );
+  if (options.json) {
+    out(`${JSON.stringify({ ok: true, dir, written: files.written, keyMissing: files.keyMissing })}\n`);
+    return 0;
+  }
+  out(`Team gateway folder: ${dir}\n`);
+  out(`  admin token: ${join(dir, ADMIN_TOKEN_FILE)} (the dashboard and "cctl usage --team" need it)\n`);
+  out(files.keyMissing ? `  Anthropic key: put it in ${join(dir, KEY_FILE)}, then run "cctl gateway up".\n` : `  Anthropic key: ${join(dir, KEY_FILE)}\n`);
+  out(`Next: cctl gateway up${dir === gatewayDir(undefined) ? '' : ` --dir ${dir}`}, then cctl gateway member add NAME\n`);
+  return 0;
+}
+
+async function up(dir: string, options: Options): Promise<number> {
+  requireGatewayFolder(dir);
+  const timeout = Number(str(options, 'timeout') ?? 120);
+  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds, not "${str(options, 'timeout')}".`);
+  const json = options.json === true;
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.on('SIGINT', onSigint);
+  const ctx: GatewayContext = { project: gatewayProject(dir), built: false };
+  try {
+    const mode = presentation(json);
+    await taskList(gatewayUpTasks({ build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal }), mode).run(ctx);
+  } catch (error) {
+    const failure = abort.signal.aborted ? new InterruptedError() : error;
+    if (json) {
+      const e = failure instanceof CctlError ? failure : new CctlError(String((failure as Error)?.message ?? failure));
+      out(`${JSON.stringify({ ok: false, error: { message: e.message, hint: e.hint } })}\n`);
+    }
+    throw failure;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (json) out(`${JSON.stringify({ ok: true, dir, built: ctx.built, services: ctx.services }, null, 2)}\n`);
+  else out(servicesTable(ctx.services ?? []));
+  return 0;
+}
+
+function budgetArgs(options: Options): string[] {
+  return BUDGET_FLAGS.flatMap((key) => {
+    const v = str(options, key);
+    return v === undefined ? [] : [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v];
+  });
+}
+
+async function member(dir: string, args: string[], options: Options): Promise<number> {
+  requireGatewayFolder(dir);
+  const [verb, name] = args;
+  const project = gatewayProject(dir);
+  if (verb === 'list') {
+    const { members } = JSON.parse(await memberCommand(project, ['list'])) as { members: { name: string; createdAt: number; revokedAt?: number; dailyTokens?: number; monthlyTokens?: number; dailyCost?: number; monthlyCost?: number }[] };
+    if (options.json) out(`${JSON.stringify({ members }, null, 2)}\n`);
+    else {
+      const budget = (m: (typeof members)[number]) =>
+        [m.dailyTokens && `${m.dailyTokens} tokens/day`, m.monthlyTokens && `${m.monthlyTokens} tokens/month`, m.dailyCost && `$${m.dailyCost}/day`, m.monthlyCost && `$${m.monthlyCost}/month`].filter(Boolean).join(', ') || '-';
+      out(formatTable([['MEMBER', 'STATE', 'ADDED', 'BUDGET'], ...members.map((m) => [m.name, m.revokedAt ? 'revoked' : 'active', new Date(m.createdAt).toISOString().slice(0, 10), budget(m)])]));
+    }
+    return 0;
+  }
+  if (!name || !['add', 'revoke', 'budget'].includes(verb ?? '')) {
+    throw new UsageError('cctl gateway member needs add NAME, list, revoke NAME or budget NAME.', 'Example: cctl gateway member add alice --daily-tokens 2000000');
+  }
+  const stdout = await memberCommand(project, [verb!, name, ...(verb === 'revoke' ? [] : budgetArgs(options))]);
+  if (verb === 'add') {
+    const token = stdout.trim();
+    if (options.json) out(`${JSON.stringify({ ok: true, member: name, token })}\n`);
+    else {
+      out(`Added ${name}. Their member token (shown once; only its hash is stored):\n\n  ${token}\n\n`);
+      out(`On their machine, in their project:\n  CCTL_MEMBER_TOKEN=<token> cctl init --team-gateway https://THIS-SERVER:PORT\n`);
+    }
+  } else if (options.json) out(`${JSON.stringify({ ok: true, member: name, action: verb })}\n`);
+  else out(verb === 'revoke' ? `Revoked ${name}: their next request gets 401.\n` : `Budgets of ${name} updated.\n`);
+  return 0;
+}
+
+export default async function gateway(args: string[], options: Options): Promise<number> {
+  const [action, ...rest] = args;
+  if (!action || !(ACTIONS as readonly string[]).includes(action)) {
+    throw new UsageError(`cctl gateway needs one of ${ACTIONS.join(', ')}${action ? `, not "${action}"` : ''}.`, 'Start with: cctl gateway init --key-file FILE');
+  }
+  const dir = gatewayDir(str(options, 'dir'));
+  switch (action) {
+    case 'init':
+      return init(dir, options);
+    case 'up':
+      return up(dir, options);
+    case 'status': {
+      requireGatewayFolder(dir);
+      const services = await gatewayStatus(gatewayProject(dir));
+      out(options.json ? `${JSON.stringify({ dir, services }, null, 2)}\n` : servicesTable(services));
+      return 0;
+    }
+    case 'logs': {
+      requireGatewayFolder(dir);
+      const tail = str(options, 'tail');
+      if (tail !== undefined && !/^\d+$/.test(tail)) throw new UsageError(`--tail needs a number of lines, not "${tail}".`);
+      return gatewayLogs(gatewayProject(dir), [...(options.follow ? ['--follow'] : []), ...(tail ? [`--tail=${tail}`] : [])]);
+    }
+    case 'down': {
+      requireGatewayFolder(dir);
+      await gatewayDown(gatewayProject(dir));
+      out(options.json ? `${JSON.stringify({ ok: true, stopped: [GATEWAY_SERVICE] })}\n` : 'Stopped the team gateway. The ledger volume is kept.\n');
+      return 0;
+    }
+    default:
+      return member(dir, rest, options);
+  }
+}

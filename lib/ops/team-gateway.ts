@@ -1,0 +1,158 @@
+/**
+ * The team gateway's use cases: bring it up (the same steps and task list as
+ * `cctl up`: engine, files, image, start, health), its state, its logs, stop
+ * it (the ledger volume stays), run the member commands inside it, and read
+ * the team's usage from its admin API.
+ */
+import type { ListrTask } from 'listr2';
+import { join } from 'node:path';
+import { compose, type ComposeCommand } from '../engine/compose.js';
+import { daemonInfo, type DaemonInfo } from '../engine/daemon.js';
+import { explainDockerError } from '../engine/docker.js';
+import { inspectImage } from '../engine/images.js';
+import { ProcessError } from '../engine/runner.js';
+import { CctlError, InterruptedError } from '../kernel/errors.js';
+import { assetsHash, syncAssets, wantedAssets } from '../project/assets.js';
+import { findProject, type Project } from '../project/locate.js';
+import { GATEWAY_SERVICE, gatewayKeyMissing, KEY_FILE, setGatewayBuildHash } from '../project/team-gateway.js';
+import { BUILD_HASH_LABEL, buildImages } from './build.js';
+import { composeInteractive, composeRun } from './compose.js';
+import { waitHealthy, inspectServices, type ServiceState } from './stack.js';
+
+export const GATEWAY_IMAGE = 'cctl-team-gateway:local';
+const SERVICES = [GATEWAY_SERVICE];
+
+export function gatewayProject(dir: string): Project {
+  return findProject({ file: join(dir, 'compose.yaml') }, dir);
+}
+
+/** The image's build context: the proxy image's files only (the gateway package and its Dockerfile). */
+export function gatewayAssets(caPem?: Buffer): Map<string, Buffer> {
+  return new Map([...wantedAssets(caPem)].filter(([rel]) => rel.startsWith(`proxy/`)));
+}
+
+export interface GatewayContext {
+  project: Project;
+  daemon?: DaemonInfo;
+  engine?: ComposeCommand;
+  built: boolean;
+  services?: ServiceState[];
+}
+
+export interface GatewayUpOptions {
+  build: boolean;
+  live: boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayContext>[] {
+  return [
+    {
+      title: 'Check the Docker engine and Compose',
+      task: async (ctx, task) => {
+        const [daemon, engine] = await Promise.all([daemonInfo(), compose()]);
+        Object.assign(ctx, { daemon, engine });
+        task.title = `Docker ${daemon.serverVersion} (API ${daemon.apiVersion}), Compose ${engine.version} (${engine.flavour})`;
+      },
+    },
+    {
+      title: 'Check the gateway files',
+      task: async (ctx, task) => {
+        if (gatewayKeyMissing(ctx.project.dir)) {
+          throw new CctlError(`The team's Anthropic key is missing: ${join(ctx.project.dir, KEY_FILE)} is empty.`, {
+            hint: `Write the key into that file (it never goes on a command line), or run "cctl gateway init --key-file FILE".`,
+          });
+        }
+        const assets = gatewayAssets();
+        const changes = syncAssets(ctx.project.dir, assets);
+        setGatewayBuildHash(ctx.project.dir, assetsHash(assets));
+        task.title = changes.length ? `Updated the build files (${changes.length})` : 'Gateway files are current';
+      },
+    },
+    {
+      title: 'Build the gateway image',
+      task: async (ctx, task) => {
+        const hash = assetsHash(gatewayAssets());
+        const image = await inspectImage(GATEWAY_IMAGE);
+        const reason = options.build ? 'forced' : !image.present ? 'missing' : image.labels[BUILD_HASH_LABEL] !== hash ? 'stale' : undefined;
+        if (!reason) {
+          task.title = 'Gateway image is current';
+          return;
+        }
+        task.title = `Building ${GATEWAY_IMAGE} (${reason})`;
+        await buildImages(ctx.project, SERVICES, { onLine: options.live ? (line) => (task.output = line) : undefined });
+        ctx.built = true;
+        task.title = `Built ${GATEWAY_IMAGE}`;
+      },
+    },
+    {
+      title: 'Start the gateway',
+      task: async (ctx) => {
+        try {
+          await composeRun(ctx.project, ['up', '-d', '--no-build', ...SERVICES], { signal: options.signal });
+        } catch (error) {
+          if (options.signal.aborted) throw new InterruptedError();
+          throw startFailure(error);
+        }
+      },
+    },
+    {
+      title: 'Wait until the gateway is healthy',
+      task: async (ctx, task) => {
+        ctx.services = await waitHealthy(ctx.project, SERVICES, {
+          timeoutMs: options.timeoutMs,
+          signal: options.signal,
+          onProgress: (states) => {
+            if (options.live) task.output = states.map((s) => `${s.name}: ${s.state}/${s.health}`).join(', ');
+          },
+        });
+        task.title = 'Healthy: gateway';
+      },
+    },
+  ];
+}
+
+function startFailure(error: unknown): unknown {
+  const explained = explainDockerError(error);
+  if (explained !== error || !(error instanceof ProcessError)) return explained;
+  const text = (error.stderr + error.stdout).trim();
+  const port = /(?:Bind for [^:]*:(\d+) failed|listen tcp[^:]*:(\d+): bind)/.exec(text);
+  return new CctlError(
+    port ? `Port ${port[1] ?? port[2]} on this machine is already in use.` : `Starting the gateway failed: ${text.split('\n').slice(-3).join(' ')}`,
+    { hint: port ? 'Choose another with "cctl gateway init --port N".' : 'See "cctl gateway logs".', cause: error },
+  );
+}
+
+export function gatewayStatus(project: Project): Promise<ServiceState[]> {
+  return inspectServices(project, SERVICES);
+}
+
+export function gatewayLogs(project: Project, flags: readonly string[]): Promise<number> {
+  return composeInteractive(project, ['logs', ...flags, ...SERVICES]);
+}
+
+/** `compose down`: the project is the gateway alone; the ledger volume is kept (no -v). */
+export async function gatewayDown(project: Project): Promise<void> {
+  try {
+    await composeRun(project, ['down', '--timeout', '10']);
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+}
+
+/** Runs the member CLI (gateway/team/cli.js) in the running gateway; resolves with its stdout. */
+export async function memberCommand(project: Project, args: readonly string[]): Promise<string> {
+  try {
+    const { stdout } = await composeRun(project, ['exec', '-T', GATEWAY_SERVICE, 'node', '/app/gateway/team/cli.js', ...args]);
+    return stdout;
+  } catch (error) {
+    const explained = explainDockerError(error);
+    if (explained !== error || !(error instanceof ProcessError)) throw explained;
+    const message = error.stderr.trim().split('\n').pop() ?? '';
+    if (/is not running|no container found|not running/i.test(error.stderr)) {
+      throw new CctlError('The team gateway is not running.', { hint: 'Start it with "cctl gateway up".', cause: error });
+    }
+    throw new CctlError(message || `The member command failed (exit ${error.exitCode}).`, { cause: error });
+  }
+}

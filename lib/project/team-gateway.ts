@@ -1,0 +1,200 @@
+/**
+ * The team gateway's folder on the server: a small compose project that
+ * `cctl gateway init` writes and the other `cctl gateway` verbs drive.
+ *
+ *   compose.yaml     the gateway service, the ledger volume, the secrets
+ *   .cctl/proxy/     the image's build context (the compiled gateway package)
+ *   secrets/         mode 0700: anthropic-api-key, admin-token, tls.crt/tls.key
+ *
+ * The secret files are 0644 inside a 0700 folder: Compose mounts file
+ * secrets as they are (no uid or mode outside Swarm), the gateway runs as
+ * nobody, and the folder keeps every other host user out. The real key
+ * reaches the container as a file, never through argv or the environment.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CctlError } from '../kernel/errors.js';
+import { writeFileAtomic } from '../kernel/fs.js';
+
+export const GATEWAY_SERVICE = 'gateway';
+export const GATEWAY_MARKER = 'x-cctl-gateway';
+export const DEFAULT_GATEWAY_DIR = 'team-gateway';
+export const LEDGER_VOLUME = 'ledger';
+export const KEY_FILE = join('secrets', 'anthropic-api-key');
+export const ADMIN_TOKEN_FILE = join('secrets', 'admin-token');
+
+export interface GatewaySetup {
+  port: number;
+  upstream: string;
+  baseImage: string;
+  retentionDays: number;
+  tls: boolean;
+  buildHash: string;
+}
+
+/** `--dir`, else this folder when it is a gateway folder, else ./team-gateway. */
+export function gatewayDir(dir: string | undefined, cwd = process.cwd()): string {
+  if (dir) return resolve(cwd, dir);
+  const here = join(cwd, 'compose.yaml');
+  if (existsSync(here) && readFileSync(here, 'utf8').includes(`\n${GATEWAY_MARKER}:`)) return resolve(cwd);
+  return resolve(cwd, DEFAULT_GATEWAY_DIR);
+}
+
+export function requireGatewayFolder(dir: string): string {
+  const file = join(dir, 'compose.yaml');
+  if (!existsSync(file) || !readFileSync(file, 'utf8').includes(`\n${GATEWAY_MARKER}:`)) {
+    throw new CctlError(`${dir} is not a team gateway folder (no compose.yaml with ${GATEWAY_MARKER}).`, {
+      hint: 'Create one with "cctl gateway init" (it writes ./team-gateway), or point at it with --dir.',
+    });
+  }
+  return file;
+}
+
+export function gatewayComposeText(s: GatewaySetup): string {
+  const tls = s.tls
+    ? `      CCTL_TLS_CERT_FILE: /run/secrets/tls_cert\n      CCTL_TLS_KEY_FILE: /run/secrets/tls_key\n`
+    : '';
+  const tlsSecrets = s.tls ? '\n      - tls_cert\n      - tls_key' : '';
+  const tlsFiles = s.tls ? '\n  tls_cert:\n    file: ./secrets/tls.crt\n  tls_key:\n    file: ./secrets/tls.key' : '';
+  return `# The cctl team gateway: the team's one API gateway. It holds the real key,
+# admits members by their own tokens, and records each request in a ledger
+# (SQLite in the "${LEDGER_VOLUME}" volume). Written by "cctl gateway init"; plain
+# "docker compose up -d" runs it too.
+name: cctl-team-gateway
+
+${GATEWAY_MARKER}:
+  version: 1
+  port: ${s.port}
+  tls: ${s.tls}
+
+services:
+  ${GATEWAY_SERVICE}:
+    build:
+      context: .cctl/proxy
+      args:
+        BASE_IMAGE: ${s.baseImage}
+        # Changes with the gateway's files; cctl compares it with the image's label.
+        CCTL_BUILD_HASH: "${s.buildHash}"
+    image: cctl-team-gateway:local
+    restart: unless-stopped
+    environment:
+      CCTL_GATEWAY_MODE: team
+      CCTL_DATA_DIR: /data
+      CCTL_UPSTREAM_URL: ${s.upstream}
+      ANTHROPIC_API_KEY_FILE: /run/secrets/anthropic_api_key
+      CCTL_ADMIN_TOKEN_FILE: /run/secrets/admin_token
+      # Request rows older than this many days are pruned (the daily totals stay); 0 keeps them.
+      CCTL_RETENTION_DAYS: "${s.retentionDays}"
+      # node:sqlite still prints an experimental warning on Node 22.
+      NODE_OPTIONS: --disable-warning=ExperimentalWarning
+${tls}    secrets:
+      - anthropic_api_key
+      - admin_token${tlsSecrets}
+    ports:
+      - "${s.port}:3000"
+    volumes:
+      - ${LEDGER_VOLUME}:/data
+    read_only: true
+    cap_drop: [ALL]
+    security_opt: ["no-new-privileges:true"]
+    healthcheck:
+      test: ["CMD", "node", "/app/gateway/main.js", "health"]
+      interval: 10s
+      timeout: 5s
+      retries: 3
+      start_period: 10s
+
+volumes:
+  ${LEDGER_VOLUME}: {}
+
+secrets:
+  anthropic_api_key:
+    file: ./${KEY_FILE}
+  admin_token:
+    file: ./${ADMIN_TOKEN_FILE}${tlsFiles}
+`;
+}
+
+export interface GatewayFiles {
+  written: string[];
+  /** True when the key file is still empty: up refuses until it is filled. */
+  keyMissing: boolean;
+}
+
+/**
+ * Writes compose.yaml and the secrets folder. An existing admin token and key
+ * are kept (re-running init never locks anyone out); `keyFile` and the
+ * runner's ANTHROPIC_API_KEY fill an empty key file.
+ */
+export function writeGatewayFolder(dir: string, setup: GatewaySetup, source: { keyFile?: string; tlsCert?: string; tlsKey?: string }, env = process.env): GatewayFiles {
+  const written: string[] = [];
+  const secrets = join(dir, 'secrets');
+  mkdirSync(secrets, { recursive: true, mode: 0o700 });
+  chmodSync(secrets, 0o700);
+  const compose = join(dir, 'compose.yaml');
+  const text = gatewayComposeText(setup);
+  if (!existsSync(compose) || readFileSync(compose, 'utf8') !== text) {
+    writeFileAtomic(compose, text);
+    written.push(compose);
+  }
+  const put = (rel: string, value: string) => {
+    writeFileAtomic(join(dir, rel), value, 0o644);
+    chmodSync(join(dir, rel), 0o644); // whatever the umask: the gateway (nobody) reads it through the mount
+    written.push(join(dir, rel));
+  };
+  const has = (rel: string) => existsSync(join(dir, rel)) && readFileSync(join(dir, rel), 'utf8').trim() !== '';
+  if (!has(ADMIN_TOKEN_FILE)) put(ADMIN_TOKEN_FILE, `${randomBytes(32).toString('base64url')}\n`);
+  // An explicit --key-file always wins; the runner's ANTHROPIC_API_KEY only fills an empty file.
+  if (source.keyFile) put(KEY_FILE, `${readOrFail(source.keyFile, '--key-file').trim()}\n`);
+  else if (!has(KEY_FILE) && env.ANTHROPIC_API_KEY?.trim()) put(KEY_FILE, `${env.ANTHROPIC_API_KEY.trim()}\n`);
+  else if (!existsSync(join(dir, KEY_FILE))) put(KEY_FILE, '');
+  if (setup.tls) {
+    for (const [from, rel, flag] of [[source.tlsCert, join('secrets', 'tls.crt'), '--tls-cert'], [source.tlsKey, join('secrets', 'tls.key'), '--tls-key']] as const) {
+      if (from) {
+        readOrFail(from, flag);
+        copyFileSync(from, join(dir, rel));
+        chmodSync(join(dir, rel), 0o644);
+        written.push(join(dir, rel));
+      } else if (!existsSync(join(dir, rel))) {
+        throw new CctlError(`TLS needs both --tls-cert and --tls-key (${flag} is missing).`, { hint: 'Or leave both out and put the gateway behind a TLS reverse proxy (see the guide).' });
+      }
+    }
+  }
+  return { written, keyMissing: !readFileSync(join(dir, KEY_FILE), 'utf8').trim() };
+}
+
+function readOrFail(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CctlError(`${flag}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? error}).`);
+  }
+}
+
+export function gatewayKeyMissing(dir: string): boolean {
+  const file = join(dir, KEY_FILE);
+  return !existsSync(file) || !readFileSync(file, 'utf8').trim();
+}
+
+/** The admin token and where this gateway listens, from its folder (for `cctl usage --team` on the server). */
+export function localGatewayAccess(dir: string): { url: string; adminToken: string } | undefined {
+  const compose = join(dir, 'compose.yaml');
+  const tokenFile = join(dir, ADMIN_TOKEN_FILE);
+  if (!existsSync(compose) || !existsSync(tokenFile)) return undefined;
+  const text = readFileSync(compose, 'utf8');
+  const port = /\n {2}port: (\d+)/.exec(text)?.[1];
+  const tls = /\n {2}tls: true/.test(text);
+  if (!port) return undefined;
+  return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, adminToken: readFileSync(tokenFile, 'utf8').trim() };
+}
+
+/** Sets the build hash in compose.yaml (after an upgrade of cctl); true when it changed. */
+export function setGatewayBuildHash(dir: string, hash: string): boolean {
+  const file = join(dir, 'compose.yaml');
+  const text = readFileSync(file, 'utf8');
+  const next = text.replace(/CCTL_BUILD_HASH: "[^"]*"/, `CCTL_BUILD_HASH: "${hash}"`);
+  if (next === text) return false;
+  writeFileAtomic(file, next);
+  return true;
+}

@@ -8,7 +8,7 @@
 # Usage: bench/image.sh
 # Environment:
 #   BASE_IMAGE        base to build on (default: $CCTL_TEST_BASE_IMAGE or
-#                     cctl-base:bookworm-node, the stand-in base CI prepares)
+#                     cctl-base:bookworm-node22, the stand-in base CI prepares)
 #   INSTALL_MONITOR   1 or 0 (default 0: PyPI is unreachable in CI)
 #   BUILDER           classic (default) or buildkit
 #   DOCKER            docker client to use (default docker; for BuildKit on a
@@ -21,7 +21,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 docker_dir=$(cd "$here/../docker" && pwd)
-BASE_IMAGE=${BASE_IMAGE:-${CCTL_TEST_BASE_IMAGE:-cctl-base:bookworm-node}}
+BASE_IMAGE=${BASE_IMAGE:-${CCTL_TEST_BASE_IMAGE:-cctl-base:bookworm-node22}}
 INSTALL_MONITOR=${INSTALL_MONITOR:-0}
 BUILDER=${BUILDER:-classic}
 DOCKER=${DOCKER:-docker}

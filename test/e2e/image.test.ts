@@ -290,6 +290,26 @@ e2e('a fresh home volume belongs to claude and its files survive container re-cr
   t.is(read.stdout, '{"login":1}\nkept\n');
 });
 
+e2e('a fresh volume has projects/, so ccusage prints an empty report; a volume without it gets it back, owned by claude', async (t) => {
+  const volume = volumeName('projects');
+  const mount = ['-v', `${volume}:/home/claude`];
+  const statProjects = ['stat', '-c', '%u:%g %n', '/home/claude/.claude/projects'];
+  const fresh = await dockerRun([...mount, IMAGE, ...statProjects]);
+  t.is(fresh.stdout.trim(), '1001:1001 /home/claude/.claude/projects', fresh.stderr);
+  const report = await dockerRun([...mount, IMAGE, 'ccusage', 'claude', 'daily', '--json', '--offline']);
+  t.is(report.exitCode, 0, report.stderr);
+  t.deepEqual((JSON.parse(report.stdout) as { daily: unknown[] }).daily, []);
+
+  // As in a volume made by an image that did not seed projects/: the
+  // entrypoint adds it at the next start, whoever the container runs as.
+  for (const user of ['claude', 'root']) {
+    const removed = await dockerRun([...mount, '--user', 'root', '--entrypoint', 'rm', IMAGE, '-r', '/home/claude/.claude/projects']);
+    t.is(removed.exitCode, 0, removed.stderr);
+    const back = await dockerRun([...mount, '--user', user, IMAGE, ...statProjects]);
+    t.is(back.stdout.trim(), '1001:1001 /home/claude/.claude/projects', `as ${user}: ${back.stderr}`);
+  }
+});
+
 e2e('ccusage claude daily --json --offline totals a compact JSONL fixture in the volume', async (t) => {
   interface Usage {
     input_tokens: number;

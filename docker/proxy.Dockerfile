@@ -35,6 +35,7 @@ RUN set -eu; \
       : > /app/certs/extra-ca.crt; \
     fi; \
     rm -rf /tmp/cctl-certs; \
+    mkdir -p /data; chown 65534:65534 /data; \
     chmod -R a+rX /app; \
     node --check /app/gateway/main.js
 
@@ -43,7 +44,9 @@ ENV NODE_ENV=production \
     NODE_EXTRA_CA_CERTS=/app/certs/extra-ca.crt
 
 # nobody:nogroup by number, which every base has; the gateway writes nothing
-# to disk, and secrets arrive by environment or read-only *_FILE mounts.
+# to disk, and secrets arrive by environment or read-only *_FILE mounts. The
+# one exception is a team gateway's ledger in /data: owned by nobody here, so
+# a new named volume mounted there starts out writable for it.
 USER 65534:65534
 
 EXPOSE 3000

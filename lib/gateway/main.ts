@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<void> {
     mode: team ? 'team' : config.authMode,
     upstream: config.upstreamUrl.origin + config.upstreamUrl.pathname.replace(/\/+$/, ''),
     egress: config.egress
-      ? { allow: config.egress.allow.map((rule) => `${rule.wildcard ? '*.' : ''}${rule.host}:${rule.port}`), sources: config.egress.sources.cidrs }
+      ? { allow: config.egress.allow.map((rule) => `${rule.wildcard ? '*.' : ''}${rule.host}:${rule.port}`), sources: config.egress.sources.cidrs, refused: config.egress.sources.refused }
       : 'off',
   });
 

@@ -69,7 +69,7 @@ const interfaces = {
 } as unknown as ReturnType<typeof os.networkInterfaces>;
 
 test('sources: auto is the subnets of the gateway\'s own interfaces and loopback; explicit CIDRs replace or add to it', (t) => {
-  const auto = parseSources(undefined, interfaces);
+  const auto = parseSources(undefined, interfaces, '');
   for (const inside of ['172.18.200.7', '172.30.0.99', 'fd00:1::77', '127.0.0.1', '::1', '::ffff:172.18.0.9']) t.true(auto.allows(inside), inside);
   for (const outside of ['192.168.1.20', '172.30.1.1', '8.8.8.8', 'fd00:2::1', undefined]) t.false(auto.allows(outside), String(outside));
 
@@ -80,6 +80,23 @@ test('sources: auto is the subnets of the gateway\'s own interfaces and loopback
   t.false(explicit.allows('127.0.0.1'), 'an explicit list replaces auto');
   t.true(parseSources('auto,10.0.0.0/8', interfaces).allows('172.18.0.5'));
   for (const bad of ['10.0.0.0/33', 'not-an-ip', '::/129']) t.throws(() => parseSources(bad, interfaces), { message: /CCTL_EGRESS_SOURCES/ });
+});
+
+test('sources: auto refuses the default gateway, where published-port clients arrive through a userland proxy', (t) => {
+  // /proc/net/route of a container on 172.18.0.0/16 (gateway 172.18.0.1) and an internal 172.30.0.0/24.
+  const routes = [
+    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
+    'eth0\t00000000\t010012AC\t0003\t0\t0\t0\t00000000\t0\t0\t0',
+    'eth0\t000012AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
+    'eth1\t00001EAC\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
+  ].join('\n');
+  const auto = parseSources('auto', interfaces, routes);
+  t.deepEqual(auto.refused, ['172.18.0.1']);
+  t.false(auto.allows('172.18.0.1'));
+  t.false(auto.allows('::ffff:172.18.0.1'));
+  t.true(auto.allows('172.18.0.2'));
+  t.true(auto.allows('172.30.0.1'), 'no default route there');
+  t.true(parseSources('172.18.0.0/16', interfaces, routes).allows('172.18.0.1'), 'an explicit list is taken as given');
 });
 
 test('egress is off unless CCTL_EGRESS_ALLOW is set; set but empty, it is on and denies everything', (t) => {

@@ -7,11 +7,14 @@
  * container is attached to, read from its interfaces at start, plus
  * loopback. Those are exactly the stack's networks, and cctl does not need
  * to know the subnets Docker picked. A client reaching a published port from
- * elsewhere keeps its own address under Docker's NAT and is refused; from the
- * host itself it arrives from the network's gateway address, which is
- * inside the subnet, and the host can reach anything anyway. A list of CIDRs
- * (or single addresses) replaces `auto`, or adds to it when `auto` is listed.
+ * elsewhere keeps its own address under Docker's NAT and is refused. Docker's
+ * userland proxy (and Docker Desktop) relay such clients from the network's
+ * gateway address instead, which is inside the subnet, so `auto` refuses the
+ * container's default gateway: it is the host's side of the network, never
+ * one of the stack's containers. A list of CIDRs (or single addresses)
+ * replaces `auto`, or adds to it when `auto` is listed.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { GatewayConfigError } from '../config-error.js';
@@ -19,6 +22,8 @@ import { GatewayConfigError } from '../config-error.js';
 export interface SourceFilter {
   /** The subnets accepted, for the startup log line. */
   readonly cidrs: readonly string[];
+  /** Addresses refused even inside those subnets (auto: the default gateways). */
+  readonly refused: readonly string[];
   allows(address: string | undefined): boolean;
 }
 
@@ -32,9 +37,31 @@ function ownSubnets(interfaces: Interfaces): string[] {
   return [...cidrs];
 }
 
-export function parseSources(text: string | undefined, interfaces: Interfaces = os.networkInterfaces()): SourceFilter {
+/** IPv4 default gateways in a /proc/net/route table (hex, little-endian). */
+export function defaultGateways(routeTable: string): string[] {
+  const gateways = new Set<string>();
+  for (const line of routeTable.split('\n').slice(1)) {
+    const [, destination, gateway] = line.trim().split(/\s+/);
+    if (destination !== '00000000' || !gateway || !/^[0-9a-f]{8}$/i.test(gateway) || gateway === '00000000') continue;
+    gateways.add([3, 2, 1, 0].map((i) => parseInt(gateway.slice(i * 2, i * 2 + 2), 16)).join('.'));
+  }
+  return [...gateways];
+}
+
+function readRouteTable(): string {
+  try {
+    return readFileSync('/proc/net/route', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function parseSources(text: string | undefined, interfaces: Interfaces = os.networkInterfaces(), routeTable = readRouteTable()): SourceFilter {
   const entries = (text?.trim() || 'auto').split(/[\s,]+/).filter(Boolean);
   const cidrs = entries.flatMap((entry) => (entry === 'auto' ? ownSubnets(interfaces) : [entry]));
+  const refused = entries.includes('auto') ? defaultGateways(routeTable) : [];
+  const refusedList = new net.BlockList();
+  for (const address of refused) refusedList.addAddress(address, 'ipv4');
   const list = new net.BlockList();
   for (const cidr of cidrs) {
     const [address = '', prefixText] = cidr.split('/');
@@ -48,11 +75,14 @@ export function parseSources(text: string | undefined, interfaces: Interfaces = 
   }
   return {
     cidrs,
+    refused,
     allows(address) {
       if (!address) return false;
       const family = net.isIP(address);
-      // BlockList matches an IPv4-mapped IPv6 address against IPv4 subnets too.
-      return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+      if (family === 0) return false;
+      // BlockList matches an IPv4-mapped IPv6 address against IPv4 entries too.
+      const type = family === 6 ? 'ipv6' : 'ipv4';
+      return list.check(address, type) && !refusedList.check(address, type);
     },
   };
 }

@@ -15,6 +15,7 @@ import { findProject, hostTimeZone, CLI_SERVICE, type Project } from '../project
 import { gatewayService } from '../project/model.js';
 import { composeRun } from '../ops/compose.js';
 import type { Settings } from '../project/settings.js';
+import { identityCheck, workbenchChecks } from '../ops/workbench-checks.js';
 import { homeVolumeName, inspectServices } from '../ops/stack.js';
 import { volumeExists } from '../engine/volumes.js';
 
@@ -135,6 +136,8 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
       checks.push(fromError('ca-cert', error));
     }
   } else checks.push(pass('ca-cert', 'none configured'));
+
+  if (s) checks.push(...(daemonOk ? await workbenchChecks(project, s, env) : [await identityCheck(project, s, env)]));
 
   const zone = s?.tz || hostTimeZone(env);
   try {

@@ -73,6 +73,22 @@ export interface WorkbenchSettings {
   'git-name': string;
   'git-email': string;
   'ssh-agent': 'auto' | 'on' | 'off';
+  proxy: string;
+  upstream: string;
+}
+
+/**
+ * Claude Code turns MCP tool search off when ANTHROPIC_BASE_URL is not
+ * Anthropic's own host, unless ENABLE_TOOL_SEARCH=true says the gateway passes
+ * tool_reference blocks through. The built-in gateway forwards bodies as they
+ * are, so in front of Anthropic's API it does.
+ */
+export function keepsToolSearch(s: Pick<WorkbenchSettings, 'proxy' | 'upstream'>): boolean {
+  try {
+    return s.proxy === 'builtin' && new URL(s.upstream).hostname === 'api.anthropic.com';
+  } catch {
+    return false;
+  }
 }
 
 type PlainMap = { [key: string]: PlainValue };
@@ -97,6 +113,7 @@ export function applyWorkbench(service: PlainMap, s: WorkbenchSettings): void {
     environment.SSH_AUTH_SOCK = SSH_SOCKET_IN_CONTAINER;
     (service.volumes as PlainValue[]).push(`\${${SSH_SOCKET_VARIABLE}:-/dev/null}:${SSH_SOCKET_IN_CONTAINER}`);
   }
+  if (keepsToolSearch(s)) environment.ENABLE_TOOL_SEARCH = 'true';
   for (const name of s.env) environment[name] = null;
 }
 

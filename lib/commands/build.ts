@@ -1,6 +1,6 @@
 import type { OptionsFor } from './spec/verbs.js';
 import { buildImages, builtServices } from '../ops/build.js';
-import { initProject } from '../ops/init.js';
+import { initProject, wroteTeamFiles } from '../ops/init.js';
 import { findProject } from '../project/locate.js';
 import { presentation, taskList } from '../ui/tasks.js';
 
@@ -12,8 +12,10 @@ export default async function build(_args: string[], options: OptionsFor<'build'
     [
       {
         title: 'Bring the compose file and build files up to date',
-        task: async (c) => {
-          c.services = builtServices((await initProject(project)).settings);
+        task: async (c, task) => {
+          const result = await initProject(project);
+          c.services = builtServices(result.settings);
+          task.title = `Compose file and build files are up to date${wroteTeamFiles(result)}`;
         },
       },
       {

@@ -4,7 +4,9 @@
  */
 import { compose, composeArgv } from '../engine/compose.js';
 import { buildServices, validateConfig } from '../engine/compose-lib.js';
-import { run, runInteractive, type RunOptions, type RunResult } from '../engine/runner.js';
+import { ProcessError, run, runInteractive, type RunOptions, type RunResult } from '../engine/runner.js';
+import { CctlError } from '../kernel/errors.js';
+import { tail } from '../kernel/text.js';
 import type { ComposeCommand } from '../engine/compose.js';
 import { hostTimeZone, PROFILE, type Project } from '../project/locate.js';
 
@@ -48,5 +50,16 @@ export async function composeBuild(project: Project, services: readonly string[]
 
 /** Compose's own check of a compose file's text, before it is written over the project's file. */
 export async function composeValidate(project: Project, text: string): Promise<void> {
-  return validateConfig(await compose(), project, [PROFILE], text, composeEnv());
+  try {
+    await validateConfig(await compose(), project, [PROFILE], text, composeEnv());
+  } catch (error) {
+    const cause = error instanceof CctlError ? error.cause : undefined;
+    if (!(cause instanceof ProcessError)) throw error;
+    // Compose names the input "-" (it was piped in); the user knows it as their file.
+    const said = tail(cause.stderr, 4, '\n  ').replace(/(^|[\s(])-:/g, `$1${project.file}:`);
+    throw new CctlError(`Compose rejects the compose file:\n  ${said || `exit code ${cause.exitCode}`}`, {
+      hint: 'The compose file was not changed. Fix what Compose names (in your own services too, or with "cctl init --force" for cctl\'s), then run the command again.',
+      cause,
+    });
+  }
 }

@@ -104,3 +104,22 @@ test.serial('one cctl up reads the compose file once and parses it once (merge e
   t.true(hasClaudeServices(project));
   t.is(composeReads.count - before.reads, 2);
 });
+
+test.serial('up names the onboarding script it writes in the task title, and checks the merged file with compose config first', async (t) => {
+  const { list, fake, dir } = await runUp({ flavour: V2, daemon: ENGINE_26 });
+  t.is(stateOf(list, /^Added the claude profile to .*; wrote .*scripts\/onboard\.sh/), 'COMPLETED');
+  const config = fake.calls.find((c) => c.argv.includes('config'))!;
+  t.deepEqual(config.argv, ['docker', 'compose', '--project-directory', dir, '-p', 'p', '--profile', 'claude', '-f', '-', 'config', '-q']);
+  t.regex(String(config.options.input), /claude-cli:/);
+});
+
+test.serial('a merged file that Compose rejects is not written, and the error quotes Compose on the user\'s file', async (t) => {
+  const { list, error, file, fake } = await runUp({ flavour: V2, daemon: ENGINE_26 }, (f) =>
+    f.on(/ config -q$/, { exitCode: 15, stderr: 'validating -: services.web Additional property imag is not allowed\n' }),
+  );
+  t.regex(error!.message, new RegExp(`Compose rejects the compose file:\\n  validating ${file}: services.web`));
+  t.regex((error as Error & { hint: string }).hint, /compose file was not changed/);
+  t.is(stateOf(list, /No claude services yet/), 'FAILED');
+  t.throws(() => readFileSync(file), { code: 'ENOENT' });
+  t.deepEqual(fake.composeCalls().filter((c) => c.includes('build') || c.includes('up')), []);
+});

@@ -17,6 +17,9 @@ import { composeRun } from '../ops/compose.js';
 import type { Settings } from '../project/settings.js';
 import { identityCheck, workbenchChecks } from '../ops/workbench-checks.js';
 import { homeVolumeName, inspectServices } from '../ops/stack.js';
+import { secretCheck } from '../ops/secret-scan.js';
+import { changesInFile } from '../ops/guard.js';
+import { describeChanges } from '../project/guard.js';
 import { volumeExists } from '../engine/volumes.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -126,6 +129,24 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     if (!p || p.state !== 'running') checks.push(warn('proxy', 'the proxy is not running', 'Run "cctl up".'));
     else if (p.health === 'healthy') checks.push(pass('proxy', `health endpoint answers (${s.proxy === 'builtin' ? 'GET /health' : s['proxy-health']})`));
     else checks.push(fail('proxy', `the proxy is ${p.health}${p.lastHealthOutput ? `: ${p.lastHealthOutput}` : ''}`, 'See "cctl logs proxy".'));
+  }
+
+  if (!s) checks.push(warn('secrets', 'not checked: the compose file could not be read'));
+  else if (!daemonOk) checks.push(needDaemon('secrets'));
+  else {
+    try {
+      const [cli] = await inspectServices(project, [CLI_SERVICE]);
+      const r = await secretCheck(project, s, cli?.state === 'running');
+      checks.push({ name: 'secrets', ...r });
+    } catch (error) {
+      checks.push(fromError('secrets', error));
+    }
+  }
+  try {
+    const changes = changesInFile(project);
+    if (changes.length) checks.push(warn('guard', `the compose file has ${changes.length} unconfirmed change(s) that widen claude-cli or redirect the key:\n${describeChanges(changes)}`, 'If you made them: cctl up --accept-changes; if not, undo them.'));
+  } catch {
+    // The compose-file check above already reports an unreadable file.
   }
 
   if (s?.['ca-cert']) {

@@ -3,7 +3,8 @@ import { initProject } from '../ops/init.js';
 import { findProject } from '../project/locate.js';
 import { relativeToProject } from '../project/assets.js';
 import { fromFlags } from '../project/settings.js';
-import { teamKeyMissing } from '../project/secrets.js';
+import { proxyEnvFile, teamKeyMissing } from '../project/secrets.js';
+import { guardPrompt } from '../ui/prompt.js';
 import { isolatedLoginWarning } from '../project/isolation-warning.js';
 
 export default async function init(_args: string[], options: OptionsFor<'init'>): Promise<number> {

@@ -8,6 +8,9 @@ import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
 import { hasClaudeServices } from '../project/compose-file.js';
 import { initProject, type InitResult } from '../ops/init.js';
+import { changesInFile } from '../ops/guard.js';
+import { describeChanges } from '../project/guard.js';
+import { guardPrompt } from '../ui/prompt.js';
 import { findProject, type Project } from '../project/locate.js';
 import { composeRun } from '../ops/compose.js';
 import { workbenchUpEnv } from '../ops/workbench.js';
@@ -35,6 +38,8 @@ export interface UpOptions {
   live: boolean;
   timeoutMs: number;
   signal: AbortSignal;
+  /** Guarded changes in the compose file were accepted (--accept-changes, or at the prompt). */
+  acceptChanges?: boolean;
 }
 
 /** A busy host port gets its own message, naming the port. */
@@ -72,7 +77,7 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
       task: async (ctx, task) => {
         const first = !hasClaudeServices(ctx.project);
         if (first) task.title = 'No claude services yet: running cctl init';
-        ctx.init = await initProject(ctx.project);
+        ctx.init = await initProject(ctx.project, { acceptChanges: options.acceptChanges });
         task.title = first
           ? `Added the claude profile to ${ctx.init.file}`
           : ctx.init.changed

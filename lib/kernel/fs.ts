@@ -6,9 +6,9 @@ import { CctlError } from './errors.js';
 /**
  * Replaces `file` atomically. A symlink is written through: the new content
  * goes to its target, and the link stays a link. An existing file keeps its
- * mode; `mode` sets it explicitly (secrets: 0600). A new file is created with
- * `mode` (default 0666) as the open() mode, so the umask applies before any
- * data lands, as for any other program's new file.
+ * mode, or gets `mode` (secrets: 0600, tightened again). A new file is
+ * created with `mode` (default 0666) as the open() mode, so the umask applies
+ * before any data lands, as for any other program's new file.
  */
 export function writeFileAtomic(file: string, data: string | Buffer, mode?: number): void {
   let target = file;
@@ -40,9 +40,8 @@ export function writeFileAtomic(file: string, data: string | Buffer, mode?: numb
     throw error;
   }
   closeSync(fd);
-  // Only an explicit mode or the old file's mode is forced; a new file keeps what the umask left.
-  const force = mode ?? existingMode;
-  if (force !== undefined) chmodSync(tmp, force);
+  // Replacing a file sets its mode (the given one, or the old one's); a new file keeps what the umask left.
+  if (existingMode !== undefined) chmodSync(tmp, mode ?? existingMode);
   // rename() is atomic within a filesystem: readers see the old file or the new one.
   renameSync(tmp, target);
 }

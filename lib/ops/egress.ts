@@ -3,7 +3,9 @@
  * log: one JSON line per tunnel and per denial (docs/CONTRACT.md, "Egress log
  * lines"). `cctl egress` turns the denials into the commands that allow them.
  */
-import { PROXY_SERVICE, type Project } from '../project/locate.js';
+import { type Project } from '../project/locate.js';
+import { gatewayService } from '../project/model.js';
+import { storedSettings } from '../project/compose-file.js';
 import { allowArgumentFor } from '../project/egress.js';
 import { composeRun } from './compose.js';
 
@@ -109,6 +111,6 @@ export function summariseEgress(events: readonly EgressEvent[]): EgressReport {
  * The log lives as long as the container: `cctl down` or a recreate clears it.
  */
 export async function readEgressEvents(project: Project): Promise<EgressEvent[]> {
-  const { stdout } = await composeRun(project, ['logs', '--no-color', PROXY_SERVICE], { timeoutMs: 60_000 });
+  const { stdout } = await composeRun(project, ['logs', '--no-color', gatewayService(storedSettings(project))], { timeoutMs: 60_000 });
   return stdout.split('\n').flatMap((line) => parseEgressLine(line) ?? []);
 }

@@ -2,22 +2,24 @@
  * `cctl init` as a function: settings in, compose file + assets + secrets
  * out. `cctl up` calls it too, to create the services or bring them current.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { assetsHash, readCaCert, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
-import { ASSETS_DIR, renderOwned, type PlainMap } from '../project/model.js';
-import { describeConflicts, mergeOwned, type Owned } from '../project/merge.js';
+import { renderOwned, type PlainMap, type RenderContext } from '../project/model.js';
+import { describeConflicts, MAX_ALIASES, mergeOwned, parseCompose } from '../project/merge.js';
 import { readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
 import { compareVersions, compose, parseVersion } from '../engine/compose.js';
-import { writeFileAtomic } from '../kernel/fs.js';
+import { readUtf8, writeFileAtomic } from '../kernel/fs.js';
+import { readBaseline, readLegacyOwned, writeBaseline } from '../project/baseline.js';
+import { assertOutsideWorkspace } from '../project/private-dir.js';
+import { currentSnapshot, pendingChanges, refuseChanges, refuseClash, serviceClashes } from './guard.js';
+import { describeChanges } from '../project/guard.js';
 import { apiVersion, daemonInfo } from '../engine/daemon.js';
 import { ensureSecrets } from '../project/secrets.js';
 import { writeOnboardScript } from '../project/onboard.js';
 import { withTeamParts, writeFragmentExample } from '../project/workbench.js';
 import { checkConsistency, fromEnv, resolveSettings, type Settings } from '../project/settings.js';
 import type { Project } from '../project/locate.js';
-
-const STATE_FILE = join(ASSETS_DIR, 'state.json');
 
 export interface InitResult {
   file: string;
@@ -26,6 +28,8 @@ export interface InitResult {
   touched: string[];
   assets: AssetChange[];
   secrets: string[];
+  /** Secret files an older cctl kept in .cctl/, moved to the private folder. */
+  moved: string[];
   backup?: string;
   settings: Settings;
   buildHash: string;
@@ -35,6 +39,10 @@ export interface InitOptions {
   flags?: Partial<Settings>;
   force?: boolean;
   env?: NodeJS.ProcessEnv;
+  /** Guarded changes in the file are accepted without asking (--accept-changes). */
+  acceptChanges?: boolean;
+  /** Asks the user about guarded changes (a terminal prompt); without it they are refused. */
+  confirm?: (changes: string) => Promise<boolean>;
 }
 
 /** Engine 25 (API 1.44) runs start_interval; Compose v1 rejects the key, v2 knows it from 2.20.2. */
@@ -49,39 +57,44 @@ export async function supportsStartInterval(): Promise<boolean> {
   }
 }
 
-function readState(project: Project): Owned | undefined {
-  try {
-    const state = JSON.parse(readFileSync(join(project.dir, STATE_FILE), 'utf8')) as { file?: string; owned?: Owned };
-    return state.file === project.file ? state.owned : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function buildSettings(s: Settings) {
   return [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor, s.packages];
 }
 
 export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
   const env = options.env ?? process.env;
-  const text = project.exists ? readFileSync(project.file, 'utf8') : '';
+  const text = project.exists ? readUtf8(project.file) : '';
   const stored = readStoredSettings(project);
   const settings = resolveSettings({ flags: options.flags, env: fromEnv(env), stored });
   checkConsistency(settings);
+  // The private folder (team key, baseline) must not be inside what claude-cli mounts.
+  assertOutsideWorkspace(project.name, resolve(project.dir, settings.workspace), env);
 
   const wanted = withTeamParts(wantedAssets(readCaCert(project.dir, settings['ca-cert'])), project.dir);
   // Everything a build depends on: the assets and the build settings.
   const buildHash = assetsHash(
     new Map([...wanted, ['settings', Buffer.from(JSON.stringify(buildSettings(settings)))]]),
   );
-  const ours = renderOwned(settings, { project: project.name, startInterval: await supportsStartInterval(), buildHash });
+  const ctx: RenderContext = { project: project.name, startInterval: await supportsStartInterval(), buildHash };
+  const ours = renderOwned(settings, ctx);
+  const doc = text ? parseCompose(text, project.file) : undefined;
+  const fileSettings = resolveSettings({ stored });
+  const base = readBaseline(project, env)?.owned ?? readLegacyOwned(project);
+  // A service of the user's own with a name cctl wants is theirs, even with --force.
+  const clashes = serviceClashes(doc, ours, base);
+  if (clashes.length > 0) throw refuseClash(project, clashes);
+  const fileJs = (doc?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap;
+  const changes = pendingChanges(project, fileJs, fileSettings, renderOwned(fileSettings, ctx), env);
+  if (changes.length > 0 && !options.acceptChanges && !(await options.confirm?.(describeChanges(changes)))) {
+    throw refuseChanges(project, changes);
+  }
   const extension = { key: SETTINGS_KEY, value: { ...settings } as unknown as PlainMap };
-  const merged = mergeOwned(text, project.file, { base: readState(project), ours, extension }, options.force);
+  const merged = mergeOwned(text, project.file, { base, ours, extension }, options.force);
   if (merged.conflicts.length > 0) throw describeConflicts(merged.conflicts, project.file);
 
   // Assets and secrets first: the compose file that refers to them comes last.
   const assets = syncAssets(project.dir, wanted);
-  const secrets = ensureSecrets(project.dir, settings, env);
+  const { written: secrets, moved } = ensureSecrets(project.dir, project.name, settings, env);
   // The team's onboarding script (scripts/onboard.sh), reported with the other files init writes.
   const onboardScript = writeOnboardScript(project.dir, settings);
   if (onboardScript) secrets.push(onboardScript);
@@ -95,9 +108,10 @@ export async function initProject(project: Project, options: InitOptions = {}): 
     }
     writeFileAtomic(project.file, merged.text);
   }
-  const state = `${JSON.stringify({ file: project.file, owned: ours }, null, 2)}\n`;
-  const statePath = join(project.dir, STATE_FILE);
-  if (!existsSync(statePath) || readFileSync(statePath, 'utf8') !== state) writeFileAtomic(statePath, state);
+  // The new baseline: what the file now says, recorded where claude-cli cannot write.
+  const written = merged.changed ? parseCompose(merged.text, project.file) : doc;
+  const guard = currentSnapshot((written?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap, settings);
+  writeBaseline(project, { owned: ours, guard }, env);
 
-  return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, backup, settings, buildHash };
+  return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, moved, backup, settings, buildHash };
 }

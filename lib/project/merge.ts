@@ -31,7 +31,19 @@ export interface MergeResult {
 
 export class ComposeSyntaxError extends CctlError {}
 
+/**
+ * Aliases a file may resolve: 100 services that each merge one anchor are
+ * valid (yaml's default limit, 100, refused them). Nested aliases multiply
+ * toward the limit, so an expansion bomb is still refused, and the file size
+ * is capped too.
+ */
+export const MAX_ALIASES = 10_000;
+const MAX_TEXT = 4 * 1024 * 1024;
+
 export function parseCompose(text: string, file: string): Document.Parsed {
+  if (text.length > MAX_TEXT) {
+    throw new ComposeSyntaxError(`${file} is larger than ${MAX_TEXT / 1024 / 1024} MiB; cctl reads compose files up to that size.`, { hint: 'Nothing was changed.' });
+  }
   const doc = parseDocument(text, { uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
@@ -83,7 +95,7 @@ export function mergeOwned(
 ): MergeResult {
   const doc = parseCompose(text, file);
   if (doc.contents === null) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
-  const theirs = (doc.toJS() ?? {}) as PlainMap;
+  const theirs = (doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap;
   const conflicts: Conflict[] = [];
   const edits: Array<() => void> = [];
   const touched: string[] = [];

@@ -4,6 +4,7 @@
  */
 import { CLI_SERVICE, PROFILE, PROXY_SERVICE } from './locate.js';
 import type { Settings } from './settings.js';
+import { privateDirInCompose } from './private-dir.js';
 import { expandAllow } from './egress.js';
 import { applyWorkbench } from './workbench.js';
 
@@ -26,9 +27,22 @@ export function imageName(project: string, service: string): string {
   return `cctl-${project}-${service}:local`;
 }
 
+/** The gateway's service name: `proxy`, unless the team chose another (the `proxy-service` setting). */
+export function gatewayService(s: Pick<Settings, 'proxy-service'>): string {
+  return s['proxy-service'] || PROXY_SERVICE;
+}
+
+/**
+ * A secret file as the compose file names it: in the project's private folder
+ * outside the project tree (private-dir.ts), where claude-cli cannot reach it.
+ */
+export function secretFileInCompose(project: string, file: 'proxy.env' | 'client.env'): string {
+  return `${privateDirInCompose(project)}/${file}`;
+}
+
 export function proxyBaseUrl(s: Settings): string {
   if (s.proxy === 'external') return s['proxy-url'];
-  return `http://${PROXY_SERVICE}:${s.proxy === 'image' ? s['proxy-port'] : 3000}`;
+  return `http://${gatewayService(s)}:${s.proxy === 'image' ? s['proxy-port'] : 3000}`;
 }
 
 function healthcheck(test: string[], ctx: RenderContext): PlainMap {
@@ -62,7 +76,7 @@ export function egressThroughGateway(s: Settings): boolean {
  */
 function proxyVariables(s: Settings): PlainMap {
   const url = proxyBaseUrl(s);
-  const noProxy = `${PROXY_SERVICE},localhost,127.0.0.1,::1`;
+  const noProxy = `${gatewayService(s)},localhost,127.0.0.1,::1`;
   return { HTTPS_PROXY: url, HTTP_PROXY: url, https_proxy: url, http_proxy: url, NO_PROXY: noProxy, no_proxy: noProxy };
 }
 
@@ -98,13 +112,13 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
     healthcheck: healthcheck(['CMD', 'healthcheck.sh'], ctx),
     ...HARDENING,
   };
-  if (s.auth === 'team-key' && s.proxy === 'builtin') service.env_file = [`${ASSETS_DIR}/client.env`];
+  if (s.auth === 'team-key' && s.proxy === 'builtin') service.env_file = [secretFileInCompose(ctx.project, 'client.env')];
   // Started, not healthy: claude-cli's own start needs nothing from the proxy,
   // and Claude Code retries connection errors and 5xx, so waiting for the
   // proxy's first health check only put the two start-ups in a row (3.5 s to
   // all-healthy that way, 2.0 s side by side). `cctl up` still waits until
   // both are healthy before it calls the stack ready.
-  if (s.proxy !== 'external') service.depends_on = { [PROXY_SERVICE]: { condition: 'service_started' } };
+  if (s.proxy !== 'external') service.depends_on = { [gatewayService(s)]: { condition: 'service_started' } };
   if (s.isolate) service.networks = [INTERNAL_NETWORK];
   if (s.cpus) service.cpus = s.cpus;
   if (s.memory) service.mem_limit = s.memory;
@@ -114,10 +128,11 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
 
 function proxyService(s: Settings, ctx: RenderContext): PlainMap {
   const port = s.proxy === 'image' ? s['proxy-port'] : 3000;
+  const healthUrl = `http://127.0.0.1:${port}${s['proxy-health']}`;
   const service: PlainMap =
     s.proxy === 'builtin'
       ? {
-          image: imageName(ctx.project, PROXY_SERVICE),
+          image: imageName(ctx.project, gatewayService(s)),
           build: { context: `${ASSETS_DIR}/proxy`, args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: ctx.buildHash } },
           profiles: [PROFILE],
           environment: {
@@ -127,7 +142,7 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
             ...(egressThroughGateway(s) ? { CCTL_EGRESS_ALLOW: expandAllow(s.allow).join(',') } : {}),
           },
           // The team key and the client token: readable by this service only.
-          env_file: [`${ASSETS_DIR}/proxy.env`],
+          env_file: [secretFileInCompose(ctx.project, 'proxy.env')],
           healthcheck: healthcheck(['CMD', 'node', '/app/gateway/main.js', 'health'], ctx),
           read_only: true,
           ...HARDENING,
@@ -135,12 +150,13 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
       : {
           image: s['proxy-image'],
           profiles: [PROFILE],
-          env_file: [`${ASSETS_DIR}/proxy.env`],
+          env_file: [secretFileInCompose(ctx.project, 'proxy.env')],
           // Third-party images differ in what they carry; try the usual clients.
           healthcheck: healthcheck(
             [
               'CMD-SHELL',
-              `curl -fsS http://127.0.0.1:${port}${s['proxy-health']} >/dev/null || wget -qO- http://127.0.0.1:${port}${s['proxy-health']} >/dev/null`,
+              // The URL is single-quoted, so the shell takes it as one word.
+              `curl -fsS '${healthUrl}' >/dev/null || wget -qO- '${healthUrl}' >/dev/null`,
             ],
             ctx,
           ),
@@ -154,7 +170,7 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
 /** The owned part of the compose file, as top-level key → name → value. */
 export function renderOwned(s: Settings, ctx: RenderContext): { [top: string]: PlainMap } {
   const services: PlainMap = { [CLI_SERVICE]: cliService(s, ctx) };
-  if (s.proxy !== 'external') services[PROXY_SERVICE] = proxyService(s, ctx);
+  if (s.proxy !== 'external') services[gatewayService(s)] = proxyService(s, ctx);
   const owned: { [top: string]: PlainMap } = { services, volumes: { [HOME_VOLUME]: {} } };
   if (s.isolate) owned.networks = { [INTERNAL_NETWORK]: { internal: true } };
   return owned;

@@ -30,8 +30,10 @@ const TEMPLATE = `#!/bin/sh
 # Steps: prerequisites, cctl, doctor, up, verify. A failure exits non-zero
 # and names its step. Environment:
 #   CCTL          the cctl command line to use (default: "cctl" on PATH when it
-#                 is version __CCTL_VERSION__, else "npx --yes $CCTL_PACKAGE")
-#   CCTL_PACKAGE  the npm package spec for npx (default: cctl@__CCTL_VERSION__)
+#                 is version __CCTL_VERSION__, else "npx --yes <source>")
+#   CCTL_PACKAGE  a source you name yourself for npx (overrides the project's)
+# The source is the project's cctl-source setting (__CCTL_SOURCE_SHOWN__). With
+# none, the script never fetches cctl: it stops and says how to install it.
 #   CCTL_COMPOSE  the compose command ("docker compose" or docker-compose)
 #
 # Written by cctl __CCTL_VERSION__ ("cctl init" rewrites it when cctl changes).
@@ -39,6 +41,7 @@ const TEMPLATE = `#!/bin/sh
 set -eu
 
 CCTL_VERSION=__CCTL_VERSION__
+CCTL_SOURCE='__CCTL_SOURCE__'
 NODE_MIN=20.19.0
 # Compose v1 gained profiles in 1.28; every v2 has them.
 COMPOSE_MIN=1.28.0
@@ -152,10 +155,19 @@ elif command -v cctl >/dev/null 2>&1 &&
   [ "$(cctl --version 2>/dev/null | sed -n 's|^cctl/\\([^ ]*\\).*|\\1|p')" = "$CCTL_VERSION" ]; then
   cctl_cmd=cctl
 else
+  # Only a source someone named: an unscoped name on a public registry is
+  # whoever claimed it, and would run on every new member's machine.
+  source=\${CCTL_PACKAGE:-$CCTL_SOURCE}
+  [ -n "$source" ] ||
+    fail "cctl $CCTL_VERSION is not on PATH, and this project names no source to install it from. Install cctl $CCTL_VERSION the way your team does (ask who set up this project; cctl's README lists the ways), or set CCTL to a command line that runs it, e.g. CCTL=\"node /path/to/cctl/bin/cctl.js\". A maintainer can name the source once: cctl init --set cctl-source=@your-team/cctl (or a git+https:// URL), and commit scripts/onboard.sh"
+  case $source in
+    @*/*@*) ;;
+    @*/*) source="$source@$CCTL_VERSION" ;;
+  esac
   command -v npx >/dev/null 2>&1 ||
-    fail "cctl $CCTL_VERSION is not installed and npx (part of npm) is missing to fetch it"
-  confirm "cctl $CCTL_VERSION is not installed. Fetch it with npx?"
-  cctl_cmd="npx --yes \${CCTL_PACKAGE:-cctl@$CCTL_VERSION}"
+    fail "cctl $CCTL_VERSION is not installed and npx (part of npm) is missing to fetch it from $source"
+  confirm "cctl $CCTL_VERSION is not installed. Fetch it with npx from $source?"
+  cctl_cmd="npx --yes $source"
 fi
 
 # CCTL may be a command line ("node /path/to/cctl.js"): split it on purpose.
@@ -232,7 +244,7 @@ fi
 case $cctl_cmd in
   cctl) ;;
   'npx '*)
-    printf '\\n(Below, "cctl" stands for: %s. To have the word itself: npm install -g %s)\\n' "$cctl_cmd" "\${CCTL_PACKAGE:-cctl@$CCTL_VERSION}"
+    printf '\\n(Below, "cctl" stands for: %s. To have the word itself: npm install -g %s)\\n' "$cctl_cmd" "$source"
     ;;
   *) printf '\\n(Below, "cctl" stands for: %s.)\\n' "$cctl_cmd" ;;
 esac
@@ -243,8 +255,12 @@ __NEXT_STEPS__EOF
 `;
 
 /** The script's text for a given cctl version (the installed one by default) and the project's next steps. */
-export function onboardScript(version: string = pkg.version, steps: readonly NextStep[] = nextSteps(defaults())): string {
-  return TEMPLATE.replaceAll('__CCTL_VERSION__', version).replace('__NEXT_STEPS__', formatNextSteps(steps));
+export function onboardScript(version: string = pkg.version, steps: readonly NextStep[] = nextSteps(defaults()), source = ''): string {
+  // The source passed checkCctlSource (no quote, space or $), so single quotes hold it.
+  return TEMPLATE.replaceAll('__CCTL_VERSION__', version)
+    .replace('__CCTL_SOURCE_SHOWN__', source || 'none named')
+    .replace('__CCTL_SOURCE__', source)
+    .replace('__NEXT_STEPS__', formatNextSteps(steps));
 }
 
 /**
@@ -252,9 +268,9 @@ export function onboardScript(version: string = pkg.version, steps: readonly Nex
  * current template; returns its path relative to the project, or undefined
  * when it was already current (so a second init changes nothing).
  */
-export function writeOnboardScript(projectDir: string, settings: Pick<Settings, 'monitor' | 'auth'> = defaults()): string | undefined {
+export function writeOnboardScript(projectDir: string, settings: Pick<Settings, 'monitor' | 'auth'> & Partial<Pick<Settings, 'cctl-source'>> = defaults()): string | undefined {
   const file = join(projectDir, ONBOARD_SCRIPT);
-  const text = onboardScript(pkg.version, nextSteps(settings));
+  const text = onboardScript(pkg.version, nextSteps(settings), settings['cctl-source'] ?? '');
   if (existsSync(file) && readFileSync(file, 'utf8') === text) return undefined;
   mkdirSync(dirname(file), { recursive: true });
   writeFileAtomic(file, text, 0o755);

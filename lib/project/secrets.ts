@@ -1,18 +1,20 @@
 /**
- * The proxy's secrets: .cctl/proxy.env (the client token and the team key,
- * read only by the proxy service) and .cctl/client.env (the client token for
- * claude-cli in team-key mode). Both mode 0600. Existing values are never
- * replaced: a user's key, once written, stays.
+ * The proxy's secrets, in the project's private folder outside the project
+ * tree (private-dir.ts says why): proxy.env (the client token and the team
+ * key, the env_file of the proxy service only) and client.env (the client
+ * token for claude-cli in team-key mode). Both mode 0600, tightened again on
+ * every init. Existing values are never replaced: a user's key, once written,
+ * stays. Files an older cctl wrote into .cctl/ are moved out, then deleted.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { ASSETS_DIR } from './model.js';
 import { writeFileAtomic } from '../kernel/fs.js';
+import { ensurePrivateDir, privateDir } from './private-dir.js';
 import type { Settings } from './settings.js';
 
-export const PROXY_ENV = join(ASSETS_DIR, 'proxy.env');
-export const CLIENT_ENV = join(ASSETS_DIR, 'client.env');
+export const SECRET_FILES = ['proxy.env', 'client.env'] as const;
 
 export function parseEnvFile(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -23,24 +25,54 @@ export function parseEnvFile(text: string): Map<string, string> {
   return out;
 }
 
-/** Creates or completes the env files; returns the relative paths it wrote. */
-export function ensureSecrets(projectDir: string, s: Settings, env: NodeJS.ProcessEnv): string[] {
+export function proxyEnvFile(projectName: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(privateDir(projectName, env), 'proxy.env');
+}
+
+/**
+ * Moves .cctl/proxy.env and .cctl/client.env of an older cctl out of the tree.
+ * A private file that already exists wins; the old copy is deleted either way.
+ */
+function moveLegacySecrets(projectDir: string, dir: string): string[] {
+  const moved: string[] = [];
+  for (const name of SECRET_FILES) {
+    const legacy = join(projectDir, ASSETS_DIR, name);
+    if (!existsSync(legacy)) continue;
+    const target = join(dir, name);
+    if (!existsSync(target)) writeFileAtomic(target, readFileSync(legacy), 0o600);
+    unlinkSync(legacy);
+    moved.push(`${join(ASSETS_DIR, name)} -> ${target}`);
+  }
+  return moved;
+}
+
+export interface SecretsResult {
+  /** Files written (absolute paths in the private folder, or relative ones in the project). */
+  written: string[];
+  /** Old in-tree secret files moved out. */
+  moved: string[];
+}
+
+/** Creates or completes the env files, and tightens their modes. */
+export function ensureSecrets(projectDir: string, projectName: string, s: Settings, env: NodeJS.ProcessEnv): SecretsResult {
   const written: string[] = [];
   mkdirSync(join(projectDir, ASSETS_DIR), { recursive: true });
   const ignore = join(projectDir, ASSETS_DIR, '.gitignore');
   if (!existsSync(ignore)) {
-    writeFileAtomic(ignore, '# Secrets: never commit these.\n*.env\n*.bak\n');
+    writeFileAtomic(ignore, '# Nothing secret lives here any more (see ~/.config/cctl/projects/); kept for older files.\n*.env\n*.bak\n');
     written.push(join(ASSETS_DIR, '.gitignore'));
   }
-  if (s.proxy === 'external') return written;
+  if (s.proxy === 'external') return { written, moved: [] };
+  const dir = ensurePrivateDir(projectName, env);
+  const moved = moveLegacySecrets(projectDir, dir);
 
-  const proxyFile = join(projectDir, PROXY_ENV);
+  const proxyFile = join(dir, 'proxy.env');
   const current = existsSync(proxyFile) ? readFileSync(proxyFile, 'utf8') : '';
   const values = parseEnvFile(current);
   let text = current;
   if (!current) {
     text =
-      '# Read only by the proxy service. Mode 0600; keep it out of version control.\n' +
+      '# Read only by the proxy service; it is outside the project, so claude-cli cannot reach it.\n' +
       '# Team-key mode: put the team credential here (one of the two), then "cctl up".\n';
   }
   const add = (line: string) => {
@@ -55,24 +87,31 @@ export function ensureSecrets(projectDir: string, s: Settings, env: NodeJS.Proce
   }
   if (text !== current) {
     writeFileAtomic(proxyFile, text, 0o600);
-    written.push(PROXY_ENV);
+    written.push(proxyFile);
   }
-  chmodSync(proxyFile, 0o600);
 
   const token = parseEnvFile(text).get('CCTL_CLIENT_TOKEN')!;
-  const clientFile = join(projectDir, CLIENT_ENV);
+  const clientFile = join(dir, 'client.env');
   const clientText = `# The per-project client token the proxy accepts (not the team key).\nANTHROPIC_AUTH_TOKEN=${token}\n`;
-  if (s.auth === 'team-key') {
-    if (!existsSync(clientFile) || readFileSync(clientFile, 'utf8') !== clientText) {
-      writeFileAtomic(clientFile, clientText, 0o600);
-      written.push(CLIENT_ENV);
-    }
+  if (s.auth === 'team-key' && (!existsSync(clientFile) || readFileSync(clientFile, 'utf8') !== clientText)) {
+    writeFileAtomic(clientFile, clientText, 0o600);
+    written.push(clientFile);
   }
-  return written;
+  // Every init: a mode someone loosened (chmod, an editor, a copy) is tightened again.
+  for (const name of SECRET_FILES) if (existsSync(join(dir, name))) chmodSync(join(dir, name), 0o600);
+  return { written, moved };
 }
 
-export function teamKeyMissing(projectDir: string): boolean {
-  const file = join(projectDir, PROXY_ENV);
+/** The team credential in proxy.env, or undefined when there is none yet. */
+export function teamKey(projectName: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = proxyEnvFile(projectName, env);
+  if (!existsSync(file)) return undefined;
+  const v = parseEnvFile(readFileSync(file, 'utf8'));
+  return v.get('ANTHROPIC_API_KEY') || v.get('ANTHROPIC_AUTH_TOKEN') || undefined;
+}
+
+export function teamKeyMissing(projectName: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const file = proxyEnvFile(projectName, env);
   if (!existsSync(file)) return true;
   const v = parseEnvFile(readFileSync(file, 'utf8'));
   return !v.get('ANTHROPIC_API_KEY') && !v.get('ANTHROPIC_AUTH_TOKEN') && !v.get('ANTHROPIC_API_KEY_FILE') && !v.get('ANTHROPIC_AUTH_TOKEN_FILE');

@@ -7,6 +7,7 @@
 import { UsageError } from '../kernel/errors.js';
 import { allowList, DEFAULT_ALLOW } from './egress.js';
 import { checkGitEmail, checkGitName, envNameList, packageList } from './workbench.js';
+import { checkComposeText, checkCctlSource, checkCpus, checkHealthPath, checkMemory, checkServiceName, checkTimeZone, checkWorkspace } from './setting-checks.js';
 
 export const DEFAULT_CLAUDE_CODE_VERSION = '2.1.332';
 export const DEFAULT_CCUSAGE_VERSION = '20.0.24';
@@ -25,6 +26,8 @@ export interface Settings {
   'proxy-port': number;
   'proxy-health': string;
   'proxy-url': string;
+  /** The gateway's service name in the compose file (a team may already have a service called proxy). */
+  'proxy-service': string;
   auth: 'login' | 'team-key';
   upstream: string;
   publish: boolean;
@@ -35,6 +38,8 @@ export interface Settings {
   cpus: string;
   memory: string;
   'token-limit': string;
+  /** Where scripts/onboard.sh may install cctl from (a scoped package or git URL); empty: it never fetches cctl. */
+  'cctl-source': string;
   /** Egress allow-list of an isolated stack: presets and hosts (egress.ts). */
   allow: string[];
   /** OS packages installed in claude-cli, by the base's manager (apt or apk). */
@@ -87,18 +92,20 @@ export const SETTINGS: { [K in SettingName]: Spec & { default: Settings[K] } } =
   proxy: { default: 'builtin', describe: 'builtin gateway, a third-party gateway image, or an external URL', choices: ['builtin', 'image', 'external'] },
   'proxy-image': { default: '', describe: 'Gateway image for proxy=image (LiteLLM, claude-code-router, ...)' },
   'proxy-port': { default: 3000, describe: 'Port the gateway listens on inside its container' },
-  'proxy-health': { default: '/health', describe: 'Health path of the gateway' },
+  'proxy-health': { default: '/health', describe: 'Health path of the gateway', check: checkHealthPath },
   'proxy-url': { default: '', describe: 'ANTHROPIC_BASE_URL for proxy=external' },
+  'proxy-service': { default: 'proxy', describe: 'Service name of the gateway in the compose file (choose another when the file already has a service called proxy)', check: checkServiceName },
   auth: { default: 'login', describe: 'login: each user logs in; team-key: the proxy holds the team key', choices: ['login', 'team-key'] },
   upstream: { default: 'https://api.anthropic.com', describe: 'Upstream API of the built-in gateway', env: 'CCTL_UPSTREAM_URL' },
   publish: { default: false, describe: 'Publish the proxy port on 127.0.0.1' },
   'publish-port': { default: 3000, describe: 'Host port (on 127.0.0.1) when publish is on' },
   isolate: { default: false, describe: 'claude-cli on an internal network; its only way out is the proxy' },
-  workspace: { default: '.', describe: 'Folder mounted at /workspace, relative to the project' },
-  tz: { default: '', describe: 'Time zone of the containers (empty: the host time zone)' },
-  cpus: { default: '', describe: 'CPU limit of claude-cli, e.g. 2' },
-  memory: { default: '', describe: 'Memory limit of claude-cli, e.g. 4g' },
+  workspace: { default: '.', describe: 'Folder mounted at /workspace, relative to the project', check: checkWorkspace },
+  tz: { default: '', describe: 'Time zone of the containers (empty: the host time zone)', check: checkTimeZone },
+  cpus: { default: '', describe: 'CPU limit of claude-cli, e.g. 2', check: checkCpus },
+  memory: { default: '', describe: 'Memory limit of claude-cli, e.g. 4g', check: checkMemory },
   'token-limit': { default: 'max', describe: 'Token limit for the live usage view: a number above 0, or max', check: checkTokenLimit },
+  'cctl-source': { default: '', describe: 'Where scripts/onboard.sh installs cctl from when it is missing: a scoped npm package or a git URL (empty: it stops with how to install cctl)', check: checkCctlSource },
   allow: {
     default: [...DEFAULT_ALLOW],
     describe: 'What an isolated claude-cli may reach through the gateway: presets (anthropic, github, npm, pypi, ...) and hosts (example.com, host:port, *.domain); --allow adds one',
@@ -166,6 +173,8 @@ export function coerce<K extends SettingName>(name: K, value: unknown, where: st
     result = n;
   } else {
     result = value === null || value === undefined ? '' : String(value);
+    const unsafe = checkComposeText(result as string);
+    if (unsafe) throw bad(unsafe);
   }
   if (spec.choices && !spec.choices.includes(String(result))) throw bad(`one of ${spec.choices.join(', ')}`);
   const problem = spec.check?.(String(result));

@@ -111,7 +111,7 @@ test('settings have their effects', (t) => {
   t.like(cli(s({ cpus: '2', memory: '4g' })), { cpus: '2', mem_limit: '4g' });
   t.like(cli(s({ tz: 'Asia/Tokyo' })), { environment: { TZ: 'Asia/Tokyo' } });
   // Credentials: team-key gives claude-cli the client token file, login gives nothing.
-  t.deepEqual(cli(s({ auth: 'team-key' })).env_file, ['.cctl/client.env']);
+  t.deepEqual(cli(s({ auth: 'team-key' })).env_file, ['${HOME}/.config/cctl/projects/demo/client.env']);
   t.is(cli(s({ auth: 'login' })).env_file, undefined);
   t.like(proxy(s({ auth: 'team-key', upstream: 'http://up:8080' })), { environment: { CCTL_AUTH_MODE: 'team-key', CCTL_UPSTREAM_URL: 'http://up:8080' } });
   t.deepEqual(proxy(s({ publish: true, 'publish-port': 3999 })).ports, ['127.0.0.1:3999:3000']);

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ONBOARD_SCRIPT, onboardScript, writeOnboardScript } from '../../lib/project/onboard.js';
+import { defaults } from '../../lib/project/settings.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -196,24 +197,37 @@ test('missing docker, and no terminal to ask on without --yes, are named', (t) =
   t.false(existsSync(withDocker.state));
 });
 
-test('without cctl, the pinned version is fetched with npx (after asking, or with --yes)', (t) => {
+test('without cctl and with no source named, the script stops with the install hint and runs no npx', (t) => {
   const s = setup(t);
+  stub(s.bin, 'npx', `echo "npx $*" >>'${s.log}'; exit 99`);
+  const r = onboard(s, ['--yes'], { CCTL: '' });
+  t.is(r.status, 1);
+  t.regex(r.stderr, /step "cctl" failed: cctl [\d.]+ is not on PATH, and this project names no source to install it from/);
+  t.regex(r.stderr, /cctl init --set cctl-source=@your-team\/cctl/);
+  t.false(existsSync(s.log) && readFileSync(s.log, 'utf8').includes('npx'), 'npx never ran');
+  t.notRegex(onboardScript(), /cctl@\$CCTL_VERSION|npx --yes cctl@/);
+});
+
+test('without cctl, a source the project names (cctl-source) is fetched with npx, after asking or with --yes', (t) => {
+  const s = setup(t);
+  writeOnboardScript(s.project, { ...defaults(), 'cctl-source': '@team/cctl' });
   const cctl = join(dirname(s.bin), 'cctl');
   // npx stand-in: records its package argument, then behaves as cctl.
   stub(s.bin, 'npx', `echo "npx $1 $2" >>'${s.log}'; shift 2; exec '${cctl}' "$@"`);
   const env = { CCTL: '' };
   const ask = onboard(s, [], env);
   t.is(ask.status, 1);
-  t.regex(ask.stderr, /step "cctl" failed: no terminal to ask "cctl [\d.]+ is not installed\. Fetch it with npx\?"/);
+  t.regex(ask.stderr, /step "cctl" failed: no terminal to ask "cctl [\d.]+ is not installed\. Fetch it with npx from @team\/cctl@[\d.]+\?"/);
 
   const r = onboard(s, ['--yes'], env);
   t.is(r.status, 0, r.stderr);
-  t.true(readFileSync(s.log, 'utf8').includes(`npx --yes cctl@${pkg.version}`));
-  t.regex(r.stdout, /"cctl" stands for: npx --yes cctl@[\d.]+\. To have the word itself: npm install -g cctl@/);
+  t.true(readFileSync(s.log, 'utf8').includes(`npx --yes @team/cctl@${pkg.version}`));
+  t.regex(r.stdout, /"cctl" stands for: npx --yes @team\/cctl@[\d.]+\. To have the word itself: npm install -g @team\/cctl@/);
 
-  const other = onboard(s, ['--yes'], { ...env, CCTL_PACKAGE: '@team/cctl@1.2.3' });
+  // A source the user names in the environment wins.
+  const other = onboard(s, ['--yes'], { ...env, CCTL_PACKAGE: '@other/cctl@1.2.3' });
   t.is(other.status, 0, other.stderr);
-  t.true(readFileSync(s.log, 'utf8').includes('npx --yes @team/cctl@1.2.3'));
+  t.true(readFileSync(s.log, 'utf8').includes('npx --yes @other/cctl@1.2.3'));
 });
 
 test('options: --help prints the usage, an unknown option exits 2', (t) => {

@@ -1,0 +1,102 @@
+/**
+ * The checks init runs before it writes anything: the change guard (edits
+ * to the compose file since the last init or up that widen claude-cli or
+ * redirect the team key, project/guard.ts) and service-name clashes (a
+ * service of the user's own that happens to have the name cctl wants).
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Document } from 'yaml';
+import { CctlError } from '../kernel/errors.js';
+import { readBaseline } from '../project/baseline.js';
+import { changesSince, describeChanges, firstBaseline, snapshot, type GuardChange, type GuardSnapshot } from '../project/guard.js';
+import { CLI_SERVICE, type Project } from '../project/locate.js';
+import { gatewayService, type PlainMap } from '../project/model.js';
+import { MAX_ALIASES, type Owned } from '../project/merge.js';
+import { renderOwned } from '../project/model.js';
+import { fromStored, resolveSettings } from '../project/settings.js';
+import { composeDocument, SETTINGS_KEY } from '../project/compose-file.js';
+import type { Settings } from '../project/settings.js';
+
+const isMap = (v: unknown): v is PlainMap => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The services cctl owns under these settings. */
+export function ownedServiceNames(s: Pick<Settings, 'proxy' | 'proxy-service'>): string[] {
+  return s.proxy === 'external' ? [CLI_SERVICE] : [CLI_SERVICE, gatewayService(s)];
+}
+
+/** The guard's view of the file as it is now, with the settings stored in it. */
+export function currentSnapshot(file: PlainMap, fileSettings: Settings): GuardSnapshot {
+  return snapshot(file, ownedServiceNames(fileSettings), fileSettings as unknown as Record<string, unknown>);
+}
+
+/** Changes since the baseline, or none when the file is new. */
+export function pendingChanges(project: Project, file: PlainMap, fileSettings: Settings, rendered: Owned, env: NodeJS.ProcessEnv = process.env): GuardChange[] {
+  if (!project.exists) return [];
+  const current = currentSnapshot(file, fileSettings);
+  const recorded = readBaseline(project, env)?.guard;
+  const base = recorded ?? firstBaseline(current, (rendered.services ?? {}) as { [name: string]: PlainMap });
+  return changesSince(base, current);
+}
+
+/** The guarded changes in the file on disk, read on its own (for a prompt before a task list starts). */
+export function changesInFile(project: Project): GuardChange[] {
+  if (!project.exists) return [];
+  const file = (composeDocument(project)?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap;
+  const settings = resolveSettings({ stored: fromStored(file[SETTINGS_KEY], `${project.file} (${SETTINGS_KEY})`) });
+  // Which keys cctl renders does not depend on the engine or the build hash.
+  const rendered = renderOwned(settings, { project: project.name, startInterval: false, buildHash: '' });
+  return pendingChanges(project, file, settings, rendered);
+}
+
+export function refuseChanges(project: Project, changes: GuardChange[]): CctlError {
+  return new CctlError(
+    `${project.file} was changed since the last "cctl init" or "cctl up" in ways that give claude-cli or the proxy more power, or send the team key elsewhere:\n${describeChanges(changes)}`,
+    {
+      hint:
+        'Anything running in claude-cli can edit this file (it is in /workspace). If you made these changes, accept them: ' +
+        'cctl init --accept-changes (or cctl up --accept-changes). If not, undo them (git diff shows them). Nothing was changed.',
+    },
+  );
+}
+
+/** Does this service look like one cctl wrote (its image, build folder or secret files)? */
+function looksCctlMade(service: unknown): boolean {
+  if (!isMap(service)) return false;
+  const image = typeof service.image === 'string' ? service.image : '';
+  const build = isMap(service.build) ? service.build.context : service.build;
+  const envFiles = ([] as unknown[]).concat(service.env_file ?? []).map(String);
+  return (
+    /^cctl-.+:local$/.test(image) ||
+    (typeof build === 'string' && /^\.?\/?\.cctl\//.test(build)) ||
+    envFiles.some((f) => /(^|\/)(proxy|client)\.env$/.test(f))
+  );
+}
+
+/**
+ * Services cctl would write whose name the user's file already uses for a
+ * service cctl never created. Those are the user's: never replaced, not even
+ * with --force.
+ */
+export function serviceClashes(doc: Document.Parsed | undefined, ours: Owned, base: Owned | undefined): string[] {
+  const services = doc?.toJS({ maxAliasCount: MAX_ALIASES })?.services as PlainMap | undefined;
+  if (!isMap(services)) return [];
+  return Object.keys(ours.services ?? {}).filter((name) => {
+    const theirs = services[name];
+    if (theirs === undefined || theirs === null) return false;
+    if (base?.services?.[name] !== undefined || looksCctlMade(theirs)) return false;
+    return !isDeepStrictEqual(theirs, ours.services![name]);
+  });
+}
+
+export function refuseClash(project: Project, names: string[]): CctlError {
+  const gateway = names.some((n) => n !== CLI_SERVICE);
+  return new CctlError(
+    `${project.file} already has a service named ${names.map((n) => `"${n}"`).join(' and ')} that cctl did not create. ` +
+      'It is yours: cctl will not change or replace it (not even with --force).',
+    {
+      hint: gateway
+        ? 'Give cctl\'s gateway another name: cctl init --set proxy-service=cctl-proxy (ANTHROPIC_BASE_URL, depends_on and the commands follow it).'
+        : 'Rename your service: cctl needs the name claude-cli for its own.',
+    },
+  );
+}

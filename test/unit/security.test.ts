@@ -1,0 +1,248 @@
+/**
+ * Issue 11 on init, without an engine: secrets live outside the project tree,
+ * the change guard refuses widening edits made in the file, a user's own
+ * service is never taken over, settings that reach Compose or a shell are
+ * checked, and file writes behave (symlinks, umask, UTF-8, anchors).
+ */
+import test from 'ava';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, parseDocument, type YAMLSeq } from 'yaml';
+import { initProject } from '../../lib/ops/init.js';
+import { setRunner, type Runner } from '../../lib/engine/runner.js';
+import { privateDir } from '../../lib/project/private-dir.js';
+import { fromFlags } from '../../lib/project/settings.js';
+import { writeFileAtomic, readUtf8 } from '../../lib/kernel/fs.js';
+import type { Project } from '../../lib/project/locate.js';
+
+// No engine: every process call fails, so init writes the form every engine accepts.
+const noEngine: Runner = {
+  capture: async () => {
+    throw new Error('no engine in unit tests');
+  },
+  interactive: async () => 1,
+};
+setRunner(noEngine);
+
+function scratch(t: { teardown(fn: () => void): void }): { dir: string; env: NodeJS.ProcessEnv; project: Project } {
+  const root = mkdtempSync(join(tmpdir(), 'cctl-security-unit-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const home = join(root, 'home');
+  const dir = join(root, 'work', 'app');
+  mkdirSync(home, { recursive: true });
+  mkdirSync(dir, { recursive: true });
+  const env = { ...process.env, HOME: home, CCTL_MONITOR: '0' } as NodeJS.ProcessEnv;
+  delete env.ANTHROPIC_API_KEY;
+  delete env.ANTHROPIC_AUTH_TOKEN;
+  for (const k of Object.keys(env)) if (k.startsWith('CCTL_') && k !== 'CCTL_MONITOR') delete env[k];
+  // ensure* helpers read HOME from the process when no env is passed.
+  process.env.HOME = home;
+  const file = join(dir, 'compose.yaml');
+  return { dir, env, project: { file, exists: false, dir, name: 'app', nameSource: 'folder' } as Project };
+}
+
+const again = (p: Project): Project => ({ ...p, exists: existsSync(p.file) });
+const init = (p: Project, env: NodeJS.ProcessEnv, flags: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
+  initProject(again(p), { flags: fromFlags(flags), env, ...extra });
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true }).map(String);
+}
+
+test.serial('team-key secrets are written outside the project tree, 0600, and the compose file names them by ${HOME}', async (t) => {
+  const { dir, env, project } = scratch(t);
+  env.ANTHROPIC_API_KEY = 'sk-ant-unit-secret-123';
+  await init(project, env, { auth: 'team-key' });
+  const priv = privateDir('app', env);
+  t.is(statSync(priv).mode & 0o777, 0o700);
+  for (const f of ['proxy.env', 'client.env']) t.is(statSync(join(priv, f)).mode & 0o777, 0o600, f);
+  t.true(readFileSync(join(priv, 'proxy.env'), 'utf8').includes('sk-ant-unit-secret-123'));
+  // Nothing under the project (what claude-cli mounts) holds the key or any .env file.
+  for (const f of filesUnder(dir)) {
+    t.false(f.endsWith('.env'), f);
+    const full = join(dir, f);
+    if (lstatSync(full).isFile()) t.false(readFileSync(full, 'utf8').includes('sk-ant-unit-secret-123'), f);
+  }
+  const compose = parse(readFileSync(project.file, 'utf8'));
+  t.deepEqual(compose.services.proxy.env_file, ['${HOME}/.config/cctl/projects/app/proxy.env']);
+  t.deepEqual(compose.services['claude-cli'].env_file, ['${HOME}/.config/cctl/projects/app/client.env']);
+  t.false(existsSync(join(dir, '.cctl', 'state.json')), 'the baseline is not in the tree');
+  t.true(existsSync(join(priv, 'state.json')));
+});
+
+test.serial('every init tightens both secret files again, and moves secrets an older cctl left in .cctl/', async (t) => {
+  const { dir, env, project } = scratch(t);
+  mkdirSync(join(dir, '.cctl'));
+  writeFileSync(join(dir, '.cctl', 'proxy.env'), 'CCTL_CLIENT_TOKEN=old-token\nANTHROPIC_API_KEY=sk-legacy\n', { mode: 0o644 });
+  const first = await init(project, env, { auth: 'team-key' });
+  t.false(existsSync(join(dir, '.cctl', 'proxy.env')), 'the in-tree copy is gone');
+  t.is(first.moved.length, 1);
+  const priv = privateDir('app', env);
+  t.regex(readFileSync(join(priv, 'proxy.env'), 'utf8'), /ANTHROPIC_API_KEY=sk-legacy/);
+  t.regex(readFileSync(join(priv, 'client.env'), 'utf8'), /ANTHROPIC_AUTH_TOKEN=old-token/);
+  chmodSync(join(priv, 'proxy.env'), 0o644);
+  chmodSync(join(priv, 'client.env'), 0o666);
+  await init(project, env);
+  t.is(statSync(join(priv, 'proxy.env')).mode & 0o777, 0o600);
+  t.is(statSync(join(priv, 'client.env')).mode & 0o777, 0o600);
+});
+
+test.serial('a workspace that contains the private folder is refused', async (t) => {
+  const { env, project } = scratch(t);
+  // The project's grandparent holds home/ (the HOME of this test): workspace ../.. mounts it.
+  const error = await t.throwsAsync(init(project, env, { workspace: '../..' }));
+  t.regex(error!.message, /contains cctl's private folder/);
+});
+
+test.serial('the guard refuses privileged: true on claude-cli and a changed upstream, unless accepted', async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env, { auth: 'team-key' });
+  const original = readFileSync(project.file, 'utf8');
+  const edited = original
+    .replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n')
+    .replace('upstream: https://api.anthropic.com', 'upstream: https://evil.example.com');
+  t.not(edited, original);
+  writeFileSync(project.file, edited);
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /services\.claude-cli\.privileged: \(absent\) -> true/);
+  t.regex(refused!.message, /x-cctl\.upstream: "https:\/\/api\.anthropic\.com" -> "https:\/\/evil\.example\.com"/);
+  t.regex((refused as { hint?: string }).hint ?? '', /--accept-changes/);
+  t.is(readFileSync(project.file, 'utf8'), edited, 'nothing was written');
+  // A prompt that says no refuses too; one that says yes accepts.
+  await t.throwsAsync(init(project, env, {}, { confirm: async () => false }));
+  let asked = '';
+  await init(project, env, {}, { confirm: async (changes: string) => ((asked = changes), true) });
+  t.regex(asked, /privileged/);
+  // Accepted once, the new state is the baseline: no question the next time.
+  await init(project, env);
+});
+
+test.serial('the guard refuses a Docker socket mount and pid: host added to claude-cli; --accept-changes accepts', async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env);
+  const edited = readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    pid: host\n    cap_add: [ALL]\n');
+  writeFileSync(project.file, edited);
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /services\.claude-cli\.pid: \(absent\) -> "host"/);
+  t.regex(refused!.message, /services\.claude-cli\.cap_add/);
+  const accepted = await init(project, env, {}, { acceptChanges: true });
+  t.false(accepted.changed, 'accepted as it is');
+  // The socket: the guard names it first (and the merge would not keep an edited volumes list without --force).
+  const doc = parseDocument(readFileSync(project.file, 'utf8'));
+  (doc.getIn(['services', 'claude-cli', 'volumes']) as YAMLSeq).add('/var/run/docker.sock:/var/run/docker.sock');
+  writeFileSync(project.file, doc.toString());
+  const socket = await t.throwsAsync(init(project, env));
+  t.regex(socket!.message, /services\.claude-cli\.volumes: .* -> .*docker\.sock/);
+});
+
+test.serial('a setting changed by a flag on cctl\'s own command line needs no confirmation', async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env);
+  const r = await init(project, env, { upstream: 'https://gateway.example.com', isolate: true });
+  t.is(r.settings.upstream, 'https://gateway.example.com');
+});
+
+test.serial('a fresh clone (no baseline) with privileged: true in claude-cli is refused too', async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env);
+  writeFileSync(project.file, readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'));
+  rmSync(privateDir('app', env), { recursive: true });
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /privileged/);
+});
+
+const NGINX = `services:
+  proxy:
+    image: nginx:1.27
+    ports: ["8080:80"]
+`;
+
+test.serial('a user service named proxy is never taken over, not even with --force, and the message says so', async (t) => {
+  const { env, project } = scratch(t);
+  writeFileSync(project.file, NGINX);
+  for (const force of [false, true]) {
+    const error = await t.throwsAsync(init(project, env, {}, { force }));
+    t.regex(error!.message, /already has a service named "proxy" that cctl did not create/);
+    t.notRegex(error!.message, /edits to keys that cctl manages/);
+    t.notRegex((error as { hint?: string }).hint ?? '', /--force/);
+    t.regex((error as { hint?: string }).hint ?? '', /proxy-service=/);
+  }
+  t.is(readFileSync(project.file, 'utf8'), NGINX);
+});
+
+test.serial('with proxy-service set, the gateway gets that name and everything follows it', async (t) => {
+  const { env, project } = scratch(t);
+  writeFileSync(project.file, NGINX);
+  await init(project, env, { set: ['proxy-service=cctl-proxy'] });
+  const text = readFileSync(project.file, 'utf8');
+  t.true(text.startsWith(NGINX), 'the user service is untouched, byte for byte');
+  const compose = parse(text);
+  t.is(compose.services.proxy.image, 'nginx:1.27');
+  t.truthy(compose.services['cctl-proxy']);
+  const cli = compose.services['claude-cli'];
+  t.is(cli.environment.ANTHROPIC_BASE_URL, 'http://cctl-proxy:3000');
+  t.deepEqual(Object.keys(cli.depends_on), ['cctl-proxy']);
+  t.is(compose['x-cctl']['proxy-service'], 'cctl-proxy');
+});
+
+const badSettings: Array<[string, RegExp]> = [
+  ['workspace=./$HOME', /free of "\$"/],
+  ['proxy-health=/health;touch /tmp/x', /a URL path/],
+  ["proxy-health=/h' || reboot '", /a URL path/],
+  ['tz=Not/AZone', /IANA time zone/],
+  ['memory=lots', /a size such as 4g/],
+  ['cpus=-1', /a number of CPUs/],
+  ['proxy-service=Proxy Server', /a service name/],
+  ['cctl-source=cctl', /an unscoped name is not accepted/],
+  ['upstream=https://x.example.com/${KEY}', /free of "\$"/],
+];
+
+for (const [pair, message] of badSettings) {
+  test(`--set ${pair} is refused before it reaches Compose or a shell`, (t) => {
+    const error = t.throws(() => fromFlags({ set: [pair] }));
+    t.regex(error!.message, message);
+  });
+}
+
+test('good values of the checked settings pass', (t) => {
+  t.notThrows(() => fromFlags({ set: ['tz=Europe/Berlin', 'memory=4g', 'cpus=1.5', 'proxy-health=/v1/health?deep=1', 'cctl-source=@team/cctl', 'proxy-service=cctl-proxy'] }));
+  t.notThrows(() => fromFlags({ set: ['cctl-source=git+https://git.example.com/team/cctl.git'] }));
+});
+
+test.serial('a compose file of 120 services that merge one anchor is accepted', async (t) => {
+  const { env, project } = scratch(t);
+  const services = Array.from({ length: 120 }, (_, i) => `  s${i}:\n    <<: *base\n    command: ["${i}"]\n`).join('');
+  writeFileSync(project.file, `x-base: &base\n  image: busybox\n  restart: "no"\nservices:\n${services}`);
+  const r = await init(project, env);
+  t.true(r.changed);
+  t.is(Object.keys(parse(readFileSync(project.file, 'utf8'), { maxAliasCount: -1 }).services).length, 122);
+});
+
+test.serial('a compose file that is not UTF-8 is refused, and left as it was', async (t) => {
+  const { env, project } = scratch(t);
+  const bytes = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\nservices: {}\n')]);
+  writeFileSync(project.file, bytes);
+  const error = await t.throwsAsync(init(project, env));
+  t.regex(error!.message, /is not UTF-8: byte 0xE9 on line 1/);
+  t.deepEqual(readFileSync(project.file), bytes);
+});
+
+test('atomic writes go through a symlink to its target, and a new file respects the umask', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'cctl-fs-unit-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'real.yaml'), 'a: 1\n');
+  symlinkSync('real.yaml', join(root, 'compose.yaml'));
+  writeFileAtomic(join(root, 'compose.yaml'), 'a: 2\n');
+  t.true(lstatSync(join(root, 'compose.yaml')).isSymbolicLink());
+  t.is(readlinkSync(join(root, 'compose.yaml')), 'real.yaml');
+  t.is(readFileSync(join(root, 'real.yaml'), 'utf8'), 'a: 2\n');
+  const old = process.umask(0o027);
+  try {
+    writeFileAtomic(join(root, 'new.txt'), 'x');
+  } finally {
+    process.umask(old);
+  }
+  t.is(statSync(join(root, 'new.txt')).mode & 0o777, 0o640);
+  t.is(readUtf8(join(root, 'new.txt')), 'x');
+});

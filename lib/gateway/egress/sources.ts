@@ -32,7 +32,7 @@ type Interfaces = ReturnType<typeof os.networkInterfaces>;
 function ownSubnets(interfaces: Interfaces): string[] {
   const cidrs = new Set<string>(['127.0.0.0/8', '::1/128']);
   for (const addresses of Object.values(interfaces)) {
-    for (const address of addresses ?? []) if (address.cidr) cidrs.add(address.cidr);
+    for (const address of addresses ?? []) if (address.cidr && !address.internal) cidrs.add(address.cidr);
   }
   return [...cidrs];
 }

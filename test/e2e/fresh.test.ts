@@ -1,0 +1,77 @@
+/**
+ * A fresh stack, as a new user has it right after the first `cctl up`: a new
+ * home volume and no Claude session yet. Every usage command answers with an
+ * empty report and exit 0 (ccusage needs $CLAUDE_CONFIG_DIR/projects to
+ * exist, which the image and its entrypoint create), the live view shows no
+ * failed refresh, and the next steps name only what this stack has.
+ */
+import { join } from 'node:path';
+import { e2e } from '../helpers/e2e.js';
+import { tempProject } from '../helpers/project.js';
+import { cctl, composeCommand, e2eEnv } from '../helpers/cli.js';
+import { run } from '../../lib/engine/runner.js';
+
+const tmp = tempProject('fresh');
+// The monitor is off (no PyPI here), which is also what the next-steps check needs.
+const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name, CCTL_MONITOR: '0' });
+const opts = { cwd: tmp.dir, env };
+const dc = (args: string[]) =>
+  run([...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', ...args], { cwd: tmp.dir, env });
+
+e2e.after.always(async () => {
+  await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
+  await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
+  tmp.cleanup();
+});
+
+const ZERO_TOTALS = { inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0 };
+
+e2e.serial('the first up on a new volume: healthy, and the next steps leave out the monitor it lacks', async (t) => {
+  await t.throwsAsync(run(['docker', 'volume', 'inspect', `${tmp.name}_claude-home`]), undefined, 'the volume is new');
+  const up = await cctl(['up', '--timeout', '900'], opts);
+  t.is(up.exitCode, 0, up.stderr);
+  t.notRegex(up.stdout, /cctl monitor/);
+  t.regex(up.stdout, /cctl usage blocks --live/);
+  t.regex(up.stdout, /cctl usage daily/);
+});
+
+e2e.serial('usage daily on a fresh stack: exit 0 and an empty report, not "No valid Claude data directories"', async (t) => {
+  const r = await cctl(['usage', 'daily', '--offline'], opts);
+  t.is(r.exitCode, 0, r.stderr);
+  t.notRegex(r.stdout + r.stderr, /No valid Claude data directories/);
+});
+
+for (const [report, key] of [['daily', 'daily'], ['weekly', 'weekly'], ['monthly', 'monthly'], ['session', 'sessions']] as const) {
+  e2e.serial(`usage ${report} --json on a fresh stack: a valid, empty document`, async (t) => {
+    const r = await cctl(['usage', report, '--json', '--offline'], opts);
+    t.is(r.exitCode, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as Record<string, unknown> & { totals: Record<string, number> };
+    t.deepEqual(doc[key], []);
+    t.like(doc.totals, ZERO_TOTALS);
+    t.is(Math.abs(doc.totals.totalCost!), 0);
+  });
+}
+
+e2e.serial('usage blocks --json and the live view: no blocks, and no failed refresh', async (t) => {
+  const blocks = await cctl(['usage', 'blocks', '--json', '--offline'], opts);
+  t.is(blocks.exitCode, 0, blocks.stderr);
+  t.deepEqual(JSON.parse(blocks.stdout), { blocks: [] });
+  const live = await cctl(['usage', 'blocks', '--live', '--once', '--offline'], opts);
+  t.is(live.exitCode, 0, live.stderr);
+  t.notRegex(live.stdout + live.stderr, /fail/i);
+  t.regex(live.stdout, /no active block/i);
+});
+
+e2e.serial('usage statusline answers Claude Code\'s hook on a fresh stack', async (t) => {
+  const hook = {
+    session_id: 'fresh-session',
+    transcript_path: '/home/claude/.claude/projects/-workspace/fresh-session.jsonl',
+    cwd: '/workspace',
+    model: { id: 'claude-sonnet-4-20250514', display_name: 'Sonnet 4' },
+    workspace: { current_dir: '/workspace', project_dir: '/workspace' },
+  };
+  const r = await cctl(['usage', 'statusline', '--offline'], { ...opts, input: JSON.stringify(hook) });
+  t.is(r.exitCode, 0, r.stderr);
+  t.regex(r.stdout, /Sonnet 4/);
+  t.regex(r.stdout, /No active block/);
+});

@@ -4,7 +4,7 @@
  * either flavour, and no `compose ps` (whose output differs between them).
  */
 import { explainDockerError } from './docker.js';
-import { run } from './runner.js';
+import { ProcessError, run } from './runner.js';
 
 export const PROJECT_LABEL = 'com.docker.compose.project';
 export const SERVICE_LABEL = 'com.docker.compose.service';
@@ -27,6 +27,8 @@ export interface ServiceState {
 interface Inspect {
   Id: string;
   Name: string;
+  /** The image's id (sha256:…), which moves away from the tag when the image is rebuilt. */
+  Image: string;
   Config: { Labels: Record<string, string>; Image: string };
   State: { Status: string; ExitCode: number; Health?: { Status: string; Log?: Array<{ Output: string; ExitCode: number }> } };
   NetworkSettings: { Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> };
@@ -53,23 +55,82 @@ function toState(name: string, c: Inspect | undefined): ServiceState {
   };
 }
 
+/** One container per service here; if Compose left several, the running one speaks. */
+function containerOf(details: readonly Inspect[], name: string): Inspect | undefined {
+  return details
+    .filter((d) => d.Config.Labels[SERVICE_LABEL] === name)
+    .sort((a, b) => Number(b.State.Status === 'running') - Number(a.State.Status === 'running'))[0];
+}
+
+async function projectContainerIds(project: string): Promise<string[]> {
+  const ps = await run(['docker', 'ps', '-aq', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]);
+  return ps.stdout.split('\n').filter(Boolean);
+}
+
 /** The state of each named service of the project ('missing' when it has no container). */
 export async function serviceStates(project: string, services: readonly string[]): Promise<ServiceState[]> {
   let details: Inspect[] = [];
   try {
-    const ps = await run(['docker', 'ps', '-aq', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]);
-    const ids = ps.stdout.split('\n').filter(Boolean);
+    const ids = await projectContainerIds(project);
     if (ids.length) details = JSON.parse((await run(['docker', 'inspect', ...ids])).stdout) as Inspect[];
   } catch (error) {
     throw explainDockerError(error);
   }
-  return services.map((name) => {
-    // One container per service here; if Compose left several, the running one speaks.
-    const mine = details
-      .filter((d) => d.Config.Labels[SERVICE_LABEL] === name)
-      .sort((a, b) => Number(b.State.Status === 'running') - Number(a.State.Status === 'running'));
-    return toState(name, mine[0]);
-  });
+  return services.map((name) => toState(name, containerOf(details, name)));
+}
+
+/** A service with what decides whether `compose up` would touch its container. */
+export interface ServiceFacts extends ServiceState {
+  /** The id of the image the container runs. */
+  imageId?: string;
+  /** Compose's hash of the service's configuration (the label Compose v1 and v2 both set). */
+  configHash?: string;
+}
+
+export interface ImageFacts {
+  id: string;
+  labels: Record<string, string>;
+}
+
+export const CONFIG_HASH_LABEL = 'com.docker.compose.config-hash';
+
+/**
+ * The project's services and the named images, in two docker calls: `ps` for
+ * the container ids, then one `inspect` of the containers and images together
+ * (it takes both kinds). A missing image is undefined.
+ */
+export async function snapshot(
+  project: string,
+  services: readonly string[],
+  images: readonly string[],
+): Promise<{ services: ServiceFacts[]; images: Record<string, ImageFacts | undefined> }> {
+  let found: Array<Inspect & { RepoTags?: string[]; Config: { Labels: Record<string, string> | null } }> = [];
+  try {
+    const ids = await projectContainerIds(project);
+    if (ids.length || images.length) {
+      // A name that matches nothing makes inspect exit 1 after printing all the others.
+      const result = await run(['docker', 'inspect', ...ids, ...images]).catch((error: unknown) => {
+        if (error instanceof ProcessError && error.stdout.trim().startsWith('[') && /No such object/i.test(error.stderr)) return error;
+        throw error;
+      });
+      found = JSON.parse(result.stdout) as typeof found;
+    }
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+  const containers = found.filter((f) => f.State !== undefined) as Inspect[];
+  return {
+    services: services.map((name) => {
+      const c = containerOf(containers, name);
+      return { ...toState(name, c), imageId: c?.Image, configHash: c?.Config.Labels[CONFIG_HASH_LABEL] };
+    }),
+    images: Object.fromEntries(
+      images.map((name) => {
+        const image = found.find((f) => f.State === undefined && f.RepoTags?.includes(name));
+        return [name, image ? { id: image.Id, labels: image.Config.Labels ?? {} } : undefined];
+      }),
+    ),
+  };
 }
 
 /**

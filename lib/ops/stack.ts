@@ -66,7 +66,9 @@ export async function waitHealthy(project: Project, services: readonly string[],
       const slow = states.find((s) => !isReady(s))!;
       throw unhealthyError(slow, `did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (state ${slow.state}, health ${slow.health})`);
     }
-    await sleep(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())), options.signal);
+    // 100 ms: a poll is two short docker calls, and the time between "healthy" and
+    // noticing it is added to every up (Compose's own --wait notices later than this).
+    await sleep(Math.min(options.intervalMs ?? 100, Math.max(0, deadline - Date.now())), options.signal);
   }
 }
 

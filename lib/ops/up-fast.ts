@@ -1,0 +1,91 @@
+/**
+ * `cctl up` when nothing changed since the last successful one. The full path
+ * parses the compose file, merges the model, hashes the build files, asks the
+ * daemon its version, inspects each image and runs `compose up -d`: about a
+ * second of work whose answer is "nothing to do". Here the answer comes from
+ * a record of the last up (project/up-record.ts), one hash of what init reads,
+ * and two docker calls (ps, then one inspect of containers and images), so a
+ * stack that is up and current costs a fraction of that.
+ *
+ * The checks are the same ones that decide the full path's work:
+ *   - the fingerprint (compose file bytes, CCTL_* settings, cctl's image files,
+ *     the project's .cctl folder) is the one recorded: init would change nothing;
+ *   - each built image carries the recorded build hash: no build is due;
+ *   - each service's container runs, is healthy, runs the image its tag names
+ *     now, and carries the config hash Compose computes for it now
+ *     (`compose config --hash`, which sees interpolation and env files):
+ *     `compose up -d` would leave it as it is.
+ * A changed file or a stale image fails one of them and goes the full way.
+ * When only the containers are missing or out of date, the caller starts
+ * them without the init and build steps.
+ */
+import { join, resolve } from 'node:path';
+import { snapshot } from '../engine/containers.js';
+import { PACKAGE_ROOT } from '../project/assets.js';
+import { ASSETS_DIR } from '../project/model.js';
+import { ONBOARD_SCRIPT } from '../project/onboard.js';
+import { readUpRecord, upFingerprint, writeUpRecord, type UpRecord } from '../project/up-record.js';
+import type { Project } from '../project/locate.js';
+import { BUILD_HASH_LABEL } from './build.js';
+import { composeRun } from './compose.js';
+import { claudeServices, isReady, type ServiceState } from './stack.js';
+import { workbenchUpEnv } from './workbench.js';
+
+export type ShortPath =
+  /** Up, healthy and current: nothing to do. */
+  | { kind: 'current'; record: UpRecord; services: ServiceState[] }
+  /** Files and images current; the containers need starting (or recreating) only. */
+  | { kind: 'start'; record: UpRecord };
+
+/** What the fingerprint walks besides the compose file: cctl's image files and what init writes in the project. */
+function roots(project: Project, record: Pick<UpRecord, 'extraInputs'>): string[] {
+  return [
+    join(PACKAGE_ROOT, 'package.json'),
+    join(PACKAGE_ROOT, 'docker'),
+    join(PACKAGE_ROOT, 'dist', 'gateway'),
+    join(project.dir, ASSETS_DIR),
+    join(project.dir, ONBOARD_SCRIPT),
+    // Compose reads it for interpolation, and so does the project-name lookup.
+    join(project.dir, '.env'),
+    ...record.extraInputs,
+  ];
+}
+
+/** After a successful full up: remember what it saw (init's settings and build hash, and the images it checked). */
+export function recordUp(project: Project, facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images'>): void {
+  const ca = facts.settings['ca-cert'];
+  const extraInputs = ca ? [resolve(project.dir, ca)] : [];
+  const fingerprint = upFingerprint(project, roots(project, { extraInputs }));
+  if (fingerprint) writeUpRecord(project, { ...facts, extraInputs, fingerprint });
+}
+
+/** Compose's own hash of each service's configuration, as `up` would compute it now (with up's environment). */
+async function configHashes(project: Project, record: UpRecord): Promise<Map<string, string>> {
+  const env = await workbenchUpEnv(record.settings, project.dir);
+  const { stdout } = await composeRun(project, ['config', '--hash', '*'], { env });
+  return new Map(
+    stdout
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter((parts): parts is [string, string] => parts.length === 2)
+      .map(([service, hash]) => [service, hash] as [string, string]),
+  );
+}
+
+/** The short path this project may take, or undefined for the full one. Engine failures propagate (the daemon message). */
+export async function shortPath(project: Project): Promise<ShortPath | undefined> {
+  const record = readUpRecord(project);
+  if (!record || record.fingerprint !== upFingerprint(project, roots(project, record))) return undefined;
+  const images = Object.values(record.images);
+  const snap = await snapshot(project.name, claudeServices(record.settings), images);
+  if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
+  const onCurrentImage = (s: (typeof snap.services)[number]) => {
+    const image = record.images[s.name];
+    return image === undefined || s.imageId === snap.images[image]?.id;
+  };
+  if (!snap.services.every((s) => isReady(s) && onCurrentImage(s))) return { kind: 'start', record };
+  const hashes = await configHashes(project, record).catch(() => new Map<string, string>());
+  if (!snap.services.every((s) => s.configHash !== undefined && s.configHash === hashes.get(s.name))) return { kind: 'start', record };
+  const services = snap.services.map(({ imageId: _id, configHash: _hash, ...state }) => state);
+  return { kind: 'current', record, services };
+}

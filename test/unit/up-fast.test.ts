@@ -1,0 +1,111 @@
+/**
+ * The short path of `cctl up`: from the record of the last up and two docker
+ * calls, "current" only when nothing that decides the full path's work
+ * changed; any changed input file, setting or image sends it the full way,
+ * and containers that are merely missing or out of date get a plain start.
+ */
+import test from 'ava';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { recordUp, shortPath } from '../../lib/ops/up-fast.js';
+import { findProject } from '../../lib/project/locate.js';
+import { defaults } from '../../lib/project/settings.js';
+import { BUILD_HASH_LABEL } from '../../lib/ops/build.js';
+import { FakeEngine, inspectJson, V2, withEngine } from '../helpers/fake-engine.js';
+
+const IMAGES = { 'claude-cli': 'cctl-p-claude-cli:local', proxy: 'cctl-p-proxy:local' };
+
+async function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-up-fast-'));
+  writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
+  mkdirSync(join(dir, '.cctl'));
+  writeFileSync(join(dir, '.cctl', 'state.json'), '{}\n');
+  // The record goes to this test's own cache folder.
+  process.env.CCTL_CACHE_DIR = join(dir, '.cache');
+  const project = findProject({ projectName: 'p' }, dir);
+  // Recorded with the environment the checks run in (the fake's CCTL_COMPOSE among it).
+  await withEngine(engine(), async () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }));
+  return { dir, project };
+}
+
+interface Engine {
+  running?: string[];
+  imageIds?: Record<string, string>;
+  buildHash?: string;
+  containerImage?: Record<string, string>;
+  configHash?: Record<string, string>;
+}
+
+/** An engine whose containers and images are as described; by default all current. */
+function engine(e: Engine = {}) {
+  const running = e.running ?? ['claude-cli', 'proxy'];
+  const imageIds = e.imageIds ?? { 'claude-cli': 'sha256:cli', proxy: 'sha256:proxy' };
+  const fake = new FakeEngine({ flavour: V2 });
+  fake.on('docker ps -aq', { stdout: running.map((s) => `id-${s}\n`).join('') });
+  fake.on('docker inspect', (argv) => {
+    const containers = running
+      .filter((s) => argv.includes(`id-${s}`))
+      .map((s) => {
+        const c = inspectJson({ service: s, labels: { 'com.docker.compose.config-hash': e.configHash?.[s] ?? `cfg-${s}` } });
+        return { ...c, Image: e.containerImage?.[s] ?? imageIds[s] };
+      });
+    const images = Object.entries(IMAGES)
+      .filter(([, name]) => argv.includes(name))
+      .map(([s, name]) => ({ Id: imageIds[s], RepoTags: [name], Config: { Labels: { [BUILD_HASH_LABEL]: e.buildHash ?? 'h1' } } }));
+    return { stdout: JSON.stringify([...containers, ...images]) };
+  });
+  fake.on(/ config --hash \*$/, { stdout: 'claude-cli cfg-claude-cli\nproxy cfg-proxy\nother cfg-other\n' });
+  return fake;
+}
+
+test.serial('nothing changed: current, from one ps, one inspect and compose config --hash; no up, no daemon version', async (t) => {
+  const { project } = await setup();
+  const fake = engine();
+  const short = await withEngine(fake, () => shortPath(project));
+  t.is(short?.kind, 'current');
+  t.deepEqual(short?.kind === 'current' ? short.services.map((s) => [s.name, s.state, s.health]) : [], [
+    ['claude-cli', 'running', 'healthy'],
+    ['proxy', 'running', 'healthy'],
+  ]);
+  t.deepEqual(fake.lines('docker ps').length, 1);
+  t.deepEqual(fake.lines('docker inspect').length, 1);
+  t.deepEqual(fake.lines('docker version --format'), []);
+  t.false(fake.calls.some((c) => / up /.test(c.line)));
+});
+
+test.serial('a changed compose file, setting or .cctl file goes the full way', async (t) => {
+  const changes: Array<[string, (dir: string) => void]> = [
+    ['compose file', (dir) => appendFileSync(join(dir, 'compose.yaml'), '# a comment\n')],
+    ['CCTL_* setting', () => (process.env.CCTL_BASE_IMAGE = 'other:1')],
+    ['new file in .cctl', (dir) => writeFileSync(join(dir, '.cctl', 'Dockerfile.local'), 'RUN true\n')],
+    ['.env', (dir) => writeFileSync(join(dir, '.env'), 'COMPOSE_PROJECT_NAME=p\n')],
+  ];
+  for (const [what, change] of changes) {
+    const { project, dir } = await setup();
+    change(dir);
+    t.is(await withEngine(engine(), () => shortPath(project)), undefined, what);
+    delete process.env.CCTL_BASE_IMAGE;
+  }
+});
+
+test.serial('a stale or missing image goes the full way (a build is due)', async (t) => {
+  const { project } = await setup();
+  t.is(await withEngine(engine({ buildHash: 'h0' }), () => shortPath(project)), undefined);
+  const missing = engine();
+  missing.on('docker inspect', { exitCode: 1, stdout: '[]', stderr: 'Error: No such object: cctl-p-proxy:local' });
+  t.is(await withEngine(missing, () => shortPath(project)), undefined);
+});
+
+test.serial('containers missing, on an old image or with another config: a plain start', async (t) => {
+  const { project } = await setup();
+  for (const e of [{ running: ['proxy'] }, { containerImage: { 'claude-cli': 'sha256:old' } }, { configHash: { proxy: 'cfg-before' } }]) {
+    t.is((await withEngine(engine(e), () => shortPath(project)))?.kind, 'start', JSON.stringify(e));
+  }
+});
+
+test.serial('no record (first up, or a cleared cache): the full way', async (t) => {
+  const { project, dir } = await setup();
+  process.env.CCTL_CACHE_DIR = join(dir, 'elsewhere');
+  t.is(await withEngine(engine(), () => shortPath(project)), undefined);
+});

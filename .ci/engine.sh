@@ -158,3 +158,13 @@ stop_engine() {
   [ "$STARTED_ENGINE" = "$name" ] && STARTED_ENGINE=""
   echo "ci: engine $name stopped"
 }
+
+# The symptom of a lost or foreign docker0 is a container that cannot start
+# on the default bridge ("could not find bridge docker0"): try one, once.
+engine_smoke_test() {
+  local out
+  if ! out=$(timeout 60 docker run --rm --network bridge "$1" true 2>&1); then
+    echo "ci: the engine cannot run a container on the default bridge: $out" >&2
+    return 1
+  fi
+}

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
 import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
-import { assetsHash, syncAssets } from '../project/assets.js';
+import { assetsHash, readCaCert, syncAssets } from '../project/assets.js';
 import { ADMIN_TOKEN_FILE, GATEWAY_SERVICE, gatewayDir, KEY_FILE, localGatewayAccess, requireGatewayFolder, writeGatewayFolder } from '../project/team-gateway.js';
 import { gatewayAssets, gatewayDown, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, memberCommand, type GatewayContext } from '../ops/team-gateway.js';
 import { presentation, taskList } from '../ui/tasks.js';
@@ -32,7 +32,8 @@ function init(dir: string, options: Options): number {
   const tlsCert = str(options, 'tlsCert');
   const tlsKey = str(options, 'tlsKey');
   mkdirSync(dir, { recursive: true });
-  const assets = gatewayAssets();
+  const caFile = str(options, 'caCert') ?? process.env.CCTL_CA_CERT;
+  const assets = gatewayAssets(dir, caFile ? readCaCert(process.cwd(), caFile) : undefined);
   syncAssets(dir, assets);
   const files = writeGatewayFolder(
     dir,

@@ -5,6 +5,7 @@
  * the team's usage from its admin API.
  */
 import type { ListrTask } from 'listr2';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compose, type ComposeCommand } from '../engine/compose.js';
 import { daemonInfo, type DaemonInfo } from '../engine/daemon.js';
@@ -12,7 +13,7 @@ import { explainDockerError } from '../engine/docker.js';
 import { inspectImage } from '../engine/images.js';
 import { ProcessError } from '../engine/runner.js';
 import { CctlError, InterruptedError } from '../kernel/errors.js';
-import { assetsHash, syncAssets, wantedAssets } from '../project/assets.js';
+import { assetsHash, CA_FILE_NAME, syncAssets, wantedAssets } from '../project/assets.js';
 import { findProject, type Project } from '../project/locate.js';
 import { GATEWAY_SERVICE, gatewayKeyMissing, KEY_FILE, setGatewayBuildHash } from '../project/team-gateway.js';
 import { BUILD_HASH_LABEL, buildImages } from './build.js';
@@ -26,9 +27,19 @@ export function gatewayProject(dir: string): Project {
   return findProject({ file: join(dir, 'compose.yaml') }, dir);
 }
 
-/** The image's build context: the proxy image's files only (the gateway package and its Dockerfile). */
-export function gatewayAssets(caPem?: Buffer): Map<string, Buffer> {
-  return new Map([...wantedAssets(caPem)].filter(([rel]) => rel.startsWith(`proxy/`)));
+/**
+ * The image's build context: the proxy image's files only (the gateway
+ * package and its Dockerfile), with certs/ always present (the Dockerfile
+ * copies it). A CA given to init is kept for later runs of up.
+ */
+export function gatewayAssets(dir: string, caPem?: Buffer): Map<string, Buffer> {
+  const kept = join(dir, '.cctl', 'proxy', 'certs', CA_FILE_NAME);
+  const ca = caPem ?? (existsSync(kept) ? readFileSync(kept) : undefined);
+  const wanted = wantedAssets(ca);
+  const assets = new Map([...wanted].filter(([rel]) => rel.startsWith('proxy/')));
+  const readme = wanted.get(join('docker', 'certs', 'README'));
+  if (readme) assets.set(join('proxy', 'certs', 'README'), readme);
+  return assets;
 }
 
 export interface GatewayContext {
@@ -64,7 +75,7 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
             hint: `Write the key into that file (it never goes on a command line), or run "cctl gateway init --key-file FILE".`,
           });
         }
-        const assets = gatewayAssets();
+        const assets = gatewayAssets(ctx.project.dir);
         const changes = syncAssets(ctx.project.dir, assets);
         setGatewayBuildHash(ctx.project.dir, assetsHash(assets));
         task.title = changes.length ? `Updated the build files (${changes.length})` : 'Gateway files are current';
@@ -73,7 +84,7 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
     {
       title: 'Build the gateway image',
       task: async (ctx, task) => {
-        const hash = assetsHash(gatewayAssets());
+        const hash = assetsHash(gatewayAssets(ctx.project.dir));
         const image = await inspectImage(GATEWAY_IMAGE);
         const reason = options.build ? 'forced' : !image.present ? 'missing' : image.labels[BUILD_HASH_LABEL] !== hash ? 'stale' : undefined;
         if (!reason) {

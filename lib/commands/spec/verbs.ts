@@ -154,6 +154,7 @@ export const VERBS = {
       keyFile: value('--key-file <file>', "init: file holding the team's Anthropic key (copied into the folder's secrets; never pass the key itself)"),
       upstream: value('--upstream <url>', 'init: the API it forwards to (default https://api.anthropic.com)'),
       baseImage: value('--base-image <image>', 'init: base image with Node 22 (env CCTL_BASE_IMAGE)'),
+      caCert: value('--ca-cert <file>', 'init: extra CA bundle (PEM) the gateway trusts towards the upstream (env CCTL_CA_CERT)'),
       tlsCert: value('--tls-cert <file>', 'init: serve HTTPS with this certificate (PEM) ...'),
       tlsKey: value('--tls-key <file>', '... and this key'),
       retentionDays: value('--retention-days <n>', 'init: prune request rows older than this (default 400; 0 keeps all)'),
@@ -174,6 +175,28 @@ export const VERBS = {
       'cctl gateway member revoke alice',
     ],
     words: ['init', 'up', 'status', 'logs', 'down', 'member', 'add', 'list', 'revoke', 'budget'],
+  }),
+  settings: verb({
+    usage: 'settings <action>',
+    description: 'import: copy your ~/.claude CLAUDE.md, settings.json, agents/ and commands/ into the home volume (never credentials or history)',
+    options: {
+      dryRun: flag('--dry-run', 'Show what would be added or updated, change nothing'),
+      json: json(),
+    },
+    examples: ['cctl settings import --dry-run', 'cctl settings import'],
+    words: ['import'],
+  }),
+  update: verb({
+    usage: 'update',
+    description: 'Pin the newest Claude Code, ccusage (>= 19) and monitor the registries serve, showing old against new, and rebuild',
+    options: {
+      check: flag('--check', 'Only report; exit 1 when an update exists (for CI)'),
+      claudeOnly: flag('--claude-only', 'Update Claude Code only'),
+      claudeVersion: value('--claude-version <version>', 'Pin this Claude Code version instead of the newest (refused when the registry lacks it)'),
+      ccusageVersion: value('--ccusage-version <version>', 'Pin this ccusage version instead of the newest'),
+      json: json(),
+    },
+    examples: ['cctl update --check', 'cctl update', 'cctl update --claude-only', 'cctl update --claude-version 2.1.300'],
   }),
   usage: verb({
     usage: 'usage [report] [...args]',

@@ -6,7 +6,7 @@
 import type { GlobalOptions } from '../kernel/argv.js';
 import { execInteractive, WORKSPACE } from '../ops/exec.js';
 
-export const CLAUDE_WRAPPER = 'claude-wrapper.sh';
+const CLAUDE_WRAPPER = 'claude-wrapper.sh';
 
 export default async function claude(args: string[], globals: GlobalOptions): Promise<number> {
   return execInteractive(globals, { command: [CLAUDE_WRAPPER, ...args], workdir: WORKSPACE, followCwd: true });

@@ -11,7 +11,7 @@ import { UsageError } from '../kernel/errors.js';
 const GLOBAL = [...Object.values(GLOBAL_OPTIONS).flatMap(completions), '--help', '--version'];
 
 /** Each verb (and alias) with the words to offer after it: its flags, then its extra words. */
-export function completionTable(): Array<[string, string[]]> {
+function completionTable(): Array<[string, string[]]> {
   return (Object.entries(VERBS) as Array<[string, VerbSpec]>).flatMap(([name, spec]) => {
     const words = [...Object.values(spec.options).flatMap(completions), ...(spec.words ?? [])];
     return spec.alias ? [[name, words], [spec.alias, words]] : [[name, words]];

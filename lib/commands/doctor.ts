@@ -11,9 +11,10 @@ import { detectCompose, unsupportedPair } from '../engine/compose.js';
 import { buildxVersion, daemonInfo, dataRoot, type DaemonInfo } from '../engine/daemon.js';
 import { CctlError } from '../kernel/errors.js';
 import { buildHashInFile, hasClaudeServices, storedSettings } from '../project/compose-file.js';
+import { composeText } from '../project/compose-text.js';
 import { findProject, hostTimeZone, CLI_SERVICE, type Project } from '../project/locate.js';
 import { gatewayService } from '../project/model.js';
-import { composeRun } from '../ops/compose.js';
+import { composeRun, composeValidate } from '../ops/compose.js';
 import type { Settings } from '../project/settings.js';
 import { identityCheck, workbenchChecks } from '../ops/workbench-checks.js';
 import { homeVolumeName, inspectServices } from '../ops/stack.js';
@@ -96,6 +97,14 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     else checks.push(pass('compose-file', `${project.file} parses and holds the claude services`));
   } catch (error) {
     checks.push(fromError('compose-file', error));
+  }
+  if (project.exists && settings && checks.some((c) => c.name === 'compose' && c.status === 'pass')) {
+    try {
+      await composeValidate(project, composeText(project.file));
+      checks.push(pass('compose-config', 'Compose accepts the file ("compose config")'));
+    } catch (error) {
+      checks.push(fail('compose-config', (error as Error).message, 'Fix what Compose names (cctl init --force rewrites the keys cctl owns).'));
+    }
   }
 
   const s = settings;

@@ -4,7 +4,7 @@ import { UsageError } from '../kernel/errors.js';
 import { execInteractive, WORKSPACE } from '../ops/exec.js';
 
 // Alpine images have no bash unless it was added; choosing inside the container costs no extra docker call.
-export const LOGIN_SHELL = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
+const LOGIN_SHELL = ['sh', '-c', 'if command -v bash >/dev/null 2>&1; then exec bash -l; else exec sh -l; fi'];
 
 export default async function shell(args: string[], globals: GlobalOptions): Promise<number> {
   if (args.length > 0) {

@@ -13,7 +13,7 @@ export type { ComposeCommand, ComposeFlavour } from './compose-cache.js';
 
 const MIN_V1: readonly number[] = [1, 28, 0];
 
-export const INSTALL_COMPOSE_HINT =
+const INSTALL_COMPOSE_HINT =
   'Install Docker Compose v2 (the "docker compose" plugin, https://docs.docker.com/compose/install/) ' +
   'or, on Debian/Ubuntu, "apt-get install docker-compose". Set CCTL_COMPOSE="docker compose" or ' +
   'CCTL_COMPOSE=docker-compose to choose one explicitly.';

@@ -15,7 +15,7 @@ export function projectArgv(engine: ComposeCommand, project: Project, args: read
   return composeArgv(engine, project, args, [PROFILE]);
 }
 
-export async function composeCall(project: Project, args: readonly string[]): Promise<string[]> {
+async function composeCall(project: Project, args: readonly string[]): Promise<string[]> {
   return projectArgv(await compose(), project, args);
 }
 

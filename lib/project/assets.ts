@@ -58,7 +58,7 @@ export function assetsHash(wanted: Map<string, Buffer>): string {
 }
 
 /** Makes .cctl/docker and .cctl/proxy match `wanted`, and says what changed. */
-export function syncAssets(projectDir: string, wanted: Map<string, Buffer>, dryRun = false): AssetChange[] {
+export function syncAssets(projectDir: string, wanted: Map<string, Buffer>): AssetChange[] {
   const root = join(projectDir, ASSETS_DIR);
   const changes: AssetChange[] = [];
   for (const [rel, data] of wanted) {
@@ -66,7 +66,6 @@ export function syncAssets(projectDir: string, wanted: Map<string, Buffer>, dryR
     const exists = existsSync(target);
     if (exists && readFileSync(target).equals(data)) continue;
     changes.push({ path: join(ASSETS_DIR, rel), change: exists ? 'updated' : 'added' });
-    if (dryRun) continue;
     mkdirSync(dirname(target), { recursive: true });
     writeFileAtomic(target, data, rel.endsWith('.sh') ? 0o755 : 0o644);
   }
@@ -75,7 +74,7 @@ export function syncAssets(projectDir: string, wanted: Map<string, Buffer>, dryR
       const rel = join(sub, f);
       if (wanted.has(rel)) continue;
       changes.push({ path: join(ASSETS_DIR, rel), change: 'removed' });
-      if (!dryRun) rmSync(join(root, rel));
+      rmSync(join(root, rel));
     }
   }
   return changes;

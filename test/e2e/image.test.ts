@@ -168,6 +168,14 @@ e2e('the runtime carries no package caches, compilers or second Claude binary', 
   t.is(stdout.trim(), '');
 });
 
+e2e('the workbench tools are there for claude: git, ssh, ssh-add, curl, less, ps', async (t) => {
+  const tools = ['git', 'ssh', 'ssh-add', 'curl', 'less', 'ps'];
+  const script = `for c in ${tools.join(' ')}; do command -v "$c" >/dev/null || echo "missing: $c"; done; git --version`;
+  const { stdout, exitCode, stderr } = await dockerRun([IMAGE, 'sh', '-c', script]);
+  t.is(exitCode, 0, stderr);
+  t.regex(stdout, /^git version \d/, stdout);
+});
+
 e2e('no argument, claude and -flags go to Claude Code through claude-wrapper.sh', async (t) => {
   // Without a TTY or a prompt, Claude Code itself refuses at once: proof that
   // the real binary ran, with no request made (and no network to make one).

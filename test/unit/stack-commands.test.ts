@@ -1,0 +1,149 @@
+/**
+ * status, logs, down and doctor against the table-driven process fake: the
+ * argv each sends, what each prints, and how each fails.
+ */
+import test from 'ava';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import doctor, { runChecks } from '../../lib/commands/doctor.js';
+import down from '../../lib/commands/down.js';
+import logs from '../../lib/commands/logs.js';
+import status from '../../lib/commands/status.js';
+import { findProject } from '../../lib/project/locate.js';
+import { ENGINE_20, ENGINE_26, failureOf, FakeEngine, V1, V2, withEngine } from '../helpers/fake-engine.js';
+import { captureStdout } from '../helpers/output.js';
+
+const COMPOSE = 'services:\n  web:\n    image: nginx\n  claude-cli:\n    image: x\n  proxy:\n    image: y\n';
+
+function project(text = COMPOSE): { dir: string; file: string; g: { file: string; projectName: string } } {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-stack-unit-'));
+  const file = join(dir, 'compose.yaml');
+  writeFileSync(file, text);
+  return { dir, file, g: { file, projectName: 'demo' } };
+}
+
+const PORTS = { '3000/tcp': [{ HostIp: '127.0.0.1', HostPort: '3000' }] };
+
+test.serial('status prints one row per claude service, with a missing one marked, and --json the same facts', async (t) => {
+  const p = project();
+  const fake = new FakeEngine().withContainers([{ service: 'proxy', ports: PORTS }, { service: 'web', health: 'none' }]);
+  const table = await withEngine(fake, () => captureStdout(() => status([], p.g)));
+  t.is(table.result, 0);
+  t.deepEqual(table.out.trimEnd().split('\n'), [
+    'SERVICE     STATE    HEALTH   PORTS',
+    'claude-cli  missing  none     -',
+    'proxy       running  healthy  127.0.0.1:3000->3000/tcp',
+  ]);
+  t.true(fake.lines('docker ps -aq').every((l) => l.includes('label=com.docker.compose.project=demo')));
+  const json = await withEngine(fake, () => captureStdout(() => status([], { ...p.g, json: true })));
+  const doc = JSON.parse(json.out) as { project: string; services: Array<{ name: string; state: string; container?: string }> };
+  t.is(doc.project, 'demo');
+  t.deepEqual(doc.services.map((s) => [s.name, s.state, s.container]), [['claude-cli', 'missing', undefined], ['proxy', 'running', 'p-proxy-1']]);
+});
+
+test.serial('status on a stopped daemon says so, with the fix', async (t) => {
+  const p = project();
+  const error = await withEngine(new FakeEngine({ daemon: 'down' }), () => failureOf(() => status([], p.g)));
+  t.regex(error!.message, /Docker daemon is not reachable/);
+  t.regex(error!.hint!, /Start Docker/);
+});
+
+for (const flavour of [V1, V2]) {
+  test.serial(`logs (${flavour.env}) shows only the claude services, with --follow and --tail passed on`, async (t) => {
+    const p = project();
+    const fake = new FakeEngine({ flavour, daemon: ENGINE_20 });
+    await withEngine(fake, async () => {
+      t.is(await logs([], p.g), 0);
+      t.is(await logs(['proxy'], { ...p.g, follow: true, tail: '20' }), 0);
+    });
+    const prefix = [...flavour.prefix, '--project-directory', p.dir, '-f', p.file, '-p', 'demo', '--profile', 'claude'];
+    t.deepEqual(fake.composeCalls('interactive'), [
+      [...prefix, 'logs', 'claude-cli', 'proxy'],
+      [...prefix, 'logs', '--follow', '--tail=20', 'proxy'],
+    ]);
+  });
+}
+
+test.serial('logs refuses a service that is not cctl\'s, and a --tail that is not a count', async (t) => {
+  const p = project();
+  const fake = new FakeEngine();
+  await withEngine(fake, async () => {
+    const web = await failureOf(() => logs(['web'], p.g));
+    t.is(web!.exitCode, 2);
+    t.regex(web!.hint!, /claude-cli or proxy/);
+    t.is((await failureOf(() => logs([], { ...p.g, tail: 'ten' })))!.exitCode, 2);
+  });
+  t.deepEqual(fake.composeCalls(), []);
+});
+
+test.serial('down stops and removes only the claude services, keeps the volume, and removes unused networks', async (t) => {
+  const p = project();
+  const fake = new FakeEngine().on('docker network rm demo_claude-internal', { exitCode: 1, stderr: 'Error: No such network' });
+  const { out } = await withEngine(fake, () => captureStdout(() => down([], p.g)));
+  const prefix = ['docker', 'compose', '--project-directory', p.dir, '-f', p.file, '-p', 'demo', '--profile', 'claude'];
+  t.deepEqual(fake.composeCalls(), [
+    [...prefix, 'stop', '--timeout', '5', 'claude-cli', 'proxy'],
+    [...prefix, 'rm', '-f', 'claude-cli', 'proxy'],
+  ]);
+  t.deepEqual(fake.lines('docker network rm'), ['docker network rm demo_default', 'docker network rm demo_claude-internal']);
+  t.deepEqual(fake.lines('docker volume'), []);
+  t.regex(out, /The volume demo_claude-home \(logins, history, usage\) is kept/);
+});
+
+test.serial('down --volumes needs --yes without a terminal, and then deletes the home volume', async (t) => {
+  const p = project();
+  const fake = new FakeEngine();
+  const refused = await withEngine(fake, () => failureOf(() => down([], { ...p.g, volumes: true })));
+  t.is(refused!.exitCode, 2);
+  t.regex(refused!.message, /add --yes/);
+  t.deepEqual(fake.calls, []);
+  const { out } = await withEngine(fake, () => captureStdout(() => down([], { ...p.g, volumes: true, yes: true, json: true })));
+  t.deepEqual(fake.lines('docker volume'), ['docker volume rm demo_claude-home']);
+  t.like(JSON.parse(out), { ok: true, stopped: ['claude-cli', 'proxy'] });
+  t.true((JSON.parse(out) as { removed: string[] }).removed.includes('demo_claude-home'));
+});
+
+const byName = (checks: Array<{ name: string; status: string; detail: string; fix?: string }>) => Object.fromEntries(checks.map((c) => [c.name, c]));
+
+test.serial('doctor on a healthy engine passes the engine, compose, buildkit and compose-config checks', async (t) => {
+  const p = project();
+  const fake = new FakeEngine({ daemon: ENGINE_26 }).withContainers([{ service: 'claude-cli' }, { service: 'proxy' }]);
+  const checks = byName(await withEngine(fake, () => runChecks(findProject(p.g, p.dir))));
+  t.like(checks.daemon, { status: 'pass', detail: 'Docker 26.1.5, API 1.45' });
+  t.like(checks.compose, { status: 'pass' });
+  t.like(checks.buildkit, { status: 'pass' });
+  t.like(checks['compose-file'], { status: 'pass' });
+  t.like(checks['compose-config'], { status: 'pass' });
+  t.true(fake.calls.some((c) => c.argv.includes('config') && c.options.input === COMPOSE));
+});
+
+test.serial('doctor fails Compose v1 on engine 26 with the fix, and fails what compose config rejects', async (t) => {
+  const p = project();
+  const v1 = byName(await withEngine(new FakeEngine({ flavour: V1, daemon: ENGINE_26 }), () => runChecks(findProject(p.g, p.dir))));
+  t.is(v1.compose!.status, 'fail');
+  t.regex(v1.compose!.detail, /cannot drive Docker 26\.1\.5/);
+  t.regex(v1.compose!.fix!, /Install the Compose v2 plugin/);
+  const rejected = new FakeEngine().on(/ config -q$/, { exitCode: 15, stderr: 'validating -: services.web Additional property imag is not allowed' });
+  const bad = byName(await withEngine(rejected, () => runChecks(findProject(p.g, p.dir))));
+  t.is(bad['compose-config']!.status, 'fail');
+  t.regex(bad['compose-config']!.detail, new RegExp(`${p.file}: services\\.web`));
+});
+
+test.serial('doctor with the daemon down fails that check, skips what needs it, and exits 1 naming the failure', async (t) => {
+  const p = project();
+  const fake = new FakeEngine({ daemon: 'down' });
+  const checks = byName(await withEngine(fake, () => runChecks(findProject(p.g, p.dir))));
+  t.is(checks.daemon!.status, 'fail');
+  for (const name of ['buildkit', 'disk', 'image', 'volume']) t.like(checks[name], { status: 'warn', detail: 'not checked: the daemon is not reachable' });
+  const stderr = process.stderr.write;
+  let err = '';
+  process.stderr.write = ((c: string) => ((err += c), true)) as typeof process.stderr.write;
+  try {
+    const { result } = await withEngine(fake, () => captureStdout(() => doctor([], p.g)));
+    t.is(result, 1);
+  } finally {
+    process.stderr.write = stderr;
+  }
+  t.regex(err, /check\(s\) failed: daemon \(The Docker daemon is not reachable/);
+});

@@ -6,8 +6,8 @@
 import { explainDockerError } from './docker.js';
 import { ProcessError, run } from './runner.js';
 
-export const PROJECT_LABEL = 'com.docker.compose.project';
-export const SERVICE_LABEL = 'com.docker.compose.service';
+const PROJECT_LABEL = 'com.docker.compose.project';
+const SERVICE_LABEL = 'com.docker.compose.service';
 
 /** One service of the project, as the engine sees it. */
 export interface ServiceState {

@@ -104,6 +104,7 @@ start_engine() {
     mkdir -p "$CCTL_STATE_DIR"
     rm -f "$(engine_pidfile "$name")"
     echo "ci: starting engine $name (log: $log)"
+    echo "=== .ci/run starts engine $name at $(date -u +%FT%TZ)" >>"$log"
     # shellcheck disable=SC2046 # engine_command prints words on purpose (no spaces in them)
     setsid $(engine_command "$name") </dev/null >>"$log" 2>&1 &
     pid=$!

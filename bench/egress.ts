@@ -14,7 +14,7 @@
  *   npx tsc -p lib/gateway/tsconfig.json && node --import tsx bench/egress.ts [--quick]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,12 @@ const gateway = spawn(process.execPath, [gatewayJs], {
 const gatewayPort = Number(
   await firstLine(gateway, 'the gateway', (line) => (line.includes('"event":"listening"') ? String((JSON.parse(line) as { port: number }).port) : undefined)),
 );
+
+/** user + system CPU seconds of a process (fields 14 and 15 of /proc/<pid>/stat, in ticks of 1/100 s). */
+const cpuSeconds = (pid: number) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 
 /** Resolves with a socket ready to carry the client's bytes to the destination. */
 function open(viaTunnel: boolean): Promise<net.Socket> {
@@ -181,14 +187,20 @@ async function transfer(viaTunnel: boolean, direction: 'down' | 'up'): Promise<n
 
 async function throughput(direction: 'down' | 'up'): Promise<void> {
   const best = { direct: Infinity, tunnel: Infinity };
+  let gatewayCpu = 0;
   for (let round = 0; round < TRANSFER_ROUNDS; round++) {
     best.direct = Math.min(best.direct, await transfer(false, direction));
+    const cpuBefore = cpuSeconds(gateway.pid!);
     best.tunnel = Math.min(best.tunnel, await transfer(true, direction));
+    gatewayCpu += cpuSeconds(gateway.pid!) - cpuBefore;
   }
   const mbps = (s: number) => TRANSFER / s / 1e6;
   const ratio = mbps(best.tunnel) / mbps(best.direct);
+  // CPU time does not depend on what else the machine runs, unlike the wall-clock rates.
+  const cpuPerTransfer = gatewayCpu / TRANSFER_ROUNDS;
   console.log(
-    `  ${direction.padEnd(4)}  direct ${mbps(best.direct).toFixed(0).padStart(5)} MB/s  tunnel ${mbps(best.tunnel).toFixed(0).padStart(5)} MB/s  ratio ${ratio.toFixed(2)}x   (goal >= 0.8x: ${ratio >= 0.8 ? 'met' : 'NOT met'})`,
+    `  ${direction.padEnd(4)}  direct ${mbps(best.direct).toFixed(0).padStart(5)} MB/s  tunnel ${mbps(best.tunnel).toFixed(0).padStart(5)} MB/s  ratio ${ratio.toFixed(2)}x   (goal >= 0.8x: ${ratio >= 0.8 ? 'met' : 'NOT met'})` +
+      `\n        gateway CPU ${(cpuPerTransfer * 1000).toFixed(0)} ms per ${TRANSFER / 1048576} MB, so one core relays about ${(TRANSFER / 1e6 / cpuPerTransfer).toFixed(0)} MB/s`,
   );
 }
 

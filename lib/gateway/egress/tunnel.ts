@@ -23,6 +23,8 @@ export interface EgressContext {
 }
 
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
+/** libuv reads at most 64 KiB at a time anyway; one such buffer per tunnel is reused for every read. */
+const READ_BUFFER_BYTES = 64 * 1024;
 
 /** The server's 'connect' listener. */
 export function handleConnect(ctx: EgressContext, req: http.IncomingMessage, client: Duplex, head: Buffer): void {
@@ -54,7 +56,16 @@ class Tunnel {
   ) {
     // allowHalfOpen: each direction ends on its own, as TCP allows; a client
     // that has sent everything may still be reading the reply.
-    this.upstream = net.connect({ host: destination.host, port: destination.port, allowHalfOpen: true, noDelay: true });
+    // onread: the download direction, usually the heavy one, reads into one
+    // reused buffer instead of a new one per read, which halves the CPU the
+    // gateway spends per byte (bench/egress.ts).
+    this.upstream = net.connect({
+      host: destination.host,
+      port: destination.port,
+      allowHalfOpen: true,
+      noDelay: true,
+      onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (bytes: number, buffer: Uint8Array) => this.relayDown(buffer, bytes) },
+    });
   }
 
   open(): void {
@@ -101,7 +112,20 @@ class Tunnel {
     };
     upstream.setTimeout(this.ctx.idleTimeoutMs, idle);
     client.pipe(upstream);
-    upstream.pipe(client);
+    upstream.on('end', () => client.end());
+  }
+
+  /**
+   * One read from the destination, in the reused buffer. When the client's
+   * socket took it all at once the buffer is free again; otherwise the write
+   * still points into it, so reading pauses until the client drains.
+   */
+  private relayDown(buffer: Uint8Array, bytes: number): boolean {
+    const { client, upstream } = this;
+    client.write(buffer.subarray(0, bytes));
+    if (client.writableLength === 0) return true;
+    client.once('drain', () => upstream.resume());
+    return false;
   }
 
   private failed(code: string): void {

@@ -2,7 +2,8 @@
 # else. Build context (cctl init lays it out as .cctl/proxy/):
 #
 #   Dockerfile    this file
-#   gateway/      the compiled gateway package (dist/gateway/*.js); node builtins only
+#   gateway/      the compiled gateway package (every .js under dist/gateway/, subfolders
+#                 included); node builtins only. It is also the egress proxy (CONNECT).
 #   certs/        optional extra-ca.crt (PEM, may hold several certificates)
 #
 # Builds with BuildKit and with the classic builder (no RUN --mount, no

@@ -92,7 +92,7 @@ export function refuseClash(project: Project, names: string[]): CctlError {
   const gateway = names.some((n) => n !== CLI_SERVICE);
   return new CctlError(
     `${project.file} already has a service named ${names.map((n) => `"${n}"`).join(' and ')} that cctl did not create. ` +
-      'It is yours: cctl will not change or replace it (not even with --force).',
+      'It is yours: cctl never changes or replaces a service it did not create.',
     {
       hint: gateway
         ? 'Give cctl\'s gateway another name: cctl init --set proxy-service=cctl-proxy (ANTHROPIC_BASE_URL, depends_on and the commands follow it).'

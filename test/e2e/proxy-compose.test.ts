@@ -4,9 +4,11 @@
  * (never the real API). The fake records every request's headers to a file in
  * a bind-mounted temp dir, so the test can read back what reached upstream.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
+import { proxyEnvFile } from '../../lib/project/secrets.js';
+import { privateDir } from '../../lib/project/private-dir.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
@@ -72,6 +74,7 @@ let clientToken = '';
 
 e2e.after.always(async () => {
   await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
+  rmSync(privateDir(tmp.name, env), { recursive: true, force: true });
   tmp.cleanup();
 });
 
@@ -79,7 +82,8 @@ e2e.serial('init --auth team-key --isolate and up, with the fake upstream beside
   const started = Date.now();
   const init = await cctl(['init', '--auth', 'team-key', '--upstream', 'http://fake-upstream:8080', '--isolate'], { cwd: tmp.dir, env });
   t.is(init.exitCode, 0, init.stderr);
-  const proxyEnv = join(tmp.dir, '.cctl', 'proxy.env');
+  // Outside the project: the private folder of the user running cctl (issue 11).
+  const proxyEnv = proxyEnvFile(tmp.name, env);
   const text = readFileSync(proxyEnv, 'utf8');
   t.regex(text, /^ANTHROPIC_API_KEY=$/m, 'init left an empty team key');
   writeFileSync(proxyEnv, text.replace(/^ANTHROPIC_API_KEY=$/m, `ANTHROPIC_API_KEY=${TEAM_KEY}`), { mode: 0o600 });

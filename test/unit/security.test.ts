@@ -5,6 +5,7 @@
  * checked, and file writes behave (symlinks, umask, UTF-8, anchors).
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +166,7 @@ test.serial('a user service named proxy is never taken over, not even with --for
     const error = await t.throwsAsync(init(project, env, {}, { force }));
     t.regex(error!.message, /already has a service named "proxy" that cctl did not create/);
     t.notRegex(error!.message, /edits to keys that cctl manages/);
+    t.notRegex(error!.message, /--force/);
     t.notRegex((error as { hint?: string }).hint ?? '', /--force/);
     t.regex((error as { hint?: string }).hint ?? '', /proxy-service=/);
   }
@@ -245,4 +247,13 @@ test('atomic writes go through a symlink to its target, and a new file respects 
   }
   t.is(statSync(join(root, 'new.txt')).mode & 0o777, 0o640);
   t.is(readUtf8(join(root, 'new.txt')), 'x');
+});
+
+test.serial('cctl init | head -0: a closed stdout ends the command quietly with exit 0, no stack trace', (t) => {
+  const { dir, env } = scratch(t);
+  const cli = new URL('../../bin/cctl.js', import.meta.url).pathname;
+  const r = spawnSync('bash', ['-c', `node '${cli}' init | head -0; echo "cctl exit \${PIPESTATUS[0]}" >&2`], { cwd: dir, env, encoding: 'utf8' });
+  t.regex(r.stderr, /cctl exit 0/);
+  t.notRegex(r.stderr, /EPIPE|Error|at .*\.js:\d+/);
+  t.true(existsSync(join(dir, 'compose.yaml')), 'init did its work before it wrote to stdout');
 });

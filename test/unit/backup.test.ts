@@ -8,6 +8,7 @@ import { verifyArchive } from '../../lib/ops/backup/verify.js';
 import { RESTORE_SCRIPT } from '../../lib/ops/backup/restore.js';
 import { defaultBackupName } from '../../lib/ops/backup/backup.js';
 import { STAGING_PREFIX } from '../../lib/ops/backup/helpers.js';
+import { SHELLCHECK_INSTALL, withTool } from '../helpers/tools.js';
 
 function scratch(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-backup-unit-'));
@@ -168,14 +169,7 @@ test('an interrupted swap is undone when it had not committed, and finished when
   t.deepEqual(tree(finish), tree(home));
 });
 
-test('the restore script is clean under shellcheck', (t) => {
-  const sc = spawnSync('shellcheck', ['--version']);
-  if (sc.error) {
-    if (process.env.CI === 'true') t.fail('shellcheck is not installed');
-    else t.log('SKIPPED: shellcheck is not installed');
-    t.pass();
-    return;
-  }
+withTool('shellcheck', SHELLCHECK_INSTALL)('the restore script is clean under shellcheck', (t) => {
   const result = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: RESTORE_SCRIPT, encoding: 'utf8' });
   t.is(result.status, 0, result.stdout);
 });

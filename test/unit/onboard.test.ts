@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ONBOARD_SCRIPT, onboardScript, writeOnboardScript } from '../../lib/project/onboard.js';
 import { defaults } from '../../lib/project/settings.js';
+import { SHELLCHECK_INSTALL, withTool } from '../helpers/tools.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -19,14 +20,7 @@ function scratch(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-test('the generated script is clean under shellcheck', (t) => {
-  const version = spawnSync('shellcheck', ['--version']);
-  if (version.error) {
-    if (process.env.CI === 'true') t.fail('shellcheck is not installed, and CI=true needs this check');
-    else t.log('SKIPPED: shellcheck is not installed (apt-get install shellcheck)');
-    t.pass();
-    return;
-  }
+withTool('shellcheck', SHELLCHECK_INSTALL)('the generated script is clean under shellcheck', (t) => {
   const result = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: onboardScript(), encoding: 'utf8' });
   t.is(result.status, 0, result.stdout);
 });

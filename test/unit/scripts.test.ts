@@ -8,23 +8,14 @@ import test from 'ava';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
+import { SHELLCHECK_INSTALL, withTool } from '../helpers/tools.js';
 
 const dockerDir = fileURLToPath(new URL('../../docker/', import.meta.url));
 const scripts = readdirSync(dockerDir)
   .filter((f) => f.endsWith('.sh'))
   .map((f) => join(dockerDir, f));
-
-function hasShellcheck(): boolean {
-  try {
-    execFileSync('shellcheck', ['--version'], { stdio: 'pipe' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function attempt(command: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
   try {
@@ -50,13 +41,7 @@ test('every script is executable and parses as sh', async (t) => {
   }
 });
 
-const strict = process.env.CI === 'true';
-const shellcheckTest = hasShellcheck() || strict ? test : test.skip;
-if (!hasShellcheck()) {
-  console.log(`${strict ? 'FAILING' : 'SKIPPED'} shellcheck of docker/*.sh: shellcheck is not installed (apt-get install shellcheck)`);
-}
-
-shellcheckTest('shellcheck finds nothing in docker/*.sh as POSIX sh', async (t) => {
+withTool('shellcheck', SHELLCHECK_INSTALL)('shellcheck finds nothing in docker/*.sh as POSIX sh', async (t) => {
   const result = await attempt(['shellcheck', '--shell=sh', '--severity=style', ...scripts], process.env);
   t.is(result.exitCode, 0, result.stdout + result.stderr);
 });

@@ -5,13 +5,14 @@
  * unwanted restores that must leave the volume exactly as it was.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
 import { missing } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, CLI, e2eEnv } from '../helpers/cli.js';
 import { ProcessError, run, type RunResult } from '../../lib/engine/runner.js';
+import { privateDir } from '../../lib/project/private-dir.js';
 
 // The helper's `e2e` is test.skip without an engine, and test.skip has no
 // .serial or .after, so the serial chain and the hook are chosen here.
@@ -34,6 +35,7 @@ test.after.always(async () => {
   await run(['docker', 'volume', 'rm', '-f', volume]).catch(() => undefined);
   // Only the tags go: the layers are shared with every other test project's build.
   await run(['docker', 'rmi', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
+  rmSync(privateDir(tmp.name, env), { recursive: true, force: true });
   tmp.cleanup();
 });
 
@@ -175,7 +177,10 @@ serial('a forced restore replaces the data, and backup names itself with the tim
 
   const named = await cctl(['backup'], { cwd: tmp.dir, env });
   t.is(named.exitCode, 0, named.stderr);
-  const m = /to (cctl-[a-z0-9]+-home-\d{8}-\d{6}\.tar\.gz)/.exec(named.stdout);
+  // By default in the private folder, outside the project (git, claude-cli), owner-only.
+  const m = /to (\S+)\n/.exec(named.stdout);
   t.truthy(m, named.stdout);
-  t.true(existsSync(join(tmp.dir, m![1]!)));
+  t.is(m![1], join(privateDir(tmp.name, env), 'backups', m![1]!.split('/').pop()!));
+  t.regex(m![1]!, /\/cctl-[a-z0-9]+-home-\d{8}-\d{6}\.tar\.gz$/);
+  t.is(statSync(m![1]!).mode & 0o777, 0o600);
 });

@@ -21,12 +21,20 @@ import { proxyBaseUrl } from '../project/model.js';
 import { servicesTable } from '../ui/table.js';
 import { formatNextSteps, nextSteps } from '../project/next-steps.js';
 import { isolatedLoginWarning } from '../project/isolation-warning.js';
+import { composeHashes, recordUp, shortPath } from '../ops/up-fast.js';
+import type { Settings } from '../project/settings.js';
 
 export interface UpContext {
   project: Project;
   daemon?: DaemonInfo;
   engine?: ComposeCommand;
   init?: InitResult;
+  /** What the services start with: init's settings, or on the short path the record's. */
+  settings?: Settings;
+  /** Which way this up went: everything, only the start, or nothing at all (ops/up-fast.ts). */
+  path?: 'full' | 'start' | 'current';
+  /** Compose's config hashes, asked while the health wait runs, for the record of this up. */
+  hashes?: Promise<Map<string, string>>;
   images?: Staleness[];
   built: string[];
   services?: ServiceState[];
@@ -78,6 +86,7 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
         const first = !hasClaudeServices(ctx.project);
         if (first) task.title = 'No claude services yet: running cctl init';
         ctx.init = await initProject(ctx.project, { acceptChanges: options.acceptChanges });
+        ctx.settings = ctx.init.settings;
         task.title = first
           ? `Added the claude profile to ${ctx.init.file}`
           : ctx.init.changed
@@ -101,13 +110,20 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
         task.title = `Built ${due.join(', ')}`;
       },
     },
+    ...startTasks(options),
+  ];
+}
+
+/** Start and wait: the end of the full path, and all of the short path when only containers are due. */
+export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
+  return [
     {
       title: 'Start the claude profile',
       task: async (ctx) => {
-        const services = claudeServices(ctx.init!.settings);
+        const services = claudeServices(ctx.settings!);
         try {
           // The identity and agent socket go into the environment of this call only: it is what creates claude-cli.
-          const env = await workbenchUpEnv(ctx.init!.settings, ctx.project.dir);
+          const env = await workbenchUpEnv(ctx.settings!, ctx.project.dir);
           await composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal: options.signal, env });
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
@@ -118,7 +134,9 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
     {
       title: 'Wait until the services are healthy',
       task: async (ctx, task) => {
-        const services = claudeServices(ctx.init!.settings);
+        const services = claudeServices(ctx.settings!);
+        ctx.hashes = composeHashes(ctx.project, ctx.settings!);
+        ctx.hashes.catch(() => undefined);
         ctx.services = await waitHealthy(ctx.project, services, {
           timeoutMs: options.timeoutMs,
           signal: options.signal,
@@ -133,8 +151,7 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
   ];
 }
 
-export function proxyUrls(ctx: UpContext): { internal: string; host?: string } {
-  const s = ctx.init!.settings;
+export function proxyUrls(s: Settings): { internal: string; host?: string } {
   return { internal: proxyBaseUrl(s), host: s.publish && s.proxy !== 'external' ? `http://127.0.0.1:${s['publish-port']}` : undefined };
 }
 
@@ -149,12 +166,27 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   const ctx: UpContext = { project, built: [] };
   try {
     const mode = presentation(json);
-    // Guarded edits are asked about before the task list draws (it owns the terminal after).
-    const prompt = options.acceptChanges === true ? undefined : guardPrompt(project.file);
-    const changes = prompt ? changesInFile(project) : [];
-    const acceptChanges = options.acceptChanges === true || (changes.length > 0 && (await prompt!(describeChanges(changes))));
-    const tasks = upTasks({ build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal, acceptChanges });
-    await taskList(tasks, mode).run(ctx);
+    const taskOptions = { build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal };
+    // Nothing changed since the last up: no init, no build, and when the containers are current no compose call at all.
+    const short = options.build === true ? undefined : await shortPath(project);
+    ctx.path = short?.kind ?? 'full';
+    if (short) ctx.settings = short.record.settings;
+    if (short?.kind === 'current') {
+      ctx.services = short.services;
+      if (mode !== 'silent') process.stdout.write('✔ Nothing changed since the last cctl up: the services are healthy and current\n');
+    } else if (short?.kind === 'start') {
+      const unchanged = { title: 'Compose file and images are unchanged since the last cctl up', task: () => {} };
+      await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
+      await recordUp(project, short.record, ctx.hashes!);
+    } else {
+      // Guarded edits are asked about before the task list draws (it owns the terminal after).
+      const prompt = options.acceptChanges === true ? undefined : guardPrompt(project.file);
+      const changes = prompt ? changesInFile(project) : [];
+      const acceptChanges = options.acceptChanges === true || (changes.length > 0 && (await prompt!(describeChanges(changes))));
+      await taskList(upTasks({ ...taskOptions, acceptChanges }), mode).run(ctx);
+      const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
+      await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!);
+    }
   } catch (error) {
     const failure = abort.signal.aborted ? new InterruptedError() : error;
     if (json) {
@@ -165,8 +197,9 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   } finally {
     process.off('SIGINT', onSigint);
   }
-  const urls = proxyUrls(ctx);
-  const warning = isolatedLoginWarning(ctx.init!.settings);
+  const settings = ctx.settings!;
+  const urls = proxyUrls(settings);
+  const warning = isolatedLoginWarning(settings);
   if (warning) process.stderr.write(`cctl: warning: ${warning}\n`);
   if (json) {
     process.stdout.write(
@@ -175,9 +208,10 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
           ok: true,
           project: project.name,
           file: project.file,
-          compose: ctx.engine,
+          compose: ctx.engine ?? (await compose()),
           docker: ctx.daemon,
-          composeFileChanged: ctx.init!.changed,
+          path: ctx.path,
+          composeFileChanged: ctx.init?.changed ?? false,
           built: ctx.built,
           services: ctx.services,
           proxyUrl: urls.internal,
@@ -192,6 +226,6 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   }
   process.stdout.write(servicesTable(ctx.services ?? []));
   process.stdout.write(`\nClaude Code reaches the API at ${urls.internal}${urls.host ? ` (from this machine: ${urls.host})` : ''}.\n`);
-  process.stdout.write(`Next:\n${formatNextSteps(nextSteps(ctx.init!.settings))}`);
+  process.stdout.write(`Next:\n${formatNextSteps(nextSteps(settings))}`);
   return 0;
 }

@@ -11,10 +11,11 @@
  *   - the fingerprint (compose file bytes, CCTL_* settings, cctl's image files,
  *     the project's .cctl folder) is the one recorded: init would change nothing;
  *   - each built image carries the recorded build hash: no build is due;
- *   - each service's container runs, is healthy, runs the image its tag names
- *     now, and carries the config hash Compose computes for it now
- *     (`compose config --hash`, which sees interpolation and env files):
- *     `compose up -d` would leave it as it is.
+ *   - each service's container is the one the last up left (its config-hash
+ *     label), runs and is healthy on the image its tag names now, and Compose
+ *     computes the same configuration for it as then (`compose config
+ *     --hash`, which sees interpolation and env files): `compose up -d`
+ *     would leave it as it is.
  * A changed file or a stale image fails one of them and goes the full way.
  * When only the containers are missing or out of date, the caller starts
  * them without the init and build steps.
@@ -24,8 +25,10 @@ import { snapshot } from '../engine/containers.js';
 import { PACKAGE_ROOT } from '../project/assets.js';
 import { ASSETS_DIR } from '../project/model.js';
 import { ONBOARD_SCRIPT } from '../project/onboard.js';
+import { privateDir } from '../project/private-dir.js';
 import { readUpRecord, upFingerprint, writeUpRecord, type UpRecord } from '../project/up-record.js';
 import type { Project } from '../project/locate.js';
+import type { Settings } from '../project/settings.js';
 import { BUILD_HASH_LABEL } from './build.js';
 import { composeRun } from './compose.js';
 import { claudeServices, isReady, type ServiceState } from './stack.js';
@@ -47,45 +50,71 @@ function roots(project: Project, record: Pick<UpRecord, 'extraInputs'>): string[
     join(project.dir, ONBOARD_SCRIPT),
     // Compose reads it for interpolation, and so does the project-name lookup.
     join(project.dir, '.env'),
+    // The secrets init creates when missing (the compose file names them as env files).
+    join(privateDir(project.name), 'proxy.env'),
+    join(privateDir(project.name), 'client.env'),
     ...record.extraInputs,
   ];
 }
 
-/** After a successful full up: remember what it saw (init's settings and build hash, and the images it checked). */
-export function recordUp(project: Project, facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images'>): void {
-  const ca = facts.settings['ca-cert'];
-  const extraInputs = ca ? [resolve(project.dir, ca)] : [];
-  const fingerprint = upFingerprint(project, roots(project, { extraInputs }));
-  if (fingerprint) writeUpRecord(project, { ...facts, extraInputs, fingerprint });
-}
-
 /** Compose's own hash of each service's configuration, as `up` would compute it now (with up's environment). */
-async function configHashes(project: Project, record: UpRecord): Promise<Map<string, string>> {
-  const env = await workbenchUpEnv(record.settings, project.dir);
+export async function composeHashes(project: Project, settings: Settings): Promise<Map<string, string>> {
+  const env = await workbenchUpEnv(settings, project.dir);
   const { stdout } = await composeRun(project, ['config', '--hash', '*'], { env });
   return new Map(
     stdout
       .split('\n')
       .map((line) => line.trim().split(/\s+/))
-      .filter((parts): parts is [string, string] => parts.length === 2)
-      .map(([service, hash]) => [service, hash] as [string, string]),
+      .filter((parts): parts is [string, string] => parts.length === 2),
   );
+}
+
+/**
+ * After an up that reached all-healthy: remember what it saw. `hashes` is
+ * composeHashes(), started while the health wait ran; the labels come from
+ * the containers up left. Without either, no record: the next up goes the full way.
+ */
+export async function recordUp(
+  project: Project,
+  facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images'>,
+  hashes: Promise<Map<string, string>>,
+): Promise<void> {
+  const [config, snap] = await Promise.all([
+    hashes.catch(() => undefined),
+    snapshot(project.name, claudeServices(facts.settings), []).catch(() => undefined),
+  ]);
+  if (!config || !snap) return;
+  const configHashes: UpRecord['configHashes'] = {};
+  for (const s of snap.services) {
+    const now = config.get(s.name);
+    if (!now || !s.configHash) return;
+    configHashes[s.name] = { config: now, label: s.configHash };
+  }
+  const ca = facts.settings['ca-cert'];
+  const extraInputs = ca ? [resolve(project.dir, ca)] : [];
+  const fingerprint = upFingerprint(project, roots(project, { extraInputs }));
+  if (fingerprint) writeUpRecord(project, { ...facts, extraInputs, configHashes, fingerprint });
 }
 
 /** The short path this project may take, or undefined for the full one. Engine failures propagate (the daemon message). */
 export async function shortPath(project: Project): Promise<ShortPath | undefined> {
   const record = readUpRecord(project);
-  if (!record || record.fingerprint !== upFingerprint(project, roots(project, record))) return undefined;
+  if (!record?.configHashes || record.fingerprint !== upFingerprint(project, roots(project, record))) return undefined;
   const images = Object.values(record.images);
+  // Compose's hashes are asked alongside the snapshot: they are needed whenever the stack is up, the usual case.
+  const hashes = composeHashes(project, record.settings).catch(() => new Map<string, string>());
   const snap = await snapshot(project.name, claudeServices(record.settings), images);
   if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
   const onCurrentImage = (s: (typeof snap.services)[number]) => {
     const image = record.images[s.name];
     return image === undefined || s.imageId === snap.images[image]?.id;
   };
-  if (!snap.services.every((s) => isReady(s) && onCurrentImage(s))) return { kind: 'start', record };
-  const hashes = await configHashes(project, record).catch(() => new Map<string, string>());
-  if (!snap.services.every((s) => s.configHash !== undefined && s.configHash === hashes.get(s.name))) return { kind: 'start', record };
+  // Each container is the one the last up left (same label), running and healthy on today's image...
+  const asLeft = (s: (typeof snap.services)[number]) => isReady(s) && onCurrentImage(s) && s.configHash === record.configHashes[s.name]?.label;
+  if (!snap.services.every(asLeft)) return { kind: 'start', record };
+  // ...and Compose computes the same configuration for it now (interpolation and env files included).
+  const now = await hashes;
+  if (!snap.services.every((s) => now.get(s.name) === record.configHashes[s.name]!.config)) return { kind: 'start', record };
   const services = snap.services.map(({ imageId: _id, configHash: _hash, ...state }) => state);
   return { kind: 'current', record, services };
 }

@@ -24,6 +24,12 @@ export interface UpRecord {
   images: Record<string, string>;
   /** Files init read that the fingerprint cannot find alone (the CA bundle), by absolute path. */
   extraInputs: string[];
+  /**
+   * Per service: Compose's `config --hash` and the config-hash label of the
+   * container that up left. The two are computed differently (2.26 hashes a
+   * normalised copy for the label), so each is compared with its own kind.
+   */
+  configHashes: Record<string, { config: string; label: string }>;
 }
 
 /** Where the record of a project lives: the one place that says so. */

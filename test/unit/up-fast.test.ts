@@ -15,6 +15,8 @@ import { BUILD_HASH_LABEL } from '../../lib/ops/build.js';
 import { FakeEngine, inspectJson, V2, withEngine } from '../helpers/fake-engine.js';
 
 const IMAGES = { 'claude-cli': 'cctl-p-claude-cli:local', proxy: 'cctl-p-proxy:local' };
+/** `compose config --hash` at the recorded up; the labels up left are cfg-<service>, another kind of hash. */
+const CONFIG = new Map([['claude-cli', 'conf-claude-cli'], ['proxy', 'conf-proxy']]);
 
 async function setup() {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-up-fast-'));
@@ -25,7 +27,7 @@ async function setup() {
   process.env.CCTL_CACHE_DIR = join(dir, '.cache');
   const project = findProject({ projectName: 'p' }, dir);
   // Recorded with the environment the checks run in (the fake's CCTL_COMPOSE among it).
-  await withEngine(engine(), async () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }));
+  await withEngine(engine(), () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }, Promise.resolve(CONFIG)));
   return { dir, project };
 }
 
@@ -35,6 +37,7 @@ interface Engine {
   buildHash?: string;
   containerImage?: Record<string, string>;
   configHash?: Record<string, string>;
+  config?: Record<string, string>;
 }
 
 /** An engine whose containers and images are as described; by default all current. */
@@ -55,7 +58,8 @@ function engine(e: Engine = {}) {
       .map(([s, name]) => ({ Id: imageIds[s], RepoTags: [name], Config: { Labels: { [BUILD_HASH_LABEL]: e.buildHash ?? 'h1' } } }));
     return { stdout: JSON.stringify([...containers, ...images]) };
   });
-  fake.on(/ config --hash \*$/, { stdout: 'claude-cli cfg-claude-cli\nproxy cfg-proxy\nother cfg-other\n' });
+  const config = e.config ?? Object.fromEntries(CONFIG);
+  fake.on(/ config --hash \*$/, { stdout: `${Object.entries(config).map(([k, v]) => `${k} ${v}`).join('\n')}\nother conf-other\n` });
   return fake;
 }
 
@@ -99,7 +103,14 @@ test.serial('a stale or missing image goes the full way (a build is due)', async
 
 test.serial('containers missing, on an old image or with another config: a plain start', async (t) => {
   const { project } = await setup();
-  for (const e of [{ running: ['proxy'] }, { containerImage: { 'claude-cli': 'sha256:old' } }, { configHash: { proxy: 'cfg-before' } }]) {
+  const cases: Engine[] = [
+    { running: ['proxy'] },
+    { containerImage: { 'claude-cli': 'sha256:old' } },
+    // A container that someone else recreated, and a configuration Compose now computes differently.
+    { configHash: { proxy: 'cfg-before' } },
+    { config: { 'claude-cli': 'conf-claude-cli', proxy: 'conf-changed' } },
+  ];
+  for (const e of cases) {
     t.is((await withEngine(engine(e), () => shortPath(project)))?.kind, 'start', JSON.stringify(e));
   }
 });

@@ -9,14 +9,15 @@ export interface ImageInfo {
 
 /** Whether the image exists, with its labels; a stopped daemon throws its own message. */
 export async function inspectImage(name: string): Promise<ImageInfo> {
+  let stdout: string;
   try {
-    const { stdout } = await run(['docker', 'image', 'inspect', '--format', '{{json .Config.Labels}}', name]);
-    return { present: true, labels: (JSON.parse(stdout) as Record<string, string> | null) ?? {} };
+    stdout = (await run(['docker', 'image', 'inspect', '--format', '{{json .Config.Labels}}', name])).stdout;
   } catch (error) {
     const explained = explainDockerError(error);
     if (explained !== error) throw explained;
     return { present: false, labels: {} };
   }
+  return { present: true, labels: (JSON.parse(stdout) as Record<string, string> | null) ?? {} };
 }
 
 export async function imageExists(name: string): Promise<boolean> {

@@ -6,7 +6,7 @@
  * is recorded, and a call no rule answers fails loudly instead of passing.
  */
 import { resetComposeDetection } from '../../lib/engine/compose.js';
-import { resetDaemonInfo } from '../../lib/engine/daemon.js';
+import { resetDaemonInfo, type DaemonInfo } from '../../lib/engine/daemon.js';
 import { ProcessError, setRunner, type RunOptions, type RunResult, type Runner } from '../../lib/engine/runner.js';
 
 export interface Reply {
@@ -39,11 +39,11 @@ export interface EngineModel {
   /** Leave CCTL_COMPOSE unset, so detection probes; `installed` lists what answers. */
   detect?: { installed: Flavour[] };
   /** `docker version` answers; 'down' makes every docker call fail as a stopped daemon does. */
-  daemon?: { server: string; api: string } | 'down';
+  daemon?: DaemonInfo | 'down';
 }
 
-export const ENGINE_26 = { server: '26.1.5', api: '1.45' };
-export const ENGINE_20 = { server: '20.10.24', api: '1.41' };
+export const ENGINE_26: DaemonInfo = { serverVersion: '26.1.5', apiVersion: '1.45' };
+export const ENGINE_20: DaemonInfo = { serverVersion: '20.10.24', apiVersion: '1.41' };
 const DAEMON_DOWN = 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?';
 
 const matches = (m: Match, line: string, argv: string[]) =>
@@ -64,7 +64,7 @@ export class FakeEngine implements Runner {
     this.on(/ version --short$/, { exitCode: 1, stderr: 'not found' });
     for (const f of installed) this.on(`${f.prefix.join(' ')} version --short`, { stdout: `${f.version}\n` });
     if (daemon !== 'down') {
-      this.on('docker version --format', { stdout: `${daemon.server} ${daemon.api}\n` });
+      this.on('docker version --format', { stdout: `${daemon.serverVersion} ${daemon.apiVersion}\n` });
       this.on('docker image inspect', { exitCode: 1, stderr: 'Error: No such image' });
       this.on('docker volume inspect', { exitCode: 1, stderr: 'Error: No such volume' });
       this.on('docker buildx version', { stdout: 'github.com/docker/buildx v0.13.1 deadbeef\n' });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheFile, detectionKey } from '../../lib/engine/compose-cache.js';
 import { cachedCompose, forgetCompose, resetComposeDetection } from '../../lib/engine/compose.js';
-import { ProcessError, setRunner, type Runner } from '../../lib/engine/runner.js';
+import { FakeEngine, V1, withEngine } from '../helpers/fake-engine.js';
 
 /** A PATH with a fake docker-compose file (only its identity matters) and a private cache dir. */
 function sandbox() {
@@ -17,45 +17,26 @@ function sandbox() {
   return { root, bin, env };
 }
 
-function counting(): Runner & { probes: number } {
-  const fake = {
-    probes: 0,
-    async capture(command: readonly string[]) {
-      fake.probes++;
-      if (command[0] === 'docker-compose') return { exitCode: 0, stdout: '1.29.2\n', stderr: '' };
-      throw new ProcessError(command, { exitCode: 1, stdout: '', stderr: 'no' });
-    },
-    async interactive() {
-      return 0;
-    },
-  };
-  return fake;
-}
-
 test.serial('detects once, then answers from the file without spawning', async (t) => {
   const { env } = sandbox();
-  const fake = counting();
-  const previous = setRunner(fake);
-  const savedPath = process.env.PATH;
-  t.teardown(() => {
-    setRunner(previous);
-    process.env.PATH = savedPath;
-    resetComposeDetection();
-  });
-  resetComposeDetection();
-  const first = await cachedCompose(env);
-  t.like(first, { flavour: 'v1', command: ['docker-compose'] });
-  const afterFirst = fake.probes;
-  t.true(afterFirst >= 1);
-  resetComposeDetection(); // a new process: the in-memory memo is gone, the file is not
-  t.deepEqual(await cachedCompose(env), first);
-  t.is(fake.probes, afterFirst);
-  const stored = Object.values(JSON.parse(readFileSync(cacheFile(env), 'utf8')) as Record<string, { engine: { version: string } }>);
-  t.deepEqual(stored.map((e) => e.engine.version), ['1.29.2']);
+  // Only Compose v1 answers; every probe is a spawn the cache should save.
+  const fake = new FakeEngine({ detect: { installed: [V1] } });
+  const probes = () => fake.lines().length;
+  await withEngine(fake, async () => {
+    const first = await cachedCompose(env);
+    t.like(first, { flavour: 'v1', command: ['docker-compose'] });
+    const afterFirst = probes();
+    t.true(afterFirst >= 1);
+    resetComposeDetection(); // a new process: the in-memory memo is gone, the file is not
+    t.deepEqual(await cachedCompose(env), first);
+    t.is(probes(), afterFirst);
+    const stored = Object.values(JSON.parse(readFileSync(cacheFile(env), 'utf8')) as Record<string, { engine: { version: string } }>);
+    t.deepEqual(stored.map((e) => e.engine.version), ['1.29.2']);
 
-  forgetCompose(env);
-  await cachedCompose(env);
-  t.true(fake.probes > afterFirst, 'forgotten: detected again');
+    forgetCompose(env);
+    await cachedCompose(env);
+    t.true(probes() > afterFirst, 'forgotten: detected again');
+  });
 });
 
 test('the key changes when the compose binary, a plugin, CCTL_COMPOSE or PATH changes', (t) => {
@@ -74,38 +55,34 @@ test('the key changes when the compose binary, a plugin, CCTL_COMPOSE or PATH ch
 
 test.serial('two environments keep their own entries instead of evicting each other', async (t) => {
   const { env } = sandbox();
-  const fake = counting();
-  const previous = setRunner(fake);
-  t.teardown(() => {
-    setRunner(previous);
-    resetComposeDetection();
+  const fake = new FakeEngine({ detect: { installed: [V1] } });
+  const probeCount = () => fake.lines().length;
+  await withEngine(fake, async () => {
+    const other = { ...env, PATH: `/nowhere:${env.PATH}` };
+    for (const e of [env, other]) {
+      resetComposeDetection();
+      await cachedCompose(e);
+    }
+    const probes = probeCount();
+    for (const e of [env, other, env]) {
+      resetComposeDetection();
+      await cachedCompose(e);
+    }
+    t.is(probeCount(), probes);
+    t.is(Object.keys(JSON.parse(readFileSync(cacheFile(env), 'utf8'))).length, 2);
   });
-  const other = { ...env, PATH: `/nowhere:${env.PATH}` };
-  for (const e of [env, other]) {
-    resetComposeDetection();
-    await cachedCompose(e);
-  }
-  const probes = fake.probes;
-  for (const e of [env, other, env]) {
-    resetComposeDetection();
-    await cachedCompose(e);
-  }
-  t.is(fake.probes, probes);
-  t.is(Object.keys(JSON.parse(readFileSync(cacheFile(env), 'utf8'))).length, 2);
 });
 
 test.serial('an old entry is not trusted', async (t) => {
   const { env } = sandbox();
-  const fake = counting();
-  const previous = setRunner(fake);
-  t.teardown(() => {
-    setRunner(previous);
+  const fake = new FakeEngine({ detect: { installed: [V1] } });
+  const probeCount = () => fake.lines().length;
+  await withEngine(fake, async () => {
     resetComposeDetection();
+    await cachedCompose(env, Date.now() - 2 * 24 * 3600 * 1000);
+    const probes = probeCount();
+    resetComposeDetection();
+    await cachedCompose(env);
+    t.true(probeCount() > probes);
   });
-  resetComposeDetection();
-  await cachedCompose(env, Date.now() - 2 * 24 * 3600 * 1000);
-  const probes = fake.probes;
-  resetComposeDetection();
-  await cachedCompose(env);
-  t.true(fake.probes > probes);
 });

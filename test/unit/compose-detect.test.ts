@@ -1,71 +1,60 @@
 import test from 'ava';
-import { detectCompose, parseVersion } from '../../lib/engine/compose.js';
-import { ProcessError, setRunner, type Runner } from '../../lib/engine/runner.js';
+import { detectCompose, parseVersion, unsupportedPair } from '../../lib/engine/compose.js';
+import { ENGINE_20, ENGINE_26, FakeEngine, V1, V2, withEngine, type Flavour } from '../helpers/fake-engine.js';
 
-/** A fake at the process seam: answers `<cmd> version --short` from a table. */
-function fakeRunner(versions: Record<string, string | undefined>): Runner & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    calls,
-    async capture(command) {
-      const key = command.slice(0, -2).join(' ');
-      calls.push(command.join(' '));
-      const v = versions[key];
-      if (v === undefined) throw new ProcessError(command, { exitCode: 1, stdout: '', stderr: 'not found' });
-      return { exitCode: 0, stdout: `${v}\n`, stderr: '' };
-    },
-    async interactive() {
-      return 0;
-    },
-  };
-}
+const STANDALONE_V2: Flavour = { env: 'docker-compose', prefix: ['docker-compose'], version: '2.24.0' };
+const OLD_V1: Flavour = { ...V1, version: '1.25.0' };
 
-function withRunner(runner: Runner, fn: () => Promise<void>) {
-  return async () => {
-    const previous = setRunner(runner);
-    try {
-      await fn();
-    } finally {
-      setRunner(previous);
-    }
-  };
-}
+/** Detection against a fake that has exactly these composes installed. */
+const installed = (...flavours: Flavour[]) => new FakeEngine({ detect: { installed: flavours } });
 
-test.serial('prefers the v2 plugin', async (t) => {
-  const fake = fakeRunner({ 'docker compose': 'v2.29.1', 'docker-compose': '1.29.2' });
-  await withRunner(fake, async () => {
+test.serial('prefers the v2 plugin when both are installed', async (t) => {
+  await withEngine(installed(V1, V2), async () => {
     t.like(await detectCompose({}), { flavour: 'plugin', command: ['docker', 'compose'], version: '2.29.1' });
-  })();
+  });
 });
 
 test.serial('falls back to standalone v2, then v1', async (t) => {
-  await withRunner(fakeRunner({ 'docker-compose': '2.24.0' }), async () => {
+  await withEngine(installed(STANDALONE_V2), async () => {
     t.like(await detectCompose({}), { flavour: 'standalone-v2', command: ['docker-compose'] });
-  })();
-  await withRunner(fakeRunner({ 'docker-compose': '1.29.2' }), async () => {
+  });
+  await withEngine(installed(V1), async () => {
     t.like(await detectCompose({}), { flavour: 'v1', version: '1.29.2' });
-  })();
+  });
 });
 
 test.serial('v1 older than 1.28 is refused, naming the reason', async (t) => {
-  await withRunner(fakeRunner({ 'docker-compose': '1.25.0' }), async () => {
+  await withEngine(installed(OLD_V1), async () => {
     await t.throwsAsync(detectCompose({}), { message: /1\.25\.0 is too old.*profiles/ });
-  })();
+  });
 });
 
-test.serial('CCTL_COMPOSE forces a choice', async (t) => {
-  const fake = fakeRunner({ 'docker compose': '2.29.1', 'docker-compose': '1.29.2' });
-  await withRunner(fake, async () => {
+test.serial('CCTL_COMPOSE forces a choice, probing only that one', async (t) => {
+  const fake = installed(V1, V2);
+  await withEngine(fake, async () => {
     t.like(await detectCompose({ CCTL_COMPOSE: 'docker-compose' }), { flavour: 'v1' });
-    t.deepEqual(fake.calls, ['docker-compose version --short']);
-  })();
+  });
+  t.deepEqual(fake.lines(), ['docker-compose version --short']);
 });
 
 test.serial('nothing found says what to install', async (t) => {
-  await withRunner(fakeRunner({}), async () => {
+  await withEngine(installed(), async () => {
     const e = await t.throwsAsync(detectCompose({}), { message: /not found/ });
     t.regex((e as { hint?: string }).hint ?? '', /Install Docker Compose/);
-  })();
+  });
+});
+
+test.serial('Compose v1 is refused only against engine 25 or newer; v2 never', async (t) => {
+  await withEngine(installed(V1), async () => {
+    const v1 = await detectCompose({});
+    t.regex(unsupportedPair(v1, ENGINE_26)?.message ?? '', /cannot drive Docker 26\.1\.5/);
+    t.is(unsupportedPair(v1, { serverVersion: '25.0.0', apiVersion: '1.44' })?.exitCode, 1);
+    t.is(unsupportedPair(v1, ENGINE_20), undefined);
+    t.is(unsupportedPair(v1, { serverVersion: 'dev', apiVersion: '1.45' }), undefined);
+  });
+  await withEngine(installed(V1, V2), async () => {
+    t.is(unsupportedPair(await detectCompose({}), ENGINE_26), undefined);
+  });
 });
 
 test('parseVersion reads v-prefixed and suffixed versions', (t) => {

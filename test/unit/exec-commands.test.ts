@@ -7,49 +7,35 @@ import exec from '../../lib/commands/exec.js';
 import monitor from '../../lib/commands/monitor.js';
 import shell from '../../lib/commands/shell.js';
 import usage from '../../lib/commands/usage.js';
-import { resetComposeDetection } from '../../lib/engine/compose.js';
 import { CctlError } from '../../lib/kernel/errors.js';
 import { execArgs, wantsTty } from '../../lib/ops/exec.js';
-import { ProcessError, setRunner, type Runner } from '../../lib/engine/runner.js';
-
-const V2 = { CCTL_COMPOSE: 'docker compose', version: 'v2.29.1' };
-const V1 = { CCTL_COMPOSE: 'docker-compose', version: '1.29.2' };
+import { ENGINE_26, FakeEngine, V1, V2, withEngine, type Flavour } from '../helpers/fake-engine.js';
 
 interface Engine {
   /** Exit status of the exec itself. */
   status?: number;
-  /** `docker ps` output for the running claude-cli ('' = none); undefined = daemon down. */
-  running?: string;
+  /** The running claude-cli's monitor label ('' = no container running); undefined = daemon down. */
+  monitor?: string;
   imageExists?: boolean;
 }
 
-/** A fake at the process seam: answers detection and the diagnosis calls, records everything. */
-function fake(flavour: typeof V1, engine: Engine = {}): Runner & { calls: string[][]; interactiveCalls: string[][] } {
-  const calls: string[][] = [];
-  const interactiveCalls: string[][] = [];
-  const fail = (command: readonly string[], stderr: string, exitCode = 1) => {
-    throw new ProcessError(command, { exitCode, stdout: '', stderr });
-  };
+/** The shared table-driven fake, set up for the exec family: the exec's status, claude-cli's state, the image. */
+function engineFor(flavour: Flavour, engine: Engine): FakeEngine {
+  const fake = new FakeEngine({ flavour, daemon: engine.monitor === undefined ? 'down' : ENGINE_26 });
+  fake.on(/ exec /, { exitCode: engine.status ?? 0 });
+  if (engine.monitor) fake.withContainers([{ service: 'claude-cli', labels: { 'dev.cctl.monitor': engine.monitor } }]);
+  if (engine.imageExists) fake.on('docker image inspect', { stdout: '{}\n' });
+  return fake;
+}
+
+/** What the tests read off the fake: the captured and the interactive argvs. */
+function recorded(fake: FakeEngine) {
   return {
-    calls,
-    interactiveCalls,
-    async capture(command) {
-      calls.push([...command]);
-      const line = command.join(' ');
-      if (line.endsWith('version --short')) return { exitCode: 0, stdout: `${flavour.version}\n`, stderr: '' };
-      if (line.startsWith('docker ps')) {
-        if (engine.running === undefined) fail(command, 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?');
-        return { exitCode: 0, stdout: engine.running!, stderr: '' };
-      }
-      if (line.startsWith('docker image inspect')) {
-        if (!engine.imageExists) fail(command, 'Error: No such image');
-        return { exitCode: 0, stdout: 'sha256:abc\n', stderr: '' };
-      }
-      return fail(command, 'unexpected call');
+    get calls() {
+      return fake.calls.filter((c) => c.mode === 'capture').map((c) => c.argv);
     },
-    async interactive(command) {
-      interactiveCalls.push([...command]);
-      return engine.status ?? 0;
+    get interactiveCalls() {
+      return fake.calls.filter((c) => c.mode === 'interactive').map((c) => c.argv);
     },
   };
 }
@@ -63,27 +49,15 @@ function project(text = COMPOSE): { dir: string; file: string } {
   return { dir, file };
 }
 
-/** Runs fn with the fake installed, compose forced to the flavour, stdio reported as pipes. */
-async function withFake<T>(flavour: typeof V1, engine: Engine, fn: (f: ReturnType<typeof fake>) => Promise<T>) {
-  const f = fake(flavour, engine);
-  const previous = setRunner(f);
-  const saved = process.env.CCTL_COMPOSE;
-  process.env.CCTL_COMPOSE = flavour.CCTL_COMPOSE;
-  // Detection must reach the fake, not a cache file from an earlier real run.
-  process.env.CCTL_COMPOSE_CACHE = '0';
-  resetComposeDetection();
-  try {
-    return { result: await fn(f), fake: f };
-  } finally {
-    setRunner(previous);
-    if (saved === undefined) delete process.env.CCTL_COMPOSE;
-    else process.env.CCTL_COMPOSE = saved;
-    resetComposeDetection();
-  }
+/** Runs fn with the fake at the seam and compose forced to the flavour (ava's workers have no terminal: every exec is -T). */
+async function withFake<T>(flavour: Flavour, engine: Engine, fn: (f: ReturnType<typeof recorded>) => Promise<T>) {
+  const fake = engineFor(flavour, engine);
+  const f = recorded(fake);
+  return { result: await withEngine(fake, () => fn(f)), fake: f };
 }
 
-const prefix = (flavour: typeof V1, p: { dir: string; file: string }, name: string) => [
-  ...flavour.CCTL_COMPOSE.split(' '),
+const prefix = (flavour: Flavour, p: { dir: string; file: string }, name: string) => [
+  ...flavour.prefix,
   '--project-directory',
   p.dir,
   '-f',
@@ -142,14 +116,14 @@ for (const flavour of [V1, V2]) {
 test.serial('the child status passes through, including 128+signal', async (t) => {
   const p = project();
   for (const status of [0, 7, 127, 130, 143]) {
-    const { result } = await withFake(V2, { status, running: 'abc\t4.0.0\n' }, () => exec(['--', 'sh', '-c', 'x'], { file: p.file }));
+    const { result } = await withFake(V2, { status, monitor: '4.0.0' }, () => exec(['--', 'sh', '-c', 'x'], { file: p.file }));
     t.is(result, status);
   }
 });
 
 test.serial('exit 1 from a running container is the child\'s own: passed through after one ps', async (t) => {
   const p = project();
-  const { result, fake: f } = await withFake(V1, { status: 1, running: 'abc\t4.0.0\n' }, () => exec(['false'], { file: p.file }));
+  const { result, fake: f } = await withFake(V1, { status: 1, monitor: '4.0.0' }, () => exec(['false'], { file: p.file }));
   t.is(result, 1);
   t.is(f.calls.filter((c) => c[0] === 'docker').length, 1);
 });
@@ -164,25 +138,25 @@ async function failure(engine: Engine, text = COMPOSE, globals: Record<string, s
 }
 
 test.serial('stack not running: a stopped container names cctl up', async (t) => {
-  const { error } = await failure({ status: 1, running: '', imageExists: true }, COMPOSE, { projectName: 'demo' });
+  const { error } = await failure({ status: 1, monitor: '', imageExists: true }, COMPOSE, { projectName: 'demo' });
   t.true(error instanceof CctlError);
   t.regex(error.message, /claude-cli container of project "demo" is not running/);
   t.regex(error.hint!, /cctl up .*-p demo/);
 });
 
 test.serial('stack not running: a missing image says it was never built', async (t) => {
-  const { error } = await failure({ status: 1, running: '', imageExists: false });
+  const { error } = await failure({ status: 1, monitor: '', imageExists: false });
   t.regex(error.message, /image \(cctl-.*-claude-cli:local\) has not been built/);
   t.regex(error.hint!, /cctl up/);
 });
 
 test.serial('stack not running: a stopped daemon gets the daemon message', async (t) => {
-  const { error } = await failure({ status: 1, running: undefined });
+  const { error } = await failure({ status: 1, monitor: undefined });
   t.regex(error.message, /Docker daemon is not reachable/);
 });
 
 test.serial('a compose file without claude-cli says to run cctl init', async (t) => {
-  const { error } = await failure({ status: 1, running: '' }, 'services:\n  web:\n    image: nginx\n');
+  const { error } = await failure({ status: 1, monitor: '' }, 'services:\n  web:\n    image: nginx\n');
   t.regex(error.message, /has no claude-cli service/);
   t.regex(error.hint!, /cctl init/);
 });
@@ -204,7 +178,7 @@ test.serial('a missing compose file is caught before anything is spawned', async
 test.serial('monitor on an image built without it: the wrapper says so (once), and its exit 1 passes through', async (t) => {
   const p = project();
   // cctl adds no message of its own and no diagnosis: the container is running, the wrapper has spoken.
-  const { result } = await withFake(V2, { status: 1, running: 'abc\toff\n' }, () => monitor([], { file: p.file }));
+  const { result } = await withFake(V2, { status: 1, monitor: 'off' }, () => monitor([], { file: p.file }));
   t.is(result, 1);
 });
 

@@ -27,10 +27,11 @@ DOCKER26_PINS=(
 )
 
 # Package names, one per command or file they provide. chromium is for the
-# browser tests; tini gives docker-init (`init: true`) to both engines.
+# browser tests; tini gives docker-init (`init: true`) to both engines;
+# busybox is the tar of Alpine-based images, for the restore script's test.
 DEBIAN_PACKAGES=(
   docker.io docker-compose containerd runc tini iptables
-  debootstrap shellcheck tmux openssh-client curl git ca-certificates chromium
+  debootstrap shellcheck tmux openssh-client curl git ca-certificates chromium busybox
 )
 
 installed() { dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { GatewayConfigError } from './config-error.js';
+import { type Env, intFromEnv } from './env.js';
 import { type EgressConfig, egressFromEnv } from './egress/config.js';
 
 /** Kept in step with package.json by a unit test; the image has no package.json to read. */
@@ -64,7 +65,7 @@ export const DEFAULTS = {
 
 export { GatewayConfigError };
 
-export type Env = Record<string, string | undefined>;
+export { type Env, intFromEnv };
 
 /**
  * Reads NAME, or the file that NAME_FILE points at (Docker/Compose secrets).
@@ -84,15 +85,6 @@ function secretFromEnv(env: Env, name: string, readFile: (path: string) => strin
   }
   const value = text.trim();
   if (!value) throw new GatewayConfigError(`${name}_FILE: ${file} is empty.`);
-  return value;
-}
-
-export function intFromEnv(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (!raw) return fallback;
-  if (!/^\d+$/.test(raw)) throw new GatewayConfigError(`${name} must be a whole number, got "${raw}".`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new GatewayConfigError(`${name} must be between ${min} and ${max}, got ${value}.`);
   return value;
 }
 

@@ -82,9 +82,9 @@ export interface EgressGateway extends Started {
   egressLogs(): EgressLog[];
 }
 
-/** A gateway whose egress allows `allow` (CCTL_EGRESS_ALLOW syntax) from `sources` (default: auto). */
-export async function startEgressGateway(allow: string, sources?: string, overrides: Partial<GatewayConfig> = {}): Promise<EgressGateway> {
-  const egress = egressFromEnv({ CCTL_EGRESS_ALLOW: allow, CCTL_EGRESS_SOURCES: sources })!;
+/** A gateway whose egress allows `allow` (CCTL_EGRESS_ALLOW syntax); `env` adds the other CCTL_EGRESS_* variables. */
+export async function startEgressGateway(allow: string, env: Record<string, string> = {}, overrides: Partial<GatewayConfig> = {}): Promise<EgressGateway> {
+  const egress = egressFromEnv({ CCTL_EGRESS_ALLOW: allow, ...env })!;
   // The API upstream is never called by these tests; a closed port makes sure.
   const started = await startGateway('http://127.0.0.1:9', { egress, ...overrides });
   return { ...started, egressLogs: () => started.logs.filter((l) => (l as unknown as EgressLog).event === 'egress') as unknown as EgressLog[] };

@@ -109,7 +109,7 @@ test('egress is off unless CCTL_EGRESS_ALLOW is set; set but empty, it is on and
 });
 
 test('decide: off, outside source, malformed target, not listed, allowed, in that order; denials say how to allow', (t) => {
-  const egress = { allow: parseAllowList('github.com'), sources: parseSources('172.18.0.0/16') };
+  const egress = { allow: parseAllowList('github.com'), sources: parseSources('172.18.0.0/16'), maxTunnels: 10 };
   t.like(decide(undefined, '172.18.0.3', 'github.com:443', 443), { allowed: false, reason: 'egress-off', status: 403 });
   t.like(decide(egress, '203.0.113.9', 'github.com:443', 443), { allowed: false, reason: 'source', status: 403 });
   t.like(decide(egress, '172.18.0.3', 'not a host', 443), { allowed: false, reason: 'bad-target', status: 400 });

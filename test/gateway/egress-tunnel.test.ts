@@ -65,7 +65,7 @@ test('a host that is not listed gets 403 naming it and the command that allows i
 
 test('requests from outside the allowed sources are refused, and egress that is off refuses everything', async (t) => {
   const destination = await startEcho();
-  const outside = await startEgressGateway(`127.0.0.1:${destination.port}`, '10.0.0.0/8');
+  const outside = await startEgressGateway(`127.0.0.1:${destination.port}`, { CCTL_EGRESS_SOURCES: '10.0.0.0/8' });
   const off = await startGateway('http://127.0.0.1:9');
   t.teardown(() => Promise.all([outside.gateway.close(100), off.gateway.close(100), destination.close()]));
 
@@ -94,6 +94,27 @@ test('a client that closes mid-tunnel frees the upstream socket at once', async 
   await deadline(new Promise((resolve) => (upstreamSide.destroyed ? resolve(undefined) : upstreamSide.once('close', resolve))), 2000, 'the upstream socket closing');
   await waitFor(() => gw.gateway.activeTunnels() === 0 && gw.egressLogs().length === 1, 2000, 'the tunnel to be gone');
   t.like(gw.egressLogs()[0], { decision: 'allowed', status: 200, bytesUp: 5, bytesDown: 5 });
+});
+
+test('past CCTL_EGRESS_MAX_TUNNELS open tunnels, the next CONNECT gets 503 until one closes', async (t) => {
+  const destination = await startEcho();
+  const gw = await startEgressGateway(`127.0.0.1:${destination.port}`, { CCTL_EGRESS_MAX_TUNNELS: '2' });
+  t.teardown(() => Promise.all([gw.gateway.close(100), destination.close()]));
+  const target = `127.0.0.1:${destination.port}`;
+  const [first, second] = [await connect(gw.port, target), await connect(gw.port, target)];
+  t.is(first.status, 200);
+  t.is(second.status, 200);
+  const third = await connect(gw.port, target);
+  t.is(third.status, 503);
+  t.regex(third.body, /CCTL_EGRESS_MAX_TUNNELS/);
+  first.socket!.destroy();
+  await waitFor(() => gw.gateway.activeTunnels() === 1, 2000, 'one tunnel to close');
+  const fourth = await connect(gw.port, target);
+  t.is(fourth.status, 200);
+  second.socket!.destroy();
+  fourth.socket!.destroy();
+  await waitFor(() => gw.egressLogs().length === 4, 2000, 'four lines');
+  t.true(gw.egressLogs().some((l) => l.status === 503 && l.error === 'too many tunnels'));
 });
 
 test('an allowed destination that refuses the connection gives 502 with a Proxy-Status', async (t) => {

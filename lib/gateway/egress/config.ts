@@ -1,11 +1,16 @@
 /** The egress proxy's settings, from the environment (docs/CONTRACT.md). */
+import { intFromEnv } from '../env.js';
 import { type AllowRule, parseAllowList } from './allow-list.js';
 import { parseSources, type SourceFilter } from './sources.js';
 
 export interface EgressConfig {
   allow: AllowRule[];
   sources: SourceFilter;
+  /** Open tunnels at most; more get 503, so a runaway client cannot starve the API route of sockets and memory. */
+  maxTunnels: number;
 }
+
+export const DEFAULT_MAX_TUNNELS = 512;
 
 type Env = Record<string, string | undefined>;
 
@@ -17,5 +22,9 @@ type Env = Record<string, string | undefined>;
 export function egressFromEnv(env: Env): EgressConfig | undefined {
   const allow = env.CCTL_EGRESS_ALLOW;
   if (allow === undefined) return undefined;
-  return { allow: parseAllowList(allow), sources: parseSources(env.CCTL_EGRESS_SOURCES) };
+  return {
+    allow: parseAllowList(allow),
+    sources: parseSources(env.CCTL_EGRESS_SOURCES),
+    maxTunnels: intFromEnv(env, 'CCTL_EGRESS_MAX_TUNNELS', DEFAULT_MAX_TUNNELS, 1, 100_000),
+  };
 }

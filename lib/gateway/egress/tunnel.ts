@@ -39,6 +39,14 @@ export function handleConnect(ctx: EgressContext, req: http.IncomingMessage, cli
     record.finish(0, 0);
     return;
   }
+  if (ctx.tunnels.size >= ctx.egress!.maxTunnels) {
+    const answer = { status: 503, proxyStatus: 'proxy_configuration_error', body: `cctl gateway: ${ctx.tunnels.size} tunnels are open, the most this gateway allows (CCTL_EGRESS_MAX_TUNNELS).\n` };
+    record.status = 503;
+    record.error = 'too many tunnels';
+    answerSocket(client, answer);
+    record.finish(0, 0);
+    return;
+  }
   new Tunnel(ctx, client, head, decision.destination, record).open();
 }
 

@@ -5,7 +5,10 @@
  *     the gateway's own connect, "200 Connection Established"), and the
  *     added latency (goal: p50 under 1 ms);
  *   - throughput of a 100 MB download and a 100 MB upload, direct vs tunnel,
- *     and their ratio (goal: at least 0.8x direct).
+ *     and their ratio (goal: at least 0.8x direct), with the gateway's CPU
+ *     time per 100 MB (steadier than wall-clock rates on a shared machine);
+ *   - rounds of 200 concurrent tunnels moving 1 MB each, with the gateway's
+ *     RSS after each round (it should level off).
  *
  * The gateway runs as a child process from the compiled dist/gateway/main.js
  * (as in the image, logging every tunnel), and the destination in another,
@@ -204,12 +207,41 @@ async function throughput(direction: 'down' | 'up'): Promise<void> {
   );
 }
 
+const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+
+async function concurrentRounds(): Promise<void> {
+  const rounds = quick ? 3 : 6;
+  const size = 1024 * 1024;
+  const after: string[] = [];
+  const started = process.hrtime.bigint();
+  for (let round = 0; round < rounds; round++) {
+    await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const socket = await open(true);
+        await new Promise<void>((resolve, reject) => {
+          let got = 0;
+          socket.on('data', (chunk: Buffer) => (got += chunk.length));
+          socket.once('end', () => (got === size ? resolve() : reject(new Error(`got ${got} of ${size} bytes`))));
+          socket.once('error', reject);
+          socket.write(`S ${size}\n`);
+        });
+        socket.destroy();
+      }),
+    );
+    after.push(rssMiB(gateway.pid!).toFixed(1));
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(`\n${rounds} rounds of 200 concurrent tunnels x 1 MB down: ${((rounds * 200) / seconds).toFixed(0)} tunnels/s; gateway RSS after each round ${after.join(', ')} MiB`);
+}
+
 try {
   console.log(`Gateway ${gatewayJs} (node ${process.version}), destination on 127.0.0.1:${destinationPort}${quick ? ', --quick' : ''}`);
+  console.log(`Gateway RSS idle: ${rssMiB(gateway.pid!).toFixed(1)} MiB`);
   await connectLatency();
   console.log(`\nThroughput of ${TRANSFER / 1048576} MB, best of ${TRANSFER_ROUNDS} (interleaved)`);
   await throughput('down');
   await throughput('up');
+  await concurrentRounds();
 } finally {
   gateway.kill('SIGTERM');
   destination.kill('SIGTERM');

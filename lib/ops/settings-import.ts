@@ -12,9 +12,10 @@ import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmS
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CctlError } from '../kernel/errors.js';
-import { run } from '../engine/runner.js';
+import { copyFiles } from '../engine/helper-containers.js';
+import { tail } from '../kernel/text.js';
 import { volumeExists } from '../engine/volumes.js';
-import { createHelper, dockerFailure, HELPER_CAPS, removeHelper, requireImage, startHelper } from './backup/helpers.js';
+import { createHelper, HELPER_CAPS, removeHelper, requireImage, startHelper } from './backup/helpers.js';
 
 /** What is imported, relative to the config dir: two files and two folders. */
 export const IMPORTED = ['CLAUDE.md', 'settings.json', 'agents', 'commands'] as const;
@@ -116,14 +117,10 @@ export async function importSettings(options: ImportOptions): Promise<{ from: st
       caps: HELPER_CAPS.write,
     });
     try {
-      try {
-        await run(['docker', 'cp', `${join(stage, 'files')}/.`, `${helper}:${STAGE_IN_CONTAINER}`]);
-      } catch (error) {
-        throw dockerFailure(error, 'Copying the settings into the helper container');
-      }
+      await copyFiles(`${join(stage, 'files')}/.`, `${helper}:${STAGE_IN_CONTAINER}`, 'Copying the settings into the helper container');
       const result = await startHelper(helper);
       if (result.exitCode !== 0) {
-        throw new CctlError(`The import failed in the helper container (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+        throw new CctlError(`The import failed in the helper container (exit ${result.exitCode}): ${tail(result.stderr)}`);
       }
       return { from: options.from, files: files.length, changes: parseChanges(result.stdout) };
     } finally {

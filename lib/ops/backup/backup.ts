@@ -10,10 +10,12 @@
 import { existsSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CctlError, InterruptedError } from '../../kernel/errors.js';
-import { run } from '../../engine/runner.js';
+import { copyFiles } from '../../engine/helper-containers.js';
+import { volumeExists } from '../../engine/volumes.js';
+import { tail } from '../../kernel/text.js';
 import { verifyArchive, type ArchiveSummary } from './verify.js';
 import {
-  ARCHIVE_IN_CONTAINER, HELPER_CAPS, STAGING_PREFIX, clearStaleHelpers, createHelper, dockerFailure, removeHelper, requireImage, startHelper, volumeExists,
+  ARCHIVE_IN_CONTAINER, HELPER_CAPS, STAGING_PREFIX, clearStaleHelpers, createHelper, removeHelper, requireImage, startHelper,
 } from './helpers.js';
 
 export function defaultBackupName(project: string, now = new Date()): string {
@@ -65,15 +67,13 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
     // its JSONL); the archive is still whole, and is verified below.
     const changedWhileReading = result.exitCode === 1 && /file changed as we read it/.test(result.stderr);
     if (result.exitCode !== 0 && !changedWhileReading) {
-      throw new CctlError(`tar failed in the helper container (exit ${result.exitCode}): ${result.stderr.trim().split('\n').slice(-3).join(' ')}`);
+      throw new CctlError(`tar failed in the helper container (exit ${result.exitCode}): ${tail(result.stderr)}`);
     }
     // docker cp creates the file with the archive's mode in the helper (0600)
     // less its own umask, which it inherits from here: never wider than 0600.
     const umask = process.umask(0o077);
     try {
-      await run(['docker', 'cp', `${helper}:${ARCHIVE_IN_CONTAINER}`, partial]);
-    } catch (error) {
-      throw dockerFailure(error, 'Copying the archive out of the helper container');
+      await copyFiles(`${helper}:${ARCHIVE_IN_CONTAINER}`, partial, 'Copying the archive out of the helper container');
     } finally {
       process.umask(umask);
     }

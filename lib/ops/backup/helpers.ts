@@ -9,8 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CctlError } from '../../kernel/errors.js';
-import { explainDockerError } from '../../engine/docker.js';
-import { ProcessError, run } from '../../engine/runner.js';
+import { dockerFailure } from '../../engine/docker.js';
+import { containersLabelled, createHelperContainer, removeContainers, runAttached, waitAndRemove } from '../../engine/helper-containers.js';
 import { inspectImage as imageInfo } from '../../engine/images.js';
 
 /** Label on every helper container, with the project name, so stale ones can be found. */
@@ -31,35 +31,6 @@ export const HELPER_CAPS = {
   write: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER'],
 } as const;
 
-export function dockerFailure(error: unknown, what: string): unknown {
-  const explained = explainDockerError(error);
-  if (explained !== error || !(error instanceof ProcessError)) return explained;
-  return new CctlError(`${what} failed: ${error.stderr.trim().split('\n').slice(-3).join(' ') || `exit code ${error.exitCode}`}`, {
-    hint: 'Run again with --debug to see each docker command.',
-    cause: error,
-  });
-}
-
-export async function volumeExists(volume: string): Promise<boolean> {
-  try {
-    await run(['docker', 'volume', 'inspect', volume]);
-    return true;
-  } catch (error) {
-    if (error instanceof ProcessError && /no such volume/i.test(error.stderr)) return false;
-    throw dockerFailure(error, `Inspecting the volume ${volume}`);
-  }
-}
-
-/** Running containers that have the volume mounted. */
-export async function volumeUsers(volume: string): Promise<string[]> {
-  try {
-    const { stdout } = await run(['docker', 'ps', '--filter', `volume=${volume}`, '--format', '{{.Names}}']);
-    return stdout.split('\n').filter(Boolean);
-  } catch (error) {
-    throw dockerFailure(error, 'Listing containers');
-  }
-}
-
 /** Fails with the fix when the helper image is not on the engine (nothing is pulled). */
 export async function requireImage(image: string): Promise<void> {
   if (!(await imageInfo(image)).present) {
@@ -74,14 +45,12 @@ export async function requireImage(image: string): Promise<void> {
  * to run beside one that is still working on the same project.
  */
 export async function clearStaleHelpers(owner: string): Promise<void> {
-  const list = async (all: boolean) =>
-    (await run(['docker', 'ps', ...(all ? ['-a'] : []), '-q', '--filter', `label=${HELPER_LABEL}=${owner}`])).stdout.split('\n').filter(Boolean);
+  const label = [HELPER_LABEL, owner] as const;
   try {
-    if ((await list(false)).length > 0) {
+    if ((await containersLabelled(label, false)).length > 0) {
       throw new CctlError(`Another cctl backup or restore is running for ${owner}.`, { hint: 'Wait for it to finish, then try again.' });
     }
-    const stale = await list(true);
-    if (stale.length) await run(['docker', 'rm', '-f', ...stale]);
+    await removeContainers(await containersLabelled(label, true));
   } catch (error) {
     if (error instanceof CctlError) throw error;
     throw dockerFailure(error, 'Listing helper containers');
@@ -101,19 +70,7 @@ export interface HelperSpec {
 /** Creates (does not start) a root helper container with no network and only `caps`. */
 export async function createHelper(spec: HelperSpec): Promise<string> {
   const name = `cctl-helper-${spec.owner}-${randomBytes(4).toString('hex')}`.slice(0, 63);
-  const env = Object.entries(spec.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-  try {
-    await run([
-      'docker', 'create', '--name', name, '--label', `${HELPER_LABEL}=${spec.owner}`,
-      // Root, so tar can read every file and restore owners; no network, it needs none.
-      '--user', '0:0', '--network', 'none', '--entrypoint', 'sh',
-      '--cap-drop', 'ALL', ...spec.caps.flatMap((c) => ['--cap-add', c]), '--security-opt', 'no-new-privileges',
-      ...spec.mounts.flatMap((m) => ['-v', m]), ...env,
-      spec.image, '-c', spec.script,
-    ]);
-  } catch (error) {
-    throw dockerFailure(error, 'Creating the helper container');
-  }
+  await createHelperContainer({ name, label: [HELPER_LABEL, spec.owner], image: spec.image, mounts: spec.mounts, env: spec.env, script: spec.script, caps: spec.caps });
   return name;
 }
 
@@ -129,19 +86,11 @@ export async function startHelper(name: string): Promise<{ exitCode: number; std
   };
   process.on('SIGINT', onSignal);
   try {
-    const result = await run(['docker', 'start', '--attach', name]);
-    return { ...result, interrupted };
-  } catch (error) {
-    if (error instanceof ProcessError) return { exitCode: error.exitCode, stderr: error.stderr, stdout: error.stdout, interrupted };
-    throw error;
+    return { ...(await runAttached(name)), interrupted };
   } finally {
     process.off('SIGINT', onSignal);
   }
 }
 
-export async function removeHelper(name: string): Promise<void> {
-  // Wait first: a restore in its swap step ignores signals and must finish,
-  // and `rm -f` would kill it. The wait is bounded by the swap (renames only).
-  await run(['docker', 'wait', name], { timeoutMs: 60_000 }).catch(() => undefined);
-  await run(['docker', 'rm', '-f', name]).catch(() => undefined);
-}
+/** A restore in its swap step ignores signals and must finish: wait for it, then remove. */
+export const removeHelper = (name: string): Promise<void> => waitAndRemove(name);

@@ -6,10 +6,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CctlError, InterruptedError } from '../../kernel/errors.js';
-import { run } from '../../engine/runner.js';
+import { copyFiles } from '../../engine/helper-containers.js';
+import { createVolume, removeVolume, volumeExists, volumeUsers } from '../../engine/volumes.js';
+import { tail } from '../../kernel/text.js';
 import { verifyArchive, type ArchiveSummary } from './verify.js';
 import {
-  ARCHIVE_IN_CONTAINER, HELPER_CAPS, STAGING_PREFIX, clearStaleHelpers, createHelper, dockerFailure, removeHelper, requireImage, startHelper, volumeExists, volumeUsers,
+  ARCHIVE_IN_CONTAINER, HELPER_CAPS, STAGING_PREFIX, clearStaleHelpers, createHelper, removeHelper, requireImage, startHelper,
 } from './helpers.js';
 
 /**
@@ -108,14 +110,7 @@ export async function restoreVolume(options: RestoreOptions): Promise<RestoreRes
   await clearStaleHelpers(options.owner);
 
   const created = !(await volumeExists(options.volume));
-  if (created) {
-    const labels = Object.entries(options.volumeLabels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
-    try {
-      await run(['docker', 'volume', 'create', ...labels, options.volume]);
-    } catch (error) {
-      throw dockerFailure(error, `Creating the volume ${options.volume}`);
-    }
-  }
+  if (created) await createVolume(options.volume, options.volumeLabels);
   const helper = await createHelper({
     owner: options.owner,
     image: options.image,
@@ -126,11 +121,7 @@ export async function restoreVolume(options: RestoreOptions): Promise<RestoreRes
   });
   let ok = false;
   try {
-    try {
-      await run(['docker', 'cp', file, `${helper}:${ARCHIVE_IN_CONTAINER}`]);
-    } catch (error) {
-      throw dockerFailure(error, 'Copying the archive into the helper container');
-    }
+    await copyFiles(file, `${helper}:${ARCHIVE_IN_CONTAINER}`, 'Copying the archive into the helper container');
     const result = await startHelper(helper);
     if (result.exitCode === 3) {
       throw new CctlError(`The volume ${options.volume} already holds data; restore will not replace it without --force.`, {
@@ -140,7 +131,7 @@ export async function restoreVolume(options: RestoreOptions): Promise<RestoreRes
     if (result.interrupted || result.exitCode === 130) throw new InterruptedError();
     if (result.exitCode !== 0) {
       throw new CctlError(`Restoring into ${options.volume} failed (exit ${result.exitCode}); the old data is in place.`, {
-        hint: result.stderr.trim().split('\n').slice(-3).join('\n') || undefined,
+        hint: tail(result.stderr, 3, '\n') || undefined,
       });
     }
     ok = true;
@@ -148,6 +139,6 @@ export async function restoreVolume(options: RestoreOptions): Promise<RestoreRes
   } finally {
     await removeHelper(helper);
     // A volume made only for this restore goes again when the restore fails.
-    if (created && !ok) await run(['docker', 'volume', 'rm', options.volume]).catch(() => undefined);
+    if (created && !ok) await removeVolume(options.volume).catch(() => undefined);
   }
 }

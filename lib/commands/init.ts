@@ -6,15 +6,20 @@ import { fromFlags } from '../project/settings.js';
 import { proxyEnvFile, teamKeyMissing } from '../project/secrets.js';
 import { guardPrompt } from '../ui/prompt.js';
 import { isolatedLoginWarning } from '../project/isolation-warning.js';
+import { CctlError } from '../kernel/errors.js';
+import { checkMemberToken, teamGatewayUrl, writeMemberCredential } from '../project/team-member.js';
+import { askSecret } from '../ui/secret-prompt.js';
 
 export default async function init(_args: string[], options: OptionsFor<'init'>): Promise<number> {
   const project = findProject(options);
+  const team = options.teamGateway ? await teamGateway(options.teamGateway) : undefined;
   const result = await initProject(project, {
-    flags: fromFlags(options),
+    flags: { ...fromFlags(options), ...(team ? { auth: 'team-key', upstream: team.url } : {}) },
     force: options.force === true,
     acceptChanges: options.acceptChanges === true,
     confirm: guardPrompt(project.file),
   });
+  if (team) result.secrets.push(writeMemberCredential(project.name, team.token));
   const warning = isolatedLoginWarning(result.settings);
   if (warning) process.stderr.write(`cctl: warning: ${warning}\n`);
   if (options.json) {
@@ -29,10 +34,22 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
   if (result.backup) out(`Backup of the previous file: ${relativeToProject(process.cwd(), result.backup)}`);
   for (const a of result.assets) out(`  ${a.change.padEnd(7)} ${a.path}`);
   for (const s of result.secrets) out(`  wrote   ${relativeToProject(process.cwd(), s)}${s.endsWith('.env') ? ' (mode 0600)' : ''}`);
+  for (const f of result.teamFiles) out(`  wrote   ${relativeToProject(process.cwd(), f)} (for the repository)`);
   for (const m of result.moved) out(`  moved   ${m} (secrets stay out of the project, where claude-cli cannot read them)`);
-  if (result.settings.auth === 'team-key' && result.settings.proxy === 'builtin' && teamKeyMissing(project.name)) {
+  if (team) out(`Team gateway: ${team.url}; your member token is in ${proxyEnvFile(project.name)}, which claude-cli cannot read.`);
+  else if (result.settings.auth === 'team-key' && result.settings.proxy === 'builtin' && teamKeyMissing(project.name)) {
     out(`Team-key mode: put the team key in ${proxyEnvFile(project.name)} (ANTHROPIC_API_KEY=...) before "cctl up".`);
   }
   if (result.created) out('Next: cctl up');
   return 0;
+}
+
+/** --team-gateway URL: the member token from CCTL_MEMBER_TOKEN, or asked without echo; never from argv. */
+async function teamGateway(text: string): Promise<{ url: string; token: string }> {
+  const url = teamGatewayUrl(text);
+  const token = process.env.CCTL_MEMBER_TOKEN?.trim() || (await askSecret('Your member token (from your team admin): '));
+  if (!token) {
+    throw new CctlError('--team-gateway needs your member token.', { hint: 'Set CCTL_MEMBER_TOKEN, or run it on a terminal to be asked.', exitCode: 2 });
+  }
+  return { url, token: checkMemberToken(token) };
 }

@@ -1,0 +1,45 @@
+/**
+ * A member's side of the team gateway: their project's proxy.env (in the
+ * private folder, outside the project; see secrets.ts) gets the member token
+ * as the credential the local gateway sends upstream, and the project's name
+ * for the team gateway's ledger. claude-cli keeps its own client token.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../kernel/fs.js';
+import { UsageError } from '../kernel/errors.js';
+import { parseEnvFile, proxyEnvFile } from './secrets.js';
+
+/** The team gateway's URL, checked: https, or http for a host on this machine or a test network. */
+export function teamGatewayUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(`--team-gateway needs a URL, not "${text}".`, 'Example: cctl init --team-gateway https://gateway.example.com');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--team-gateway must be http:// or https://, not ${url.protocol}`);
+  if (url.username || url.password || url.search || url.hash) throw new UsageError('--team-gateway takes a plain URL: the member token goes in CCTL_MEMBER_TOKEN, never in the URL.');
+  return url.href.replace(/\/+$/, '');
+}
+
+export function checkMemberToken(token: string): string {
+  const value = token.trim();
+  if (!/^cctl_member_[A-Za-z0-9_-]{20,}$/.test(value)) {
+    throw new UsageError('That is not a member token (they start with cctl_member_).', 'Ask your team admin: cctl gateway member add YOUR-NAME');
+  }
+  return value;
+}
+
+/** Sets the member token and project name in proxy.env, replacing an older token or a team key. */
+export function writeMemberCredential(projectName: string, token: string, env: NodeJS.ProcessEnv = process.env): string {
+  const file = proxyEnvFile(projectName, env);
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const replaced = new Set(['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_API_KEY_FILE', 'ANTHROPIC_AUTH_TOKEN_FILE', 'CCTL_PROJECT_NAME']);
+  const kept = current.split('\n').filter((line) => {
+    const [name] = [...parseEnvFile(line).keys()];
+    return !name || !replaced.has(name);
+  });
+  const text = `${kept.join('\n').replace(/\n*$/, '\n')}# The team gateway: this member's token (not the team key), and the project name for its ledger.\nANTHROPIC_AUTH_TOKEN=${token}\nCCTL_PROJECT_NAME=${projectName}\n`;
+  if (text !== current) writeFileAtomic(file, text, 0o600);
+  return file;
+}

@@ -17,6 +17,15 @@ export function isAbsoluteForm(url: string | undefined): boolean {
   return url !== undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(url);
 }
 
+function httpUrl(target: string | undefined): URL | undefined {
+  try {
+    const url = new URL(target ?? '');
+    return url.protocol === 'http:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function forwardHttp(ctx: EgressContext, req: http.IncomingMessage, res: http.ServerResponse): void {
   const source = req.socket.remoteAddress;
   const record = new EgressRecord(ctx.write, 'http', source, req.method);
@@ -26,21 +35,16 @@ export function forwardHttp(ctx: EgressContext, req: http.IncomingMessage, res: 
   res.on('error', () => {});
   res.on('close', () => record.finish(bytesUp, bytesDown));
 
-  let url: URL | undefined;
-  try {
-    url = new URL(req.url ?? '');
-  } catch {
-    url = undefined;
-  }
+  const url = httpUrl(req.url);
   // HTTPS goes through CONNECT: an https:// URL here would need the gateway to speak TLS for the client.
-  const decision: Decision =
-    url?.protocol === 'http:'
-      ? decide(ctx.egress, source, url.host, 80)
-      : { allowed: false, reason: 'bad-target', status: 400, message: 'cctl gateway: only http:// URLs are proxied this way; HTTPS goes through CONNECT.\n' };
+  const decision: Decision = url
+    ? decide(ctx.egress, source, url.host, 80)
+    : { allowed: false, reason: 'bad-target', status: 400, message: 'cctl gateway: only http:// URLs are proxied this way; HTTPS goes through CONNECT.\n' };
   if (decision.destination) record.destination(decision.destination);
   if (!decision.allowed || !url) {
-    const answer = decision.allowed ? failureAnswer('bad-target', String(req.url)) : denialAnswer(decision);
-    record.denied(decision.allowed ? 'bad-target' : decision.reason, answer.status);
+    const denial = decision.allowed ? undefined : decision;
+    const answer = denialAnswer(denial ?? { allowed: false, reason: 'bad-target', status: 400, message: 'cctl gateway: not an http:// URL.\n' });
+    record.denied(denial?.reason ?? 'bad-target', answer.status);
     answerResponse(res, answer);
     return;
   }

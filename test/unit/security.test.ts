@@ -66,8 +66,8 @@ test.serial('team-key secrets are written outside the project tree, 0600, and th
     if (lstatSync(full).isFile()) t.false(readFileSync(full, 'utf8').includes('sk-ant-unit-secret-123'), f);
   }
   const compose = parse(readFileSync(project.file, 'utf8'));
-  t.deepEqual(compose.services.proxy.env_file, ['${HOME}/.config/cctl/projects/app/proxy.env']);
-  t.deepEqual(compose.services['claude-cli'].env_file, ['${HOME}/.config/cctl/projects/app/client.env']);
+  t.deepEqual(compose.services.proxy.env_file, ['${HOME}/.config/cctl/projects/${COMPOSE_PROJECT_NAME}/proxy.env']);
+  t.deepEqual(compose.services['claude-cli'].env_file, ['${HOME}/.config/cctl/projects/${COMPOSE_PROJECT_NAME}/client.env']);
   t.false(existsSync(join(dir, '.cctl', 'state.json')), 'the baseline is not in the tree');
   t.true(existsSync(join(priv, 'state.json')));
 });

@@ -8,10 +8,17 @@ import { UsageError } from '../kernel/errors.js';
 import { locateProject } from '../project/locate.js';
 import { storedSettings } from '../project/compose-file.js';
 import { expandAllow } from '../project/egress.js';
-import { readEgressEvents, summariseEgress } from '../ops/egress.js';
+import { readEgressEvents, summariseEgress, type DenyReason } from '../ops/egress.js';
 import { formatTable } from '../ui/table.js';
 
 const indent = (table: string) => table.replace(/^(?=.)/gm, '  ');
+
+const WHY: Record<DenyReason, string> = {
+  'not-allowed': 'not on the allow-list',
+  'egress-off': 'the gateway had egress off (isolate off when it started): cctl init --isolate && cctl up',
+  source: 'the client was not on the stack\'s networks',
+  'bad-target': 'a malformed destination',
+};
 
 export default async function egress(_args: string[], options: OptionsFor<'egress'>): Promise<number> {
   const project = locateProject(options);
@@ -30,14 +37,19 @@ export default async function egress(_args: string[], options: OptionsFor<'egres
     out('Isolation is off: claude-cli reaches the network directly and the allow-list does not apply.');
     out('Turn it on with "cctl init --isolate", then "cctl up".');
   }
+  const toAdd = report.denied.filter((d) => d.allow);
+  const other = report.denied.filter((d) => !d.allow);
   if (report.denied.length === 0) {
     out(`No denied destinations in the proxy's log${report.allowed.length ? ` (${report.allowed.length} allowed)` : ''}.`);
-  } else {
+  }
+  if (toAdd.length) {
     out('Denied destinations (from the proxy log, since its container started):');
-    process.stdout.write(
-      indent(formatTable([['COUNT', 'DESTINATION', 'LAST SEEN', 'ALLOW WITH'], ...report.denied.map((d) => [String(d.count), d.destination, d.lastSeen || '-', d.allow])])),
-    );
+    process.stdout.write(indent(formatTable([['COUNT', 'DESTINATION', 'LAST SEEN', 'ALLOW WITH'], ...toAdd.map((d) => [String(d.count), d.destination, d.lastSeen || '-', d.allow!])])));
     out('Each "cctl init --allow" adds to x-cctl.allow in the compose file; "cctl up" applies it.');
+  }
+  if (other.length) {
+    out('Refused for other reasons (the allow-list does not change these):');
+    process.stdout.write(indent(formatTable([['COUNT', 'DESTINATION', 'LAST SEEN', 'WHY'], ...other.map((d) => [String(d.count), d.destination, d.lastSeen || '-', WHY[d.reason]])])));
   }
   if (options.all && report.allowed.length) {
     out('Allowed destinations:');

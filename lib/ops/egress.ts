@@ -9,11 +9,17 @@ import { storedSettings } from '../project/compose-file.js';
 import { allowArgumentFor } from '../project/egress.js';
 import { composeRun } from './compose.js';
 
+/** Why the gateway refused: a host to add (`not-allowed`), or something the allow-list cannot fix. */
+export type DenyReason = 'not-allowed' | 'egress-off' | 'source' | 'bad-target';
+
 export interface EgressEvent {
   time: string;
   /** host:port as the client asked for it. */
   destination: string;
+  /** What `cctl init --allow` takes to allow it. */
+  entry: string;
   allowed: boolean;
+  reason?: DenyReason;
   bytesUp: number;
   bytesDown: number;
 }
@@ -26,8 +32,9 @@ export interface DestinationSummary {
 }
 
 export interface DeniedSummary extends DestinationSummary {
-  /** The command that adds this destination to the allow-list. */
-  allow: string;
+  reason: DenyReason;
+  /** The command that adds this destination to the allow-list (for `not-allowed` only). */
+  allow?: string;
 }
 
 export interface AllowedSummary extends DestinationSummary {
@@ -57,11 +64,19 @@ export function parseEgressLine(line: string): EgressEvent | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
-  if (v.event !== 'egress' || typeof v.destination !== 'string' || typeof v.allowed !== 'boolean') return undefined;
+  if (v.event !== 'egress' || typeof v.host !== 'string' || (v.decision !== 'allowed' && v.decision !== 'denied')) return undefined;
+  const host = v.host.toLowerCase();
+  const port = typeof v.port === 'number' ? v.port : Number(v.port) || 443;
+  // IPv6 literals come bracketed in host:port form, as the allow-list writes them.
+  const destination = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
   return {
     time: typeof v.time === 'string' ? v.time : '',
-    destination: v.destination,
-    allowed: v.allowed,
+    destination,
+    // Computed here rather than taken from the gateway's `entry`, so that it is always what `cctl init --allow`
+    // accepts (a host without a dot keeps its port there: `intranet:443`, never a word that reads as a preset).
+    entry: allowArgumentFor(destination),
+    allowed: v.decision === 'allowed',
+    ...(v.decision === 'denied' ? { reason: (typeof v.reason === 'string' ? v.reason : 'not-allowed') as DenyReason } : {}),
     bytesUp: num(v.bytesUp),
     bytesDown: num(v.bytesDown),
   };
@@ -70,7 +85,7 @@ export function parseEgressLine(line: string): EgressEvent | undefined {
 function summarise<T extends DestinationSummary>(events: readonly EgressEvent[], make: (e: EgressEvent) => T, add: (s: T, e: EgressEvent) => void): T[] {
   const byDestination = new Map<string, T>();
   for (const e of events) {
-    const key = e.destination.toLowerCase();
+    const key = `${e.destination} ${e.reason ?? ''}`;
     const seen = byDestination.get(key);
     if (!seen) {
       byDestination.set(key, make(e));
@@ -87,11 +102,11 @@ function summarise<T extends DestinationSummary>(events: readonly EgressEvent[],
 
 /** Denials and tunnels grouped by destination, most frequent first. */
 export function summariseEgress(events: readonly EgressEvent[]): EgressReport {
-  const base = (e: EgressEvent) => ({ destination: e.destination.toLowerCase(), count: 1, firstSeen: e.time, lastSeen: e.time });
+  const base = (e: EgressEvent) => ({ destination: e.destination, count: 1, firstSeen: e.time, lastSeen: e.time });
   return {
     denied: summarise(
       events.filter((e) => !e.allowed),
-      (e) => ({ ...base(e), allow: `cctl init --allow ${allowArgumentFor(e.destination.toLowerCase())}` }),
+      (e) => ({ ...base(e), reason: e.reason!, ...(e.reason === 'not-allowed' ? { allow: `cctl init --allow ${e.entry}` } : {}) }),
       () => {},
     ),
     allowed: summarise(

@@ -4,9 +4,10 @@
  * gateway's CCTL_EGRESS_ALLOW (docs/CONTRACT.md). Pure: no files, no processes.
  *
  * An entry is a preset name, or `host`, `host:port`, `*.domain`, `*.domain:port`
- * (port 443 when none is given). `*.domain` matches subdomains only, as the
+ * (port 443 when none is given); IPv6 addresses in brackets. `*.domain` matches subdomains only, as the
  * gateway matches it; list `domain` too for the apex.
  */
+import { isIPv6 } from 'node:net';
 import { UsageError } from '../kernel/errors.js';
 
 export const DEFAULT_PORT = 443;
@@ -71,6 +72,13 @@ function invalid(entry: string, why: string, where: string): UsageError {
 /** Parses one host entry (not a preset); throws a UsageError naming `where`. */
 export function parseHostEntry(text: string, where = 'allow'): AllowEntry {
   const raw = text.trim().toLowerCase();
+  const v6 = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(raw);
+  if (v6) {
+    const port = v6[2] === undefined ? DEFAULT_PORT : Number(v6[2]);
+    if (!isIPv6(v6[1]!)) throw invalid(text, 'not an IPv6 address', where);
+    if (port < 1 || port > 65535) throw invalid(text, 'the port must be a number from 1 to 65535', where);
+    return { host: `[${v6[1]}]`, port, wildcard: false };
+  }
   let host = raw;
   let port = DEFAULT_PORT;
   const colon = raw.lastIndexOf(':');

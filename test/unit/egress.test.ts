@@ -4,6 +4,7 @@ import { allowArgumentFor, checkAllowEntry, expandAllow, PRESETS } from '../../l
 import { defaults, fromEnv, fromFlags, fromStored, resolveSettings, type Settings } from '../../lib/project/settings.js';
 import { renderOwned, type PlainMap } from '../../lib/project/model.js';
 import { parseEgressLine, summariseEgress } from '../../lib/ops/egress.js';
+import { isolatedLoginWarning } from '../../lib/project/isolation-warning.js';
 
 test('presets expand to host:443, hosts get their port, duplicates go', (t) => {
   t.deepEqual(expandAllow(['anthropic']), ['api.anthropic.com:443', 'claude.ai:443', 'platform.claude.com:443']);
@@ -32,6 +33,8 @@ test('bad entries are refused with what to write instead', (t) => {
   t.throws(() => checkAllowEntry('-bad.example.com'), { message: /letters, digits and hyphens/ });
   t.throws(() => checkAllowEntry('https://example.com'), { message: /not an allow-list entry/ });
   t.throws(() => checkAllowEntry('300.1.1.1'), { message: /not an IPv4 address/ });
+  t.deepEqual(expandAllow(['[FD00::1]', '[fd00::2]:22']), ['[fd00::1]:443', '[fd00::2]:22']);
+  t.throws(() => checkAllowEntry('[fd00::zz]'), { message: /not an IPv6 address/ });
 });
 
 test('allow: the default is anthropic; --allow and CCTL_ALLOW add to what the file lists', (t) => {
@@ -74,35 +77,53 @@ test('without isolation, or with a third-party gateway, nothing is proxied', (t)
   t.is(envOf({ isolate: true, proxy: 'image', 'proxy-image': 'litellm:1' }, 'claude-cli').HTTPS_PROXY, undefined, 'a third-party gateway has no CONNECT');
 });
 
-const line = (fields: Record<string, unknown>) => JSON.stringify({ time: '2026-11-28T01:00:00.000Z', event: 'egress', ...fields });
+/** A log line as docs/CONTRACT.md gives it ("Egress log lines"). */
+const line = (fields: Record<string, unknown>) =>
+  JSON.stringify({ time: '2026-11-28T01:00:00.000Z', event: 'egress', kind: 'connect', port: 443, source: '172.18.0.3', status: 200, bytesUp: 0, bytesDown: 0, durationMs: 1, ...fields });
 
 test('egress log lines: parsed from compose output, other lines skipped', (t) => {
-  const denied = line({ destination: 'denied.test:443', allowed: false });
-  t.like(parseEgressLine(`proxy-1  | ${denied}`), { destination: 'denied.test:443', allowed: false });
-  t.like(parseEgressLine(`proxy_1  | ${line({ destination: 'a.test:443', allowed: true, bytesUp: 10, bytesDown: 20 })}`), { allowed: true, bytesUp: 10, bytesDown: 20 });
+  const denied = line({ decision: 'denied', reason: 'not-allowed', host: 'denied.test', entry: 'denied.test', status: 403 });
+  t.like(parseEgressLine(`proxy-1  | ${denied}`), { destination: 'denied.test:443', entry: 'denied.test', allowed: false, reason: 'not-allowed' });
+  t.like(parseEgressLine(`proxy_1  | ${line({ decision: 'allowed', host: 'a.test', entry: 'a.test', bytesUp: 10, bytesDown: 20 })}`), { allowed: true, bytesUp: 10, bytesDown: 20 });
+  t.like(parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: 'x.test', port: 8443 })), { destination: 'x.test:8443', entry: 'x.test:8443' });
+  t.like(parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: 'intranet', entry: 'intranet' })), { entry: 'intranet:443' }, 'what init accepts');
+  t.like(parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: '::1', port: 22 })), { destination: '[::1]:22' });
   t.is(parseEgressLine('proxy-1  | {"time":"x","method":"POST","path":"/v1/messages","status":200}'), undefined, 'API request lines are not egress');
+  t.is(parseEgressLine(`proxy-1  | {"time":"x","event":"listening","port":3000}`), undefined);
   t.is(parseEgressLine('proxy-1  | gateway listening on :3000'), undefined);
   t.is(parseEgressLine('proxy-1  | {not json'), undefined);
 });
 
 test('the summary counts denials per destination, most frequent first, with the command that allows each', (t) => {
   const events = [
-    line({ destination: 'denied.test:443', allowed: false, time: '2026-11-28T01:00:01.000Z' }),
-    line({ destination: 'x.example.com:8443', allowed: false }),
-    line({ destination: 'Denied.test:443', allowed: false, time: '2026-11-28T01:00:03.000Z' }),
-    line({ destination: 'ok.test:443', allowed: true, bytesUp: 5, bytesDown: 7 }),
-    line({ destination: 'ok.test:443', allowed: true, bytesUp: 1, bytesDown: 2 }),
+    line({ decision: 'denied', reason: 'not-allowed', host: 'denied.test', entry: 'denied.test', time: '2026-11-28T01:00:01.000Z' }),
+    line({ decision: 'denied', reason: 'not-allowed', host: 'x.example.com', port: 8443, entry: 'x.example.com:8443' }),
+    line({ decision: 'denied', reason: 'not-allowed', host: 'Denied.test', entry: 'denied.test', time: '2026-11-28T01:00:03.000Z' }),
+    line({ decision: 'denied', reason: 'source', host: 'ok.test', entry: 'ok.test' }),
+    line({ decision: 'allowed', host: 'ok.test', entry: 'ok.test', bytesUp: 5, bytesDown: 7 }),
+    line({ decision: 'allowed', host: 'ok.test', entry: 'ok.test', bytesUp: 1, bytesDown: 2 }),
   ].map((l) => parseEgressLine(l)!);
   const report = summariseEgress(events);
   t.deepEqual(
-    report.denied.map((d) => [d.destination, d.count, d.allow]),
+    report.denied.map((d) => [d.destination, d.count, d.reason, d.allow]),
     [
-      ['denied.test:443', 2, 'cctl init --allow denied.test'],
-      ['x.example.com:8443', 1, 'cctl init --allow x.example.com:8443'],
+      ['denied.test:443', 2, 'not-allowed', 'cctl init --allow denied.test'],
+      ['ok.test:443', 1, 'source', undefined],
+      ['x.example.com:8443', 1, 'not-allowed', 'cctl init --allow x.example.com:8443'],
     ],
   );
   t.is(report.denied[0]!.firstSeen, '2026-11-28T01:00:01.000Z');
   t.is(report.denied[0]!.lastSeen, '2026-11-28T01:00:03.000Z');
   t.like(report.allowed[0], { destination: 'ok.test:443', count: 2, bytesUp: 6, bytesDown: 9 });
   t.is(allowArgumentFor('intranet:443'), 'intranet:443', 'a single-label host keeps its port, as init requires');
+});
+
+test('isolate in login mode warns only when the login hosts are not on the allow-list', (t) => {
+  const login = { isolate: true, auth: 'login', proxy: 'builtin', allow: ['anthropic'] } as const;
+  t.is(isolatedLoginWarning({ ...login, allow: [...login.allow] }), undefined, 'the default allow-list lets /login through');
+  t.is(isolatedLoginWarning({ ...login, allow: ['api.anthropic.com', 'claude.ai', 'platform.claude.com', 'github'] }), undefined);
+  t.regex(isolatedLoginWarning({ ...login, allow: ['github'] })!, /lacks api\.anthropic\.com, claude\.ai, platform\.claude\.com.*cctl init --allow anthropic/);
+  t.regex(isolatedLoginWarning({ ...login, proxy: 'image', allow: ['anthropic'] })!, /proxy=image/);
+  t.is(isolatedLoginWarning({ ...login, auth: 'team-key', allow: [] }), undefined);
+  t.is(isolatedLoginWarning({ ...login, isolate: false, allow: [] }), undefined);
 });

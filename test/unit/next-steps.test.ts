@@ -1,6 +1,5 @@
 import test from 'ava';
 import { formatNextSteps, nextSteps } from '../../lib/project/next-steps.js';
-import { isolatedLoginWarning } from '../../lib/project/isolation-warning.js';
 import { onboardScript, writeOnboardScript } from '../../lib/project/onboard.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,11 +24,4 @@ test('the onboarding script prints the project\'s next steps', (t) => {
   t.true(script.includes(`Next steps:\n${formatNextSteps(nextSteps({ monitor: false, auth: 'login' }))}EOF\n`));
   // The default (no settings at hand) is the default settings: the monitor on.
   t.regex(onboardScript(), /^ {2}cctl monitor /m);
-});
-
-test('isolate in login mode warns (until egress allow-listing), other combinations do not', (t) => {
-  t.regex(isolatedLoginWarning({ isolate: true, auth: 'login' })!, /\/login and token refresh/);
-  t.regex(isolatedLoginWarning({ isolate: true, auth: 'login' })!, /--auth team-key/);
-  t.is(isolatedLoginWarning({ isolate: true, auth: 'team-key' }), undefined);
-  t.is(isolatedLoginWarning({ isolate: false, auth: 'login' }), undefined);
 });

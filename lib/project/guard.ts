@@ -21,10 +21,14 @@ export const GUARDED_SERVICE_KEYS = [
   'env_file', 'extends', 'depends_on', 'links', 'runtime', 'read_only',
 ] as const;
 
-/** Settings that decide where the team key goes and what claude-cli can reach. */
+/**
+ * Settings that decide where the team key goes and what claude-cli can reach:
+ * `env` names host variables passed in (a host ANTHROPIC_API_KEY, say), and
+ * `ssh-agent` hands it the user's SSH agent.
+ */
 export const GUARDED_SETTINGS = [
   'upstream', 'auth', 'isolate', 'publish', 'proxy', 'proxy-url', 'proxy-image', 'proxy-service', 'base-image',
-  'workspace', 'allow', 'cctl-source',
+  'workspace', 'allow', 'cctl-source', 'env', 'ssh-agent',
 ] as const;
 
 /** What the guard remembers: the guarded keys of cctl's services, and the guarded settings. */

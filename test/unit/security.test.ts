@@ -137,6 +137,16 @@ test.serial('the guard refuses a Docker socket mount and pid: host added to clau
   t.regex(socket!.message, /services\.claude-cli\.volumes: .* -> .*docker\.sock/);
 });
 
+test.serial('a host variable added to the env setting in the file (the host ANTHROPIC_API_KEY, say) is refused too', async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env);
+  const doc = parseDocument(readFileSync(project.file, 'utf8'));
+  doc.setIn(['x-cctl', 'env'], doc.createNode(['ANTHROPIC_API_KEY']));
+  writeFileSync(project.file, doc.toString());
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /x-cctl\.env: \[\] -> \["ANTHROPIC_API_KEY"\]/);
+});
+
 test.serial('a setting changed by a flag on cctl\'s own command line needs no confirmation', async (t) => {
   const { env, project } = scratch(t);
   await init(project, env);

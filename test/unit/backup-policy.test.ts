@@ -7,7 +7,7 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyArchive } from '../../lib/ops/backup/verify.js';
@@ -179,6 +179,35 @@ test('backup and restore helpers run with --cap-drop ALL plus only the capabilit
   t.deepEqual(caps(creates[0]!), [...HELPER_CAPS.read]);
   t.deepEqual(caps(creates[1]!), [...HELPER_CAPS.write]);
   t.false(creates.flat().some((a) => /MKNOD|FSETID|SYS_ADMIN/.test(a)));
+});
+
+test.serial('a backup is owner-only from its first byte: umask 077 in the helper and while docker cp writes it', async (t) => {
+  const dir = scratch(t);
+  const archive = tarball(home);
+  let umaskDuringCopy = -1;
+  let script = '';
+  const runner: Runner = {
+    capture: async (command) => {
+      const argv = [...command];
+      if (argv[1] === 'image') return { exitCode: 0, stdout: '{}', stderr: '' };
+      if (argv[1] === 'create') script = argv[argv.length - 1]!;
+      if (argv[1] === 'cp') {
+        // What docker cp does: create the file with the archive's mode, less the umask it inherited.
+        umaskDuringCopy = process.umask();
+        writeFileSync(argv[3]!, archive, { mode: 0o644 });
+      }
+      return { exitCode: 0, stdout: '', stderr: '' };
+    },
+    interactive: async () => 0,
+  };
+  const previous = setRunner(runner);
+  t.teardown(() => setRunner(previous));
+  const umaskBefore = process.umask();
+  const result = await backupVolume({ volume: 'v', image: 'img', file: join(dir, 'b.tar.gz'), owner: 'p' });
+  t.is(umaskDuringCopy, 0o077);
+  t.is(process.umask(), umaskBefore, 'the umask is put back afterwards');
+  t.regex(script, /^umask 077 && tar -czf /);
+  t.is(statSync(result.file).mode & 0o777, 0o600);
 });
 
 /** A folder whose `tar` is busybox's, first on PATH; undefined when busybox is missing. */

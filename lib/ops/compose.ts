@@ -35,23 +35,31 @@ export function composeEnv(env = process.env): NodeJS.ProcessEnv {
   return out;
 }
 
+/**
+ * The compose file names the project as ${COMPOSE_PROJECT_NAME} (model.ts says why). Compose v2 fills it
+ * in itself; Compose v1 reads it from the environment, so every call on the project exports it.
+ */
+export function projectEnv(project: Project, env: NodeJS.ProcessEnv = composeEnv()): NodeJS.ProcessEnv {
+  return { ...env, COMPOSE_PROJECT_NAME: project.name };
+}
+
 export async function composeRun(project: Project, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return run(await composeCall(project, args), { env: composeEnv(), cwd: project.dir, ...options });
+  return run(await composeCall(project, args), { cwd: project.dir, ...options, env: projectEnv(project, options.env) });
 }
 
 export async function composeInteractive(project: Project, args: readonly string[]): Promise<number> {
-  return runInteractive(await composeCall(project, args), { env: composeEnv(), cwd: project.dir });
+  return runInteractive(await composeCall(project, args), { env: projectEnv(project), cwd: project.dir });
 }
 
 /** `compose build` of the project's services (through the docker-compose package; see engine/compose-lib.ts). */
 export async function composeBuild(project: Project, services: readonly string[], options: { noCache?: boolean; onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
-  return buildServices(await compose(), project, [PROFILE], { services, noCache: options.noCache, onOutput: options.onOutput, cwd: project.dir, env: composeEnv() });
+  return buildServices(await compose(), project, [PROFILE], { services, noCache: options.noCache, onOutput: options.onOutput, cwd: project.dir, env: projectEnv(project) });
 }
 
 /** Compose's own check of a compose file's text, before it is written over the project's file. */
 export async function composeValidate(project: Project, text: string): Promise<void> {
   try {
-    await validateConfig(await compose(), project, [PROFILE], text, composeEnv());
+    await validateConfig(await compose(), project, [PROFILE], text, projectEnv(project));
   } catch (error) {
     const cause = error instanceof CctlError ? error.cause : undefined;
     if (!(cause instanceof ProcessError)) throw error;

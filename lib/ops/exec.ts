@@ -11,7 +11,7 @@ import { daemonDownError, isDaemonDown } from '../engine/docker.js';
 import { imageName } from '../project/model.js';
 import { CctlError } from '../kernel/errors.js';
 import { CLI_SERVICE, containerWorkdir, findProject, locateProject, type Project } from '../project/locate.js';
-import { projectArgv } from '../ops/compose.js';
+import { projectArgv, projectEnv } from '../ops/compose.js';
 import { ProcessError, run, runInteractive, type RunResult } from '../engine/runner.js';
 import { runningContainer } from '../engine/containers.js';
 import { imageExists } from '../engine/images.js';
@@ -62,7 +62,7 @@ export type RunningCheck = (labels: Readonly<Record<string, string>>) => void;
 export async function execInteractive(globals: GlobalOptions, spec: ExecSpec, whenRunning?: RunningCheck): Promise<number> {
   const project = requireComposeFile(globals);
   const workdir = (spec.followCwd && containerWorkdir(project)) || spec.workdir;
-  const status = await withEngine((engine) => runInteractive(projectArgv(engine, project, execArgs({ ...spec, workdir }))));
+  const status = await withEngine((engine) => runInteractive(projectArgv(engine, project, execArgs({ ...spec, workdir })), { env: projectEnv(project, process.env) }));
   if (status === COMPOSE_FAILED) await explainFailure(project, undefined, whenRunning);
   return status;
 }
@@ -75,7 +75,7 @@ export async function execCapture(
 ): Promise<RunResult> {
   const project = requireComposeFile(globals);
   try {
-    return await withEngine((engine) => run(projectArgv(engine, project, execArgs({ command, tty: false })), options));
+    return await withEngine((engine) => run(projectArgv(engine, project, execArgs({ command, tty: false })), { ...options, env: projectEnv(project, process.env) }));
   } catch (error) {
     if (error instanceof ProcessError && error.exitCode === COMPOSE_FAILED) await explainFailure(project, error);
     throw error;

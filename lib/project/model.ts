@@ -23,6 +23,14 @@ export interface RenderContext {
 export type Plain = string | number | boolean | null | Plain[] | { [key: string]: Plain };
 export type PlainMap = { [key: string]: Plain };
 
+/**
+ * The project's name as the compose file spells it: Compose's own variable, never the name itself. So one
+ * committed file serves every checkout (a clone in another folder, a git worktree, -p), each with its own
+ * images and secrets, and the file never changes with who runs it. Compose v2 sets the variable for
+ * interpolation; cctl exports it for Compose v1 (ops/compose.ts).
+ */
+export const PROJECT_IN_FILE = '${COMPOSE_PROJECT_NAME}';
+
 export function imageName(project: string, service: string): string {
   return `cctl-${project}-${service}:local`;
 }
@@ -89,7 +97,7 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
     ...(egressThroughGateway(s) ? proxyVariables(s) : {}),
   };
   const service: PlainMap = {
-    image: imageName(ctx.project, CLI_SERVICE),
+    image: imageName(PROJECT_IN_FILE, CLI_SERVICE),
     build: {
       context: `${ASSETS_DIR}/docker`,
       args: {
@@ -112,7 +120,7 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
     healthcheck: healthcheck(['CMD', 'healthcheck.sh'], ctx),
     ...HARDENING,
   };
-  if (s.auth === 'team-key' && s.proxy === 'builtin') service.env_file = [secretFileInCompose(ctx.project, 'client.env')];
+  if (s.auth === 'team-key' && s.proxy === 'builtin') service.env_file = [secretFileInCompose(PROJECT_IN_FILE, 'client.env')];
   // Started, not healthy: claude-cli's own start needs nothing from the proxy,
   // and Claude Code retries connection errors and 5xx, so waiting for the
   // proxy's first health check only put the two start-ups in a row (3.5 s to
@@ -132,7 +140,7 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
   const service: PlainMap =
     s.proxy === 'builtin'
       ? {
-          image: imageName(ctx.project, gatewayService(s)),
+          image: imageName(PROJECT_IN_FILE, gatewayService(s)),
           build: { context: `${ASSETS_DIR}/proxy`, args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: ctx.buildHash } },
           profiles: [PROFILE],
           environment: {
@@ -142,7 +150,7 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
             ...(egressThroughGateway(s) ? { CCTL_EGRESS_ALLOW: expandAllow(s.allow).join(',') } : {}),
           },
           // The team key and the client token: readable by this service only.
-          env_file: [secretFileInCompose(ctx.project, 'proxy.env')],
+          env_file: [secretFileInCompose(PROJECT_IN_FILE, 'proxy.env')],
           healthcheck: healthcheck(['CMD', 'node', '/app/gateway/main.js', 'health'], ctx),
           read_only: true,
           ...HARDENING,
@@ -150,7 +158,7 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
       : {
           image: s['proxy-image'],
           profiles: [PROFILE],
-          env_file: [secretFileInCompose(ctx.project, 'proxy.env')],
+          env_file: [secretFileInCompose(PROJECT_IN_FILE, 'proxy.env')],
           // Third-party images differ in what they carry; try the usual clients.
           healthcheck: healthcheck(
             [

@@ -81,7 +81,7 @@ test('a hand-written claude-cli service conflicts on first init; --force overwri
   t.deepEqual(r.conflicts.map((c) => c.path.join('.')), ['services.claude-cli.image']);
   const forced = merge(text, defaults(), undefined, true);
   t.deepEqual(forced.conflicts, []);
-  t.regex(forced.text, /image: cctl-demo-claude-cli:local/);
+  t.regex(forced.text, /image: cctl-\$\{COMPOSE_PROJECT_NAME\}-claude-cli:local/);
 });
 
 test('an empty or missing file gets a complete compose file', (t) => {
@@ -111,7 +111,7 @@ test('settings have their effects', (t) => {
   t.like(cli(s({ cpus: '2', memory: '4g' })), { cpus: '2', mem_limit: '4g' });
   t.like(cli(s({ tz: 'Asia/Tokyo' })), { environment: { TZ: 'Asia/Tokyo' } });
   // Credentials: team-key gives claude-cli the client token file, login gives nothing.
-  t.deepEqual(cli(s({ auth: 'team-key' })).env_file, ['${HOME}/.config/cctl/projects/demo/client.env']);
+  t.deepEqual(cli(s({ auth: 'team-key' })).env_file, ['${HOME}/.config/cctl/projects/${COMPOSE_PROJECT_NAME}/client.env']);
   t.is(cli(s({ auth: 'login' })).env_file, undefined);
   t.like(proxy(s({ auth: 'team-key', upstream: 'http://up:8080' })), { environment: { CCTL_AUTH_MODE: 'team-key', CCTL_UPSTREAM_URL: 'http://up:8080' } });
   t.deepEqual(proxy(s({ publish: true, 'publish-port': 3999 })).ports, ['127.0.0.1:3999:3000']);

@@ -92,6 +92,7 @@ test.serial('revoking a member refuses their very next request with a 401 that s
   t.is(revoke.status, 0, revoke.stderr);
   const refused = await ask(token, { model: 'm', messages: [] });
   t.is(refused.status, 401);
+  t.is(refused.headers['x-should-retry'], 'false', 'retrying cannot help: the SDKs obey this header');
   t.like(errorOf(refused), { type: 'authentication_error' });
   t.regex(errorOf(refused).message, /revoked or never issued/);
   const list = JSON.parse(memberCli(team.dataDir, ['list']).stdout) as { members: { name: string; revokedAt?: number }[] };
@@ -115,6 +116,8 @@ test.serial('a daily token budget answers 429 once used up, naming the limit and
   t.is(refused.status, 429);
   const error = errorOf(refused);
   t.is(error.type, 'rate_limit_error');
+  t.is(refused.headers['x-should-retry'], 'false');
+  t.true(Number(refused.headers['retry-after']) > 0 && Number(refused.headers['retry-after']) <= 86_400);
   const midnight = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1)).toISOString();
   t.true(error.message.includes('daily token budget of 30 (used 46)'), error.message);
   t.true(error.message.includes(midnight), error.message);

@@ -74,10 +74,17 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
       outputTokens: row.outputTokens, cacheCreationTokens: row.cacheCreationTokens, cacheReadTokens: row.cacheReadTokens });
   }
 
-  const refuse = (status: number, type: ApiErrorType, message: string, reason: string): Refusal => ({
-    reason,
-    failure: new GatewayFailure(status, type, message),
-  });
+  /**
+   * A refusal that trying again cannot fix (a revoked token, a spent budget).
+   * `x-should-retry: false` is the header the Anthropic SDKs obey before their
+   * own rules; without it Claude Code retries a 401 about ten times, backing
+   * off for minutes, before it tells the member anything.
+   */
+  const refuse = (exchange: Exchange, status: number, type: ApiErrorType, message: string, reason: string, retryAfter?: number): Refusal => {
+    exchange.res.setHeader('x-should-retry', 'false');
+    if (retryAfter !== undefined) exchange.res.setHeader('retry-after', String(retryAfter));
+    return { reason, failure: new GatewayFailure(status, type, message) };
+  };
 
   return {
     ledger,
@@ -94,11 +101,11 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
     admit(exchange, outgoing) {
       const token = presentedToken(exchange.req.headers);
       if (!token) {
-        return refuse(401, 'authentication_error', 'No member token. Your local gateway sends it: run "cctl init --team-gateway URL" with the token your team admin gave you.', 'no member token');
+        return refuse(exchange, 401, 'authentication_error', 'No member token. Your local gateway sends it: run "cctl init --team-gateway URL" with the token your team admin gave you.', 'no member token');
       }
       const member = reader.memberByTokenHash(tokenHash(token));
       if (!member) {
-        return refuse(401, 'authentication_error', 'This team gateway does not accept this member token: it was revoked or never issued here. Ask your team admin for a new one ("cctl gateway member add NAME").', 'member token rejected');
+        return refuse(exchange, 401, 'authentication_error', 'This team gateway does not accept this member token: it was revoked or never issued here. Ask your team admin for a new one ("cctl gateway member add NAME").', 'member token rejected');
       }
       const project = projectOf(exchange.req.headers);
       const started = now();
@@ -109,7 +116,7 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
         ledger.record(row);
       };
       const over = meter.check(member.name, member);
-      if (over) return refuse(429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} reached`);
+      if (over) return refuse(exchange, 429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} reached`, Math.ceil((over.resetsAt.getTime() - now()) / 1000));
 
       delete outgoing[PROJECT_HEADER];
       delete outgoing.authorization;

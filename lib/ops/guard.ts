@@ -34,8 +34,14 @@ export function pendingChanges(project: Project, file: PlainMap, fileSettings: S
   if (!project.exists) return [];
   const current = currentSnapshot(file, fileSettings);
   const recorded = readBaseline(project, env)?.guard;
-  const base = recorded ?? firstBaseline(current, (rendered.services ?? {}) as { [name: string]: PlainMap });
-  return changesSince(base, current);
+  const ours = (rendered.services ?? {}) as { [name: string]: PlainMap };
+  const base = recorded ?? firstBaseline(current, ours);
+  // A service key that now reads exactly as cctl itself renders it (a teammate's
+  // newer cctl wrote it) widens nothing; settings changes are always shown.
+  return changesSince(base, current).filter((c) => {
+    const [top, name, key] = c.path.split('.');
+    return top !== 'services' || !isDeepStrictEqual(c.after, ours[name!]?.[key!]);
+  });
 }
 
 /** The guarded changes in the file on disk, read on its own (for a prompt before a task list starts). */

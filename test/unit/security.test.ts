@@ -147,6 +147,20 @@ test.serial('a host variable added to the env setting in the file (the host ANTH
   t.regex(refused!.message, /x-cctl\.env: \[\] -> \["ANTHROPIC_API_KEY"\]/);
 });
 
+test.serial('a service key that reads as cctl itself renders it is no widening (a teammate\'s newer cctl wrote it)', async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env);
+  const rendered = readFileSync(project.file, 'utf8');
+  // As if an older cctl had written another cap_drop; the file on disk now has cctl's own value again.
+  const priv = privateDir('app', env);
+  const state = JSON.parse(readFileSync(join(priv, 'state.json'), 'utf8'));
+  state.guard.services['claude-cli'].cap_drop = ['NET_RAW'];
+  writeFileSync(join(priv, 'state.json'), JSON.stringify(state));
+  const r = await init(project, env);
+  t.false(r.changed);
+  t.is(readFileSync(project.file, 'utf8'), rendered);
+});
+
 test.serial('a setting changed by a flag on cctl\'s own command line needs no confirmation', async (t) => {
   const { env, project } = scratch(t);
   await init(project, env);

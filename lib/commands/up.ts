@@ -7,7 +7,7 @@ import { daemonInfo, type DaemonInfo } from '../engine/daemon.js';
 import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
 import { hasClaudeServices } from '../project/compose-file.js';
-import { initProject, type InitResult } from '../ops/init.js';
+import { initProject, wroteTeamFiles, type InitResult } from '../ops/init.js';
 import { changesInFile } from '../ops/guard.js';
 import { describeChanges } from '../project/guard.js';
 import { guardPrompt } from '../ui/prompt.js';
@@ -51,7 +51,7 @@ export interface UpOptions {
 }
 
 /** A busy host port gets its own message, naming the port. */
-export function explainUpFailure(error: unknown): unknown {
+function explainUpFailure(error: unknown): unknown {
   const explained = explainDockerError(error);
   if (explained !== error || !(error instanceof ProcessError)) return explained;
   const text = error.stderr + error.stdout;
@@ -87,11 +87,12 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
         if (first) task.title = 'No claude services yet: running cctl init';
         ctx.init = await initProject(ctx.project, { acceptChanges: options.acceptChanges });
         ctx.settings = ctx.init.settings;
-        task.title = first
+        const title = first
           ? `Added the claude profile to ${ctx.init.file}`
           : ctx.init.changed
             ? `Updated ${ctx.init.touched.join(', ')}`
             : 'Compose file is current';
+        task.title = `${title}${wroteTeamFiles(ctx.init)}`;
       },
     },
     {
@@ -151,7 +152,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
   ];
 }
 
-export function proxyUrls(s: Settings): { internal: string; host?: string } {
+function proxyUrls(s: Settings): { internal: string; host?: string } {
   return { internal: proxyBaseUrl(s), host: s.publish && s.proxy !== 'external' ? `http://127.0.0.1:${s['publish-port']}` : undefined };
 }
 

@@ -4,12 +4,14 @@
  */
 import { copyFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { assetsHash, readCaCert, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
+import { assetsHash, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
 import { renderOwned, type PlainMap, type RenderContext } from '../project/model.js';
 import { describeConflicts, MAX_ALIASES, mergeOwned, parseCompose } from '../project/merge.js';
-import { readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
+import { composeDocument, readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
+import { composeText } from '../project/compose-text.js';
 import { compareVersions, compose, parseVersion } from '../engine/compose.js';
-import { readUtf8, writeFileAtomic } from '../kernel/fs.js';
+import { composeValidate } from './compose.js';
+import { writeFileAtomic } from '../kernel/fs.js';
 import { readBaseline, readLegacyOwned, writeBaseline } from '../project/baseline.js';
 import { assertOutsideWorkspace } from '../project/private-dir.js';
 import { currentSnapshot, pendingChanges, refuseChanges, refuseClash, serviceClashes } from './guard.js';
@@ -27,7 +29,10 @@ export interface InitResult {
   changed: boolean;
   touched: string[];
   assets: AssetChange[];
+  /** Secret files written (mode 0600, outside the project). */
   secrets: string[];
+  /** Files written for the team to keep in the repository: scripts/onboard.sh, the Dockerfile fragment example. */
+  teamFiles: string[];
   /** Secret files an older cctl kept in .cctl/, moved to the private folder. */
   moved: string[];
   backup?: string;
@@ -46,7 +51,7 @@ export interface InitOptions {
 }
 
 /** Engine 25 (API 1.44) runs start_interval; Compose v1 rejects the key, v2 knows it from 2.20.2. */
-export async function supportsStartInterval(): Promise<boolean> {
+async function supportsStartInterval(): Promise<boolean> {
   try {
     const [engine, daemon] = await Promise.all([compose(), daemonInfo()]);
     const composeOk = engine.flavour !== 'v1' && compareVersions(parseVersion(engine.version)!, [2, 20, 2]) >= 0;
@@ -57,13 +62,28 @@ export async function supportsStartInterval(): Promise<boolean> {
   }
 }
 
+/** Files init wrote for the repository (scripts/onboard.sh), for a task title: up and build never write them silently. */
+export function wroteTeamFiles(result: Pick<InitResult, 'teamFiles'>): string {
+  return result.teamFiles.length ? `; wrote ${result.teamFiles.map((f) => relativeToProject(process.cwd(), f)).join(', ')}` : '';
+}
+
+/** `compose config` on the merged text; skipped when no Compose is installed (init works without Docker). */
+async function validateWithCompose(project: Project, text: string): Promise<void> {
+  try {
+    await compose();
+  } catch {
+    return;
+  }
+  await composeValidate(project, text);
+}
+
 function buildSettings(s: Settings) {
   return [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor, s.packages];
 }
 
 export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
   const env = options.env ?? process.env;
-  const text = project.exists ? readUtf8(project.file) : '';
+  const text = composeText(project.file);
   const stored = readStoredSettings(project);
   const settings = resolveSettings({ flags: options.flags, env: fromEnv(env), stored });
   checkConsistency(settings);
@@ -77,7 +97,7 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   );
   const ctx: RenderContext = { project: project.name, startInterval: await supportsStartInterval(), buildHash };
   const ours = renderOwned(settings, ctx);
-  const doc = text ? parseCompose(text, project.file) : undefined;
+  const doc = text ? composeDocument(project) : undefined;
   const fileSettings = resolveSettings({ stored });
   const base = readBaseline(project, env)?.owned ?? readLegacyOwned(project);
   // A service of the user's own with a name cctl wants is theirs, even with --force.
@@ -95,13 +115,12 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   // Assets and secrets first: the compose file that refers to them comes last.
   const assets = syncAssets(project.dir, wanted);
   const { written: secrets, moved } = ensureSecrets(project.dir, project.name, settings, env);
-  // The team's onboarding script (scripts/onboard.sh), reported with the other files init writes.
-  const onboardScript = writeOnboardScript(project.dir, settings);
-  if (onboardScript) secrets.push(onboardScript);
-  const fragmentExample = writeFragmentExample(project.dir);
-  if (fragmentExample) secrets.push(fragmentExample);
+  // The team's onboarding script and the fragment example: files for the repository, reported as such.
+  const teamFiles = [writeOnboardScript(project.dir, settings), writeFragmentExample(project.dir)].filter((f): f is string => f !== undefined);
   let backup: string | undefined;
   if (merged.changed) {
+    // Compose's own verdict before the file is replaced (the files it refers to exist by now).
+    await validateWithCompose(project, merged.text);
     if (options.force && project.exists) {
       backup = `${project.file}.bak`;
       copyFileSync(project.file, backup);
@@ -113,5 +132,5 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   const guard = currentSnapshot((written?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap, settings);
   writeBaseline(project, { owned: ours, guard }, env);
 
-  return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, moved, backup, settings, buildHash };
+  return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, teamFiles, moved, backup, settings, buildHash };
 }

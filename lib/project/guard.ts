@@ -24,11 +24,12 @@ export const GUARDED_SERVICE_KEYS = [
 /**
  * Settings that decide where the team key goes and what claude-cli can reach:
  * `env` names host variables passed in (a host ANTHROPIC_API_KEY, say), and
- * `ssh-agent` hands it the user's SSH agent.
+ * `ssh-agent` hands it the user's SSH agent, and `ca-cert` names a host file
+ * that init copies into the project (a PEM bundle may hold a private key too).
  */
 export const GUARDED_SETTINGS = [
   'upstream', 'auth', 'isolate', 'publish', 'proxy', 'proxy-url', 'proxy-image', 'proxy-service', 'base-image',
-  'workspace', 'allow', 'cctl-source', 'env', 'ssh-agent',
+  'workspace', 'allow', 'cctl-source', 'env', 'ssh-agent', 'ca-cert',
 ] as const;
 
 /** What the guard remembers: the guarded keys of cctl's services, and the guarded settings. */

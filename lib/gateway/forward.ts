@@ -195,6 +195,7 @@ class Forwarding {
 
   /** Gives up and answers now, for failures that the attempt will not report as an error. */
   private refuse(failure: GatewayFailure): void {
+    if (this.state === 'client-gone') return;
     this.fail(failure);
     this.answer(failure);
   }

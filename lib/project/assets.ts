@@ -93,12 +93,15 @@ export function readCaCert(projectDir: string, setting: string): Buffer | undefi
       hint: 'Point --ca-cert (or CCTL_CA_CERT) at a readable PEM bundle, or set it to "" to turn the feature off.',
     });
   }
-  if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(data.toString('latin1'))) {
+  const certs = data.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g);
+  if (!certs) {
     throw new CctlError(`The extra CA file "${setting}" holds no PEM certificate (-----BEGIN CERTIFICATE-----).`, {
       hint: 'Convert it with "openssl x509 -inform der -in FILE -out FILE.pem" and point --ca-cert at the .pem.',
     });
   }
-  return data;
+  // Only the certificates go into the project (and so into claude-cli's /workspace):
+  // a bundle that also holds a private key must not carry it along.
+  return Buffer.from(`${certs.join('\n')}\n`, 'latin1');
 }
 
 export function relativeToProject(projectDir: string, file: string): string {

@@ -16,15 +16,10 @@ import { privateDir } from '../../lib/project/private-dir.js';
 import { fromFlags } from '../../lib/project/settings.js';
 import { writeFileAtomic, readUtf8 } from '../../lib/kernel/fs.js';
 import type { Project } from '../../lib/project/locate.js';
+import { readCaCert } from '../../lib/project/assets.js';
 
-// No engine: every process call fails, so init writes the form every engine accepts.
-const noEngine: Runner = {
-  capture: async () => {
-    throw new Error('no engine in unit tests');
-  },
-  interactive: async () => 1,
-};
-setRunner(noEngine);
+// No engine and no compose: every process call fails, so init writes the form every engine accepts.
+setRunner(new FakeEngine({ daemon: 'down', detect: { installed: [] } }));
 
 function scratch(t: { teardown(fn: () => void): void }): { dir: string; env: NodeJS.ProcessEnv; project: Project } {
   const root = mkdtempSync(join(tmpdir(), 'cctl-security-unit-'));
@@ -280,4 +275,15 @@ test.serial('cctl init | head -0: a closed stdout ends the command quietly with 
   t.regex(r.stderr, /cctl exit 0/);
   t.notRegex(r.stderr, /EPIPE|Error|at .*\.js:\d+/);
   t.true(existsSync(join(dir, 'compose.yaml')), 'init did its work before it wrote to stdout');
+});
+
+test('an extra CA bundle that also holds a private key: only the certificates are copied into the project', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'cctl-ca-unit-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const cert = '-----BEGIN CERTIFICATE-----\nMIIBcert\n-----END CERTIFICATE-----';
+  const key = '-----BEGIN PRIVATE KEY-----\nMIIEsecretkey\n-----END PRIVATE KEY-----';
+  writeFileSync(join(root, 'combined.pem'), `${key}\n${cert}\n# a comment\n${cert}\n`);
+  const copied = readCaCert(root, 'combined.pem')!.toString();
+  t.false(copied.includes('PRIVATE KEY'));
+  t.is(copied, `${cert}\n${cert}\n`);
 });

@@ -1,0 +1,143 @@
+/**
+ * The CLI side of the team gateway: the server folder that `gateway init`
+ * writes (compose file, secrets and their modes), a member's credential in
+ * proxy.env, `usage --team`'s report table, and the gateway verbs through
+ * the one process fake.
+ */
+import test from 'ava';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { main } from '../../lib/cli.js';
+import { ADMIN_TOKEN_FILE, gatewayComposeText, KEY_FILE, writeGatewayFolder, type GatewaySetup } from '../../lib/project/team-gateway.js';
+import { checkMemberToken, teamGatewayUrl, writeMemberCredential } from '../../lib/project/team-member.js';
+import { proxyEnvFile } from '../../lib/project/secrets.js';
+import { teamAccess, teamReportOf, teamUsageTable } from '../../lib/ops/team-usage.js';
+import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
+
+const SETUP: GatewaySetup = { port: 8443, upstream: 'https://api.anthropic.com', baseImage: 'node:22-bookworm-slim', retentionDays: 400, tls: false, buildHash: 'abc123' };
+const temp = () => mkdtempSync(join(tmpdir(), 'cctl-teamgw-'));
+const mode = (file: string) => statSync(file).mode & 0o777;
+
+test('the compose file: one gateway service in team mode, the ledger volume, file secrets, a health check, no privileges', (t) => {
+  const doc = parse(gatewayComposeText(SETUP)) as Record<string, any>;
+  const gw = doc.services.gateway;
+  t.is(gw.environment.CCTL_GATEWAY_MODE, 'team');
+  t.is(gw.environment.ANTHROPIC_API_KEY_FILE, '/run/secrets/anthropic_api_key');
+  t.deepEqual(gw.secrets, ['anthropic_api_key', 'admin_token']);
+  t.deepEqual(gw.volumes, ['ledger:/data']);
+  t.deepEqual(gw.ports, ['8443:3000']);
+  t.deepEqual(gw.cap_drop, ['ALL']);
+  t.true(gw.read_only);
+  t.deepEqual(gw.healthcheck.test, ['CMD', 'node', '/app/gateway/main.js', 'health']);
+  t.deepEqual(Object.keys(doc.volumes), ['ledger']);
+  t.is(doc.secrets.anthropic_api_key.file, './secrets/anthropic-api-key');
+  t.deepEqual(doc['x-cctl-gateway'], { version: 1, port: 8443, tls: false });
+  const tls = parse(gatewayComposeText({ ...SETUP, tls: true })) as Record<string, any>;
+  t.is(tls.services.gateway.environment.CCTL_TLS_CERT_FILE, '/run/secrets/tls_cert');
+  t.deepEqual(tls.services.gateway.secrets.slice(2), ['tls_cert', 'tls_key']);
+});
+
+test('init writes a 0700 secrets folder; the admin token is kept on a second run, the key comes from --key-file', (t) => {
+  const dir = temp();
+  const keyFile = join(dir, 'k');
+  writeFileSync(keyFile, 'sk-ant-from-file\n');
+  const first = writeGatewayFolder(dir, SETUP, { keyFile }, {});
+  t.false(first.keyMissing);
+  t.is(mode(join(dir, 'secrets')), 0o700);
+  t.is(mode(join(dir, KEY_FILE)), 0o644, 'readable by the container user through the mount; the folder keeps host users out');
+  t.is(readFileSync(join(dir, KEY_FILE), 'utf8'), 'sk-ant-from-file\n');
+  const admin = readFileSync(join(dir, ADMIN_TOKEN_FILE), 'utf8');
+  t.regex(admin, /^[A-Za-z0-9_-]{43}\n$/);
+  t.false(readFileSync(join(dir, 'compose.yaml'), 'utf8').includes('sk-ant'), 'the key is never in the compose file');
+  writeGatewayFolder(dir, { ...SETUP, port: 9000 }, {}, { ANTHROPIC_API_KEY: 'sk-other' });
+  t.is(readFileSync(join(dir, ADMIN_TOKEN_FILE), 'utf8'), admin);
+  t.is(readFileSync(join(dir, KEY_FILE), 'utf8'), 'sk-ant-from-file\n', "the runner's ANTHROPIC_API_KEY fills only an empty key file");
+});
+
+test('init without a key leaves an empty key file and says so; TLS needs both files', (t) => {
+  const dir = temp();
+  t.true(writeGatewayFolder(dir, SETUP, {}, {}).keyMissing);
+  t.false(writeGatewayFolder(dir, SETUP, {}, { ANTHROPIC_API_KEY: 'sk-env' }).keyMissing);
+  const cert = join(dir, 'c.pem');
+  writeFileSync(cert, 'CERT');
+  t.throws(() => writeGatewayFolder(temp(), { ...SETUP, tls: true }, { tlsCert: cert }, {}), { message: /both --tls-cert and --tls-key/ });
+});
+
+test('a member credential replaces any team key in proxy.env and keeps the client token', (t) => {
+  const home = temp();
+  const env = { HOME: home };
+  const file = proxyEnvFile('shop', env);
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(file, '# comment\nCCTL_CLIENT_TOKEN=client-123\nANTHROPIC_API_KEY=\n');
+  writeMemberCredential('shop', 'cctl_member_first', env);
+  writeMemberCredential('shop', 'cctl_member_second', env);
+  const text = readFileSync(file, 'utf8');
+  t.regex(text, /^CCTL_CLIENT_TOKEN=client-123$/m);
+  t.regex(text, /^ANTHROPIC_AUTH_TOKEN=cctl_member_second$/m);
+  t.regex(text, /^CCTL_PROJECT_NAME=shop$/m);
+  t.notRegex(text, /ANTHROPIC_API_KEY|cctl_member_first/);
+  t.is(text.match(/^ANTHROPIC_AUTH_TOKEN=/gm)?.length, 1);
+  t.is(mode(file), 0o600);
+});
+
+test('--team-gateway takes a plain http(s) URL and a member token only', (t) => {
+  t.is(teamGatewayUrl('https://gw.example.com/'), 'https://gw.example.com');
+  t.throws(() => teamGatewayUrl('gw.example.com'), { message: /needs a URL/ });
+  t.throws(() => teamGatewayUrl('https://gw.example.com/?token=x'), { message: /plain URL/ });
+  t.is(checkMemberToken(' cctl_member_abcdefghijklmnopqrstuvwxyz \n'), 'cctl_member_abcdefghijklmnopqrstuvwxyz');
+  t.throws(() => checkMemberToken('sk-ant-api03-real-key'), { message: /not a member token/ });
+});
+
+test('usage --team: reports, the table with its total line, and where the gateway is', (t) => {
+  t.is(teamReportOf(undefined), 'daily');
+  t.throws(() => teamReportOf('weekly'), { message: /Unknown team report/ });
+  const row = (member: string, n: number) => ({ member, requests: n, errors: 0, inputTokens: 1000 * n, outputTokens: 10 * n, cacheCreationTokens: n, cacheReadTokens: 2 * n, totalTokens: 1013 * n, cost: 0.5 * n });
+  const table = teamUsageTable('member', [row('ann', 1), row('ben', 2)]);
+  t.deepEqual(table[0], ['Member', 'Input', 'Output', 'Cache Create', 'Cache Read', 'Total Tokens', 'Cost (USD)', 'Requests']);
+  t.deepEqual(table[2], ['ben', '2,000', '20', '2', '4', '2,026', '$1.00', '2']);
+  t.deepEqual(table[3], ['Total', '3,000', '30', '3', '6', '3,039', '$1.50', '3']);
+  t.throws(() => teamAccess({}, {}, temp()), { message: /needs the team gateway and its admin token/ });
+  t.deepEqual(teamAccess({ gatewayUrl: 'https://gw/' }, { CCTL_ADMIN_TOKEN: 'adm' }, temp()), { url: 'https://gw', adminToken: 'adm' });
+  const server = temp();
+  writeGatewayFolder(join(server, 'team-gateway'), SETUP, {}, {});
+  t.is(teamAccess({}, {}, server).url, 'http://127.0.0.1:8443', 'on the server, the folder says where it listens');
+});
+
+test.serial('gateway member add runs the member CLI in the gateway container and prints the token once', async (t) => {
+  const dir = temp();
+  writeGatewayFolder(dir, SETUP, {}, {});
+  const fake = new FakeEngine();
+  fake.on(/ exec -T gateway node \/app\/gateway\/team\/cli\.js add /, { stdout: 'cctl_member_tok\n' });
+  const writes: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
+  let code: number;
+  try {
+    code = await withEngine(fake, () => main(['gateway', 'member', 'add', 'alice', '--daily-tokens', '5000', '--dir', dir, '--json']));
+  } finally {
+    process.stdout.write = write;
+  }
+  t.is(code, 0);
+  const exec = fake.calls.find((c) => c.line.includes(' exec '))!;
+  t.deepEqual(exec.argv.slice(-8), ['-T', 'gateway', 'node', '/app/gateway/team/cli.js', 'add', 'alice', '--daily-tokens', '5000']);
+  t.true(exec.argv.includes(join(dir, 'compose.yaml')), exec.line);
+  t.deepEqual(JSON.parse(writes.join('')), { ok: true, member: 'alice', token: 'cctl_member_tok' });
+});
+
+test.serial('gateway verbs outside a gateway folder say how to make one', async (t) => {
+  const fake = new FakeEngine();
+  const stderr: string[] = [];
+  const write = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string) => (stderr.push(String(chunk)), true)) as typeof process.stderr.write;
+  let code: number;
+  try {
+    code = await withEngine(fake, () => main(['gateway', 'status', '--dir', temp()]));
+  } finally {
+    process.stderr.write = write;
+  }
+  t.is(code, 1);
+  t.regex(stderr.join(''), /is not a team gateway folder[\s\S]*cctl gateway init/);
+  t.is(fake.calls.length, 0, 'nothing ran');
+});

@@ -62,8 +62,22 @@ export function writeUpRecord(project: Project, record: UpRecord, env: NodeJS.Pr
 
 /** A walk stops here: a folder this big is not cctl's, and hashing it would cost more than it saves. */
 const MAX_ENTRIES = 2000;
+/** Files up to this size are known by their content; bigger ones (a team's `local/` payload) by size and mtime. */
+const CONTENT_LIMIT = 1 << 20;
 
-/** path, size, mtime and inode of each file under the roots (a folder's own mtime catches added and removed files). */
+function contentHash(path: string): string {
+  try {
+    return createHash('sha256').update(readFileSync(path)).digest('hex');
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/**
+ * Each file under the roots by path and content (so a reinstall or rebuild of
+ * cctl that writes the same bytes changes nothing), and each folder by its
+ * sorted entries (so an added or removed file counts).
+ */
 function identities(roots: readonly string[]): string[] | undefined {
   const out: string[] = [];
   const walk = (path: string): boolean => {
@@ -76,11 +90,12 @@ function identities(roots: readonly string[]): string[] | undefined {
       return true;
     }
     if (!s.isDirectory()) {
-      out.push(`${path}:${s.size}:${s.mtimeMs}:${s.ino}`);
+      out.push(`${path}:${s.size <= CONTENT_LIMIT ? contentHash(path) : `${s.size}:${s.mtimeMs}`}`);
       return true;
     }
-    out.push(`${path}/:${s.mtimeMs}`);
-    return readdirSync(path).sort().every((e) => walk(join(path, e)));
+    const entries = readdirSync(path).sort();
+    out.push(`${path}/:${entries.join('/')}`);
+    return entries.every((e) => walk(join(path, e)));
   };
   return roots.every(walk) ? out : undefined;
 }

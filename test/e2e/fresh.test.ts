@@ -5,6 +5,7 @@
  * exist, which the image and its entrypoint create), the live view shows no
  * failed refresh, and the next steps name only what this stack has.
  */
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
@@ -74,4 +75,64 @@ e2e.serial('usage statusline answers Claude Code\'s hook on a fresh stack', asyn
   t.is(r.exitCode, 0, r.stderr);
   t.regex(r.stdout, /Sonnet 4/);
   t.regex(r.stdout, /No active block/);
+});
+
+/** The claude services' container ids, by service. */
+async function containerIds(): Promise<Record<string, string>> {
+  const { stdout } = await run(['docker', 'ps', '--no-trunc', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--format', '{{.Label "com.docker.compose.service"}} {{.ID}}']);
+  return Object.fromEntries(stdout.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+}
+
+async function upJson(): Promise<{ path: string; built: string[]; services: Array<{ name: string; health: string }> }> {
+  const r = await cctl(['up', '--json', '--timeout', '300'], opts);
+  if (r.exitCode !== 0) throw new Error(`up failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { path: string; built: string[]; services: Array<{ name: string; health: string }> };
+}
+
+/** Re-tags the proxy image with one more label, as a rebuild outside cctl would. */
+async function retagProxy(label: string): Promise<void> {
+  const image = `cctl-${tmp.name}-proxy:local`;
+  await run(['docker', 'build', '-q', '-t', image, '-'], { input: `FROM ${image}\nLABEL ${label}\n` });
+}
+
+e2e.serial('up with nothing changed takes the short path: same containers, all healthy, no compose up', async (t) => {
+  const before = await containerIds();
+  t.deepEqual(Object.keys(before).sort(), ['claude-cli', 'proxy']);
+  const doc = await upJson();
+  t.is(doc.path, 'current');
+  t.deepEqual(doc.services.map((s) => [s.name, s.health]), [['claude-cli', 'healthy'], ['proxy', 'healthy']]);
+  t.deepEqual(await containerIds(), before);
+});
+
+e2e.serial('a changed compose file goes the full way, and the next up is short again', async (t) => {
+  const file = join(tmp.dir, 'compose.yaml');
+  appendFileSync(file, '# a note the team added\n');
+  t.is((await upJson()).path, 'full');
+  t.is((await upJson()).path, 'current');
+});
+
+e2e.serial('an image rebuilt outside cctl: up recreates its container on the new image', async (t) => {
+  const before = await containerIds();
+  await retagProxy('dev.cctl.test.rebuilt=1');
+  const doc = await upJson();
+  t.is(doc.path, 'start');
+  const after = await containerIds();
+  // (Compose recreates claude-cli too, as it depends on the proxy.)
+  t.not(after.proxy, before.proxy);
+  t.deepEqual(doc.services.map((s) => [s.name, s.health]), [['claude-cli', 'healthy'], ['proxy', 'healthy']]);
+  t.is((await upJson()).path, 'current');
+});
+
+e2e.serial('a stale image (another build hash) goes the full way and is rebuilt', async (t) => {
+  await retagProxy('dev.cctl.build-hash=stale');
+  const doc = await upJson();
+  t.is(doc.path, 'full');
+  t.deepEqual(doc.built, ['proxy']);
+});
+
+e2e.serial('a stopped stack starts without init or build', async (t) => {
+  t.is((await cctl(['down'], opts)).exitCode, 0);
+  const doc = await upJson();
+  t.is(doc.path, 'start');
+  t.deepEqual(doc.services.map((s) => [s.name, s.health]), [['claude-cli', 'healthy'], ['proxy', 'healthy']]);
 });

@@ -1,0 +1,163 @@
+/**
+ * The team gateway end to end (issue 16), on the real engine: a team gateway
+ * made by `cctl gateway init/up` with a fake Messages API of the test's own as
+ * its upstream, and a member's workspace stack (`cctl init --team-gateway`)
+ * whose local gateway forwards to it. Both reach each other the way a server
+ * is reached, through published ports on the host (the docker0 address).
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
+import { tempProject } from '../helpers/project.js';
+import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
+import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
+import { FAKE_MESSAGES_API as FAKE, REPLY } from '../helpers/fake-messages.js';
+
+const REAL_KEY = 'sk-ant-team-e2e-real-key';
+const tmp = tempProject('teamgw');
+const gwName = `${tmp.name}gw`;
+const gwDir = join(tmp.dir, 'team-gateway');
+const memberDir = join(tmp.dir, 'member');
+const fakeDir = join(tmp.dir, 'fake');
+const recDir = join(tmp.dir, 'rec');
+const fakeName = `${tmp.name}-fake`;
+mkdirSync(memberDir);
+mkdirSync(fakeDir);
+mkdirSync(recDir);
+chmodSync(recDir, 0o777);
+writeFileSync(join(fakeDir, 'fake.mjs'), FAKE);
+writeFileSync(join(tmp.dir, 'key'), `${REAL_KEY}\n`, { mode: 0o600 });
+
+const gwEnv = e2eEnv({ COMPOSE_PROJECT_NAME: gwName, CCTL_GATEWAY_DIR: gwDir });
+const memberEnv = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name });
+for (const env of [gwEnv, memberEnv]) {
+  delete env.ANTHROPIC_API_KEY;
+  delete env.ANTHROPIC_AUTH_TOKEN;
+  delete env.CCTL_ADMIN_TOKEN;
+  delete env.CCTL_TEAM_GATEWAY_URL;
+}
+
+let hostIp = '';
+let gwPort = 0;
+let token = '';
+
+/** cctl as a user runs it; CCTL_TEST_CLI may point at another build of bin/cctl.js (the shared dist/ changes under a busy tree). */
+const cctl = (args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) =>
+  quiet(['node', process.env.CCTL_TEST_CLI ?? CLI, ...args], 900_000, options);
+
+async function quiet(argv: string[], timeoutMs = 60_000, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  try {
+    return await run(argv, { timeoutMs, ...options });
+  } catch (error) {
+    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
+    throw error;
+  }
+}
+
+const recorded = () =>
+  existsSync(join(recDir, 'requests.jsonl'))
+    ? readFileSync(join(recDir, 'requests.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { method: string; url: string; headers: Record<string, string> })
+    : [];
+
+/** The real Claude Code in the member's claude-cli. */
+const claudeP = () =>
+  quiet(
+    [...composeCommand(), '-p', tmp.name, '--project-directory', memberDir, '--profile', 'claude', 'exec', '-T', '-e', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1',
+      '--user', 'claude', '--workdir', '/workspace', 'claude-cli', 'claude', '-p', 'say hello'],
+    120_000,
+  );
+
+interface MemberRow { member: string; requests: number; inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number }
+async function teamUsage(): Promise<MemberRow[]> {
+  const r = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: gwEnv });
+  if (r.exitCode !== 0) throw new Error(`usage --team failed: ${r.stderr}`);
+  return (JSON.parse(r.stdout) as { rows: MemberRow[] }).rows;
+}
+
+e2e.after.always(async () => {
+  await cctl(['down', '-v', '--yes'], { cwd: memberDir, env: memberEnv }).catch(() => undefined);
+  await cctl(['gateway', 'down'], { cwd: tmp.dir, env: gwEnv }).catch(() => undefined);
+  await quiet(['docker', 'rm', '-f', fakeName]);
+  await quiet(['docker', 'volume', 'rm', `${gwName}_ledger`]);
+  tmp.cleanup();
+});
+
+e2e.serial('gateway init and up: a healthy team gateway with the fake API as upstream', async (t) => {
+  hostIp = (await run(['docker', 'network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
+  t.regex(hostIp, /^\d+\.\d+\.\d+\.\d+$/);
+  await run(['docker', 'run', '-d', '--name', fakeName, '-p', '8080', '-v', `${fakeDir}:/srv:ro`, '-v', `${recDir}:/rec`, '--init', BASE_IMAGE, 'node', '/srv/fake.mjs']);
+  const fakePort = /:(\d+)\s*$/m.exec((await run(['docker', 'port', fakeName, '8080/tcp'])).stdout)![1];
+  const free = await run(['node', '-e', "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})"]);
+  gwPort = Number(free.stdout.trim());
+  const init = await cctl(
+    ['gateway', 'init', '--key-file', join(tmp.dir, 'key'), '--port', String(gwPort), '--base-image', BASE_IMAGE, '--upstream', `http://${hostIp}:${fakePort}`],
+    { cwd: tmp.dir, env: gwEnv },
+  );
+  t.is(init.exitCode, 0, init.stderr);
+  t.false(init.stdout.includes(REAL_KEY));
+  const up = await cctl(['gateway', 'up', '--timeout', '300'], { cwd: tmp.dir, env: gwEnv });
+  t.is(up.exitCode, 0, up.stdout + up.stderr);
+  t.regex(up.stdout, /gateway\s+running\s+healthy/);
+  const add = await cctl(['gateway', 'member', 'add', 'alice', '--json'], { cwd: tmp.dir, env: gwEnv });
+  t.is(add.exitCode, 0, add.stderr);
+  token = (JSON.parse(add.stdout) as { token: string }).token;
+  t.regex(token, /^cctl_member_/);
+});
+
+e2e.serial('a member’s stack: init --team-gateway and up; the real claude -p answers through both gateways', async (t) => {
+  const init = await cctl(['init', '--team-gateway', `http://${hostIp}:${gwPort}`], { cwd: memberDir, env: { ...memberEnv, CCTL_MEMBER_TOKEN: token } });
+  t.is(init.exitCode, 0, init.stderr);
+  t.false(init.stdout.includes(token), 'the token is never printed');
+  const up = await cctl(['up', '--timeout', '600'], { cwd: memberDir, env: memberEnv });
+  t.is(up.exitCode, 0, up.stdout + up.stderr);
+  const env = await quiet([...composeCommand(), '-p', tmp.name, '--project-directory', memberDir, '--profile', 'claude', 'exec', '-T', 'claude-cli', 'env']);
+  t.false(env.stdout.includes(token), 'claude-cli never sees the member token');
+  t.false(env.stdout.includes(REAL_KEY));
+
+  const r = await claudeP();
+  t.is(r.exitCode, 0, r.stdout + r.stderr);
+  t.true(r.stdout.includes(REPLY), r.stdout);
+  const seen = recorded();
+  t.true(seen.length > 0);
+  for (const s of seen) {
+    t.is(s.headers['x-api-key'], REAL_KEY, `${s.method} ${s.url}`);
+    t.false(JSON.stringify(s.headers).includes(token));
+    t.is(s.headers['x-cctl-project'], undefined);
+  }
+});
+
+e2e.serial('cctl usage --team shows the request under the member, with the fake API’s exact counts', async (t) => {
+  const messages = recorded().filter((s) => s.method === 'POST' && s.url.split('?')[0] === '/v1/messages').length;
+  t.true(messages >= 1);
+  const rows = await teamUsage();
+  t.is(rows.length, 1);
+  // The fake reports 7 input and 6 output tokens per message, streamed or not.
+  t.like(rows[0], { member: 'alice', requests: recorded().length, inputTokens: 7 * messages, outputTokens: 6 * messages, cacheCreationTokens: 0, cacheReadTokens: 0 });
+  const table = await cctl(['usage', '--team', 'member'], { cwd: memberDir, env: gwEnv });
+  t.regex(table.stdout, /^alice\s+/m);
+});
+
+e2e.serial('the ledger survives gateway down and up', async (t) => {
+  const before = await teamUsage();
+  const down = await cctl(['gateway', 'down'], { cwd: tmp.dir, env: gwEnv });
+  t.is(down.exitCode, 0, down.stderr);
+  const up = await cctl(['gateway', 'up', '--timeout', '300'], { cwd: tmp.dir, env: gwEnv });
+  t.is(up.exitCode, 0, up.stdout + up.stderr);
+  t.deepEqual(await teamUsage(), before);
+});
+
+e2e.serial('after member revoke, the next claude -p fails with a clear 401', async (t) => {
+  const revoke = await cctl(['gateway', 'member', 'revoke', 'alice'], { cwd: tmp.dir, env: gwEnv });
+  t.is(revoke.exitCode, 0, revoke.stderr);
+  const r = await claudeP();
+  const said = r.stdout + r.stderr;
+  if (!/revoked or never issued/.test(said)) {
+    const logs = await quiet([...composeCommand(), '-p', tmp.name, '--project-directory', memberDir, '--profile', 'claude', 'logs', '--tail', '15', 'proxy']);
+    t.log(`member proxy log:\n${logs.stdout}`);
+    t.log(`team gateway log:\n${(await cctl(['gateway', 'logs', '--tail', '15'], { cwd: tmp.dir, env: gwEnv })).stdout}`);
+  }
+  t.not(r.exitCode, 0);
+  t.log(said.trim().split('\n').slice(-3).join(' | '));
+  t.regex(said, /401/);
+  t.regex(said, /revoked or never issued/);
+});

@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CLI, e2eEnv } from '../test/helpers/cli.js';
+import { CLI, composeCommand, e2eEnv } from '../test/helpers/cli.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'cctl-bench-'));
@@ -20,7 +20,9 @@ const name = 'cctlbenchlife';
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: name });
 const sh = (file: string, args: string[]) => execFileSync(file, args, { cwd: dir, env, stdio: 'pipe' }).toString();
 const cctl = (...args: string[]) => sh('node', [CLI, ...args]);
-const compose = (...args: string[]) => sh('docker-compose', ['-f', join(dir, 'compose.yaml'), '-p', name, '--profile', 'claude', ...args]);
+// The compose users have (the v2 plugin), or CCTL_COMPOSE's (docker-compose for the legacy pair).
+const [composeBin, ...composePrefix] = composeCommand();
+const compose = (...args: string[]) => sh(composeBin!, [...composePrefix, '-f', join(dir, 'compose.yaml'), '-p', name, '--profile', 'claude', ...args]);
 
 function time(fn: () => void): number {
   const t0 = performance.now();

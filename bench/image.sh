@@ -4,6 +4,8 @@
 #   2. a rebuild with nothing changed (goal: fully cached, a few seconds);
 #   3. which build steps a Claude Code version bump re-runs (goal: not the
 #      Python/monitor step).
+#   4. which build steps a change of the `packages` setting re-runs (goal:
+#      only its own step; Claude Code, ccusage and the monitor stay cached).
 #
 # Usage: bench/image.sh
 # Environment:
@@ -16,6 +18,7 @@
 #   BUMP_VERSION      Claude Code version spec for step 3 (default: a range
 #                     unique to this run that resolves to the previous patch)
 #   COLD=1            also time a --no-cache build first
+#   PACKAGES_BUMP     package list for step 4 (default: make)
 #   CA_CERT           extra CA (default: $CCTL_TEST_CA_CERT or $NODE_EXTRA_CA_CERTS)
 set -eu
 
@@ -146,4 +149,21 @@ case "$monitor_step" in
   *) echo "monitor/Python step: RE-RUN (goal missed)" ;;
 esac
 echo "bump build: ${bump} s"
+"$DOCKER" rmi "$BUMP_IMAGE" >/dev/null
+
+# --- packages setting -------------------------------------------------------
+# A change of the `packages` setting (the PACKAGES build arg) must re-run only
+# its own step, over the finished image: Claude Code, ccusage and the monitor
+# come from the cache.
+packages_bump=${PACKAGES_BUMP:-make}
+echo "packages change (PACKAGES=$packages_bump):"
+pkgs=$(build "$BUMP_IMAGE" "$work/packages.log" --build-arg "PACKAGES=$packages_bump")
+steps "$work/packages.log" | grep -E '^(cached|REBUILT)  (\[[^]]*\] )?(RUN|COPY)' | cut -c1-110 | sed 's/^/  /'
+others=$(steps "$work/packages.log" | grep -E '^REBUILT  (\[[^]]*\] )?(RUN|COPY)' | grep -vc 'PACKAGES' || true)
+if [ "$others" = 0 ]; then
+  echo "steps re-run besides the packages step: 0 (goal met)"
+else
+  echo "steps re-run besides the packages step: $others (goal missed)"
+fi
+echo "packages build: ${pkgs} s (against the Claude Code bump above: ${bump} s)"
 "$DOCKER" rmi "$BUMP_IMAGE" >/dev/null

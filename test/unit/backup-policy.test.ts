@@ -15,7 +15,7 @@ import { RESTORE_SCRIPT } from '../../lib/ops/backup/restore.js';
 import { HELPER_CAPS } from '../../lib/ops/backup/helpers.js';
 import { backupVolume } from '../../lib/ops/backup/backup.js';
 import { restoreVolume } from '../../lib/ops/backup/restore.js';
-import { setRunner, type Runner } from '../../lib/engine/runner.js';
+import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
 interface Entry {
   name: string;
@@ -143,32 +143,27 @@ test('a hard link to a file earlier in the archive passes', async (t) => {
   t.is(await verdict(t, [...home, { name: './hl', type: '1', linkname: './.claude/.claude.json' }]), 'accepted');
 });
 
-/** A fake runner that answers every docker call and records argv. */
-function fakeDocker(t: { teardown(fn: () => void): void }, failOn?: RegExp): string[][] {
-  const calls: string[][] = [];
-  const runner: Runner = {
-    capture: async (command) => {
-      calls.push([...command]);
-      const line = command.join(' ');
-      if (failOn?.test(line)) throw new Error(`stop at ${line}`);
-      if (line.startsWith('docker image inspect')) return { exitCode: 0, stdout: '{}', stderr: '' };
-      return { exitCode: 0, stdout: '', stderr: '' };
-    },
-    interactive: async () => 0,
-  };
-  const previous = setRunner(runner);
-  t.teardown(() => setRunner(previous));
-  return calls;
+/** The shared fake, answering as an engine that has the image and the volume; `failOn` stops the job there. */
+function engineWith(failOn?: RegExp): FakeEngine {
+  const fake = new FakeEngine().on('docker image inspect', { stdout: '{}' }).on('docker volume inspect', { stdout: '[]' });
+  if (failOn) {
+    fake.on(failOn, (argv) => {
+      throw new Error(`stop at ${argv.join(' ')}`);
+    });
+  }
+  return fake;
 }
 
 test('backup and restore helpers run with --cap-drop ALL plus only the capabilities their job needs', async (t) => {
   const dir = scratch(t);
-  const calls = fakeDocker(t, /^docker start/);
-  await t.throwsAsync(backupVolume({ volume: 'v', image: 'img', file: join(dir, 'b.tar.gz'), owner: 'p' }));
+  const fake = engineWith(/^docker start/);
   const archive = join(dir, 'ok.tar.gz');
   writeFileSync(archive, tarball(home));
-  await t.throwsAsync(restoreVolume({ volume: 'v', image: 'img', file: archive, owner: 'p', force: true }));
-  const creates = calls.filter((c) => c[1] === 'create');
+  await withEngine(fake, async () => {
+    await t.throwsAsync(backupVolume({ volume: 'v', image: 'img', file: join(dir, 'b.tar.gz'), owner: 'p' }));
+    await t.throwsAsync(restoreVolume({ volume: 'v', image: 'img', file: archive, owner: 'p', force: true }));
+  });
+  const creates = fake.calls.map((c) => c.argv).filter((c) => c[1] === 'create');
   t.is(creates.length, 2);
   const caps = (argv: string[]) => argv.flatMap((a, i) => (argv[i - 1] === '--cap-add' ? [a] : []));
   for (const argv of creates) {
@@ -186,24 +181,19 @@ test.serial('a backup is owner-only from its first byte: umask 077 in the helper
   const archive = tarball(home);
   let umaskDuringCopy = -1;
   let script = '';
-  const runner: Runner = {
-    capture: async (command) => {
-      const argv = [...command];
-      if (argv[1] === 'image') return { exitCode: 0, stdout: '{}', stderr: '' };
-      if (argv[1] === 'create') script = argv[argv.length - 1]!;
-      if (argv[1] === 'cp') {
-        // What docker cp does: create the file with the archive's mode, less the umask it inherited.
-        umaskDuringCopy = process.umask();
-        writeFileSync(argv[3]!, archive, { mode: 0o644 });
-      }
-      return { exitCode: 0, stdout: '', stderr: '' };
-    },
-    interactive: async () => 0,
-  };
-  const previous = setRunner(runner);
-  t.teardown(() => setRunner(previous));
+  const fake = engineWith()
+    .on('docker create', (argv) => {
+      script = argv[argv.length - 1]!;
+      return {};
+    })
+    .on('docker cp', (argv) => {
+      // What docker cp does: create the file with the archive's mode, less the umask it inherited.
+      umaskDuringCopy = process.umask();
+      writeFileSync(argv[3]!, archive, { mode: 0o644 });
+      return {};
+    });
   const umaskBefore = process.umask();
-  const result = await backupVolume({ volume: 'v', image: 'img', file: join(dir, 'b.tar.gz'), owner: 'p' });
+  const result = await withEngine(fake, () => backupVolume({ volume: 'v', image: 'img', file: join(dir, 'b.tar.gz'), owner: 'p' }));
   t.is(umaskDuringCopy, 0o077);
   t.is(process.umask(), umaskBefore, 'the umask is put back afterwards');
   t.regex(script, /^umask 077 && tar -czf /);

@@ -13,6 +13,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Project } from './locate.js';
 import type { Settings } from './settings.js';
+import { composeText } from './compose-text.js';
 
 export interface UpRecord {
   /** Everything init reads, hashed (upFingerprint). */
@@ -119,15 +120,17 @@ function relevantEnv(env: NodeJS.ProcessEnv): string[] {
  * when a root is too big to walk; the caller then takes the full path.
  */
 export function upFingerprint(project: Project, roots: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
-  let bytes: Buffer;
+  let text: string;
   try {
-    bytes = readFileSync(project.file);
+    // The per-run cache: the fingerprint is not a read of its own.
+    text = composeText(project.file);
   } catch {
     return undefined;
   }
+  if (!text) return undefined;
   const files = identities(roots);
   if (!files) return undefined;
   const h = createHash('sha256');
   for (const part of [project.file, project.name, `${process.getuid?.()}:${process.getgid?.()}`, ...relevantEnv(env), ...files]) h.update(part).update('\0');
-  return h.update(bytes).digest('hex');
+  return h.update(text).digest('hex');
 }

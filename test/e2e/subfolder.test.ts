@@ -40,8 +40,13 @@ async function homeVolumeOf(container: string): Promise<string> {
   return stdout.trim();
 }
 
+// Compose v1 (CI's legacy phase) predates the top-level name: key, so that case is Compose v2's only.
+const v1 = composeCommand().join(' ') === 'docker-compose';
+if (v1) console.log('SKIPPED the name: project under Compose v1, which has no top-level name: key');
+
 for (const [label, p] of [['name:', byName], ['.env', byDotEnv]] as const) {
-  e2e.serial(`project named by ${label}: cctl up, then plain docker compose finds the same stack and volume`, async (t) => {
+  const serial = v1 && label === 'name:' ? e2e.serial.skip : e2e.serial;
+  serial(`project named by ${label}: cctl up, then plain docker compose finds the same stack and volume`, async (t) => {
     const up = await cctl(['up', '--json', '--timeout', '600'], { cwd: p.dir, env });
     t.is(up.exitCode, 0, up.stderr + up.stdout);
     t.is((JSON.parse(up.stdout) as { project: string }).project, p.name);
@@ -54,7 +59,7 @@ for (const [label, p] of [['name:', byName], ['.env', byDotEnv]] as const) {
     t.is((await containersOf(p.name)).length, 2, 'one stack, not a second one under another name');
   });
 
-  e2e.serial(`project named by ${label}: status and exec from src/deep`, async (t) => {
+  serial(`project named by ${label}: status and exec from src/deep`, async (t) => {
     const deep = join(p.dir, 'src', 'deep');
     const status = await cctl(['status', '--json'], { cwd: deep, env });
     t.is(status.exitCode, 0, status.stderr);

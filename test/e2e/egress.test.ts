@@ -34,6 +34,27 @@ https.createServer({ key: readFileSync('/tls/key.pem'), cert: readFileSync('/tls
 }).listen(443, '0.0.0.0', () => console.log('https ' + name + ' on 443'));
 `;
 
+/**
+ * Stands in for an SSH server: it waits for the client's identification line and answers with its own,
+ * naming the client's software, so the client's debug output proves bytes went both ways.
+ */
+const SSH_BANNER = String.raw`
+import net from 'node:net';
+net.createServer((socket) => {
+  let seen = '';
+  socket.on('data', (d) => {
+    if (seen.includes('\n')) return;
+    seen += d.toString('latin1');
+    const line = seen.split('\r\n')[0];
+    if (seen.includes('\n')) socket.end('SSH-2.0-cctlfake_' + (line.split('-')[2] || 'unknown').split(' ')[0] + '\r\n');
+  });
+  socket.on('error', () => {});
+}).listen(22, '0.0.0.0', () => console.log('ssh banner on 22'));
+`;
+
+/** git over SSH in isolation: the ssh ProxyCommand through the gateway's CONNECT, exactly as docs/GUIDE.md gives it. */
+const CONNECT_PROXY_SCRIPT = /^(#!\/bin\/bash\n# ~\/\.ssh\/connect-proxy[^]*?)^```/m.exec(readFileSync(new URL('../../docs/GUIDE.md', import.meta.url), 'utf8'))?.[1] ?? '';
+
 const tmp = tempProject('egress');
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name });
 delete env.ANTHROPIC_API_KEY;
@@ -46,6 +67,7 @@ mkdirSync(tls);
 mkdirSync(join(tmp.dir, 'srv'));
 writeFileSync(join(tmp.dir, 'srv', 'fake.mjs'), FAKE_MESSAGES_API);
 writeFileSync(join(tmp.dir, 'srv', 'https.mjs'), HTTPS_SERVER);
+writeFileSync(join(tmp.dir, 'srv', 'ssh.mjs'), SSH_BANNER);
 
 const server = (name: string, ...aliases: string[]) => `  ${name.replace('.', '-')}:
     image: ${BASE_IMAGE}
@@ -66,7 +88,15 @@ services:
     command: ["node", "/srv/fake.mjs"]
     init: true
     volumes: [./srv:/srv:ro]
-${server('allowed.test', ...ANTHROPIC_HOSTS)}${server('denied.test')}`,
+${server('allowed.test', ...ANTHROPIC_HOSTS)}${server('denied.test')}  git-test:
+    image: ${BASE_IMAGE}
+    command: ["node", "/srv/ssh.mjs"]
+    init: true
+    volumes: [./srv:/srv:ro]
+    networks:
+      default:
+        aliases: [git.test]
+`,
 );
 
 const dc = (args: string[], timeoutMs = 120_000) =>
@@ -97,15 +127,15 @@ e2e.serial('init --isolate --allow allowed.test writes the allow-list, and the s
   for (const f of ['ca.pem', 'key.pem', 'cert.pem']) chmodSync(join(tls, f), 0o644);
   chmodSync(tls, 0o755);
 
-  const init = await cctl(['init', '--auth', 'team-key', '--upstream', 'http://fake-upstream:8080', '--isolate', '--allow', 'allowed.test'], opts);
+  const init = await cctl(['init', '--auth', 'team-key', '--upstream', 'http://fake-upstream:8080', '--isolate', '--allow', 'allowed.test', '--allow', 'git.test:22'], opts);
   t.is(init.exitCode, 0, init.stderr);
   const compose = readFileSync(file, 'utf8');
-  t.regex(compose, /allow: \[anthropic, allowed\.test\]/);
-  t.regex(compose, /CCTL_EGRESS_ALLOW: api\.anthropic\.com:443,claude\.ai:443,platform\.claude\.com:443,allowed\.test:443/);
+  t.regex(compose, /allow: \[anthropic, allowed\.test, git\.test:22\]/);
+  t.regex(compose, /CCTL_EGRESS_ALLOW: api\.anthropic\.com:443,claude\.ai:443,platform\.claude\.com:443,allowed\.test:443,git\.test:22/);
   // Outside the project: the private folder of the user running cctl (issue 11).
   const proxyEnv = proxyEnvFile(tmp.name, env);
   writeFileSync(proxyEnv, readFileSync(proxyEnv, 'utf8').replace(/^ANTHROPIC_API_KEY=$/m, `ANTHROPIC_API_KEY=${TEAM_KEY}`), { mode: 0o600 });
-  await dc(['up', '-d', 'fake-upstream', 'allowed-test', 'denied-test']);
+  await dc(['up', '-d', 'fake-upstream', 'allowed-test', 'denied-test', 'git-test']);
   const up = await cctl(['up', '--timeout', '600'], opts);
   t.is(up.exitCode, 0, up.stderr);
 });
@@ -191,6 +221,21 @@ e2e.serial('nothing goes around the gateway: no name, and no route to the server
   const byIp = await cctl(['exec', '--', 'node', '-e', connect], opts);
   t.is(byIp.exitCode, 3, byIp.stdout + byIp.stderr);
   t.log(`claude-cli → ${ip}:443 directly: ${byIp.stdout.trim()}`);
+});
+
+e2e.serial('git over SSH: ssh with the documented ProxyCommand exchanges identification with git.test:22 through CONNECT', async (t) => {
+  t.regex(CONNECT_PROXY_SCRIPT, /CONNECT/, 'the guide holds the script');
+  const install = await cctl(['exec', '--', 'sh', '-c', 'mkdir -p ~/.ssh && cat > ~/.ssh/connect-proxy && chmod 755 ~/.ssh/connect-proxy'], { ...opts, input: CONNECT_PROXY_SCRIPT });
+  t.is(install.exitCode, 0, install.stderr);
+  const ssh = (host: string) =>
+    cctl(['exec', '--', 'ssh', '-v', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'ConnectTimeout=10', '-o', 'ProxyCommand=~/.ssh/connect-proxy %h %p', `git@${host}`], opts);
+  const r = await ssh('git.test');
+  // The fake answers with the client's own software name: both directions went through the tunnel.
+  t.regex(r.stderr, /remote software version cctlfake_OpenSSH/, r.stderr);
+  const denied = await ssh('denied.test');
+  t.not(denied.exitCode, 0);
+  t.regex(denied.stderr, /connect-proxy: denied\.test:22: HTTP\/1\.1 403/, denied.stderr);
+  t.regex(denied.stderr, /cctl init --allow denied\.test:22/);
 });
 
 e2e.serial('the real claude -p still answers through the gateway (NO_PROXY keeps the API direct)', async (t) => {

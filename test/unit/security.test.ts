@@ -288,3 +288,24 @@ test('an extra CA bundle that also holds a private key: only the certificates ar
   t.false(copied.includes('PRIVATE KEY'));
   t.is(copied, `${cert}\n${cert}\n`);
 });
+
+test.serial('on a terminal, init asks about guarded changes: no refuses, yes accepts', (t) => {
+  if (spawnSync('sh', ['-c', 'command -v script'], { encoding: 'utf8' }).status !== 0) {
+    if (process.env.CI === 'true') t.fail('script (util-linux) is missing');
+    else t.log('SKIPPED: script (util-linux) gives the terminal and is missing');
+    return;
+  }
+  const { dir, env } = scratch(t);
+  const cli = new URL('../../bin/cctl.js', import.meta.url).pathname;
+  const runCli = (input: string) => spawnSync('script', ['-qec', `node '${cli}' init`, '/dev/null'], { cwd: dir, env, input, encoding: 'utf8' });
+  t.is(spawnSync('node', [cli, 'init'], { cwd: dir, env }).status, 0);
+  const file = join(dir, 'compose.yaml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'));
+  const no = runCli('n\n');
+  t.is(no.status, 1, no.stdout);
+  t.regex(no.stdout, /services\.claude-cli\.privileged: \(absent\) -> true/);
+  t.regex(no.stdout, /accept them\? \[y\/N\]/);
+  const yes = runCli('y\n');
+  t.is(yes.status, 0, yes.stdout);
+  t.is(spawnSync('node', [cli, 'init'], { cwd: dir, env }).status, 0, 'accepted once, not asked again');
+});

@@ -3,6 +3,7 @@
  * probes it from inside the container.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AuthMode } from './config.js';
 import { GATEWAY_VERSION } from './config.js';
 import type { Exchange } from './exchange.js';
@@ -27,10 +28,15 @@ export function serveHealth(exchange: Exchange, facts: HealthFacts): void {
   entry.bytesOut = req.method === 'HEAD' ? 0 : Buffer.byteLength(body);
 }
 
-/** Probes http://127.0.0.1:PORT/health. Resolves to the exit code: 0 healthy, 1 not. */
-export function probeHealth(port: number, timeoutMs = 3000): Promise<number> {
+/**
+ * Probes http://127.0.0.1:PORT/health (https:// when the gateway serves TLS
+ * itself; its certificate names the public host, not 127.0.0.1, so it is not
+ * checked on this loopback probe). Resolves to the exit code: 0 healthy, 1 not.
+ */
+export function probeHealth(port: number, timeoutMs = 3000, tls = false): Promise<number> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path: '/health', timeout: timeoutMs, agent: false }, (res) => {
+    const get = tls ? https.get : http.get;
+    const req = get({ host: '127.0.0.1', port, path: '/health', timeout: timeoutMs, agent: false, rejectUnauthorized: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {

@@ -33,7 +33,8 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`gateway health: ${(error as Error).message}\n`);
       process.exit(1);
     }
-    process.exit(await probeHealth(port));
+    // A team gateway with its own certificate (CCTL_TLS_CERT_FILE) answers HTTPS only.
+    process.exit(await probeHealth(port, 3000, !!process.env.CCTL_TLS_CERT_FILE?.trim()));
   }
   if (argv.length > 0) {
     process.stderr.write('usage: node main.js [health]\n');

@@ -13,6 +13,7 @@
  * ({exitCode, out, err}); they become ProcessErrors and then CctlErrors here.
  */
 import type { IDockerComposeOptions, IDockerComposeResult } from 'docker-compose';
+import { CctlError } from '../kernel/errors.js';
 import { dockerFailure } from './docker.js';
 import { composePrefix, type ComposeCommand, type ComposeTarget } from './compose.js';
 import { ProcessError, runThrough, type RunResult } from './runner.js';
@@ -67,9 +68,14 @@ async function call(c: LibraryCall, viaPackage: (lib: typeof import('docker-comp
     return { exitCode: result.exitCode ?? 0, stdout: result.out, stderr: result.err };
   };
   try {
-    if (!executable) throw new ProcessError(argv, { exitCode: 127, stdout: '', stderr: '' }, `docker-compose (npm) cannot start "${c.engine.command.join(' ')}"`);
+    if (!executable) {
+      throw new CctlError(`${c.what} needs Compose started as "docker [options] compose" or as one program; "${c.engine.command.join(' ')}" is neither.`, {
+        hint: 'Set CCTL_COMPOSE to "docker compose" or to the path of docker-compose.',
+      });
+    }
     return await runThrough(argv, spawnIt, { cwd: c.cwd, env: c.env, input: c.input, onOutput: c.onOutput });
   } catch (error) {
+    if (error instanceof CctlError) throw error;
     if (isLibraryResult(error)) {
       const failed = new ProcessError(argv, { exitCode: error.exitCode ?? 1, stdout: error.out, stderr: error.err });
       throw dockerFailure(failed, c.what);

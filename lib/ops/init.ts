@@ -114,9 +114,13 @@ export async function initProject(project: Project, options: InitOptions = {}): 
 
   // Assets and secrets first: the compose file that refers to them comes last.
   const assets = syncAssets(project.dir, wanted);
-  const { written: secrets, moved } = ensureSecrets(project.dir, project.name, settings, env);
-  // The team's onboarding script and the fragment example: files for the repository, reported as such.
-  const teamFiles = [writeOnboardScript(project.dir, settings), writeFragmentExample(project.dir)].filter((f): f is string => f !== undefined);
+  const fromSecrets = ensureSecrets(project.dir, project.name, settings, env);
+  const moved = fromSecrets.moved;
+  const secrets = fromSecrets.written.filter((f) => f.endsWith('.env'));
+  // .cctl/.gitignore, the onboarding script and the fragment example: files for the repository, reported as such.
+  const teamFiles = [...fromSecrets.written.filter((f) => !f.endsWith('.env')), writeOnboardScript(project.dir, settings), writeFragmentExample(project.dir)].filter(
+    (f): f is string => f !== undefined,
+  );
   let backup: string | undefined;
   if (merged.changed) {
     // Compose's own verdict before the file is replaced (the files it refers to exist by now).
@@ -128,8 +132,8 @@ export async function initProject(project: Project, options: InitOptions = {}): 
     writeFileAtomic(project.file, merged.text);
   }
   // The new baseline: what the file now says, recorded where claude-cli cannot write.
-  const written = merged.changed ? parseCompose(merged.text, project.file) : doc;
-  const guard = currentSnapshot((written?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap, settings);
+  const finalDoc = merged.changed ? parseCompose(merged.text, project.file) : doc;
+  const guard = currentSnapshot((finalDoc?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap, settings);
   writeBaseline(project, { owned: ours, guard }, env);
 
   return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, teamFiles, moved, backup, settings, buildHash };

@@ -2,6 +2,7 @@
  * Compose calls on the project: cctl's profile, the host user's ids and time
  * zone, and the detected compose command, put together in one place.
  */
+import { homedir } from 'node:os';
 import { compose, composeArgv } from '../engine/compose.js';
 import { buildServices, validateConfig } from '../engine/compose-lib.js';
 import { ProcessError, run, runInteractive, type RunOptions, type RunResult } from '../engine/runner.js';
@@ -25,7 +26,8 @@ async function composeCall(project: Project, args: readonly string[]): Promise<s
  * which the compose file reads as ${CCTL_UID:-1001}, ${TZ:-UTC}.
  */
 export function composeEnv(env = process.env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = { ...env, TZ: hostTimeZone(env) };
+  // HOME names the private folder in the file (${HOME}/.config/cctl/...); a shell without it (Windows) gets the one cctl used.
+  const out: NodeJS.ProcessEnv = { ...env, TZ: hostTimeZone(env), HOME: env.HOME || homedir() };
   const uid = process.getuid?.();
   const gid = process.getgid?.();
   if (uid && gid && env.CCTL_UID === undefined) {

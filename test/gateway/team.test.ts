@@ -6,7 +6,7 @@
 import test from 'ava';
 import type http from 'node:http';
 import { CLIENT_TOKEN, errorOf, send, sse, startGateway, startUpstream, type Upstream } from './fixtures.js';
-import { ADMIN_TOKEN, cleanup, memberCli, REAL_KEY, startTeam, type TeamProcess } from './team-fixtures.js';
+import { ADMIN_TOKEN, cleanup, memberCli, REAL_KEY, startTeam, tempDataDir, type TeamProcess } from './team-fixtures.js';
 
 const PLAIN_USAGE = { input_tokens: 11, output_tokens: 7, cache_creation_input_tokens: 2, cache_read_input_tokens: 3 };
 
@@ -103,6 +103,12 @@ test.serial('revoking a member refuses their very next request with a 401 that s
 test.serial('no token, an unknown token, and a token of another gateway are all refused', async (t) => {
   t.is((await send(team.port, { body: '{}' })).status, 401);
   t.is((await ask('cctl_member_' + 'x'.repeat(43), {})).status, 401);
+  // A real token, issued by another gateway (its own ledger): useless here.
+  const elsewhere = tempDataDir();
+  t.teardown(() => cleanup(elsewhere));
+  const foreign = memberCli(elsewhere, ['add', 'alice']).stdout.trim();
+  t.regex(foreign, /^cctl_member_/);
+  t.is((await ask(foreign, {})).status, 401);
   t.is(upstream.seen.filter((s) => s.headers['x-api-key'] !== REAL_KEY).length, 0);
 });
 

@@ -209,6 +209,24 @@ e2e.serial('denied.test is refused with 403 and a body that names the host and h
   t.regex(raw.stdout, /allow/i);
 });
 
+e2e.serial('git and npm take the same way: through the gateway to allowed.test, refused at denied.test', async (t) => {
+  const git = (host: string) => cctl(['exec', '--', 'git', '-c', 'http.sslCAInfo=/workspace/tls/ca.pem', 'ls-remote', `https://${host}/team/repo.git`], opts);
+  const allowed = await git('allowed.test');
+  // The stand-in is no git server: git reaches it and finds no repository there.
+  t.not(allowed.exitCode, 0);
+  t.notRegex(allowed.stderr, /resolve host|CONNECT tunnel failed|Failed to connect/i, allowed.stderr);
+  t.regex(allowed.stderr, /repository|not valid|HTTP/i, allowed.stderr);
+  const denied = await git('denied.test');
+  t.regex(denied.stderr, /CONNECT tunnel failed, response 403/, denied.stderr);
+  const npm = (host: string) => cctl(['exec', '--', 'npm', 'view', '--cafile', '/workspace/tls/ca.pem', '--registry', `https://${host}/`, '--fetch-retries', '0', 'left-pad', 'version'], opts);
+  const npmAllowed = await npm('allowed.test');
+  t.log(`npm view via allowed.test: exit ${npmAllowed.exitCode}, ${(npmAllowed.stderr || npmAllowed.stdout).trim().split('\n').slice(0, 2).join(' / ') || 'no output'}`);
+  t.notRegex(npmAllowed.stderr, /ENOTFOUND|EAI_AGAIN|403/, npmAllowed.stderr);
+  const npmDenied = await npm('denied.test');
+  t.not(npmDenied.exitCode, 0);
+  t.regex(npmDenied.stderr, /403/, npmDenied.stderr);
+});
+
 e2e.serial('nothing goes around the gateway: no name, and no route to the server by address', async (t) => {
   const direct = await curl('https://allowed.test', '--noproxy', '*');
   t.not(direct.exitCode, 0, 'a direct request must fail');

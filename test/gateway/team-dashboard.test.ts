@@ -44,7 +44,7 @@ function chromium(url: string, extra: string[]): { stdout: string; console: stri
       ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0',
         // Virtual time runs until the page's fetches have settled (bounded at 10 s), then the DOM is read.
-        '--virtual-time-budget=10000', '--window-size=1200,2200', ...extra, url],
+        '--virtual-time-budget=10000', ...(extra.some((e) => e.startsWith('--window-size')) ? [] : ['--window-size=1200,2200']), ...extra, url],
       { encoding: 'utf8', timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
     );
     if (result.status !== 0) throw new Error(`chromium exited with ${result.status}: ${result.stderr.slice(-2000)}`);
@@ -81,6 +81,11 @@ test.serial('the chart and the member rows render, with nothing on the console',
   t.true(statSync(shot).size > 10_000, `screenshot at ${shot}`);
   t.deepEqual([...readFileSync(shot).subarray(1, 4)], [...Buffer.from('PNG')]);
   t.log(`screenshot: ${shot}`);
+  // A phone-sized window: the page must still load cleanly (tables scroll inside their panels).
+  const phone = join(ARTIFACTS, 'dashboard-phone.png');
+  rmSync(phone, { force: true });
+  t.deepEqual(chromium(url, [`--screenshot=${phone}`, '--window-size=390,1400']).console, []);
+  t.true(statSync(phone).size > 10_000, `screenshot at ${phone}`);
 });
 
 test.serial('control: a wrong admin token shows the refusal on the page and an error on the console', (t) => {

@@ -139,6 +139,13 @@ test('a symlink that leaves the volume only through another symlink is refused',
   t.regex(message, /"a" is a symlink to "sub\/b\/\.\.\/\.\.", which leads outside the volume/);
 });
 
+test('an absolute symlink below the volume\'s mount (/home/claude) stays inside and passes; one that climbs from there does not', async (t) => {
+  // Claude Code's own installer makes links like this one in the home.
+  t.is(await verdict(t, [...home, { name: './.local/', type: '5', mode: 0o755 }, { name: './.local/claude', type: '2', linkname: '/home/claude/.claude/.claude.json' }]), 'accepted');
+  t.regex(await verdict(t, [...home, { name: './up', type: '2', linkname: '/home/claude/../../etc' }]), /leads outside the volume/);
+  t.regex(await verdict(t, [...home, { name: './other', type: '2', linkname: '/home/claudette/x' }]), /outside the volume \(\/home\/claude\)/);
+});
+
 test('a hard link to a file earlier in the archive passes', async (t) => {
   t.is(await verdict(t, [...home, { name: './hl', type: '1', linkname: './.claude/.claude.json' }]), 'accepted');
 });

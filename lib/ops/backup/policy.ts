@@ -23,6 +23,19 @@ const KINDS: Record<string, string> = {
 const ALLOWED = new Set(['0', '\0', '7', '1', '2', '5']);
 /** Symlinks followed while resolving one target, as the kernel's own limit. */
 const MAX_HOPS = 40;
+/**
+ * Where the volume is mounted in claude-cli. An absolute link below it stays
+ * inside the volume (Claude Code's own installer links ~/.local/bin/claude
+ * to /home/claude/.local/share/claude/...), so it is read from the root.
+ */
+export const VOLUME_MOUNT = '/home/claude';
+
+/** A symlink target as seen from the volume's root: relative ones as they are, absolute ones below the mount made relative. */
+function fromMount(target: string): string | undefined {
+  if (!target.startsWith('/')) return target;
+  if (target === VOLUME_MOUNT) return '.';
+  return target.startsWith(`${VOLUME_MOUNT}/`) ? target.slice(VOLUME_MOUNT.length + 1) : undefined;
+}
 
 /** The entry's path as parts below the volume root, or undefined when it is absolute or climbs. */
 function parts(name: string): string[] | undefined {
@@ -32,6 +45,7 @@ function parts(name: string): string[] | undefined {
 }
 
 export class ContentPolicy {
+  /** Each symlink's target; an absolute one below the mount is stored from the root, prefixed with '/'. */
   private readonly symlinks = new Map<string, string>();
   private readonly files = new Set<string>();
 
@@ -58,8 +72,9 @@ export class ContentPolicy {
       if (!this.files.has(target.join('/'))) return this.refuse(e.name, `is a hard link to ${JSON.stringify(e.linkname)}, which is not a file earlier in the archive`);
     }
     if (e.type === '2') {
-      if (e.linkname.startsWith('/')) return this.refuse(e.name, `is a symlink to the absolute path ${JSON.stringify(e.linkname)}`);
-      this.symlinks.set(key, e.linkname);
+      const inside = fromMount(e.linkname);
+      if (inside === undefined) return this.refuse(e.name, `is a symlink to the absolute path ${JSON.stringify(e.linkname)}, outside the volume (${VOLUME_MOUNT})`);
+      this.symlinks.set(key, e.linkname.startsWith('/') ? `/${inside}` : inside);
     } else this.symlinks.delete(key);
     if (e.type === '0' || e.type === '\0' || e.type === '7') this.files.add(key);
     return undefined;
@@ -85,8 +100,9 @@ export class ContentPolicy {
 
   /** Resolves `target` from folder `dir`, following the archive's symlinks; undefined when it leaves the root. */
   private resolve(dir: string[], target: string, hops = 0): string[] | undefined {
-    if (hops > MAX_HOPS || target.startsWith('/')) return undefined;
-    const at = [...dir];
+    if (hops > MAX_HOPS) return undefined;
+    // A leading '/' marks a target stored from the root (an absolute link below the mount).
+    const at = target.startsWith('/') ? [] : [...dir];
     for (const p of target.split('/')) {
       if (p === '' || p === '.') continue;
       if (p === '..') {

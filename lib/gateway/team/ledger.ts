@@ -26,7 +26,7 @@ export interface LedgerOptions {
 }
 
 export class Ledger {
-  private readonly worker: Worker;
+  private worker: Worker;
   private pending: LedgerRow[] = [];
   private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
@@ -38,26 +38,43 @@ export class Ledger {
   constructor(private readonly options: LedgerOptions) {
     this.flushMs = options.flushMs ?? 50;
     this.batchSize = options.batchSize ?? 500;
+    this.worker = this.start();
+  }
+
+  private log(message: string): void {
+    this.options.log(JSON.stringify({ time: new Date().toISOString(), event: 'ledger-error', message }));
+  }
+
+  /**
+   * Starts the writer thread. Should it ever die (a bug, an out-of-memory),
+   * its open questions fail and a new one takes over, so the gateway keeps
+   * recording instead of sending rows into a thread that is gone.
+   */
+  private start(): Worker {
     // The worker is this module's sibling: ledger-worker.js when built, .ts under tsx.
     const here = fileURLToPath(import.meta.url);
-    this.worker = new Worker(new URL(`./ledger-worker${extname(here)}`, import.meta.url), {
-      workerData: { path: options.path, retentionDays: options.retentionDays },
+    const worker = new Worker(new URL(`./ledger-worker${extname(here)}`, import.meta.url), {
+      workerData: { path: this.options.path, retentionDays: this.options.retentionDays },
     });
-    this.worker.on('message', (reply: LedgerReply) => {
+    worker.on('message', (reply: LedgerReply) => {
       const waiter = this.waiting.get(reply.id);
       if (!waiter) {
-        if (reply.error) options.log(JSON.stringify({ time: new Date().toISOString(), event: 'ledger-error', message: reply.error }));
+        if (reply.error) this.log(reply.error);
         return;
       }
       this.waiting.delete(reply.id);
       if (reply.error) waiter.reject(new Error(reply.error));
       else waiter.resolve(reply.value);
     });
-    this.worker.on('error', (error) => {
-      options.log(JSON.stringify({ time: new Date().toISOString(), event: 'ledger-error', message: error.message }));
-      for (const waiter of this.waiting.values()) waiter.reject(error);
+    worker.on('error', (error) => this.log(error.message));
+    worker.on('exit', (code) => {
+      if (this.closed) return;
+      this.log(`the ledger's writer thread stopped (exit ${code}); rows it had not committed are lost; starting a new one`);
+      for (const waiter of this.waiting.values()) waiter.reject(new Error('the ledger restarted'));
       this.waiting.clear();
+      this.worker = this.start();
     });
+    return worker;
   }
 
   record(row: LedgerRow): void {

@@ -1,0 +1,29 @@
+/**
+ * Runs under Node 22 for team-ledger.test.ts: the Ledger (main-thread side
+ * and writer thread) on a fresh file, through one scenario named in argv[3].
+ * Prints {"ok": ..., ...} as JSON.
+ */
+import { Ledger } from '../../lib/gateway/team/ledger.js';
+import type { LedgerRow } from '../../lib/gateway/team/store.js';
+
+const [path, scenario] = process.argv.slice(2);
+const logs: string[] = [];
+const ledger = new Ledger({ path: path!, retentionDays: 0, log: (line) => logs.push(line) });
+const row = (i: number): LedgerRow => ({ time: Date.now(), member: 'ann', project: 'p', model: 'm', status: 200, durationMs: 1, inputTokens: i, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 });
+const total = async () => (await ledger.usage({ by: [] }))[0];
+
+if (scenario === 'writer-dies') {
+  ledger.record(row(1));
+  const before = await total();
+  // The thread dies as a crash would take it; the ledger must go on with a new one.
+  await (ledger as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+  await new Promise((r) => setTimeout(r, 200));
+  ledger.record(row(2));
+  const after = await total();
+  await ledger.close();
+  process.stdout.write(JSON.stringify({ before, after, logs }));
+} else if (scenario === 'close-commits') {
+  for (let i = 0; i < 1234; i++) ledger.record(row(1));
+  await ledger.close();
+  process.stdout.write(JSON.stringify({ closed: true }));
+}

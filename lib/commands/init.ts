@@ -6,6 +6,7 @@ import { fromFlags } from '../project/settings.js';
 import { proxyEnvFile, teamKeyMissing } from '../project/secrets.js';
 import { guardPrompt } from '../ui/prompt.js';
 import { isolatedLoginWarning } from '../project/isolation-warning.js';
+import { egressSummary } from '../project/egress.js';
 import { CctlError } from '../kernel/errors.js';
 import { checkMemberToken, teamGatewayUrl, writeMemberCredential } from '../project/team-member.js';
 import { askSecret } from '../ui/secret-prompt.js';
@@ -40,6 +41,8 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
   else if (result.settings.auth === 'team-key' && result.settings.proxy === 'builtin' && teamKeyMissing(project.name)) {
     out(`Team-key mode: put the team key in ${proxyEnvFile(project.name)} (ANTHROPIC_API_KEY=...) before "cctl up".`);
   }
+  const egress = result.created || result.changed ? egressSummary(result.settings) : undefined;
+  if (egress) out(egress);
   if (result.created) out('Next: cctl up');
   return 0;
 }

@@ -175,3 +175,11 @@ export function allowArgumentFor(destination: string): string {
   const port = colon > 0 ? destination.slice(colon + 1) : String(DEFAULT_PORT);
   return port === String(DEFAULT_PORT) && host.includes('.') ? host : `${host}:${port}`;
 }
+
+/** One line for init's output: what an isolated claude-cli may reach, or undefined when egress does not apply. */
+export function egressSummary(s: { isolate: boolean; proxy: string; allow: readonly string[] }): string | undefined {
+  if (!s.isolate || s.proxy !== 'builtin') return undefined;
+  const hosts = expandAllow(s.allow).length;
+  const list = s.allow.length ? `${s.allow.join(', ')} (${hosts} host${hosts === 1 ? '' : 's'})` : 'nothing (egress closed)';
+  return `Isolated: claude-cli reaches only the gateway, and through it ${list}. Add with "cctl init --allow HOST"; "cctl egress" lists what was refused.`;
+}

@@ -129,6 +129,7 @@ e2e.serial('init --isolate --allow allowed.test writes the allow-list, and the s
 
   const init = await cctl(['init', '--auth', 'team-key', '--upstream', 'http://fake-upstream:8080', '--isolate', '--allow', 'allowed.test', '--allow', 'git.test:22'], opts);
   t.is(init.exitCode, 0, init.stderr);
+  t.regex(init.stdout, /Isolated: claude-cli reaches only the gateway, and through it anthropic, allowed\.test, git\.test:22 \(5 hosts\)/);
   const compose = readFileSync(file, 'utf8');
   t.regex(compose, /allow: \[anthropic, allowed\.test, git\.test:22\]/);
   t.regex(compose, /CCTL_EGRESS_ALLOW: api\.anthropic\.com:443,claude\.ai:443,platform\.claude\.com:443,allowed\.test:443,git\.test:22/);

@@ -1,6 +1,6 @@
 /** The egress allow-list (issue 15): its entries, presets, settings, the compose model, and the log summary. */
 import test from 'ava';
-import { allowArgumentFor, checkAllowEntry, expandAllow, PRESETS } from '../../lib/project/egress.js';
+import { allowArgumentFor, checkAllowEntry, egressSummary, expandAllow, PRESETS } from '../../lib/project/egress.js';
 import { defaults, fromEnv, fromFlags, fromStored, resolveSettings, type Settings } from '../../lib/project/settings.js';
 import { renderOwned, type PlainMap } from '../../lib/project/model.js';
 import { parseEgressLine, summariseEgress } from '../../lib/ops/egress.js';
@@ -126,4 +126,11 @@ test('isolate in login mode warns only when the login hosts are not on the allow
   t.regex(isolatedLoginWarning({ ...login, proxy: 'image', allow: ['anthropic'] })!, /proxy=image/);
   t.is(isolatedLoginWarning({ ...login, auth: 'team-key', allow: [] }), undefined);
   t.is(isolatedLoginWarning({ ...login, isolate: false, allow: [] }), undefined);
+});
+
+test("init's one line on egress: what the isolated stack may reach", (t) => {
+  t.is(egressSummary({ isolate: false, proxy: 'builtin', allow: ['anthropic'] }), undefined);
+  t.is(egressSummary({ isolate: true, proxy: 'image', allow: ['anthropic'] }), undefined);
+  t.regex(egressSummary({ isolate: true, proxy: 'builtin', allow: ['anthropic', 'git.example.com:22'] })!, /through it anthropic, git\.example\.com:22 \(4 hosts\)\. Add with "cctl init --allow HOST"/);
+  t.regex(egressSummary({ isolate: true, proxy: 'builtin', allow: [] })!, /nothing \(egress closed\)/);
 });

@@ -4,9 +4,20 @@
  * Prints {"ok": ..., ...} as JSON.
  */
 import { Ledger } from '../../lib/gateway/team/ledger.js';
+import { openDatabase } from '../../lib/gateway/team/sqlite.js';
 import type { LedgerRow } from '../../lib/gateway/team/store.js';
 
-const [path, scenario] = process.argv.slice(2);
+const [path, scenario, holdMs] = process.argv.slice(2);
+if (scenario === 'hold-write-lock') {
+  // A stand-in for a disk that stalls: the ledger's write lock taken and kept.
+  const db = openDatabase(path!);
+  db.exec('BEGIN IMMEDIATE');
+  process.stdout.write('locked\n');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Number(holdMs));
+  db.exec('COMMIT');
+  db.close();
+  process.exit(0);
+}
 const logs: string[] = [];
 const ledger = new Ledger({ path: path!, retentionDays: 0, log: (line) => logs.push(line) });
 const row = (i: number): LedgerRow => ({ time: Date.now(), member: 'ann', project: 'p', model: 'm', status: 200, durationMs: 1, inputTokens: i, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 });

@@ -4,9 +4,11 @@
  * thread that dies is replaced.
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { join } from 'node:path';
-import { cleanup, ROOT, seedLedger, tempDataDir, tsNode } from './team-fixtures.js';
+import { send, startUpstream } from './fixtures.js';
+import { ADMIN_TOKEN, cleanup, memberCli, ROOT, seedLedger, startTeam, tempDataDir, tsNode } from './team-fixtures.js';
 
 function scenario(dir: string, name: string): Record<string, any> {
   const [bin, ...args] = tsNode('test/gateway/team-ledger-run.ts');
@@ -30,4 +32,38 @@ test('a writer thread that dies is replaced, and recording goes on', (t) => {
   t.like(out.before, { requests: 1, inputTokens: 1 });
   t.like(out.after, { requests: 2, inputTokens: 3 });
   t.true((out.logs as string[]).some((l) => l.includes('writer thread stopped')), JSON.stringify(out.logs));
+});
+
+test('a stalled ledger write never delays replies: rows wait for the writer, requests do not', async (t) => {
+  const upstream = await startUpstream();
+  const team = await startTeam(upstream.url);
+  t.teardown(async () => {
+    await team.stop();
+    await upstream.close();
+    cleanup(team.dataDir);
+  });
+  const token = memberCli(team.dataDir, ['add', 'ann']).stdout.trim();
+  const [bin, ...args] = tsNode('test/gateway/team-ledger-run.ts');
+  const holder = spawn(bin!, [...args, join(team.dataDir, 'ledger.db'), 'hold-write-lock', '3000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(holder.stdout!, 'data');
+  const started = Date.now();
+  const slowest: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = Date.now();
+    const reply = await send(team.port, { body: '{"model":"m","messages":[]}', headers: { 'x-api-key': token } });
+    t.is(reply.status, 200);
+    slowest.push(Date.now() - t0);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  t.true(Date.now() - started < 3000, 'all twenty answered while the write lock was held');
+  t.true(Math.max(...slowest) < 500, `slowest reply ${Math.max(...slowest)} ms`);
+  await once(holder, 'exit');
+  const deadline = Date.now() + 10_000;
+  let rows = 0;
+  while (rows < 20 && Date.now() < deadline) {
+    const body = JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body) as { rows: { requests: number }[] };
+    rows = body.rows[0]?.requests ?? 0;
+    if (rows < 20) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.is(rows, 20, 'every row was committed once the lock was released');
 });

@@ -34,20 +34,46 @@ if (!Number.isInteger(RUNS) || RUNS < 3) throw new Error('--runs must be an inte
 const dir = mkdtempSync(join(tmpdir(), 'cctl-bench-speed-'));
 const name = 'cctlbenchspeed';
 // Its own cache folder, so the runs neither use nor disturb the user's (the first cctl call fills it).
-const env = e2eEnv({ COMPOSE_PROJECT_NAME: name, CCTL_CACHE_DIR: join(dir, '.cache') });
+// Raw Compose gets what cctl passes itself (user ids, time zone, git identity, no agent), or each
+// would recreate claude-cli after the other and both would be timing a recreate.
+const uid = String(process.getuid?.() ?? 1001);
+const gid = String(process.getgid?.() ?? 1001);
+const env = e2eEnv({
+  COMPOSE_PROJECT_NAME: name,
+  CCTL_CACHE_DIR: join(dir, '.cache'),
+  ...(uid === '0' ? {} : { CCTL_UID: uid, CCTL_GID: gid }),
+  TZ: 'UTC',
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
+  GIT_COMMITTER_EMAIL: 'bench@example.invalid',
+});
+delete env.SSH_AUTH_SOCK;
 const engine = await compose();
 const target = { file: join(dir, 'compose.yaml'), dir, name };
 const raw = (...args: string[]) => composeArgv(engine, target, args, ['claude']);
 const SERVICES = ['claude-cli', 'proxy'];
 
+let lastStdout = '';
 /** Runs one command to completion; its wall time in ms. Output is captured, and a failure stops the bench. */
 function timed(argv: readonly string[]): number {
   const t0 = performance.now();
   const r = spawnSync(argv[0]!, argv.slice(1), { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8', timeout: 900_000 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} exited ${r.status ?? r.signal}: ${r.stderr}`);
+  lastStdout = r.stdout;
   return ms;
 }
+
+/** `cctl up --json`, timed, counting which way each run went (full, start, current). */
+const paths: Record<string, Record<string, number>> = { warm: {}, current: {} };
+function cctlUp(kind: 'warm' | 'current'): number {
+  const ms = timed(cctl('up', '--json'));
+  const path = (JSON.parse(lastStdout) as { path?: string }).path ?? '?';
+  paths[kind]![path] = (paths[kind]![path] ?? 0) + 1;
+  return ms;
+}
+const pathsOf = (kind: string) => Object.entries(paths[kind]!).map(([p, n]) => `${p}×${n}`).join(' ');
 const sh = (argv: readonly string[]) => execFileSync(argv[0]!, argv.slice(1), { cwd: dir, env, stdio: 'pipe' }).toString();
 const cctl = (...args: string[]) => [process.execPath, CLI, ...args];
 
@@ -85,10 +111,10 @@ try {
     const order = i % 2 ? (['cctl', 'raw'] as const) : (['raw', 'cctl'] as const);
     for (const who of order) {
       stop();
-      warm[who].push(who === 'raw' ? rawWarmUp() : timed(cctl('up')));
+      warm[who].push(who === 'raw' ? rawWarmUp() : cctlUp('warm'));
     }
     // The stack is up and current now: the no-op case.
-    for (const who of order) current[who].push(who === 'raw' ? timed(raw('up', '-d', ...(engine.flavour === 'v1' ? [] : ['--wait']), ...SERVICES)) : timed(cctl('up')));
+    for (const who of order) current[who].push(who === 'raw' ? timed(raw('up', '-d', ...(engine.flavour === 'v1' ? [] : ['--wait']), ...SERVICES)) : cctlUp('current'));
   }
 
   const usageRaw = raw('exec', '-T', 'claude-cli', 'ccusage', 'claude', 'daily', '--json');
@@ -106,8 +132,8 @@ try {
   const u = { cctl: median(usage.cctl), raw: median(usage.raw), node: median(usage.node) };
   const load = (await import('node:os')).loadavg()[0]!.toFixed(2);
   console.log(`engine ${daemon}, compose ${engine.flavour} ${engine.version}; ${RUNS} interleaved runs (usage: ${RUNS * 3}); load average now ${load}`);
-  console.log(`warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? ' + poll' : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   ratio ${(w.cctl / w.raw).toFixed(2)}   goal < 3000 ms and <= 1.05: ${verdict(w.cctl < 3000 && w.cctl / w.raw <= 1.05)}`);
-  console.log(`up when current          cctl ${ms(c.cctl)} (${spread(current.cctl)})   raw up -d${engine.flavour === 'v1' ? '' : ' --wait'} ${ms(c.raw)} (${spread(current.raw)})   ratio ${(c.cctl / c.raw).toFixed(2)}   goal < 500 ms: ${verdict(c.cctl < 500)}`);
+  console.log(`warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? ' + poll' : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   ratio ${(w.cctl / w.raw).toFixed(2)}   goal < 3000 ms and <= 1.05: ${verdict(w.cctl < 3000 && w.cctl / w.raw <= 1.05)}   (cctl paths: ${pathsOf('warm')})`);
+  console.log(`up when current          cctl ${ms(c.cctl)} (${spread(current.cctl)})   raw up -d${engine.flavour === 'v1' ? '' : ' --wait'} ${ms(c.raw)} (${spread(current.raw)})   ratio ${(c.cctl / c.raw).toFixed(2)}   goal < 500 ms: ${verdict(c.cctl < 500)}   (cctl paths: ${pathsOf('current')})`);
   console.log(`usage daily --json       cctl ${ms(u.cctl)} (${spread(usage.cctl)})   raw exec ${ms(u.raw)} (${spread(usage.raw)})   ratio ${(u.cctl / u.raw).toFixed(2)}   cctl adds ${ms(u.cctl - u.raw)}, node -e 0 takes ${ms(u.node)}   goal adds <= node -e 0: ${verdict(u.cctl - u.raw <= u.node)}`);
 } finally {
   try {

@@ -43,6 +43,7 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
   }
   const egress = result.created || result.changed ? egressSummary(result.settings) : undefined;
   if (egress) out(egress);
+  else if (options.allow !== undefined && !result.settings.isolate) out('The allow-list is stored; it takes effect with isolation ("cctl init --isolate").');
   if (result.created) out('Next: cctl up');
   return 0;
 }

@@ -161,7 +161,7 @@ export function coerce<K extends SettingName>(name: K, value: unknown, where: st
     new UsageError(`Setting "${name}" in ${where} must be ${want}, not ${JSON.stringify(value)}.`);
   let result: unknown;
   if (Array.isArray(spec.default)) {
-    result = spec.list!(value, `${where} (${name})`);
+    result = spec.list!(value, where.includes(name) ? where : `${where} (${name})`);
   } else if (typeof spec.default === 'boolean') {
     if (typeof value === 'boolean') result = value;
     else if (/^(1|true|yes|on)$/i.test(String(value))) result = true;

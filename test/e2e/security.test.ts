@@ -106,6 +106,12 @@ e2e.serial('up as dev starts the stack; the renamed gateway carries a request wi
   t.is(r.exitCode, 0, r.stderr);
   t.regex(r.stdout, /^200 http:\/\/cctl-proxy:3000 /);
   t.true(r.stdout.includes(REPLY));
+  // status follows the renamed gateway; the user's proxy is not cctl's to report.
+  const status = await cctl('status', '--json');
+  const names = (JSON.parse(status.stdout) as { services: Array<{ name: string; health: string }> }).services.map((x) => `${x.name}:${x.health}`);
+  t.deepEqual(names.sort(), ['cctl-proxy:healthy', 'claude-cli:healthy']);
+  const logs = await cctl('logs', 'cctl-proxy', '--tail', '5');
+  t.is(logs.exitCode, 0, logs.stderr);
   // The team's own proxy still answers as before.
   const front = await compose('exec', '-T', 'proxy', 'node', '-e', "fetch('http://127.0.0.1:8081').then(r=>r.text()).then(console.log)");
   t.is(front.stdout.trim(), 'the team front');
@@ -175,6 +181,10 @@ e2e.serial('an edit from inside (privileged, another upstream) is refused by up 
   t.regex(r.stderr, /privileged: \(absent\) -> true/);
   t.regex(r.stderr, /x-cctl\.upstream: "http:\/\/fake-upstream:8080" -> "https:\/\/attacker\.example"/);
   t.regex(r.stderr, /--accept-changes/);
+  const doctor = await cctl('doctor', '--json');
+  const guard = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'guard');
+  t.is(guard?.status, 'warn');
+  t.regex(guard!.detail, /privileged/);
   const inspect = await run(['docker', 'inspect', '--format', '{{.HostConfig.Privileged}}', `${tmp.name}-claude-cli-1`]).catch(() => ({ stdout: 'false' }));
   t.is(inspect.stdout.trim(), 'false');
   writeFileSync(file, before);

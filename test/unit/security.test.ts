@@ -18,6 +18,8 @@ import { fromFlags } from '../../lib/project/settings.js';
 import { writeFileAtomic, readUtf8 } from '../../lib/kernel/fs.js';
 import type { Project } from '../../lib/project/locate.js';
 import { readCaCert } from '../../lib/project/assets.js';
+import { rollingHash, scanForSecret } from '../../lib/ops/secret-scan.js';
+import { createHash } from 'node:crypto';
 
 // No engine and no compose: every process call fails, so init writes the form every engine accepts.
 setRunner(new FakeEngine({ daemon: 'down', detect: { installed: [] } }));
@@ -308,4 +310,38 @@ test.serial('on a terminal, init asks about guarded changes: no refuses, yes acc
   const yes = runCli('y\n');
   t.is(yes.status, 0, yes.stdout);
   t.is(spawnSync('node', [cli, 'init'], { cwd: dir, env }).status, 0, 'accepted once, not asked again');
+});
+
+test.serial('a compose file over 4 MiB is refused, and left as it was', async (t) => {
+  const { env, project } = scratch(t);
+  const big = `services: {}\n# ${'x'.repeat(4 * 1024 * 1024)}\n`;
+  writeFileSync(project.file, big);
+  const error = await t.throwsAsync(init(project, env));
+  t.regex(error!.message, /(larger than 4 MiB|at most \d+ bytes)/);
+  t.is(readFileSync(project.file, 'utf8').length, big.length);
+});
+
+test.serial('doctor\'s secret scan never hands the key to the container: only a rolling hash, a SHA-256 and a length', async (t) => {
+  const key = 'sk-ant-unit-never-in-argv-0123456789';
+  const seen: string[][] = [];
+  const previous = setRunner({
+    capture: async (command) => {
+      seen.push([...command]);
+      const text = command.join(' ');
+      if (text.includes('version')) return { exitCode: 0, stdout: 'Docker Compose version v2.26.1', stderr: '' };
+      return { exitCode: 0, stdout: JSON.stringify({ found: [], files: 3, bytes: 10, skipped: 0 }), stderr: '' };
+    },
+    interactive: async () => 0,
+  });
+  t.teardown(() => setRunner(previous));
+  const { project } = scratch(t);
+  const result = await scanForSecret({ ...project, exists: true }, key);
+  t.deepEqual(result.found, []);
+  const exec = seen.find((argv) => argv.includes('exec'));
+  t.truthy(exec, JSON.stringify(seen));
+  t.false(seen.some((argv) => argv.some((a) => a.includes(key) || a.includes('0123456789'))));
+  const [hash, sha, len] = exec!.slice(-3);
+  t.is(Number(hash), rollingHash(Buffer.from(key)));
+  t.is(sha, createHash('sha256').update(key).digest('hex'));
+  t.is(len, String(key.length));
 });

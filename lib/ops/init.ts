@@ -109,7 +109,7 @@ export async function initProject(project: Project, options: InitOptions = {}): 
     throw refuseChanges(project, changes);
   }
   const extension = { key: SETTINGS_KEY, value: { ...settings } as unknown as PlainMap };
-  const merged = mergeOwned(text, project.file, { base, ours, extension }, options.force);
+  const merged = mergeOwned(text, project.file, { base, ours, extension }, options.force, doc);
   if (merged.conflicts.length > 0) throw describeConflicts(merged.conflicts, project.file);
 
   // Assets and secrets first: the compose file that refers to them comes last.

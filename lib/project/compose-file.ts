@@ -16,9 +16,6 @@ export const SETTINGS_KEY = 'x-cctl';
 
 let parsed: { file: string; text: string; doc: Document.Parsed } | undefined;
 
-/** How many times a compose file was parsed here (tests count them). */
-export const composeParses = { count: 0 };
-
 /**
  * The parsed file, shared: callers read it and never edit it (init's merge
  * edits its own copy). Undefined when the file does not exist.
@@ -28,7 +25,6 @@ export function composeDocument(project: Project): Document.Parsed | undefined {
   const text = composeText(project.file);
   if (parsed?.file !== project.file || parsed.text !== text) {
     const doc = parseCompose(text, project.file);
-    composeParses.count++;
     parsed = { file: project.file, text, doc };
   }
   return parsed.doc;

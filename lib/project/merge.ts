@@ -40,7 +40,11 @@ export class ComposeSyntaxError extends CctlError {}
 export const MAX_ALIASES = 10_000;
 const MAX_TEXT = 4 * 1024 * 1024;
 
+/** How many times a compose file's text was parsed (tests count them: once per run when nothing changes). */
+export const composeParses = { count: 0 };
+
 export function parseCompose(text: string, file: string): Document.Parsed {
+  composeParses.count++;
   if (text.length > MAX_TEXT) {
     throw new ComposeSyntaxError(`${file} is larger than ${MAX_TEXT / 1024 / 1024} MiB; cctl reads compose files up to that size.`, { hint: 'Nothing was changed.' });
   }
@@ -92,8 +96,10 @@ export function mergeOwned(
   file: string,
   owned: { base: Owned | undefined; ours: Owned; extension: { key: string; value: PlainMap } },
   force = false,
+  /** The text already parsed (compose-file.ts's shared parse): it is copied, not parsed again, and never edited. */
+  parsed?: Document.Parsed,
 ): MergeResult {
-  const doc = parseCompose(text, file);
+  const doc = parsed ? parsed.clone() : parseCompose(text, file);
   if (doc.contents === null) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
   const theirs = (doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap;
   const conflicts: Conflict[] = [];
@@ -176,7 +182,7 @@ export function mergeOwned(
 
   if (conflicts.length > 0 || edits.length === 0) return { text, changed: false, conflicts, touched: [] };
   for (const edit of edits) edit();
-  const out = splice(text, parseCompose(text, file), doc, regionsOf(touched));
+  const out = splice(text, parsed ?? parseCompose(text, file), doc, regionsOf(touched));
   return { text: out, changed: out !== text, conflicts, touched };
 }
 

@@ -80,11 +80,12 @@ test.serial('with both installed, detection takes the v2 plugin, so engine 26 is
   t.deepEqual(fake.lines('docker-compose'), []);
 });
 
-test.serial('one cctl up reads the compose file once and parses it once (merge edits its own copy)', async (t) => {
+test.serial('one cctl up reads the compose file once and parses it once (merge edits a copy of that parse)', async (t) => {
   const { file } = await runUp({ flavour: V2, daemon: ENGINE_26 });
   const { main } = await import('../../lib/cli.js');
   const { composeReads } = await import('../../lib/project/compose-text.js');
-  const { composeParses, hasClaudeServices } = await import('../../lib/project/compose-file.js');
+  const { hasClaudeServices } = await import('../../lib/project/compose-file.js');
+  const { composeParses } = await import('../../lib/project/merge.js');
   const fake = new FakeEngine({ flavour: V2, daemon: ENGINE_26 }).withContainers(HEALTHY);
   const before = { reads: composeReads.count, parses: composeParses.count };
   const write = process.stdout.write;

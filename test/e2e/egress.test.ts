@@ -114,6 +114,8 @@ const curl = (url: string, ...extra: string[]) => cctl(['exec', '--', 'curl', '-
 
 e2e.after.always(async () => {
   await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
+  // The image tags are this project's own; their layers stay shared with the other tests' images.
+  await run(['docker', 'rmi', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   rmSync(privateDir(tmp.name, env), { recursive: true, force: true });
   tmp.cleanup();
 });

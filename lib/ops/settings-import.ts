@@ -58,12 +58,14 @@ export function hostFiles(dir: string): string[] {
  * root copy overwrite another file, credentials above all.
  */
 export const IMPORT_SCRIPT = `set -eu
-cfg=/data/.claude
+cfg=\${DATA:-/data}/.claude
 [ -d "$cfg" ] || { echo "no .claude folder in the home volume" >&2; exit 3; }
 owner=$(stat -c %u:%g "$cfg")
 cd "$STAGE"
 find . -type f | LC_ALL=C sort | while IFS= read -r f; do
   rel=\${f#./}
+  # Only what import is for, whatever the stage holds: never credentials or history.
+  case "$rel" in CLAUDE.md | settings.json | agents/* | commands/*) ;; *) continue ;; esac
   link=""
   p=$rel
   while :; do

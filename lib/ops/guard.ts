@@ -38,10 +38,7 @@ export function pendingChanges(project: Project, file: PlainMap, fileSettings: S
   const base = recorded ?? firstBaseline(current, ours);
   // A service key that now reads exactly as cctl itself renders it (a teammate's
   // newer cctl wrote it) widens nothing; settings changes are always shown.
-  return changesSince(base, current).filter((c) => {
-    const [top, name, key] = c.path.split('.');
-    return top !== 'services' || !isDeepStrictEqual(c.after, ours[name!]?.[key!]);
-  });
+  return changesSince(base, current).filter((c) => c.service === undefined || !isDeepStrictEqual(c.after, ours[c.service]?.[c.key]));
 }
 
 /** The guarded changes in the file on disk, read on its own (for a prompt before a task list starts). */

@@ -40,6 +40,9 @@ export interface GuardSnapshot {
 
 export interface GuardChange {
   path: string;
+  /** The service whose key changed; undefined for a setting. */
+  service?: string;
+  key: string;
   before: Plain | undefined;
   after: Plain | undefined;
 }
@@ -76,14 +79,14 @@ export function firstBaseline(current: GuardSnapshot, rendered: { [service: stri
 
 export function changesSince(baseline: GuardSnapshot, current: GuardSnapshot): GuardChange[] {
   const changes: GuardChange[] = [];
-  const compare = (prefix: string, before: PlainMap, after: PlainMap) => {
+  const compare = (prefix: string, before: PlainMap, after: PlainMap, service?: string) => {
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-      if (!isDeepStrictEqual(before[key], after[key])) changes.push({ path: `${prefix}.${key}`, before: before[key], after: after[key] });
+      if (!isDeepStrictEqual(before[key], after[key])) changes.push({ path: `${prefix}.${key}`, service, key, before: before[key], after: after[key] });
     }
   };
   for (const name of Object.keys(current.services)) {
     // A service the baseline never saw (a renamed gateway): everything it has is new.
-    compare(`services.${name}`, baseline.services[name] ?? {}, current.services[name]!);
+    compare(`services.${name}`, baseline.services[name] ?? {}, current.services[name]!, name);
   }
   // Only settings the baseline recorded: a setting new to this cctl version is not an edit.
   const known = Object.fromEntries(Object.entries(current.settings).filter(([k]) => k in baseline.settings));

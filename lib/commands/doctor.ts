@@ -4,6 +4,7 @@
  * piling up errors.
  */
 import { statfsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
 import { readCaCert } from '../project/assets.js';
 import { imageStaleness } from '../ops/build.js';
@@ -21,6 +22,7 @@ import { homeVolumeName, inspectServices } from '../ops/stack.js';
 import { secretCheck } from '../ops/secret-scan.js';
 import { changesInFile } from '../ops/guard.js';
 import { describeChanges } from '../project/guard.js';
+import { backupsInProject, privateDir } from '../project/private-dir.js';
 import { volumeExists } from '../engine/volumes.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -156,6 +158,10 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     if (changes.length) checks.push(warn('guard', `the compose file has ${changes.length} unconfirmed change(s) that widen claude-cli or redirect the key:\n${describeChanges(changes)}`, 'If you made them: cctl up --accept-changes; if not, undo them.'));
   } catch {
     // The compose-file check above already reports an unreadable file.
+  }
+  const stray = backupsInProject(project.dir);
+  if (stray.length) {
+    checks.push(warn('backups', `${stray.length} backup(s) in the project folder, where claude-cli can read them and git can pick them up: ${stray.join(', ')}`, `They hold login tokens: move them to ${join(privateDir(project.name), 'backups')} (cctl backup's default now).`));
   }
 
   if (s?.['ca-cert']) {

@@ -16,7 +16,7 @@
  * `docker compose` finds the same files as cctl. XDG_CONFIG_HOME is not
  * followed, because plain Compose could not follow it the same way.
  */
-import { chmodSync, mkdirSync, realpathSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { CctlError } from '../kernel/errors.js';
@@ -65,5 +65,14 @@ export function assertOutsideWorkspace(name: string, workspaceDir: string, env: 
     throw new CctlError(`The workspace ${workspaceDir} contains cctl's private folder ${dir}, so claude-cli could read the team key.`, {
       hint: 'Mount a folder that does not contain your home\'s .config: move the project out of the home folder itself, or change the workspace setting.',
     });
+  }
+}
+
+/** Backups an older cctl wrote into the project folder by default: login tokens where claude-cli and git can see them. */
+export function backupsInProject(projectDir: string): string[] {
+  try {
+    return readdirSync(projectDir).filter((f) => /^cctl-.+-home-\d{8}-\d{6}\.tar\.gz$/.test(f));
+  } catch {
+    return [];
   }
 }

@@ -13,7 +13,7 @@ import { parse, parseDocument, type YAMLSeq } from 'yaml';
 import { initProject } from '../../lib/ops/init.js';
 import { setRunner } from '../../lib/engine/runner.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
-import { privateDir } from '../../lib/project/private-dir.js';
+import { backupsInProject, privateDir } from '../../lib/project/private-dir.js';
 import { fromFlags } from '../../lib/project/settings.js';
 import { writeFileAtomic, readUtf8 } from '../../lib/kernel/fs.js';
 import type { Project } from '../../lib/project/locate.js';
@@ -344,4 +344,12 @@ test.serial('doctor\'s secret scan never hands the key to the container: only a 
   t.is(Number(hash), rollingHash(Buffer.from(key)));
   t.is(sha, createHash('sha256').update(key).digest('hex'));
   t.is(len, String(key.length));
+});
+
+test('backups an older cctl left in the project folder are found (doctor warns about them)', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'cctl-stray-unit-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'cctl-app-home-20250102-030405.tar.gz'), '');
+  writeFileSync(join(root, 'notes.tar.gz'), '');
+  t.deepEqual(backupsInProject(root), ['cctl-app-home-20250102-030405.tar.gz']);
 });

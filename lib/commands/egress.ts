@@ -26,10 +26,11 @@ export default async function egress(_args: string[], options: OptionsFor<'egres
   if (settings.proxy !== 'builtin') {
     throw new UsageError(`cctl egress reads the built-in gateway's log, and this project uses proxy=${settings.proxy}.`);
   }
-  const report = summariseEgress(await readEgressEvents(project));
+  const { events, gatewayLogged } = await readEgressEvents(project);
+  const report = summariseEgress(events);
   if (options.json) {
     const allowList = settings.isolate ? expandAllow(settings.allow) : [];
-    process.stdout.write(`${JSON.stringify({ project: project.name, isolate: settings.isolate, allow: settings.allow, allowList, ...report }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ project: project.name, isolate: settings.isolate, allow: settings.allow, allowList, gatewayLogged, ...report }, null, 2)}\n`);
     return 0;
   }
   const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -39,7 +40,8 @@ export default async function egress(_args: string[], options: OptionsFor<'egres
   }
   const toAdd = report.denied.filter((d) => d.allow);
   const other = report.denied.filter((d) => !d.allow);
-  if (report.denied.length === 0) {
+  if (!gatewayLogged) out('The proxy has no log: its container is not there (cctl status; cctl up starts it).');
+  else if (report.denied.length === 0) {
     out(`No denied destinations in the proxy's log${report.allowed.length ? ` (${report.allowed.length} allowed)` : ''}.`);
   }
   if (toAdd.length) {

@@ -125,7 +125,8 @@ export function summariseEgress(events: readonly EgressEvent[]): EgressReport {
  * Compose v1 and v2 both work; their line prefixes are skipped by the parser).
  * The log lives as long as the container: `cctl down` or a recreate clears it.
  */
-export async function readEgressEvents(project: Project): Promise<EgressEvent[]> {
+export async function readEgressEvents(project: Project): Promise<{ events: EgressEvent[]; gatewayLogged: boolean }> {
   const { stdout } = await composeRun(project, ['logs', '--no-color', gatewayService(storedSettings(project))], { timeoutMs: 60_000 });
-  return stdout.split('\n').flatMap((line) => parseEgressLine(line) ?? []);
+  // The gateway's first line says it is listening; without it there is no log to read (no container).
+  return { events: stdout.split('\n').flatMap((line) => parseEgressLine(line) ?? []), gatewayLogged: stdout.includes('"event":"listening"') };
 }

@@ -60,12 +60,22 @@ for (const [flavour, prefix] of [[V2, 'proxy-1  | '], [V1, 'demo_proxy_1  | ']] 
 
 test.serial('egress says when isolation is off, and that nothing was refused', async (t) => {
   const p = project('  isolate: false\n');
-  const fake = new FakeEngine().on(/ logs --no-color proxy$/, { stdout: '' });
+  const fake = new FakeEngine().on(/ logs --no-color proxy$/, { stdout: 'proxy-1  | {"time":"x","event":"listening","port":3000,"egress":"off"}\n' });
   const text = await withEngine(fake, () => captureStdout(() => egress([], p.g)));
   t.is(text.result, 0);
   t.regex(text.out, /Isolation is off/);
   t.regex(text.out, /cctl init --isolate/);
   t.regex(text.out, /No denied destinations/);
+});
+
+test.serial('egress without a proxy container says so instead of "nothing refused"', async (t) => {
+  const p = project('  isolate: true\n');
+  const fake = new FakeEngine().on(/ logs --no-color proxy$/, { stdout: '' });
+  const text = await withEngine(fake, () => captureStdout(() => egress([], p.g)));
+  t.regex(text.out, /The proxy has no log/);
+  t.notRegex(text.out, /No denied destinations/);
+  const json = await withEngine(fake, () => captureStdout(() => egress([], { ...p.g, json: true })));
+  t.false((JSON.parse(json.out) as { gatewayLogged: boolean }).gatewayLogged);
 });
 
 test.serial('egress with a third-party gateway is a usage error, before any docker call', async (t) => {

@@ -4,6 +4,7 @@
  * ./team-gateway. Task lists, JSON and exit codes as the workspace verbs.
  */
 import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
 import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
@@ -116,7 +117,10 @@ async function member(dir: string, args: string[], options: Options): Promise<nu
     if (options.json) out(`${JSON.stringify({ ok: true, member: name, token })}\n`);
     else {
       out(`Added ${name}. Their member token (shown once; only its hash is stored):\n\n  ${token}\n\n`);
-      out(`On their machine, in their project:\n  CCTL_MEMBER_TOKEN=<token> cctl init --team-gateway https://THIS-SERVER:PORT\n`);
+      // The URL members use: this server's name, and the port (and scheme) the folder says it serves.
+      const local = localGatewayAccess(dir);
+      const url = local ? local.url.replace('127.0.0.1', hostname()) : 'https://THIS-SERVER:PORT';
+      out(`On their machine, in their project (behind a TLS reverse proxy, use its https:// URL):\n  CCTL_MEMBER_TOKEN=<token> cctl init --team-gateway ${url}\n`);
     }
   } else if (options.json) out(`${JSON.stringify({ ok: true, member: name, action: verb })}\n`);
   else out(verb === 'revoke' ? `Revoked ${name}: their next request gets 401.\n` : `Budgets of ${name} updated.\n`);

@@ -98,3 +98,24 @@ if (registry) console.log(`SKIPPED update --check against the real registry: ${r
   t.regex(r.stdout, /ccusage\s+[\d.]+\s+(19|2\d)\.\d+\.\d+\s+(current|update)/);
   t.is(r.exitCode, /\supdate\n/.test(r.stdout) ? 1 : 0);
 });
+
+(registry ? e2e.serial.skip : e2e.serial)('update refuses a version the registry lacks before anything is built, and pins and builds one it has', async (t) => {
+  const file = join(tmp.dir, 'compose.yaml');
+  const before = readFileSync(file, 'utf8');
+  const bogus = await cctl(['update', '--claude-only', '--claude-version', '9.9.9'], opts);
+  t.is(bogus.exitCode, 1);
+  t.regex(bogus.stderr, /Claude Code 9\.9\.9 does not exist/);
+  t.is(readFileSync(file, 'utf8'), before, 'nothing written');
+
+  const pinned = /claude-version: "?([\d.]+)/.exec(before)![1]!;
+  const [major, minor, patch] = pinned.split('.').map(Number);
+  const previous = `${major}.${minor}.${patch! - 1}`;
+  const r = await cctl(['update', '--claude-only', '--claude-version', previous], opts);
+  t.is(r.exitCode, 0, r.stderr + r.stdout);
+  t.regex(r.stdout, new RegExp(`Claude Code\\s+${pinned.replace(/\./g, '\\.')}\\s+${previous.replace(/\./g, '\\.')}\\s+update`));
+  t.regex(readFileSync(file, 'utf8'), new RegExp(`claude-version: "?${previous.replace(/\./g, '\\.')}`));
+  const label = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "dev.cctl.claude-code"}}', `cctl-${tmp.name}-claude-cli:local`]);
+  t.is(label.stdout.trim(), previous, 'the image was rebuilt with the new pin');
+  t.is((await cctl(['up', '--timeout', '300'], opts)).exitCode, 0);
+  t.regex((await cctl(['exec', '--', 'claude', '--version'], opts)).stdout, new RegExp(`^${previous.replace(/\./g, '\\.')} `));
+});

@@ -8,7 +8,7 @@ import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
 import { hasClaudeServices } from '../project/compose-file.js';
 import { initProject, wroteTeamFiles, type InitResult } from '../ops/init.js';
-import { changesInFile } from '../ops/guard.js';
+import { assertFileUnchanged, changesInFile } from '../ops/guard.js';
 import { describeChanges } from '../project/guard.js';
 import { guardPrompt } from '../ui/prompt.js';
 import { findProject, type Project } from '../project/locate.js';
@@ -121,6 +121,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
     {
       title: 'Start the claude profile',
       task: async (ctx) => {
+        if (ctx.init) assertFileUnchanged(ctx.project, ctx.init.fileDigest);
         const services = claudeServices(ctx.settings!);
         try {
           // The identity and agent socket go into the environment of this call only: it is what creates claude-cli.

@@ -4,7 +4,9 @@
  * redirect the team key, project/guard.ts) and service-name clashes (a
  * service of the user's own that happens to have the name cctl wants).
  */
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import { readUtf8 } from '../kernel/fs.js';
 import type { Document } from 'yaml';
 import { CctlError } from '../kernel/errors.js';
 import { readBaseline } from '../project/baseline.js';
@@ -102,4 +104,26 @@ export function refuseClash(project: Project, names: string[]): CctlError {
         : 'Rename your service: cctl needs the name claude-cli for its own.',
     },
   );
+}
+
+export function textDigest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * A build can take minutes, and claude-cli runs all the while: the file Compose
+ * is about to read must still be the one init checked and wrote.
+ */
+export function assertFileUnchanged(project: Project, digest: string): void {
+  let now = '';
+  try {
+    now = textDigest(readUtf8(project.file));
+  } catch {
+    // Unreadable now: not what init wrote either.
+  }
+  if (now !== digest) {
+    throw new CctlError(`${project.file} changed while cctl up was running (after it was checked), so nothing was started.`, {
+      hint: 'Anything in claude-cli can edit the file. Look at the change (git diff), then run "cctl up" again.',
+    });
+  }
 }

@@ -14,7 +14,7 @@ import { composeValidate } from './compose.js';
 import { writeFileAtomic } from '../kernel/fs.js';
 import { readBaseline, readLegacyOwned, writeBaseline } from '../project/baseline.js';
 import { assertOutsideWorkspace } from '../project/private-dir.js';
-import { currentSnapshot, pendingChanges, refuseChanges, refuseClash, serviceClashes } from './guard.js';
+import { currentSnapshot, pendingChanges, refuseChanges, refuseClash, serviceClashes, textDigest } from './guard.js';
 import { describeChanges } from '../project/guard.js';
 import { apiVersion, daemonInfo } from '../engine/daemon.js';
 import { ensureSecrets } from '../project/secrets.js';
@@ -38,6 +38,8 @@ export interface InitResult {
   backup?: string;
   settings: Settings;
   buildHash: string;
+  /** SHA-256 of the compose file as init left it: up checks it is still that just before Compose reads it. */
+  fileDigest: string;
 }
 
 export interface InitOptions {
@@ -136,5 +138,5 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   const guard = currentSnapshot((finalDoc?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap, settings);
   writeBaseline(project, { owned: ours, guard }, env);
 
-  return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, teamFiles, moved, backup, settings, buildHash };
+  return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, teamFiles, moved, backup, settings, buildHash, fileDigest: textDigest(merged.changed ? merged.text : text) };
 }

@@ -19,6 +19,7 @@ import { writeFileAtomic, readUtf8 } from '../../lib/kernel/fs.js';
 import type { Project } from '../../lib/project/locate.js';
 import { readCaCert } from '../../lib/project/assets.js';
 import { rollingHash, scanForSecret } from '../../lib/ops/secret-scan.js';
+import { assertFileUnchanged } from '../../lib/ops/guard.js';
 import { createHash } from 'node:crypto';
 
 // No engine and no compose: every process call fails, so init writes the form every engine accepts.
@@ -352,4 +353,13 @@ test('backups an older cctl left in the project folder are found (doctor warns a
   writeFileSync(join(root, 'cctl-app-home-20250102-030405.tar.gz'), '');
   writeFileSync(join(root, 'notes.tar.gz'), '');
   t.deepEqual(backupsInProject(root), ['cctl-app-home-20250102-030405.tar.gz']);
+});
+
+test.serial('an edit made while up runs (after init checked the file, during a build) stops up before Compose reads it', async (t) => {
+  const { env, project } = scratch(t);
+  const result = await init(project, env);
+  t.notThrows(() => assertFileUnchanged(again(project), result.fileDigest));
+  writeFileSync(project.file, readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'));
+  const error = t.throws(() => assertFileUnchanged(again(project), result.fileDigest));
+  t.regex(error!.message, /changed while cctl up was running/);
 });

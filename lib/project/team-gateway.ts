@@ -60,8 +60,8 @@ export function gatewayComposeText(s: GatewaySetup): string {
   return `# The cctl team gateway: the team's one API gateway. It holds the real key,
 # admits members by their own tokens, and records each request in a ledger
 # (SQLite in the "${LEDGER_VOLUME}" volume). Written by "cctl gateway init"; plain
-# "docker compose up -d" runs it too.
-name: cctl-team-gateway
+# "docker compose up -d" runs it too. The project is named after the folder (no
+# top-level name:, which Compose v1 does not know): the volume is <folder>_${LEDGER_VOLUME}.
 
 ${GATEWAY_MARKER}:
   version: 1

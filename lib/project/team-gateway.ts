@@ -153,7 +153,9 @@ export function writeGatewayFolder(dir: string, setup: GatewaySetup, source: { k
   if (setup.tls) {
     for (const [from, rel, flag] of [[source.tlsCert, join('secrets', 'tls.crt'), '--tls-cert'], [source.tlsKey, join('secrets', 'tls.key'), '--tls-key']] as const) {
       if (from) {
-        readOrFail(from, flag);
+        const pem = readOrFail(from, flag);
+        const want = flag === '--tls-cert' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+        if (!want.test(pem)) throw new CctlError(`${flag}: ${from} holds no PEM ${flag === '--tls-cert' ? 'certificate' : 'private key'}.`);
         copyFileSync(from, join(dir, rel));
         chmodSync(join(dir, rel), 0o644);
         written.push(join(dir, rel));

@@ -62,6 +62,8 @@ test('init without a key leaves an empty key file and says so; TLS needs both fi
   t.false(writeGatewayFolder(dir, SETUP, {}, { ANTHROPIC_API_KEY: 'sk-env' }).keyMissing);
   const cert = join(dir, 'c.pem');
   writeFileSync(cert, 'CERT');
+  t.throws(() => writeGatewayFolder(temp(), { ...SETUP, tls: true }, { tlsCert: cert }, {}), { message: /holds no PEM certificate/ });
+  writeFileSync(cert, '-----BEGIN CERTIFICATE-----\nMII\n-----END CERTIFICATE-----\n');
   t.throws(() => writeGatewayFolder(temp(), { ...SETUP, tls: true }, { tlsCert: cert }, {}), { message: /both --tls-cert and --tls-key/ });
 });
 

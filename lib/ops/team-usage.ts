@@ -76,9 +76,12 @@ export function teamUsageTable(report: TeamReport, rows: readonly TeamUsageRow[]
     }),
     { requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0, cost: 0 },
   );
-  return [
+  const table = [
     [head, 'Input', 'Output', 'Cache Create', 'Cache Read', 'Total Tokens', 'Cost (USD)', 'Requests'],
     ...rows.map((r) => line(String(r[key] ?? ''), r)),
     line('Total', total),
   ];
+  // Figures right-aligned, as ccusage prints them: each column padded to its widest cell.
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  return table.map((r) => r.map((cell, i) => (i === 0 ? cell : cell.padStart(widths[i]!))));
 }

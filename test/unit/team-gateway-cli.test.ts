@@ -97,9 +97,12 @@ test('usage --team: reports, the table with its total line, and where the gatewa
   t.throws(() => teamReportOf('weekly'), { message: /Unknown team report/ });
   const row = (member: string, n: number) => ({ member, requests: n, errors: 0, inputTokens: 1000 * n, outputTokens: 10 * n, cacheCreationTokens: n, cacheReadTokens: 2 * n, totalTokens: 1013 * n, cost: 0.5 * n });
   const table = teamUsageTable('member', [row('ann', 1), row('ben', 2)]);
-  t.deepEqual(table[0], ['Member', 'Input', 'Output', 'Cache Create', 'Cache Read', 'Total Tokens', 'Cost (USD)', 'Requests']);
-  t.deepEqual(table[2], ['ben', '2,000', '20', '2', '4', '2,026', '$1.00', '2']);
-  t.deepEqual(table[3], ['Total', '3,000', '30', '3', '6', '3,039', '$1.50', '3']);
+  const trimmed = table.map((r) => r.map((c) => c.trim()));
+  t.deepEqual(trimmed[0], ['Member', 'Input', 'Output', 'Cache Create', 'Cache Read', 'Total Tokens', 'Cost (USD)', 'Requests']);
+  t.deepEqual(trimmed[2], ['ben', '2,000', '20', '2', '4', '2,026', '$1.00', '2']);
+  t.deepEqual(trimmed[3], ['Total', '3,000', '30', '3', '6', '3,039', '$1.50', '3']);
+  t.is(table[2]![1], '2,000', 'figures are right-aligned under their heading');
+  t.is(table[2]![2], '    20');
   t.throws(() => teamAccess({}, {}, temp()), { message: /needs the team gateway and its admin token/ });
   t.deepEqual(teamAccess({ gatewayUrl: 'https://gw/' }, { CCTL_ADMIN_TOKEN: 'adm' }, temp()), { url: 'https://gw', adminToken: 'adm' });
   const server = temp();

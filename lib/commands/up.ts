@@ -6,17 +6,13 @@ import { explainDockerError } from '../engine/docker.js';
 import { daemonInfo, type DaemonInfo } from '../engine/daemon.js';
 import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
-import { hasClaudeServices } from '../project/compose-file.js';
-import { initProject, wroteTeamFiles, type InitResult } from '../ops/init.js';
-import { assertFileUnchanged, changesInFile } from '../ops/guard.js';
-import { describeChanges } from '../project/guard.js';
-import { guardPrompt } from '../ui/prompt.js';
+// The full path's modules (the YAML parser among them) and listr2 load only when that path runs: see up().
+import type { InitResult } from '../ops/init.js';
 import { findProject, type Project } from '../project/locate.js';
 import { composeRun } from '../ops/compose.js';
 import { workbenchUpEnv } from '../ops/workbench.js';
 import { ProcessError } from '../engine/runner.js';
 import { claudeServices, waitHealthy, type ServiceState } from '../ops/stack.js';
-import { presentation, taskList } from '../ui/tasks.js';
 import { proxyBaseUrl } from '../project/model.js';
 import { servicesTable } from '../ui/table.js';
 import { formatNextSteps, nextSteps } from '../project/next-steps.js';
@@ -33,6 +29,8 @@ export interface UpContext {
   settings?: Settings;
   /** Which way this up went: everything, only the start, or nothing at all (ops/up-fast.ts). */
   path?: 'full' | 'start' | 'current';
+  /** The environment of the compose calls that create the containers (workbenchUpEnv), made once. */
+  env?: NodeJS.ProcessEnv;
   /** Compose's config hashes, asked while the health wait runs, for the record of this up. */
   hashes?: Promise<Map<string, string>>;
   images?: Staleness[];
@@ -83,6 +81,7 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
     {
       title: 'Check the compose file',
       task: async (ctx, task) => {
+        const [{ hasClaudeServices }, { initProject, wroteTeamFiles }] = await Promise.all([import('../project/compose-file.js'), import('../ops/init.js')]);
         const first = !hasClaudeServices(ctx.project);
         if (first) task.title = 'No claude services yet: running cctl init';
         ctx.init = await initProject(ctx.project, { acceptChanges: options.acceptChanges });
@@ -121,12 +120,12 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
     {
       title: 'Start the claude profile',
       task: async (ctx) => {
-        if (ctx.init) assertFileUnchanged(ctx.project, ctx.init.fileDigest);
+        if (ctx.init) (await import('../ops/guard.js')).assertFileUnchanged(ctx.project, ctx.init.fileDigest);
         const services = claudeServices(ctx.settings!);
         try {
           // The identity and agent socket go into the environment of this call only: it is what creates claude-cli.
-          const env = await workbenchUpEnv(ctx.settings!, ctx.project.dir);
-          await composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal: options.signal, env });
+          ctx.env = await workbenchUpEnv(ctx.settings!, ctx.project.dir);
+          await composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal: options.signal, env: ctx.env });
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
           throw explainUpFailure(error);
@@ -137,7 +136,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
       title: 'Wait until the services are healthy',
       task: async (ctx, task) => {
         const services = claudeServices(ctx.settings!);
-        ctx.hashes = composeHashes(ctx.project, ctx.settings!);
+        ctx.hashes = composeHashes(ctx.project, ctx.env ?? (await workbenchUpEnv(ctx.settings!, ctx.project.dir)));
         ctx.hashes.catch(() => undefined);
         ctx.services = await waitHealthy(ctx.project, services, {
           timeoutMs: options.timeoutMs,
@@ -167,27 +166,35 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   process.on('SIGINT', onSigint);
   const ctx: UpContext = { project, built: [] };
   try {
-    const mode = presentation(json);
-    const taskOptions = { build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal };
     // Nothing changed since the last up: no init, no build, and when the containers are current no compose call at all.
     const short = options.build === true ? undefined : await shortPath(project);
     ctx.path = short?.kind ?? 'full';
     if (short) ctx.settings = short.record.settings;
     if (short?.kind === 'current') {
       ctx.services = short.services;
-      if (mode !== 'silent') process.stdout.write('✔ Nothing changed since the last cctl up: the services are healthy and current\n');
-    } else if (short?.kind === 'start') {
-      const unchanged = { title: 'Compose file and images are unchanged since the last cctl up', task: () => {} };
-      await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
-      await recordUp(project, short.record, ctx.hashes!);
+      if (!json) process.stdout.write('✔ Nothing changed since the last cctl up: the services are healthy and current\n');
     } else {
-      // Guarded edits are asked about before the task list draws (it owns the terminal after).
-      const prompt = options.acceptChanges === true ? undefined : guardPrompt(project.file);
-      const changes = prompt ? changesInFile(project) : [];
-      const acceptChanges = options.acceptChanges === true || (changes.length > 0 && (await prompt!(describeChanges(changes))));
-      await taskList(upTasks({ ...taskOptions, acceptChanges }), mode).run(ctx);
-      const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
-      await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!);
+      const { presentation, taskList } = await import('../ui/tasks.js');
+      const mode = presentation(json);
+      const taskOptions = { build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal };
+      if (short?.kind === 'start') {
+        const unchanged = { title: 'Compose file and images are unchanged since the last cctl up', task: () => {} };
+        await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
+        await recordUp(project, short.record, ctx.hashes!);
+      } else {
+        const [{ changesInFile }, { describeChanges }, { guardPrompt }] = await Promise.all([
+          import('../ops/guard.js'),
+          import('../project/guard.js'),
+          import('../ui/prompt.js'),
+        ]);
+        // Guarded edits are asked about before the task list draws (it owns the terminal after).
+        const prompt = options.acceptChanges === true ? undefined : guardPrompt(project.file);
+        const changes = prompt ? changesInFile(project) : [];
+        const acceptChanges = options.acceptChanges === true || (changes.length > 0 && (await prompt!(describeChanges(changes))));
+        await taskList(upTasks({ ...taskOptions, acceptChanges }), mode).run(ctx);
+        const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
+        await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!);
+      }
     }
   } catch (error) {
     const failure = abort.signal.aborted ? new InterruptedError() : error;

@@ -5,7 +5,7 @@
  */
 import { CctlError, InterruptedError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
-import { serviceStates, type ServiceState } from '../engine/containers.js';
+import { refreshStates, serviceStates, type ServiceState } from '../engine/containers.js';
 import { CLI_SERVICE, type Project } from '../project/locate.js';
 import type { Settings } from '../project/settings.js';
 import { gatewayService, HOME_VOLUME } from '../project/model.js';
@@ -53,9 +53,11 @@ function unhealthyError(bad: ServiceState, why: string): CctlError {
 /** Polls until every service is running and healthy; fails early on exits and unhealthy checks. */
 export async function waitHealthy(project: Project, services: readonly string[], options: WaitOptions): Promise<ServiceState[]> {
   const deadline = Date.now() + options.timeoutMs;
+  let states: ServiceState[] | undefined;
   for (;;) {
     if (options.signal?.aborted) throw new InterruptedError();
-    const states = await inspectServices(project, services);
+    // After the first poll, the containers are known: inspect them by name, without a ps.
+    states = (states && (await refreshStates(states))) || (await inspectServices(project, services));
     options.onProgress?.(states);
     if (states.every(isReady)) return states;
     const exited = states.find((s) => s.state === 'exited' || s.state === 'dead');
@@ -66,7 +68,7 @@ export async function waitHealthy(project: Project, services: readonly string[],
       const slow = states.find((s) => !isReady(s))!;
       throw unhealthyError(slow, `did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (state ${slow.state}, health ${slow.health})`);
     }
-    // 100 ms: a poll is two short docker calls, and the time between "healthy" and
+    // 100 ms: a poll is one short docker call, and the time between "healthy" and
     // noticing it is added to every up (Compose's own --wait notices later than this).
     await sleep(Math.min(options.intervalMs ?? 100, Math.max(0, deadline - Date.now())), options.signal);
   }

@@ -28,7 +28,6 @@ import { ONBOARD_SCRIPT } from '../project/onboard.js';
 import { privateDir } from '../project/private-dir.js';
 import { readUpRecord, upFingerprint, writeUpRecord, type UpRecord } from '../project/up-record.js';
 import type { Project } from '../project/locate.js';
-import type { Settings } from '../project/settings.js';
 import { BUILD_HASH_LABEL } from './build.js';
 import { composeRun } from './compose.js';
 import { claudeServices, isReady, type ServiceState } from './stack.js';
@@ -57,10 +56,9 @@ function roots(project: Project, record: Pick<UpRecord, 'extraInputs'>): string[
   ];
 }
 
-/** Compose's own hash of each service's configuration, as `up` would compute it now (with up's environment). */
-export async function composeHashes(project: Project, settings: Settings, signal?: AbortSignal): Promise<Map<string, string>> {
-  const env = await workbenchUpEnv(settings, project.dir);
-  const { stdout } = await composeRun(project, ['config', '--hash', '*'], { env, signal });
+/** Compose's own hash of each service's configuration, as `up` computes it with `env` (workbenchUpEnv's). */
+export async function composeHashes(project: Project, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
+  const { stdout } = await composeRun(project, ['config', '--hash', '*'], { env });
   return new Map(
     stdout
       .split('\n')
@@ -101,30 +99,18 @@ export async function shortPath(project: Project): Promise<ShortPath | undefined
   const record = readUpRecord(project);
   if (!record?.configHashes || record.fingerprint !== upFingerprint(project, roots(project, record))) return undefined;
   const images = Object.values(record.images);
-  // Compose's hashes are asked alongside the snapshot, since the stack is usually up; when it is not,
-  // that call is stopped, so it takes no CPU from the start that follows.
-  const early = new AbortController();
-  const hashes = composeHashes(project, record.settings, early.signal).catch(() => new Map<string, string>());
-  const snap = await snapshot(project.name, claudeServices(record.settings), images).catch((error: unknown) => {
-    early.abort();
-    throw error;
-  });
-  if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) {
-    early.abort();
-    return undefined;
-  }
+  const snap = await snapshot(project.name, claudeServices(record.settings), images);
+  if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
   const onCurrentImage = (s: (typeof snap.services)[number]) => {
     const image = record.images[s.name];
     return image === undefined || s.imageId === snap.images[image]?.id;
   };
   // Each container is the one the last up left (same label), running and healthy on today's image...
   const asLeft = (s: (typeof snap.services)[number]) => isReady(s) && onCurrentImage(s) && s.configHash === record.configHashes[s.name]?.label;
-  if (!snap.services.every(asLeft)) {
-    early.abort();
-    return { kind: 'start', record };
-  }
+  if (!snap.services.every(asLeft)) return { kind: 'start', record };
   // ...and Compose computes the same configuration for it now (interpolation and env files included).
-  const now = await hashes;
+  // Asked only now, not alongside the snapshot: when the stack is down, it would take CPU from the start.
+  const now = await composeHashes(project, await workbenchUpEnv(record.settings, project.dir)).catch(() => new Map<string, string>());
   if (!snap.services.every((s) => now.get(s.name) === record.configHashes[s.name]!.config)) return { kind: 'start', record };
   const services = snap.services.map(({ imageId: _id, configHash: _hash, ...state }) => state);
   return { kind: 'current', record, services };

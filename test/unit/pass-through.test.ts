@@ -54,8 +54,14 @@ test('the pass-through path loads no cac, yaml or listr2', (t) => {
   t.deepEqual(heavy(urls), []);
 });
 
+test('cctl up loads no yaml or listr2 until it knows the short path will not do (ops/up-fast.ts)', (t) => {
+  const urls = loadedBy([new URL('../../lib/commands/up.ts', import.meta.url).href]);
+  t.true(urls.some((u) => u.endsWith('/lib/ops/up-fast.ts')), urls.join('\n'));
+  t.deepEqual(heavy(urls).filter((u) => !u.includes('/node_modules/cac/')), []);
+});
+
 test('the check can fail: the cac CLI does load them', (t) => {
-  const urls = loadedBy([new URL('../../lib/cli.ts', import.meta.url).href, new URL('../../lib/commands/up.ts', import.meta.url).href]);
+  const urls = loadedBy([new URL('../../lib/cli.ts', import.meta.url).href, new URL('../../lib/commands/init.ts', import.meta.url).href]);
   t.true(heavy(urls).some((u) => u.includes('/node_modules/cac/')));
   t.true(heavy(urls).some((u) => u.includes('/node_modules/yaml/')));
 });

@@ -79,6 +79,8 @@ e2e.after.always(async () => {
   await cctl(['gateway', 'down'], { cwd: tmp.dir, env: gwEnv }).catch(() => undefined);
   await quiet(['docker', 'rm', '-f', fakeName]);
   await quiet(['docker', 'volume', 'rm', `${gwName}_ledger`]);
+  // Tags only: the layers stay cached for the next run and for other stacks.
+  await quiet(['docker', 'image', 'rm', `cctl-${tmp.name}-proxy:local`, `cctl-${tmp.name}-claude-cli:local`, 'cctl-team-gateway:local']);
   tmp.cleanup();
 });
 

@@ -5,7 +5,7 @@
  * the one process fake.
  */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -17,7 +17,15 @@ import { teamAccess, teamReportOf, teamUsageTable } from '../../lib/ops/team-usa
 import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
 const SETUP: GatewaySetup = { port: 8443, upstream: 'https://api.anthropic.com', baseImage: 'node:22-bookworm-slim', retentionDays: 400, tls: false, buildHash: 'abc123' };
-const temp = () => mkdtempSync(join(tmpdir(), 'cctl-teamgw-'));
+const temps: string[] = [];
+const temp = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-teamgw-unit-'));
+  temps.push(dir);
+  return dir;
+};
+test.after.always(() => {
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+});
 const mode = (file: string) => statSync(file).mode & 0o777;
 
 test('the compose file: one gateway service in team mode, the ledger volume, file secrets, a health check, no privileges', (t) => {

@@ -25,7 +25,7 @@ let team: TeamProcess;
 test.before(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`The dashboard test needs headless Chromium at ${CHROMIUM}: apt-get install chromium (or set CCTL_CHROMIUM).`);
   const dir = tempDataDir();
-  seedLedger(dir, { generate: { count: 3000, days: 30, members: MEMBERS, models: ['claude-sonnet-4-5', 'claude-opus-4-1'], projects: ['web', 'api'] } });
+  seedLedger(dir, { members: MEMBERS, generate: { count: 3000, days: 30, members: MEMBERS, models: ['claude-sonnet-4-5', 'claude-opus-4-1'], projects: ['web', 'api'] } });
   upstream = await startUpstream();
   team = await startTeam(upstream.url, { dataDir: dir });
 });
@@ -71,6 +71,7 @@ test.serial('the chart and the member rows render, with nothing on the console',
   t.true(members.every((r) => /^\d{1,3}(,\d{3})*$/.test(r[1]!) && r[7]!.startsWith('$')), JSON.stringify(members[0]));
   t.is(tableRows(dom, 'models').length, 2);
   t.is(tableRows(dom, 'recent').length, 50);
+  t.deepEqual(tableRows(dom, 'budgets').map((r) => r.slice(0, 3)), MEMBERS.map((m) => [m, 'active', 'none']));
   t.regex(dom, /<b id="errors">\d+\.\d%<\/b>/);
 
   mkdirSync(ARTIFACTS, { recursive: true });

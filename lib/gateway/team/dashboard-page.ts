@@ -19,6 +19,7 @@ input, select, button { font: inherit; padding: 4px 8px; }
 table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
 th, td { text-align: right; padding: 4px 8px; border-bottom: 1px solid #e3e6ea; white-space: nowrap; }
 th:first-child, td:first-child, td.text { text-align: left; }
+#budgets th, #budgets td { text-align: left; }
 .legend { display: flex; flex-wrap: wrap; gap: 10px; margin-top: 6px; }
 .legend span::before { content: ""; display: inline-block; width: 10px; height: 10px; margin-right: 4px; background: var(--c); }
 .error { color: #b00020; } .muted { color: #6b7280; }
@@ -103,6 +104,7 @@ function load() {
     api("/admin/api/usage?by=member&since=" + since),
     api("/admin/api/usage?by=model&since=" + since),
     api("/admin/api/requests?limit=50"),
+    api("/admin/api/members"),
   ]).then(function (res) {
     var total = { requests: 0, errors: 0, tokens: 0, cost: 0 };
     res[1].rows.forEach(function (r) { total.requests += r.requests; total.errors += r.errors; total.tokens += r.totalTokens; total.cost += r.cost; });
@@ -113,6 +115,12 @@ function load() {
     fill($("models").tBodies[0], res[2].rows, usageCells("model"));
     fill($("recent").tBodies[0], res[3].requests, function (r) {
       return [new Date(r.time).toISOString().replace("T", " ").slice(0, 19), r.member, r.project, r.model, String(r.status), fmt(r.durationMs) + " ms", fmt(r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens), dollars(r.cost)];
+    });
+    fill($("budgets").tBodies[0], res[4].members, function (m) {
+      var limits = [m.dailyTokens && fmt(m.dailyTokens) + " tokens/day", m.monthlyTokens && fmt(m.monthlyTokens) + " tokens/month",
+        m.dailyCost && dollars(m.dailyCost) + "/day", m.monthlyCost && dollars(m.monthlyCost) + "/month"].filter(Boolean).join(", ");
+      var s = m.spend || { dayTokens: 0, dayCost: 0, monthTokens: 0, monthCost: 0 };
+      return [m.name, m.revokedAt ? "revoked" : "active", limits || "none", fmt(s.dayTokens) + " / " + dollars(s.dayCost), fmt(s.monthTokens) + " / " + dollars(s.monthCost)];
     });
     $("status").textContent = "Updated " + new Date().toLocaleTimeString(); $("status").className = "muted";
     $("main").hidden = false; $("login").hidden = true;
@@ -148,8 +156,9 @@ export function dashboardHtml(): string {
 <div id="main" hidden>
 <div class="cards"><div class="card">Requests<b id="requests"></b></div><div class="card">Tokens<b id="tokens"></b></div><div class="card">Est. cost<b id="cost"></b></div><div class="card">Error rate<b id="errors"></b></div></div>
 <h2>Per day, by member</h2><div class="panel" id="chart"></div>
-<h2>Members</h2><div class="panel"><table id="members">${usageHead('Member')}</table></div>
+<h2>Usage by member</h2><div class="panel"><table id="members">${usageHead('Member')}</table></div>
 <h2>Models</h2><div class="panel"><table id="models">${usageHead('Model')}</table></div>
+<h2>Members and budgets</h2><div class="panel"><table id="budgets"><thead><tr><th>Member</th><th>State</th><th>Budget</th><th>Today (tokens / est. cost)</th><th>This month</th></tr></thead><tbody></tbody></table></div>
 <h2>Last 50 requests</h2><div class="panel"><table id="recent"><thead><tr><th>Time (UTC)</th><th>Member</th><th>Project</th><th>Model</th><th>Status</th><th>Duration</th><th>Tokens</th><th>Est. cost</th></tr></thead><tbody></tbody></table></div>
 </div>
 <script>${DASHBOARD_SCRIPT}</script>

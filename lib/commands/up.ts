@@ -180,7 +180,7 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
       if (short?.kind === 'start') {
         const unchanged = { title: 'Compose file and images are unchanged since the last cctl up', task: () => {} };
         await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
-        await recordUp(project, short.record, ctx.hashes!);
+        await recordUp(project, short.record, ctx.hashes!, ctx.services ?? []);
       } else {
         const [{ changesInFile }, { describeChanges }, { guardPrompt }] = await Promise.all([
           import('../ops/guard.js'),
@@ -193,7 +193,7 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
         const acceptChanges = options.acceptChanges === true || (changes.length > 0 && (await prompt!(describeChanges(changes))));
         await taskList(upTasks({ ...taskOptions, acceptChanges }), mode).run(ctx);
         const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
-        await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!);
+        await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!, ctx.services ?? []);
       }
     }
   } catch (error) {

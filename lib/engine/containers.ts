@@ -99,6 +99,25 @@ export async function refreshStates(previous: readonly ServiceState[]): Promise<
   return previous.map((s) => toState(s.name, containerOf(details, s.name)));
 }
 
+/**
+ * Calls `onChange` whenever a container of the project reports its health or
+ * dies, from one `docker events` process that runs until `signal` aborts: a
+ * health wait wakes at once instead of at its next poll. Its failure is
+ * ignored; the wait still polls.
+ */
+export function watchHealth(project: string, onChange: () => void, signal: AbortSignal): void {
+  const events = ['docker', 'events', '--filter', `label=${PROJECT_LABEL}=${project}`, '--filter', 'type=container'];
+  const filters = ['--filter', 'event=health_status', '--filter', 'event=die', '--format', '{{.Status}}'];
+  run([...events, ...filters], { signal, onOutput: () => onChange() }).catch(() => undefined);
+}
+
+/** The config-hash label of each named container, by service: one `docker inspect`. */
+export async function configHashLabels(containers: readonly string[]): Promise<Map<string, string>> {
+  const format = `{{index .Config.Labels "${SERVICE_LABEL}"}} {{index .Config.Labels "${CONFIG_HASH_LABEL}"}}`;
+  const { stdout } = await run(['docker', 'inspect', '--format', format, ...containers]);
+  return new Map(stdout.split('\n').map((l) => l.trim().split(' ')).filter((p): p is [string, string] => p.length === 2 && p[1] !== ''));
+}
+
 /** A service with what decides whether `compose up` would touch its container. */
 export interface ServiceFacts extends ServiceState {
   /** The id of the image the container runs. */

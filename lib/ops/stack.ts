@@ -5,7 +5,7 @@
  */
 import { CctlError, InterruptedError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
-import { refreshStates, serviceStates, type ServiceState } from '../engine/containers.js';
+import { refreshStates, serviceStates, watchHealth, type ServiceState } from '../engine/containers.js';
 import { CLI_SERVICE, type Project } from '../project/locate.js';
 import type { Settings } from '../project/settings.js';
 import { gatewayService, HOME_VOLUME } from '../project/model.js';
@@ -31,7 +31,8 @@ export interface WaitOptions {
   onProgress?: (states: ServiceState[]) => void;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+/** Waits ms, or less when aborted or woken (`onWake` receives the function that ends the sleep). */
+function sleep(ms: number, signal?: AbortSignal, onWake?: (wake: () => void) => void): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
@@ -40,6 +41,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       resolve();
     }
     signal?.addEventListener('abort', done, { once: true });
+    onWake?.(done);
   });
 }
 
@@ -53,6 +55,30 @@ function unhealthyError(bad: ServiceState, why: string): CctlError {
 /** Polls until every service is running and healthy; fails early on exits and unhealthy checks. */
 export async function waitHealthy(project: Project, services: readonly string[], options: WaitOptions): Promise<ServiceState[]> {
   const deadline = Date.now() + options.timeoutMs;
+  // Health changes arrive as docker events and wake the loop at once: noticing
+  // "healthy" costs no polling delay, and the polls can stay far apart.
+  const events = new AbortController();
+  let changed = false;
+  let wake: (() => void) | undefined;
+  watchHealth(project.name, () => ((changed = true), wake?.()), events.signal);
+  try {
+    return await pollHealthy(project, services, options, deadline, async (ms) => {
+      if (!changed) await sleep(ms, options.signal, (done) => (wake = done));
+      changed = false;
+      wake = undefined;
+    });
+  } finally {
+    events.abort();
+  }
+}
+
+async function pollHealthy(
+  project: Project,
+  services: readonly string[],
+  options: WaitOptions,
+  deadline: number,
+  pause: (ms: number) => Promise<void>,
+): Promise<ServiceState[]> {
   let states: ServiceState[] | undefined;
   for (;;) {
     if (options.signal?.aborted) throw new InterruptedError();
@@ -68,9 +94,8 @@ export async function waitHealthy(project: Project, services: readonly string[],
       const slow = states.find((s) => !isReady(s))!;
       throw unhealthyError(slow, `did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (state ${slow.state}, health ${slow.health})`);
     }
-    // 100 ms: a poll is one short docker call, and the time between "healthy" and
-    // noticing it is added to every up (Compose's own --wait notices later than this).
-    await sleep(Math.min(options.intervalMs ?? 100, Math.max(0, deadline - Date.now())), options.signal);
+    // Between events, a poll every 250 ms covers an event missed while the watch started.
+    await pause(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())));
   }
 }
 

@@ -21,7 +21,7 @@
  * them without the init and build steps.
  */
 import { join, resolve } from 'node:path';
-import { snapshot } from '../engine/containers.js';
+import { configHashLabels, snapshot } from '../engine/containers.js';
 import { PACKAGE_ROOT } from '../project/assets.js';
 import { ASSETS_DIR } from '../project/model.js';
 import { ONBOARD_SCRIPT } from '../project/onboard.js';
@@ -70,23 +70,24 @@ export async function composeHashes(project: Project, env: NodeJS.ProcessEnv): P
 /**
  * After an up that reached all-healthy: remember what it saw. `hashes` is
  * composeHashes(), started while the health wait ran; the labels come from
- * the containers up left. Without either, no record: the next up goes the full way.
+ * the containers the wait found healthy. Without either, no record: the next
+ * up goes the full way.
  */
 export async function recordUp(
   project: Project,
   facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images'>,
   hashes: Promise<Map<string, string>>,
+  services: readonly ServiceState[],
 ): Promise<void> {
-  const [config, snap] = await Promise.all([
-    hashes.catch(() => undefined),
-    snapshot(project.name, claudeServices(facts.settings), []).catch(() => undefined),
-  ]);
-  if (!config || !snap) return;
+  const containers = services.map((s) => s.container).filter((c): c is string => c !== undefined);
+  const [config, labels] = await Promise.all([hashes.catch(() => undefined), configHashLabels(containers).catch(() => undefined)]);
+  if (!config || !labels) return;
   const configHashes: UpRecord['configHashes'] = {};
-  for (const s of snap.services) {
-    const now = config.get(s.name);
-    if (!now || !s.configHash) return;
-    configHashes[s.name] = { config: now, label: s.configHash };
+  for (const { name } of services) {
+    const now = config.get(name);
+    const label = labels.get(name);
+    if (!now || !label) return;
+    configHashes[name] = { config: now, label };
   }
   const ca = facts.settings['ca-cert'];
   const extraInputs = ca ? [resolve(project.dir, ca)] : [];

@@ -27,7 +27,8 @@ async function setup() {
   process.env.CCTL_CACHE_DIR = join(dir, '.cache');
   const project = findProject({ projectName: 'p' }, dir);
   // Recorded with the environment the checks run in (the fake's CCTL_COMPOSE among it).
-  await withEngine(engine(), () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }, Promise.resolve(CONFIG)));
+  const healthy = ['claude-cli', 'proxy'].map((name) => ({ name, container: `p-${name}-1`, state: 'running', health: 'healthy', ports: [] }));
+  await withEngine(engine(), () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }, Promise.resolve(CONFIG), healthy));
   return { dir, project };
 }
 
@@ -58,6 +59,8 @@ function engine(e: Engine = {}) {
       .map(([s, name]) => ({ Id: imageIds[s], RepoTags: [name], Config: { Labels: { [BUILD_HASH_LABEL]: e.buildHash ?? 'h1' } } }));
     return { stdout: JSON.stringify([...containers, ...images]) };
   });
+  // The labels of the containers the wait found healthy, read by name when the record is made.
+  fake.on(/^docker inspect --format /, { stdout: running.map((s) => `${s} ${e.configHash?.[s] ?? `cfg-${s}`}\n`).join('') });
   const config = e.config ?? Object.fromEntries(CONFIG);
   fake.on(/ config --hash \*$/, { stdout: `${Object.entries(config).map(([k, v]) => `${k} ${v}`).join('\n')}\nother conf-other\n` });
   return fake;

@@ -118,23 +118,27 @@ try {
   }
 
   const usageRaw = raw('exec', '-T', 'claude-cli', 'ccusage', 'claude', 'daily', '--json');
-  const usage = { cctl: [] as number[], raw: [] as number[], node: [] as number[] };
+  // The floor for any Node wrapper: a bare script that only spawns the raw command and passes its status on.
+  const wrapper = [process.execPath, '-e', `require('child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit' }).on('close', (c) => (process.exitCode = c))`, ...usageRaw];
+  const usage = { cctl: [] as number[], raw: [] as number[], node: [] as number[], wrapper: [] as number[] };
   for (let i = 0; i < 2; i++) timed(usageRaw), timed(cctl('usage', 'daily', '--json')); // warm-up
   for (let i = 0; i < RUNS * 3; i++) {
-    const order = i % 2 ? (['cctl', 'raw', 'node'] as const) : (['node', 'raw', 'cctl'] as const);
-    for (const who of order) usage[who].push(timed(who === 'raw' ? usageRaw : who === 'node' ? [process.execPath, '-e', '0'] : cctl('usage', 'daily', '--json')));
+    const order = i % 2 ? (['cctl', 'raw', 'wrapper', 'node'] as const) : (['node', 'wrapper', 'raw', 'cctl'] as const);
+    const argv = { raw: usageRaw, node: [process.execPath, '-e', '0'], wrapper, cctl: cctl('usage', 'daily', '--json') };
+    for (const who of order) usage[who].push(timed(argv[who]));
   }
 
   const ms = (x: number) => `${x.toFixed(0).padStart(5)} ms`;
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const w = { cctl: median(warm.cctl), raw: median(warm.raw) };
   const c = { cctl: median(current.cctl), raw: median(current.raw) };
-  const u = { cctl: median(usage.cctl), raw: median(usage.raw), node: median(usage.node) };
+  const u = { cctl: median(usage.cctl), raw: median(usage.raw), node: median(usage.node), wrapper: median(usage.wrapper) };
   const load = (await import('node:os')).loadavg()[0]!.toFixed(2);
   console.log(`engine ${daemon}, compose ${engine.flavour} ${engine.version}; ${RUNS} interleaved runs (usage: ${RUNS * 3}); load average now ${load}`);
   console.log(`warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? ' + poll' : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   ratio ${(w.cctl / w.raw).toFixed(2)}   goal < 3000 ms and <= 1.05: ${verdict(w.cctl < 3000 && w.cctl / w.raw <= 1.05)}   (cctl paths: ${pathsOf('warm')})`);
   console.log(`up when current          cctl ${ms(c.cctl)} (${spread(current.cctl)})   raw up -d${engine.flavour === 'v1' ? '' : ' --wait'} ${ms(c.raw)} (${spread(current.raw)})   ratio ${(c.cctl / c.raw).toFixed(2)}   goal < 500 ms: ${verdict(c.cctl < 500)}   (cctl paths: ${pathsOf('current')})`);
   console.log(`usage daily --json       cctl ${ms(u.cctl)} (${spread(usage.cctl)})   raw exec ${ms(u.raw)} (${spread(usage.raw)})   ratio ${(u.cctl / u.raw).toFixed(2)}   cctl adds ${ms(u.cctl - u.raw)}, node -e 0 takes ${ms(u.node)}   goal adds <= node -e 0: ${verdict(u.cctl - u.raw <= u.node)}`);
+  console.log(`                         (a bare Node script that only spawns the raw exec adds ${ms(u.wrapper - u.raw)}: the floor for any Node wrapper)`);
 } finally {
   try {
     sh(raw('down', '-v', '--timeout', '1'));

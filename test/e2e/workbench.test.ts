@@ -116,6 +116,16 @@ e2e.serial('ssh-add -l in claude-cli lists the key of the forwarded agent', asyn
   t.is(readdirSync(join(tmp.dir)).filter((f) => f.startsWith('id_')).length, 0, 'no key file reached the project');
 });
 
+e2e.serial('doctor: the identity and the agent as seen from inside', async (t) => {
+  const r = await cctl(['doctor', '--json']);
+  const checks = (JSON.parse(r.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks;
+  t.like(checks.find((c) => c.name === 'git-identity'), { status: 'pass', detail: 'Dev Tester <dev@example.test> (from the host)' });
+  t.like(checks.find((c) => c.name === 'ssh-agent'), { status: 'pass', detail: 'reachable from claude-cli (1 key(s))' });
+  const bare = await cctl(['doctor', '--json'], { HOME: tmp.dir, GIT_CONFIG_NOSYSTEM: '1' });
+  const identity = (JSON.parse(bare.stdout) as { checks: Array<{ name: string; status: string }> }).checks.find((c) => c.name === 'git-identity');
+  t.is(identity?.status, 'warn', 'no identity on the host: doctor warns');
+});
+
 e2e.serial('nothing changed: up builds nothing; a fragment change rebuilds only what follows it', async (t) => {
   t.deepEqual((await up(t)).built, []);
   const before = await layers();

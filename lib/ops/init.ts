@@ -3,7 +3,7 @@
  * out. `cctl up` calls it too, to create the services or bring them current.
  */
 import { copyFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { assetsHash, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
 import { renderOwned, type PlainMap, type RenderContext } from '../project/model.js';
 import { describeConflicts, MAX_ALIASES, mergeOwned, parseCompose } from '../project/merge.js';
@@ -13,7 +13,7 @@ import { compareVersions, compose, parseVersion } from '../engine/compose.js';
 import { composeValidate } from './compose.js';
 import { writeFileAtomic } from '../kernel/fs.js';
 import { readBaseline, readLegacyOwned, writeBaseline } from '../project/baseline.js';
-import { assertOutsideWorkspace } from '../project/private-dir.js';
+import { assertOutsideWorkspace, ensurePrivateDir } from '../project/private-dir.js';
 import { currentSnapshot, pendingChanges, refuseChanges, refuseClash, serviceClashes, textDigest } from './guard.js';
 import { describeChanges } from '../project/guard.js';
 import { apiVersion, daemonInfo } from '../engine/daemon.js';
@@ -115,7 +115,8 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   if (merged.conflicts.length > 0) throw describeConflicts(merged.conflicts, project.file);
 
   // Assets and secrets first: the compose file that refers to them comes last.
-  const assets = syncAssets(project.dir, wanted);
+  // The gateway's build folder goes to the private folder (model.ts says why).
+  const assets = syncAssets(project.dir, wanted, join(ensurePrivateDir(project.name, env), 'proxy'));
   const fromSecrets = ensureSecrets(project.dir, project.name, settings, env);
   const moved = fromSecrets.moved;
   const secrets = fromSecrets.written.filter((f) => f.endsWith('.env'));

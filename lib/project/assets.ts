@@ -57,25 +57,39 @@ export function assetsHash(wanted: Map<string, Buffer>): string {
   return h.digest('hex').slice(0, 12);
 }
 
-/** Makes .cctl/docker and .cctl/proxy match `wanted`, and says what changed. */
-export function syncAssets(projectDir: string, wanted: Map<string, Buffer>): AssetChange[] {
+/**
+ * Makes the docker/ and proxy/ build folders match `wanted`, and says what
+ * changed. Both live in .cctl/ unless `proxyDir` puts the gateway's build
+ * folder elsewhere: for a project, the private folder, because anything in
+ * claude-cli can write .cctl/ and the gateway image holds the team key.
+ */
+export function syncAssets(projectDir: string, wanted: Map<string, Buffer>, proxyDir?: string): AssetChange[] {
   const root = join(projectDir, ASSETS_DIR);
+  const folder = (sub: string) => (sub === 'proxy' && proxyDir ? proxyDir : join(root, sub));
+  const shown = (sub: string, rel: string) => (sub === 'proxy' && proxyDir ? join(proxyDir, rel) : join(ASSETS_DIR, sub, rel));
   const changes: AssetChange[] = [];
-  for (const [rel, data] of wanted) {
-    const target = join(root, rel);
+  for (const [key, data] of wanted) {
+    const [sub, ...rest] = key.split('/');
+    const rel = rest.join('/');
+    const target = join(folder(sub!), rel);
     const exists = existsSync(target);
     if (exists && readFileSync(target).equals(data)) continue;
-    changes.push({ path: join(ASSETS_DIR, rel), change: exists ? 'updated' : 'added' });
+    changes.push({ path: shown(sub!, rel), change: exists ? 'updated' : 'added' });
     mkdirSync(dirname(target), { recursive: true });
     writeFileAtomic(target, data, rel.endsWith('.sh') ? 0o755 : 0o644);
   }
   for (const sub of ['docker', 'proxy']) {
-    for (const f of listFiles(join(root, sub))) {
-      const rel = join(sub, f);
-      if (wanted.has(rel)) continue;
-      changes.push({ path: join(ASSETS_DIR, rel), change: 'removed' });
-      rmSync(join(root, rel));
+    for (const f of listFiles(folder(sub))) {
+      if (wanted.has(join(sub, f))) continue;
+      changes.push({ path: shown(sub, f), change: 'removed' });
+      rmSync(join(folder(sub), f));
     }
+  }
+  // The gateway's build folder an older cctl kept in the project goes (it is rebuilt from the private one).
+  const legacy = join(root, 'proxy');
+  if (proxyDir && existsSync(legacy)) {
+    changes.push({ path: join(ASSETS_DIR, 'proxy'), change: 'removed' });
+    rmSync(legacy, { recursive: true, force: true });
   }
   return changes;
 }

@@ -44,6 +44,14 @@ export function gatewayService(s: Pick<Settings, 'proxy-service'>): string {
  * A secret file as the compose file names it: in the project's private folder
  * outside the project tree (private-dir.ts), where claude-cli cannot reach it.
  */
+/**
+ * The gateway's build folder, also in the private folder: the image it builds
+ * holds the team key, so its code must not come from where claude-cli writes.
+ */
+export function gatewayBuildInCompose(project: string): string {
+  return `${privateDirInCompose(project)}/proxy`;
+}
+
 export function secretFileInCompose(project: string, file: 'proxy.env' | 'client.env'): string {
   return `${privateDirInCompose(project)}/${file}`;
 }
@@ -141,7 +149,7 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
     s.proxy === 'builtin'
       ? {
           image: imageName(PROJECT_IN_FILE, gatewayService(s)),
-          build: { context: `${ASSETS_DIR}/proxy`, args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: ctx.buildHash } },
+          build: { context: gatewayBuildInCompose(PROJECT_IN_FILE), args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: ctx.buildHash } },
           profiles: [PROFILE],
           environment: {
             CCTL_UPSTREAM_URL: s.upstream,

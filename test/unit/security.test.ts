@@ -363,3 +363,16 @@ test.serial('an edit made while up runs (after init checked the file, during a b
   const error = t.throws(() => assertFileUnchanged(again(project), result.fileDigest));
   t.regex(error!.message, /changed while cctl up was running/);
 });
+
+test.serial("the gateway's build folder (its image holds the key) is in the private folder, not in the project", async (t) => {
+  const { dir, env, project } = scratch(t);
+  mkdirSync(join(dir, '.cctl', 'proxy', 'gateway'), { recursive: true });
+  writeFileSync(join(dir, '.cctl', 'proxy', 'gateway', 'main.js'), '// an older copy, or one edited from claude-cli\n');
+  await init(project, env, { auth: 'team-key' });
+  const compose = parse(readFileSync(project.file, 'utf8'));
+  t.regex(compose.services.proxy.build.context, /^\$\{HOME\}\/\.config\/cctl\/projects\/[^/]+\/proxy$/);
+  t.true(existsSync(join(privateDir('app', env), 'proxy', 'Dockerfile')));
+  t.true(existsSync(join(privateDir('app', env), 'proxy', 'gateway', 'main.js')));
+  t.false(existsSync(join(dir, '.cctl', 'proxy')), 'the in-project copy is gone');
+  t.true(existsSync(join(dir, '.cctl', 'docker', 'Dockerfile')), "claude-cli's build folder stays in the project");
+});

@@ -13,9 +13,9 @@ test.serial('an image is missing, stale (another build hash) or current', async 
   const fake = new FakeEngine()
     .on('docker image inspect --format {{json .Config.Labels}} cctl-demo-claude-cli:local', { stdout: '{"dev.cctl.build-hash":"old"}' })
     .on('docker image inspect --format {{json .Config.Labels}} cctl-demo-proxy:local', { stdout: '{"dev.cctl.build-hash":"new"}' });
-  const due = await withEngine(fake, () => imageStaleness(project(), { proxy: 'builtin' }, 'new'));
+  const due = await withEngine(fake, () => imageStaleness(project(), { proxy: 'builtin', 'proxy-service': 'proxy' }, 'new'));
   t.deepEqual(due.map((d) => `${d.service}:${d.reason}`), ['claude-cli:stale', 'proxy:current']);
-  const none = await withEngine(new FakeEngine(), () => imageStaleness(project(), { proxy: 'external' }, 'new'));
+  const none = await withEngine(new FakeEngine(), () => imageStaleness(project(), { proxy: 'external', 'proxy-service': 'proxy' }, 'new'));
   t.deepEqual(none.map((d) => `${d.service}:${d.reason}`), ['claude-cli:missing']);
 });
 

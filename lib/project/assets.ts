@@ -43,6 +43,9 @@ export function wantedAssets(caPem: Buffer | undefined): Map<string, Buffer> {
   }
   // The gateway package's compiled modules, folder and all (the proxy image copies gateway/).
   for (const f of listFiles(gatewayDist)) if (f.endsWith('.js')) wanted.set(join('proxy', 'gateway', f), readFileSync(join(gatewayDist, f)));
+  // Both Dockerfiles COPY certs/, which must exist even without an extra CA:
+  // docker/ has its README from the package; the gateway's folder gets a copy.
+  wanted.set(join('proxy', 'certs', 'README'), readFileSync(join(dockerDir, 'certs', 'README')));
   if (caPem) {
     wanted.set(join('docker', 'certs', CA_FILE_NAME), caPem);
     wanted.set(join('proxy', 'certs', CA_FILE_NAME), caPem);

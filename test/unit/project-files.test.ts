@@ -3,7 +3,7 @@ import test from 'ava';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syncAssets } from '../../lib/project/assets.js';
+import { PACKAGE_ROOT, syncAssets, wantedAssets } from '../../lib/project/assets.js';
 import { ensureSecrets, parseEnvFile, proxyEnvFile } from '../../lib/project/secrets.js';
 import { resolveSettings } from '../../lib/project/settings.js';
 
@@ -70,4 +70,12 @@ test('ensureSecrets writes no proxy secrets for an external gateway', (t) => {
   const { dir, env } = scratch(t);
   ensureSecrets(dir, 'demo', resolveSettings({ stored: { proxy: 'external', 'proxy-url': 'https://gw.example.com' } }), env);
   t.false(existsSync(proxyEnvFile('demo', env)));
+});
+
+test('without an extra CA, both build folders still have the certs/ their Dockerfiles copy', (t) => {
+  const files = wantedAssets(undefined);
+  for (const context of ['docker', 'proxy']) {
+    t.true(readFileSync(join(PACKAGE_ROOT, 'docker', context === 'docker' ? 'Dockerfile' : 'proxy.Dockerfile'), 'utf8').includes('COPY certs/'));
+    t.true([...files.keys()].some((k) => k.startsWith(`${context}/certs/`)), `${context}/certs/ is empty`);
+  }
 });

@@ -145,7 +145,7 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
     }
     // A team gateway (CCTL_GATEWAY_MODE=team) admits member tokens instead of one client token.
     if (!clientToken && env.CCTL_GATEWAY_MODE?.trim() !== 'team') {
-      throw new GatewayConfigError('team-key mode needs CCTL_CLIENT_TOKEN (cctl init writes it to proxy.env in the project's private folder, ~/.config/cctl/projects/NAME/).');
+      throw new GatewayConfigError('team-key mode needs CCTL_CLIENT_TOKEN (cctl init writes it to proxy.env in the project\'s private folder, ~/.config/cctl/projects/NAME/).');
     }
     if (clientToken) config.clientToken = clientToken;
     const projectName = env.CCTL_PROJECT_NAME?.trim();

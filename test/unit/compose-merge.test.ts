@@ -134,7 +134,7 @@ test('settings have their effects', (t) => {
 test('health checks use start_interval only where the engine supports it', (t) => {
   const fast = renderOwned(defaults(), { ...ctx, startInterval: true }).services!['claude-cli'] as PlainMap;
   const slow = renderOwned(defaults(), ctx).services!['claude-cli'] as PlainMap;
-  t.like(fast.healthcheck, { start_interval: '1s', start_period: '60s' });
+  t.like(fast.healthcheck, { start_interval: '250ms', start_period: '60s' });
   t.is((slow.healthcheck as PlainMap).start_interval, undefined);
   t.like(slow.healthcheck, { interval: '2s' });
 });
@@ -144,7 +144,7 @@ test('secure defaults on both services', (t) => {
   for (const name of ['claude-cli', 'proxy']) {
     t.like(o.services![name], { init: true, security_opt: ['no-new-privileges:true'], cap_drop: ['ALL'], profiles: ['claude'] });
   }
-  t.like(o.services!['claude-cli'], { depends_on: { proxy: { condition: 'service_healthy' } } });
+  t.like(o.services!['claude-cli'], { depends_on: { proxy: { condition: 'service_started' } } });
 });
 
 test('style detection follows the user file', (t) => {

@@ -38,9 +38,15 @@ export function pendingChanges(project: Project, file: PlainMap, fileSettings: S
   const recorded = readBaseline(project, env)?.guard;
   const ours = (rendered.services ?? {}) as { [name: string]: PlainMap };
   const base = recorded ?? firstBaseline(current, ours);
-  // A service key that now reads exactly as cctl itself renders it (a teammate's
-  // newer cctl wrote it) widens nothing; settings changes are always shown.
-  return changesSince(base, current).filter((c) => c.service === undefined || !isDeepStrictEqual(c.after, ours[c.service]?.[c.key]));
+  return changesSince(base, current).filter((c) => {
+    // Settings changes are always shown.
+    if (c.service === undefined) return true;
+    const rendered = c.variable === undefined ? ours[c.service]?.[c.key] : (ours[c.service]?.environment as PlainMap | undefined)?.[c.variable];
+    // claude-cli's own variables are the merge's to keep (an edit to one is a conflict); it holds no key to redirect.
+    if (c.service === CLI_SERVICE && c.variable !== undefined && rendered !== undefined) return false;
+    // A key that now reads exactly as cctl itself renders it (a teammate's newer cctl wrote it) widens nothing.
+    return !isDeepStrictEqual(c.after, rendered);
+  });
 }
 
 /** The guarded changes in the file on disk, read on its own (for a prompt before a task list starts). */
@@ -55,7 +61,7 @@ export function changesInFile(project: Project): GuardChange[] {
 
 export function refuseChanges(project: Project, changes: GuardChange[]): CctlError {
   return new CctlError(
-    `${project.file} was changed since the last "cctl init" or "cctl up" in ways that give claude-cli or the proxy more power, or send the team key elsewhere:\n${describeChanges(changes)}`,
+    `${project.file} was changed since the last "cctl init" or "cctl up" in ways that give claude-cli or the proxy more power, bring another service within claude-cli's reach, or send the team key elsewhere:\n${describeChanges(changes)}`,
     {
       hint:
         'Anything running in claude-cli can edit this file (it is in /workspace). If you made these changes, accept them: ' +

@@ -376,3 +376,54 @@ test.serial("the gateway's build folder (its image holds the key) is in the priv
   t.false(existsSync(join(dir, '.cctl', 'proxy')), 'the in-project copy is gone');
   t.true(existsSync(join(dir, '.cctl', 'docker', 'Dockerfile')), "claude-cli's build folder stays in the project");
 });
+
+test.serial("a service of the user's own put on cctl's internal network, or into claude-cli's network, is refused unless accepted", async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env, { auth: 'team-key', isolate: true });
+  const edit = (fn: (doc: ReturnType<typeof parseDocument>) => void) => {
+    const doc = parseDocument(readFileSync(project.file, 'utf8'));
+    fn(doc);
+    writeFileSync(project.file, doc.toString());
+  };
+  // A forwarder that claude-cli could reach directly: a second way out that the allow-list never sees.
+  edit((doc) => doc.setIn(['services', 'relay'], doc.createNode({ image: 'nginx:1.27', networks: ['claude-internal', 'default'] })));
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /services\.relay\.networks: \(absent\) -> \["claude-internal"\]/);
+  await init(project, env, {}, { acceptChanges: true });
+  await init(project, env);
+  // Sharing claude-cli's network namespace, or joining the same network under another key (by its Docker name).
+  edit((doc) => {
+    doc.setIn(['services', 'sidecar'], doc.createNode({ image: 'alpine', network_mode: 'service:claude-cli' }));
+    doc.setIn(['networks', 'sneaky'], doc.createNode({ name: '${COMPOSE_PROJECT_NAME}_claude-internal', external: true }));
+    doc.setIn(['services', 'other'], doc.createNode({ image: 'alpine', networks: { sneaky: { aliases: ['x'] } } }));
+  });
+  const again = await t.throwsAsync(init(project, env));
+  t.regex(again!.message, /services\.sidecar\.network_mode: \(absent\) -> "service:claude-cli"/);
+  t.regex(again!.message, /services\.other\.networks: \(absent\) -> \["sneaky"\]/);
+  t.notRegex(again!.message, /relay/, 'what was accepted is not asked again');
+  await init(project, env, {}, { acceptChanges: true });
+  // Leaving the network narrows nothing: not asked.
+  edit((doc) => doc.setIn(['services', 'relay', 'networks'], doc.createNode(['default'])));
+  await t.notThrowsAsync(init(project, env));
+});
+
+test.serial("extra variables in the gateway's environment, its command, and a variable added to claude-cli's environment are refused", async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env, { auth: 'team-key', isolate: true });
+  const doc = parseDocument(readFileSync(project.file, 'utf8'));
+  doc.setIn(['services', 'proxy', 'environment', 'CCTL_EGRESS_SOURCES'], '0.0.0.0/0');
+  doc.setIn(['services', 'proxy', 'command'], doc.createNode(['node', '/workspace/evil.js']));
+  // Hands the host's key to claude-cli without going through the (guarded) env setting.
+  doc.setIn(['services', 'claude-cli', 'environment', 'ANTHROPIC_API_KEY'], null);
+  writeFileSync(project.file, doc.toString());
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /services\.proxy\.environment\.CCTL_EGRESS_SOURCES: \(absent\) -> "0\.0\.0\.0\/0"/);
+  t.regex(refused!.message, /services\.proxy\.command: \(absent\) -> \["node","\/workspace\/evil\.js"\]/);
+  t.regex(refused!.message, /services\.claude-cli\.environment\.ANTHROPIC_API_KEY: \(absent\) -> null/);
+  t.notRegex(refused!.message, /CCTL_UPSTREAM_URL|ANTHROPIC_BASE_URL|HTTPS_PROXY/, 'variables as cctl renders them are not shown');
+  await init(project, env, {}, { acceptChanges: true });
+  await t.notThrowsAsync(init(project, env), 'accepted once, not asked again');
+  // A setting changed on cctl's own command line re-renders the gateway's variables: no question.
+  await t.notThrowsAsync(init(project, env, { allow: ['github'] }));
+  await t.notThrowsAsync(init(project, env));
+});

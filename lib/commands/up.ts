@@ -178,7 +178,16 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
       const mode = presentation(json);
       const taskOptions = { build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal };
       if (short?.kind === 'start') {
-        const unchanged = { title: 'Compose file and images are unchanged since the last cctl up', task: () => {} };
+        const unchanged: ListrTask<UpContext> = {
+          title: 'Compose file and images are unchanged since the last cctl up',
+          // The engine may have changed under an unchanged project (Compose v1 cannot drive engine 25+).
+          task: async (c) => {
+            const [daemon, engine] = await Promise.all([daemonInfo(), compose()]);
+            Object.assign(c, { daemon, engine });
+            const broken = unsupportedPair(engine, daemon);
+            if (broken) throw broken;
+          },
+        };
         await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
         await recordUp(project, short.record, ctx.hashes!, ctx.services ?? []);
       } else {

@@ -12,13 +12,14 @@ import { recordUp, shortPath } from '../../lib/ops/up-fast.js';
 import { findProject } from '../../lib/project/locate.js';
 import { defaults } from '../../lib/project/settings.js';
 import { BUILD_HASH_LABEL } from '../../lib/ops/build.js';
-import { FakeEngine, inspectJson, V2, withEngine } from '../helpers/fake-engine.js';
+import { ENGINE_20, ENGINE_26, failureOf, FakeEngine, inspectJson, V1, V2, withEngine, type EngineModel } from '../helpers/fake-engine.js';
+import up from '../../lib/commands/up.js';
 
 const IMAGES = { 'claude-cli': 'cctl-p-claude-cli:local', proxy: 'cctl-p-proxy:local' };
 /** `compose config --hash` at the recorded up; the labels up left are cfg-<service>, another kind of hash. */
 const CONFIG = new Map([['claude-cli', 'conf-claude-cli'], ['proxy', 'conf-proxy']]);
 
-async function setup() {
+async function setup(model: EngineModel = { flavour: V2 }) {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-up-fast-'));
   writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
   mkdirSync(join(dir, '.cctl'));
@@ -28,7 +29,7 @@ async function setup() {
   const project = findProject({ projectName: 'p' }, dir);
   // Recorded with the environment the checks run in (the fake's CCTL_COMPOSE among it).
   const healthy = ['claude-cli', 'proxy'].map((name) => ({ name, container: `p-${name}-1`, state: 'running', health: 'healthy', ports: [] }));
-  await withEngine(engine(), () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }, Promise.resolve(CONFIG), healthy));
+  await withEngine(engine({}, model), () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }, Promise.resolve(CONFIG), healthy));
   return { dir, project };
 }
 
@@ -42,10 +43,10 @@ interface Engine {
 }
 
 /** An engine whose containers and images are as described; by default all current. */
-function engine(e: Engine = {}) {
+function engine(e: Engine = {}, model: EngineModel = { flavour: V2 }) {
   const running = e.running ?? ['claude-cli', 'proxy'];
   const imageIds = e.imageIds ?? { 'claude-cli': 'sha256:cli', proxy: 'sha256:proxy' };
-  const fake = new FakeEngine({ flavour: V2 });
+  const fake = new FakeEngine(model);
   fake.on('docker ps -aq', { stdout: running.map((s) => `id-${s}\n`).join('') });
   fake.on('docker inspect', (argv) => {
     const containers = running
@@ -122,4 +123,14 @@ test.serial('no record (first up, or a cleared cache): the full way', async (t) 
   const { project, dir } = await setup();
   process.env.CCTL_CACHE_DIR = join(dir, 'elsewhere');
   t.is(await withEngine(engine(), () => shortPath(project)), undefined);
+});
+
+test.serial('a start on an engine that moved to 25+ under Compose v1 is refused before anything starts', async (t) => {
+  const { project } = await setup({ flavour: V1, daemon: ENGINE_20 });
+  const fake = engine({ running: [] }, { flavour: V1, daemon: ENGINE_26 });
+  const error = await failureOf(() => withEngine(fake, () => up([], { file: project.file, projectName: 'p', json: true } as never)));
+  t.regex(error?.message ?? '', /cannot drive Docker 26/);
+  // It was the short path that refused (the record matched and the snapshot ran), not the full one.
+  t.is(fake.lines('docker inspect cctl-p-claude-cli:local').length, 1);
+  t.false(fake.calls.some((c) => / up -d /.test(c.line)), 'no compose up');
 });

@@ -26,21 +26,31 @@ export function ownedServiceNames(s: Pick<Settings, 'proxy' | 'proxy-service'>):
   return s.proxy === 'external' ? [CLI_SERVICE] : [CLI_SERVICE, gatewayService(s)];
 }
 
-/** The guard's view of the file as it is now, with the settings stored in it. */
-export function currentSnapshot(file: PlainMap, fileSettings: Settings): GuardSnapshot {
-  return snapshot(file, ownedServiceNames(fileSettings), fileSettings as unknown as Record<string, unknown>);
+/**
+ * The guard's view of the file as it is now, with the settings stored in it.
+ * A service of the user's own that has the gateway's name (the team is
+ * renaming cctl's with proxy-service) is not held to cctl's keys: it is
+ * theirs, and init refuses any clash with it.
+ */
+export function currentSnapshot(file: PlainMap, fileSettings: Settings, recorded?: GuardSnapshot): GuardSnapshot {
+  const services = isMap(file.services) ? file.services : {};
+  const ours = ownedServiceNames(fileSettings).filter(
+    (name) => name === CLI_SERVICE || services[name] === undefined || recorded?.services[name] !== undefined || looksCctlMade(services[name]),
+  );
+  return snapshot(file, ours, fileSettings as unknown as Record<string, unknown>);
 }
 
 /** Changes since the baseline, or none when the file is new. */
 export function pendingChanges(project: Project, file: PlainMap, fileSettings: Settings, rendered: Owned, env: NodeJS.ProcessEnv = process.env): GuardChange[] {
   if (!project.exists) return [];
-  const current = currentSnapshot(file, fileSettings);
   const recorded = readBaseline(project, env)?.guard;
+  const current = currentSnapshot(file, fileSettings, recorded);
   const ours = (rendered.services ?? {}) as { [name: string]: PlainMap };
   const base = recorded ?? firstBaseline(current, ours);
   return changesSince(base, current).filter((c) => {
-    // Settings changes are always shown.
+    // Settings changes are always shown; so is a user's service coming within claude-cli's reach (not one leaving it).
     if (c.service === undefined) return true;
+    if (current.services[c.service] === undefined) return c.after !== undefined;
     const rendered = c.variable === undefined ? ours[c.service]?.[c.key] : (ours[c.service]?.environment as PlainMap | undefined)?.[c.variable];
     // claude-cli's own variables are the merge's to keep (an edit to one is a conflict); it holds no key to redirect.
     if (c.service === CLI_SERVICE && c.variable !== undefined && rendered !== undefined) return false;

@@ -211,6 +211,15 @@ test.serial('with proxy-service set, the gateway gets that name and everything f
   t.is(compose['x-cctl']['proxy-service'], 'cctl-proxy');
 });
 
+test.serial("a user service named proxy with its own command, variables and volumes is not held to the gateway's keys", async (t) => {
+  const { env, project } = scratch(t);
+  const mine = `services:\n  proxy:\n    image: nginx:1.27\n    command: [nginx, -g, daemon off;]\n    environment: { A: b }\n    volumes: [./site:/usr/share/nginx/html:ro]\n`;
+  writeFileSync(project.file, mine);
+  await init(project, env, { set: ['proxy-service=cctl-proxy'] });
+  t.true(readFileSync(project.file, 'utf8').startsWith(mine));
+  await t.notThrowsAsync(init(project, env));
+});
+
 const badSettings: Array<[string, RegExp]> = [
   ['workspace=./$HOME', /free of "\$"/],
   ['proxy-health=/health;touch /tmp/x', /a URL path/],

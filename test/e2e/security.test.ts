@@ -9,8 +9,9 @@
  *   it alone and suggests no --force, and a gateway renamed with proxy-service
  *   carries requests to the (fake) upstream with the key; plain Compose works
  *   on the same file;
- * - an edit that makes claude-cli privileged and re-points upstream is refused
- *   by up without --accept-changes;
+ * - an edit that makes claude-cli privileged and re-points upstream, or adds a
+ *   variable to the gateway or puts the user's service into claude-cli's
+ *   network, is refused by up without --accept-changes;
  * - `cctl doctor | head -1` ends quietly with exit 0;
  * - a default backup lands in the private folder, mode 0600.
  */
@@ -187,6 +188,20 @@ e2e.serial('an edit from inside (privileged, another upstream) is refused by up 
   t.regex(guard!.detail, /privileged/);
   const inspect = await run(['docker', 'inspect', '--format', '{{.HostConfig.Privileged}}', `${tmp.name}-claude-cli-1`]).catch(() => ({ stdout: 'false' }));
   t.is(inspect.stdout.trim(), 'false');
+  writeFileSync(file, before);
+});
+
+e2e.serial("an edit from inside that adds a gateway variable or puts the user's service in claude-cli's network is refused by up", async (t) => {
+  const before = readFileSync(file, 'utf8');
+  const edit = await inCli(
+    "sed -i -e 's|^      CCTL_AUTH_MODE: team-key$|&\\n      CCTL_EGRESS_SOURCES: 0.0.0.0/0|' -e 's|^  proxy:$|&\\n    network_mode: service:claude-cli|' /workspace/compose.yaml",
+  );
+  t.is(edit.exitCode, 0, edit.stderr);
+  t.not(readFileSync(file, 'utf8'), before);
+  const r = await cctl('up');
+  t.is(r.exitCode, 1, r.stdout);
+  t.regex(r.stderr, /services\.cctl-proxy\.environment\.CCTL_EGRESS_SOURCES: \(absent\) -> "0\.0\.0\.0\/0"/);
+  t.regex(r.stderr, /services\.proxy\.network_mode: \(absent\) -> "service:claude-cli"/);
   writeFileSync(file, before);
 });
 

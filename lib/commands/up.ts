@@ -124,7 +124,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         const services = claudeServices(ctx.settings!);
         try {
           // The identity and agent socket go into the environment of this call only: it is what creates claude-cli.
-          ctx.env = await workbenchUpEnv(ctx.settings!, ctx.project.dir);
+          ctx.env ??= await workbenchUpEnv(ctx.settings!, ctx.project.dir);
           await composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal: options.signal, env: ctx.env });
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
@@ -166,6 +166,9 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   process.on('SIGINT', onSigint);
   const ctx: UpContext = { project, built: [] };
   try {
+    // Asked now, answered once (memoized): every path but "current" needs the daemon's version, and the
+    // question overlaps the short path's own docker calls instead of following them.
+    daemonInfo().catch(() => undefined);
     // Nothing changed since the last up: no init, no build, and when the containers are current no compose call at all.
     const short = options.build === true ? undefined : await shortPath(project);
     ctx.path = short?.kind ?? 'full';
@@ -182,8 +185,9 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
           title: 'Compose file and images are unchanged since the last cctl up',
           // The engine may have changed under an unchanged project (Compose v1 cannot drive engine 25+).
           task: async (c) => {
-            const [daemon, engine] = await Promise.all([daemonInfo(), compose()]);
-            Object.assign(c, { daemon, engine });
+            // The start's environment (git identity, agent socket) is made alongside.
+            const [daemon, engine, env] = await Promise.all([daemonInfo(), compose(), workbenchUpEnv(c.settings!, c.project.dir)]);
+            Object.assign(c, { daemon, engine, env });
             const broken = unsupportedPair(engine, daemon);
             if (broken) throw broken;
           },

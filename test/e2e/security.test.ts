@@ -151,10 +151,13 @@ e2e.serial('doctor passes the secrets check, and fails once the key is planted i
 });
 
 e2e.serial('plain docker compose works on the same file (it finds the secrets through ${HOME})', async (t) => {
-  const r = await compose('up', '-d');
+  // Compose v1 offers no COMPOSE_PROJECT_NAME for interpolation: its users export it, as the guide says.
+  const v1 = composeCommand(env)[0] === 'docker-compose';
+  const r = v1 ? await asUser(['env', `COMPOSE_PROJECT_NAME=${tmp.name}`, ...composeCommand(env), '-f', file, '-p', tmp.name, '--profile', 'claude', 'up', '-d']) : await compose('up', '-d');
   t.is(r.exitCode, 0, r.stderr);
-  const ps = await compose('ps', '--format', '{{.Service}} {{.State}}');
-  t.regex(ps.stdout, /cctl-proxy running/);
+  // docker ps, not compose ps: v1's ps has no --format.
+  const ps = await run(['docker', 'ps', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=cctl-proxy', '--format', '{{.Status}}']);
+  t.regex(ps.stdout, /^Up/m);
 });
 
 e2e.serial('cctl doctor | head -1 prints no stack trace and cctl exits 0', async (t) => {

@@ -110,7 +110,9 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
   }
 
   const s = settings;
-  if (!daemonOk || !s) checks.push(needDaemon('image'));
+  // Say which of the two is missing: naming the daemon when only the file is unreadable sends the user the wrong way.
+  const unchecked = (name: string) => (daemonOk ? warn(name, 'not checked: the compose file could not be read') : needDaemon(name));
+  if (!daemonOk || !s) checks.push(unchecked('image'));
   else {
     try {
       const stale = await imageStaleness(project, s, buildHashInFile(project));
@@ -122,7 +124,7 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     }
   }
 
-  if (!daemonOk || !s) checks.push(needDaemon('volume'));
+  if (!daemonOk || !s) checks.push(unchecked('volume'));
   else {
     const volume = homeVolumeName(project);
     try {

@@ -147,3 +147,11 @@ test.serial('doctor with the daemon down fails that check, skips what needs it, 
   }
   t.regex(err, /check\(s\) failed: daemon \(The Docker daemon is not reachable/);
 });
+
+test.serial('doctor on a compose file that is not YAML fails that check, and says image and volume went unchecked for the file, not the daemon', async (t) => {
+  const p = project('services:\n  web:\n    image: nginx\n   ports: [80]\n');
+  const checks = byName(await withEngine(new FakeEngine(), () => runChecks(findProject(p.g, p.dir))));
+  t.is(checks.daemon!.status, 'pass');
+  t.regex(checks['compose-file']!.detail, /compose\.yaml:4:\d+: /);
+  for (const name of ['image', 'volume']) t.like(checks[name], { status: 'warn', detail: 'not checked: the compose file could not be read' });
+});

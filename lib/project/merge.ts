@@ -53,7 +53,10 @@ export function parseCompose(text: string, file: string): Document.Parsed {
   if (first) {
     const pos = first.linePos?.[0];
     const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
-    throw new ComposeSyntaxError(`${where}: ${first.message.split('\n')[0]}`, {
+    // yaml's first line repeats the position and ends where its code frame starts; name the line instead.
+    const what = first.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    const line = pos ? text.split(/\r?\n/)[pos.line - 1]?.trim() : undefined;
+    throw new ComposeSyntaxError(`${where}: ${what}${line ? ` (at "${line.slice(0, 80)}")` : ''}`, {
       hint: 'Fix the YAML and run the command again. cctl has not changed the file.',
     });
   }

@@ -96,6 +96,9 @@ test('an empty or missing file gets a complete compose file', (t) => {
 test('broken YAML is reported with file:line:col and nothing is written', (t) => {
   const broken = 'services:\n  web:\n    image: [unclosed\n';
   t.throws(() => merge(broken, defaults()), { message: /^compose\.yaml:\d+:\d+: / });
+  // The position is said once, and the line it points at is quoted (yaml's own text ends in a dangling colon).
+  const shifted = 'services:\n  web:\n    image: nginx\n   ports: [80]\n';
+  t.throws(() => merge(shifted, defaults()), { message: 'compose.yaml:4:1: All mapping items must start at the same column (at "ports: [80]")' });
 });
 
 test('settings have their effects', (t) => {

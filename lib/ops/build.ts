@@ -67,12 +67,27 @@ export async function buildImages(
     const cause = error instanceof CctlError ? error.cause : undefined;
     if (!(cause instanceof ProcessError) || isDaemonDown(cause)) throw error;
     const output = `${cause.stdout}\n${cause.stderr}`;
-    const pull = /registry|pull access denied|manifest unknown|no such host/i.test(output);
     throw new CctlError(`The image build failed (${services.join(', ')}).\n${summarizeBuildFailure(output)}`, {
-      hint: pull
-        ? 'The base image could not be pulled. Check the network, or point cctl at an image this engine has: cctl init --base-image IMAGE (or CCTL_BASE_IMAGE).'
-        : 'Fix the cause above and run "cctl build" again; "cctl build --no-cache" starts from scratch. Behind a TLS-inspecting proxy, set --ca-cert.',
+      hint: buildFailureHint(output),
       cause,
     });
   }
+}
+
+/**
+ * What to do about a failed build, by its cause. The order matters: an npm
+ * error behind a TLS-inspecting gateway names registry.npmjs.org, and is a
+ * missing CA, not a base image that could not be pulled.
+ */
+export function buildFailureHint(output: string): string {
+  if (/No matching distribution found for claude-monitor|\/simple\/claude-monitor\//.test(output)) {
+    return 'The Usage Monitor comes from PyPI, which the build could not reach. Make PyPI reachable, or build without the monitor: cctl init --no-monitor (or CCTL_MONITOR=0).';
+  }
+  if (/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|self[- ]signed certificate|unable to get local issuer certificate|CERTIFICATE_VERIFY_FAILED/i.test(output)) {
+    return 'A TLS-inspecting proxy is in the way: trust its CA in the image with cctl init --ca-cert FILE (or CCTL_CA_CERT=FILE), then run the command again.';
+  }
+  if (/pull access denied|manifest unknown|failed to resolve source metadata|error pulling image|registry-1\.docker\.io|no such host/i.test(output)) {
+    return 'The base image could not be pulled. Check the network, or point cctl at an image this engine has: cctl init --base-image IMAGE (or CCTL_BASE_IMAGE).';
+  }
+  return 'Fix the cause above and run "cctl build" again; "cctl build --no-cache" starts from scratch. Behind a TLS-inspecting proxy: cctl init --ca-cert FILE (or CCTL_CA_CERT).';
 }

@@ -3,7 +3,7 @@ import test from 'ava';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildImages, imageStaleness, summarizeBuildFailure } from '../../lib/ops/build.js';
+import { buildFailureHint, buildImages, imageStaleness, summarizeBuildFailure } from '../../lib/ops/build.js';
 import { findProject } from '../../lib/project/locate.js';
 import { failureOf, FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
@@ -25,6 +25,13 @@ test('the failure summary names the failing step (BuildKit and classic) and keep
   t.regex(summarizeBuildFailure(buildkit), /SELF_SIGNED_CERT_IN_CHAIN/);
   t.regex(summarizeBuildFailure('Step 3/9 : RUN apk add x\nERROR: unable to select packages\n'), /^Failing step: Step 3\/9 : RUN apk add x/);
   t.false(summarizeBuildFailure('just noise').startsWith('Failing step'));
+});
+
+test('a failed build\'s hint follows its cause: PyPI for the monitor, a missing CA (even when npm names its registry), a base image pull', (t) => {
+  t.regex(buildFailureHint('ERROR: No matching distribution found for claude-monitor==4.0.0'), /cctl init --no-monitor \(or CCTL_MONITOR=0\)/);
+  t.regex(buildFailureHint('npm error request to https://registry.npmjs.org/ccusage failed, reason: self-signed certificate in certificate chain'), /cctl init --ca-cert FILE/);
+  t.regex(buildFailureHint('failed to solve: node:22-bookworm-slim: failed to resolve source metadata for docker.io/library/node'), /--base-image IMAGE/);
+  t.regex(buildFailureHint('E: Unable to locate package foo'), /^Fix the cause above.*cctl init --ca-cert FILE/);
 });
 
 test.serial('a failed build says which step failed and how to go on; a pull failure points at --base-image', async (t) => {

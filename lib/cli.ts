@@ -34,6 +34,8 @@ function build() {
     if (spec.alias) command.alias(spec.alias);
     for (const option of Object.values(spec.options)) {
       command.option(option.flags, option.description, option.kind === 'value' && option.default !== undefined ? { default: option.default } : undefined);
+      // cac gives a --no- flag the default true, and --help then says "--no-cache ... (default: true)"; unset, it reads as absent.
+      if (option.flags.startsWith('--no-')) command.options.at(-1)!.config.default = undefined;
     }
     for (const example of spec.examples) command.example(example);
     // Pass-through verbs are registered for --help only: kernel/argv.ts splits their argv before cac sees it.

@@ -14,7 +14,9 @@ export function report(error: unknown): number {
     return error.exitCode;
   }
   if (error instanceof Error && error.name === 'CACError') {
-    process.stderr.write(`cctl: ${error.message}\nRun "cctl --help" for usage.\n`);
+    // cac names an unknown option in camelCase (`--caCert`); say it as the user typed it.
+    const message = error.message.replace(/`--([\w-]+)`/g, (_, name: string) => `\`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}\``);
+    process.stderr.write(`cctl: ${message}\nRun "cctl --help" for usage, or "cctl COMMAND --help" for a command's options.\n`);
     return EXIT_USAGE;
   }
   const message = error instanceof Error ? error.message : String(error);

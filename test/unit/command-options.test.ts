@@ -86,7 +86,21 @@ test.serial('--help of each verb lists its declared options', async (t) => {
     const { code, out } = await captured(() => main([name, '--help']));
     t.is(code, 0);
     for (const option of Object.values(spec.options)) t.true(out.includes(option.flags), `${name} --help lacks ${option.flags}`);
+    // cac's own default for a --no- flag would print "--no-cache ... (default: true)".
+    t.notRegex(out, /--no-\S+ .*\(default: true\)/, `${name} --help`);
   }
+});
+
+test.serial('an unknown option is named as typed (cac says `--caCert`), exits 2, and points at the command\'s --help', async (t) => {
+  const write = process.stderr.write.bind(process.stderr);
+  let err = '';
+  process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
+  try {
+    t.is(await main(['up', '--ca-cert', 'x.pem']), 2);
+  } finally {
+    process.stderr.write = write;
+  }
+  t.regex(err, /^cctl: Unknown option `--ca-cert`\n.*"cctl COMMAND --help"/);
 });
 
 test.serial('through the CLI, a handler gets declared types: --tail 50 arrives as "50"', async (t) => {

@@ -2,7 +2,7 @@
  * listr2 task lists: a live list on a terminal, plain lines in CI or a pipe,
  * nothing at all under --json (stdout then holds one JSON document).
  */
-import { Listr, type ListrTask } from 'listr2';
+import { Listr, LISTR_LOGGER_STDERR_LEVELS, ListrLogger, ListrLogLevels, type ListrTask, type LoggerFieldOptions } from 'listr2';
 
 export type Presentation = 'live' | 'plain' | 'silent';
 
@@ -11,11 +11,27 @@ export function presentation(json: boolean, stream: NodeJS.WriteStream = process
   return stream.isTTY && !env.CI ? 'live' : 'plain';
 }
 
+/**
+ * The simple renderer prints a failed task's whole error after its title
+ * ("[FAILED: ...]"), and cctl then reports it again with its hint: a failed
+ * build's twenty lines would stand twice. Its first line is enough there.
+ */
+class FirstLineOfFailure extends ListrLogger {
+  override log(level: string, message: string | unknown[], options?: LoggerFieldOptions): void {
+    const suffix = options?.suffix;
+    if (level === ListrLogLevels.FAILED && typeof suffix === 'object' && !Array.isArray(suffix) && typeof suffix.field === 'string') {
+      options = { ...options, suffix: { ...suffix, field: suffix.field.split('\n')[0]! } };
+    }
+    super.log(level, message as string, options);
+  }
+}
+
 export function taskList<Ctx extends object>(tasks: ListrTask<Ctx>[], mode: Presentation) {
+  const logger = mode === 'plain' ? new FirstLineOfFailure({ useIcons: true, toStderr: LISTR_LOGGER_STDERR_LEVELS }) : undefined;
   return new Listr<Ctx>(tasks, {
     renderer: mode === 'live' ? 'default' : mode === 'plain' ? 'simple' : 'silent',
     fallbackRenderer: 'simple',
-    rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
+    rendererOptions: { collapseSubtasks: false, showErrorMessage: false, ...(logger ? { logger } : {}) },
     exitOnError: true,
     // cctl handles Ctrl-C itself: it stops waiting and exits 130.
     registerSignalListeners: false,

@@ -15,7 +15,7 @@ import { buildHashInFile, hasClaudeServices, storedSettings } from '../project/c
 import { composeText } from '../project/compose-text.js';
 import { findProject, hostTimeZone, CLI_SERVICE, type Project } from '../project/locate.js';
 import { gatewayService } from '../project/model.js';
-import { composeRun, composeValidate } from '../ops/compose.js';
+import { composeEnv, composeRun, composeValidate } from '../ops/compose.js';
 import type { Settings } from '../project/settings.js';
 import { identityCheck, workbenchChecks } from '../ops/workbench-checks.js';
 import { homeVolumeName, inspectServices } from '../ops/stack.js';
@@ -197,7 +197,10 @@ async function volumeCheck(project: Project, volume: string): Promise<CheckResul
     await composeRun(project, ['exec', '-T', CLI_SERVICE, 'sh', '-c', 'test -w "$HOME" && test -w "${CLAUDE_CONFIG_DIR:-$HOME/.claude}"']);
     return pass('volume', `${volume} is writable by claude`);
   } catch {
-    return fail('volume', `${volume} is not writable by claude`, `Fix ownership: docker run --rm -u 0 -v ${volume}:/h <image> chown -R 1001:1001 /h`);
+    // claude has the host user's ids (composeEnv); 1001 only when cctl runs as root.
+    const env = composeEnv();
+    const ids = `${env.CCTL_UID ?? '1001'}:${env.CCTL_GID ?? '1001'}`;
+    return fail('volume', `${volume} is not writable by claude`, `Fix ownership: docker run --rm -u 0 -v ${volume}:/h <image> chown -R ${ids} /h`);
   }
 }
 

@@ -42,7 +42,9 @@ export function summarizeBuildFailure(output: string): string {
     if (m) step = m[1];
   }
   const tail = lines.slice(-12).map((l) => `  ${l}`).join('\n');
-  return `${step ? `Failing step: ${step}\n` : ''}Last lines of the build output:\n${tail}`;
+  // A RUN step is often a whole script on one line; its start names it well enough.
+  const shown = step && step.length > 160 ? `${step.slice(0, 160)}...` : step;
+  return `${shown ? `Failing step: ${shown}\n` : ''}Last lines of the build output:\n${tail}`;
 }
 
 export async function buildImages(

@@ -25,6 +25,8 @@ test('the failure summary names the failing step (BuildKit and classic) and keep
   t.regex(summarizeBuildFailure(buildkit), /SELF_SIGNED_CERT_IN_CHAIN/);
   t.regex(summarizeBuildFailure('Step 3/9 : RUN apk add x\nERROR: unable to select packages\n'), /^Failing step: Step 3\/9 : RUN apk add x/);
   t.false(summarizeBuildFailure('just noise').startsWith('Failing step'));
+  const script = `#9 [monitor 1/1] RUN set -eu; ${'echo step; '.repeat(40)}\n#9 ERROR: exit code: 1\n`;
+  t.regex(summarizeBuildFailure(script), /^Failing step: \[monitor 1\/1\] RUN set -eu; echo step; .{100,160}\.\.\.\n/);
 });
 
 test('a failed build\'s hint follows its cause: PyPI for the monitor, a missing CA (even when npm names its registry), a base image pull', (t) => {

@@ -61,7 +61,13 @@ export const VERBS = {
       timeout: value('--timeout <seconds>', 'How long to wait for health', { default: '120' }),
       json: json('Print one JSON document on stdout'),
     },
-    examples: ['cctl up', 'cctl up --build --timeout 300', 'cctl up --json | jq .services'],
+    examples: [
+      'cctl up',
+      'cctl up --build --timeout 300',
+      'cctl up --json | jq .services',
+      '# The first up runs "cctl init"; set its options there, or by environment:',
+      'CCTL_CA_CERT=/etc/ssl/certs/ca-certificates.crt CCTL_BASE_IMAGE=my-node-image CCTL_MONITOR=0 cctl up',
+    ],
   }),
   down: verb({
     usage: 'down',

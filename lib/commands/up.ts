@@ -1,7 +1,7 @@
 import type { ListrTask } from 'listr2';
 import type { OptionsFor } from './spec/verbs.js';
 import { buildImages, imageStaleness, type Staleness } from '../ops/build.js';
-import { compose, unsupportedPair, type ComposeCommand } from '../engine/compose.js';
+import { checkedEngine, compose, type ComposeCommand } from '../engine/compose.js';
 import { explainDockerError } from '../engine/docker.js';
 import { daemonInfo, type DaemonInfo } from '../engine/daemon.js';
 import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
@@ -71,10 +71,8 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
     {
       title: 'Check the Docker engine and Compose',
       task: async (ctx, task) => {
-        const [daemon, engine] = await Promise.all([daemonInfo(), compose()]);
+        const { daemon, engine } = await checkedEngine();
         Object.assign(ctx, { daemon, engine });
-        const broken = unsupportedPair(engine, daemon);
-        if (broken) throw broken;
         task.title = `Docker ${daemon.serverVersion} (API ${daemon.apiVersion}), Compose ${engine.version} (${engine.flavour})`;
       },
     },
@@ -186,10 +184,8 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
           // The engine may have changed under an unchanged project (Compose v1 cannot drive engine 25+).
           task: async (c) => {
             // The start's environment (git identity, agent socket) is made alongside.
-            const [daemon, engine, env] = await Promise.all([daemonInfo(), compose(), workbenchUpEnv(c.settings!, c.project.dir)]);
+            const [{ daemon, engine }, env] = await Promise.all([checkedEngine(), workbenchUpEnv(c.settings!, c.project.dir)]);
             Object.assign(c, { daemon, engine, env });
-            const broken = unsupportedPair(engine, daemon);
-            if (broken) throw broken;
           },
         };
         await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);

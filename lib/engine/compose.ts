@@ -6,7 +6,7 @@
 import { CctlError } from '../kernel/errors.js';
 import { ProcessError, run } from './runner.js';
 import { forget, recall, remember } from './compose-cache.js';
-import { engineMajor, type DaemonInfo } from './daemon.js';
+import { daemonInfo, engineMajor, type DaemonInfo } from './daemon.js';
 
 import type { ComposeCommand } from './compose-cache.js';
 export type { ComposeCommand, ComposeFlavour } from './compose-cache.js';
@@ -152,4 +152,12 @@ export function unsupportedPair(engine: ComposeCommand, daemon: DaemonInfo): Cct
         `cctl prefers it whenever it is installed${forced ? '; then unset CCTL_COMPOSE' : ''}.`,
     },
   );
+}
+
+/** The daemon and Compose, asked together, refused up front when they cannot work as a pair (unsupportedPair). */
+export async function checkedEngine(): Promise<{ daemon: DaemonInfo; engine: ComposeCommand }> {
+  const [daemon, engine] = await Promise.all([daemonInfo(), compose()]);
+  const broken = unsupportedPair(engine, daemon);
+  if (broken) throw broken;
+  return { daemon, engine };
 }

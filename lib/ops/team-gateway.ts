@@ -7,8 +7,8 @@
 import type { ListrTask } from 'listr2';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { compose, type ComposeCommand } from '../engine/compose.js';
-import { daemonInfo, type DaemonInfo } from '../engine/daemon.js';
+import { checkedEngine, type ComposeCommand } from '../engine/compose.js';
+import type { DaemonInfo } from '../engine/daemon.js';
 import { explainDockerError } from '../engine/docker.js';
 import { inspectImage } from '../engine/images.js';
 import { ProcessError } from '../engine/runner.js';
@@ -62,7 +62,8 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
     {
       title: 'Check the Docker engine and Compose',
       task: async (ctx, task) => {
-        const [daemon, engine] = await Promise.all([daemonInfo(), compose()]);
+        // The same refusal as cctl up: Compose v1 on engine 25+ would end in a KeyError traceback.
+        const { daemon, engine } = await checkedEngine();
         Object.assign(ctx, { daemon, engine });
         task.title = `Docker ${daemon.serverVersion} (API ${daemon.apiVersion}), Compose ${engine.version} (${engine.flavour})`;
       },

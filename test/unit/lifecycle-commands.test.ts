@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { upTasks, type UpContext } from '../../lib/commands/up.js';
+import { gatewayUpTasks } from '../../lib/ops/team-gateway.js';
 import { findProject } from '../../lib/project/locate.js';
 import { taskList } from '../../lib/ui/tasks.js';
 import { ENGINE_20, ENGINE_26, FakeEngine, V1, V2, withEngine, type EngineModel, type Flavour } from '../helpers/fake-engine.js';
@@ -71,6 +72,16 @@ test.serial('Compose v1 against engine 25+ is refused before anything starts, wi
   t.is(stateOf(list, 'Check the Docker engine and Compose'), 'FAILED');
   t.deepEqual(fake.composeCalls(), []);
   t.throws(() => readFileSync(file), { code: 'ENOENT' });
+});
+
+test.serial('cctl gateway up refuses Compose v1 against engine 25+ the same way, before it touches the gateway folder', async (t) => {
+  const project = findProject({ projectName: 'gw' }, mkdtempSync(join(tmpdir(), 'cctl-gateway-unit-')));
+  const fake = new FakeEngine({ flavour: V1, daemon: ENGINE_26 });
+  const list = taskList(gatewayUpTasks({ build: false, live: false, timeoutMs: 5000, signal: new AbortController().signal }), 'silent');
+  const error = await withEngine(fake, () => list.run({ project, built: false }).then(() => undefined, (e: unknown) => e as Error));
+  t.regex(error!.message, /Compose 1\.29\.2 \(v1.*cannot drive Docker 26\.1\.5/);
+  t.is(stateOf(list, 'Check the gateway files'), 'WAITING');
+  t.deepEqual(fake.composeCalls(), []);
 });
 
 test.serial('with both installed, detection takes the v2 plugin, so engine 26 is fine', async (t) => {

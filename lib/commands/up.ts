@@ -12,7 +12,7 @@ import { findProject, type Project } from '../project/locate.js';
 import { composeRun } from '../ops/compose.js';
 import { workbenchUpEnv } from '../ops/workbench.js';
 import { ProcessError } from '../engine/runner.js';
-import { claudeServices, waitHealthy, type ServiceState } from '../ops/stack.js';
+import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../ops/stack.js';
 import { proxyBaseUrl } from '../project/model.js';
 import { servicesTable } from '../ui/table.js';
 import { formatNextSteps, nextSteps } from '../project/next-steps.js';
@@ -68,14 +68,7 @@ function explainUpFailure(error: unknown): unknown {
 
 export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
   return [
-    {
-      title: 'Check the Docker engine and Compose',
-      task: async (ctx, task) => {
-        const { daemon, engine } = await checkedEngine();
-        Object.assign(ctx, { daemon, engine });
-        task.title = `Docker ${daemon.serverVersion} (API ${daemon.apiVersion}), Compose ${engine.version} (${engine.flavour})`;
-      },
-    },
+    engineCheckTask<UpContext>(),
     {
       title: 'Check the compose file',
       task: async (ctx, task) => {
@@ -140,7 +133,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
           timeoutMs: options.timeoutMs,
           signal: options.signal,
           onProgress: (states) => {
-            const line = states.map((s) => `${s.name}: ${s.state}/${s.health}`).join(', ');
+            const line = progressLine(states);
             if (options.live && task.output !== line) task.output = line;
           },
         });

@@ -3,9 +3,12 @@
  * engine's containers client, the same on Compose v1 and v2), and the wait
  * until they are healthy.
  */
+import type { ListrTask } from 'listr2';
 import { CctlError, InterruptedError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
 import { refreshStates, serviceStates, watchHealth, type ServiceState } from '../engine/containers.js';
+import { checkedEngine, type ComposeCommand } from '../engine/compose.js';
+import type { DaemonInfo } from '../engine/daemon.js';
 import { CLI_SERVICE, type Project } from '../project/locate.js';
 import type { Settings } from '../project/settings.js';
 import { gatewayService, HOME_VOLUME } from '../project/model.js';
@@ -102,4 +105,21 @@ async function pollHealthy(
 export function homeVolumeName(project: Project): string {
   // Compose names a volume <project>_<key>, under v1 and v2 alike.
   return `${project.name}_${HOME_VOLUME}`;
+}
+
+/** The first step of cctl up and cctl gateway up: the daemon and Compose, refused as a pair Compose v1 cannot drive (checkedEngine). */
+export function engineCheckTask<Ctx extends { daemon?: DaemonInfo; engine?: ComposeCommand }>(): ListrTask<Ctx> {
+  return {
+    title: 'Check the Docker engine and Compose',
+    task: async (ctx, task) => {
+      const { daemon, engine } = await checkedEngine();
+      Object.assign(ctx, { daemon, engine });
+      task.title = `Docker ${daemon.serverVersion} (API ${daemon.apiVersion}), Compose ${engine.version} (${engine.flavour})`;
+    },
+  };
+}
+
+/** The health wait's progress line: "claude-cli: running/starting, proxy: running/healthy". */
+export function progressLine(states: readonly ServiceState[]): string {
+  return states.map((s) => `${s.name}: ${s.state}/${s.health}`).join(', ');
 }

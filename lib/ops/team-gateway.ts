@@ -7,7 +7,7 @@
 import type { ListrTask } from 'listr2';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkedEngine, type ComposeCommand } from '../engine/compose.js';
+import type { ComposeCommand } from '../engine/compose.js';
 import type { DaemonInfo } from '../engine/daemon.js';
 import { explainDockerError } from '../engine/docker.js';
 import { inspectImage } from '../engine/images.js';
@@ -18,7 +18,7 @@ import { findProject, type Project } from '../project/locate.js';
 import { GATEWAY_SERVICE, gatewayKeyMissing, KEY_FILE, setGatewayBuildHash } from '../project/team-gateway.js';
 import { BUILD_HASH_LABEL, buildImages } from './build.js';
 import { composeInteractive, composeRun } from './compose.js';
-import { waitHealthy, inspectServices, type ServiceState } from './stack.js';
+import { engineCheckTask, inspectServices, progressLine, waitHealthy, type ServiceState } from './stack.js';
 
 export const GATEWAY_IMAGE = 'cctl-team-gateway:local';
 const SERVICES = [GATEWAY_SERVICE];
@@ -59,15 +59,8 @@ export interface GatewayUpOptions {
 
 export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayContext>[] {
   return [
-    {
-      title: 'Check the Docker engine and Compose',
-      task: async (ctx, task) => {
-        // The same refusal as cctl up: Compose v1 on engine 25+ would end in a KeyError traceback.
-        const { daemon, engine } = await checkedEngine();
-        Object.assign(ctx, { daemon, engine });
-        task.title = `Docker ${daemon.serverVersion} (API ${daemon.apiVersion}), Compose ${engine.version} (${engine.flavour})`;
-      },
-    },
+    // The same refusal as cctl up: Compose v1 on engine 25+ would end in a KeyError traceback.
+    engineCheckTask<GatewayContext>(),
     {
       title: 'Check the gateway files',
       task: async (ctx, task) => {
@@ -116,7 +109,7 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
           timeoutMs: options.timeoutMs,
           signal: options.signal,
           onProgress: (states) => {
-            if (options.live) task.output = states.map((s) => `${s.name}: ${s.state}/${s.health}`).join(', ');
+            if (options.live) task.output = progressLine(states);
           },
         });
         task.title = 'Healthy: gateway';

@@ -1,5 +1,5 @@
 /** File reads and writes that never leave a half-written file behind or read a damaged one silently. */
-import { closeSync, fsyncSync, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CctlError } from './errors.js';
 
@@ -76,4 +76,12 @@ function firstInvalidUtf8(bytes: Buffer): number {
     i += need + 1;
   }
   return i;
+}
+
+/** Every file below `dir`, as paths relative to it; none when `dir` does not exist. */
+export function listFiles(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(join(dir, e.name)).map((f) => join(e.name, f)) : [e.name],
+  );
 }

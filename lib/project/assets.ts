@@ -3,11 +3,11 @@
  * the compose file builds with plain Compose, without cctl installed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CctlError } from '../kernel/errors.js';
-import { writeFileAtomic } from '../kernel/fs.js';
+import { listFiles, writeFileAtomic } from '../kernel/fs.js';
 import { ASSETS_DIR } from './model.js';
 
 /** The installed cctl package root (works from dist/ and, under tsx, from lib/). */
@@ -17,13 +17,6 @@ export const CA_FILE_NAME = 'extra-ca.crt';
 export interface AssetChange {
   path: string;
   change: 'added' | 'updated' | 'removed';
-}
-
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(join(dir, e.name)).map((f) => join(e.name, f)) : [e.name],
-  );
 }
 
 /** What each asset folder should contain: relative path → contents. */

@@ -10,10 +10,10 @@
  * environment of the compose process that creates the container (`cctl up`
  * exports them; plain Compose takes them from the shell).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../kernel/errors.js';
-import { writeFileAtomic } from '../kernel/fs.js';
+import { listFiles, writeFileAtomic } from '../kernel/fs.js';
 
 /** The team's own Dockerfile fragment and its example; cctl never writes the fragment. */
 export const FRAGMENT_FILE = '.cctl/Dockerfile.local';
@@ -115,13 +115,6 @@ export function applyWorkbench(service: PlainMap, s: WorkbenchSettings): void {
   }
   if (keepsToolSearch(s)) environment.ENABLE_TOOL_SEARCH = 'true';
   for (const name of s.env) environment[name] = null;
-}
-
-function listFiles(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(join(dir, e.name)).map((f) => join(e.name, f)) : [e.name],
-  );
 }
 
 /** The fragment's instructions, checked: no FROM (it is one stage, placed by cctl before the final label). */

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
-import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
+import { failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { assetsHash, readCaCert, syncAssets } from '../project/assets.js';
 import { ADMIN_TOKEN_FILE, GATEWAY_SERVICE, gatewayDir, KEY_FILE, localGatewayAccess, requireGatewayFolder, writeGatewayFolder } from '../project/team-gateway.js';
 import { gatewayAssets, gatewayDown, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, memberCommand, type GatewayContext } from '../ops/team-gateway.js';
@@ -74,10 +74,7 @@ async function up(dir: string, options: Options): Promise<number> {
     await taskList(gatewayUpTasks({ build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal }), mode).run(ctx);
   } catch (error) {
     const failure = abort.signal.aborted ? new InterruptedError() : error;
-    if (json) {
-      const e = failure instanceof CctlError ? failure : new CctlError(String((failure as Error)?.message ?? failure));
-      out(`${JSON.stringify({ ok: false, error: { message: e.message, hint: e.hint } })}\n`);
-    }
+    if (json) out(failureJson(failure));
     throw failure;
   } finally {
     process.off('SIGINT', onSigint);

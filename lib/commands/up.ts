@@ -4,7 +4,7 @@ import { buildImages, imageStaleness, type Staleness } from '../ops/build.js';
 import { checkedEngine, compose, type ComposeCommand } from '../engine/compose.js';
 import { explainDockerError } from '../engine/docker.js';
 import { daemonInfo, type DaemonInfo } from '../engine/daemon.js';
-import { CctlError, InterruptedError, UsageError } from '../kernel/errors.js';
+import { CctlError, failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
 // The full path's modules (the YAML parser among them) and listr2 load only when that path runs: see up().
 import type { InitResult } from '../ops/init.js';
@@ -200,10 +200,7 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
     }
   } catch (error) {
     const failure = abort.signal.aborted ? new InterruptedError() : error;
-    if (json) {
-      const e = failure instanceof CctlError ? failure : new CctlError(String((failure as Error)?.message ?? failure));
-      process.stdout.write(`${JSON.stringify({ ok: false, error: { message: e.message, hint: e.hint } })}\n`);
-    }
+    if (json) process.stdout.write(failureJson(failure));
     throw failure;
   } finally {
     process.off('SIGINT', onSigint);

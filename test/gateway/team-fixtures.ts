@@ -115,7 +115,7 @@ export function memberCli(dataDir: string, args: string[]): { status: number | n
 export function seedLedger(dataDir: string, spec: object): string {
   const [bin, ...rest] = tsNode('test/gateway/team-seed.ts');
   const result = spawnSync(bin!, [...rest, join(dataDir, 'ledger.db'), JSON.stringify(spec)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0) throw new Error(`seeding failed: ${result.stderr}`);
+  if (result.status !== 0) throw new Error(`seeding failed: ${result.error?.message ?? result.signal ?? ''} ${result.stderr ?? ''}`.trim());
   return result.stdout;
 }
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { PASS_THROUGH } from './kernel/argv.js';
 import type { CommandMain } from './commands/command.js';
 import { GLOBAL_OPTIONS, VERBS, type VerbName } from './commands/spec/verbs.js';
-import { normalize, type VerbSpec } from './commands/spec/define.js';
+import { completions, normalize, type OptionSpec, type VerbSpec } from './commands/spec/define.js';
 import { EXIT_USAGE, UsageError } from './kernel/errors.js';
 import { setDebug } from './engine/runner.js';
 import { passThrough } from './pass-through.js';
@@ -59,7 +59,35 @@ function dispatch(verb: VerbName, spec: VerbSpec) {
   };
 }
 
+/** What cac reads a flag as: `--no-monitor` and `--monitor` both as `monitor`, `--ca-cert=x` as `caCert`. */
+function cacKeys(token: string): string[] {
+  if (!token.startsWith('--')) return [...token.slice(1).split('=')[0]!];
+  return [token.slice(2).split('=')[0]!.replace(/^no-/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+}
+
+/** Every way an option may be typed: '-v', '--volumes'; '--monitor', '--no-monitor'. */
+const spellings = (option: OptionSpec) => [...(/^-\w\b/.exec(option.flags) ?? []), ...completions(option)];
+
+/**
+ * cac names an unknown option by its parsed key (`--monitor` for `--no-monitor`,
+ * `--caCert` for `--ca-cert`); say it as typed, and name the verbs that have it.
+ */
+function unknownOption(error: Error, argv: readonly string[], verb: string | undefined): UsageError | undefined {
+  // mri keeps "=1" in the key of `--no-x=1`.
+  const key = /^Unknown option `--?([^`=]+)[^`]*`$/.exec(error.message)?.[1];
+  if (key === undefined) return undefined;
+  const end = argv.indexOf('--');
+  const typed = (end < 0 ? argv : argv.slice(0, end)).find((a) => a.startsWith('-') && a !== '-' && cacKeys(a).includes(key))?.split('=')[0] ?? `--${key}`;
+  const where = verb ? `"cctl ${verb}"` : 'cctl';
+  const help = verb ? `Run "cctl ${verb} --help" for its options.` : 'Run "cctl --help" for usage.';
+  const homes = (Object.entries(VERBS) as Array<[VerbName, VerbSpec]>)
+    .filter(([name, spec]) => name !== verb && Object.values(spec.options).some((o) => spellings(o).includes(typed)))
+    .map(([name]) => `cctl ${name} ${typed}`);
+  return new UsageError(`Unknown option \`${typed}\` for ${where}.`, homes.length ? `It belongs to ${homes.join(', ')}. ${help}` : help);
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
+  let verb: string | undefined;
   try {
     // bin/cctl.js tries this first; here too, so main() alone is the whole CLI (tests call it).
     const fast = await passThrough(argv);
@@ -68,14 +96,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     cli.parse(['node', 'cctl', ...argv], { run: false });
     if (cli.options.help || cli.options.version) return 0;
     if (!cli.matchedCommand) {
-      const verb = cli.args[0];
-      if (verb && !PASS_THROUGH.has(verb)) throw new UsageError(`Unknown command "${verb}".`, 'Run "cctl --help" for the list.');
+      const word = cli.args[0];
+      if (word && !PASS_THROUGH.has(word)) throw new UsageError(`Unknown command "${word}".`, 'Run "cctl --help" for the list.');
       cli.outputHelp();
-      return verb ? 0 : EXIT_USAGE;
+      return word ? 0 : EXIT_USAGE;
     }
+    verb = cli.matchedCommand.name;
     await cli.runMatchedCommand();
     return exitCode;
   } catch (error) {
+    if (error instanceof Error && error.name === 'CACError') return report(unknownOption(error, argv, verb) ?? error);
     return report(error);
   }
 }

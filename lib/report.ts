@@ -14,9 +14,8 @@ export function report(error: unknown): number {
     return error.exitCode;
   }
   if (error instanceof Error && error.name === 'CACError') {
-    // cac names an unknown option in camelCase (`--caCert`); say it as the user typed it.
-    const message = error.message.replace(/`--([\w-]+)`/g, (_, name: string) => `\`--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}\``);
-    process.stderr.write(`cctl: ${message}\nRun "cctl --help" for usage, or "cctl COMMAND --help" for a command's options.\n`);
+    // cli.ts words unknown options itself (it has the argv); the rest of cac's complaints (a missing value) pass as cac says them.
+    process.stderr.write(`cctl: ${error.message}\nRun "cctl --help" for usage, or "cctl COMMAND --help" for a command's options.\n`);
     return EXIT_USAGE;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -91,16 +91,39 @@ test.serial('--help of each verb lists its declared options', async (t) => {
   }
 });
 
-test.serial('an unknown option is named as typed (cac says `--caCert`), exits 2, and points at the command\'s --help', async (t) => {
+/** main()'s exit code and what it wrote on stderr. */
+async function stderrOf(argv: string[]): Promise<{ code: number; err: string }> {
   const write = process.stderr.write.bind(process.stderr);
   let err = '';
   process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
   try {
-    t.is(await main(['up', '--ca-cert', 'x.pem']), 2);
+    return { code: await main(argv), err };
   } finally {
     process.stderr.write = write;
   }
-  t.regex(err, /^cctl: Unknown option `--ca-cert`\n.*"cctl COMMAND --help"/);
+}
+
+test.serial('an unknown option is named as typed (cac says `--caCert`), exits 2, and points at the command\'s --help', async (t) => {
+  const { code, err } = await stderrOf(['up', '--ca-cert', 'x.pem']);
+  t.is(code, 2);
+  t.regex(err, /^cctl: Unknown option `--ca-cert` for "cctl up"\.\n.*cctl init --ca-cert\b.*"cctl up --help"/);
+});
+
+test.serial('up --no-monitor is named as typed (cac says `--monitor`) and pointed at init, where it belongs', async (t) => {
+  const { code, err } = await stderrOf(['up', '--no-monitor']);
+  t.is(code, 2);
+  t.regex(err, /^cctl: Unknown option `--no-monitor` for "cctl up"\.\n/);
+  t.regex(err, /cctl init --no-monitor/);
+  t.regex(err, /"cctl up --help"/);
+});
+
+test.serial('an option no verb has gets only the verb\'s --help; a short one keeps its single dash', async (t) => {
+  const long = await stderrOf(['down', '--no-such-thing=1']);
+  t.is(long.code, 2);
+  t.is(long.err, 'cctl: Unknown option `--no-such-thing` for "cctl down".\nRun "cctl down --help" for its options.\n');
+  const short = await stderrOf(['status', '-y']);
+  t.is(short.code, 2);
+  t.regex(short.err, /^cctl: Unknown option `-y` for "cctl status"\.\nIt belongs to cctl down -y.*"cctl status --help"/);
 });
 
 test.serial('through the CLI, a handler gets declared types: --tail 50 arrives as "50"', async (t) => {

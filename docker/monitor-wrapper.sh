@@ -13,7 +13,8 @@ if [ ! -x "$MONITOR_BIN" ]; then
     echo "monitor: the Claude Code Usage Monitor is not installed in this image"
     echo "(it was built with INSTALL_MONITOR=0, for example where PyPI is unreachable)."
     echo "To add it: cctl init --monitor && cctl up --build"
-    echo "Meanwhile, usage reports work: ccusage blocks --active, ccusage daily"
+    echo "Meanwhile, usage reports work: cctl usage blocks --active from the host,"
+    echo "or ccusage blocks --active inside the claude-cli container."
   } >&2
   exit 1
 fi

@@ -94,4 +94,7 @@ test('monitor-wrapper.sh explains how to get the monitor when it is not installe
   t.is(result.exitCode, 1);
   t.regex(result.stderr, /INSTALL_MONITOR=0/);
   t.regex(result.stderr, /cctl init --monitor && cctl up --build/);
+  // `cctl monitor` users are on the host (cctl usage …); plain-compose users are in the container (ccusage …).
+  t.regex(result.stderr, /cctl usage blocks --active/);
+  t.regex(result.stderr, /ccusage blocks --active inside the claude-cli container/);
 });

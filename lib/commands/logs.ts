@@ -1,6 +1,7 @@
 import type { OptionsFor } from './spec/verbs.js';
 import { UsageError } from '../kernel/errors.js';
 import { locateProject } from '../project/locate.js';
+import { NO_ANSI } from '../engine/compose.js';
 import { composeInteractive } from '../ops/compose.js';
 import { storedSettings } from '../project/compose-file.js';
 import { claudeServices } from '../ops/stack.js';
@@ -18,5 +19,7 @@ export default async function logs(args: string[], options: OptionsFor<'logs'>):
     if (!/^\d+$/.test(options.tail)) throw new UsageError(`--tail needs a number of lines, not "${options.tail}".`);
     flags.push(`--tail=${options.tail}`);
   }
-  return composeInteractive(project, ['logs', ...flags, ...(service ? [service] : services)]);
+  // Into a pipe or file, Compose's own escape codes would be noise (the service prefixes stay).
+  const plain = process.stdout.isTTY ? [] : NO_ANSI;
+  return composeInteractive(project, [...plain, 'logs', ...flags, ...(service ? [service] : services)]);
 }

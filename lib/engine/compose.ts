@@ -129,6 +129,14 @@ export function composeArgv(engine: ComposeCommand, target: ComposeTarget, args:
   return [...engine.command, ...composePrefix(target, profiles), ...args];
 }
 
+/**
+ * Top-level flags (before the verb) that keep Compose's colours and terminal
+ * control sequences (ESC[2K line erasing) out of output that goes to a pipe.
+ * v2 and v1 since 1.28, cctl's oldest, both take `--ansi never`; v1's older
+ * `--no-ansi` prints a deprecation warning.
+ */
+export const NO_ANSI: readonly string[] = ['--ansi', 'never'];
+
 /** The first engine major whose image inspect lacks ContainerConfig, which Compose v1 reads. */
 const V1_LAST_ENGINE = 24;
 

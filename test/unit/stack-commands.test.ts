@@ -49,19 +49,40 @@ test.serial('status on a stopped daemon says so, with the fix', async (t) => {
   t.regex(error!.hint!, /Start Docker/);
 });
 
+/** Runs fn with process.stdout claiming to be a terminal or not (ava's own stdout is a pipe). */
+async function withStdoutTty<T>(tty: boolean, fn: () => Promise<T>): Promise<T> {
+  const was = Object.getOwnPropertyDescriptor(process.stdout, 'isTTY');
+  Object.defineProperty(process.stdout, 'isTTY', { value: tty, configurable: true, writable: true });
+  try {
+    return await fn();
+  } finally {
+    if (was) Object.defineProperty(process.stdout, 'isTTY', was);
+    else delete (process.stdout as { isTTY?: boolean }).isTTY;
+  }
+}
+
 for (const flavour of [V1, V2]) {
   test.serial(`logs (${flavour.env}) shows only the claude services, with --follow and --tail passed on`, async (t) => {
     const p = project();
     const fake = new FakeEngine({ flavour, daemon: ENGINE_20 });
-    await withEngine(fake, async () => {
+    await withStdoutTty(true, () => withEngine(fake, async () => {
       t.is(await logs([], p.g), 0);
       t.is(await logs(['proxy'], { ...p.g, follow: true, tail: '20' }), 0);
-    });
+    }));
     const prefix = [...flavour.prefix, '--project-directory', p.dir, '-f', p.file, '-p', 'demo', '--profile', 'claude'];
     t.deepEqual(fake.composeCalls('interactive'), [
       [...prefix, 'logs', 'claude-cli', 'proxy'],
       [...prefix, 'logs', '--follow', '--tail=20', 'proxy'],
     ]);
+  });
+
+  test.serial(`logs (${flavour.env}) into a pipe asks Compose for no terminal control sequences, and keeps the prefixes`, async (t) => {
+    const p = project();
+    const fake = new FakeEngine({ flavour, daemon: ENGINE_20 });
+    await withStdoutTty(false, () => withEngine(fake, async () => t.is(await logs(['proxy'], { ...p.g, follow: true }), 0)));
+    const prefix = [...flavour.prefix, '--project-directory', p.dir, '-f', p.file, '-p', 'demo', '--profile', 'claude'];
+    // `--ansi never` is a top-level flag (before the verb) on v2 and on v1 since 1.28, cctl's oldest; v1's --no-ansi is deprecated.
+    t.deepEqual(fake.composeCalls('interactive'), [[...prefix, '--ansi', 'never', 'logs', '--follow', 'proxy']]);
   });
 }
 

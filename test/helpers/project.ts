@@ -1,5 +1,6 @@
-/** Throw-away projects for end-to-end tests, each with its own compose project name. */
-import { mkdtempSync, rmSync } from 'node:fs';
+/** Throw-away projects for end-to-end tests, each with its own compose project name, and homes for unit tests. */
+import type { TestFn } from 'ava';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -23,4 +24,28 @@ export function tempProject(prefix: string): TempProject {
       rmSync(privateDir(name), { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A HOME and a cctl cache folder of this test file's own, for unit tests that
+ * run init or up: their private folders (~/.config/cctl/projects/NAME) and up
+ * records (~/.cache/cctl/up) land there, not in the real ones of whoever runs
+ * the tests. Set at once, for the whole file (ava runs each file in a worker
+ * with its own process.env); put back and removed after its last test.
+ */
+export function ownHome(test: TestFn, prefix: string): { home: string; cache: string } {
+  const root = mkdtempSync(join(tmpdir(), `cctl-${prefix}-home-`));
+  const paths = { home: join(root, 'home'), cache: join(root, 'cache') };
+  mkdirSync(paths.home);
+  const saved = { HOME: process.env.HOME, CCTL_CACHE_DIR: process.env.CCTL_CACHE_DIR };
+  process.env.HOME = paths.home;
+  process.env.CCTL_CACHE_DIR = paths.cache;
+  test.after.always(() => {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+    rmSync(root, { recursive: true, force: true });
+  });
+  return paths;
 }

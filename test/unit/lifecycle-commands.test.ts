@@ -4,17 +4,22 @@
  * with the silent renderer so each task's state can be asserted by title.
  */
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { upTasks, type UpContext } from '../../lib/commands/up.js';
 import { gatewayUpTasks } from '../../lib/ops/team-gateway.js';
 import { findProject } from '../../lib/project/locate.js';
+import { privateDir } from '../../lib/project/private-dir.js';
+import { upRecordFile } from '../../lib/project/up-record.js';
 import { taskList } from '../../lib/ui/tasks.js';
 import { ENGINE_20, ENGINE_26, FakeEngine, V1, V2, withEngine, type EngineModel, type Flavour } from '../helpers/fake-engine.js';
 import { stateOf, taskStates } from '../helpers/tasks.js';
 import { captureStdout } from '../helpers/output.js';
 import { main } from '../../lib/cli.js';
+import { ownHome } from '../helpers/project.js';
+
+ownHome(test, 'lifecycle');
 
 const HEALTHY = [{ service: 'claude-cli' }, { service: 'proxy' }];
 
@@ -154,4 +159,12 @@ test.serial('a merged file that Compose rejects is not written, and the error qu
   t.is(stateOf(list, /No claude services yet/), 'FAILED');
   t.throws(() => readFileSync(file), { code: 'ENOENT' });
   t.deepEqual(fake.composeCalls().filter((c) => c.includes('build') || c.includes('up')), []);
+});
+
+test.serial('up writes its private folder and up record under a home of these tests\' own, not the real ~/.config and ~/.cache', async (t) => {
+  const { error, dir, file } = await runUp({ flavour: V2, daemon: ENGINE_26 });
+  t.is(error, undefined);
+  const project = findProject({ projectName: 'p', file }, dir);
+  t.true(existsSync(privateDir('p')));
+  for (const path of [privateDir('p'), upRecordFile(project)]) t.true(path.startsWith(join(tmpdir(), 'cctl-lifecycle-home-')), path);
 });

@@ -21,6 +21,9 @@ import { readCaCert } from '../../lib/project/assets.js';
 import { rollingHash, scanForSecret } from '../../lib/ops/secret-scan.js';
 import { assertFileUnchanged } from '../../lib/ops/guard.js';
 import { createHash } from 'node:crypto';
+import { ownHome } from '../helpers/project.js';
+
+ownHome(test, 'security');
 
 // No engine and no compose: every process call fails, so init writes the form every engine accepts.
 setRunner(new FakeEngine({ daemon: 'down', detect: { installed: [] } }));

@@ -14,6 +14,9 @@ import { defaults } from '../../lib/project/settings.js';
 import { BUILD_HASH_LABEL } from '../../lib/ops/build.js';
 import { ENGINE_20, ENGINE_26, failureOf, FakeEngine, inspectJson, V1, V2, withEngine, type EngineModel } from '../helpers/fake-engine.js';
 import up from '../../lib/commands/up.js';
+import { ownHome } from '../helpers/project.js';
+
+ownHome(test, 'up-fast');
 
 const IMAGES = { 'claude-cli': 'cctl-p-claude-cli:local', proxy: 'cctl-p-proxy:local' };
 /** `compose config --hash` at the recorded up; the labels up left are cfg-<service>, another kind of hash. */

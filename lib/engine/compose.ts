@@ -9,6 +9,7 @@ import { forget, recall, remember } from './compose-cache.js';
 import { daemonInfo, engineMajor, type DaemonInfo } from './daemon.js';
 
 import type { ComposeCommand } from './compose-cache.js';
+import { once } from '../kernel/once.js';
 export type { ComposeCommand, ComposeFlavour } from './compose-cache.js';
 
 const MIN_V1: readonly number[] = [1, 28, 0];
@@ -90,21 +91,12 @@ export async function cachedCompose(env: NodeJS.ProcessEnv = process.env, now = 
   return engine;
 }
 
-let memo: Promise<ComposeCommand> | undefined;
+const detected = once(() => cachedCompose());
 
-/** Detection runs at most once per process, and rarely across processes. */
-export function compose(): Promise<ComposeCommand> {
-  memo ??= cachedCompose();
-  // A failed detection is not cached, so a retry after installing can succeed.
-  memo.catch(() => {
-    memo = undefined;
-  });
-  return memo;
-}
+/** Detection runs at most once per process (a failure is not remembered), and rarely across processes. */
+export const compose = (): Promise<ComposeCommand> => detected.get();
 
-export function resetComposeDetection(): void {
-  memo = undefined;
-}
+export const resetComposeDetection = (): void => detected.reset();
 
 /** After the remembered command failed to start: forget it, so the next call detects. */
 export function forgetCompose(env: NodeJS.ProcessEnv = process.env): void {

@@ -7,6 +7,7 @@ import { CctlError } from '../kernel/errors.js';
 import { firstLine } from '../kernel/text.js';
 import { daemonDownError } from './docker.js';
 import { ProcessError, run } from './runner.js';
+import { once } from '../kernel/once.js';
 
 export interface DaemonInfo {
   serverVersion: string;
@@ -34,21 +35,13 @@ async function ask(): Promise<DaemonInfo> {
   }
 }
 
-let memo: Promise<DaemonInfo> | undefined;
+const info = once(ask);
 
 /** The daemon's versions, asked at most once per process (a failure is not remembered). */
-export function daemonInfo(): Promise<DaemonInfo> {
-  memo ??= ask();
-  memo.catch(() => {
-    memo = undefined;
-  });
-  return memo;
-}
+export const daemonInfo = (): Promise<DaemonInfo> => info.get();
 
 /** Forget the answer (tests, and a long-lived process that restarted its engine). */
-export function resetDaemonInfo(): void {
-  memo = undefined;
-}
+export const resetDaemonInfo = (): void => info.reset();
 
 /** The engine's major version (26 for "26.1.5+dfsg1"), or undefined when it does not read as one. */
 export function engineMajor(info: DaemonInfo): number | undefined {

@@ -6,7 +6,7 @@
  * The callers choose the image, mounts, script and capabilities.
  */
 import { dockerFailure } from './docker.js';
-import { ProcessError, run } from './runner.js';
+import { run, runSettled } from './runner.js';
 
 export interface HelperContainer {
   name: string;
@@ -40,12 +40,7 @@ export async function createHelperContainer(spec: HelperContainer): Promise<void
 
 /** Starts it and waits for its script; resolves with the script's status and output (a non-zero exit is not thrown). */
 export async function runAttached(name: string): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  try {
-    return await run(['docker', 'start', '--attach', name]);
-  } catch (error) {
-    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
-    throw error;
-  }
+  return runSettled(['docker', 'start', '--attach', name]);
 }
 
 /** `docker cp` from (container:path) or to a container; `what` names the step in the error. */

@@ -174,3 +174,13 @@ export function runThrough(command: readonly string[], spawnIt: () => Promise<Ru
 export function runInteractive(command: readonly string[], options?: RunOptions): Promise<number> {
   return current.interactive(command, options);
 }
+
+/** Like run, but a non-zero exit resolves with its code and output instead of rejecting (a spawn failure still rejects). */
+export async function runSettled(command: readonly string[], options?: RunOptions): Promise<RunResult> {
+  try {
+    return await run(command, options);
+  } catch (error) {
+    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
+    throw error;
+  }
+}

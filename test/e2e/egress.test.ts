@@ -17,7 +17,7 @@ import { privateDir } from '../../lib/project/private-dir.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { FAKE_MESSAGES_API, REPLY } from '../helpers/fake-messages.js';
-import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
+import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 
 const TEAM_KEY = 'sk-team-egress-test';
 /** The anthropic preset's hosts, played by the allowed.test server under aliases (login mode's first-start check). */
@@ -99,15 +99,10 @@ ${server('allowed.test', ...ANTHROPIC_HOSTS)}${server('denied.test')}  git-test:
 `,
 );
 
-const dc = (args: string[], timeoutMs = 120_000) =>
-  run([...composeCommand(), '-p', tmp.name, '-f', file, '--profile', 'claude', ...args], { cwd: tmp.dir, env, timeoutMs });
-async function dcResult(args: string[], timeoutMs: number): Promise<RunResult> {
-  try {
-    return await dc(args, timeoutMs);
-  } catch (error) {
-    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
-    throw error;
-  }
+const dcArgv = (args: string[]) => [...composeCommand(), '-p', tmp.name, '-f', file, '--profile', 'claude', ...args];
+const dc = (args: string[], timeoutMs = 120_000) => run(dcArgv(args), { cwd: tmp.dir, env, timeoutMs });
+function dcResult(args: string[], timeoutMs: number): Promise<RunResult> {
+  return runSettled(dcArgv(args), { cwd: tmp.dir, env, timeoutMs });
 }
 const opts = { cwd: tmp.dir, env };
 const curl = (url: string, ...extra: string[]) => cctl(['exec', '--', 'curl', '-sS', '--max-time', '10', '--cacert', '/workspace/tls/ca.pem', ...extra, url], opts);

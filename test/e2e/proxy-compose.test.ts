@@ -11,7 +11,7 @@ import { proxyEnvFile } from '../../lib/project/secrets.js';
 import { privateDir } from '../../lib/project/private-dir.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
-import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
+import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 import { FAKE_MESSAGES_API as FAKE, REPLY } from '../helpers/fake-messages.js';
 
 const TEAM_KEY = 'sk-team-test-key';
@@ -43,16 +43,11 @@ services:
 `,
 );
 
-const dc = (args: string[], timeoutMs?: number) =>
-  run([...composeCommand(), '-p', tmp.name, '-f', file, '--profile', 'claude', ...args], { cwd: tmp.dir, env, timeoutMs });
+const dcArgv = (args: string[]) => [...composeCommand(), '-p', tmp.name, '-f', file, '--profile', 'claude', ...args];
+const dc = (args: string[], timeoutMs?: number) => run(dcArgv(args), { cwd: tmp.dir, env, timeoutMs });
 /** Never rejects (like cctl()); the child is killed after timeoutMs. */
-async function dcResult(args: string[], timeoutMs: number): Promise<RunResult> {
-  try {
-    return await dc(args, timeoutMs);
-  } catch (error) {
-    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
-    throw error;
-  }
+function dcResult(args: string[], timeoutMs: number): Promise<RunResult> {
+  return runSettled(dcArgv(args), { cwd: tmp.dir, env, timeoutMs });
 }
 
 interface Recorded {

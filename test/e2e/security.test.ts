@@ -23,7 +23,7 @@ import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { FAKE_MESSAGES_API, REPLY } from '../helpers/fake-messages.js';
-import { ProcessError, run, type RunResult } from '../../lib/engine/runner.js';
+import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 
 const DEV_UID = 1500;
 const TEAM_KEY = `sk-ant-e2e-${Date.now().toString(36)}-team-key-never-in-claude-cli`;
@@ -56,12 +56,7 @@ for (const dir of [home, tmp.dir]) execFileSync('chown', ['-R', `${DEV_UID}:${DE
 
 /** Never rejects. */
 async function asUser(argv: string[], timeoutMs = 900_000): Promise<RunResult> {
-  try {
-    return await run([...asDev, ...argv], { cwd: tmp.dir, env, timeoutMs });
-  } catch (error) {
-    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
-    throw error;
-  }
+  return runSettled([...asDev, ...argv], { cwd: tmp.dir, env, timeoutMs });
 }
 const cctl = (...args: string[]) => asUser(['node', CLI, ...args]);
 const compose = (...args: string[]) => asUser([...composeCommand(env), '-f', file, '-p', tmp.name, '--profile', 'claude', ...args]);

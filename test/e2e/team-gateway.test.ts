@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
-import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
+import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 import { FAKE_MESSAGES_API as FAKE, REPLY } from '../helpers/fake-messages.js';
 
 const REAL_KEY = 'sk-ant-team-e2e-real-key';
@@ -46,12 +46,7 @@ const cctl = (args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) 
   quiet(['node', process.env.CCTL_TEST_CLI ?? CLI, ...args], 900_000, options);
 
 async function quiet(argv: string[], timeoutMs = 60_000, options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
-  try {
-    return await run(argv, { timeoutMs, ...options });
-  } catch (error) {
-    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
-    throw error;
-  }
+  return runSettled(argv, { timeoutMs, ...options });
 }
 
 const recorded = () =>

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
-import { ProcessError, run, type RunResult } from '../../lib/engine/runner.js';
+import { ProcessError, run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 
 const DEV_UID = 1500;
 const tmp = tempProject('wb');
@@ -39,12 +39,7 @@ for (const dir of [home, tmp.dir]) execFileSync('chown', ['-R', `${DEV_UID}:${DE
 
 /** cctl as dev; never rejects. */
 async function cctl(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  try {
-    return await run([...asDev, 'node', CLI, ...args], { cwd: tmp.dir, env: { ...env, ...extra } });
-  } catch (error) {
-    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
-    throw error;
-  }
+  return runSettled([...asDev, 'node', CLI, ...args], { cwd: tmp.dir, env: { ...env, ...extra } });
 }
 
 async function up(t: { is: (a: unknown, b: unknown, m?: string) => void }): Promise<{ built: string[] }> {

@@ -1,6 +1,6 @@
 /** Runs the built CLI (bin/cctl.js) as a user would, through the project's runner. */
 import { fileURLToPath } from 'node:url';
-import { ProcessError, run, type RunResult } from '../../lib/engine/runner.js';
+import { runSettled, type RunResult } from '../../lib/engine/runner.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/cctl.js', import.meta.url));
 
@@ -17,12 +17,7 @@ export function e2eEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Never rejects: resolves with the exit code, stdout and stderr. */
 export async function cctl(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<RunResult> {
-  try {
-    return await run(['node', CLI, ...args], { cwd: options.cwd, env: options.env ?? e2eEnv(), input: options.input });
-  } catch (error) {
-    if (error instanceof ProcessError) return { exitCode: error.exitCode, stdout: error.stdout, stderr: error.stderr };
-    throw error;
-  }
+  return runSettled(['node', CLI, ...args], { cwd: options.cwd, env: options.env ?? e2eEnv(), input: options.input });
 }
 
 /**

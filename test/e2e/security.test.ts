@@ -1,5 +1,5 @@
 /**
- * Issue 11 end to end, as a regular user (dev, UID 1500, in the docker group)
+ * Issue 11 end to end, as a regular user (under root, dev: UID 1500, in the docker group; else the invoking user)
  * in team-key mode, the way most people run cctl:
  * - the team key is nowhere claude-cli can read (a recursive grep of the
  *   workspace, the home and /proc environments), and doctor says so, and
@@ -15,7 +15,7 @@
  * - `cctl doctor | head -1` ends quietly with exit 0;
  * - a default backup lands in the private folder, mode 0600.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,14 +23,15 @@ import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { FAKE_MESSAGES_API, REPLY } from '../helpers/fake-messages.js';
+import { asRegularUser, giveToRegularUser, REGULAR_UID } from '../helpers/regular-user.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 
-const DEV_UID = 1500;
+const DEV_UID = REGULAR_UID;
 const TEAM_KEY = `sk-ant-e2e-${Date.now().toString(36)}-team-key-never-in-claude-cli`;
 const tmp = tempProject('sec');
 const home = mkdtempSync(join(tmpdir(), 'cctl-sec-home-'));
 const privateDir = join(home, '.config', 'cctl', 'projects', tmp.name);
-const asDev = ['setpriv', '--reuid=dev', '--regid=dev', '--init-groups'];
+const asDev = asRegularUser;
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name, HOME: home });
 delete env.ANTHROPIC_API_KEY;
 delete env.ANTHROPIC_AUTH_TOKEN;
@@ -52,7 +53,7 @@ const USER_PROXY = `services:
 mkdirSync(join(tmp.dir, 'fake'));
 writeFileSync(join(tmp.dir, 'fake', 'fake.mjs'), FAKE_MESSAGES_API);
 writeFileSync(file, USER_PROXY);
-for (const dir of [home, tmp.dir]) execFileSync('chown', ['-R', `${DEV_UID}:${DEV_UID}`, dir]);
+for (const dir of [home, tmp.dir]) giveToRegularUser(dir);
 
 /** Never rejects. */
 async function asUser(argv: string[], timeoutMs = 900_000): Promise<RunResult> {

@@ -1,23 +1,23 @@
 /**
- * The workbench on a real engine, run as a regular user (dev, UID 1500, in the
+ * The workbench on a real engine, run as a regular user (under root, dev: UID 1500, in the
  * docker group) the way most people run cctl: the `packages` setting and the
  * team's Dockerfile fragment in the image, the host's git identity on
  * commits, files owned by the host user, the SSH agent forwarded (and not,
  * with ssh-agent off), and a token passed by name that no project file holds.
  */
-import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
+import { asRegularUser, giveFileToRegularUser, giveToRegularUser, REGULAR_UID } from '../helpers/regular-user.js';
 import { ProcessError, run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 
-const DEV_UID = 1500;
+const DEV_UID = REGULAR_UID;
 const tmp = tempProject('wb');
 const home = mkdtempSync(join(tmpdir(), 'cctl-wb-home-'));
-const asDev = ['setpriv', '--reuid=dev', '--regid=dev', '--init-groups'];
+const asDev = asRegularUser;
 const agentSocket = join(home, 'agent.sock');
 const key = join(home, 'id_e2e');
 const token = `t-${Date.now().toString(36)}-123`;
@@ -35,7 +35,7 @@ mkdirSync(join(tmp.dir, '.cctl'));
 mkdirSync(join(tmp.dir, 'tests'));
 writeFileSync(join(tmp.dir, '.cctl', 'Dockerfile.local'), 'USER root\nRUN echo v1 > /etc/team-marker\n');
 writeFileSync(join(tmp.dir, 'tests', 'test_sample.py'), 'def test_adds():\n    assert 1 + 1 == 2\n');
-for (const dir of [home, tmp.dir]) execFileSync('chown', ['-R', `${DEV_UID}:${DEV_UID}`, dir]);
+for (const dir of [home, tmp.dir]) giveToRegularUser(dir);
 
 /** cctl as dev; never rejects. */
 async function cctl(args: string[], extra: NodeJS.ProcessEnv = {}): Promise<RunResult> {
@@ -125,7 +125,7 @@ e2e.serial('nothing changed: up builds nothing; a fragment change rebuilds only 
   t.deepEqual((await up(t)).built, []);
   const before = await layers();
   writeFileSync(join(tmp.dir, '.cctl', 'Dockerfile.local'), 'USER root\nRUN echo v2 > /etc/team-marker\n');
-  chownSync(join(tmp.dir, '.cctl', 'Dockerfile.local'), DEV_UID, DEV_UID);
+  giveFileToRegularUser(join(tmp.dir, '.cctl', 'Dockerfile.local'));
   t.true((await up(t)).built.includes('claude-cli'));
   t.is((await cctl(['exec', '--', 'cat', '/etc/team-marker'])).stdout.trim(), 'v2');
   const after = await layers();

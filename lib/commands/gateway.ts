@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
 import { failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { assetsHash, readCaCert, syncAssets } from '../project/assets.js';
-import { ADMIN_TOKEN_FILE, GATEWAY_SERVICE, gatewayDir, KEY_FILE, localGatewayAccess, requireGatewayFolder, writeGatewayFolder } from '../project/team-gateway.js';
+import {
+  ADMIN_TOKEN_FILE, checkListen, defaultListen, GATEWAY_SERVICE, gatewayDir, gatewayImage, KEY_FILE, localGatewayAccess, readGatewayMarker, requireGatewayFolder, writeGatewayFolder,
+} from '../project/team-gateway.js';
 import { gatewayAssets, gatewayDown, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, memberCommand, type GatewayContext } from '../ops/team-gateway.js';
 import { presentation, taskList } from '../ui/tasks.js';
 import { formatTable, servicesTable } from '../ui/table.js';
@@ -32,6 +34,10 @@ function init(dir: string, options: Options): number {
   if (!Number.isInteger(retention) || retention < 0) throw new UsageError('--retention-days must be a whole number of days (0 keeps every row).');
   const tlsCert = str(options, 'tlsCert');
   const tlsKey = str(options, 'tlsKey');
+  // Re-running init without the TLS flags keeps TLS on: the files stay in secrets/.
+  const tls = !!(tlsCert || tlsKey) || readGatewayMarker(dir)?.tls === true;
+  const listen = listenFor(dir, tls, str(options, 'listen'));
+  const image = gatewayImage(gatewayProject(dir).name);
   mkdirSync(dir, { recursive: true });
   const caFile = str(options, 'caCert') ?? process.env.CCTL_CA_CERT;
   const assets = gatewayAssets(dir, caFile ? readCaCert(process.cwd(), caFile) : undefined);
@@ -43,21 +49,41 @@ function init(dir: string, options: Options): number {
       upstream: str(options, 'upstream') ?? 'https://api.anthropic.com',
       baseImage: str(options, 'baseImage') ?? process.env.CCTL_BASE_IMAGE ?? 'node:22-bookworm-slim',
       retentionDays: retention,
-      // Re-running init without the TLS flags keeps TLS on: the files stay in secrets/.
-      tls: !!(tlsCert || tlsKey) || localGatewayAccess(dir)?.url.startsWith('https:') === true,
+      tls,
       buildHash: assetsHash(assets),
+      listen,
+      image,
     },
     { keyFile: str(options, 'keyFile'), tlsCert, tlsKey },
   );
   if (options.json) {
-    out(`${JSON.stringify({ ok: true, dir, written: files.written, keyMissing: files.keyMissing })}\n`);
+    out(`${JSON.stringify({ ok: true, dir, listen, tls, image, written: files.written, keyMissing: files.keyMissing })}\n`);
     return 0;
   }
   out(`Team gateway folder: ${dir}\n`);
+  out(`  listens on: ${bindText(listen, port, tls)}\n`);
   out(`  admin token: ${join(dir, ADMIN_TOKEN_FILE)} (the dashboard and "cctl usage --team" need it)\n`);
   out(files.keyMissing ? `  Anthropic key: put it in ${join(dir, KEY_FILE)}, then run "cctl gateway up".\n` : `  Anthropic key: ${join(dir, KEY_FILE)}\n`);
   out(`Next: cctl gateway up${dir === gatewayDir(undefined) ? '' : ` --dir ${dir}`}, then cctl gateway member add NAME\n`);
   return 0;
+}
+
+/**
+ * --listen when given; else what the folder had, unless that was only the
+ * default for its TLS state (so adding TLS later widens it as TLS allows).
+ */
+function listenFor(dir: string, tls: boolean, flag: string | undefined): string {
+  if (flag !== undefined) return checkListen(flag);
+  const marker = readGatewayMarker(dir);
+  if (marker?.listen && marker.listen !== defaultListen(marker.tls)) return marker.listen;
+  return defaultListen(tls);
+}
+
+/** One line on where the gateway can be reached from, and how safely. */
+function bindText(listen: string, port: number, tls: boolean): string {
+  const where = `${listen.includes(':') ? `[${listen}]` : listen}:${port}`;
+  if (listen === '127.0.0.1' || listen === '::1') return `${where} (${tls ? 'https' : 'http'}, this machine only${tls ? '' : ': members reach it through a TLS reverse proxy here, or give it --tls-cert/--tls-key'})`;
+  return `${where} (${tls ? 'https' : 'plain http: member tokens cross the network unencrypted'})`;
 }
 
 async function up(dir: string, options: Options): Promise<number> {
@@ -91,6 +117,21 @@ function budgetArgs(options: Options): string[] {
   });
 }
 
+/** How the new member connects: this server's name and port, over https unless the gateway is on a private network. */
+function memberHint(dir: string): string {
+  const marker = readGatewayMarker(dir);
+  const listen = marker?.listen ?? '0.0.0.0';
+  const local = listen === '127.0.0.1' || listen === '::1';
+  const any = listen === '0.0.0.0' || listen === '::';
+  const host = any ? hostname() : listen.includes(':') ? `[${listen}]` : listen;
+  const url = `${marker?.tls ? 'https' : 'http'}://${host}:${marker?.port ?? 3000}`;
+  const reach = local
+    ? 'The gateway listens on 127.0.0.1 only (no TLS yet): put a TLS reverse proxy in front and give members its https:// URL, or re-run "cctl gateway init" with --tls-cert/--tls-key.\n'
+    : '';
+  const ca = marker?.tls ? ' (with a self-signed certificate, add --ca-cert FILE with the gateway\'s certificate)' : '';
+  return `${reach}On their machine, in their project${ca}:\n  CCTL_MEMBER_TOKEN=<token> cctl init --team-gateway ${local ? 'https://YOUR-TLS-PROXY' : url}\n`;
+}
+
 async function member(dir: string, args: string[], options: Options): Promise<number> {
   requireGatewayFolder(dir);
   const [verb, name] = args;
@@ -114,10 +155,7 @@ async function member(dir: string, args: string[], options: Options): Promise<nu
     if (options.json) out(`${JSON.stringify({ ok: true, member: name, token })}\n`);
     else {
       out(`Added ${name}. Their member token (shown once; only its hash is stored):\n\n  ${token}\n\n`);
-      // The URL members use: this server's name, and the port (and scheme) the folder says it serves.
-      const local = localGatewayAccess(dir);
-      const url = local ? local.url.replace('127.0.0.1', hostname()) : 'https://THIS-SERVER:PORT';
-      out(`On their machine, in their project (behind a TLS reverse proxy, use its https:// URL):\n  CCTL_MEMBER_TOKEN=<token> cctl init --team-gateway ${url}\n`);
+      out(memberHint(dir));
     }
   } else if (options.json) out(`${JSON.stringify({ ok: true, member: name, action: verb })}\n`);
   else out(verb === 'revoke' ? `Revoked ${name}: their next request gets 401.\n` : `Budgets of ${name} updated.\n`);
@@ -138,7 +176,10 @@ export default async function gateway(args: string[], options: Options): Promise
     case 'status': {
       requireGatewayFolder(dir);
       const services = await gatewayStatus(gatewayProject(dir));
-      out(options.json ? `${JSON.stringify({ dir, services }, null, 2)}\n` : servicesTable(services));
+      const marker = readGatewayMarker(dir);
+      const listen = marker?.listen ?? '0.0.0.0';
+      if (options.json) out(`${JSON.stringify({ dir, listen, port: marker?.port, tls: marker?.tls === true, url: localGatewayAccess(dir)?.url, services }, null, 2)}\n`);
+      else out(`${servicesTable(services)}Listens on ${bindText(listen, marker?.port ?? 3000, marker?.tls === true)}\n`);
       return 0;
     }
     case 'logs': {

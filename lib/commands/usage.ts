@@ -46,17 +46,23 @@ async function live(args: string[], globals: GlobalOptions): Promise<number> {
   return runLiveView(options, limit, source);
 }
 
-/** `--team [daily|monthly|member|model] [--json] [--gateway-url URL]`: the team gateway's ledger (ops/team-usage.ts). */
+/** `--team [daily|monthly|member|model] [--json] [--gateway-url URL] [--ca-cert FILE]`: the team gateway's ledger (ops/team-usage.ts). */
 async function team(args: string[]): Promise<number> {
   const { fetchTeamUsage, teamAccess, teamReportOf, teamUsageTable } = await import('../ops/team-usage.js');
   const { formatTable } = await import('../ui/table.js');
-  const urlAt = args.indexOf('--gateway-url');
-  const gatewayUrl = urlAt >= 0 ? args[urlAt + 1] : undefined;
-  const rest = urlAt >= 0 ? args.filter((_, i) => i !== urlAt && i !== urlAt + 1) : args;
+  const values: Record<string, string | undefined> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const a = args[i]!;
+    if (a === '--gateway-url' || a === '--ca-cert') {
+      if (args[i + 1] === undefined) throw new UsageError(`${a} needs a value.`);
+      values[a] = args[(i += 1)];
+    } else rest.push(a);
+  }
   const unknown = rest.filter((a) => a.startsWith('-') && a !== '--json');
-  if (unknown.length) throw new UsageError(`cctl usage --team does not take ${unknown.join(' ')}.`, 'It takes a report (daily, monthly, member, model), --json and --gateway-url URL.');
+  if (unknown.length) throw new UsageError(`cctl usage --team does not take ${unknown.join(' ')}.`, 'It takes a report (daily, monthly, member, model), --json, --gateway-url URL and --ca-cert FILE.');
   const report = teamReportOf(rest.find((a) => !a.startsWith('-')));
-  const rows = await fetchTeamUsage(teamAccess({ gatewayUrl }), report);
+  const rows = await fetchTeamUsage(teamAccess({ gatewayUrl: values['--gateway-url'], caCert: values['--ca-cert'] }), report);
   if (rest.includes('--json')) process.stdout.write(`${JSON.stringify({ report, rows }, null, 2)}\n`);
   else process.stdout.write(formatTable(teamUsageTable(report, rows)));
   return 0;

@@ -15,13 +15,17 @@ import { ProcessError } from '../engine/runner.js';
 import { CctlError, InterruptedError } from '../kernel/errors.js';
 import { assetsHash, CA_FILE_NAME, syncAssets, wantedAssets } from '../project/assets.js';
 import { findProject, type Project } from '../project/locate.js';
-import { GATEWAY_SERVICE, gatewayKeyMissing, KEY_FILE, setGatewayBuildHash } from '../project/team-gateway.js';
+import { GATEWAY_SERVICE, gatewayImage, gatewayKeyMissing, KEY_FILE, readGatewayMarker, setGatewayBuildHash, upgradeGatewayFolder } from '../project/team-gateway.js';
 import { BUILD_HASH_LABEL, buildImages } from './build.js';
 import { composeInteractive, composeRun } from './compose.js';
 import { engineCheckTask, inspectServices, progressLine, waitHealthy, type ServiceState } from './stack.js';
 
-export const GATEWAY_IMAGE = 'cctl-team-gateway:local';
 const SERVICES = [GATEWAY_SERVICE];
+
+/** The image the folder's compose.yaml names (its own, with the project's name), as `up` builds and checks it. */
+export function gatewayImageOf(project: Project): string {
+  return readGatewayMarker(project.dir)?.image ?? gatewayImage(project.name);
+}
 
 export function gatewayProject(dir: string): Project {
   return findProject({ file: join(dir, 'compose.yaml') }, dir);
@@ -72,23 +76,27 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
         const assets = gatewayAssets(ctx.project.dir);
         const changes = syncAssets(ctx.project.dir, assets);
         setGatewayBuildHash(ctx.project.dir, assetsHash(assets));
-        task.title = changes.length ? `Updated the build files (${changes.length})` : 'Gateway files are current';
+        const upgraded = upgradeGatewayFolder(ctx.project.dir, gatewayImage(ctx.project.name));
+        task.title = upgraded.length
+          ? `Updated compose.yaml to this cctl's rules: ${upgraded.join(', ')}`
+          : changes.length ? `Updated the build files (${changes.length})` : 'Gateway files are current';
       },
     },
     {
       title: 'Build the gateway image',
       task: async (ctx, task) => {
         const hash = assetsHash(gatewayAssets(ctx.project.dir));
-        const image = await inspectImage(GATEWAY_IMAGE);
+        const name = gatewayImageOf(ctx.project);
+        const image = await inspectImage(name);
         const reason = options.build ? 'forced' : !image.present ? 'missing' : image.labels[BUILD_HASH_LABEL] !== hash ? 'stale' : undefined;
         if (!reason) {
           task.title = 'Gateway image is current';
           return;
         }
-        task.title = `Building ${GATEWAY_IMAGE} (${reason})`;
+        task.title = `Building ${name} (${reason})`;
         await buildImages(ctx.project, SERVICES, { onLine: options.live ? (line) => (task.output = line) : undefined });
         ctx.built = true;
-        task.title = `Built ${GATEWAY_IMAGE}`;
+        task.title = `Built ${name}`;
       },
     },
     {

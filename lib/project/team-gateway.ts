@@ -13,8 +13,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { isIP, isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
-import { CctlError } from '../kernel/errors.js';
+import { CctlError, UsageError } from '../kernel/errors.js';
 import { writeFileAtomic } from '../kernel/fs.js';
 
 export const GATEWAY_SERVICE = 'gateway';
@@ -31,6 +32,56 @@ export interface GatewaySetup {
   retentionDays: number;
   tls: boolean;
   buildHash: string;
+  /** The host address the port is published on (docker's -p ADDR:PORT:3000). */
+  listen: string;
+  /** The image tag, with the folder's project name in it (gatewayImage). */
+  image: string;
+}
+
+/**
+ * Where the port is published when --listen is not given: plain HTTP carries
+ * member and admin tokens in the clear, so without TLS only this machine may
+ * connect (a reverse proxy here, or an SSH tunnel); with TLS, every address.
+ */
+export function defaultListen(tls: boolean): string {
+  return tls ? '0.0.0.0' : '127.0.0.1';
+}
+
+/** --listen ADDR: an IP address of this machine (brackets around IPv6 optional), normalised. */
+export function checkListen(text: string): string {
+  const address = text.trim().replace(/^\[(.*)\]$/, '$1');
+  if (!isIP(address)) {
+    throw new UsageError(`--listen needs an IP address of this machine, not "${text}".`, 'Examples: --listen 0.0.0.0 (every address), --listen 192.168.1.10, --listen 127.0.0.1 (the default without TLS).');
+  }
+  return address.toLowerCase();
+}
+
+/**
+ * The image tag of the gateway in a folder whose Compose project is `projectName`:
+ * two gateways on one engine (two teams, or a test beside a real one) never
+ * build over each other's image.
+ */
+export function gatewayImage(projectName: string): string {
+  return `cctl-${projectName}-gateway:local`;
+}
+
+/** host:port:3000 as docker's short port syntax takes it (IPv6 in brackets). */
+function publishedPort(listen: string, port: number): string {
+  return `${isIPv6(listen) ? `[${listen}]` : listen}:${port}:3000`;
+}
+
+/** What the folder's compose.yaml says: port, TLS, the listen address and the image (undefined for fields an older cctl did not write). */
+export function readGatewayMarker(dir: string): { port?: number; tls: boolean; listen?: string; image?: string } | undefined {
+  const file = join(dir, 'compose.yaml');
+  if (!existsSync(file)) return undefined;
+  const text = readFileSync(file, 'utf8');
+  const port = /\n {2}port: (\d+)/.exec(text)?.[1];
+  return {
+    ...(port ? { port: Number(port) } : {}),
+    tls: /\n {2}tls: true/.test(text),
+    ...(/\n {2}listen: (\S+)/.exec(text) ? { listen: /\n {2}listen: (\S+)/.exec(text)![1]!.replace(/^"|"$/g, '') } : {}),
+    ...(/\n {4}image: (\S+)/.exec(text) ? { image: /\n {4}image: (\S+)/.exec(text)![1]! } : {}),
+  };
 }
 
 /** `--dir`, else this folder when it is a gateway folder, else ./team-gateway. */
@@ -67,6 +118,9 @@ ${GATEWAY_MARKER}:
   version: 1
   port: ${s.port}
   tls: ${s.tls}
+  # The host address the port is published on: 127.0.0.1 (this machine only)
+  # unless TLS is on or "cctl gateway init --listen ADDR" widened it.
+  listen: "${s.listen}"
 
 services:
   ${GATEWAY_SERVICE}:
@@ -76,7 +130,7 @@ services:
         BASE_IMAGE: ${s.baseImage}
         # Changes with the gateway's files; cctl compares it with the image's label.
         CCTL_BUILD_HASH: "${s.buildHash}"
-    image: cctl-team-gateway:local
+    image: ${s.image}
     restart: unless-stopped
     environment:
       CCTL_GATEWAY_MODE: team
@@ -92,7 +146,7 @@ ${tls}    secrets:
       - anthropic_api_key
       - admin_token${tlsSecrets}
     ports:
-      - "${s.port}:3000"
+      - "${publishedPort(s.listen, s.port)}"
     volumes:
       - ${LEDGER_VOLUME}:/data
     read_only: true
@@ -182,14 +236,13 @@ export function gatewayKeyMissing(dir: string): boolean {
 
 /** The admin token and where this gateway listens, from its folder (for `cctl usage --team` on the server). */
 export function localGatewayAccess(dir: string): { url: string; adminToken: string } | undefined {
-  const compose = join(dir, 'compose.yaml');
+  const marker = readGatewayMarker(dir);
   const tokenFile = join(dir, ADMIN_TOKEN_FILE);
-  if (!existsSync(compose) || !existsSync(tokenFile)) return undefined;
-  const text = readFileSync(compose, 'utf8');
-  const port = /\n {2}port: (\d+)/.exec(text)?.[1];
-  const tls = /\n {2}tls: true/.test(text);
-  if (!port) return undefined;
-  return { url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`, adminToken: readFileSync(tokenFile, 'utf8').trim() };
+  if (!marker?.port || !existsSync(tokenFile)) return undefined;
+  // Published on every address, it is reached here on loopback; on one address, there.
+  const listen = !marker.listen || marker.listen === '0.0.0.0' || marker.listen === '::' ? '127.0.0.1' : marker.listen;
+  const host = isIPv6(listen) ? `[${listen}]` : listen;
+  return { url: `${marker.tls ? 'https' : 'http'}://${host}:${marker.port}`, adminToken: readFileSync(tokenFile, 'utf8').trim() };
 }
 
 /** Sets the build hash in compose.yaml (after an upgrade of cctl); true when it changed. */
@@ -200,4 +253,31 @@ export function setGatewayBuildHash(dir: string, hash: string): boolean {
   if (next === text) return false;
   writeFileAtomic(file, next);
   return true;
+}
+
+/**
+ * Brings a folder written by an older cctl up to the current rules: its
+ * shared image tag becomes the folder's own, and a port published on every
+ * address over plain HTTP moves to 127.0.0.1 (widen it again, knowingly,
+ * with "cctl gateway init --listen ADDR"). Returns what changed, for the
+ * task list to say.
+ */
+export function upgradeGatewayFolder(dir: string, image: string): string[] {
+  const file = join(dir, 'compose.yaml');
+  let text = readFileSync(file, 'utf8');
+  const changes: string[] = [];
+  if (/\n {4}image: cctl-team-gateway:local\n/.test(text)) {
+    text = text.replace(/\n {4}image: cctl-team-gateway:local\n/, `\n    image: ${image}\n`);
+    changes.push(`image ${image}`);
+  }
+  const marker = readGatewayMarker(dir);
+  if (marker && marker.listen === undefined && marker.port) {
+    const listen = defaultListen(marker.tls);
+    text = text
+      .replace(/\n {2}tls: (true|false)\n/, `\n  tls: $1\n  listen: "${listen}"\n`)
+      .replace(new RegExp(`\\n {6}- "${marker.port}:3000"`), `\n      - "${publishedPort(listen, marker.port)}"`);
+    changes.push(`published on ${listen}`);
+  }
+  if (changes.length) writeFileAtomic(file, text);
+  return changes;
 }

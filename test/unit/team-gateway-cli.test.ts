@@ -16,7 +16,7 @@ import { proxyEnvFile } from '../../lib/project/secrets.js';
 import { teamAccess, teamReportOf, teamUsageTable } from '../../lib/ops/team-usage.js';
 import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
-const SETUP: GatewaySetup = { port: 8443, upstream: 'https://api.anthropic.com', baseImage: 'node:22-bookworm-slim', retentionDays: 400, tls: false, buildHash: 'abc123' };
+const SETUP: GatewaySetup = { port: 8443, upstream: 'https://api.anthropic.com', baseImage: 'node:22-bookworm-slim', retentionDays: 400, tls: false, buildHash: 'abc123', listen: '0.0.0.0', image: 'cctl-t-gateway:local' };
 const temps: string[] = [];
 const temp = () => {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-teamgw-unit-'));
@@ -35,13 +35,14 @@ test('the compose file: one gateway service in team mode, the ledger volume, fil
   t.is(gw.environment.ANTHROPIC_API_KEY_FILE, '/run/secrets/anthropic_api_key');
   t.deepEqual(gw.secrets, ['anthropic_api_key', 'admin_token']);
   t.deepEqual(gw.volumes, ['ledger:/data']);
-  t.deepEqual(gw.ports, ['8443:3000']);
+  t.deepEqual(gw.ports, ['0.0.0.0:8443:3000']);
+  t.is(gw.image, 'cctl-t-gateway:local');
   t.deepEqual(gw.cap_drop, ['ALL']);
   t.true(gw.read_only);
   t.deepEqual(gw.healthcheck.test, ['CMD', 'node', '/app/gateway/main.js', 'health']);
   t.deepEqual(Object.keys(doc.volumes), ['ledger']);
   t.is(doc.secrets.anthropic_api_key.file, './secrets/anthropic-api-key');
-  t.deepEqual(doc['x-cctl-gateway'], { version: 1, port: 8443, tls: false });
+  t.deepEqual(doc['x-cctl-gateway'], { version: 1, port: 8443, tls: false, listen: '0.0.0.0' });
   const tls = parse(gatewayComposeText({ ...SETUP, tls: true })) as Record<string, any>;
   t.is(tls.services.gateway.environment.CCTL_TLS_CERT_FILE, '/run/secrets/tls_cert');
   t.deepEqual(tls.services.gateway.secrets.slice(2), ['tls_cert', 'tls_key']);

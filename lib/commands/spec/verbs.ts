@@ -42,7 +42,8 @@ export const VERBS = {
       cpus: value('--cpus <n>', 'CPU limit for claude-cli'),
       memory: value('--memory <size>', 'Memory limit for claude-cli, e.g. 4g'),
       set: values('--set <key=value>', 'Set any stored setting by name (repeatable)'),
-      teamGateway: value('--team-gateway <url>', "Use the team's shared gateway as upstream, with your member token (env CCTL_MEMBER_TOKEN, or asked)"),
+      teamGateway: value('--team-gateway <url>', "Use the team's shared gateway as upstream, with your member token (env CCTL_MEMBER_TOKEN, or asked); https, or http on a private network"),
+      insecureHttp: flag('--insecure-http', 'With --team-gateway: allow http:// to a public address (the member token travels unencrypted)'),
       json: json(),
     },
     examples: [
@@ -163,6 +164,7 @@ export const VERBS = {
       caCert: value('--ca-cert <file>', 'init: extra CA bundle (PEM) the gateway trusts towards the upstream (env CCTL_CA_CERT)'),
       tlsCert: value('--tls-cert <file>', 'init: serve HTTPS with this certificate (PEM) ...'),
       tlsKey: value('--tls-key <file>', '... and this key'),
+      listen: value('--listen <addr>', 'init: the host address to publish on (default 127.0.0.1 without TLS, every address with it)'),
       retentionDays: value('--retention-days <n>', 'init: prune request rows older than this (default 400; 0 keeps all)'),
       dailyTokens: value('--daily-tokens <n>', 'member add|budget: tokens per UTC day'),
       monthlyTokens: value('--monthly-tokens <n>', 'member add|budget: tokens per month'),
@@ -176,6 +178,8 @@ export const VERBS = {
     },
     examples: [
       'cctl gateway init --key-file ~/anthropic.key --port 8443',
+      'cctl gateway init --tls-cert gw.crt --tls-key gw.key   # https, on every address',
+      'cctl gateway init --listen 10.0.0.5   # plain http on a private network only',
       'cctl gateway up',
       'cctl gateway member add alice --monthly-cost 200',
       'cctl gateway member revoke alice',
@@ -209,8 +213,8 @@ export const VERBS = {
     description: 'ccusage reports: daily, weekly, monthly, session, blocks, statusline (default daily)',
     options: {},
     passThrough: true,
-    examples: ['cctl usage daily --json | jq .totals', 'cctl usage monthly --breakdown', 'cctl usage blocks --live --token-limit max', 'cctl usage blocks --live --once', 'cctl usage --team member --json'],
-    words: ['daily', 'weekly', 'monthly', 'session', 'blocks', 'statusline', '--team', 'member', 'model', '--json', '--since', '--until', '--breakdown', '--offline', '--live', '--once', '--interval', '--token-limit'],
+    examples: ['cctl usage daily --json | jq .totals', 'cctl usage monthly --breakdown', 'cctl usage blocks --live --token-limit max', 'cctl usage blocks --live --once', 'cctl usage --team member --json', 'cctl usage --team --ca-cert gateway.crt   # a self-signed team gateway (env CCTL_CA_CERT)'],
+    words: ['daily', 'weekly', 'monthly', 'session', 'blocks', 'statusline', '--team', 'member', 'model', '--json', '--gateway-url', '--ca-cert', '--since', '--until', '--breakdown', '--offline', '--live', '--once', '--interval', '--token-limit'],
   }),
   shell: verb({
     usage: 'shell',

@@ -15,7 +15,8 @@ import { buildHashInFile, hasClaudeServices, storedSettings } from '../project/c
 import { composeText } from '../project/compose-text.js';
 import { findProject, hostTimeZone, CLI_SERVICE, type Project } from '../project/locate.js';
 import { gatewayService } from '../project/model.js';
-import { composeEnv, composeRun, composeValidate } from '../ops/compose.js';
+import { composeEnv, composeValidate, projectInvocation } from '../ops/compose.js';
+import { execCapture } from '../engine/compose-client.js';
 import type { Settings } from '../project/settings.js';
 import { identityCheck, workbenchChecks } from '../ops/workbench-checks.js';
 import { homeVolumeName, inspectServices } from '../ops/stack.js';
@@ -194,7 +195,7 @@ async function volumeCheck(project: Project, volume: string): Promise<CheckResul
     return warn('volume', `${volume} exists; writability not checked (claude-cli is not running)`, 'Run "cctl up".');
   }
   try {
-    await composeRun(project, ['exec', '-T', CLI_SERVICE, 'sh', '-c', 'test -w "$HOME" && test -w "${CLAUDE_CONFIG_DIR:-$HOME/.claude}"']);
+    await execCapture(await projectInvocation(project), { service: CLI_SERVICE, command: ['sh', '-c', 'test -w "$HOME" && test -w "${CLAUDE_CONFIG_DIR:-$HOME/.claude}"'] });
     return pass('volume', `${volume} is writable by claude`);
   } catch {
     // claude has the host user's ids (composeEnv); 1001 only when cctl runs as root.

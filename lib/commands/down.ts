@@ -3,7 +3,8 @@ import type { OptionsFor } from './spec/verbs.js';
 import { CctlError, UsageError } from '../kernel/errors.js';
 import { explainDockerError } from '../engine/docker.js';
 import { locateProject } from '../project/locate.js';
-import { composeRun } from '../ops/compose.js';
+import { remove, stop } from '../engine/compose-client.js';
+import { projectInvocation } from '../ops/compose.js';
 import { storedSettings } from '../project/compose-file.js';
 import { removeNetworkIfUnused } from '../engine/networks.js';
 import { removeVolume } from '../engine/volumes.js';
@@ -39,8 +40,9 @@ export default async function down(_args: string[], options: OptionsFor<'down'>)
     if (!ok) throw new CctlError('Nothing was deleted.', { exitCode: 1 });
   }
   try {
-    await composeRun(project, ['stop', '--timeout', '5', ...services]);
-    await composeRun(project, ['rm', '-f', ...services]);
+    const inv = await projectInvocation(project);
+    await stop(inv, { services, timeoutSeconds: 5 });
+    await remove(inv, { services });
   } catch (error) {
     throw explainDockerError(error);
   }

@@ -186,7 +186,7 @@ export default async function gateway(args: string[], options: Options): Promise
       requireGatewayFolder(dir);
       const tail = str(options, 'tail');
       if (tail !== undefined && !/^\d+$/.test(tail)) throw new UsageError(`--tail needs a number of lines, not "${tail}".`);
-      return gatewayLogs(gatewayProject(dir), [...(options.follow ? ['--follow'] : []), ...(tail ? [`--tail=${tail}`] : [])]);
+      return gatewayLogs(gatewayProject(dir), { follow: options.follow === true, tail: tail === undefined ? undefined : Number(tail) });
     }
     case 'down': {
       requireGatewayFolder(dir);

@@ -9,7 +9,8 @@ import { tail } from '../kernel/text.js';
 // The full path's modules (the YAML parser among them) and listr2 load only when that path runs: see up().
 import type { InitResult } from '../ops/init.js';
 import { findProject, type Project } from '../project/locate.js';
-import { composeRun } from '../ops/compose.js';
+import { up as composeUp } from '../engine/compose-client.js';
+import { projectInvocation } from '../ops/compose.js';
 import { workbenchUpEnv } from '../ops/workbench.js';
 import { ProcessError } from '../engine/runner.js';
 import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../ops/stack.js';
@@ -116,7 +117,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         try {
           // The identity and agent socket go into the environment of this call only: it is what creates claude-cli.
           ctx.env ??= await workbenchUpEnv(ctx.settings!, ctx.project.dir);
-          await composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal: options.signal, env: ctx.env });
+          await composeUp(await projectInvocation(ctx.project, ctx.env), { services }, { signal: options.signal });
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
           throw explainUpFailure(error);

@@ -15,7 +15,8 @@
 import type { IDockerComposeOptions, IDockerComposeResult } from 'docker-compose';
 import { CctlError } from '../kernel/errors.js';
 import { dockerFailure } from './docker.js';
-import { composePrefix, type ComposeCommand, type ComposeTarget } from './compose.js';
+import type { ComposeCommand } from './compose-cache.js';
+import { packagePrefix, type ComposeInvocation } from './compose.js';
 import { ProcessError, runThrough, type RunResult } from './runner.js';
 
 type Executable = NonNullable<IDockerComposeOptions['executable']>;
@@ -89,29 +90,27 @@ async function call(c: LibraryCall, viaPackage: (lib: typeof import('docker-comp
 export interface BuildRequest {
   services: readonly string[];
   noCache?: boolean;
-  cwd: string;
-  env: NodeJS.ProcessEnv;
   onOutput?: (chunk: string) => void;
 }
 
 /** `compose build [--no-cache] services…`; a failure is a CctlError whose cause (a ProcessError) holds the whole output. */
-export async function buildServices(engine: ComposeCommand, target: ComposeTarget, profiles: readonly string[], request: BuildRequest): Promise<RunResult> {
+export async function buildServices(inv: ComposeInvocation, request: BuildRequest): Promise<RunResult> {
   const options = request.noCache ? ['--no-cache'] : [];
   return call(
-    { engine, verb: 'build', args: [...options, ...request.services], prefix: composePrefix(target, profiles), cwd: request.cwd, env: request.env, onOutput: request.onOutput, what: `Building ${request.services.join(', ')}` },
+    { engine: inv.engine, verb: 'build', args: [...options, ...request.services], prefix: packagePrefix(inv), cwd: inv.dir, env: inv.env, onOutput: request.onOutput, what: `Building ${request.services.join(', ')}` },
     (lib, o) => (request.services.length === 1 ? lib.buildOne(request.services[0]!, { ...o, commandOptions: options }) : lib.buildMany([...request.services], { ...o, commandOptions: options })),
   );
 }
 
 /**
- * `compose config -q` on a file's text before it is written (piped as `-f -`,
- * with the project directory set, so relative paths resolve as they will).
- * Resolves when Compose accepts it; otherwise a CctlError with Compose's words.
+ * `compose config -q` on a file's text before it is written (piped as the
+ * only file, `-f -`, with the project directory set, so relative paths
+ * resolve as they will). Resolves when Compose accepts it; otherwise a
+ * CctlError with Compose's words.
  */
-export async function validateConfig(engine: ComposeCommand, target: Omit<ComposeTarget, 'file'>, profiles: readonly string[], text: string, env: NodeJS.ProcessEnv): Promise<void> {
-  const prefix = ['--project-directory', target.dir, '-p', target.name, ...profiles.flatMap((p) => ['--profile', p])];
+export async function validateConfig(inv: ComposeInvocation, text: string): Promise<void> {
   await call(
-    { engine, verb: 'config', args: ['-q'], prefix, cwd: target.dir, env, input: text, what: 'Checking the compose file with "compose config"' },
+    { engine: inv.engine, verb: 'config', args: ['-q'], prefix: packagePrefix({ ...inv, files: [] }), cwd: inv.dir, env: inv.env, input: text, what: 'Checking the compose file with "compose config"' },
     (lib, o) => lib.config({ ...o, commandOptions: ['-q'] }),
   );
 }

@@ -104,30 +104,65 @@ export function forgetCompose(env: NodeJS.ProcessEnv = process.env): void {
   resetComposeDetection();
 }
 
-/** What one compose call is about: the file, the project directory and name. */
+/**
+ * One compose invocation's context, the same for every verb on a project
+ * (compose-client.ts): which compose, which files, which project, which
+ * profiles and which environment. invocationArgv() below is the one place a
+ * compose argv is put together.
+ */
+export interface ComposeInvocation {
+  /** Which compose, and how it starts (detection's answer): the v2 plugin, standalone v2, or v1. */
+  engine: ComposeCommand;
+  /** Each becomes `-f`, in order: the committed file first, then any override. */
+  files: readonly string[];
+  /** `-p`. */
+  project: string;
+  /** `--project-directory`, and the working folder of the call. */
+  dir: string;
+  /** Each becomes `--profile`. */
+  profiles: readonly string[];
+  /** The child's whole environment: nothing is added to it or taken from process.env. */
+  env: NodeJS.ProcessEnv;
+}
+
+/** The args between the command and the verb, the same on v1 and v2. */
+function prefix(inv: Pick<ComposeInvocation, 'dir' | 'files' | 'project' | 'profiles'>): string[] {
+  return [
+    '--project-directory',
+    inv.dir,
+    ...inv.files.flatMap((f) => ['-f', f]),
+    '-p',
+    inv.project,
+    ...inv.profiles.flatMap((p) => ['--profile', p]),
+  ];
+}
+
+/** command + prefix + verb args: the one place a compose argv is put together. */
+export function invocationArgv(inv: Omit<ComposeInvocation, 'env'>, verbArgs: readonly string[]): string[] {
+  return [...inv.engine.command, ...prefix(inv), ...verbArgs];
+}
+
+/** The prefix as the docker-compose package takes it (it adds the command itself). */
+export function packagePrefix(inv: Omit<ComposeInvocation, 'env' | 'engine'>): string[] {
+  return prefix(inv);
+}
+
+
+/** A project as the benches name it: one file, its folder and the project name. */
 export interface ComposeTarget {
   file: string;
   dir: string;
   name: string;
 }
 
-/** The args between the compose command and the verb: project directory, file, name and profiles. */
-export function composePrefix(target: ComposeTarget, profiles: readonly string[] = []): string[] {
-  return ['--project-directory', target.dir, '-f', target.file, '-p', target.name, ...profiles.flatMap((p) => ['--profile', p])];
-}
-
-/** command + prefix args + verb args, the same on v1 and v2. */
-export function composeArgv(engine: ComposeCommand, target: ComposeTarget, args: readonly string[], profiles: readonly string[] = []): string[] {
-  return [...engine.command, ...composePrefix(target, profiles), ...args];
-}
-
 /**
- * Top-level flags (before the verb) that keep Compose's colours and terminal
- * control sequences (ESC[2K line erasing) out of output that goes to a pipe.
- * v2 and v1 since 1.28, cctl's oldest, both take `--ansi never`; v1's older
- * `--no-ansi` prints a deprecation warning.
+ * The argv cctl runs for these verb args, for the benches that time raw
+ * Compose side by side with cctl (bench/): built by the client
+ * (compose-client.ts), so both run the same command line.
  */
-export const NO_ANSI: readonly string[] = ['--ansi', 'never'];
+export function composeArgv(engine: ComposeCommand, target: ComposeTarget, args: readonly string[], profiles: readonly string[] = []): string[] {
+  return invocationArgv({ engine, files: [target.file], project: target.name, dir: target.dir, profiles }, args);
+}
 
 /** The first engine major whose image inspect lacks ContainerConfig, which Compose v1 reads. */
 const V1_LAST_ENGINE = 24;

@@ -4,7 +4,8 @@ import { ProcessError } from '../engine/runner.js';
 import { inspectImage } from '../engine/images.js';
 import { isDaemonDown } from '../engine/docker.js';
 import { type Project } from '../project/locate.js';
-import { composeBuild } from './compose.js';
+import { build } from '../engine/compose-client.js';
+import { projectInvocation } from './compose.js';
 import { gatewayService, imageName } from '../project/model.js';
 import type { Settings } from '../project/settings.js';
 import { CLI_SERVICE } from '../project/locate.js';
@@ -54,7 +55,8 @@ export async function buildImages(
 ): Promise<void> {
   let partial = '';
   try {
-    await composeBuild(project, services, {
+    await build(await projectInvocation(project), {
+      services,
       noCache: options.noCache,
       onOutput: (chunk) => {
         partial += chunk;

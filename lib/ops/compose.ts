@@ -1,23 +1,42 @@
 /**
- * Compose calls on the project: cctl's profile, the host user's ids and time
- * zone, and the detected compose command, put together in one place.
+ * The compose invocation of a project: its files, name, folder, cctl's
+ * profile and the environment every call gets, put together in one place.
+ * The verbs themselves are engine/compose-client.ts; every use case gets its
+ * invocation here, so `up`, the trust check's `config` and `exec` all name
+ * the same files with the same environment.
  */
 import { homedir } from 'node:os';
-import { compose, composeArgv } from '../engine/compose.js';
-import { buildServices, validateConfig } from '../engine/compose-lib.js';
-import { ProcessError, run, runInteractive, type RunOptions, type RunResult } from '../engine/runner.js';
+import { compose, type ComposeCommand } from '../engine/compose.js';
+import { invocationArgv, validate, type ComposeInvocation } from '../engine/compose-client.js';
+import { ProcessError } from '../engine/runner.js';
 import { CctlError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
-import type { ComposeCommand } from '../engine/compose.js';
 import { hostTimeZone, PROFILE, type Project } from '../project/locate.js';
 
-/** The argv of one compose call on the project, under cctl's profile. */
-export function projectArgv(engine: ComposeCommand, project: Project, args: readonly string[]): string[] {
-  return composeArgv(engine, project, args, [PROFILE]);
+export type { ComposeInvocation } from '../engine/compose-client.js';
+
+/** The files of every compose call on the project, in order (`-f` each): the committed compose file. */
+export function projectFiles(project: Project): string[] {
+  return [project.file];
 }
 
-async function composeCall(project: Project, args: readonly string[]): Promise<string[]> {
-  return projectArgv(await compose(), project, args);
+/**
+ * The project's invocation with this compose. `env` is the environment before
+ * the project's name is added (projectEnv): composeEnv() unless the call needs
+ * more (workbenchUpEnv for the call that creates claude-cli) or less (exec).
+ */
+export function invocationFor(engine: ComposeCommand, project: Project, env: NodeJS.ProcessEnv = composeEnv()): ComposeInvocation {
+  return { engine, files: projectFiles(project), project: project.name, dir: project.dir, profiles: [PROFILE], env: projectEnv(project, env) };
+}
+
+/** invocationFor() with the detected compose (remembered across runs: compose.ts). */
+export async function projectInvocation(project: Project, env?: NodeJS.ProcessEnv): Promise<ComposeInvocation> {
+  return invocationFor(await compose(), project, env);
+}
+
+/** The argv cctl runs on the project for these verb args: for the benches and e2e tests that time or drive raw Compose. */
+export function projectArgv(engine: ComposeCommand, project: Project, args: readonly string[]): string[] {
+  return invocationArgv({ engine, files: projectFiles(project), project: project.name, dir: project.dir, profiles: [PROFILE] }, args);
 }
 
 /**
@@ -41,27 +60,14 @@ export function composeEnv(env = process.env): NodeJS.ProcessEnv {
  * The compose file names the project as ${COMPOSE_PROJECT_NAME} (model.ts says why). Compose v2 fills it
  * in itself; Compose v1 reads it from the environment, so every call on the project exports it.
  */
-export function projectEnv(project: Project, env: NodeJS.ProcessEnv = composeEnv()): NodeJS.ProcessEnv {
+export function projectEnv(project: Pick<Project, 'name'>, env: NodeJS.ProcessEnv = composeEnv()): NodeJS.ProcessEnv {
   return { ...env, COMPOSE_PROJECT_NAME: project.name };
-}
-
-export async function composeRun(project: Project, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  return run(await composeCall(project, args), { cwd: project.dir, ...options, env: projectEnv(project, options.env) });
-}
-
-export async function composeInteractive(project: Project, args: readonly string[]): Promise<number> {
-  return runInteractive(await composeCall(project, args), { env: projectEnv(project), cwd: project.dir });
-}
-
-/** `compose build` of the project's services (through the docker-compose package; see engine/compose-lib.ts). */
-export async function composeBuild(project: Project, services: readonly string[], options: { noCache?: boolean; onOutput?: (chunk: string) => void } = {}): Promise<RunResult> {
-  return buildServices(await compose(), project, [PROFILE], { services, noCache: options.noCache, onOutput: options.onOutput, cwd: project.dir, env: projectEnv(project) });
 }
 
 /** Compose's own check of a compose file's text, before it is written over the project's file. */
 export async function composeValidate(project: Project, text: string): Promise<void> {
   try {
-    await validateConfig(await compose(), project, [PROFILE], text, projectEnv(project));
+    await validate(await projectInvocation(project), text);
   } catch (error) {
     const cause = error instanceof CctlError ? error.cause : undefined;
     if (!(cause instanceof ProcessError)) throw error;

@@ -7,7 +7,8 @@ import { type Project } from '../project/locate.js';
 import { gatewayService } from '../project/model.js';
 import { storedSettings } from '../project/compose-file.js';
 import { allowArgumentFor } from '../project/egress.js';
-import { composeRun } from './compose.js';
+import { readLogs } from '../engine/compose-client.js';
+import { projectInvocation } from './compose.js';
 
 /** Why the gateway refused: a host to add (`not-allowed`), or something the allow-list cannot fix. */
 export type DenyReason = 'not-allowed' | 'egress-off' | 'source' | 'bad-target';
@@ -126,7 +127,7 @@ export function summariseEgress(events: readonly EgressEvent[]): EgressReport {
  * The log lives as long as the container: `cctl down` or a recreate clears it.
  */
 export async function readEgressEvents(project: Project): Promise<{ events: EgressEvent[]; gatewayLogged: boolean }> {
-  const { stdout } = await composeRun(project, ['logs', '--no-color', gatewayService(storedSettings(project))], { timeoutMs: 60_000 });
+  const stdout = await readLogs(await projectInvocation(project), { services: [gatewayService(storedSettings(project))] }, { timeoutMs: 60_000 });
   // The gateway's first line says it is listening; without it there is no log to read (no container).
   return { events: stdout.split('\n').flatMap((line) => parseEgressLine(line) ?? []), gatewayLogged: stdout.includes('"event":"listening"') };
 }

@@ -8,8 +8,9 @@
 import type { GlobalOptions } from '../kernel/argv.js';
 import { compose, forgetCompose, type ComposeCommand } from '../engine/compose.js';
 import { CLI_SERVICE, containerWorkdir, locateProject, type Project } from '../project/locate.js';
-import { projectArgv, projectEnv } from '../ops/compose.js';
-import { ProcessError, run, runInteractive, type RunResult } from '../engine/runner.js';
+import { invocationFor } from '../ops/compose.js';
+import * as composeClient from '../engine/compose-client.js';
+import { ProcessError, type RunResult } from '../engine/runner.js';
 
 export { WORKSPACE_MOUNT as WORKSPACE } from '../project/locate.js';
 
@@ -33,17 +34,13 @@ export function wantsTty(stdin: { isTTY?: boolean } = process.stdin, stdout: { i
   return Boolean(stdin.isTTY && stdout.isTTY);
 }
 
-/** The verb args after compose's prefix: `exec [-T] [-w dir] claude-cli cmd…`. */
-export function execArgs(spec: ExecSpec): string[] {
-  const tty = spec.tty ?? wantsTty();
-  return [
-    'exec',
-    ...(tty ? [] : ['-T']),
-    ...(spec.workdir ? ['-w', spec.workdir] : []),
-    CLI_SERVICE,
-    ...spec.command,
-  ];
+/** The client's request for an exec into claude-cli (`exec [-T] [-w dir] claude-cli cmd…`). */
+export function execRequest(spec: ExecSpec): composeClient.ExecRequest {
+  return { service: CLI_SERVICE, command: spec.command, tty: spec.tty ?? wantsTty(), workdir: spec.workdir };
 }
+
+/** The exec's invocation: the caller's own environment (no composeEnv: nothing is created here), the project's name added. */
+const execInvocation = (engine: ComposeCommand, project: Project) => invocationFor(engine, project, process.env);
 
 /** A cheap fs check before spawning, so a missing file gets its own message, not compose's. */
 export function requireComposeFile(globals: GlobalOptions, cwd = process.cwd()): Project {
@@ -54,7 +51,7 @@ export function requireComposeFile(globals: GlobalOptions, cwd = process.cwd()):
 export async function execInteractive(globals: GlobalOptions, spec: ExecSpec): Promise<number> {
   const project = requireComposeFile(globals);
   const workdir = (spec.followCwd && containerWorkdir(project)) || spec.workdir;
-  const status = await withEngine((engine) => runInteractive(projectArgv(engine, project, execArgs({ ...spec, workdir })), { env: projectEnv(project, process.env) }));
+  const status = await withEngine((engine) => composeClient.exec(execInvocation(engine, project), execRequest({ ...spec, workdir })));
   if (status === COMPOSE_FAILED) await explainFailure(project);
   return status;
 }
@@ -67,7 +64,7 @@ export async function execCapture(
 ): Promise<RunResult> {
   const project = requireComposeFile(globals);
   try {
-    return await withEngine((engine) => run(projectArgv(engine, project, execArgs({ command, tty: false })), { ...options, env: projectEnv(project, process.env) }));
+    return await withEngine((engine) => composeClient.execCapture(execInvocation(engine, project), execRequest({ command, tty: false }), options));
   } catch (error) {
     if (error instanceof ProcessError && error.exitCode === COMPOSE_FAILED) await explainFailure(project, error);
     throw error;

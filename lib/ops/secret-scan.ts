@@ -10,7 +10,8 @@
  * useful about a key of a hundred characters.
  */
 import { createHash } from 'node:crypto';
-import { composeRun } from './compose.js';
+import { execCapture } from '../engine/compose-client.js';
+import { projectInvocation } from './compose.js';
 import { CLI_SERVICE, type Project } from '../project/locate.js';
 import { proxyEnvFile, teamKey } from '../project/secrets.js';
 import type { Settings } from '../project/settings.js';
@@ -78,9 +79,9 @@ export interface ScanResult {
 export async function scanForSecret(project: Project, secret: string): Promise<ScanResult> {
   const bytes = Buffer.from(secret);
   const sha = createHash('sha256').update(bytes).digest('hex');
-  const { stdout } = await composeRun(
-    project,
-    ['exec', '-T', CLI_SERVICE, 'node', '-e', SCAN_SCRIPT, String(rollingHash(bytes)), sha, String(bytes.length)],
+  const { stdout } = await execCapture(
+    await projectInvocation(project),
+    { service: CLI_SERVICE, command: ['node', '-e', SCAN_SCRIPT, String(rollingHash(bytes)), sha, String(bytes.length)] },
     { timeoutMs: 300_000 },
   );
   return JSON.parse(stdout) as ScanResult;

@@ -17,7 +17,8 @@ import { assetsHash, CA_FILE_NAME, syncAssets, wantedAssets } from '../project/a
 import { findProject, type Project } from '../project/locate.js';
 import { GATEWAY_SERVICE, gatewayImage, gatewayKeyMissing, KEY_FILE, readGatewayMarker, setGatewayBuildHash, upgradeGatewayFolder } from '../project/team-gateway.js';
 import { BUILD_HASH_LABEL, buildImages } from './build.js';
-import { composeInteractive, composeRun } from './compose.js';
+import * as composeClient from '../engine/compose-client.js';
+import { projectInvocation } from './compose.js';
 import { engineCheckTask, inspectServices, progressLine, waitHealthy, type ServiceState } from './stack.js';
 
 const SERVICES = [GATEWAY_SERVICE];
@@ -103,7 +104,7 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
       title: 'Start the gateway',
       task: async (ctx) => {
         try {
-          await composeRun(ctx.project, ['up', '-d', '--no-build', ...SERVICES], { signal: options.signal });
+          await composeClient.up(await projectInvocation(ctx.project), { services: SERVICES }, { signal: options.signal });
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
           throw startFailure(error);
@@ -141,14 +142,14 @@ export function gatewayStatus(project: Project): Promise<ServiceState[]> {
   return inspectServices(project, SERVICES);
 }
 
-export function gatewayLogs(project: Project, flags: readonly string[]): Promise<number> {
-  return composeInteractive(project, ['logs', ...flags, ...SERVICES]);
+export async function gatewayLogs(project: Project, options: { follow?: boolean; tail?: number }): Promise<number> {
+  return composeClient.logs(await projectInvocation(project), { ...options, services: SERVICES });
 }
 
 /** `compose down`: the project is the gateway alone; the ledger volume is kept (no -v). */
 export async function gatewayDown(project: Project): Promise<void> {
   try {
-    await composeRun(project, ['down', '--timeout', '10']);
+    await composeClient.down(await projectInvocation(project), { timeoutSeconds: 10 });
   } catch (error) {
     throw explainDockerError(error);
   }
@@ -157,7 +158,7 @@ export async function gatewayDown(project: Project): Promise<void> {
 /** Runs the member CLI (gateway/team/cli.js) in the running gateway; resolves with its stdout. */
 export async function memberCommand(project: Project, args: readonly string[]): Promise<string> {
   try {
-    const { stdout } = await composeRun(project, ['exec', '-T', GATEWAY_SERVICE, 'node', '/app/gateway/team/cli.js', ...args]);
+    const { stdout } = await composeClient.execCapture(await projectInvocation(project), { service: GATEWAY_SERVICE, command: ['node', '/app/gateway/team/cli.js', ...args] });
     return stdout;
   } catch (error) {
     const explained = explainDockerError(error);

@@ -29,7 +29,8 @@ import { privateDir } from '../project/private-dir.js';
 import { readUpRecord, upFingerprint, writeUpRecord, type UpRecord } from '../project/up-record.js';
 import type { Project } from '../project/locate.js';
 import { BUILD_HASH_LABEL } from './build.js';
-import { composeRun } from './compose.js';
+import { configHashes } from '../engine/compose-client.js';
+import { projectInvocation } from './compose.js';
 import { claudeServices, isReady, type ServiceState } from './stack.js';
 import { workbenchUpEnv } from './workbench.js';
 
@@ -58,13 +59,7 @@ function roots(project: Project, record: Pick<UpRecord, 'extraInputs'>): string[
 
 /** Compose's own hash of each service's configuration, as `up` computes it with `env` (workbenchUpEnv's). */
 export async function composeHashes(project: Project, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  const { stdout } = await composeRun(project, ['config', '--hash', '*'], { env });
-  return new Map(
-    stdout
-      .split('\n')
-      .map((line) => line.trim().split(/\s+/))
-      .filter((parts): parts is [string, string] => parts.length === 2),
-  );
+  return configHashes(await projectInvocation(project, env));
 }
 
 /**

@@ -8,7 +8,8 @@ import { CctlError } from '../kernel/errors.js';
 import { ProcessError } from '../engine/runner.js';
 import { CLI_SERVICE, type Project } from '../project/locate.js';
 import type { Settings } from '../project/settings.js';
-import { composeRun } from './compose.js';
+import { execCapture } from '../engine/compose-client.js';
+import { projectInvocation } from './compose.js';
 import { inspectServices } from './stack.js';
 import { gitIdentity, sshAgentSource } from './workbench.js';
 
@@ -43,7 +44,7 @@ export async function agentCheck(project: Project, s: Settings, env = process.en
   const [cli] = await inspectServices(project, [CLI_SERVICE]);
   if (cli?.state !== 'running') return { name, status: 'warn', detail: `${source.socket} will be forwarded; not checked from inside (claude-cli is not running)`, fix: 'Run "cctl up".' };
   try {
-    const { stdout } = await composeRun(project, ['exec', '-T', CLI_SERVICE, 'ssh-add', '-l']);
+    const { stdout } = await execCapture(await projectInvocation(project), { service: CLI_SERVICE, command: ['ssh-add', '-l'] });
     return { name, status: 'pass', detail: `reachable from claude-cli (${stdout.split('\n').filter(Boolean).length} key(s))` };
   } catch (error) {
     if (!(error instanceof ProcessError)) throw error;

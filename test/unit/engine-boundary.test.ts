@@ -1,7 +1,10 @@
 /**
  * One engine façade: only lib/engine builds docker or compose argv, and only
  * engine/compose-lib.ts loads the docker-compose package. Checked on the
- * source, so a new `run(['docker', ...])` in a command or use case fails here.
+ * source, so a new `run(['docker', ...])` in a command or use case fails here,
+ * and so does a compose verb spelled out (`['exec', '-T', ...]`) for some
+ * helper to prefix: compose calls go through the typed client
+ * (engine/compose-client.ts).
  */
 import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -37,4 +40,41 @@ test('only engine/compose-lib.ts loads the docker-compose package', (t) => {
     .filter((f) => /from\s+['"]docker-compose['"]|import\(\s*['"]docker-compose['"]\s*\)/.test(readFileSync(f, 'utf8')))
     .map((f) => relative(LIB, f));
   t.deepEqual(users, ['engine/compose-lib.ts']);
+});
+
+/**
+ * A compose verb's args spelled out as a list: `['up', '-d', ...]`, `['exec', '-T', CLI_SERVICE, ...]`,
+ * `[...plain, 'logs', ...flags]`, `['config', '--hash', '*']`.
+ */
+const COMPOSE_VERB_ARGS = /\[\s*(?:\.\.\.[\w.]+,\s*)*['"](?:up|down|exec|logs|config|build|pull|push|ps|stop|rm|start|restart|create|kill|images|port|top|cp|run)['"]\s*,\s*(?:['"]-|\.\.\.|[A-Z][A-Z_]+\b)/;
+
+test('no module outside lib/engine spells out a compose verb\'s args', (t) => {
+  const offenders = outside.filter((f) => COMPOSE_VERB_ARGS.test(readFileSync(f, 'utf8'))).map((f) => relative(LIB, f));
+  t.deepEqual(offenders, []);
+});
+
+test('the verb check can fail: it sees what the use cases used to build', (t) => {
+  for (const line of [
+    "composeRun(project, ['exec', '-T', CLI_SERVICE, 'ssh-add', '-l'])",
+    "composeRun(ctx.project, ['up', '-d', '--no-build', ...services], { signal })",
+    "composeInteractive(project, [...plain, 'logs', ...flags, ...services])",
+    "composeRun(project, ['config', '--hash', '*'], { env })",
+    "composeRun(project, ['stop', '--timeout', '5', ...services])",
+    "composeInteractive(project, ['logs', ...flags, ...SERVICES])",
+  ]) {
+    t.true(COMPOSE_VERB_ARGS.test(line), line);
+  }
+  t.false(COMPOSE_VERB_ARGS.test("const verbs = ['up', 'down'] as const"));
+  t.false(COMPOSE_VERB_ARGS.test("help: ['logs', 'status']"));
+});
+
+/** The runner's spawning functions, imported as values. */
+const SPAWNS = /import\s*\{[^}]*\b(?<!type )(run|runInteractive|runThrough|runSettled)\b[^}]*\}\s*from\s*['"][./]*(?:engine\/)?runner\.js['"]/;
+
+test('outside lib/engine, only a module that runs another program (git) spawns through the runner', (t) => {
+  const spawners = outside.filter((f) => SPAWNS.test(readFileSync(f, 'utf8'))).map((f) => relative(LIB, f));
+  // workbench.ts reads the host's git identity (`git config --get`): not docker, not compose.
+  t.deepEqual(spawners, ['ops/workbench.ts']);
+  t.true(SPAWNS.test("import { ProcessError, run, runInteractive, type RunResult } from '../engine/runner.js';"));
+  t.false(SPAWNS.test("import { ProcessError, type RunResult } from '../engine/runner.js';"));
 });

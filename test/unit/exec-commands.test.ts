@@ -8,7 +8,8 @@ import monitor from '../../lib/commands/monitor.js';
 import shell from '../../lib/commands/shell.js';
 import usage from '../../lib/commands/usage.js';
 import { CctlError } from '../../lib/kernel/errors.js';
-import { execArgs, wantsTty } from '../../lib/ops/exec.js';
+import { execRequest, wantsTty } from '../../lib/ops/exec.js';
+import { execVerb } from '../../lib/engine/compose-client.js';
 import { ENGINE_26, FakeEngine, V1, V2, withEngine, type Flavour } from '../helpers/fake-engine.js';
 
 interface Engine {
@@ -72,8 +73,8 @@ test('a TTY only when stdin and stdout are both terminals', (t) => {
   t.true(wantsTty({ isTTY: true }, { isTTY: true }));
   t.false(wantsTty({ isTTY: false }, { isTTY: true }));
   t.false(wantsTty({ isTTY: true }, {}));
-  t.deepEqual(execArgs({ command: ['ls'], tty: true }), ['exec', 'claude-cli', 'ls']);
-  t.deepEqual(execArgs({ command: ['ls', '-la'], tty: false, workdir: '/workspace' }), ['exec', '-T', '-w', '/workspace', 'claude-cli', 'ls', '-la']);
+  t.deepEqual(execVerb(execRequest({ command: ['ls'], tty: true })), ['exec', 'claude-cli', 'ls']);
+  t.deepEqual(execVerb(execRequest({ command: ['ls', '-la'], tty: false, workdir: '/workspace' })), ['exec', '-T', '-w', '/workspace', 'claude-cli', 'ls', '-la']);
 });
 
 for (const flavour of [V1, V2]) {

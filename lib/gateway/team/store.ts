@@ -5,6 +5,7 @@
  * transaction, so the dashboard and `cctl usage --team` read a few thousand
  * roll-up rows instead of scanning millions of requests.
  */
+import { pendingMigrations, SCHEMA_VERSION } from './schema.js';
 import { openDatabase, inTransaction, type Database, type SqlValue, type Statement } from './sqlite.js';
 
 export interface LedgerRow {
@@ -58,33 +59,6 @@ export type UsageRow = Partial<Record<UsageKey, string>> & {
   cost: number;
 };
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS members (
-  name TEXT PRIMARY KEY,
-  token_hash TEXT NOT NULL UNIQUE,
-  created_at INTEGER NOT NULL,
-  revoked_at INTEGER,
-  daily_tokens INTEGER, monthly_tokens INTEGER, daily_cost REAL, monthly_cost REAL
-);
-CREATE TABLE IF NOT EXISTS requests (
-  id INTEGER PRIMARY KEY,
-  time INTEGER NOT NULL, member TEXT NOT NULL, project TEXT NOT NULL, model TEXT NOT NULL,
-  status INTEGER NOT NULL, duration_ms REAL NOT NULL,
-  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
-  cache_creation_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
-  cost REAL NOT NULL, error TEXT
-);
-CREATE INDEX IF NOT EXISTS requests_time ON requests (time);
-CREATE TABLE IF NOT EXISTS daily (
-  day TEXT NOT NULL, member TEXT NOT NULL, project TEXT NOT NULL, model TEXT NOT NULL,
-  requests INTEGER NOT NULL, errors INTEGER NOT NULL,
-  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
-  cache_creation_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
-  cost REAL NOT NULL,
-  PRIMARY KEY (day, member, project, model)
-) WITHOUT ROWID;
-`;
-
 /** UTC day of a timestamp: the ledger's days are UTC, as its budgets are. */
 export function dayOf(time: number): string {
   return new Date(time).toISOString().slice(0, 10);
@@ -99,7 +73,7 @@ export class LedgerStore {
 
   constructor(path: string) {
     this.db = openDatabase(path);
-    this.db.exec(SCHEMA);
+    migrateSqlite(this.db, path);
   }
 
   private sql(text: string): Statement {
@@ -228,6 +202,24 @@ export class LedgerStore {
   close(): void {
     this.db.close();
   }
+}
+
+/**
+ * Brings the file to SCHEMA_VERSION (PRAGMA user_version holds its version),
+ * inside one write transaction, so two processes opening a new ledger at once
+ * apply each step once; refuses a file from a newer gateway.
+ */
+export function migrateSqlite(db: Database, path: string): number {
+  const versionOf = () => num(db.prepare('PRAGMA user_version').get()?.user_version);
+  // Most opens find the file current: no write lock for them.
+  if (versionOf() === SCHEMA_VERSION) return SCHEMA_VERSION;
+  return inTransaction(db, () => {
+    for (const step of pendingMigrations(versionOf(), path)) {
+      db.exec(step.sqlite);
+      db.exec(`PRAGMA user_version = ${step.version}`);
+    }
+    return versionOf();
+  });
 }
 
 function memberOf(row: Record<string, SqlValue>): MemberRecord {

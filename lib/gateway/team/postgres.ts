@@ -1,0 +1,301 @@
+/**
+ * The ledger in Postgres, for a gateway that runs as several replicas or
+ * whose team already runs and backs up a database. The same tables and
+ * meanings as the SQLite file (schema.ts), so the roll-ups, retention and the
+ * admin API's answers are the same.
+ *
+ * The driver is `postgres` (porsager/postgres): pure JavaScript with no
+ * dependencies of its own, so the team gateway's image carries it as one
+ * folder copied from cctl's own install, without an npm install at build
+ * time. This package stays builtins-only at compile time: the driver is
+ * loaded by name at run time and typed here by the few calls the store makes.
+ * The local gateway never loads this module.
+ */
+import { GatewayConfigError } from '../config-error.js';
+import {
+  dailyOf, memberRecordOf, num, requestOf, roundCost, storedMemberOf, totalsOf, TOTALS_SQL,
+  type DailyRow, type LedgerBackend, type LedgerTotals, type StoredMember,
+} from './backend.js';
+import { pendingMigrations, SCHEMA_VERSION } from './schema.js';
+import { dayOf, USAGE_KEYS, type Budgets, type LedgerRow, type MemberRecord, type UsageKey, type UsageQuery, type UsageRow } from './store.js';
+
+type Rows = Record<string, unknown>[] & { count: number };
+
+/** The part of the driver's API the store uses. */
+export interface Sql {
+  unsafe(query: string, params?: unknown[], options?: { prepare?: boolean }): Promise<Rows>;
+  begin<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  end(options?: { timeout?: number }): Promise<void>;
+}
+type Connect = (url: string, options: Record<string, unknown>) => Sql;
+
+let driver: Connect | undefined;
+
+async function loadDriver(): Promise<Connect> {
+  if (driver) return driver;
+  // A variable, not a literal: the gateway package compiles without node_modules.
+  const name = 'postgres';
+  try {
+    driver = ((await import(name)) as { default: Connect }).default;
+  } catch (error) {
+    throw new GatewayConfigError(`The Postgres ledger needs the "postgres" driver, which the team gateway's image carries (gateway/node_modules/postgres): ${(error as Error).message}. Rebuild the image with "cctl gateway up --build".`);
+  }
+  return driver;
+}
+
+/** postgres://user:PASSWORD@host:port/db → postgres://user@host:port/db, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return '(an unparsable ledger URL)';
+  }
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return /^postgres(?:ql)?:\/\//i.test(url);
+}
+
+export interface PostgresOptions {
+  /** Connections in the pool. */
+  max?: number;
+  /** How long to keep trying to reach the server at start (a replica may start before the database). */
+  connectWithinMs?: number;
+  log?: (message: string) => void;
+}
+
+const p = (params: unknown[], value: unknown) => `$${params.push(value)}`;
+const USAGE_COLUMNS: Record<UsageKey, string> = { day: 'day', month: 'substr(day, 1, 7)', member: 'member', project: 'project', model: 'model' };
+
+export class PostgresBackend implements LedgerBackend {
+  readonly kind = 'postgres';
+  readonly where: string;
+
+  private constructor(private readonly sql: Sql, url: string) {
+    this.where = redactUrl(url);
+  }
+
+  /** Connects (retrying until connectWithinMs), migrates to SCHEMA_VERSION, or refuses a newer schema. */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresBackend> {
+    const connect = await loadDriver();
+    const sql = connect(url, {
+      max: options.max ?? 10,
+      // Idle connections go, so a quiet gateway holds none; a new one costs a few ms.
+      idle_timeout: 60,
+      connect_timeout: 10,
+      onnotice: () => {},
+      // BIGINT columns come back as strings; num() reads them.
+    });
+    const backend = new PostgresBackend(sql, url);
+    const deadline = Date.now() + (options.connectWithinMs ?? 0);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await backend.migrate();
+        return backend;
+      } catch (error) {
+        if (error instanceof GatewayConfigError || Date.now() >= deadline) {
+          await sql.end({ timeout: 1 }).catch(() => {});
+          if (error instanceof GatewayConfigError) throw error;
+          throw new GatewayConfigError(`Cannot open the Postgres ledger at ${backend.where}: ${(error as Error).message}`);
+        }
+        options.log?.(`the Postgres ledger at ${backend.where} is not reachable yet (attempt ${attempt}: ${(error as Error).message}); trying again`);
+        await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
+      }
+    }
+  }
+
+  /**
+   * Applies the missing steps in one transaction, under an advisory lock, so
+   * replicas that start together migrate once and the others wait for it.
+   */
+  private async migrate(): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext('cctl-ledger-schema'))");
+      await tx.unsafe('CREATE TABLE IF NOT EXISTS cctl_schema (version INTEGER PRIMARY KEY, summary TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const [row] = await tx.unsafe('SELECT COALESCE(MAX(version), 0) AS v FROM cctl_schema');
+      for (const step of pendingMigrations(num(row?.v), this.where)) {
+        await tx.unsafe(step.postgres);
+        await tx.unsafe('INSERT INTO cctl_schema VALUES ($1, $2, $3)', [step.version, step.summary, Date.now()]);
+      }
+    });
+  }
+
+  async schemaVersion(): Promise<number> {
+    const [row] = await this.sql.unsafe('SELECT COALESCE(MAX(version), 0) AS v FROM cctl_schema');
+    return num(row?.v);
+  }
+
+  // -- members ----------------------------------------------------------------
+
+  async addMember(name: string, tokenHash: string, budgets: Budgets, now = Date.now()): Promise<void> {
+    // One statement: a revoked name is given a new token, an active one is left alone (count 0).
+    const result = await this.sql.unsafe(
+      `INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost)
+       VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)
+       ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL,
+         daily_tokens = excluded.daily_tokens, monthly_tokens = excluded.monthly_tokens,
+         daily_cost = excluded.daily_cost, monthly_cost = excluded.monthly_cost
+       WHERE members.revoked_at IS NOT NULL`,
+      [name, tokenHash, now, budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null],
+    );
+    if (result.count === 0) throw new Error(`A member named "${name}" already exists.`);
+  }
+
+  async revokeMember(name: string, now = Date.now()): Promise<boolean> {
+    return (await this.sql.unsafe('UPDATE members SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL', [now, name])).count > 0;
+  }
+
+  async setBudgets(name: string, budgets: Budgets): Promise<boolean> {
+    const result = await this.sql.unsafe(
+      'UPDATE members SET daily_tokens = $1, monthly_tokens = $2, daily_cost = $3, monthly_cost = $4 WHERE name = $5',
+      [budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null, name],
+    );
+    return result.count > 0;
+  }
+
+  async memberByTokenHash(tokenHash: string): Promise<MemberRecord | undefined> {
+    const [row] = await this.sql.unsafe('SELECT * FROM members WHERE token_hash = $1 AND revoked_at IS NULL', [tokenHash], { prepare: true });
+    return row ? memberRecordOf(row) : undefined;
+  }
+
+  async members(): Promise<MemberRecord[]> {
+    return (await this.sql.unsafe('SELECT * FROM members ORDER BY name')).map(memberRecordOf);
+  }
+
+  // -- requests -----------------------------------------------------------------
+
+  /**
+   * The rows and their roll-up in one transaction, each as one statement over
+   * arrays (unnest), whatever the batch size. The roll-up is summed here first
+   * and written in key order, so two replicas committing at once lock the same
+   * daily rows in the same order and never deadlock.
+   */
+  async insert(rows: readonly LedgerRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const daily = new Map<string, DailyRow>();
+    for (const r of rows) {
+      const d = { day: dayOf(r.time), member: r.member, project: r.project, model: r.model };
+      const key = JSON.stringify([d.day, d.member, d.project, d.model]);
+      const sum = daily.get(key) ?? { ...d, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 };
+      sum.requests += 1;
+      sum.errors += r.status >= 400 ? 1 : 0;
+      sum.inputTokens += r.inputTokens;
+      sum.outputTokens += r.outputTokens;
+      sum.cacheCreationTokens += r.cacheCreationTokens;
+      sum.cacheReadTokens += r.cacheReadTokens;
+      sum.cost += r.cost;
+      daily.set(key, sum);
+    }
+    const sorted = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+    await this.sql.begin(async (tx) => {
+      await insertRequests(tx, rows);
+      await tx.unsafe(
+        `INSERT INTO daily ${DAILY_UNNEST}
+         ON CONFLICT (day, member, project, model) DO UPDATE SET requests = daily.requests + excluded.requests,
+           errors = daily.errors + excluded.errors, input_tokens = daily.input_tokens + excluded.input_tokens,
+           output_tokens = daily.output_tokens + excluded.output_tokens,
+           cache_creation_tokens = daily.cache_creation_tokens + excluded.cache_creation_tokens,
+           cache_read_tokens = daily.cache_read_tokens + excluded.cache_read_tokens, cost = daily.cost + excluded.cost`,
+        dailyColumns(sorted),
+        { prepare: true },
+      );
+    });
+  }
+
+  async prune(before: number): Promise<number> {
+    return (await this.sql.unsafe('DELETE FROM requests WHERE time < $1', [before])).count;
+  }
+
+  async recent(limit: number): Promise<LedgerRow[]> {
+    return (await this.sql.unsafe('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT $1', [limit], { prepare: true })).map(requestOf);
+  }
+
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    const keys = query.by.filter((k, i) => USAGE_KEYS.includes(k) && query.by.indexOf(k) === i);
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (query.since) where.push(`day >= ${p(params, query.since)}`);
+    if (query.until) where.push(`day <= ${p(params, query.until)}`);
+    const text = `SELECT ${[...keys.map((k) => `${USAGE_COLUMNS[k]} AS ${k}`), 'SUM(requests) AS requests', 'SUM(errors) AS errors',
+      'SUM(input_tokens) AS i', 'SUM(output_tokens) AS o', 'SUM(cache_creation_tokens) AS cc', 'SUM(cache_read_tokens) AS cr', 'SUM(cost) AS cost'].join(', ')}
+      FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ${keys.length ? `GROUP BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')} ORDER BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')}` : ''}`;
+    return (await this.sql.unsafe(text, params)).filter((r) => r.requests !== null).map((r) => {
+      const row: UsageRow = {
+        requests: num(r.requests),
+        errors: num(r.errors),
+        inputTokens: num(r.i),
+        outputTokens: num(r.o),
+        cacheCreationTokens: num(r.cc),
+        cacheReadTokens: num(r.cr),
+        totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
+        cost: roundCost(num(r.cost)),
+      };
+      for (const k of keys) row[k] = String(r[k]);
+      return row;
+    });
+  }
+
+  // -- for gateway migrate --------------------------------------------------------
+
+  async storedMembers(): Promise<StoredMember[]> {
+    return (await this.sql.unsafe('SELECT * FROM members ORDER BY name')).map(storedMemberOf);
+  }
+  async requestPage(afterId: number, limit: number) {
+    return (await this.sql.unsafe('SELECT * FROM requests WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map((r) => ({ id: num(r.id), row: requestOf(r) }));
+  }
+  async dailyRows(): Promise<DailyRow[]> {
+    return (await this.sql.unsafe('SELECT * FROM daily ORDER BY day, member, project, model')).map(dailyOf);
+  }
+  async totals(): Promise<LedgerTotals> {
+    const [row] = await this.sql.unsafe(TOTALS_SQL);
+    return totalsOf(row ?? {});
+  }
+  async importRows(members: readonly StoredMember[], requests: readonly LedgerRow[], daily: readonly DailyRow[]): Promise<void> {
+    await this.sql.begin(async (tx) => {
+      for (const m of members) {
+        await tx.unsafe('INSERT INTO members VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [m.name, m.tokenHash, m.createdAt, m.revokedAt ?? null, m.dailyTokens ?? null, m.monthlyTokens ?? null, m.dailyCost ?? null, m.monthlyCost ?? null]);
+      }
+      if (requests.length) await insertRequests(tx, requests);
+      if (daily.length) await tx.unsafe(`INSERT INTO daily ${DAILY_UNNEST}`, dailyColumns(daily));
+    });
+  }
+
+  /** Runs statements of its own (the tests' stand-ins for another replica, the bench). */
+  raw(query: string, params: unknown[] = []): Promise<Rows> {
+    return this.sql.unsafe(query, params);
+  }
+
+  async close(): Promise<void> {
+    await this.sql.end({ timeout: 5 });
+  }
+}
+
+const DAILY_UNNEST = `(day, member, project, model, requests, errors, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[])`;
+
+function dailyColumns(rows: readonly DailyRow[]): unknown[] {
+  return [
+    rows.map((d) => d.day), rows.map((d) => d.member), rows.map((d) => d.project), rows.map((d) => d.model),
+    rows.map((d) => d.requests), rows.map((d) => d.errors), rows.map((d) => d.inputTokens), rows.map((d) => d.outputTokens),
+    rows.map((d) => d.cacheCreationTokens), rows.map((d) => d.cacheReadTokens), rows.map((d) => d.cost),
+  ];
+}
+
+function insertRequests(tx: Sql, rows: readonly LedgerRow[]): Promise<Rows> {
+  return tx.unsafe(
+    `INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost, error)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::float8[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[], $12::text[])`,
+    [
+      rows.map((r) => r.time), rows.map((r) => r.member), rows.map((r) => r.project), rows.map((r) => r.model), rows.map((r) => r.status),
+      rows.map((r) => r.durationMs), rows.map((r) => r.inputTokens), rows.map((r) => r.outputTokens), rows.map((r) => r.cacheCreationTokens),
+      rows.map((r) => r.cacheReadTokens), rows.map((r) => r.cost), rows.map((r) => r.error ?? null),
+    ],
+    { prepare: true },
+  );
+}
+
+export { SCHEMA_VERSION };

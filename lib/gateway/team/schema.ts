@@ -1,0 +1,97 @@
+/**
+ * The ledger's schema, versioned, for both stores. Each migration is one step
+ * forward, written once per dialect with the same meaning: the same tables,
+ * columns and keys, so the roll-ups, retention and queries answer the same on
+ * SQLite and on Postgres. A store applies the steps it is missing in one
+ * transaction at open, and refuses a database whose version is newer than the
+ * last step it knows: an older gateway must not write into a schema it does
+ * not understand (after a rollback of the image, say).
+ *
+ * Where the dialects differ, Postgres follows SQLite: text compares byte-wise
+ * (COLLATE "C", as SQLite's BINARY), times are milliseconds since the epoch
+ * in BIGINT, costs are doubles.
+ */
+import { GatewayConfigError } from '../config-error.js';
+
+export interface Migration {
+  version: number;
+  /** What the step changes, for the log. */
+  summary: string;
+  sqlite: string;
+  postgres: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    summary: 'members, requests and the daily roll-up',
+    // IF NOT EXISTS: ledgers written before versioning (user_version 0) already hold these tables.
+    sqlite: `
+CREATE TABLE IF NOT EXISTS members (
+  name TEXT PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  daily_tokens INTEGER, monthly_tokens INTEGER, daily_cost REAL, monthly_cost REAL
+);
+CREATE TABLE IF NOT EXISTS requests (
+  id INTEGER PRIMARY KEY,
+  time INTEGER NOT NULL, member TEXT NOT NULL, project TEXT NOT NULL, model TEXT NOT NULL,
+  status INTEGER NOT NULL, duration_ms REAL NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cache_creation_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+  cost REAL NOT NULL, error TEXT
+);
+CREATE INDEX IF NOT EXISTS requests_time ON requests (time);
+CREATE TABLE IF NOT EXISTS daily (
+  day TEXT NOT NULL, member TEXT NOT NULL, project TEXT NOT NULL, model TEXT NOT NULL,
+  requests INTEGER NOT NULL, errors INTEGER NOT NULL,
+  input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL,
+  cache_creation_tokens INTEGER NOT NULL, cache_read_tokens INTEGER NOT NULL,
+  cost REAL NOT NULL,
+  PRIMARY KEY (day, member, project, model)
+) WITHOUT ROWID;
+`,
+    postgres: `
+CREATE TABLE members (
+  name TEXT COLLATE "C" PRIMARY KEY,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  daily_tokens BIGINT, monthly_tokens BIGINT, daily_cost DOUBLE PRECISION, monthly_cost DOUBLE PRECISION
+);
+CREATE TABLE requests (
+  id BIGSERIAL PRIMARY KEY,
+  time BIGINT NOT NULL, member TEXT COLLATE "C" NOT NULL, project TEXT COLLATE "C" NOT NULL, model TEXT COLLATE "C" NOT NULL,
+  status INTEGER NOT NULL, duration_ms DOUBLE PRECISION NOT NULL,
+  input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+  cache_creation_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+  cost DOUBLE PRECISION NOT NULL, error TEXT
+);
+-- (time, id): the dashboard's newest-first page is an index scan, not a sort of every row.
+CREATE INDEX requests_time ON requests (time, id);
+CREATE TABLE daily (
+  day TEXT COLLATE "C" NOT NULL, member TEXT COLLATE "C" NOT NULL, project TEXT COLLATE "C" NOT NULL, model TEXT COLLATE "C" NOT NULL,
+  requests BIGINT NOT NULL, errors BIGINT NOT NULL,
+  input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+  cache_creation_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+  cost DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (day, member, project, model)
+);
+`,
+  },
+];
+
+/** The newest schema this gateway knows. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** The steps a database at `version` is missing; throws when it is newer than this gateway. */
+export function pendingMigrations(version: number, where: string): readonly Migration[] {
+  if (version > SCHEMA_VERSION) {
+    throw new GatewayConfigError(
+      `The ledger at ${where} has schema version ${version}, newer than this gateway knows (${SCHEMA_VERSION}): a newer cctl wrote it. ` +
+        'Run the gateway image that matches it (cctl gateway up with the newer cctl); this one will not write into a schema it does not understand.',
+    );
+  }
+  return MIGRATIONS.filter((m) => m.version > version);
+}

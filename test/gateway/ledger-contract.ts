@@ -1,0 +1,213 @@
+/**
+ * The ledger store's cases, one set for both stores: each opens the store it
+ * is given (a SQLite path or a Postgres URL, fresh for the case) and checks
+ * it with node:assert against figures worked out here from the rows, not read
+ * back from either store. ledger-contract-run.ts runs them under Node 22 (for
+ * node:sqlite); ledger-store.test.ts runs that for SQLite and for a real
+ * Postgres and compares what both answered.
+ */
+import assert from 'node:assert/strict';
+import { openBackend, type LedgerBackend } from '../../lib/gateway/team/backend.js';
+import { SCHEMA_VERSION } from '../../lib/gateway/team/schema.js';
+import type { LedgerRow } from '../../lib/gateway/team/store.js';
+
+export interface Target {
+  /** A fresh SQLite path or Postgres database URL for each call. */
+  fresh(): Promise<string>;
+  /** Marks the ledger as written by a newer gateway. */
+  bumpVersion(backend: LedgerBackend, version: number): Promise<void>;
+}
+
+const at = (iso: string) => Date.parse(iso);
+const row = (over: Partial<LedgerRow>): LedgerRow => ({
+  time: at('2026-03-10T12:00:00Z'), member: 'ann', project: 'p', model: 'claude-sonnet-4', status: 200, durationMs: 12.5,
+  inputTokens: 10, outputTokens: 20, cacheCreationTokens: 3, cacheReadTokens: 40, cost: 0.001, ...over,
+});
+
+/** Rows over two months, three members, two models, with an error and odd names that sort differently by locale. */
+export function sampleRows(): LedgerRow[] {
+  const rows: LedgerRow[] = [];
+  const members = ['ann', 'Bob', '_svc'];
+  const models = ['claude-sonnet-4', 'claude-opus-4-5'];
+  const days = ['2026-02-27T23:59:59Z', '2026-02-28T00:00:00Z', '2026-03-01T00:00:00Z', '2026-03-01T23:59:59.999Z', '2026-03-10T08:00:00Z'];
+  let i = 0;
+  for (const day of days) {
+    for (const member of members) {
+      for (const model of models) {
+        i++;
+        rows.push(row({ time: at(day) + (i % 3), member, model, project: i % 2 ? 'web' : 'api', status: i % 7 === 0 ? 529 : 200,
+          inputTokens: i * 11, outputTokens: i * 7, cacheCreationTokens: i, cacheReadTokens: i * 3, cost: i * 0.000123, ...(i % 7 === 0 ? { error: 'overloaded' } : {}) }));
+      }
+    }
+  }
+  return rows;
+}
+
+type Case = (target: Target) => Promise<unknown>;
+
+async function withStore<T>(target: Target, work: (b: LedgerBackend, where: string) => Promise<T>): Promise<T> {
+  const where = await target.fresh();
+  const backend = await openBackend(where);
+  try {
+    return await work(backend, where);
+  } finally {
+    await backend.close();
+  }
+}
+
+export const CASES: Record<string, Case> = {
+  async 'a new ledger is at the newest schema, and opening it again changes nothing'(target) {
+    const where = await target.fresh();
+    const first = await openBackend(where);
+    assert.equal(await first.schemaVersion(), SCHEMA_VERSION);
+    await first.insert([row({})]);
+    await first.close();
+    const second = await openBackend(where);
+    assert.equal(await second.schemaVersion(), SCHEMA_VERSION);
+    assert.equal((await second.totals()).requests, 1, 'the row survives a reopen');
+    await second.close();
+    return SCHEMA_VERSION;
+  },
+
+  async 'a ledger from a newer gateway is refused, not written'(target) {
+    const where = await target.fresh();
+    const backend = await openBackend(where);
+    await target.bumpVersion(backend, SCHEMA_VERSION + 1);
+    await backend.close();
+    await assert.rejects(openBackend(where), (error: Error) => {
+      assert.equal(error.name, 'GatewayConfigError');
+      assert.match(error.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this gateway knows \\(${SCHEMA_VERSION}\\)`));
+      return true;
+    });
+    return 'refused';
+  },
+
+  async 'members: add, one active name, revoke seen at once, a revoked name comes back with a new token'(target) {
+    return withStore(target, async (b) => {
+      await b.addMember('ann', 'hash-1', { dailyTokens: 1000, monthlyCost: 12.5 }, 1000);
+      await assert.rejects(b.addMember('ann', 'hash-2', {}), /A member named "ann" already exists/);
+      assert.deepEqual(await b.memberByTokenHash('hash-1'), { name: 'ann', createdAt: 1000, dailyTokens: 1000, monthlyCost: 12.5 });
+      assert.equal(await b.memberByTokenHash('hash-2'), undefined, 'the refused add left no token behind');
+      assert.equal(await b.revokeMember('ann', 2000), true);
+      assert.equal(await b.revokeMember('ann', 3000), false, 'revoking twice changes nothing');
+      assert.equal(await b.memberByTokenHash('hash-1'), undefined, 'a revoked token is refused on the next lookup');
+      await b.addMember('ann', 'hash-3', {}, 4000);
+      assert.equal(await b.memberByTokenHash('hash-1'), undefined, 'the old token stays dead');
+      assert.deepEqual(await b.memberByTokenHash('hash-3'), { name: 'ann', createdAt: 4000 });
+      assert.equal(await b.setBudgets('ann', { dailyCost: 2 }), true);
+      assert.equal(await b.setBudgets('nobody', { dailyCost: 2 }), false);
+      await b.addMember('Bob', 'hash-b', {}, 5000);
+      await b.addMember('_svc', 'hash-s', {}, 6000);
+      const members = await b.members();
+      // Byte order, as SQLite compares: upper case before "_" before lower case.
+      assert.deepEqual(members.map((m) => m.name), ['Bob', '_svc', 'ann']);
+      assert.deepEqual(members[2], { name: 'ann', createdAt: 4000, dailyCost: 2 });
+      return members;
+    });
+  },
+
+  async 'usage: every grouping and window equals the sums of the rows'(target) {
+    return withStore(target, async (b) => {
+      const rows = sampleRows();
+      await b.insert(rows.slice(0, 7));
+      await b.insert(rows.slice(7));
+      const day = (r: LedgerRow) => new Date(r.time).toISOString().slice(0, 10);
+      const keyOf = { day, month: (r: LedgerRow) => day(r).slice(0, 7), member: (r: LedgerRow) => r.member, project: (r: LedgerRow) => r.project, model: (r: LedgerRow) => r.model };
+      const expect = (by: (keyof typeof keyOf)[], since?: string, until?: string) => {
+        const groups = new Map<string, Record<string, unknown>>();
+        for (const r of rows) {
+          if ((since && day(r) < since) || (until && day(r) > until)) continue;
+          const key = JSON.stringify(by.map((k) => keyOf[k](r)));
+          const g = (groups.get(key) ?? { ...Object.fromEntries(by.map((k) => [k, keyOf[k](r)])), requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0, cost: 0 }) as Record<string, number>;
+          g.requests! += 1;
+          g.errors! += r.status >= 400 ? 1 : 0;
+          g.inputTokens! += r.inputTokens;
+          g.outputTokens! += r.outputTokens;
+          g.cacheCreationTokens! += r.cacheCreationTokens;
+          g.cacheReadTokens! += r.cacheReadTokens;
+          g.totalTokens! += r.inputTokens + r.outputTokens + r.cacheCreationTokens + r.cacheReadTokens;
+          g.cost! += r.cost;
+          groups.set(key, g);
+        }
+        return [...groups.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0)).map(([, g]) => ({ ...g, cost: Math.round((g.cost as number) * 1e6) / 1e6 }));
+      };
+      const answers: unknown[] = [];
+      const queries: [(keyof typeof keyOf)[], string?, string?][] = [
+        [[]], [['day']], [['month']], [['member']], [['model', 'member']], [['month', 'member', 'project', 'model']],
+        [['day'], '2026-02-28', '2026-03-01'], [['member'], '2026-03-01'], [[], undefined, '2026-02-27'], [['day'], '2027-01-01'],
+      ];
+      for (const [by, since, until] of queries) {
+        const got = await b.usage({ by, ...(since ? { since } : {}), ...(until ? { until } : {}) });
+        assert.deepEqual(got, expect(by, since, until), `by=${by.join(',')} since=${since} until=${until}`);
+        answers.push(got);
+      }
+      return answers;
+    });
+  },
+
+  async 'recent: newest first, ties by insertion, errors only where set'(target) {
+    return withStore(target, async (b) => {
+      await b.insert([row({ time: 5, model: 'a' }), row({ time: 7, model: 'b', status: 500, error: 'boom' }), row({ time: 7, model: 'c' }), row({ time: 6, model: 'd' })]);
+      const recent = await b.recent(3);
+      assert.deepEqual(recent.map((r) => r.model), ['c', 'b', 'd']);
+      assert.deepEqual(recent[1], row({ time: 7, model: 'b', status: 500, error: 'boom' }));
+      assert.equal('error' in recent[0]!, false);
+      return recent;
+    });
+  },
+
+  async 'retention prunes request rows and keeps the daily totals'(target) {
+    return withStore(target, async (b) => {
+      const rows = sampleRows();
+      await b.insert(rows);
+      const before = await b.usage({ by: ['month'] });
+      const cut = at('2026-03-01T00:00:00Z');
+      const pruned = await b.prune(cut);
+      assert.equal(pruned, rows.filter((r) => r.time < cut).length);
+      assert.equal((await b.totals()).requests, rows.length - pruned);
+      assert.deepEqual(await b.usage({ by: ['month'] }), before, 'the roll-up is untouched');
+      return pruned;
+    });
+  },
+
+  async 'two writers at once lose no row and no roll-up update'(target) {
+    const where = await target.fresh();
+    const writers = await Promise.all([openBackend(where), openBackend(where)]);
+    try {
+      // Every row lands on the same daily key, the hottest case for a lost update.
+      await Promise.all(writers.map((w, n) => (async () => {
+        for (let i = 0; i < 20; i++) await w.insert(Array.from({ length: 25 }, () => row({ inputTokens: n + 1, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 })));
+      })()));
+      const totals = await writers[0]!.totals();
+      assert.equal(totals.requests, 1000);
+      assert.equal(totals.dailyRequests, 1000);
+      assert.equal(totals.dailyTokens, 500 * 1 + 500 * 2);
+      return totals;
+    } finally {
+      await Promise.all(writers.map((w) => w.close()));
+    }
+  },
+
+  async 'migration blocks: pages, roll-up rows and totals copy exactly'(target) {
+    const source = await openBackend(await target.fresh());
+    const copy = await openBackend(await target.fresh());
+    try {
+      const rows = sampleRows();
+      await source.addMember('ann', 'h1', { dailyTokens: 5 }, 1);
+      await source.revokeMember('ann', 2);
+      await source.insert(rows);
+      await source.prune(at('2026-02-28T00:00:00Z'));
+      const page1 = await source.requestPage(0, 10);
+      const page2 = await source.requestPage(page1[page1.length - 1]!.id, 1000);
+      assert.equal(page1.length + page2.length, (await source.totals()).requests);
+      await copy.importRows(await source.storedMembers(), [...page1, ...page2].map((x) => x.row), await source.dailyRows());
+      assert.deepEqual(await copy.totals(), await source.totals());
+      assert.deepEqual(await copy.storedMembers(), [{ name: 'ann', tokenHash: 'h1', createdAt: 1, revokedAt: 2, dailyTokens: 5 }]);
+      assert.deepEqual(await copy.usage({ by: ['day', 'member', 'model'] }), await source.usage({ by: ['day', 'member', 'model'] }));
+      return copy.totals();
+    } finally {
+      await source.close();
+      await copy.close();
+    }
+  },
+};

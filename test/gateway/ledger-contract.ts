@@ -7,7 +7,8 @@
  * Postgres and compares what both answered.
  */
 import assert from 'node:assert/strict';
-import { openBackend, type LedgerBackend } from '../../lib/gateway/team/backend.js';
+import type { LedgerBackend } from '../../lib/gateway/team/backend.js';
+import { openBackend } from '../../lib/gateway/team/open-backend.js';
 import { SCHEMA_VERSION } from '../../lib/gateway/team/schema.js';
 import type { LedgerRow } from '../../lib/gateway/team/store.js';
 

@@ -226,15 +226,3 @@ export function memberRecordOf(r: Record<string, unknown>): MemberRecord {
   const { tokenHash: _hash, ...member } = storedMemberOf(r);
   return member;
 }
-
-export interface OpenOptions {
-  /** Postgres only: keep trying to connect this long at start. */
-  connectWithinMs?: number;
-  log?: (message: string) => void;
-}
-
-/** A postgres:// URL opens the Postgres store (loading its driver); anything else is a SQLite file path. */
-export async function openBackend(target: string, options: OpenOptions = {}): Promise<LedgerBackend> {
-  if (/^postgres(?:ql)?:\/\//i.test(target)) return (await import('./postgres.js')).PostgresBackend.open(target, options);
-  return new SqliteBackend(target);
-}

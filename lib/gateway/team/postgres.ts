@@ -16,17 +16,10 @@ import {
   dailyOf, memberRecordOf, num, requestOf, roundCost, storedMemberOf, totalsOf, TOTALS_SQL,
   type DailyRow, type LedgerBackend, type LedgerTotals, type StoredMember,
 } from './backend.js';
-import { pendingMigrations, SCHEMA_VERSION } from './schema.js';
+import { DAILY_UNNEST, dailyColumns, insertRequests, type Rows, type Sql } from './postgres-sql.js';
+import { pendingMigrations } from './schema.js';
 import { dayOf, USAGE_KEYS, type Budgets, type LedgerRow, type MemberRecord, type UsageKey, type UsageQuery, type UsageRow } from './store.js';
 
-type Rows = Record<string, unknown>[] & { count: number };
-
-/** The part of the driver's API the store uses. */
-export interface Sql {
-  unsafe(query: string, params?: unknown[], options?: { prepare?: boolean }): Promise<Rows>;
-  begin<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
-  end(options?: { timeout?: number }): Promise<void>;
-}
 type Connect = (url: string, options: Record<string, unknown>) => Sql;
 
 let driver: Connect | undefined;
@@ -273,29 +266,3 @@ export class PostgresBackend implements LedgerBackend {
     await this.sql.end({ timeout: 5 });
   }
 }
-
-const DAILY_UNNEST = `(day, member, project, model, requests, errors, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost)
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[])`;
-
-function dailyColumns(rows: readonly DailyRow[]): unknown[] {
-  return [
-    rows.map((d) => d.day), rows.map((d) => d.member), rows.map((d) => d.project), rows.map((d) => d.model),
-    rows.map((d) => d.requests), rows.map((d) => d.errors), rows.map((d) => d.inputTokens), rows.map((d) => d.outputTokens),
-    rows.map((d) => d.cacheCreationTokens), rows.map((d) => d.cacheReadTokens), rows.map((d) => d.cost),
-  ];
-}
-
-function insertRequests(tx: Sql, rows: readonly LedgerRow[]): Promise<Rows> {
-  return tx.unsafe(
-    `INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost, error)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::float8[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[], $12::text[])`,
-    [
-      rows.map((r) => r.time), rows.map((r) => r.member), rows.map((r) => r.project), rows.map((r) => r.model), rows.map((r) => r.status),
-      rows.map((r) => r.durationMs), rows.map((r) => r.inputTokens), rows.map((r) => r.outputTokens), rows.map((r) => r.cacheCreationTokens),
-      rows.map((r) => r.cacheReadTokens), rows.map((r) => r.cost), rows.map((r) => r.error ?? null),
-    ],
-    { prepare: true },
-  );
-}
-
-export { SCHEMA_VERSION };

@@ -15,11 +15,12 @@
  * tokens instead of one client token, the usage ledger, the admin API and
  * the dashboard.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DEFAULTS, type GatewayConfig, GatewayConfigError, GATEWAY_VERSION, intFromEnv, loadConfig } from './config.js';
 import { probeHealth } from './health.js';
 import { logEvent, stdoutWriter } from './log.js';
+import { GatewayMetrics, metricsToken } from './metrics-http.js';
 import { createGateway } from './server.js';
 import { isTeamMode, loadTeamConfig } from './team/config.js';
 import { createTeamGateway, type TeamGateway } from './team/team.js';
@@ -43,15 +44,21 @@ async function main(argv: string[]): Promise<void> {
 
   let config: GatewayConfig;
   let team: TeamGateway | undefined;
+  let metrics: GatewayMetrics | undefined;
   try {
     config = loadConfig();
     if (isTeamMode(process.env)) team = createTeamGateway(loadTeamConfig(), config.teamCredential!, stdoutWriter);
+    const token = metricsConfig();
+    // The metrics count what the log lines say, so they see the lines on their way out.
+    if (token) metrics = new GatewayMetrics({ token, ...(team ? { ledger: team.ledger } : {}) });
+    if (metrics) config = { ...config, log: metrics.observe(config.log ?? stdoutWriter) };
   } catch (error) {
     if (!(error instanceof GatewayConfigError)) throw error;
     process.stderr.write(`gateway: ${error.message}\n`);
     process.exit(2);
   }
   const gateway = createGateway(config, team);
+  metrics?.attach(gateway.server);
   const port = await gateway.listen();
   logEvent(stdoutWriter, 'listening', {
     port,
@@ -72,6 +79,14 @@ async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+}
+
+function metricsConfig(): string | undefined {
+  try {
+    return metricsToken(process.env, (file) => readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new GatewayConfigError((error as Error).message);
+  }
 }
 
 function isEntryPoint(): boolean {

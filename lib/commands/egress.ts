@@ -18,6 +18,7 @@ const WHY: Record<DenyReason, string> = {
   'egress-off': 'the gateway had egress off (isolate off when it started): cctl init --isolate && cctl up',
   source: 'the client was not on the stack\'s networks',
   'bad-target': 'a malformed destination',
+  address: 'the name resolves to loopback, link-local, a metadata address or the gateway itself (only an entry naming the address reaches it)',
 };
 
 export default async function egress(_args: string[], options: OptionsFor<'egress'>): Promise<number> {

@@ -24,6 +24,7 @@ import { GatewayMetrics, metricsToken } from './metrics-http.js';
 import { createGateway } from './server.js';
 import { isTeamMode, loadTeamConfig } from './team/config.js';
 import { createTeamGateway, type TeamGateway } from './team/team.js';
+import { formatRule } from './egress/grammar.js';
 
 async function main(argv: string[]): Promise<void> {
   if (argv[0] === 'health') {
@@ -66,7 +67,7 @@ async function main(argv: string[]): Promise<void> {
     mode: team ? 'team' : config.authMode,
     upstream: config.upstreamUrl.origin + config.upstreamUrl.pathname.replace(/\/+$/, ''),
     egress: config.egress
-      ? { allow: config.egress.allow.map((rule) => `${rule.wildcard ? '*.' : ''}${rule.host}:${rule.port}`), sources: config.egress.sources.cidrs, refused: config.egress.sources.refused }
+      ? { allow: config.egress.allow.map(formatRule), sources: config.egress.sources.cidrs, refused: config.egress.sources.refused }
       : 'off',
   });
 

@@ -6,12 +6,12 @@
 import { type Project } from '../project/locate.js';
 import { gatewayService } from '../project/model.js';
 import { storedSettings } from '../project/compose-file.js';
-import { allowArgumentFor } from '../project/egress.js';
+import { entryFor, hostPort, parseDestination } from '../project/egress.js';
 import { readLogs } from '../engine/compose-client.js';
 import { projectInvocation } from './compose.js';
 
-/** Why the gateway refused: a host to add (`not-allowed`), or something the allow-list cannot fix. */
-export type DenyReason = 'not-allowed' | 'egress-off' | 'source' | 'bad-target';
+/** Why the gateway refused: a host to add (`not-allowed`), or something a name on the allow-list cannot fix (`address`: it resolves to loopback, link-local, metadata or the gateway itself). */
+export type DenyReason = 'not-allowed' | 'egress-off' | 'source' | 'bad-target' | 'address';
 
 export interface EgressEvent {
   time: string;
@@ -66,16 +66,14 @@ export function parseEgressLine(line: string): EgressEvent | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   if (v.event !== 'egress' || typeof v.host !== 'string' || (v.decision !== 'allowed' && v.decision !== 'denied')) return undefined;
-  const host = v.host.toLowerCase();
   const port = typeof v.port === 'number' ? v.port : Number(v.port) || 443;
-  // IPv6 literals come bracketed in host:port form, as the allow-list writes them.
-  const destination = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+  // Read with the gateway's own grammar, which also wrote the line's `entry`: the same destination, the same advice.
+  const parsed = parseDestination(`${v.host.includes(':') && !v.host.startsWith('[') ? `[${v.host}]` : v.host}:${port}`, 443);
+  const destination = parsed ? hostPort(parsed) : `${v.host.toLowerCase()}:${port}`;
   return {
     time: typeof v.time === 'string' ? v.time : '',
     destination,
-    // Computed here rather than taken from the gateway's `entry`, so that it is always what `cctl init --allow`
-    // accepts (a host without a dot keeps its port there: `intranet:443`, never a word that reads as a preset).
-    entry: allowArgumentFor(destination),
+    entry: parsed ? entryFor(parsed) : destination,
     allowed: v.decision === 'allowed',
     ...(v.decision === 'denied' ? { reason: (typeof v.reason === 'string' ? v.reason : 'not-allowed') as DenyReason } : {}),
     bytesUp: num(v.bytesUp),

@@ -3,14 +3,17 @@
  * entries may look like, the named presets, and their expansion into the
  * gateway's CCTL_EGRESS_ALLOW (docs/CONTRACT.md). Pure: no files, no processes.
  *
- * An entry is a preset name, or `host`, `host:port`, `*.domain`, `*.domain:port`
- * (port 443 when none is given); IPv6 addresses in brackets. `*.domain` matches subdomains only, as the
- * gateway matches it; list `domain` too for the apex.
+ * An entry is a preset name, or a host entry in the allow-list grammar that
+ * the gateway itself uses (lib/gateway/egress/grammar.ts, compiled into cctl
+ * too): `host`, `host:port`, `*.domain`, `*.domain:port`, an IPv4 address or
+ * an IPv6 address in brackets (port 443 when none is given). `*.domain`
+ * matches subdomains only; list `domain` too for the apex.
  */
-import { isIPv6 } from 'node:net';
-import { UsageError } from '../kernel/errors.js';
+import { type AllowRule, formatRule, parseRule } from '../gateway/egress/grammar.js';
 
-export const DEFAULT_PORT = 443;
+// The grammar's destination side, for what cctl reads back from the gateway's log (ops/egress.ts).
+export { entryFor, hostPort, parseDestination } from '../gateway/egress/grammar.js';
+import { UsageError } from '../kernel/errors.js';
 
 /**
  * Named presets. Hosts are what each tool contacts itself, from inside
@@ -47,16 +50,6 @@ export const PRESETS: Readonly<Record<string, { describe: string; hosts: readonl
 /** What an isolated stack allows when the project lists nothing. */
 export const DEFAULT_ALLOW: readonly string[] = ['anthropic'];
 
-const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-export interface AllowEntry {
-  /** Lower case, without a trailing dot; `*.` first for a wildcard. */
-  host: string;
-  port: number;
-  wildcard: boolean;
-}
-
 /** A preset that the word was likely meant to be (same first three letters: githb, pip-i, npmjs). */
 function nearestPreset(word: string): string | undefined {
   return Object.keys(PRESETS).find((p) => p.slice(0, 3) === word.slice(0, 3) || word.startsWith(p));
@@ -65,48 +58,15 @@ function nearestPreset(word: string): string | undefined {
 function invalid(entry: string, why: string, where: string): UsageError {
   return new UsageError(
     `"${entry}" in ${where} is not an allow-list entry: ${why}.`,
-    `Write a preset (${Object.keys(PRESETS).join(', ')}), a host (example.com), host:port (example.com:8443) or *.domain (*.example.com).`,
+    `Write a preset (${Object.keys(PRESETS).join(', ')}), a host (example.com), host:port (example.com:8443, intranet:443), *.domain (*.example.com) or an address (10.0.0.5:3128, [fd00::5]:443).`,
   );
 }
 
-/** Parses one host entry (not a preset); throws a UsageError naming `where`. */
-export function parseHostEntry(text: string, where = 'allow'): AllowEntry {
-  const raw = text.trim().toLowerCase();
-  const v6 = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(raw);
-  if (v6) {
-    const port = v6[2] === undefined ? DEFAULT_PORT : Number(v6[2]);
-    if (!isIPv6(v6[1]!)) throw invalid(text, 'not an IPv6 address', where);
-    if (port < 1 || port > 65535) throw invalid(text, 'the port must be a number from 1 to 65535', where);
-    return { host: `[${v6[1]}]`, port, wildcard: false };
-  }
-  let host = raw;
-  let port = DEFAULT_PORT;
-  const colon = raw.lastIndexOf(':');
-  if (colon >= 0) {
-    const portText = raw.slice(colon + 1);
-    if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
-      throw invalid(text, 'the port must be a number from 1 to 65535', where);
-    }
-    port = Number(portText);
-    host = raw.slice(0, colon);
-  }
-  host = host.replace(/\.$/, '');
-  if (host === '*' || host === '') throw invalid(text, 'it names no host (cctl has no allow-all; turn isolation off instead)', where);
-  const wildcard = host.startsWith('*.');
-  const name = wildcard ? host.slice(2) : host;
-  if (name.includes('*')) throw invalid(text, 'a wildcard may only be the first label, as in *.example.com', where);
-  const ip = IPV4.exec(name);
-  if (ip) {
-    if (wildcard) throw invalid(text, 'an IP address cannot have a wildcard', where);
-    if (ip.slice(1).some((o) => Number(o) > 255)) throw invalid(text, 'not an IPv4 address', where);
-    return { host: name, port, wildcard };
-  }
-  const labels = name.split('.');
-  if (name.length > 253 || !labels.every((l) => LABEL.test(l))) {
-    throw invalid(text, 'host names are letters, digits and hyphens, in dot-separated labels', where);
-  }
-  if (wildcard && labels.length < 2) throw invalid(text, 'a wildcard over a whole top-level domain is too broad', where);
-  return { host, port, wildcard };
+/** Parses one host entry (not a preset) with the gateway's own grammar; throws a UsageError naming `where`. */
+export function parseHostEntry(text: string, where = 'allow'): AllowRule {
+  const parsed = parseRule(text);
+  if (!parsed.ok) throw invalid(text, parsed.why, where);
+  return parsed.value;
 }
 
 /**
@@ -118,7 +78,7 @@ export function parseHostEntry(text: string, where = 'allow'): AllowEntry {
 export function checkAllowEntry(text: string, where = 'allow'): string {
   const entry = text.trim().toLowerCase();
   if (entry in PRESETS) return entry;
-  if (/^[a-z0-9-]+$/.test(entry)) {
+  if (/^[a-z0-9_-]+$/.test(entry)) {
     const near = nearestPreset(entry);
     throw new UsageError(
       `"${text}" in ${where} is neither a preset nor a host name with a dot.`,
@@ -145,10 +105,6 @@ export function allowList(value: unknown, where: string): string[] {
   return out;
 }
 
-function formatEntry(e: AllowEntry): string {
-  return `${e.host}:${e.port}`;
-}
-
 /**
  * The gateway's allow-list: presets expanded, every entry as host:port,
  * duplicates dropped, in the order given. Joined with commas, this is
@@ -157,7 +113,7 @@ function formatEntry(e: AllowEntry): string {
 export function expandAllow(entries: readonly string[]): string[] {
   const out: string[] = [];
   const add = (text: string) => {
-    const formatted = formatEntry(parseHostEntry(text));
+    const formatted = formatRule(parseHostEntry(text));
     if (!out.includes(formatted)) out.push(formatted);
   };
   for (const entry of entries) {
@@ -166,14 +122,6 @@ export function expandAllow(entries: readonly string[]): string[] {
     else add(entry);
   }
   return out;
-}
-
-/** The `cctl init --allow …` argument that allows a denied destination (host:port, or host:443 shown as host). */
-export function allowArgumentFor(destination: string): string {
-  const colon = destination.lastIndexOf(':');
-  const host = colon > 0 ? destination.slice(0, colon) : destination;
-  const port = colon > 0 ? destination.slice(colon + 1) : String(DEFAULT_PORT);
-  return port === String(DEFAULT_PORT) && host.includes('.') ? host : `${host}:${port}`;
 }
 
 /** One line for init's output: what an isolated claude-cli may reach, or undefined when egress does not apply. */

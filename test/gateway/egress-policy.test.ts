@@ -4,10 +4,12 @@
  */
 import test from 'ava';
 import type os from 'node:os';
-import { entryFor, isAllowed, parseAllowList, parseDestination } from '../../lib/gateway/egress/allow-list.js';
+import { parseAllowList } from '../../lib/gateway/egress/allow-list.js';
+import { entryFor, isAllowed, parseDestination } from '../../lib/gateway/egress/grammar.js';
 import { egressFromEnv } from '../../lib/gateway/egress/config.js';
 import { decide } from '../../lib/gateway/egress/decide.js';
 import { parseSources } from '../../lib/gateway/egress/sources.js';
+import { systemNet } from '../../lib/gateway/egress/address-check.js';
 import { GatewayConfigError, loadConfig } from '../../lib/gateway/config.js';
 
 const rules = parseAllowList('api.anthropic.com, *.github.com registry.npmjs.org:443,example.org:8080,[::1]:8443, 10.1.2.3:22');
@@ -109,7 +111,7 @@ test('egress is off unless CCTL_EGRESS_ALLOW is set; set but empty, it is on and
 });
 
 test('decide: off, outside source, malformed target, not listed, allowed, in that order; denials say how to allow', (t) => {
-  const egress = { allow: parseAllowList('github.com'), sources: parseSources('172.18.0.0/16'), maxTunnels: 10 };
+  const egress = { allow: parseAllowList('github.com'), sources: parseSources('172.18.0.0/16'), maxTunnels: 10, net: systemNet() };
   t.like(decide(undefined, '172.18.0.3', 'github.com:443', 443), { allowed: false, reason: 'egress-off', status: 403 });
   t.like(decide(egress, '203.0.113.9', 'github.com:443', 443), { allowed: false, reason: 'source', status: 403 });
   t.like(decide(egress, '172.18.0.3', 'not a host', 443), { allowed: false, reason: 'bad-target', status: 400 });

@@ -1,6 +1,8 @@
 /** The egress proxy's settings, from the environment (docs/CONTRACT.md). */
 import { intFromEnv } from '../env.js';
-import { type AllowRule, parseAllowList } from './allow-list.js';
+import { type EgressNet, systemNet } from './address-check.js';
+import { parseAllowList } from './allow-list.js';
+import type { AllowRule } from './grammar.js';
 import { parseSources, type SourceFilter } from './sources.js';
 
 export interface EgressConfig {
@@ -8,6 +10,8 @@ export interface EgressConfig {
   sources: SourceFilter;
   /** Open tunnels at most; more get 503, so a runaway client cannot starve the API route of sockets and memory. */
   maxTunnels: number;
+  /** DNS, connect and the gateway's own addresses: the system's, or a test's (address-check.ts). */
+  net: EgressNet;
 }
 
 export const DEFAULT_MAX_TUNNELS = 512;
@@ -26,5 +30,6 @@ export function egressFromEnv(env: Env): EgressConfig | undefined {
     allow: parseAllowList(allow),
     sources: parseSources(env.CCTL_EGRESS_SOURCES),
     maxTunnels: intFromEnv(env, 'CCTL_EGRESS_MAX_TUNNELS', DEFAULT_MAX_TUNNELS, 1, 100_000),
+    net: systemNet(),
   };
 }

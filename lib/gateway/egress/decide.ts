@@ -2,10 +2,12 @@
  * The egress decision for one proxy request: who asks, for what, and whether
  * the allow-list lets it through. Pure, so every branch is tested directly.
  */
-import { type Destination, entryFor, hostPort, isAllowed, parseDestination } from './allow-list.js';
+import { type Destination, entryFor, hostPort, isAllowed, parseDestination } from './grammar.js';
 import type { EgressConfig } from './config.js';
+import { addressRefusal, type AddressCheck, checkAddresses } from './address-check.js';
 
-export type DenialReason = 'egress-off' | 'source' | 'bad-target' | 'not-allowed';
+/** `address`: the name is listed, but resolves to an address it may not reach (address-check.ts). */
+export type DenialReason = 'egress-off' | 'source' | 'bad-target' | 'not-allowed' | 'address';
 
 export type Decision =
   | { allowed: true; destination: Destination }
@@ -50,4 +52,30 @@ export function decide(egress: EgressConfig | undefined, source: string | undefi
     };
   }
   return { allowed: true, destination };
+}
+
+/** The denial for a listed name whose address may not be reached. */
+export function addressDenial(destination: Destination, check: Extract<AddressCheck, { ok: false }>): Extract<Decision, { allowed: false }> {
+  const entry = entryFor({ host: check.address, port: destination.port });
+  return { allowed: false, reason: 'address', status: 403, destination, message: addressRefusal(hostPort(destination), check, entry) };
+}
+
+/**
+ * After the allow-list: the destination's name resolved once and its
+ * addresses checked. The address to dial, the denial to answer, or the
+ * resolver's error code (ENOTFOUND, EAI_AGAIN) for a 502.
+ */
+export async function resolveDestination(
+  egress: EgressConfig,
+  destination: Destination,
+): Promise<{ address: string } | { denial: Extract<Decision, { allowed: false }>; address: string } | { error: string }> {
+  let addresses: string[];
+  try {
+    addresses = await egress.net.resolve(destination.host);
+  } catch (error) {
+    return { error: (error as NodeJS.ErrnoException).code ?? String(error) };
+  }
+  const check = checkAddresses(addresses, destination, egress.allow, egress.net.ownAddresses());
+  if (!check) return { error: 'ENOTFOUND' };
+  return check.ok ? { address: check.address } : { denial: addressDenial(destination, check), address: check.address };
 }

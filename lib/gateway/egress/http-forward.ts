@@ -1,13 +1,14 @@
 /**
  * Absolute-form plain-HTTP requests (`GET http://host/path`), as HTTP_PROXY
  * clients send them: checked like a CONNECT, then relayed on a connection of
- * their own. No credential is ever added; the gateway's team key is only
- * for the API routes.
+ * their own, dialled at the address checked after one lookup
+ * (address-check.ts). No credential is ever added; the gateway's team key
+ * is only for the API routes.
  */
 import http from 'node:http';
 import { endToEndHeaders } from '../headers.js';
-import { hostPort } from './allow-list.js';
-import { type Decision, decide } from './decide.js';
+import { type Decision, decide, resolveDestination } from './decide.js';
+import { hostPort } from './grammar.js';
 import { EgressRecord } from './record.js';
 import { answerResponse, denialAnswer, failureAnswer } from './respond.js';
 import type { EgressContext } from './tunnel.js';
@@ -50,43 +51,78 @@ export function forwardHttp(ctx: EgressContext, req: http.IncomingMessage, res: 
   }
 
   const { destination } = decision;
-  const headers = endToEndHeaders(req.headers);
-  headers.host = url.host;
-  delete headers.expect;
-  const upstream = http.request({
-    host: destination.host,
-    port: destination.port,
-    method: req.method,
-    path: url.pathname + url.search,
-    headers,
-    agent: false,
-  });
-  const connectTimer = setTimeout(() => upstream.destroy(Object.assign(new Error('timeout'), { code: 'timeout' })), ctx.connectTimeoutMs);
-  upstream.on('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
-  upstream.setTimeout(ctx.idleTimeoutMs, () => upstream.destroy(Object.assign(new Error('idle timeout'), { code: 'idle timeout' })));
-  upstream.on('error', (error: NodeJS.ErrnoException) => {
-    clearTimeout(connectTimer);
-    const code = error.code ?? error.message;
-    record.error = code;
-    if (res.headersSent) {
-      res.destroy();
-      return;
-    }
+  // One deadline for the lookup and the connection together.
+  let answered = false;
+  const fail = (code: string) => {
+    if (answered || res.headersSent) return;
+    answered = true;
     const answer = failureAnswer(code, hostPort(destination));
+    record.error = code;
     record.status = answer.status;
     answerResponse(res, answer);
+  };
+  let pending: http.ClientRequest | undefined;
+  const connectTimer = setTimeout(() => {
+    fail('timeout');
+    pending?.destroy();
+  }, ctx.connectTimeoutMs);
+  res.on('close', () => clearTimeout(connectTimer));
+  void resolveDestination(ctx.egress!, destination).then((resolved) => {
+    if (answered || res.destroyed) return;
+    if ('error' in resolved) {
+      clearTimeout(connectTimer);
+      fail(resolved.error);
+      return;
+    }
+    record.address = resolved.address;
+    if ('denial' in resolved) {
+      clearTimeout(connectTimer);
+      answered = true;
+      record.denied(resolved.denial.reason, resolved.denial.status);
+      answerResponse(res, denialAnswer(resolved.denial));
+      return;
+    }
+    relay(resolved.address);
   });
-  upstream.on('response', (upstreamRes) => {
-    record.status = upstreamRes.statusCode ?? 502;
-    res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.headers));
-    upstreamRes.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
-    upstreamRes.on('error', () => res.destroy());
-    upstreamRes.pipe(res);
-  });
-  req.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
-  req.pipe(upstream);
-  res.on('close', () => {
-    clearTimeout(connectTimer);
-    if (!res.writableFinished) upstream.destroy();
-  });
+
+  /** The request, on a connection of its own to the checked address (createConnection: no second lookup). */
+  function relay(address: string): void {
+    const headers = endToEndHeaders(req.headers);
+    headers.host = url!.host;
+    delete headers.expect;
+    const upstream = http.request({
+      host: address,
+      port: destination.port,
+      method: req.method,
+      path: url!.pathname + url!.search,
+      headers,
+      // No agent: a connection of its own, made by createConnection (an agent would dial by itself).
+      createConnection: () => ctx.egress!.net.connect({ host: address, port: destination.port }),
+    });
+    pending = upstream;
+    upstream.on('socket', (socket) => socket.once('connect', () => clearTimeout(connectTimer)));
+    upstream.setTimeout(ctx.idleTimeoutMs, () => upstream.destroy(Object.assign(new Error('idle timeout'), { code: 'idle timeout' })));
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(connectTimer);
+      const code = error.code ?? error.message;
+      if (res.headersSent) {
+        record.error = code;
+        res.destroy();
+        return;
+      }
+      fail(code);
+    });
+    upstream.on('response', (upstreamRes) => {
+      record.status = upstreamRes.statusCode ?? 502;
+      res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.headers));
+      upstreamRes.on('data', (chunk: Buffer) => (bytesDown += chunk.length));
+      upstreamRes.on('error', () => res.destroy());
+      upstreamRes.pipe(res);
+    });
+    req.on('data', (chunk: Buffer) => (bytesUp += chunk.length));
+    req.pipe(upstream);
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+  }
 }

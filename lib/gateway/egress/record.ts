@@ -5,7 +5,7 @@
  * how much and how long.
  */
 import { type LogWriter, msSince } from '../log.js';
-import { type Destination, entryFor } from './allow-list.js';
+import { type Destination, entryFor } from './grammar.js';
 import type { DenialReason } from './decide.js';
 
 export interface EgressLog {
@@ -19,6 +19,8 @@ export interface EgressLog {
   port?: number;
   /** The allow-list entry that would let this destination through (`cctl init --allow <entry>`). */
   entry?: string;
+  /** The address the name resolved to: the one dialled, or the one refused (reason `address`). */
+  address?: string;
   /** The client's address. */
   source?: string;
   /** Plain-HTTP requests only. */
@@ -55,6 +57,10 @@ export class EgressRecord {
     this.line.entry = entryFor(destination);
   }
 
+  set address(address: string) {
+    this.line.address = address;
+  }
+
   denied(reason: DenialReason, status: number): void {
     this.line.decision = 'denied';
     this.line.reason = reason;
@@ -80,7 +86,7 @@ export class EgressRecord {
     const l = this.line;
     this.write(
       JSON.stringify({
-        time: l.time, event: l.event, kind: l.kind, decision: l.decision, reason: l.reason, host: l.host, port: l.port, entry: l.entry,
+        time: l.time, event: l.event, kind: l.kind, decision: l.decision, reason: l.reason, host: l.host, port: l.port, entry: l.entry, address: l.address,
         source: l.source, method: l.method, status: l.status, bytesUp: l.bytesUp, bytesDown: l.bytesDown, durationMs: l.durationMs, error: l.error,
       } satisfies EgressLog),
     );

@@ -18,6 +18,8 @@ export function proxyStatusError(reason: string): string {
       return 'connection_refused';
     case 'timeout':
       return 'connection_timeout';
+    case 'address':
+      return 'destination_ip_prohibited';
     case 'egress-off':
     case 'source':
     case 'not-allowed':

@@ -1,15 +1,16 @@
 /**
  * HTTP CONNECT: the tunnel that carries HTTPS (and anything else over TCP)
- * for the stack's containers to an allowed destination. Bytes are piped
+ * for the stack's containers to an allowed destination, dialled at the
+ * address checked after one lookup (address-check.ts). Bytes are piped
  * both ways untouched; the gateway never sees inside the TLS.
  */
 import net from 'node:net';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { LogWriter } from '../log.js';
-import { type Destination, hostPort } from './allow-list.js';
 import type { EgressConfig } from './config.js';
-import { decide } from './decide.js';
+import { decide, resolveDestination } from './decide.js';
+import { type Destination, hostPort } from './grammar.js';
 import { EgressRecord } from './record.js';
 import { answerSocket, denialAnswer, failureAnswer } from './respond.js';
 
@@ -51,9 +52,14 @@ export function handleConnect(ctx: EgressContext, req: http.IncomingMessage, cli
 }
 
 class Tunnel {
-  private readonly upstream: net.Socket;
+  private upstream: net.Socket | undefined;
   private established = false;
-  private closedSides = 0;
+  /** The client has been answered with a failure: no upstream is opened after all, and no second answer. */
+  private abandoned = false;
+  private clientClosed = false;
+  private upstreamClosed = false;
+  private finished = false;
+  private connectTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ctx: EgressContext,
@@ -61,54 +67,81 @@ class Tunnel {
     private readonly head: Buffer,
     private readonly destination: Destination,
     private readonly record: EgressRecord,
-  ) {
+  ) {}
+
+  open(): void {
+    const { ctx, client } = this;
+    ctx.tunnels.add(client);
+    // One deadline for the lookup and the connection together.
+    this.connectTimer = setTimeout(() => this.failed('timeout'), ctx.connectTimeoutMs);
+    // A client that leaves frees the upstream socket at once.
+    client.on('close', () => {
+      clearTimeout(this.connectTimer);
+      this.upstream?.destroy();
+      this.clientClosed = true;
+      this.finish();
+    });
+    void this.dial();
+  }
+
+  /** Resolves the name once, checks the addresses, and dials the checked one (never the name again). */
+  private async dial(): Promise<void> {
+    const resolved = await resolveDestination(this.ctx.egress!, this.destination);
+    if (this.abandoned || this.clientClosed) return this.noUpstream();
+    if ('error' in resolved) {
+      this.failed(resolved.error);
+      return this.noUpstream();
+    }
+    this.record.address = resolved.address;
+    if ('denial' in resolved) {
+      clearTimeout(this.connectTimer);
+      this.record.denied(resolved.denial.reason, resolved.denial.status);
+      answerSocket(this.client, denialAnswer(resolved.denial));
+      return this.noUpstream();
+    }
+    this.connect(resolved.address);
+  }
+
+  private connect(address: string): void {
+    const { client } = this;
     // allowHalfOpen: each direction ends on its own, as TCP allows; a client
     // that has sent everything may still be reading the reply.
     // onread: the download direction, usually the heavy one, reads into one
     // reused buffer instead of a new one per read, which halves the CPU the
     // gateway spends per byte (bench/egress.ts).
-    this.upstream = net.connect({
-      host: destination.host,
-      port: destination.port,
+    const upstream = this.ctx.egress!.net.connect({
+      host: address,
+      port: this.destination.port,
       allowHalfOpen: true,
       noDelay: true,
       onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (bytes: number, buffer: Uint8Array) => this.relayDown(buffer, bytes) },
     });
-  }
-
-  open(): void {
-    const { ctx, client, upstream } = this;
-    ctx.tunnels.add(client);
-    const connectTimer = setTimeout(() => this.failed('timeout'), ctx.connectTimeoutMs);
+    this.upstream = upstream;
     upstream.once('connect', () => {
-      clearTimeout(connectTimer);
+      clearTimeout(this.connectTimer);
       this.establish();
     });
     upstream.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(connectTimer);
+      clearTimeout(this.connectTimer);
       if (!this.established) this.failed(error.code ?? error.message);
       else {
         this.record.error = error.code ?? error.message;
         client.destroy();
       }
     });
-    // A client that leaves frees the upstream socket at once.
-    client.on('close', () => {
-      clearTimeout(connectTimer);
-      upstream.destroy();
-      this.sideClosed();
-    });
     upstream.on('close', () => {
       // After a clean end the pipe has already ended the client side, which
       // flushes; a hard close leaves nothing worth flushing.
       if (!client.writableEnded) client.destroy();
-      this.sideClosed();
+      this.upstreamClosed = true;
+      this.finish();
     });
   }
 
   /** Tells the client the tunnel is up, then pipes both ways. */
   private establish(): void {
-    const { client, upstream, head } = this;
+    const { client, head } = this;
+    const upstream = this.upstream!;
     this.established = true;
     this.record.status = 200;
     client.write(ESTABLISHED);
@@ -129,26 +162,34 @@ class Tunnel {
    * still points into it, so reading pauses until the client drains.
    */
   private relayDown(buffer: Uint8Array, bytes: number): boolean {
-    const { client, upstream } = this;
+    const { client } = this;
     client.write(buffer.subarray(0, bytes));
     if (client.writableLength === 0) return true;
-    client.once('drain', () => upstream.resume());
+    client.once('drain', () => this.upstream!.resume());
     return false;
   }
 
   private failed(code: string): void {
-    if (this.established) return;
+    if (this.established || this.abandoned) return;
+    clearTimeout(this.connectTimer);
     const answer = failureAnswer(code, hostPort(this.destination));
     this.record.status = answer.status;
     this.record.error = code;
-    this.upstream.destroy();
+    this.abandoned = true;
+    this.upstream?.destroy();
     answerSocket(this.client, answer);
   }
 
-  private sideClosed(): void {
-    this.closedSides += 1;
-    if (this.closedSides < 2) return;
+  /** The lookup ended without a connection: the upstream side counts as closed. */
+  private noUpstream(): void {
+    this.upstreamClosed = true;
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished || !this.clientClosed || !this.upstreamClosed) return;
+    this.finished = true;
     this.ctx.tunnels.delete(this.client);
-    this.record.finish(this.upstream.bytesWritten, this.upstream.bytesRead);
+    this.record.finish(this.upstream?.bytesWritten ?? 0, this.upstream?.bytesRead ?? 0);
   }
 }

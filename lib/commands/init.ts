@@ -7,13 +7,14 @@ import { proxyEnvFile, teamKeyMissing } from '../project/secrets.js';
 import { guardPrompt } from '../ui/prompt.js';
 import { isolatedLoginWarning } from '../project/isolation-warning.js';
 import { egressSummary } from '../project/egress.js';
-import { CctlError } from '../kernel/errors.js';
+import { CctlError, UsageError } from '../kernel/errors.js';
 import { checkMemberToken, teamGatewayUrl, writeMemberCredential } from '../project/team-member.js';
 import { askSecret } from '../ui/secret-prompt.js';
 
 export default async function init(_args: string[], options: OptionsFor<'init'>): Promise<number> {
   const project = findProject(options);
-  const team = options.teamGateway ? await teamGateway(options.teamGateway) : undefined;
+  if (options.insecureHttp && !options.teamGateway) throw new UsageError('--insecure-http goes with --team-gateway URL.', 'Example: cctl init --team-gateway http://gateway.lan:3000 --insecure-http');
+  const team = options.teamGateway ? await teamGateway(options.teamGateway, options.insecureHttp === true) : undefined;
   const result = await initProject(project, {
     flags: { ...fromFlags(options), ...(team ? { auth: 'team-key', upstream: team.url } : {}) },
     force: options.force === true,
@@ -49,8 +50,8 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
 }
 
 /** --team-gateway URL: the member token from CCTL_MEMBER_TOKEN, or asked without echo; never from argv. */
-async function teamGateway(text: string): Promise<{ url: string; token: string }> {
-  const url = teamGatewayUrl(text);
+async function teamGateway(text: string, insecureHttp: boolean): Promise<{ url: string; token: string }> {
+  const url = teamGatewayUrl(text, insecureHttp);
   const token = process.env.CCTL_MEMBER_TOKEN?.trim() || (await askSecret('Your member token (from your team admin): '));
   if (!token) {
     throw new CctlError('--team-gateway needs your member token.', { hint: 'Set CCTL_MEMBER_TOKEN, or run it on a terminal to be asked.', exitCode: 2 });

@@ -5,12 +5,35 @@
  * for the team gateway's ledger. claude-cli keeps its own client token.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { BlockList, isIP, isIPv6 } from 'node:net';
 import { writeFileAtomic } from '../kernel/fs.js';
 import { UsageError } from '../kernel/errors.js';
 import { parseEnvFile, proxyEnvFile } from './secrets.js';
 
-/** The team gateway's URL, checked: https, or http for a host on this machine or a test network. */
-export function teamGatewayUrl(text: string): string {
+/** Where plain http may carry a member token: loopback, the private ranges and link-local. */
+const PRIVATE = new BlockList();
+for (const [address, prefix] of [['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16]] as const) PRIVATE.addSubnet(address, prefix, 'ipv4');
+for (const [address, prefix] of [['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) PRIVATE.addSubnet(address, prefix, 'ipv6');
+
+/**
+ * Whether http:// to this host keeps the token on a private network: a
+ * loopback, private or link-local address, or a single-label name (a
+ * container, a host on the LAN's own DNS). Any other name may cross the
+ * internet.
+ */
+export function privateHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  const family = isIP(host);
+  if (family) return PRIVATE.check(host, isIPv6(host) ? 'ipv6' : 'ipv4');
+  return host !== '' && !host.includes('.');
+}
+
+/**
+ * The team gateway's URL, checked: https, or http to a private host (see
+ * privateHost); plain http anywhere else only with --insecure-http, since
+ * every request carries the member token.
+ */
+export function teamGatewayUrl(text: string, insecureHttp = false): string {
   let url: URL;
   try {
     url = new URL(text);
@@ -19,6 +42,13 @@ export function teamGatewayUrl(text: string): string {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--team-gateway must be http:// or https://, not ${url.protocol}`);
   if (url.username || url.password || url.search || url.hash) throw new UsageError('--team-gateway takes a plain URL: the member token goes in CCTL_MEMBER_TOKEN, never in the URL.');
+  if (url.protocol === 'http:' && !insecureHttp && !privateHost(url.hostname)) {
+    throw new UsageError(
+      `--team-gateway ${url.origin} is plain http to a host that is not on a private network: your member token would cross it unencrypted with every request.`,
+      'Use its https:// URL (on the server: cctl gateway init --tls-cert FILE --tls-key FILE, or a TLS reverse proxy; a self-signed certificate is trusted with --ca-cert FILE). ' +
+        'On a network you trust, add --insecure-http.',
+    );
+  }
   return url.href.replace(/\/+$/, '');
 }
 

@@ -15,6 +15,7 @@ import { parse } from 'yaml';
 import { main } from '../../lib/cli.js';
 import { gatewayComposeText, localGatewayAccess, upgradeGatewayFolder, writeGatewayFolder, type GatewaySetup } from '../../lib/project/team-gateway.js';
 import { fetchTeamUsage, teamAccess } from '../../lib/ops/team-usage.js';
+import { teamGatewayUrl } from '../../lib/project/team-member.js';
 import { makeCertificate } from '../gateway/egress-fixtures.js';
 import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
@@ -143,4 +144,32 @@ test('usage --team trusts a self-signed gateway only through --ca-cert / CCTL_CA
   t.is(viaFlag.caFile, join(dir, 'ca.pem'));
   t.is((await fetchTeamUsage(viaFlag, 'member')).length, 1);
   await t.throwsAsync(fetchTeamUsage({ url, adminToken: 'adm', caFile: join(dir, 'missing.pem') }, 'member'), { message: /--ca-cert: cannot read/ });
+});
+
+test('--team-gateway: http only to loopback, private or link-local addresses and single-label names; elsewhere https or --insecure-http', (t) => {
+  for (const url of ['http://127.0.0.1:3000', 'http://10.1.2.3:3000', 'http://172.20.0.1:3000', 'http://192.168.1.10', 'http://169.254.10.1', 'http://[::1]:3000', 'http://[fd12::5]', 'http://[fe80::1]:3000', 'http://gateway:3000', 'http://localhost:3000', 'https://gw.example.com', 'https://203.0.113.7']) {
+    t.notThrows(() => teamGatewayUrl(url), url);
+  }
+  for (const url of ['http://gw.example.com', 'http://203.0.113.7:3000', 'http://8.8.8.8', 'http://172.32.0.1', 'http://[2001:db8::1]:3000', 'http://gw.lan.:3000', 'http://100.64.0.1']) {
+    const error = t.throws(() => teamGatewayUrl(url), { message: /plain http to a host that is not on a private network/ }, url);
+    t.regex((error as Error & { hint?: string }).hint ?? '', /https:\/\/[\s\S]*--tls-cert[\s\S]*--insecure-http/, url);
+    t.is(teamGatewayUrl(url, true), url.replace(/\/$/, ''), `${url} with --insecure-http`);
+  }
+});
+
+test.serial('cctl init refuses plain http to a public gateway before asking for a token, and --insecure-http alone', async (t) => {
+  const dir = temp();
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const refused = await cctl(['init', '--team-gateway', 'http://gw.example.com:3000']);
+    t.is(refused.code, 2);
+    t.regex(refused.stderr, /plain http to a host that is not on a private network/);
+    t.throws(() => readFileSync(join(dir, 'compose.yaml')), undefined, 'nothing written');
+    const alone = await cctl(['init', '--insecure-http']);
+    t.is(alone.code, 2);
+    t.regex(alone.stderr, /--insecure-http goes with --team-gateway/);
+  } finally {
+    process.chdir(cwd);
+  }
 });

@@ -2,8 +2,10 @@
  * Egress benchmark: a CONNECT tunnel through the gateway against a direct
  * TCP connection to the same destination, in one run. Prints:
  *   - connect latency p50/p99, direct vs tunnel (TCP to the gateway, CONNECT,
- *     the gateway's own connect, "200 Connection Established"), and the
- *     added latency (goal: p50 under 1 ms);
+ *     the address check, the gateway's own connect, "200 Connection
+ *     Established"), and the added latency (goal: p50 under 1 ms), for a
+ *     literal address and for a name (`localhost`: one lookup, then the
+ *     address check against the list's literal entry);
  *   - throughput of a 100 MB download and a 100 MB upload, direct vs tunnel,
  *     and their ratio (goal: at least 0.8x direct), with the gateway's CPU
  *     time per 100 MB (steadier than wall-clock rates on a shared machine);
@@ -89,7 +91,8 @@ function firstLine(child: ChildProcess, what: string, match: (line: string) => s
 const destination = spawn(process.execPath, ['-e', DESTINATION], { stdio: ['ignore', 'pipe', 'inherit'] });
 const destinationPort = Number(await firstLine(destination, 'the destination', (line) => line.trim()));
 const gateway = spawn(process.execPath, [gatewayJs], {
-  env: { PATH: process.env.PATH, PORT: '0', CCTL_EGRESS_ALLOW: `127.0.0.1:${destinationPort}` },
+  // The name resolves to loopback, which only the literal entry beside it lets through.
+  env: { PATH: process.env.PATH, PORT: '0', CCTL_EGRESS_ALLOW: `127.0.0.1:${destinationPort},localhost:${destinationPort}` },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const gatewayPort = Number(
@@ -103,7 +106,7 @@ const cpuSeconds = (pid: number) => {
 };
 
 /** Resolves with a socket ready to carry the client's bytes to the destination. */
-function open(viaTunnel: boolean): Promise<net.Socket> {
+function open(viaTunnel: boolean, target = `127.0.0.1:${destinationPort}`): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port: viaTunnel ? gatewayPort : destinationPort, noDelay: true });
     socket.once('error', reject);
@@ -111,7 +114,7 @@ function open(viaTunnel: boolean): Promise<net.Socket> {
       socket.once('connect', () => resolve(socket));
       return;
     }
-    socket.once('connect', () => socket.write(`CONNECT 127.0.0.1:${destinationPort} HTTP/1.1\r\nHost: 127.0.0.1:${destinationPort}\r\n\r\n`));
+    socket.once('connect', () => socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n\r\n`));
     let answer = '';
     const onData = (chunk: Buffer) => {
       answer += chunk.toString('latin1');
@@ -129,32 +132,40 @@ function open(viaTunnel: boolean): Promise<net.Socket> {
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function connectLatency(): Promise<void> {
-  const sample = async (viaTunnel: boolean) => {
+  const sample = async (viaTunnel: boolean, target?: string) => {
     const t0 = process.hrtime.bigint();
-    const socket = await open(viaTunnel);
+    const socket = await open(viaTunnel, target);
     const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     socket.destroy();
     return ms;
   };
+  const byName = `localhost:${destinationPort}`;
   for (let i = 0; i < WARMUP; i++) {
     await sample(false);
     await sample(true);
+    await sample(true, byName);
   }
   const direct: number[] = [];
   const tunnel: number[] = [];
-  // Interleaved, so drift on the machine affects both sides alike.
+  const named: number[] = [];
+  // Interleaved, so drift on the machine affects every series alike.
   for (let i = 0; i < SAMPLES; i++) {
     direct.push(await sample(false));
     tunnel.push(await sample(true));
+    named.push(await sample(true, byName));
   }
   direct.sort((a, b) => a - b);
   tunnel.sort((a, b) => a - b);
+  named.sort((a, b) => a - b);
   const f = (ms: number) => `${ms.toFixed(3)} ms`;
   console.log(`\nConnect latency, ${SAMPLES} sequential connections each (interleaved)`);
   console.log(`  direct  p50 ${f(percentile(direct, 50))}  p99 ${f(percentile(direct, 99))}`);
   console.log(`  tunnel  p50 ${f(percentile(tunnel, 50))}  p99 ${f(percentile(tunnel, 99))}`);
   const added = percentile(tunnel, 50) - percentile(direct, 50);
   console.log(`  added   p50 ${f(added)}  p99 ${f(percentile(tunnel, 99) - percentile(direct, 99))}   (goal: p50 < 1 ms: ${added < 1 ? 'met' : 'NOT met'})`);
+  const addedByName = percentile(named, 50) - percentile(direct, 50);
+  console.log(`  by name p50 ${f(percentile(named, 50))}  p99 ${f(percentile(named, 99))}  (localhost: lookup + address check)`);
+  console.log(`  added   p50 ${f(addedByName)}  p99 ${f(percentile(named, 99) - percentile(direct, 99))}   (goal: p50 < 1 ms: ${addedByName < 1 ? 'met' : 'NOT met'})`);
 }
 
 /** Seconds to move TRANSFER bytes: down (destination to client) or up. */

@@ -7,7 +7,7 @@ import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { upTasks, type UpContext } from '../../lib/commands/up.js';
+import { upTasks, type UpContext } from '../../lib/ops/up/tasks.js';
 import { gatewayUpTasks } from '../../lib/ops/team-gateway.js';
 import { findProject } from '../../lib/project/locate.js';
 import { privateDir } from '../../lib/project/private-dir.js';

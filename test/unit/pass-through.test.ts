@@ -54,9 +54,9 @@ test('the pass-through path loads no cac, yaml or listr2', (t) => {
   t.deepEqual(heavy(urls), []);
 });
 
-test('cctl up loads no yaml or listr2 until it knows the short path will not do (ops/up-fast.ts)', (t) => {
+test('cctl up loads no yaml or listr2 until it knows the short path will not do (ops/up/short-path.ts)', (t) => {
   const urls = loadedBy([new URL('../../lib/commands/up.ts', import.meta.url).href]);
-  t.true(urls.some((u) => u.endsWith('/lib/ops/up-fast.ts')), urls.join('\n'));
+  t.true(urls.some((u) => u.endsWith('/lib/ops/up/short-path.ts')), urls.join('\n'));
   t.deepEqual(heavy(urls).filter((u) => !u.includes('/node_modules/cac/')), []);
 });
 

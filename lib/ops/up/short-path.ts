@@ -20,75 +20,19 @@
  * When only the containers are missing or out of date, the caller starts
  * them without the init and build steps.
  */
-import { join, resolve } from 'node:path';
-import { configHashLabels, snapshot } from '../engine/containers.js';
-import { PACKAGE_ROOT } from '../project/assets.js';
-import { ASSETS_DIR } from '../project/model.js';
-import { ONBOARD_SCRIPT } from '../project/onboard.js';
-import { privateDir } from '../project/private-dir.js';
-import { readUpRecord, upFingerprint, writeUpRecord, type UpRecord } from '../project/up-record.js';
-import type { Project } from '../project/locate.js';
-import { BUILD_HASH_LABEL } from './build.js';
-import { configHashes } from '../engine/compose-client.js';
-import { projectInvocation } from './compose.js';
-import { claudeServices, isReady, type ServiceState } from './stack.js';
-import { workbenchUpEnv } from './workbench.js';
+import { snapshot } from '../../engine/containers.js';
+import { readUpRecord, upFingerprint, type UpRecord } from '../../project/up-record.js';
+import type { Project } from '../../project/locate.js';
+import { BUILD_HASH_LABEL } from '../build.js';
+import { claudeServices, isReady, type ServiceState } from '../stack.js';
+import { workbenchUpEnv } from '../workbench.js';
+import { composeHashes, roots } from './record.js';
 
 export type ShortPath =
   /** Up, healthy and current: nothing to do. */
   | { kind: 'current'; record: UpRecord; services: ServiceState[] }
   /** Files and images current; the containers need starting (or recreating) only. */
   | { kind: 'start'; record: UpRecord };
-
-/** What the fingerprint walks besides the compose file: cctl's image files and what init writes in the project. */
-function roots(project: Project, record: Pick<UpRecord, 'extraInputs'>): string[] {
-  return [
-    join(PACKAGE_ROOT, 'package.json'),
-    join(PACKAGE_ROOT, 'docker'),
-    join(PACKAGE_ROOT, 'dist', 'gateway'),
-    join(project.dir, ASSETS_DIR),
-    join(project.dir, ONBOARD_SCRIPT),
-    // Compose reads it for interpolation, and so does the project-name lookup.
-    join(project.dir, '.env'),
-    // The secrets init creates when missing (the compose file names them as env files).
-    join(privateDir(project.name), 'proxy.env'),
-    join(privateDir(project.name), 'client.env'),
-    ...record.extraInputs,
-  ];
-}
-
-/** Compose's own hash of each service's configuration, as `up` computes it with `env` (workbenchUpEnv's). */
-export async function composeHashes(project: Project, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  return configHashes(await projectInvocation(project, env));
-}
-
-/**
- * After an up that reached all-healthy: remember what it saw. `hashes` is
- * composeHashes(), started while the health wait ran; the labels come from
- * the containers the wait found healthy. Without either, no record: the next
- * up goes the full way.
- */
-export async function recordUp(
-  project: Project,
-  facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images'>,
-  hashes: Promise<Map<string, string>>,
-  services: readonly ServiceState[],
-): Promise<void> {
-  const containers = services.map((s) => s.container).filter((c): c is string => c !== undefined);
-  const [config, labels] = await Promise.all([hashes.catch(() => undefined), configHashLabels(containers).catch(() => undefined)]);
-  if (!config || !labels) return;
-  const configHashes: UpRecord['configHashes'] = {};
-  for (const { name } of services) {
-    const now = config.get(name);
-    const label = labels.get(name);
-    if (!now || !label) return;
-    configHashes[name] = { config: now, label };
-  }
-  const ca = facts.settings['ca-cert'];
-  const extraInputs = ca ? [resolve(project.dir, ca)] : [];
-  const fingerprint = upFingerprint(project, roots(project, { extraInputs }));
-  if (fingerprint) writeUpRecord(project, { ...facts, extraInputs, configHashes, fingerprint });
-}
 
 /** The short path this project may take, or undefined for the full one. Engine failures propagate (the daemon message). */
 export async function shortPath(project: Project): Promise<ShortPath | undefined> {

@@ -1,0 +1,147 @@
+/**
+ * The steps of `cctl up` as listr2 task data: the engine check, the compose
+ * file (init, guarded), the images, the start and the health wait. The full
+ * path runs them all; the short path when only containers are due runs the
+ * start and the wait (startTasks).
+ */
+import type { ListrTask } from 'listr2';
+import { buildImages, imageStaleness, type Staleness } from '../build.js';
+import type { ComposeCommand } from '../../engine/compose.js';
+import { up as composeUp } from '../../engine/compose-client.js';
+import { explainDockerError } from '../../engine/docker.js';
+import type { DaemonInfo } from '../../engine/daemon.js';
+import { ProcessError } from '../../engine/runner.js';
+import { CctlError, InterruptedError } from '../../kernel/errors.js';
+import { tail } from '../../kernel/text.js';
+// The full path's modules (the YAML parser among them) load only when that path runs.
+import type { InitResult } from '../init.js';
+import type { Project } from '../../project/locate.js';
+import type { Settings } from '../../project/settings.js';
+import { projectInvocation } from '../compose.js';
+import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../stack.js';
+import { workbenchUpEnv } from '../workbench.js';
+import { composeHashes } from './record.js';
+
+export interface UpContext {
+  project: Project;
+  daemon?: DaemonInfo;
+  engine?: ComposeCommand;
+  init?: InitResult;
+  /** What the services start with: init's settings, or on the short path the record's. */
+  settings?: Settings;
+  /** Which way this up went: everything, only the start, or nothing at all (ops/up-fast.ts). */
+  path?: 'full' | 'start' | 'current';
+  /** The environment of the compose calls that create the containers (workbenchUpEnv), made once. */
+  env?: NodeJS.ProcessEnv;
+  /** Compose's config hashes, asked while the health wait runs, for the record of this up. */
+  hashes?: Promise<Map<string, string>>;
+  images?: Staleness[];
+  built: string[];
+  services?: ServiceState[];
+}
+
+export interface UpOptions {
+  build: boolean;
+  /** Show changing progress lines (a live terminal); plain output keeps only task results. */
+  live: boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Guarded changes in the compose file were accepted (--accept-changes, or at the prompt). */
+  acceptChanges?: boolean;
+}
+
+/** A busy host port gets its own message, naming the port. */
+function explainUpFailure(error: unknown): unknown {
+  const explained = explainDockerError(error);
+  if (explained !== error || !(error instanceof ProcessError)) return explained;
+  const text = error.stderr + error.stdout;
+  const port = /(?:Bind for [^:]*:(\d+) failed: port is already allocated|listen tcp[^:]*:(\d+): bind: address already in use)/.exec(text);
+  if (port) {
+    const n = port[1] ?? port[2];
+    return new CctlError(`Port ${n} on this machine is already in use, so the proxy cannot publish it.`, {
+      hint: `Stop what listens on ${n} ("ss -ltnp | grep ${n}"), or choose another: cctl init --set publish-port=3001`,
+    });
+  }
+  return new CctlError(`Starting the services failed: ${tail(text)}`, {
+    hint: 'Run "cctl doctor", and "cctl logs" for the service output.',
+    cause: error,
+  });
+}
+
+export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
+  return [
+    engineCheckTask<UpContext>(),
+    {
+      title: 'Check the compose file',
+      task: async (ctx, task) => {
+        const [{ hasClaudeServices }, { initProject, wroteTeamFiles }] = await Promise.all([import('../../project/compose-file.js'), import('../init.js')]);
+        const first = !hasClaudeServices(ctx.project);
+        if (first) task.title = 'No claude services yet: running cctl init';
+        ctx.init = await initProject(ctx.project, { acceptChanges: options.acceptChanges });
+        ctx.settings = ctx.init.settings;
+        const title = first
+          ? `Added the claude profile to ${ctx.init.file}`
+          : ctx.init.changed
+            ? `Updated ${ctx.init.touched.join(', ')}`
+            : 'Compose file is current';
+        task.title = `${title}${wroteTeamFiles(ctx.init)}`;
+      },
+    },
+    {
+      title: 'Build images',
+      task: async (ctx, task) => {
+        ctx.images = await imageStaleness(ctx.project, ctx.init!.settings, ctx.init!.buildHash);
+        const due = ctx.images.filter((i) => options.build || i.reason !== 'current').map((i) => i.service);
+        if (due.length === 0) {
+          task.title = 'Images are current';
+          return;
+        }
+        const why = ctx.images.map((i) => `${i.service}: ${options.build ? 'forced' : i.reason}`).join(', ');
+        task.title = `Building ${due.join(', ')} (${why})`;
+        await buildImages(ctx.project, due, { onLine: options.live ? (line) => (task.output = line) : undefined });
+        ctx.built = due;
+        task.title = `Built ${due.join(', ')}`;
+      },
+    },
+    ...startTasks(options),
+  ];
+}
+
+/** Start and wait: the end of the full path, and all of the short path when only containers are due. */
+export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
+  return [
+    {
+      title: 'Start the claude profile',
+      task: async (ctx) => {
+        if (ctx.init) (await import('../guard.js')).assertFileUnchanged(ctx.project, ctx.init.fileDigest);
+        const services = claudeServices(ctx.settings!);
+        try {
+          // The identity and agent socket go into the environment of this call only: it is what creates claude-cli.
+          ctx.env ??= await workbenchUpEnv(ctx.settings!, ctx.project.dir);
+          await composeUp(await projectInvocation(ctx.project, ctx.env), { services }, { signal: options.signal });
+        } catch (error) {
+          if (options.signal.aborted) throw new InterruptedError();
+          throw explainUpFailure(error);
+        }
+      },
+    },
+    {
+      title: 'Wait until the services are healthy',
+      task: async (ctx, task) => {
+        const services = claudeServices(ctx.settings!);
+        ctx.hashes = composeHashes(ctx.project, ctx.env ?? (await workbenchUpEnv(ctx.settings!, ctx.project.dir)));
+        ctx.hashes.catch(() => undefined);
+        ctx.services = await waitHealthy(ctx.project, services, {
+          timeoutMs: options.timeoutMs,
+          signal: options.signal,
+          onProgress: (states) => {
+            const line = progressLine(states);
+            if (options.live && task.output !== line) task.output = line;
+          },
+        });
+        task.title = `Healthy: ${services.join(', ')}`;
+      },
+    },
+  ];
+}
+

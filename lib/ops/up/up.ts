@@ -1,0 +1,93 @@
+/**
+ * `cctl up` as a use case: the short path when the last up's record still
+ * holds (short-path.ts), else the task list (tasks.ts), then the record of
+ * this up (record.ts). commands/up.ts parses the options and prints the
+ * outcome; everything between is here.
+ */
+import type { ListrTask } from 'listr2';
+import { checkedEngine, compose, type ComposeCommand } from '../../engine/compose.js';
+import { daemonInfo, type DaemonInfo } from '../../engine/daemon.js';
+import type { Project } from '../../project/locate.js';
+import type { Settings } from '../../project/settings.js';
+import type { ServiceState } from '../stack.js';
+import { workbenchUpEnv } from '../workbench.js';
+import { recordUp } from './record.js';
+import { shortPath } from './short-path.js';
+import { startTasks, upTasks, type UpContext } from './tasks.js';
+
+export interface UpRequest {
+  /** --build: build the images whatever their state (and so never the short path). */
+  build: boolean;
+  /** --accept-changes: guarded edits in the compose file are accepted without asking. */
+  acceptChanges: boolean;
+  /** JSON on stdout: the task list stays silent. */
+  json: boolean;
+  timeoutMs: number;
+  signal: AbortSignal;
+}
+
+export interface UpOutcome {
+  /** Which way this up went: everything, only the start, or nothing at all. */
+  path: 'full' | 'start' | 'current';
+  /** What the services run with: init's settings, or on the short path the record's. */
+  settings: Settings;
+  services: ServiceState[];
+  engine: ComposeCommand;
+  daemon?: DaemonInfo;
+  composeFileChanged: boolean;
+  built: string[];
+}
+
+export async function upProject(project: Project, request: UpRequest): Promise<UpOutcome> {
+  const ctx: UpContext = { project, built: [] };
+  // Asked now, answered once (memoized): every path but "current" needs the daemon's version, and the
+  // question overlaps the short path's own docker calls instead of following them.
+  daemonInfo().catch(() => undefined);
+  // Nothing changed since the last up: no init, no build, and when the containers are current no compose call at all.
+  const short = request.build ? undefined : await shortPath(project);
+  ctx.path = short?.kind ?? 'full';
+  if (short) ctx.settings = short.record.settings;
+  if (short?.kind === 'current') {
+    ctx.services = short.services;
+  } else {
+    // listr2 and the full path's modules (the YAML parser among them) load only now.
+    const { presentation, taskList } = await import('../../ui/tasks.js');
+    const mode = presentation(request.json);
+    const taskOptions = { build: request.build, live: mode === 'live', timeoutMs: request.timeoutMs, signal: request.signal };
+    if (short?.kind === 'start') {
+      const unchanged: ListrTask<UpContext> = {
+        title: 'Compose file and images are unchanged since the last cctl up',
+        // The engine may have changed under an unchanged project (Compose v1 cannot drive engine 25+).
+        task: async (c) => {
+          // The start's environment (git identity, agent socket) is made alongside.
+          const [{ daemon, engine }, env] = await Promise.all([checkedEngine(), workbenchUpEnv(c.settings!, c.project.dir)]);
+          Object.assign(c, { daemon, engine, env });
+        },
+      };
+      await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
+      await recordUp(project, short.record, ctx.hashes!, ctx.services ?? []);
+    } else {
+      const [{ changesInFile }, { describeChanges }, { guardPrompt }] = await Promise.all([
+        import('../guard.js'),
+        import('../../project/guard.js'),
+        import('../../ui/prompt.js'),
+      ]);
+      // Guarded edits are asked about before the task list draws (it owns the terminal after).
+      const prompt = request.acceptChanges ? undefined : guardPrompt(project.file);
+      const changes = prompt ? changesInFile(project) : [];
+      const acceptChanges = request.acceptChanges || (changes.length > 0 && (await prompt!(describeChanges(changes))));
+      await taskList(upTasks({ ...taskOptions, acceptChanges }), mode).run(ctx);
+      const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
+      await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!, ctx.services ?? []);
+    }
+  }
+  return {
+    path: ctx.path,
+    settings: ctx.settings!,
+    services: ctx.services ?? [],
+    engine: ctx.engine ?? (await compose()),
+    daemon: ctx.daemon,
+    composeFileChanged: ctx.init?.changed ?? false,
+    built: ctx.built,
+  };
+}

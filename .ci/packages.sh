@@ -32,6 +32,8 @@ DOCKER26_PINS=(
 DEBIAN_PACKAGES=(
   docker.io docker-compose containerd runc tini iptables
   debootstrap shellcheck tmux openssh-client curl git ca-certificates chromium busybox
+  # The ledger's store tests start a real Postgres (initdb, pg_ctl) in a temporary folder.
+  postgresql
 )
 
 installed() { dpkg-query -W -f '${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }

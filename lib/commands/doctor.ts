@@ -21,8 +21,7 @@ import type { Settings } from '../project/settings.js';
 import { identityCheck, workbenchChecks } from '../ops/workbench-checks.js';
 import { homeVolumeName, inspectServices } from '../ops/stack.js';
 import { secretCheck } from '../ops/secret-scan.js';
-import { changesInFile } from '../ops/guard.js';
-import { describeChanges } from '../project/guard.js';
+import { describeTrustChanges, reviewFileOnDisk } from '../ops/trust-check.js';
 import { backupsInProject, privateDir } from '../project/private-dir.js';
 import { volumeExists } from '../engine/volumes.js';
 
@@ -157,10 +156,13 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     }
   }
   try {
-    const changes = changesInFile(project);
-    if (changes.length) checks.push(warn('guard', `the compose file has ${changes.length} unconfirmed change(s) that widen claude-cli or redirect the key:\n${describeChanges(changes)}`, 'If you made them: cctl up --accept-changes; if not, undo them.'));
-  } catch {
-    // The compose-file check above already reports an unreadable file.
+    const { changes, resolved } = await reviewFileOnDisk(project);
+    if (changes.length) {
+      checks.push(warn('trust', `${changes.length} change(s) since you last accepted this project, pending your yes at the next cctl up:\n${describeTrustChanges(changes)}`, 'If you made them: cctl up --accept-changes (or answer yes in a terminal); if not, undo them (git diff).'));
+    } else if (resolved) checks.push(pass('trust', "what Compose would run for cctl's services is what you accepted"));
+  } catch (error) {
+    // A .env that sets cctl's variables, or a file Compose cannot resolve: said as such.
+    checks.push(fromError('trust', error));
   }
   const stray = backupsInProject(project.dir);
   if (stray.length) {

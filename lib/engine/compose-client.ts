@@ -21,7 +21,7 @@ export type { BuildRequest } from './compose-lib.js';
 export type CallOptions = Pick<RunOptions, 'signal' | 'timeoutMs' | 'onOutput'>;
 
 
-function capture(inv: ComposeInvocation, verbArgs: readonly string[], options: CallOptions = {}): Promise<RunResult> {
+function capture(inv: ComposeInvocation, verbArgs: readonly string[], options: CallOptions & Pick<RunOptions, 'input'> = {}): Promise<RunResult> {
   return run(invocationArgv(inv, verbArgs), { ...options, cwd: inv.dir, env: inv.env });
 }
 
@@ -141,14 +141,25 @@ export type ComposeModel = Record<string, unknown> & {
  * differ in shape in places (v1 keeps short `ports`/`volumes` strings where
  * v2 prints long objects), which the reader of the model must allow for.
  */
-export async function config(inv: ComposeInvocation, options: CallOptions = {}): Promise<ComposeModel> {
+export async function config(inv: ComposeInvocation, options: CallOptions & ConfigSource = {}): Promise<ComposeModel> {
+  // `input` stands in for the first file (`-f -`), the same folder resolving its relative paths.
+  const from = options.input === undefined ? inv : { ...inv, files: ['-', ...inv.files.slice(1)] };
+  const envFile = options.envFile ? ['--env-file', options.envFile] : [];
   if (inv.engine.flavour === 'v1') {
-    const { stdout } = await capture(inv, ['config'], options);
+    const { stdout } = await capture(from, [...envFile, 'config'], options);
     const { parse } = await import('yaml');
     return asModel(parse(stdout), 'v1 config');
   }
-  const { stdout } = await capture(inv, ['config', '--format', 'json'], options);
+  const { stdout } = await capture(from, [...envFile, 'config', '--format', 'json'], options);
   return asModel(JSON.parse(stdout), 'config --format json');
+}
+
+/** What `config` reads besides the invocation's files: a text in place of the first, another env file than .env. */
+export interface ConfigSource {
+  /** Piped in place of the first compose file (a text not yet written, or cctl's own rendering). */
+  input?: string;
+  /** Read instead of the project's .env; `/dev/null` reads none. */
+  envFile?: string;
 }
 
 function asModel(value: unknown, what: string): ComposeModel {

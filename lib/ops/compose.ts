@@ -49,9 +49,10 @@ export function composeEnv(env = process.env): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = { ...env, TZ: hostTimeZone(env), HOME: env.HOME || homedir() };
   const uid = process.getuid?.();
   const gid = process.getgid?.();
-  if (uid && gid && env.CCTL_UID === undefined) {
-    out.CCTL_UID = String(uid);
-    out.CCTL_GID = String(gid);
+  if (env.CCTL_UID === undefined) {
+    // Set even for root (the image's 1001): a variable cctl leaves unset, a project .env could set.
+    out.CCTL_UID = String(uid || 1001);
+    out.CCTL_GID = String(uid ? gid : 1001);
   }
   return out;
 }
@@ -64,18 +65,23 @@ export function projectEnv(project: Pick<Project, 'name'>, env: NodeJS.ProcessEn
   return { ...env, COMPOSE_PROJECT_NAME: project.name };
 }
 
+/** Compose's refusal of a compose file's text piped as `-`, said about the user's file. */
+export function composeRejects(project: Project, error: unknown): unknown {
+  const cause = error instanceof CctlError ? error.cause : undefined;
+  if (!(cause instanceof ProcessError)) return error;
+  // Compose names the input "-" (it was piped in); the user knows it as their file.
+  const said = tail(cause.stderr, 4, '\n  ').replace(/(^|[\s(])-:/g, `$1${project.file}:`);
+  return new CctlError(`Compose rejects the compose file:\n  ${said || `exit code ${cause.exitCode}`}`, {
+    hint: 'The compose file was not changed. Fix what Compose names (in your own services too, or with "cctl init --force" for cctl\'s), then run the command again.',
+    cause,
+  });
+}
+
 /** Compose's own check of a compose file's text, before it is written over the project's file. */
 export async function composeValidate(project: Project, text: string): Promise<void> {
   try {
     await validate(await projectInvocation(project), text);
   } catch (error) {
-    const cause = error instanceof CctlError ? error.cause : undefined;
-    if (!(cause instanceof ProcessError)) throw error;
-    // Compose names the input "-" (it was piped in); the user knows it as their file.
-    const said = tail(cause.stderr, 4, '\n  ').replace(/(^|[\s(])-:/g, `$1${project.file}:`);
-    throw new CctlError(`Compose rejects the compose file:\n  ${said || `exit code ${cause.exitCode}`}`, {
-      hint: 'The compose file was not changed. Fix what Compose names (in your own services too, or with "cctl init --force" for cctl\'s), then run the command again.',
-      cause,
-    });
+    throw composeRejects(project, error);
   }
 }

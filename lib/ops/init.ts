@@ -6,7 +6,7 @@ import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assetsHash, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
 import { renderOwned, type PlainMap, type RenderContext } from '../project/model.js';
-import { describeConflicts, MAX_ALIASES, mergeOwned, parseCompose } from '../project/merge.js';
+import { describeConflicts, mergeOwned } from '../project/merge.js';
 import { composeDocument, readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
 import { composeText } from '../project/compose-text.js';
 import { compareVersions, compose, parseVersion } from '../engine/compose.js';
@@ -14,10 +14,11 @@ import { composeValidate } from './compose.js';
 import { writeFileAtomic } from '../kernel/fs.js';
 import { readBaseline, readLegacyOwned, writeBaseline } from '../project/baseline.js';
 import { assertOutsideWorkspace, ensurePrivateDir } from '../project/private-dir.js';
-import { currentSnapshot, pendingChanges, refuseChanges, refuseClash, serviceClashes, textDigest } from './guard.js';
-import { describeChanges } from '../project/guard.js';
+import { refuseClash, serviceClashes, textDigest } from './guard.js';
+import { describeTrustChanges, refuseTrustChanges, reviewTrust, type TrustReview } from './trust-check.js';
+import { writeTrust } from '../project/trust.js';
 import { apiVersion, daemonInfo } from '../engine/daemon.js';
-import { ensureSecrets } from '../project/secrets.js';
+import { ensureSecrets, type SecretsResult } from '../project/secrets.js';
 import { writeOnboardScript } from '../project/onboard.js';
 import { withTeamParts, writeFragmentExample } from '../project/workbench.js';
 import { checkConsistency, fromEnv, resolveSettings, type Settings } from '../project/settings.js';
@@ -83,7 +84,23 @@ function buildSettings(s: Settings) {
   return [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor, s.packages];
 }
 
-export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
+/** What init will write, checked and not yet written: `cctl up` asks about its changes before its task list draws. */
+export interface InitPlan {
+  project: Project;
+  options: InitOptions;
+  env: NodeJS.ProcessEnv;
+  text: string;
+  settings: Settings;
+  buildHash: string;
+  ours: ReturnType<typeof renderOwned>;
+  wanted: Map<string, Buffer>;
+  merged: ReturnType<typeof mergeOwned>;
+  secrets: SecretsResult;
+  /** The trust check's verdict on what Compose would run (ops/trust-check.ts). */
+  review: TrustReview;
+}
+
+export async function planInit(project: Project, options: InitOptions = {}): Promise<InitPlan> {
   const env = options.env ?? process.env;
   const text = composeText(project.file);
   const stored = readStoredSettings(project);
@@ -105,19 +122,32 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   // A service of the user's own with a name cctl wants is theirs, even with --force.
   const clashes = serviceClashes(doc, ours, base);
   if (clashes.length > 0) throw refuseClash(project, clashes);
-  const fileJs = (doc?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap;
-  const changes = pendingChanges(project, fileJs, fileSettings, renderOwned(fileSettings, ctx), env);
-  if (changes.length > 0 && !options.acceptChanges && !(await options.confirm?.(describeChanges(changes)))) {
-    throw refuseChanges(project, changes);
-  }
   const extension = { key: SETTINGS_KEY, value: { ...settings } as unknown as PlainMap };
   const merged = mergeOwned(text, project.file, { base, ours, extension }, options.force, doc);
   if (merged.conflicts.length > 0) throw describeConflicts(merged.conflicts, project.file);
+  // The env files the file names must exist before Compose can resolve it. They are in the private
+  // folder, outside the project; creating them gives nothing away.
+  const secrets = ensureSecrets(project.dir, project.name, settings, env);
+  // What Compose would run with the merged text, against the rendering of these settings.
+  const review = await reviewTrust({ project, text: merged.text, settings, fileSettings, ctx, env });
+  return { project, options, env, text, settings, buildHash, ours, wanted, merged, secrets, review };
+}
 
+export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
+  return applyInit(await planInit(project, options));
+}
+
+/** Writes what the plan holds, after the trust check's changes were accepted (flag or prompt) or there were none. */
+export async function applyInit(plan: InitPlan, accepted = false): Promise<InitResult> {
+  const { project, options, env, text, settings, buildHash, ours, wanted, merged, review } = plan;
+  const changes = review.changes;
+  if (changes.length > 0 && !accepted && !options.acceptChanges && !(await options.confirm?.(describeTrustChanges(changes)))) {
+    throw refuseTrustChanges(project, changes);
+  }
   // Assets and secrets first: the compose file that refers to them comes last.
   // The gateway's build folder goes to the private folder (model.ts says why).
   const assets = syncAssets(project.dir, wanted, join(ensurePrivateDir(project.name, env), 'proxy'));
-  const fromSecrets = ensureSecrets(project.dir, project.name, settings, env);
+  const fromSecrets = plan.secrets;
   const moved = fromSecrets.moved;
   const secrets = fromSecrets.written.filter((f) => f.endsWith('.env'));
   // .cctl/.gitignore, the onboarding script and the fragment example: files for the repository, reported as such.
@@ -126,18 +156,17 @@ export async function initProject(project: Project, options: InitOptions = {}): 
   );
   let backup: string | undefined;
   if (merged.changed) {
-    // Compose's own verdict before the file is replaced (the files it refers to exist by now).
-    await validateWithCompose(project, merged.text);
+    // Compose's own verdict before the file is replaced (the trust check resolved it already when Compose is here).
+    if (!review.resolved) await validateWithCompose(project, merged.text);
     if (options.force && project.exists) {
       backup = `${project.file}.bak`;
       copyFileSync(project.file, backup);
     }
     writeFileAtomic(project.file, merged.text);
   }
-  // The new baseline: what the file now says, recorded where claude-cli cannot write.
-  const finalDoc = merged.changed ? parseCompose(merged.text, project.file) : doc;
-  const guard = currentSnapshot((finalDoc?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap, settings);
-  writeBaseline(project, { owned: ours, guard }, env);
+  // The merge base (cctl's own keys as written), and what the user accepted, both where claude-cli cannot write.
+  writeBaseline(project, { owned: ours }, env);
+  writeTrust(project, review.accepted, env);
 
   return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, teamFiles, moved, backup, settings, buildHash, fileDigest: textDigest(merged.changed ? merged.text : text) };
 }

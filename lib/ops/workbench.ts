@@ -17,6 +17,8 @@ import { CctlError } from '../kernel/errors.js';
 import { run } from '../engine/runner.js';
 import { composeEnv } from './compose.js';
 import { SSH_SOCKET_VARIABLE } from '../project/workbench.js';
+import { renderOwned } from '../project/model.js';
+import { variablesOf } from '../project/resolved-model.js';
 import type { Settings } from '../project/settings.js';
 
 /** Docker Desktop's own agent relay inside its VM (macOS, Windows, Desktop for Linux). */
@@ -96,7 +98,14 @@ export async function workbenchUpEnv(s: Settings, cwd: string, env = process.env
     if (email) out[`GIT_${role}_EMAIL`] = email;
   }
   const agent = sshAgentSource(s['ssh-agent'], env);
-  if (agent.socket) out[SSH_SOCKET_VARIABLE] = agent.socket;
-  else delete out[SSH_SOCKET_VARIABLE];
+  // No agent: /dev/null, set, never unset. An unset variable is one a project .env could fill with any host path.
+  out[SSH_SOCKET_VARIABLE] = agent.socket ?? '/dev/null';
+  // Every other variable the rendering interpolates is cctl's too: set it (empty when cctl has no value), so .env cannot.
+  for (const name of interpolatedVariables(s)) if (out[name] === undefined && name !== 'COMPOSE_PROJECT_NAME') out[name] = '';
   return out;
+}
+
+/** The variables cctl's rendering interpolates (from settings alone: the render context adds none). */
+export function interpolatedVariables(s: Settings): string[] {
+  return variablesOf(renderOwned(s, { project: '', startInterval: false, buildHash: '' })).interpolated;
 }

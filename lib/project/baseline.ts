@@ -1,7 +1,8 @@
 /**
  * What cctl recorded at the last init or up, in the private folder
  * (state.json): the owned keys it wrote (the merge's base, to tell the user's
- * edits from its own) and the guard's snapshot. It lived in .cctl/state.json
+ * edits from its own). What the user accepted lives in the trust store
+ * (trust.ts), keyed by the project's real path, not here by its name. It lived in .cctl/state.json
  * before, where claude-cli could rewrite it; that copy is read once as the
  * merge base of an older project (never as the guard's baseline), then
  * deleted.
@@ -11,7 +12,6 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../kernel/fs.js';
 import { ASSETS_DIR } from './model.js';
 import { ensurePrivateDir, privateDir } from './private-dir.js';
-import type { GuardSnapshot } from './guard.js';
 import type { Project } from './locate.js';
 
 import type { Owned } from './merge.js';
@@ -22,7 +22,8 @@ export interface Baseline {
   /** The compose file this was recorded for. */
   file: string;
   owned?: Owned;
-  guard?: GuardSnapshot;
+  /** The old change guard's snapshot (cctl before the trust store): read once, as input to compare (ops/trust-check.ts). */
+  guard?: { settings?: { [key: string]: unknown } };
 }
 
 const STATE = 'state.json';

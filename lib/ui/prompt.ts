@@ -27,7 +27,7 @@ export function guardPrompt(file: string): ((changes: string) => Promise<boolean
   if (!canPrompt()) return undefined;
   return (changes) =>
     confirmOnTerminal(
-      `${file} was changed since the last "cctl init" or "cctl up" in ways that give claude-cli or the proxy more power, or send the team key elsewhere:\n${changes}\nAnything in claude-cli can edit this file.`,
+      `What would run for ${file} differs from what you accepted (+ added, - removed, ~ changed):\n${changes}\nAnything in claude-cli can edit the project's files.`,
       'Did you make these changes, and accept them?',
     );
 }

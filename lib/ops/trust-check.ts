@@ -1,0 +1,217 @@
+/**
+ * The trust check: before anything starts, what Compose will actually run
+ * for cctl's services is compared with what cctl's own rendering of the
+ * accepted settings resolves to, through the same Compose, with the same
+ * files, project name, folder and environment as `up`. An allow-list: any
+ * difference is shown and needs a yes. See project/resolved-model.ts for
+ * what is compared, project/trust.ts for where the accepted state lives.
+ *
+ * Three parts:
+ *   1. identity: the project name and compose file the user accepted for this
+ *      folder (a .env that renames it, another compose file, one nearer the
+ *      working folder);
+ *   2. settings: x-cctl as the file says it, against the accepted settings;
+ *   3. the resolved model: cctl's subtree against the rendering's, and the
+ *      user's services in reach against their accepted copies.
+ * And a refusal without a question: a project .env that sets one of cctl's
+ * own variables (or a COMPOSE_* input). cctl sets those itself.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { compose, type ComposeCommand } from '../engine/compose.js';
+import { resolvedConfig } from '../engine/compose-config.js';
+import type { ComposeModel as ResolvedModel } from '../engine/compose-client.js';
+import { CctlError } from '../kernel/errors.js';
+import { CLI_SERVICE, PROFILE, parseDotEnv, type Project } from '../project/locate.js';
+import { buildHashInFile, composeDocument, storedSettings } from '../project/compose-file.js';
+import { renderOwned, type Plain, type PlainMap, type RenderContext } from '../project/model.js';
+import { describeModelChanges, diffModels, digest, reach, refusedDotEnvNames, storedCopy, subtree, type ModelChange } from '../project/resolved-model.js';
+import { findTrust, fileInRecord, realDir, type TrustRecord } from '../project/trust.js';
+import { privateDir } from '../project/private-dir.js';
+import type { Settings } from '../project/settings.js';
+import { claudeServices } from './stack.js';
+import { composeRejects, invocationFor } from './compose.js';
+import { interpolatedVariables, workbenchUpEnv } from './workbench.js';
+
+export interface TrustChange extends ModelChange {
+  section: 'identity' | 'settings' | 'model' | 'reach';
+}
+
+export interface TrustReview {
+  changes: TrustChange[];
+  /** What the trust store gets when the run goes on (nothing changed, or the user said yes). */
+  accepted: Pick<TrustRecord, 'settings' | 'acceptedModel' | 'reach'>;
+  /** False when no Compose could be asked (init works without Docker): the model was not compared. */
+  resolved: boolean;
+}
+
+export interface TrustInput {
+  project: Project;
+  /** The compose file's text as Compose will read it (init's merged text); undefined: the file on disk. */
+  text?: string;
+  /** The settings the services are rendered with now (flags and the shell applied). */
+  settings: Settings;
+  /** The settings the file itself holds (x-cctl over the defaults): what the project says. */
+  fileSettings: Settings;
+  ctx: RenderContext;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** The workbench variables cctl fills itself (never from the project): the identity of commits. */
+const WORKBENCH_VARIABLES = ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'];
+
+/** The environment of `compose up` for these settings, as `up` builds it (invocationFor adds the project's name). */
+export async function upEnvironment(project: Project, settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<NodeJS.ProcessEnv> {
+  return workbenchUpEnv(settings, project.dir, env);
+}
+
+function readDotEnv(project: Project): Map<string, string> {
+  try {
+    return parseDotEnv(readFileSync(join(project.dir, '.env'), 'utf8'));
+  } catch {
+    return new Map();
+  }
+}
+
+/** Refuses a project .env that sets one of cctl's variables or a COMPOSE_* input (no question: cctl sets these). */
+export function assertDotEnvClean(project: Project, settings: Settings): void {
+  const names = refusedDotEnvNames(readDotEnv(project).keys(), { interpolated: interpolatedVariables(settings), passedThrough: WORKBENCH_VARIABLES });
+  if (names.length === 0) return;
+  throw new CctlError(
+    `${join(project.dir, '.env')} sets ${names.join(', ')}: ${names.length === 1 ? 'a variable' : 'variables'} cctl sets itself when it runs Compose, or that choose Compose's files, profiles or project name. ` +
+      "Compose would read them into cctl's services, and anything in claude-cli can edit that file. Nothing was started.",
+    {
+      hint:
+        `Remove ${names.length === 1 ? 'that line' : 'those lines'} from .env. Git identity has settings of its own (cctl init --set git-name=... --set git-email=...); ` +
+        'name the project with "name:" in the compose file or -p; cctl passes the compose file and the claude profile itself.',
+    },
+  );
+}
+
+/** The settings the project's history gives: this folder's record, the one above, the old name-keyed baseline, or the file's own. */
+function legacySettings(project: Project, env: NodeJS.ProcessEnv): PlainMap | undefined {
+  try {
+    const old = JSON.parse(readFileSync(join(privateDir(project.name, env), 'state.json'), 'utf8')) as { file?: string; guard?: { settings?: PlainMap } };
+    return old.file === project.file ? old.guard?.settings : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function identityChanges(project: Project, found: ReturnType<typeof findTrust>): TrustChange[] {
+  const out: TrustChange[] = [];
+  const change = (path: string, before: string, after: string) => out.push({ section: 'identity', path, kind: 'changed', before, after, narrowing: false });
+  if (found.record) {
+    if (found.record.name !== project.name) change('project name', found.record.name, project.name);
+    if (found.record.file !== fileInRecord(project)) change('compose file', found.record.file, fileInRecord(project));
+  } else if (found.above) {
+    change('project folder', join(found.above.dir, found.above.file), join(realDir(project.dir), fileInRecord(project)));
+  }
+  return out;
+}
+
+function settingsChanges(base: PlainMap, now: Settings): TrustChange[] {
+  const current = now as unknown as PlainMap;
+  // Only settings both know: one new to this cctl version is not an edit.
+  const common = Object.keys(base).filter((k) => k in current);
+  const pick = (m: PlainMap) => Object.fromEntries(common.map((k) => [k, m[k]!]));
+  return diffModels({ 'x-cctl': pick(base) }, { 'x-cctl': pick(current) }).map((c) => ({ ...c, section: 'settings' as const }));
+}
+
+async function composeOrUndefined(): Promise<ComposeCommand | undefined> {
+  try {
+    return await compose();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The project's model and the rendering's, resolved side by side. The
+ * rendering is read with no .env at all: whatever the project's .env does to
+ * cctl's services then shows as a difference.
+ */
+async function resolveBoth(engine: ComposeCommand, input: TrustInput, env: NodeJS.ProcessEnv): Promise<[ResolvedModel, ResolvedModel]> {
+  const { project } = input;
+  // Exactly the invocation `up` makes (its files, name, folder, profile and environment), verb aside.
+  const inv = invocationFor(engine, project, env);
+  const rendered = JSON.stringify(renderOwned(input.settings, input.ctx));
+  return Promise.all([
+    resolvedConfig(inv, { input: input.text }).catch((error: unknown) => {
+      throw input.text === undefined ? error : composeRejects(project, error);
+    }),
+    resolvedConfig(inv, { input: rendered, envFile: '/dev/null' }),
+  ]);
+}
+
+export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
+  const env = input.env ?? process.env;
+  const { project, settings } = input;
+  assertDotEnvClean(project, settings);
+  const found = findTrust(project, env);
+  const trusted = found.record ?? found.above;
+  const changes: TrustChange[] = identityChanges(project, found);
+  const baseSettings = trusted?.settings ?? legacySettings(project, env) ?? (input.fileSettings as unknown as PlainMap);
+  changes.push(...settingsChanges(baseSettings, input.fileSettings));
+  const accepted: TrustReview['accepted'] = { settings: settings as unknown as PlainMap, reach: trusted?.reach, acceptedModel: trusted?.acceptedModel };
+
+  const engine = await composeOrUndefined();
+  if (!engine) return { changes, accepted, resolved: false };
+  const [actual, expected] = await resolveBoth(engine, input, await upEnvironment(project, settings, env));
+  const owned = claudeServices(settings);
+  const [mine, theirs] = [subtree(actual as PlainMap, owned), subtree(expected as PlainMap, owned)];
+  const sum = digest(mine);
+  if (isDeepStrictEqual(mine, theirs)) accepted.acceptedModel = undefined;
+  else {
+    accepted.acceptedModel = sum;
+    if (trusted?.acceptedModel !== sum) changes.push(...diffModels(theirs, mine).map((c) => ({ ...c, section: 'model' as const })));
+  }
+  const services = (actual as PlainMap).services as { [name: string]: Plain };
+  const reachNow = Object.fromEntries(reach(actual as PlainMap, owned).map((name) => [name, storedCopy(services[name]!)]));
+  accepted.reach = reachNow;
+  const reachBefore = trusted?.reach ?? {};
+  changes.push(...diffModels({ services: reachBefore } as PlainMap, { services: reachNow } as PlainMap).filter((c) => !(c.kind === 'removed' && c.path.split('.').length === 2)).map((c) => ({ ...c, section: 'reach' as const })));
+  return { changes, accepted, resolved: true };
+}
+
+const SECTION_TITLES: Record<TrustChange['section'], string> = {
+  identity: 'Which project this is (the accepted one is kept outside the project, by its folder):',
+  settings: 'Settings in the compose file (x-cctl), against the accepted ones:',
+  model: "What Compose would run for cctl's services, against cctl's own rendering of the settings:",
+  reach: "Your services that share a network, namespace, volume, secret or config with cctl's, against their accepted copies:",
+};
+
+export function describeTrustChanges(changes: readonly TrustChange[]): string {
+  const out: string[] = [];
+  for (const section of Object.keys(SECTION_TITLES) as Array<TrustChange['section']>) {
+    const mine = changes.filter((c) => c.section === section);
+    if (mine.length) out.push(SECTION_TITLES[section], describeModelChanges(mine));
+  }
+  const narrower = changes.length > 0 && changes.every((c) => c.narrowing);
+  if (narrower) out.push('Each of these gives less than before (narrower); it is still a change that needs your yes.');
+  return out.join('\n');
+}
+
+export function refuseTrustChanges(project: Project, changes: readonly TrustChange[]): CctlError {
+  return new CctlError(
+    `What would run for ${project.file} differs from what you accepted (+ added, - removed, ~ changed), so nothing was started:\n${describeTrustChanges(changes)}`,
+    {
+      hint:
+        'Anything running in claude-cli can edit the project (the compose file, .env, files it includes or extends). If you made these changes, accept them: ' +
+        'cctl up --accept-changes (or cctl init --accept-changes), or answer yes at the prompt in a terminal. If not, undo them (git diff shows them).',
+    },
+  );
+}
+
+/**
+ * The check on the files as they are on disk, for `doctor`: the settings
+ * the file holds, rendered as the file was (its build hash and health
+ * timing), against what Compose would run now.
+ */
+export async function reviewFileOnDisk(project: Project, env: NodeJS.ProcessEnv = process.env): Promise<TrustReview> {
+  const settings = storedSettings(project);
+  const startInterval = composeDocument(project)?.hasIn(['services', CLI_SERVICE, 'healthcheck', 'start_interval']) ?? false;
+  const ctx: RenderContext = { project: project.name, startInterval, buildHash: buildHashInFile(project) };
+  return reviewTrust({ project, settings, fileSettings: settings, ctx, env });
+}

@@ -41,7 +41,7 @@ export interface TrustChange extends ModelChange {
 export interface TrustReview {
   changes: TrustChange[];
   /** What the trust store gets when the run goes on (nothing changed, or the user said yes). */
-  accepted: Pick<TrustRecord, 'settings' | 'acceptedModel' | 'reach'>;
+  accepted: Pick<TrustRecord, 'settings' | 'acceptedChanges' | 'reach'>;
   /** False when no Compose could be asked (init works without Docker): the model was not compared. */
   resolved: boolean;
 }
@@ -154,21 +154,21 @@ export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
   const changes: TrustChange[] = identityChanges(project, found);
   const baseSettings = trusted?.settings ?? legacySettings(project, env) ?? (input.fileSettings as unknown as PlainMap);
   changes.push(...settingsChanges(baseSettings, input.fileSettings));
-  const accepted: TrustReview['accepted'] = { settings: settings as unknown as PlainMap, reach: trusted?.reach, acceptedModel: trusted?.acceptedModel };
+  const accepted: TrustReview['accepted'] = { settings: settings as unknown as PlainMap, reach: trusted?.reach, acceptedChanges: trusted?.acceptedChanges };
 
   const engine = await composeOrUndefined();
   if (!engine) return { changes, accepted, resolved: false };
   const [actual, expected] = await resolveBoth(engine, input, await upEnvironment(project, settings, env));
   const owned = claudeServices(settings);
   const [mine, theirs] = [subtree(actual as PlainMap, owned), subtree(expected as PlainMap, owned)];
-  const sum = digest(mine);
-  if (isDeepStrictEqual(mine, theirs)) accepted.acceptedModel = undefined;
-  else {
-    accepted.acceptedModel = sum;
-    if (trusted?.acceptedModel !== sum) changes.push(...diffModels(theirs, mine).map((c) => ({ ...c, section: 'model' as const })));
-  }
+  // Each difference from the rendering, by digest: those accepted before are not asked again.
+  const differences = isDeepStrictEqual(mine, theirs) ? [] : diffModels(theirs, mine);
+  const sums = differences.map((c) => digest(c as unknown as PlainMap));
+  const known = new Set(trusted?.acceptedChanges ?? []);
+  changes.push(...differences.filter((_, i) => !known.has(sums[i]!)).map((c) => ({ ...c, section: 'model' as const })));
+  accepted.acceptedChanges = sums.length ? sums : undefined;
   const services = (actual as PlainMap).services as { [name: string]: Plain };
-  const reachNow = Object.fromEntries(reach(actual as PlainMap, owned).map((name) => [name, storedCopy(services[name]!)]));
+  const reachNow = Object.fromEntries(reach(actual as PlainMap, owned, project.name).map((name) => [name, storedCopy(services[name]!)]));
   accepted.reach = reachNow;
   const reachBefore = trusted?.reach ?? {};
   changes.push(...diffModels({ services: reachBefore } as PlainMap, { services: reachNow } as PlainMap).filter((c) => !(c.kind === 'removed' && c.path.split('.').length === 2)).map((c) => ({ ...c, section: 'reach' as const })));

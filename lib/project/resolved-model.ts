@@ -81,15 +81,19 @@ export function subtree(model: Model, owned: readonly string[]): PlainMap {
   return out;
 }
 
-/** The Docker-side name of a top-level resource (Compose prints it after interpolation), else its key. */
-function resourceName(model: Model, kind: keyof Refs, key: string): string {
+/**
+ * The Docker-side name of a top-level resource: its `name` (Compose v2 prints it after interpolation), else
+ * the key for an external one, else Compose's default, PROJECT_KEY.
+ */
+function resourceName(model: Model, kind: keyof Refs, key: string, project: string): string {
   const def = mapAt(model, kind)[key];
   if (kind === 'secrets' || kind === 'configs') {
     // Two keys naming the same file share it as much as two keys with the same name.
     const file = isMap(def) && typeof def.file === 'string' ? def.file : undefined;
     if (file) return `file:${file}`;
   }
-  return isMap(def) && typeof def.name === 'string' ? def.name : key;
+  if (isMap(def) && typeof def.name === 'string') return def.name;
+  return isMap(def) && def.external ? key : `${project}_${key}`;
 }
 
 /** `service:NAME` or `container:ID` in a namespace key. */
@@ -108,7 +112,7 @@ function namespaceTargets(service: PlainMap): string[] {
  * namespace, a named volume, a secret or a config with cctl's services, or
  * with a service already in reach through a namespace; by name.
  */
-export function reach(model: Model, owned: readonly string[]): string[] {
+export function reach(model: Model, owned: readonly string[], project: string): string[] {
   const services = mapAt(model, 'services');
   const shared = { networks: new Set<string>(), volumes: new Set<string>(), secrets: new Set<string>(), configs: new Set<string>() };
   for (const name of owned) {
@@ -116,7 +120,7 @@ export function reach(model: Model, owned: readonly string[]): string[] {
     if (!isMap(service)) continue;
     const refs = refsOf(service);
     for (const kind of Object.keys(refs) as Array<keyof Refs>) {
-      for (const ref of refs[kind]) if (!(kind === 'networks' && ref === DEFAULT_NETWORK)) shared[kind].add(resourceName(model, kind, ref));
+      for (const ref of refs[kind]) if (!(kind === 'networks' && ref === DEFAULT_NETWORK)) shared[kind].add(resourceName(model, kind, ref, project));
     }
   }
   const inReach = new Set(owned);
@@ -126,7 +130,7 @@ export function reach(model: Model, owned: readonly string[]): string[] {
     for (const kind of Object.keys(refs) as Array<keyof Refs>) {
       for (const ref of refs[kind]) {
         if (kind === 'networks' && ref === DEFAULT_NETWORK) continue;
-        if (shared[kind].has(resourceName(model, kind, ref))) return true;
+        if (shared[kind].has(resourceName(model, kind, ref, project))) return true;
       }
     }
     // Any container: may be one of cctl's; a service: one already in reach. And the other way round.

@@ -12,9 +12,9 @@
  *   - the identity: project name and compose file (relative to the folder);
  *   - the accepted settings (x-cctl, as resolved): a difference from them in
  *     the file is a change to confirm, one from a flag or the shell is not;
- *   - the digest of cctl's resolved subtree when the user accepted one that
- *     differs from cctl's rendering (resolved-model.ts), so the same
- *     accepted difference is not asked again;
+ *   - a digest of each difference from cctl's rendering the user accepted
+ *     (resolved-model.ts), so an accepted difference is not asked again, even
+ *     after a flag re-renders the rest;
  *   - the accepted copy of each user service within reach of cctl's
  *     services (environment values only as digests).
  */
@@ -37,8 +37,8 @@ export interface TrustRecord {
   /** The compose file, relative to dir. */
   file: string;
   settings: PlainMap;
-  /** Digest of cctl's resolved subtree accepted while it differed from the rendering; absent when it matched. */
-  acceptedModel?: string;
+  /** Digests of the accepted differences between cctl's resolved subtree and the rendering's. */
+  acceptedChanges?: string[];
   /** Accepted copies of user services in reach of cctl's (undefined: never resolved, as when init ran without Compose). */
   reach?: { [service: string]: Plain };
 }
@@ -94,7 +94,7 @@ export function fileInRecord(project: Pick<Project, 'dir' | 'file'>): string {
   return relative(realDir(project.dir), join(realDir(project.dir), relative(project.dir, project.file))) || '.';
 }
 
-export function writeTrust(project: Pick<Project, 'dir' | 'file' | 'name'>, parts: Pick<TrustRecord, 'settings' | 'acceptedModel' | 'reach'>, env: NodeJS.ProcessEnv = process.env): void {
+export function writeTrust(project: Pick<Project, 'dir' | 'file' | 'name'>, parts: Pick<TrustRecord, 'settings' | 'acceptedChanges' | 'reach'>, env: NodeJS.ProcessEnv = process.env): void {
   const dir = realDir(project.dir);
   const record: TrustRecord = { version: TRUST_VERSION, dir, name: project.name, file: fileInRecord(project), ...parts };
   const path = trustFile(dir, env);

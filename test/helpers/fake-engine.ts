@@ -7,6 +7,8 @@
  */
 import { resetComposeDetection } from '../../lib/engine/compose.js';
 import { resetDaemonInfo, type DaemonInfo } from '../../lib/engine/daemon.js';
+import { fakeComposeConfig } from './fake-compose-config.js';
+import { resetResolvedConfig } from '../../lib/engine/compose-config.js';
 import { ProcessError, setRunner, type RunOptions, type RunResult, type Runner } from '../../lib/engine/runner.js';
 
 export interface Reply {
@@ -61,6 +63,8 @@ export class FakeEngine implements Runner {
     // Defaults first: rules added later (by tests) take precedence.
     this.on(/^docker\b/, daemon === 'down' ? { exitCode: 1, stderr: DAEMON_DOWN } : { stdout: '' });
     this.on(/^docker(-compose| compose)\b/, { stdout: '' });
+    // The resolved model (the trust check): a small stand-in for Compose's resolution (fake-compose-config.ts).
+    this.on(/^docker(-compose| compose)\b.* config( --format json)?$/, (argv, options) => fakeComposeConfig(argv, options));
     this.on(/ version --short$/, { exitCode: 1, stderr: 'not found' });
     for (const f of installed) this.on(`${f.prefix.join(' ')} version --short`, { stdout: `${f.version}\n` });
     if (daemon !== 'down') {
@@ -168,6 +172,7 @@ export async function withEngine<T>(fake: FakeEngine, fn: (fake: FakeEngine) => 
   process.env.CCTL_COMPOSE_CACHE = '0';
   resetComposeDetection();
   resetDaemonInfo();
+  resetResolvedConfig();
   try {
     return await fn(fake);
   } finally {

@@ -142,17 +142,21 @@ test.serial('one cctl up reads the compose file once and parses it once (merge e
   t.is(composeReads.count - before.reads, 2);
 });
 
-test.serial('up names the onboarding script it writes in the task title, and checks the merged file with compose config first', async (t) => {
+test.serial('up names the onboarding script it writes in the task title, and resolves the merged file with compose config first', async (t) => {
   const { list, fake, dir } = await runUp({ flavour: V2, daemon: ENGINE_26 });
   t.is(stateOf(list, /^Added the claude profile to .*; wrote .*scripts\/onboard\.sh/), 'COMPLETED');
-  const config = fake.calls.find((c) => c.argv.includes('config'))!;
-  t.deepEqual(config.argv, ['docker', 'compose', '--project-directory', dir, '-p', 'p', '--profile', 'claude', '-f', '-', 'config', '-q']);
+  // The trust check's resolution of the merged text (the rendering's own is the one read without .env).
+  const resolving = (c: { argv: string[] }) => c.argv[0] === 'docker' && c.argv.includes('config');
+  const config = fake.calls.find((c) => resolving(c) && !c.argv.includes('--env-file'))!;
+  t.deepEqual(config.argv, ['docker', 'compose', '--project-directory', dir, '-f', '-', '-p', 'p', '--profile', 'claude', 'config', '--format', 'json']);
   t.regex(String(config.options.input), /claude-cli:/);
+  const first = fake.calls.findIndex(resolving);
+  t.true(first < fake.calls.findIndex((c) => c.argv.includes('up')), 'resolved before anything starts');
 });
 
 test.serial('a merged file that Compose rejects is not written, and the error quotes Compose on the user\'s file', async (t) => {
   const { list, error, file, fake } = await runUp({ flavour: V2, daemon: ENGINE_26 }, (f) =>
-    f.on(/ config -q$/, { exitCode: 15, stderr: 'validating -: services.web Additional property imag is not allowed\n' }),
+    f.on((line, argv) => line.endsWith(' config --format json') && !argv.includes('--env-file'), { exitCode: 15, stderr: 'validating -: services.web Additional property imag is not allowed\n' }),
   );
   t.regex(error!.message, new RegExp(`Compose rejects the compose file:\\n  validating ${file}: services.web`));
   t.regex((error as Error & { hint: string }).hint, /compose file was not changed/);

@@ -25,8 +25,10 @@ import { ownHome } from '../helpers/project.js';
 
 ownHome(test, 'security');
 
-// No engine and no compose: every process call fails, so init writes the form every engine accepts.
-setRunner(new FakeEngine({ daemon: 'down', detect: { installed: [] } }));
+// No engine, but a Compose to resolve the files (the fake's stand-in for `config`, fake-compose-config.ts):
+// the trust check compares what Compose would run. Init writes the form every engine accepts.
+setRunner(new FakeEngine({ daemon: 'down' }));
+process.env.CCTL_COMPOSE_CACHE = '0';
 
 function scratch(t: { teardown(fn: () => void): void }): { dir: string; env: NodeJS.ProcessEnv; project: Project } {
   const root = mkdtempSync(join(tmpdir(), 'cctl-security-unit-'));
@@ -108,8 +110,8 @@ test.serial('the guard refuses privileged: true on claude-cli and a changed upst
   t.not(edited, original);
   writeFileSync(project.file, edited);
   const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /services\.claude-cli\.privileged: \(absent\) -> true/);
-  t.regex(refused!.message, /x-cctl\.upstream: "https:\/\/api\.anthropic\.com" -> "https:\/\/evil\.example\.com"/);
+  t.regex(refused!.message, /\+ services\.claude-cli\.privileged: true/);
+  t.regex(refused!.message, /~ x-cctl\.upstream: "https:\/\/api\.anthropic\.com" -> "https:\/\/evil\.example\.com"/);
   t.regex((refused as { hint?: string }).hint ?? '', /--accept-changes/);
   t.is(readFileSync(project.file, 'utf8'), edited, 'nothing was written');
   // A prompt that says no refuses too; one that says yes accepts.
@@ -127,16 +129,16 @@ test.serial('the guard refuses a Docker socket mount and pid: host added to clau
   const edited = readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    pid: host\n    cap_add: [ALL]\n');
   writeFileSync(project.file, edited);
   const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /services\.claude-cli\.pid: \(absent\) -> "host"/);
+  t.regex(refused!.message, /\+ services\.claude-cli\.pid: "host"/);
   t.regex(refused!.message, /services\.claude-cli\.cap_add/);
   const accepted = await init(project, env, {}, { acceptChanges: true });
   t.false(accepted.changed, 'accepted as it is');
-  // The socket: the guard names it first (and the merge would not keep an edited volumes list without --force).
+  // The socket in cctl's own volumes list: the merge refuses the edit of a key cctl manages, naming it.
   const doc = parseDocument(readFileSync(project.file, 'utf8'));
   (doc.getIn(['services', 'claude-cli', 'volumes']) as YAMLSeq).add('/var/run/docker.sock:/var/run/docker.sock');
   writeFileSync(project.file, doc.toString());
   const socket = await t.throwsAsync(init(project, env));
-  t.regex(socket!.message, /services\.claude-cli\.volumes: .* -> .*docker\.sock/);
+  t.regex(socket!.message, /services\.claude-cli\.volumes: .*docker\.sock/);
 });
 
 test.serial('a host variable added to the env setting in the file (the host ANTHROPIC_API_KEY, say) is refused too', async (t) => {
@@ -146,21 +148,78 @@ test.serial('a host variable added to the env setting in the file (the host ANTH
   doc.setIn(['x-cctl', 'env'], doc.createNode(['ANTHROPIC_API_KEY']));
   writeFileSync(project.file, doc.toString());
   const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /x-cctl\.env: \[\] -> \["ANTHROPIC_API_KEY"\]/);
+  t.regex(refused!.message, /\+ x-cctl\.env: "ANTHROPIC_API_KEY"/);
 });
 
-test.serial('a service key that reads as cctl itself renders it is no widening (a teammate\'s newer cctl wrote it)', async (t) => {
+test.serial('the old name-keyed baseline is read once as input: a setting that differs from it is asked about, then the trust store takes over', async (t) => {
   const { env, project } = scratch(t);
   await init(project, env);
-  const rendered = readFileSync(project.file, 'utf8');
-  // As if an older cctl had written another cap_drop; the file on disk now has cctl's own value again.
+  // As an older cctl left things: state.json with the guard's settings, and no trust store.
+  rmSync(join(env.HOME!, '.config', 'cctl', 'trust'), { recursive: true });
   const priv = privateDir('app', env);
   const state = JSON.parse(readFileSync(join(priv, 'state.json'), 'utf8'));
-  state.guard.services['claude-cli'].cap_drop = ['NET_RAW'];
-  writeFileSync(join(priv, 'state.json'), JSON.stringify(state));
-  const r = await init(project, env);
-  t.false(r.changed);
-  t.is(readFileSync(project.file, 'utf8'), rendered);
+  writeFileSync(join(priv, 'state.json'), JSON.stringify({ ...state, guard: { services: {}, settings: { upstream: 'https://api.anthropic.com', isolate: false } } }));
+  writeFileSync(project.file, readFileSync(project.file, 'utf8').replace('upstream: https://api.anthropic.com', 'upstream: https://evil.example.com'));
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /~ x-cctl\.upstream: "https:\/\/api\.anthropic\.com" -> "https:\/\/evil\.example\.com"/);
+  await init(project, env, {}, { acceptChanges: true });
+  t.false('guard' in JSON.parse(readFileSync(join(priv, 'state.json'), 'utf8')), 'migrated once: the old snapshot is gone');
+  await t.notThrowsAsync(init(project, env), 'the trust store holds the accepted upstream now');
+});
+
+test.serial('trust is kept by the real path: a renamed project, or a compose file nearer the working folder, is a change to confirm', async (t) => {
+  const { dir, env, project } = scratch(t);
+  await init(project, env);
+  // Another name for the same folder (as -p or name: would give): the accepted record is found by the folder.
+  const renamed = await t.throwsAsync(init({ ...project, name: 'other' }, env));
+  t.regex(renamed!.message, /~ project name: "app" -> "other"/);
+  // A new compose file in a subfolder: the trusted project above is the comparison, not a fresh start.
+  mkdirSync(join(dir, 'sub'));
+  const sub = { ...project, dir: join(dir, 'sub'), file: join(dir, 'sub', 'compose.yaml') };
+  writeFileSync(sub.file, readFileSync(project.file, 'utf8'));
+  const nearer = await t.throwsAsync(init(sub, env));
+  t.regex(nearer!.message, /~ project folder: ".*app\/compose\.yaml" -> ".*app\/sub\/compose\.yaml"/);
+  // The same folder through a symlink is the same project.
+  symlinkSync(dir, join(dir, '..', 'link'));
+  await t.notThrowsAsync(init({ ...project, dir: join(dir, '..', 'link'), file: join(dir, '..', 'link', 'compose.yaml') }, env));
+});
+
+test.serial("a project .env that sets one of cctl's variables, or a COMPOSE_* input, is refused by name; nothing is written", async (t) => {
+  const { dir, env, project } = scratch(t);
+  await init(project, env);
+  const before = readFileSync(project.file, 'utf8');
+  for (const [line, name] of [
+    ['CCTL_SSH_AUTH_SOCK=/home/someone/.config/cctl/projects/app/proxy.env', 'CCTL_SSH_AUTH_SOCK'],
+    ['CCTL_UID=0', 'CCTL_UID'],
+    ['GIT_AUTHOR_NAME=Someone Else', 'GIT_AUTHOR_NAME'],
+    ['COMPOSE_PROFILES=claude,evil', 'COMPOSE_PROFILES'],
+    ['export COMPOSE_FILE=other.yaml', 'COMPOSE_FILE'],
+  ]) {
+    writeFileSync(join(dir, '.env'), `FOO=1\n${line}\n`);
+    const refused = await t.throwsAsync(init(project, env));
+    t.regex(refused!.message, new RegExp(`\\.env sets ${name}:`));
+    t.notRegex(refused!.message, /FOO/);
+    t.is(readFileSync(project.file, 'utf8'), before);
+  }
+  writeFileSync(join(dir, '.env'), 'FOO=1\nCOMPOSE_HTTP_TIMEOUT=120\n');
+  await t.notThrowsAsync(init(project, env), 'variables of the user\'s own are theirs');
+});
+
+test.serial('a narrowing is worded as one: an allow-list entry removed, a capability added back to cap_drop', async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env, { isolate: true, allow: ['github'] });
+  const doc = parseDocument(readFileSync(project.file, 'utf8'));
+  doc.setIn(['x-cctl', 'allow'], doc.createNode(['anthropic']));
+  writeFileSync(project.file, doc.toString());
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /- x-cctl\.allow: "github" \(narrower\)/);
+  t.regex(refused!.message, /gives less than before/);
+  t.notRegex(refused!.message, /more power/);
+  const edited = parseDocument(readFileSync(project.file, 'utf8'));
+  edited.setIn(['services', 'claude-cli', 'cap_add'], edited.createNode(['NET_ADMIN']));
+  writeFileSync(project.file, edited.toString());
+  const wider = await t.throwsAsync(init(project, env));
+  t.regex(wider!.message, /\+ services\.claude-cli\.cap_add: \["NET_ADMIN"\]$/m, 'a widening carries no narrower tag');
 });
 
 test.serial('a setting changed by a flag on cctl\'s own command line needs no confirmation', async (t) => {
@@ -174,9 +233,10 @@ test.serial('a fresh clone (no baseline) with privileged: true in claude-cli is 
   const { env, project } = scratch(t);
   await init(project, env);
   writeFileSync(project.file, readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'));
-  rmSync(privateDir('app', env), { recursive: true });
+  // Nothing of cctl's on this machine: no private folder, no trust store.
+  rmSync(join(env.HOME!, '.config', 'cctl'), { recursive: true });
   const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /privileged/);
+  t.regex(refused!.message, /\+ services\.claude-cli\.privileged: true/);
 });
 
 const NGINX = `services:
@@ -318,7 +378,7 @@ test.serial('on a terminal, init asks about guarded changes: no refuses, yes acc
   writeFileSync(file, readFileSync(file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'));
   const no = runCli('n\n');
   t.is(no.status, 1, no.stdout);
-  t.regex(no.stdout, /services\.claude-cli\.privileged: \(absent\) -> true/);
+  t.regex(no.stdout, /\+ services\.claude-cli\.privileged: true/);
   t.regex(no.stdout, /accept them\? \[y\/N\]/);
   const yes = runCli('y\n');
   t.is(yes.status, 0, yes.stdout);
@@ -400,7 +460,7 @@ test.serial("a service of the user's own put on cctl's internal network, or into
   // A forwarder that claude-cli could reach directly: a second way out that the allow-list never sees.
   edit((doc) => doc.setIn(['services', 'relay'], doc.createNode({ image: 'nginx:1.27', networks: ['claude-internal', 'default'] })));
   const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /services\.relay\.networks: \(absent\) -> \["claude-internal"\]/);
+  t.regex(refused!.message, /\+ services\.relay: .*claude-internal/);
   await init(project, env, {}, { acceptChanges: true });
   await init(project, env);
   // Sharing claude-cli's network namespace, or joining the same network under another key (by its Docker name).
@@ -410,8 +470,8 @@ test.serial("a service of the user's own put on cctl's internal network, or into
     doc.setIn(['services', 'other'], doc.createNode({ image: 'alpine', networks: { sneaky: { aliases: ['x'] } } }));
   });
   const again = await t.throwsAsync(init(project, env));
-  t.regex(again!.message, /services\.sidecar\.network_mode: \(absent\) -> "service:claude-cli"/);
-  t.regex(again!.message, /services\.other\.networks: \(absent\) -> \["sneaky"\]/);
+  t.regex(again!.message, /\+ services\.sidecar: .*"network_mode":"service:claude-cli"/);
+  t.regex(again!.message, /\+ services\.other: .*sneaky/);
   t.notRegex(again!.message, /relay/, 'what was accepted is not asked again');
   await init(project, env, {}, { acceptChanges: true });
   // Leaving the network narrows nothing: not asked.
@@ -429,9 +489,9 @@ test.serial("extra variables in the gateway's environment, its command, and a va
   doc.setIn(['services', 'claude-cli', 'environment', 'ANTHROPIC_API_KEY'], null);
   writeFileSync(project.file, doc.toString());
   const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /services\.proxy\.environment\.CCTL_EGRESS_SOURCES: \(absent\) -> "0\.0\.0\.0\/0"/);
-  t.regex(refused!.message, /services\.proxy\.command: \(absent\) -> \["node","\/workspace\/evil\.js"\]/);
-  t.regex(refused!.message, /services\.claude-cli\.environment\.ANTHROPIC_API_KEY: \(absent\) -> null/);
+  t.regex(refused!.message, /\+ services\.proxy\.environment\.CCTL_EGRESS_SOURCES: "0\.0\.0\.0\/0"/);
+  t.regex(refused!.message, /\+ services\.proxy\.command: \["node","\/workspace\/evil\.js"\]/);
+  t.regex(refused!.message, /\+ services\.claude-cli\.environment\.ANTHROPIC_API_KEY: null/);
   t.notRegex(refused!.message, /CCTL_UPSTREAM_URL|ANTHROPIC_BASE_URL|HTTPS_PROXY/, 'variables as cctl renders them are not shown');
   await init(project, env, {}, { acceptChanges: true });
   await t.notThrowsAsync(init(project, env), 'accepted once, not asked again');

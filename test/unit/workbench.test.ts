@@ -97,7 +97,8 @@ test('git identity: settings, then the environment, then the repository config',
   t.deepEqual(await gitIdentity({ 'git-name': 'Bot', 'git-email': 'bot@x.org' }, dir, {}), { name: 'Bot', email: 'bot@x.org' });
   const env = await workbenchUpEnv({ ...s, 'ssh-agent': 'off' }, dir, { PATH: process.env.PATH, GH_TOKEN: 't' });
   t.like(env, { GIT_AUTHOR_NAME: 'Repo Person', GIT_COMMITTER_EMAIL: 'repo@example.com', GH_TOKEN: 't' });
-  t.false('CCTL_SSH_AUTH_SOCK' in env);
+  // No agent: set to /dev/null, never left unset, so a project .env cannot fill it (issue 19).
+  t.is(env.CCTL_SSH_AUTH_SOCK, '/dev/null');
 });
 
 test('no identity anywhere: nothing is set', async (t) => {

@@ -11,7 +11,9 @@
  *   on the same file;
  * - an edit that makes claude-cli privileged and re-points upstream, or adds a
  *   variable to the gateway or puts the user's service into claude-cli's
- *   network, is refused by up without --accept-changes;
+ *   network, is refused by up without --accept-changes; so are a YAML merge
+ *   key and a .env that sets cctl's SSH socket variable (issue 19), and
+ *   claude-cli's HostConfig stays as it was;
  * - `cctl doctor | head -1` ends quietly with exit 0;
  * - a default backup lands in the private folder, mode 0600.
  */
@@ -178,11 +180,11 @@ e2e.serial('an edit from inside (privileged, another upstream) is refused by up 
   t.not(readFileSync(file, 'utf8'), before, 'claude-cli could edit the file (that is why the guard exists)');
   const r = await cctl('up');
   t.is(r.exitCode, 1);
-  t.regex(r.stderr, /privileged: \(absent\) -> true/);
-  t.regex(r.stderr, /x-cctl\.upstream: "http:\/\/fake-upstream:8080" -> "https:\/\/attacker\.example"/);
+  t.regex(r.stderr, /\+ services\.claude-cli\.privileged: true/);
+  t.regex(r.stderr, /~ x-cctl\.upstream: "http:\/\/fake-upstream:8080" -> "https:\/\/attacker\.example"/);
   t.regex(r.stderr, /--accept-changes/);
   const doctor = await cctl('doctor', '--json');
-  const guard = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'guard');
+  const guard = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'trust');
   t.is(guard?.status, 'warn');
   t.regex(guard!.detail, /privileged/);
   const inspect = await run(['docker', 'inspect', '--format', '{{.HostConfig.Privileged}}', `${tmp.name}-claude-cli-1`]).catch(() => ({ stdout: 'false' }));
@@ -199,9 +201,46 @@ e2e.serial("an edit from inside that adds a gateway variable or puts the user's 
   t.not(readFileSync(file, 'utf8'), before);
   const r = await cctl('up');
   t.is(r.exitCode, 1, r.stdout);
-  t.regex(r.stderr, /services\.cctl-proxy\.environment\.CCTL_EGRESS_SOURCES: \(absent\) -> "0\.0\.0\.0\/0"/);
-  t.regex(r.stderr, /services\.proxy\.network_mode: \(absent\) -> "service:claude-cli"/);
+  t.regex(r.stderr, /\+ services\.cctl-proxy\.environment\.CCTL_EGRESS_SOURCES: "0\.0\.0\.0\/0"/);
+  t.regex(r.stderr, /\+ services\.proxy: .*"network_mode":"service:claude-cli"/);
   writeFileSync(file, before);
+});
+
+/** What a change to claude-cli would show in `docker inspect`: the HostConfig fields that give it more of the host. */
+async function hostConfig(): Promise<string> {
+  const fields = ['Privileged', 'PidMode', 'IpcMode', 'UsernsMode', 'NetworkMode', 'CapAdd', 'Devices', 'SecurityOpt', 'Binds', 'Mounts'];
+  const r = await run(['docker', 'inspect', '--format', `{{json .HostConfig}}`, `${tmp.name}-claude-cli-1`]);
+  const all = JSON.parse(r.stdout) as Record<string, unknown>;
+  return JSON.stringify(fields.map((f) => [f, all[f]]));
+}
+
+e2e.serial('a merge key written from inside (<<: {privileged, pid: host}) is refused by up </dev/null; claude-cli stays as it was', async (t) => {
+  const before = readFileSync(file, 'utf8');
+  const config = await hostConfig();
+  // The attack of issue 19: YAML merge keys the old deny-list never saw.
+  const edit = await inCli("sed -i 's|^  claude-cli:$|&\\n    <<: {privileged: true, pid: host}|' /workspace/compose.yaml");
+  t.is(edit.exitCode, 0, edit.stderr);
+  t.regex(readFileSync(file, 'utf8'), /<<: \{privileged: true, pid: host\}/);
+  const r = await asUser(['bash', '-c', `node ${CLI} up </dev/null`]);
+  t.is(r.exitCode, 1, r.stdout);
+  t.regex(r.stderr, /\+ services\.claude-cli\.pid: "host"/);
+  t.regex(r.stderr, /\+ services\.claude-cli\.privileged: true/);
+  t.regex(r.stderr, /nothing was started/);
+  t.is(await hostConfig(), config, 'HostConfig unchanged');
+  writeFileSync(file, before);
+});
+
+e2e.serial("a .env written from inside that points cctl's SSH socket variable at the team key is refused by name", async (t) => {
+  const config = await hostConfig();
+  const edit = await inCli(`printf 'CCTL_SSH_AUTH_SOCK=${join(privateDir, 'proxy.env')}\\n' > /workspace/.env`);
+  t.is(edit.exitCode, 0, edit.stderr);
+  const r = await asUser(['bash', '-c', `node ${CLI} up </dev/null`]);
+  t.is(r.exitCode, 1, r.stdout);
+  t.regex(r.stderr, /\.env sets CCTL_SSH_AUTH_SOCK:/);
+  t.is(await hostConfig(), config, 'HostConfig unchanged: no bind of proxy.env');
+  const inspect = await run(['docker', 'inspect', '--format', '{{json .Mounts}}', `${tmp.name}-claude-cli-1`]);
+  t.false(inspect.stdout.includes('proxy.env'));
+  rmSync(join(tmp.dir, '.env'));
 });
 
 e2e.serial('a default backup goes to the private folder, owner-only from the start', async (t) => {

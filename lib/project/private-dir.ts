@@ -2,7 +2,8 @@
  * The project's private folder: ~/.config/cctl/projects/<compose project>/,
  * mode 0700, outside the project tree. It holds what claude-cli must never
  * read (the team key, in proxy.env), what it must not be able to edit (the
- * baseline that the change guard compares against) and backups (login tokens).
+ * merge base) and backups (login tokens). What the user accepted is in the
+ * trust store (trust.ts), keyed by the project's real path, not by this name.
  *
  * Why outside the tree, not masked inside the container: claude-cli runs with
  * the host user's UID and the project folder is bind-mounted read-write, so

@@ -61,7 +61,10 @@ export async function recordUp(
     configHashes[name] = { config: now, label };
   }
   const ca = facts.settings['ca-cert'];
-  const extraInputs = ca ? [resolve(project.dir, ca)] : [];
+  // Files the compose file makes Compose read (include, extends, env_file): an edit to one goes the full way,
+  // through the trust check. Loaded here, after the stack is up: it parses YAML, which the short path never loads.
+  const { referencedFiles } = await import('../../project/compose-inputs.js');
+  const extraInputs = [...(ca ? [resolve(project.dir, ca)] : []), ...referencedFiles(project.file)];
   const fingerprint = upFingerprint(project, roots(project, { extraInputs }));
   if (fingerprint) writeUpRecord(project, { ...facts, extraInputs, configHashes, fingerprint });
 }

@@ -14,7 +14,7 @@ import { ProcessError } from '../../engine/runner.js';
 import { CctlError, InterruptedError } from '../../kernel/errors.js';
 import { tail } from '../../kernel/text.js';
 // The full path's modules (the YAML parser among them) load only when that path runs.
-import type { InitResult } from '../init.js';
+import type { InitPlan, InitResult } from '../init.js';
 import type { Project } from '../../project/locate.js';
 import type { Settings } from '../../project/settings.js';
 import { projectInvocation } from '../compose.js';
@@ -46,8 +46,10 @@ export interface UpOptions {
   live: boolean;
   timeoutMs: number;
   signal: AbortSignal;
-  /** Guarded changes in the compose file were accepted (--accept-changes, or at the prompt). */
+  /** Changes the trust check found were accepted (--accept-changes, or at the prompt). */
   acceptChanges?: boolean;
+  /** init's plan, made (and its changes asked about) before the task list drew; without it the task makes one. */
+  plan?: Promise<InitPlan>;
 }
 
 /** A busy host port gets its own message, naming the port. */
@@ -74,10 +76,11 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
     {
       title: 'Check the compose file',
       task: async (ctx, task) => {
-        const [{ hasClaudeServices }, { initProject, wroteTeamFiles }] = await Promise.all([import('../../project/compose-file.js'), import('../init.js')]);
+        const [{ hasClaudeServices }, { applyInit, planInit, wroteTeamFiles }] = await Promise.all([import('../../project/compose-file.js'), import('../init.js')]);
         const first = !hasClaudeServices(ctx.project);
         if (first) task.title = 'No claude services yet: running cctl init';
-        ctx.init = await initProject(ctx.project, { acceptChanges: options.acceptChanges });
+        const plan = await (options.plan ?? planInit(ctx.project, { acceptChanges: options.acceptChanges }));
+        ctx.init = await applyInit(plan, options.acceptChanges === true);
         ctx.settings = ctx.init.settings;
         const title = first
           ? `Added the claude profile to ${ctx.init.file}`

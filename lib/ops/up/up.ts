@@ -18,7 +18,7 @@ import { startTasks, upTasks, type UpContext } from './tasks.js';
 export interface UpRequest {
   /** --build: build the images whatever their state (and so never the short path). */
   build: boolean;
-  /** --accept-changes: guarded edits in the compose file are accepted without asking. */
+  /** --accept-changes: changes the trust check finds are accepted without asking. */
   acceptChanges: boolean;
   /** JSON on stdout: the task list stays silent. */
   json: boolean;
@@ -67,16 +67,19 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
       await recordUp(project, short.record, ctx.hashes!, ctx.services ?? []);
     } else {
-      const [{ changesInFile }, { describeChanges }, { guardPrompt }] = await Promise.all([
-        import('../guard.js'),
-        import('../../project/guard.js'),
+      const [{ planInit }, { describeTrustChanges }, { guardPrompt }] = await Promise.all([
+        import('../init.js'),
+        import('../trust-check.js'),
         import('../../ui/prompt.js'),
       ]);
-      // Guarded edits are asked about before the task list draws (it owns the terminal after).
-      const prompt = request.acceptChanges ? undefined : guardPrompt(project.file);
-      const changes = prompt ? changesInFile(project) : [];
-      const acceptChanges = request.acceptChanges || (changes.length > 0 && (await prompt!(describeChanges(changes))));
-      await taskList(upTasks({ ...taskOptions, acceptChanges }), mode).run(ctx);
+      // The trust check runs before the task list draws (it owns the terminal after), so a change can be asked
+      // about. A failure here is the task's to report, in its place in the list.
+      const plan = planInit(project, { acceptChanges: request.acceptChanges });
+      plan.catch(() => undefined);
+      const changes = await plan.then((p) => p.review.changes, () => []);
+      const prompt = request.acceptChanges || changes.length === 0 ? undefined : guardPrompt(project.file);
+      const acceptChanges = request.acceptChanges || (prompt !== undefined && (await prompt(describeTrustChanges(changes))));
+      await taskList(upTasks({ ...taskOptions, acceptChanges, plan }), mode).run(ctx);
       const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
       await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!, ctx.services ?? []);
     }

@@ -280,6 +280,16 @@ e2e.serial("login mode: Claude Code's first-start check reaches api.anthropic.co
   t.regex(logs, /"event":"egress".*"decision":"allowed".*"host":"platform\.claude\.com"/);
 });
 
+e2e.serial('a dotless service name is refused with advice that cctl init --allow accepts (name:443)', async (t) => {
+  // The compose service name itself, as a team's own service is reached: the gateway used to advise the bare word.
+  const probe =
+    "const s=require('net').connect(3000,'proxy',()=>s.write('CONNECT denied-test:443 HTTP/1.1\\r\\nHost: denied-test:443\\r\\n\\r\\n'));" +
+    "let b='';s.on('data',d=>{b+=d});const done=()=>{console.log(b);process.exit(0)};s.on('end',done);s.on('error',done);s.setTimeout(5000,done)";
+  const raw = await cctl(['exec', '--', 'node', '-e', probe], opts);
+  t.regex(raw.stdout, /^HTTP\/1\.1 403/, raw.stdout);
+  t.regex(raw.stdout, /cctl init --allow denied-test:443 && cctl up/, raw.stdout);
+});
+
 e2e.serial('cctl egress lists denied.test with its count and the command that allows it', async (t) => {
   const json = await cctl(['egress', '--json'], opts);
   t.is(json.exitCode, 0, json.stderr);
@@ -292,14 +302,24 @@ e2e.serial('cctl egress lists denied.test with its count and the command that al
   const text = await cctl(['egress'], opts);
   t.is(text.exitCode, 0, text.stderr);
   t.regex(text.stdout, /denied\.test:443\s+\S+\s+cctl init --allow denied\.test/);
+  t.is(report.denied.find((d) => d.destination === 'denied-test:443')?.allow, 'cctl init --allow denied-test:443', json.stdout);
 });
 
-e2e.serial('the suggested command allows denied.test after cctl up', async (t) => {
-  const init = await cctl(['init', '--allow', 'denied.test'], opts);
-  t.is(init.exitCode, 0, init.stderr);
+e2e.serial('the suggested commands allow denied.test and denied-test after cctl up', async (t) => {
+  const report = JSON.parse((await cctl(['egress', '--json'], opts)).stdout) as { denied: { destination: string; allow?: string }[] };
+  for (const destination of ['denied.test:443', 'denied-test:443']) {
+    const advice = report.denied.find((d) => d.destination === destination)?.allow;
+    t.truthy(advice, destination);
+    const init = await cctl(advice!.split(' ').slice(1), opts);
+    t.is(init.exitCode, 0, `${advice}: ${init.stderr}`);
+  }
   const up = await cctl(['up', '--timeout', '300'], opts);
   t.is(up.exitCode, 0, up.stderr);
   const r = await curl('https://denied.test');
   t.is(r.exitCode, 0, r.stderr);
   t.is(r.stdout, 'hello from denied.test\n');
+  // Its certificate names denied.test only; what matters here is that the tunnel opens.
+  const byService = await curl('https://denied-test', '--insecure');
+  t.is(byService.exitCode, 0, byService.stderr);
+  t.is(byService.stdout, 'hello from denied.test\n');
 });

@@ -4,6 +4,9 @@
  * its upstream, and a member's workspace stack (`cctl init --team-gateway`)
  * whose local gateway forwards to it. Both reach each other the way a server
  * is reached, through published ports on the host (the docker0 address).
+ * Without TLS the gateway is published on 127.0.0.1 only until --listen
+ * widens it; with a self-signed certificate, usage --team and the member's
+ * local gateway trust it through --ca-cert / CCTL_CA_CERT.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,6 +43,8 @@ for (const env of [gwEnv, memberEnv]) {
 let hostIp = '';
 let gwPort = 0;
 let token = '';
+/** gateway init's flags (a re-run of init writes the folder anew from them, plus what changes). */
+let gwInitArgs: string[] = [];
 
 /** cctl as a user runs it; CCTL_TEST_CLI may point at another build of bin/cctl.js (the shared dist/ changes under a busy tree). */
 const cctl = (args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }) =>
@@ -75,7 +80,7 @@ e2e.after.always(async () => {
   await quiet(['docker', 'rm', '-f', fakeName]);
   await quiet(['docker', 'volume', 'rm', `${gwName}_ledger`]);
   // Tags only: the layers stay cached for the next run and for other stacks.
-  await quiet(['docker', 'image', 'rm', `cctl-${tmp.name}-proxy:local`, `cctl-${tmp.name}-claude-cli:local`, 'cctl-team-gateway:local']);
+  await quiet(['docker', 'image', 'rm', `cctl-${tmp.name}-proxy:local`, `cctl-${tmp.name}-claude-cli:local`, `cctl-${gwName}-gateway:local`]);
   tmp.cleanup();
 });
 
@@ -86,15 +91,23 @@ e2e.serial('gateway init and up: a healthy team gateway with the fake API as ups
   const fakePort = /:(\d+)\s*$/m.exec((await run(['docker', 'port', fakeName, '8080/tcp'])).stdout)![1];
   const free = await run(['node', '-e', "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})"]);
   gwPort = Number(free.stdout.trim());
-  const init = await cctl(
-    ['gateway', 'init', '--key-file', join(tmp.dir, 'key'), '--port', String(gwPort), '--base-image', BASE_IMAGE, '--upstream', `http://${hostIp}:${fakePort}`],
-    { cwd: tmp.dir, env: gwEnv },
-  );
+  gwInitArgs = ['gateway', 'init', '--port', String(gwPort), '--base-image', BASE_IMAGE, '--upstream', `http://${hostIp}:${fakePort}`];
+  const init = await cctl([...gwInitArgs, '--key-file', join(tmp.dir, 'key')], { cwd: tmp.dir, env: gwEnv });
   t.is(init.exitCode, 0, init.stderr);
   t.false(init.stdout.includes(REAL_KEY));
   const up = await cctl(['gateway', 'up', '--timeout', '300'], { cwd: tmp.dir, env: gwEnv });
   t.is(up.exitCode, 0, up.stdout + up.stderr);
   t.regex(up.stdout, /gateway\s+running\s+healthy/);
+  t.regex(up.stdout, new RegExp(`Built cctl-${gwName}-gateway:local|Gateway image is current`), 'the image carries the folder\'s project name');
+  // Plain HTTP: published on loopback only, as the engine itself reports it.
+  t.is((await run(['docker', 'port', `${gwName}-gateway-1`, '3000/tcp'])).stdout.trim(), `127.0.0.1:${gwPort}`);
+  const status = JSON.parse((await cctl(['gateway', 'status', '--json'], { cwd: tmp.dir, env: gwEnv })).stdout) as { listen: string };
+  t.is(status.listen, '127.0.0.1');
+  // The members' containers reach the host at the docker0 address, a private one: widen to it, knowingly.
+  t.is((await cctl([...gwInitArgs, '--listen', hostIp], { cwd: tmp.dir, env: gwEnv })).exitCode, 0);
+  const widened = await cctl(['gateway', 'up', '--timeout', '300'], { cwd: tmp.dir, env: gwEnv });
+  t.is(widened.exitCode, 0, widened.stdout + widened.stderr);
+  t.is((await run(['docker', 'port', `${gwName}-gateway-1`, '3000/tcp'])).stdout.trim(), `${hostIp}:${gwPort}`);
   const add = await cctl(['gateway', 'member', 'add', 'alice', '--json'], { cwd: tmp.dir, env: gwEnv });
   t.is(add.exitCode, 0, add.stderr);
   token = (JSON.parse(add.stdout) as { token: string }).token;
@@ -157,4 +170,40 @@ e2e.serial('after member revoke, the next claude -p fails with a clear 401', asy
   t.log(said.trim().split('\n').slice(-3).join(' | '));
   t.regex(said, /401/);
   t.regex(said, /revoked or never issued/);
+});
+
+e2e.serial('with a self-signed certificate: usage --team trusts it through CCTL_CA_CERT, and claude -p answers through it with --ca-cert', async (t) => {
+  const tlsDir = join(tmp.dir, 'tls');
+  mkdirSync(tlsDir);
+  await run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=team-gateway',
+    '-addext', `subjectAltName=IP:${hostIp},IP:127.0.0.1`, '-keyout', join(tlsDir, 'gw.key'), '-out', join(tlsDir, 'gw.crt')]);
+  const init = await cctl([...gwInitArgs, '--tls-cert', join(tlsDir, 'gw.crt'), '--tls-key', join(tlsDir, 'gw.key'), '--listen', hostIp], { cwd: tmp.dir, env: gwEnv });
+  t.is(init.exitCode, 0, init.stderr);
+  const up = await cctl(['gateway', 'up', '--timeout', '300'], { cwd: tmp.dir, env: gwEnv });
+  t.is(up.exitCode, 0, up.stdout + up.stderr);
+
+  const { CCTL_CA_CERT: _machineCa, ...noCa } = gwEnv;
+  const untrusted = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: noCa });
+  t.not(untrusted.exitCode, 0);
+  t.regex(untrusted.stderr, /DEPTH_ZERO_SELF_SIGNED_CERT[\s\S]*--ca-cert FILE \(or CCTL_CA_CERT=FILE\)/);
+  const trusted = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: { ...noCa, CCTL_CA_CERT: join(tlsDir, 'gw.crt') } });
+  t.is(trusted.exitCode, 0, trusted.stderr);
+  t.true((JSON.parse(trusted.stdout) as { rows: MemberRow[] }).rows.some((r) => r.member === 'alice'));
+
+  // A new member (alice is revoked), whose project trusts the gateway's certificate on top of the machine's CA.
+  const add = await cctl(['gateway', 'member', 'add', 'bob', '--json'], { cwd: tmp.dir, env: gwEnv });
+  t.is(add.exitCode, 0, add.stderr);
+  const bob = (JSON.parse(add.stdout) as { token: string }).token;
+  const bundle = join(memberDir, 'team-ca.pem');
+  const machineCa = memberEnv.CCTL_CA_CERT;
+  writeFileSync(bundle, `${machineCa ? readFileSync(machineCa, 'utf8') : ''}\n${readFileSync(join(tlsDir, 'gw.crt'), 'utf8')}`);
+  const member = await cctl(['init', '--team-gateway', `https://${hostIp}:${gwPort}`, '--ca-cert', bundle], { cwd: memberDir, env: { ...memberEnv, CCTL_MEMBER_TOKEN: bob } });
+  t.is(member.exitCode, 0, member.stderr);
+  const memberUp = await cctl(['up', '--timeout', '900'], { cwd: memberDir, env: memberEnv });
+  t.is(memberUp.exitCode, 0, memberUp.stdout + memberUp.stderr);
+  const r = await claudeP();
+  t.is(r.exitCode, 0, r.stdout + r.stderr);
+  t.true(r.stdout.includes(REPLY), r.stdout);
+  const rows = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: { ...noCa, CCTL_CA_CERT: join(tlsDir, 'gw.crt') } });
+  t.true((JSON.parse(rows.stdout) as { rows: MemberRow[] }).rows.some((row) => row.member === 'bob' && row.requests > 0), rows.stdout);
 });

@@ -1,10 +1,18 @@
-/** File reads and writes that never leave a half-written file behind or read a damaged one silently. */
+/**
+ * File reads and writes that never leave a half-written file behind or read a
+ * damaged one silently, and the writes inside the project that never go
+ * through a symlink (inside.ts).
+ */
 import { closeSync, existsSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CctlError } from './errors.js';
 
+export { mkdirInside, readInside, removeInside, writeInside, type WriteInsideOptions } from './inside.js';
+
 /**
- * Replaces `file` atomically. A symlink is written through: the new content
+ * Replaces `file` atomically, for files outside the project (cctl's private
+ * folder, where a user's dotfiles may well be links): project files go
+ * through writeInside, which never follows a link. A symlink is written through: the new content
  * goes to its target, and the link stays a link. An existing file keeps its
  * mode, or gets `mode` (secrets: 0600, tightened again). A new file is
  * created with `mode` (default 0666) as the open() mode, so the umask applies

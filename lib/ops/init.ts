@@ -2,7 +2,6 @@
  * `cctl init` as a function: settings in, compose file + assets + secrets
  * out. `cctl up` calls it too, to create the services or bring them current.
  */
-import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { assetsHash, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
 import { renderOwned, type PlainMap, type RenderContext } from '../project/model.js';
@@ -11,7 +10,7 @@ import { composeDocument, readStoredSettings, SETTINGS_KEY } from '../project/co
 import { composeText } from '../project/compose-text.js';
 import { compareVersions, compose, parseVersion } from '../engine/compose.js';
 import { composeValidate } from './compose.js';
-import { writeFileAtomic } from '../kernel/fs.js';
+import { readInside, writeInside } from '../kernel/fs.js';
 import { readBaseline, readLegacyOwned, writeBaseline } from '../project/baseline.js';
 import { assertOutsideWorkspace, ensurePrivateDir } from '../project/private-dir.js';
 import { refuseClash, serviceClashes, textDigest } from './guard.js';
@@ -160,9 +159,12 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
     if (!review.resolved) await validateWithCompose(project, merged.text);
     if (options.force && project.exists) {
       backup = `${project.file}.bak`;
-      copyFileSync(project.file, backup);
+      // Read without following a link: a compose file linked to a file of the user's must not be copied into the workspace.
+      const old = readInside(project.dir, project.file);
+      if (old) writeInside(project.dir, backup, old);
     }
-    writeFileAtomic(project.file, merged.text);
+    // Never through a link: claude-cli may have replaced the file by one (kernel/inside.ts).
+    writeInside(project.dir, project.file, merged.text);
   }
   // The merge base (cctl's own keys as written), and what the user accepted, both where claude-cli cannot write.
   writeBaseline(project, { owned: ours }, env);

@@ -3,11 +3,11 @@
  * the compose file builds with plain Compose, without cctl installed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CctlError } from '../kernel/errors.js';
-import { listFiles, writeFileAtomic } from '../kernel/fs.js';
+import { listFiles, readInside, removeInside, writeInside } from '../kernel/fs.js';
 import { ASSETS_DIR } from './model.js';
 
 /** The installed cctl package root (works from dist/ and, under tsx, from lib/). */
@@ -62,30 +62,31 @@ export function assetsHash(wanted: Map<string, Buffer>): string {
 export function syncAssets(projectDir: string, wanted: Map<string, Buffer>, proxyDir?: string): AssetChange[] {
   const root = join(projectDir, ASSETS_DIR);
   const folder = (sub: string) => (sub === 'proxy' && proxyDir ? proxyDir : join(root, sub));
+  // What a path is written under: the project (claude-cli's to write, so never through a link), or the private folder.
+  const top = (sub: string) => (sub === 'proxy' && proxyDir ? proxyDir : projectDir);
   const shown = (sub: string, rel: string) => (sub === 'proxy' && proxyDir ? join(proxyDir, rel) : join(ASSETS_DIR, sub, rel));
   const changes: AssetChange[] = [];
   for (const [key, data] of wanted) {
     const [sub, ...rest] = key.split('/');
     const rel = rest.join('/');
     const target = join(folder(sub!), rel);
-    const exists = existsSync(target);
-    if (exists && readFileSync(target).equals(data)) continue;
-    changes.push({ path: shown(sub!, rel), change: exists ? 'updated' : 'added' });
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileAtomic(target, data, rel.endsWith('.sh') ? 0o755 : 0o644);
+    const current = readInside(top(sub!), target);
+    if (current?.equals(data)) continue;
+    changes.push({ path: shown(sub!, rel), change: current ? 'updated' : 'added' });
+    writeInside(top(sub!), target, data, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
   }
   for (const sub of ['docker', 'proxy']) {
     for (const f of listFiles(folder(sub))) {
       if (wanted.has(join(sub, f))) continue;
       changes.push({ path: shown(sub, f), change: 'removed' });
-      rmSync(join(folder(sub), f));
+      removeInside(top(sub), join(folder(sub), f));
     }
   }
   // The gateway's build folder an older cctl kept in the project goes (it is rebuilt from the private one).
   const legacy = join(root, 'proxy');
   if (proxyDir && existsSync(legacy)) {
     changes.push({ path: join(ASSETS_DIR, 'proxy'), change: 'removed' });
-    rmSync(legacy, { recursive: true, force: true });
+    removeInside(projectDir, legacy, { recursive: true });
   }
   return changes;
 }

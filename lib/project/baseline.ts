@@ -7,9 +7,9 @@
  * merge base of an older project (never as the guard's baseline), then
  * deleted.
  */
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../kernel/fs.js';
+import { removeInside, writeFileAtomic } from '../kernel/fs.js';
 import { ASSETS_DIR } from './model.js';
 import { ensurePrivateDir, privateDir } from './private-dir.js';
 import type { Project } from './locate.js';
@@ -53,5 +53,5 @@ export function writeBaseline(project: Project, baseline: Omit<Baseline, 'file'>
   const path = join(dir, STATE);
   if (!existsSync(path) || readFileSync(path, 'utf8') !== text) writeFileAtomic(path, text, 0o600);
   const legacy = join(project.dir, ASSETS_DIR, STATE);
-  if (existsSync(legacy)) unlinkSync(legacy);
+  removeInside(project.dir, legacy);
 }

@@ -8,9 +8,9 @@
  * docker/ is copied into the image's build context. It pins the cctl version
  * that wrote it, so upgrading cctl and re-running init moves the pin too.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../kernel/fs.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readInside, writeInside } from '../kernel/fs.js';
 import { formatNextSteps, nextSteps, type NextStep } from './next-steps.js';
 import { defaults, type Settings } from './settings.js';
 
@@ -271,8 +271,7 @@ export function onboardScript(version: string = pkg.version, steps: readonly Nex
 export function writeOnboardScript(projectDir: string, settings: Pick<Settings, 'monitor' | 'auth'> & Partial<Pick<Settings, 'cctl-source'>> = defaults()): string | undefined {
   const file = join(projectDir, ONBOARD_SCRIPT);
   const text = onboardScript(pkg.version, nextSteps(settings), settings['cctl-source'] ?? '');
-  if (existsSync(file) && readFileSync(file, 'utf8') === text) return undefined;
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileAtomic(file, text, 0o755);
+  if (readInside(projectDir, file)?.toString('utf8') === text) return undefined;
+  writeInside(projectDir, file, text, { mode: 0o755 });
   return ONBOARD_SCRIPT;
 }

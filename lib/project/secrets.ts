@@ -7,10 +7,10 @@
  * stays. Files an older cctl wrote into .cctl/ are moved out, then deleted.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ASSETS_DIR } from './model.js';
-import { writeFileAtomic } from '../kernel/fs.js';
+import { mkdirInside, readInside, removeInside, writeFileAtomic, writeInside } from '../kernel/fs.js';
 import { ensurePrivateDir, privateDir } from './private-dir.js';
 import type { Settings } from './settings.js';
 
@@ -37,10 +37,12 @@ function moveLegacySecrets(projectDir: string, dir: string): string[] {
   const moved: string[] = [];
   for (const name of SECRET_FILES) {
     const legacy = join(projectDir, ASSETS_DIR, name);
-    if (!existsSync(legacy)) continue;
+    // Read and removed without following a link (the project is claude-cli's to write).
+    const old = readInside(projectDir, legacy);
+    if (old === undefined) continue;
     const target = join(dir, name);
-    if (!existsSync(target)) writeFileAtomic(target, readFileSync(legacy), 0o600);
-    unlinkSync(legacy);
+    if (!existsSync(target)) writeFileAtomic(target, old, 0o600);
+    removeInside(projectDir, legacy);
     moved.push(`${join(ASSETS_DIR, name)} -> ${target}`);
   }
   return moved;
@@ -56,10 +58,10 @@ export interface SecretsResult {
 /** Creates or completes the env files, and tightens their modes. */
 export function ensureSecrets(projectDir: string, projectName: string, s: Settings, env: NodeJS.ProcessEnv): SecretsResult {
   const written: string[] = [];
-  mkdirSync(join(projectDir, ASSETS_DIR), { recursive: true });
+  mkdirInside(projectDir, join(projectDir, ASSETS_DIR));
   const ignore = join(projectDir, ASSETS_DIR, '.gitignore');
-  if (!existsSync(ignore)) {
-    writeFileAtomic(ignore, '# Nothing secret lives here any more (see ~/.config/cctl/projects/); kept for older files.\n*.env\n*.bak\n');
+  if (readInside(projectDir, ignore) === undefined) {
+    writeInside(projectDir, ignore, '# Nothing secret lives here any more (see ~/.config/cctl/projects/); kept for older files.\n*.env\n*.bak\n');
     written.push(join(ASSETS_DIR, '.gitignore'));
   }
   if (s.proxy === 'external') return { written, moved: [] };

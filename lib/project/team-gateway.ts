@@ -12,11 +12,11 @@
  * reaches the container as a file, never through argv or the environment.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isIP, isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CctlError, UsageError } from '../kernel/errors.js';
-import { writeFileAtomic } from '../kernel/fs.js';
+import { mkdirInside, writeInside } from '../kernel/fs.js';
 
 export const GATEWAY_SERVICE = 'gateway';
 export const GATEWAY_MARKER = 'x-cctl-gateway';
@@ -185,17 +185,17 @@ export interface GatewayFiles {
 export function writeGatewayFolder(dir: string, setup: GatewaySetup, source: { keyFile?: string; tlsCert?: string; tlsKey?: string }, env = process.env): GatewayFiles {
   const written: string[] = [];
   const secrets = join(dir, 'secrets');
-  mkdirSync(secrets, { recursive: true, mode: 0o700 });
-  chmodSync(secrets, 0o700);
+  // The folder's files are written as in a project: never through a link (kernel/inside.ts).
+  mkdirInside(dir, secrets, { mode: 0o700 });
   const compose = join(dir, 'compose.yaml');
   const text = gatewayComposeText(setup);
   if (!existsSync(compose) || readFileSync(compose, 'utf8') !== text) {
-    writeFileAtomic(compose, text);
+    writeInside(dir, compose, text);
     written.push(compose);
   }
   const put = (rel: string, value: string) => {
-    writeFileAtomic(join(dir, rel), value, 0o644);
-    chmodSync(join(dir, rel), 0o644); // whatever the umask: the gateway (nobody) reads it through the mount
+    // 0644 whatever the umask: the gateway (nobody) reads it through the mount.
+    writeInside(dir, join(dir, rel), value, { mode: 0o644, exactMode: true });
     written.push(join(dir, rel));
   };
   const has = (rel: string) => existsSync(join(dir, rel)) && readFileSync(join(dir, rel), 'utf8').trim() !== '';
@@ -210,8 +210,7 @@ export function writeGatewayFolder(dir: string, setup: GatewaySetup, source: { k
         const pem = readOrFail(from, flag);
         const want = flag === '--tls-cert' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
         if (!want.test(pem)) throw new CctlError(`${flag}: ${from} holds no PEM ${flag === '--tls-cert' ? 'certificate' : 'private key'}.`);
-        copyFileSync(from, join(dir, rel));
-        chmodSync(join(dir, rel), 0o644);
+        writeInside(dir, join(dir, rel), pem, { mode: 0o644, exactMode: true });
         written.push(join(dir, rel));
       } else if (!existsSync(join(dir, rel))) {
         throw new CctlError(`TLS needs both --tls-cert and --tls-key (${flag} is missing).`, { hint: 'Or leave both out and put the gateway behind a TLS reverse proxy (see the guide).' });
@@ -251,7 +250,7 @@ export function setGatewayBuildHash(dir: string, hash: string): boolean {
   const text = readFileSync(file, 'utf8');
   const next = text.replace(/CCTL_BUILD_HASH: "[^"]*"/, `CCTL_BUILD_HASH: "${hash}"`);
   if (next === text) return false;
-  writeFileAtomic(file, next);
+  writeInside(dir, file, next);
   return true;
 }
 
@@ -278,6 +277,6 @@ export function upgradeGatewayFolder(dir: string, image: string): string[] {
       .replace(new RegExp(`\\n {6}- "${marker.port}:3000"`), `\n      - "${publishedPort(listen, marker.port)}"`);
     changes.push(`published on ${listen}`);
   }
-  if (changes.length) writeFileAtomic(file, text);
+  if (changes.length) writeInside(dir, file, text);
   return changes;
 }

@@ -10,10 +10,10 @@
  * environment of the compose process that creates the container (`cctl up`
  * exports them; plain Compose takes them from the shell).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../kernel/errors.js';
-import { listFiles, writeFileAtomic } from '../kernel/fs.js';
+import { listFiles, writeInside } from '../kernel/fs.js';
 
 /** The team's own Dockerfile fragment and its example; cctl never writes the fragment. */
 export const FRAGMENT_FILE = '.cctl/Dockerfile.local';
@@ -173,7 +173,6 @@ const EXAMPLE = `# The team's additions to the claude-cli image. To use them, co
 /** Writes the commented example once: only when neither it nor the fragment exists. */
 export function writeFragmentExample(projectDir: string): string | undefined {
   if (existsSync(join(projectDir, FRAGMENT_FILE)) || existsSync(join(projectDir, FRAGMENT_EXAMPLE))) return undefined;
-  mkdirSync(join(projectDir, '.cctl'), { recursive: true });
-  writeFileAtomic(join(projectDir, FRAGMENT_EXAMPLE), EXAMPLE);
+  writeInside(projectDir, join(projectDir, FRAGMENT_EXAMPLE), EXAMPLE);
   return FRAGMENT_EXAMPLE;
 }

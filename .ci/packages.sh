@@ -29,9 +29,10 @@ DOCKER26_PINS=(
 # Package names, one per command or file they provide. chromium is for the
 # browser tests; tini gives docker-init (`init: true`) to both engines;
 # busybox is the tar of Alpine-based images, for the restore script's test.
+# zsh parses the zsh completion script in a test.
 DEBIAN_PACKAGES=(
   docker.io docker-compose containerd runc tini iptables
-  debootstrap shellcheck tmux openssh-client curl git ca-certificates chromium busybox
+  debootstrap shellcheck tmux openssh-client curl git ca-certificates chromium busybox zsh
   # The ledger's store tests start a real Postgres (initdb, pg_ctl) in a temporary folder.
   postgresql
 )

@@ -187,8 +187,11 @@ e2e.serial('an edit from inside (privileged, another upstream) is refused by up 
   const guard = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'trust');
   t.is(guard?.status, 'warn');
   t.regex(guard!.detail, /privileged/);
-  const inspect = await run(['docker', 'inspect', '--format', '{{.HostConfig.Privileged}}', `${tmp.name}-claude-cli-1`]).catch(() => ({ stdout: 'false' }));
-  t.is(inspect.stdout.trim(), 'false');
+  // The container found by Compose's own labels: v2 names it <project>-claude-cli-1, v1 <project>_claude-cli_1.
+  const ids = (await run(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=claude-cli'])).stdout.split('\n').filter(Boolean);
+  t.is(ids.length, 1, `one claude-cli container of ${tmp.name}, found by its Compose labels`);
+  const inspect = await run(['docker', 'inspect', '--format', '{{.HostConfig.Privileged}}', ids[0]!]);
+  t.is(inspect.stdout.trim(), 'false', 'the refused edit did not reach the running container');
   writeFileSync(file, before);
 });
 

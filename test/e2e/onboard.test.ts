@@ -8,15 +8,14 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { missing } from '../helpers/e2e.js';
+import { e2e, missing } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { cctl, CLI, e2eEnv } from '../helpers/cli.js';
 import { ProcessError, run, type RunResult } from '../../lib/engine/runner.js';
 import { privateDir } from '../../lib/project/private-dir.js';
 
-// The helper's `e2e` is test.skip without an engine, and test.skip has no
-// .serial or .after, so the serial chain and the hook are chosen here.
-const serial = missing ? test.serial.skip : test.serial;
+// Without an engine the e2e gate skips these (under CI=true it fails instead).
+const serial = e2e.serial;
 
 const tmp = tempProject('onboard');
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name, CCTL: `node ${CLI}` });

@@ -41,13 +41,14 @@ async function homeVolumeOf(container: string): Promise<string> {
   return stdout.trim();
 }
 
-// Compose v1 (CI's legacy phase) predates the top-level name: key, so that case is Compose v2's only.
+// Compose v1 predates the top-level name: key (Compose v2.3 brought it; v1.29 has no such property), so
+// under v1 a project cannot be named that way and the case is not declared: a skip would read as a test
+// that might run. This file is not in the legacy phase's list (package.json test:legacy) for that reason.
 const v1 = composeCommand().join(' ') === 'docker-compose';
-if (v1) console.log('SKIPPED the name: project under Compose v1, which has no top-level name: key');
+const cases = [['name:', byName], ['.env', byDotEnv]] as const;
 
-for (const [label, p] of [['name:', byName], ['.env', byDotEnv]] as const) {
-  const serial = v1 && label === 'name:' ? e2e.serial.skip : e2e.serial;
-  serial(`project named by ${label}: cctl up, then plain docker compose finds the same stack and volume`, async (t) => {
+for (const [label, p] of cases.filter(([label]) => !(v1 && label === 'name:'))) {
+  e2e.serial(`project named by ${label}: cctl up, then plain docker compose finds the same stack and volume`, async (t) => {
     const up = await cctl(['up', '--json', '--timeout', '600'], { cwd: p.dir, env });
     t.is(up.exitCode, 0, up.stderr + up.stdout);
     t.is((JSON.parse(up.stdout) as { project: string }).project, p.name);
@@ -60,7 +61,7 @@ for (const [label, p] of [['name:', byName], ['.env', byDotEnv]] as const) {
     t.is((await containersOf(p.name)).length, 2, 'one stack, not a second one under another name');
   });
 
-  serial(`project named by ${label}: status and exec from src/deep`, async (t) => {
+  e2e.serial(`project named by ${label}: status and exec from src/deep`, async (t) => {
     const deep = join(p.dir, 'src', 'deep');
     const status = await cctl(['status', '--json'], { cwd: deep, env });
     t.is(status.exitCode, 0, status.stderr);

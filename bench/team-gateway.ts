@@ -2,18 +2,31 @@
  * Team gateway benchmark (issue 16). Prints, in one run:
  *   1. the latency the team mode adds (member lookup + ledger row): the same
  *      small request through a team gateway and through a local-mode gateway
- *      (no ledger), interleaved, p50/p99 and the difference (goal: p50 < 0.2 ms);
- *   2. sustained requests/s with the ledger on, and the gateway's RSS every
- *      few seconds (it should level off), with the rows it wrote;
+ *      (no ledger), interleaved, p50/p99 and the difference;
+ *   2. sustained requests/s with the ledger on (over the measured time), in
+ *      rounds, and the gateway's lowest RSS in each round, with the rows it
+ *      wrote;
  *   3. over a ledger seeded with 1,000,000 rows: the dashboard's four API
  *      queries, `/admin/api/usage` as `cctl usage --team` asks it, and the
- *      whole `cctl usage --team member --json` command (goal: < 200 ms each).
+ *      whole `cctl usage --team member --json` command. Those read the daily
+ *      roll-up; the same totals computed from the request rows themselves are
+ *      timed beside them, in SQL on the same file, so the roll-up's gain shows.
+ *
+ * Goals (bench/goals.ts; --check exits 1 on a miss, --goal ID=LIMIT changes one):
+ *   added-p50-ms        team p50 minus local p50 < 0.2 ms (absolute)
+ *   latency-ratio-p50   team p50 / local p50 <= 1.5 (relative)
+ *   sustained-failures  requests that failed while sustained: 0 (relative: a count)
+ *   rss-slope           slope of the lowest RSS per round after warm-up <= 5 % of
+ *                       the level per round (relative)
+ *   dashboard-ms, usage-<by>-ms, cli-ms   < 200 ms (absolute)
+ *   rollup-gain         rows p50 / roll-up p50 for the member totals of 30 days,
+ *                       in SQL >= 5 (relative: why the roll-up exists)
  *
  * Both gateways run as they do in the image: dist/gateway/main.js on Node 22
  * (node:sqlite), in their own processes; the client and fake upstream share
  * this one.
  *
- *   npm run build && node --import tsx bench/team-gateway.ts [--quick]
+ *   npm run build && node --import tsx bench/team-gateway.ts [--quick] [--check] [--relative-only] [--tolerance F] [--goal ID=LIMIT]
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -22,11 +35,18 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ADMIN_TOKEN, cleanup, node22, ROOT, seedLedger, tempDataDir } from '../test/gateway/team-fixtures.js';
+import { benchArgs, Goals, relativeSlopePercent } from './goals.js';
 
-const quick = process.argv.includes('--quick');
+const args = benchArgs({ quick: { type: 'boolean', default: false } });
+const goals = new Goals('bench/team-gateway.ts', args);
+const quick = args.quick;
 const SAMPLES = quick ? 1000 : 5000;
 const WARMUP = quick ? 300 : 1000;
-const SUSTAIN_MS = quick ? 8000 : 30_000;
+// Sustained load in rounds; the first ones warm up (V8 grows its heap in steps to fit the load, and
+// SQLite its page cache), then the low point of RSS after GC should stay put.
+const ROUND_MS = quick ? 1500 : 4000;
+const ROUNDS = quick ? 8 : 10;
+const WARMUP_ROUNDS = quick ? 5 : 4;
 const CONCURRENCY = 32;
 const SEED_ROWS = quick ? 200_000 : 1_000_000;
 const CLIENT_TOKEN = 'bench-client-token-0123456789';
@@ -59,6 +79,40 @@ function startGateway(env: Record<string, string>): Promise<Proc> {
     });
   });
 }
+
+/**
+ * Node 22 module (argv: ledger file, first day): the dashboard's totals computed from the request rows
+ * and from the daily roll-up, each timed 10 times, interleaved; prints JSON {what: {rows, rollup, same}}.
+ */
+const ROW_QUERIES = `
+import { DatabaseSync } from 'node:sqlite';
+const [file, since] = process.argv.slice(-2);
+const db = new DatabaseSync(file, { readOnly: true });
+const sinceMs = Date.parse(since + 'T00:00:00Z');
+const sums = 'COUNT(*) AS requests, SUM(input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens) AS tokens, ROUND(SUM(cost), 6) AS cost';
+const rollSums = 'SUM(requests) AS requests, SUM(input_tokens + output_tokens + cache_creation_tokens + cache_read_tokens) AS tokens, ROUND(SUM(cost), 6) AS cost';
+const pairs = {
+  'member totals, 30 days': [
+    db.prepare('SELECT member, ' + sums + ' FROM requests WHERE time >= ? GROUP BY member ORDER BY member'), [sinceMs],
+    db.prepare('SELECT member, ' + rollSums + ' FROM daily WHERE day >= ? GROUP BY member ORDER BY member'), [since]],
+  'day x member, 30 days': [
+    db.prepare("SELECT strftime('%Y-%m-%d', time / 1000, 'unixepoch') AS day, member, " + sums + ' FROM requests WHERE time >= ? GROUP BY 1, 2 ORDER BY 1, 2'), [sinceMs],
+    db.prepare('SELECT day, member, ' + rollSums + ' FROM daily WHERE day >= ? GROUP BY 1, 2 ORDER BY 1, 2'), [since]],
+  'model totals, all time': [
+    db.prepare('SELECT model, ' + sums + ' FROM requests GROUP BY model ORDER BY model'), [],
+    db.prepare('SELECT model, ' + rollSums + ' FROM daily GROUP BY model ORDER BY model'), []],
+};
+const out = {};
+for (const [what, [rows, rowArgs, rollup, rollArgs]] of Object.entries(pairs)) {
+  const r = { rows: [], rollup: [], same: JSON.stringify(rows.all(...rowArgs)) === JSON.stringify(rollup.all(...rollArgs)) };
+  for (let i = 0; i < 10; i++) {
+    let t = performance.now(); rows.all(...rowArgs); r.rows.push(performance.now() - t);
+    t = performance.now(); rollup.all(...rollArgs); r.rollup.push(performance.now() - t);
+  }
+  out[what] = r;
+}
+process.stdout.write(JSON.stringify(out));
+`;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 function request(port: number, token: string, path = '/v1/messages', method = 'POST'): Promise<{ ms: number; status: number; body: string }> {
@@ -103,27 +157,38 @@ for (let i = 0; i < SAMPLES; i++) {
 console.log(`1. added latency, ${SAMPLES} requests each, interleaved (team = member lookup + ledger row):`);
 console.log(`   local mode   p50 ${f(pct(without, 50))} ms  p99 ${f(pct(without, 99))} ms`);
 console.log(`   team mode    p50 ${f(pct(withLedger, 50))} ms  p99 ${f(pct(withLedger, 99))} ms`);
-console.log(`   added        p50 ${f(pct(withLedger, 50) - pct(without, 50))} ms (goal < 0.200)  ratio ${f(pct(withLedger, 50) / pct(without, 50), 2)}x`);
+console.log(`   added        p50 ${f(pct(withLedger, 50) - pct(without, 50))} ms  ratio ${f(pct(withLedger, 50) / pct(without, 50), 2)}x`);
+goals.check('added-p50-ms', 'latency team mode adds, p50', pct(withLedger, 50) - pct(without, 50), '<=', 0.2, 'ms', 'absolute');
+goals.check('latency-ratio-p50', 'team p50 / local p50', pct(withLedger, 50) / pct(without, 50), '<=', 1.5, 'x', 'relative');
 await local.stop();
 
 // --- 2. sustained -----------------------------------------------------------
-const rss: string[] = [`${f(rssMb(team.child.pid!), 1)}`];
 let done = 0;
 let failed = 0;
-const until = Date.now() + SUSTAIN_MS;
-const sampler = setInterval(() => rss.push(f(rssMb(team.child.pid!), 1)), SUSTAIN_MS / 6);
-await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-  while (Date.now() < until) {
-    const r = await request(team.port, member);
-    if (r.status === 200) done++;
-    else failed++;
-  }
-}));
-clearInterval(sampler);
-rss.push(f(rssMb(team.child.pid!), 1));
+const lows: number[] = [];
+const started = process.hrtime.bigint();
+for (let round = 0; round < ROUNDS; round++) {
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(rssMb(team.child.pid!)), 50);
+  const until = Date.now() + ROUND_MS;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (Date.now() < until) {
+      const r = await request(team.port, member);
+      if (r.status === 200) done++;
+      else failed++;
+    }
+  }));
+  clearInterval(sampler);
+  samples.push(rssMb(team.child.pid!));
+  lows.push(Math.min(...samples));
+}
+// The rate over the time the requests really took: the last ones end after the deadline.
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const totals = JSON.parse((await request(team.port, ADMIN_TOKEN, '/admin/api/usage?by=member', 'GET')).body) as { rows: { requests: number }[] };
-console.log(`2. sustained, ${CONCURRENCY} concurrent for ${SUSTAIN_MS / 1000} s: ${f(done / (SUSTAIN_MS / 1000), 0)} req/s, ${failed} failed; ledger rows for the member: ${totals.rows[0]?.requests}`);
-console.log(`   gateway RSS (MB) over the run: ${rss.join(' → ')}`);
+console.log(`2. sustained, ${CONCURRENCY} concurrent, ${ROUNDS} rounds of ${ROUND_MS / 1000} s: ${done} requests in ${f(seconds, 1)} s measured = ${f(done / seconds, 0)} req/s, ${failed} failed; ledger rows for the member: ${totals.rows[0]?.requests}`);
+console.log(`   gateway's lowest RSS in each round (MB): ${lows.map((x) => f(x, 1)).join(' → ')}`);
+goals.check('sustained-failures', 'requests that failed under sustained load', failed, '<=', 0, '', 'relative');
+goals.check('rss-slope', `slope of the lowest RSS per round, rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`, relativeSlopePercent(lows.slice(WARMUP_ROUNDS)), '<=', 5, '%/round', 'relative');
 await team.stop();
 cleanup(dir);
 
@@ -143,15 +208,30 @@ for (const path of dashboard) {
   console.log(`   ${path.padEnd(56)} p50 ${f(pct(ms, 50), 2)} ms  max ${f(Math.max(...ms), 2)} ms`);
 }
 const page = await times(20, () => Promise.all(dashboard.map((p) => request(served.port, ADMIN_TOKEN, p, 'GET'))));
-console.log(`   the dashboard's 4 queries together (as the page sends them) p50 ${f(pct(page, 50), 2)} ms (goal < 200)`);
+goals.check('dashboard-ms', "the dashboard's 4 queries together (as the page sends them), p50", pct(page, 50), '<=', 200, 'ms', 'absolute');
 for (const by of ['day', 'month', 'member', 'model']) {
   const ms = await times(20, () => request(served.port, ADMIN_TOKEN, `/admin/api/usage?by=${by}`, 'GET'));
-  console.log(`   usage --team ${by.padEnd(7)} API p50 ${f(pct(ms, 50), 2)} ms (goal < 200)`);
+  goals.check(`usage-${by}-ms`, `usage --team ${by} API, p50`, pct(ms, 50), '<=', 200, 'ms', 'absolute');
 }
 t0 = Date.now();
 const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'cctl.js'), 'usage', '--team', 'member', '--json'], { env: { ...process.env, CCTL_TEAM_GATEWAY_URL: `http://127.0.0.1:${served.port}`, CCTL_ADMIN_TOKEN: ADMIN_TOKEN }, encoding: 'utf8' });
-console.log(`   cctl usage --team member --json, whole command incl. Node start: ${Date.now() - t0} ms (exit ${cli.status}, ${(JSON.parse(cli.stdout || '{"rows":[]}') as { rows: unknown[] }).rows.length} members)`);
+const cliMs = Date.now() - t0;
+if (cli.status !== 0) throw new Error(`cctl usage --team member --json exited ${cli.status}: ${cli.stderr}`);
+console.log(`   cctl usage --team member --json: ${(JSON.parse(cli.stdout) as { rows: unknown[] }).rows.length} members`);
+goals.check('cli-ms', 'cctl usage --team member --json, whole command incl. Node start', cliMs, '<=', 200, 'ms', 'absolute');
 await served.stop();
+// The API above reads the daily roll-up. The same totals from the request rows, and from the roll-up, in
+// SQL on the same file (Node 22's node:sqlite, read-only, its own process), 10 runs each, interleaved.
+const rawSql = spawnSync(node22(), ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', ROW_QUERIES, join(big, 'ledger.db'), since], { encoding: 'utf8', timeout: 600_000 });
+if (rawSql.status !== 0) throw new Error(`the row queries failed: ${rawSql.stderr}`);
+const sql = JSON.parse(rawSql.stdout) as Record<string, { rows: number[]; rollup: number[]; same: boolean }>;
+for (const [what, r] of Object.entries(sql)) {
+  if (!r.same) throw new Error(`${what}: the rows and the roll-up disagree`);
+  console.log(`   SQL ${what.padEnd(30)} over the rows p50 ${f(pct(r.rows, 50), 2)} ms, over the roll-up p50 ${f(pct(r.rollup, 50), 2)} ms (${f(pct(r.rows, 50) / pct(r.rollup, 50), 1)}x)`);
+}
+const byMember = sql['member totals, 30 days']!;
+goals.check('rollup-gain', 'member totals of 30 days: rows p50 / roll-up p50', pct(byMember.rows, 50) / pct(byMember.rollup, 50), '>=', 5, 'x', 'relative');
 cleanup(big);
 upstream.close();
 agent.destroy();
+goals.finish();

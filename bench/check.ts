@@ -1,0 +1,56 @@
+/**
+ * `npm run bench:check`: the benches that need no Docker engine, each with
+ * --check on its relative goals (ratios against a baseline measured in the
+ * same run, slopes, counts), one after another so they do not load each
+ * other. Exit status 1 when any goal is missed or a bench fails. .ci/run runs
+ * it before the engines start.
+ *
+ * TOLERANCE: a relative goal of "<= L" passes up to L * (1 + TOLERANCE), and
+ * ">= L" down to L / (1 + TOLERANCE). CI machines are shared and small (two
+ * cores here, at times with a load average above 20); medians of interleaved
+ * runs move by up to about 25 % between runs there, so 0.3 keeps a met goal
+ * from flaking while a real regression (a doubled start-up, a leak, a tunnel
+ * at half speed) still fails. Absolute goals (ms, MB/s) are printed, not
+ * checked: they measure the machine.
+ *
+ *   node --import tsx bench/check.ts [--only NAME] [-- extra flags for each bench]
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+export const TOLERANCE = 0.3;
+
+/** The engine-free benches and the flags that keep each short. */
+export const BENCHES: Record<string, string[]> = {
+  startup: ['--runs', '30'],
+  proxy: ['--quick'],
+  egress: ['--quick'],
+  'team-gateway': ['--quick'],
+};
+
+const { values, positionals } = parseArgs({ options: { only: { type: 'string', multiple: true } }, allowPositionals: true });
+const names = values.only ?? Object.keys(BENCHES);
+const unknown = names.filter((n) => !(n in BENCHES));
+if (unknown.length) {
+  console.error(`bench:check: no bench named ${unknown.join(', ')} (the benches: ${Object.keys(BENCHES).join(', ')})`);
+  process.exit(2);
+}
+
+const results: string[] = [];
+let failed = 0;
+for (const name of names) {
+  const file = fileURLToPath(new URL(`./${name}.ts`, import.meta.url));
+  const argv = ['--import', 'tsx', file, ...BENCHES[name]!, '--check', '--relative-only', '--tolerance', String(TOLERANCE), ...positionals];
+  console.log(`\n== bench/${name}.ts ${argv.slice(3).join(' ')}`);
+  const started = Date.now();
+  const r = spawnSync(process.execPath, argv, { stdio: 'inherit', timeout: 900_000 });
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  if (r.status === 0) results.push(`  bench/${name}.ts: goals met (${seconds} s)`);
+  else {
+    failed++;
+    results.push(`  bench/${name}.ts: FAILED, exit ${r.status ?? r.signal} (${seconds} s): see its goal lines above`);
+  }
+}
+console.log(`\nbench:check (relative goals, tolerance ${TOLERANCE * 100} %):\n${results.join('\n')}`);
+process.exitCode = failed ? 1 : 0;

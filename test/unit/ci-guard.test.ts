@@ -56,7 +56,7 @@ test('.ci/run refuses an unknown phase before anything else: as a regular user, 
 function avaProject(t: { teardown(fn: () => void): void }, files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-ci-guard-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava: { files: ['tests/**/*.test.js'], workerThreads: false } }));
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava: { files: ['tests/**/*.test.js'], workerThreads: false, timeout: '5m' } }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   mkdirSync(join(dir, 'tests'));
   for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, 'tests', name), `import test from 'ava';\n${body}\n`);
@@ -73,36 +73,37 @@ function suite(dir: string, command: string) {
 
 const ava = `node '${join(ROOT, 'node_modules', 'ava', 'entrypoints', 'cli.mjs')}'`;
 
-test('a phase whose only test is skipped fails, though ava exits 0', (t) => {
+test.serial('a phase whose only test is skipped fails, though ava exits 0', (t) => {
   const dir = avaProject(t, { 'a.test.js': "test.skip('stands aside', (t) => t.pass());" });
-  t.is(spawnSync('bash', ['-c', `cd '${dir}' && ${ava}`]).status, 0, 'ava itself passes this run');
+  const alone = spawnSync('bash', ['-c', `cd '${dir}' && ${ava}`], { encoding: 'utf8', timeout: 300_000 });
+  t.is(alone.status, 0, `ava itself passes this run: ${alone.stdout}${alone.stderr}`);
   const r = suite(dir, ava);
   t.is(r.status, 1, r.line);
   t.regex(r.line, /tests \(phase x\): 0 passed, 0 failed, 1 skipped .*FAILED, no test passed, 1 skipped/);
 });
 
-test('a phase that runs no test at all fails (a command that tests nothing and exits 0)', (t) => {
+test.serial('a phase that runs no test at all fails (a command that tests nothing and exits 0)', (t) => {
   const dir = avaProject(t, {});
   const r = suite(dir, 'true');
   t.is(r.status, 1, r.line);
   t.regex(r.line, /0 passed, 0 failed, 0 skipped .*FAILED, no test passed/);
 });
 
-test('a phase with one skip among passing tests fails', (t) => {
+test.serial('a phase with one skip among passing tests fails', (t) => {
   const dir = avaProject(t, { 'a.test.js': "test('runs', (t) => t.pass());\ntest.skip('stands aside', (t) => t.pass());" });
   const r = suite(dir, ava);
   t.is(r.status, 1, r.line);
   t.regex(r.line, /1 passed, 0 failed, 1 skipped .*FAILED, 1 skipped/);
 });
 
-test('a phase whose tests all pass passes, with its counts', (t) => {
+test.serial('a phase whose tests all pass passes, with its counts', (t) => {
   const dir = avaProject(t, { 'a.test.js': "test('one', (t) => t.pass());\ntest('two', (t) => t.is(1, 1));" });
   const r = suite(dir, ava);
   t.is(r.status, 0, r.line + r.stderr);
   t.regex(r.line, /^tests \(phase x\): 2 passed, 0 failed, 0 skipped \(\d+ s\)$/);
 });
 
-test('a phase with a failing test fails, counted', (t) => {
+test.serial('a phase with a failing test fails, counted', (t) => {
   const dir = avaProject(t, { 'a.test.js': "test('one', (t) => t.pass());\ntest('two', (t) => t.is(1, 2));" });
   const r = suite(dir, ava);
   t.is(r.status, 1, r.line);

@@ -30,44 +30,11 @@
 #   CA_CERT           extra CA (default: $CCTL_TEST_CA_CERT or $NODE_EXTRA_CA_CERTS)
 set -eu
 
-CHECK=0
-GOAL_OVERRIDES=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --check) CHECK=1 ;;
-    --goal)
-      [ $# -ge 2 ] || { echo "bench: --goal needs ID=LIMIT" >&2; exit 2; }
-      case "$2" in
-        [a-z]*=[0-9]*) GOAL_OVERRIDES="$GOAL_OVERRIDES $2" ;;
-        *) echo "bench: --goal takes ID=LIMIT (e.g. size-ratio=1.0), not \"$2\"" >&2; exit 2 ;;
-      esac
-      shift ;;
-    *) echo "bench: unknown argument \"$1\" (bench/image.sh [--check] [--goal ID=LIMIT])" >&2; exit 2 ;;
-  esac
-  shift
-done
-MISSED=""
-GOALS_SEEN=""
-
-# goal ID WHAT MEASURED LIMIT: MEASURED must be <= LIMIT (or the --goal override).
-goal() {
-  id=$1 what=$2 measured=$3 limit=$4 stated=$4
-  for o in $GOAL_OVERRIDES; do
-    [ "${o%%=*}" = "$id" ] && limit=${o#*=}
-  done
-  GOALS_SEEN="$GOALS_SEEN $id"
-  note=""
-  [ "$limit" != "$stated" ] && note=" [--goal, stated <= $stated]"
-  if awk -v m="$measured" -v l="$limit" 'BEGIN { exit !(m <= l) }'; then
-    echo "goal $id: $what = $measured, goal <= $limit$note: met"
-  else
-    by=$(awk -v m="$measured" -v l="$limit" 'BEGIN { printf "%g", m - l }')
-    echo "goal $id: $what = $measured, goal <= $limit$note: MISSED by $by"
-    MISSED="$MISSED $id"
-  fi
-}
-
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/goals.sh
+. "$here/goals.sh"
+goal_args "$@"
+
 docker_dir=$(cd "$here/../docker" && pwd)
 BASE_IMAGE=${BASE_IMAGE:-${CCTL_TEST_BASE_IMAGE:-cctl-base:bookworm-node22}}
 INSTALL_MONITOR=${INSTALL_MONITOR:-0}
@@ -211,16 +178,4 @@ goal packages-other-steps "steps re-run besides the packages step" "$others" 0
 echo "packages build: ${pkgs} s (against the Claude Code bump above: ${bump} s)"
 "$DOCKER" rmi "$BUMP_IMAGE" >/dev/null
 
-for o in $GOAL_OVERRIDES; do
-  case " $GOALS_SEEN " in
-    *" ${o%%=*} "*) ;;
-    *) echo "bench: --goal names no goal of this bench: ${o%%=*} (its goals:$GOALS_SEEN)"; MISSED="$MISSED ${o%%=*}" ;;
-  esac
-done
-if [ -n "$MISSED" ]; then
-  echo "bench/image.sh: goals missed:$MISSED"
-  [ "$CHECK" = 1 ] && exit 1
-else
-  echo "bench/image.sh: all goals met"
-fi
-exit 0
+goals_finish bench/image.sh

@@ -5,6 +5,7 @@
  * replaces a limit and must name a goal.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { Goals, relativeSlopePercent } from '../../bench/goals.js';
 
 function capture(fn: () => void): string {
@@ -94,4 +95,37 @@ test('relativeSlopePercent: flat is 0, steady growth is its rate, a level after 
   t.true(relativeSlopePercent([75.2, 75.1, 75.3]) < 0.5);
   t.true(relativeSlopePercent([60, 70, 80, 90]) > 10);
   t.true(Number.isNaN(relativeSlopePercent([1])));
+});
+
+/** bench/goals.sh in sh with set -eu, as bench/image.sh runs it: its exit status and output. */
+function shGoals(script: string): { status: number | null; out: string } {
+  const r = spawnSync('sh', ['-c', `set -eu\n. ./bench/goals.sh\n${script}`], { cwd: new URL('../..', import.meta.url), encoding: 'utf8' });
+  return { status: r.status, out: r.stdout + r.stderr };
+}
+
+test('bench/goals.sh (image.sh): met goals exit 0; under --check a miss exits 1 and says by how much', (t) => {
+  const met = shGoals('goal_args --check\ngoal size-ratio "image / payload" 1.08 1.15\ngoal steps "steps re-run" 0 0\ngoals_finish bench/x.sh\necho after');
+  t.is(met.status, 0, met.out);
+  t.regex(met.out, /goal size-ratio: image \/ payload = 1\.08, goal <= 1\.15: met/);
+  t.regex(met.out, /bench\/x\.sh: all goals met\nafter/);
+  const missed = shGoals('goal_args --check\ngoal size-ratio "image / payload" 1.31 1.15\ngoal steps "steps re-run" 2 0\ngoals_finish bench/x.sh\necho after');
+  t.is(missed.status, 1, missed.out);
+  t.regex(missed.out, /goal size-ratio: image \/ payload = 1\.31, goal <= 1\.15: MISSED by 0\.16/);
+  t.regex(missed.out, /goal steps: steps re-run = 2, goal <= 0: MISSED by 2/);
+  t.notRegex(missed.out, /after/);
+  const noCheck = shGoals('goal_args\ngoal steps "steps" 2 0\ngoals_finish bench/x.sh\necho after');
+  t.is(noCheck.status, 0);
+  t.regex(noCheck.out, /MISSED by 2[\s\S]*after/);
+});
+
+test('bench/goals.sh: --goal replaces a limit and must name a goal; bad arguments are refused', (t) => {
+  const tightened = shGoals('goal_args --check --goal size-ratio=0.5\ngoal size-ratio "r" 1.08 1.15\ngoals_finish b');
+  t.is(tightened.status, 1);
+  t.regex(tightened.out, /goal <= 0\.5 \[--goal, stated <= 1\.15\]: MISSED by 0\.58/);
+  const unknown = shGoals('goal_args --check --goal nope=1\ngoal size-ratio "r" 1.08 1.15\ngoals_finish b');
+  t.is(unknown.status, 1);
+  t.regex(unknown.out, /--goal names no goal of this bench: nope/);
+  t.is(shGoals('goal_args --goal size-ratio').status, 2);
+  t.is(shGoals('goal_args --fast').status, 2);
+  t.is(shGoals('goal_args --check\ngoal x "not a number" abc 1\ngoals_finish b').status, 1);
 });

@@ -36,7 +36,9 @@ for (const verb of ['usage', 'exec', 'claude', 'shell', 'monitor']) {
   e2e.serial(`hot-path measures ${verb} against the floor, doing the same work, and states its goal`, (t) => {
     const r = bench(['--runs', '5', '--verbs', verb]);
     t.is(r.status, 0, r.out);
-    t.regex(r.out, new RegExp(`goal ${verb}-floor-ratio: cctl ${verb}.* / the floor = [\\d.]+ x, goal <= 1\\.10 x: (met|MISSED)`));
+    // The test images have no monitor (PyPI is out of reach): the bench must say why it leaves it out.
+    if (verb === 'monitor' && /monitor +not measured: the image has no monitor/.test(r.out)) t.notRegex(r.out, /goal monitor-floor-ratio/);
+    else t.regex(r.out, new RegExp(`goal ${verb}-floor-ratio: cctl ${verb}.* / the floor = [\\d.]+ x, goal <= 1\\.10 x: (met|MISSED)`));
     // The figures, for the CI log of each stack.
     t.log(r.out.split('\n').filter((l) => /^engine|^ {2}\w+ +cctl|^goal/.test(l)).join('\n'));
   });

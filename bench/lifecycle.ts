@@ -22,7 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CLI, e2eEnv } from '../test/helpers/cli.js';
-import { compose as detectCompose, composeArgv } from '../lib/engine/compose.js';
+import { compose as detectCompose } from '../lib/engine/compose.js';
+import { projectArgv } from '../lib/ops/compose.js';
 import { benchArgs, Goals, median } from './goals.js';
 import { rawUpHealthy, type RawTarget } from './raw-compose.js';
 
@@ -40,7 +41,7 @@ const cctl = (...a: string[]) => sh(process.execPath, [CLI, ...a]);
 const engine = await detectCompose();
 const project = { file: join(dir, 'compose.yaml'), dir, name, exists: true, nameSource: 'environment' as const };
 const compose = (...a: string[]) => {
-  const [file, ...rest] = composeArgv(engine, project, a, ['claude']);
+  const [file, ...rest] = projectArgv(engine, project, a);
   return sh(file!, rest);
 };
 const rawTarget: RawTarget = { engine, project, env, services: ['claude-cli', 'proxy'] };

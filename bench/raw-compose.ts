@@ -11,7 +11,8 @@
  *     images, and a check that each runs healthy with that hash.
  */
 import { execFileSync } from 'node:child_process';
-import { composeArgv, type ComposeCommand } from '../lib/engine/compose.js';
+import type { ComposeCommand } from '../lib/engine/compose.js';
+import { projectArgv } from '../lib/ops/compose.js';
 import { waitHealthy } from '../lib/ops/stack.js';
 import type { Project } from '../lib/project/locate.js';
 
@@ -23,7 +24,8 @@ export interface RawTarget {
 }
 
 const sh = (t: RawTarget, argv: readonly string[]) => execFileSync(argv[0]!, argv.slice(1), { cwd: t.project.dir, env: t.env, stdio: 'pipe' }).toString();
-const raw = (t: RawTarget, args: readonly string[]) => composeArgv(t.engine, t.project, args, ['claude']);
+// The files, project and profile cctl gives compose (projectArgv), so both sides run the same model.
+const raw = (t: RawTarget, args: readonly string[]) => projectArgv(t.engine, t.project, args);
 
 /** Starts the services and returns when all are healthy. */
 export async function rawUpHealthy(t: RawTarget): Promise<void> {

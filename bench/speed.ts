@@ -31,7 +31,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { CLI, e2eEnv } from '../test/helpers/cli.js';
-import { compose, composeArgv } from '../lib/engine/compose.js';
+import { compose } from '../lib/engine/compose.js';
+import { projectArgv } from '../lib/ops/compose.js';
 import { benchArgs, Goals, median } from './goals.js';
 import { rawIsCurrent, rawUpHealthy, type RawTarget } from './raw-compose.js';
 
@@ -60,7 +61,7 @@ const env = e2eEnv({
 delete env.SSH_AUTH_SOCK;
 const engine = await compose();
 const target = { file: join(dir, 'compose.yaml'), dir, name, exists: true, nameSource: 'environment' as const };
-const raw = (...args: string[]) => composeArgv(engine, target, args, ['claude']);
+const raw = (...args: string[]) => projectArgv(engine, target, args);
 const SERVICES = ['claude-cli', 'proxy'];
 const rawTarget: RawTarget = { engine, project: target, env, services: SERVICES };
 

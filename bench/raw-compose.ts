@@ -37,8 +37,13 @@ export async function rawUpHealthy(t: RawTarget): Promise<void> {
   await waitHealthy(t.project, t.services, { timeoutMs: 300_000 });
 }
 
-/** True when every service runs, healthy, with the configuration Compose computes now: cctl's short-path checks. */
-export function rawIsCurrent(t: RawTarget): boolean {
+/**
+ * The short path's checks, raw: Compose's config hash of each service, the project's containers, one
+ * inspect. `healthy`: every service runs, healthy. `sameHash`: each container's config-hash label is the
+ * hash Compose computes now; cctl computes it with the environment of its own up (git identity, SSH
+ * socket: ops/workbench.ts), so with another environment this may differ while the work is the same.
+ */
+export function rawIsCurrent(t: RawTarget): { healthy: boolean; sameHash: boolean } {
   const hashes = new Map(
     sh(t, raw(t, ['config', `--hash=${t.services.join(',')}`]))
       .split('\n')
@@ -46,8 +51,12 @@ export function rawIsCurrent(t: RawTarget): boolean {
       .map((l) => l.trim().split(/\s+/) as [string, string]),
   );
   const ids = sh(t, ['docker', 'ps', '-q', '--filter', `label=com.docker.compose.project=${t.project.name}`]).split('\n').filter(Boolean);
-  if (!ids.length) return false;
+  if (!ids.length) return { healthy: false, sameHash: false };
   const format = '{{index .Config.Labels "com.docker.compose.service"}} {{index .Config.Labels "com.docker.compose.config-hash"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.Image}}';
   const rows = sh(t, ['docker', 'inspect', '--format', format, ...ids]).split('\n').filter(Boolean).map((l) => l.split(' '));
-  return t.services.every((s) => rows.some(([service, hash, state, health]) => service === s && hash === hashes.get(s) && state === 'running' && (health === 'healthy' || health === 'none')));
+  const row = (s: string) => rows.find(([service]) => service === s);
+  return {
+    healthy: t.services.every((s) => ['healthy', 'none'].includes(row(s)?.[3] ?? '') && row(s)?.[2] === 'running'),
+    sameHash: t.services.every((s) => row(s)?.[1] === hashes.get(s)),
+  };
 }

@@ -9,7 +9,10 @@
  * conflict, named by its path, unless --force.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { Document, isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
+import { type Document, isCollection, isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
+import { blockStyle, detectStyle, regionsOf, splice } from './splice.js';
+
+export { detectStyle };
 import { CctlError } from '../kernel/errors.js';
 import type { Plain, PlainMap } from './model.js';
 
@@ -66,15 +69,6 @@ export function parseCompose(text: string, file: string): Document.Parsed {
   return doc;
 }
 
-/** The layout the user writes, so new keys look like theirs. */
-export function detectStyle(text: string): { indent: number; indentSeq: boolean } {
-  const indents = [...text.matchAll(/^( +)[^\s#-]/gm)].map((m) => m[1]!.length);
-  const indent = indents.length ? Math.min(...indents) : 2;
-  const seq = /^( *)[^\s#][^\n]*:\s*\n( *)- /m.exec(text);
-  const indentSeq = seq ? seq[2]!.length > seq[1]!.length : true;
-  return { indent: Math.min(Math.max(indent, 2), 8), indentSeq };
-}
-
 function isPlainMap(v: unknown): v is PlainMap {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -86,7 +80,9 @@ function createNode(doc: Document, value: Plain) {
     // YAML 1.1 readers (Compose v1) take digits and colons as base-60 numbers.
     if (isScalar(n) && typeof n.value === 'string' && /^[\d:.]+$/.test(n.value)) n.type = 'QUOTE_DOUBLE';
     if (isSeq(n)) {
-      if (n.items.every((i) => isScalar(i)) && n.items.length <= 4 && JSON.stringify(n.toJSON()).length < 60) n.flow = true;
+      // Mounts (source:target) read better one per line.
+      const words = n.items.every((i) => isScalar(i) && !String(i.value).includes(':/'));
+      if (words && n.items.length <= 4 && JSON.stringify(n.toJSON()).length < 60) n.flow = true;
       n.items.forEach(flowLists);
     } else if (isMap(n)) n.items.forEach((p) => flowLists(p.value));
   };
@@ -97,7 +93,13 @@ function createNode(doc: Document, value: Plain) {
 export function mergeOwned(
   text: string,
   file: string,
-  owned: { base: Owned | undefined; ours: Owned; extension: { key: string; value: PlainMap } },
+  owned: {
+    base: Owned | undefined;
+    ours: Owned;
+    extension: { key: string; value: PlainMap };
+    /** Older renderings cctl itself wrote: a key that matches one is cctl's, not the user's. */
+    legacy?: Owned[];
+  },
   force = false,
   /** The text already parsed (compose-file.ts's shared parse): it is copied, not parsed again, and never edited. */
   parsed?: Document.Parsed,
@@ -109,20 +111,23 @@ export function mergeOwned(
   const edits: Array<() => void> = [];
   const touched: string[] = [];
 
-  const walk = (path: string[], ours: Plain | undefined, base: Plain | undefined, current: Plain | undefined) => {
+  // Each of `bases` is something cctl wrote: the recorded base first, then the older renderings.
+  const walk = (path: string[], ours: Plain | undefined, bases: Array<Plain | undefined>, current: Plain | undefined) => {
     if (current === undefined) {
       if (ours === undefined) return;
       edits.push(() => doc.setIn(path, createNode(doc, ours)));
       touched.push(path.join('.'));
       return;
     }
+    const wroteIt = (value: Plain | undefined) => bases.some((b) => b !== undefined && isDeepStrictEqual(value, b));
     if (isPlainMap(ours) && isPlainMap(current)) {
-      const b = isPlainMap(base) ? base : undefined;
-      for (const key of Object.keys(ours)) walk([...path, key], ours[key], b?.[key], current[key]);
-      // Keys cctl wrote before but no longer wants (a setting turned off).
-      for (const key of Object.keys(b ?? {})) {
+      const maps = bases.map((b) => (isPlainMap(b) ? b : undefined));
+      for (const key of Object.keys(ours)) walk([...path, key], ours[key], maps.map((b) => b?.[key]), current[key]);
+      // Keys cctl wrote before but no longer wants (a setting turned off, a value now per machine).
+      const before = new Set(maps.flatMap((b) => Object.keys(b ?? {})));
+      for (const key of before) {
         if (key in ours || current[key] === undefined) continue;
-        if (isDeepStrictEqual(current[key], b![key]) || force) {
+        if (maps.some((b) => b?.[key] !== undefined && isDeepStrictEqual(current[key], b[key])) || force) {
           edits.push(() => doc.deleteIn([...path, key]));
           touched.push([...path, key].join('.'));
         } else conflicts.push({ path: [...path, key], file: current[key], cctl: undefined });
@@ -130,7 +135,7 @@ export function mergeOwned(
       return;
     }
     if (isDeepStrictEqual(current, ours)) return;
-    const userEdited = base === undefined || !isDeepStrictEqual(current, base);
+    const userEdited = !wroteIt(current);
     if (userEdited && !force) {
       conflicts.push({ path, file: current, cctl: ours });
       return;
@@ -152,7 +157,7 @@ export function mergeOwned(
       continue;
     }
     for (const name of Object.keys(entries)) {
-      walk([top, name], entries[name], owned.base?.[top]?.[name], current[name]);
+      walk([top, name], entries[name], [owned.base, ...(owned.legacy ?? [])].map((b) => b?.[top]?.[name]), current[name]);
     }
   }
   // Entries cctl owned before and no longer renders (e.g. the proxy in external mode).
@@ -185,92 +190,29 @@ export function mergeOwned(
 
   if (conflicts.length > 0 || edits.length === 0) return { text, changed: false, conflicts, touched: [] };
   for (const edit of edits) edit();
-  const out = splice(text, parsed ?? parseCompose(text, file), doc, regionsOf(touched));
-  return { text: out, changed: out !== text, conflicts, touched };
-}
-
-/** The [top] or [top, name] entries that hold the touched paths. */
-function regionsOf(touched: string[]): string[][] {
-  const seen = new Map<string, string[]>();
-  for (const t of touched) {
-    const [top, name] = t.split('.');
-    const region = top!.startsWith('x-') || name === undefined ? [top!] : [top!, name];
-    seen.set(region.join('.'), region);
-  }
-  return [...seen.values()];
-}
-
-function lineStart(text: string, at: number): number {
-  return text.lastIndexOf('\n', at - 1) + 1;
-}
-function lineEnd(text: string, at: number): number {
-  const nl = text.indexOf('\n', at);
-  return nl < 0 ? text.length : nl + 1;
-}
-
-/**
- * Rewrites only the regions cctl owns, splicing them into the original text,
- * so every other byte (comment alignment, quoting, spacing) stays as it was.
- */
-function splice(text: string, original: Document.Parsed, edited: Document, regions: string[][]): string {
-  const style = detectStyle(text);
-  const render = (pair: unknown, column: number): string => {
-    const mini = new Document({});
-    (mini.contents as YAMLMap).items.push(pair as never);
-    const body = mini.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0, flowCollectionPadding: false });
-    return body.replace(/^(?=.)/gm, ' '.repeat(column));
-  };
-  const findPair = (map: unknown, key: string) =>
-    isMap(map) ? map.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key) : undefined;
-  type Splice = { from: number; to: number; insert: string };
-  const splices: Splice[] = [];
-  const root = original.contents as YAMLMap | null;
-  const withNewline = (t: string) => (t === '' || t.endsWith('\n') ? t : `${t}\n`);
-
-  for (const region of regions) {
-    const editedPair = region.length === 1 ? findPair(edited.contents, region[0]!) : findPair(edited.get(region[0]!), region[1]!);
-    const parent = region.length === 1 ? root : findPair(root, region[0]!)?.value;
-    const pair = findPair(parent, region[region.length - 1]!);
-    const column = region.length === 1 ? 0 : undefined;
-    if (pair && isScalar(pair.key) && pair.key.range) {
-      // Replace the entry from its key's line to the end of its value's line.
-      const from = lineStart(text, pair.key.range[0]);
-      const valueEnd = (pair.value as { range?: [number, number, number] } | null)?.range?.[1] ?? pair.key.range[1];
-      const to = lineEnd(text, Math.max(valueEnd - 1, pair.key.range[1]));
-      const keyColumn = pair.key.range[0] - from;
-      splices.push({ from, to, insert: editedPair ? render(editedPair, keyColumn) : '' });
-    } else if (region.length === 2 && isMap(parent) && !parent.flow && parent.items.length > 0) {
-      // A new entry goes after the parent's last one, in the same column.
-      const last = parent.items[parent.items.length - 1]!;
-      const firstKey = parent.items[0]!.key as { range?: [number, number, number] };
-      const keyColumn = firstKey.range ? firstKey.range[0] - lineStart(text, firstKey.range[0]) : style.indent;
-      const lastEnd = (last.value as { range?: [number, number, number] } | null)?.range?.[1] ?? (last.key as { range: [number, number, number] }).range[1];
-      const at = lineEnd(text, lastEnd - 1);
-      splices.push({ from: at, to: at, insert: withNewline(text.slice(0, at)) === text.slice(0, at) ? render(editedPair, keyColumn) : `\n${render(editedPair, keyColumn)}` });
-    } else {
-      // No usable parent block: (re)write the whole top-level entry.
-      const top = region[0]!;
-      const topPair = findPair(root, top);
-      const editedTop = findPair(edited.contents, top);
-      if (topPair && isScalar(topPair.key) && topPair.key.range) {
-        const from = lineStart(text, topPair.key.range[0]);
-        const valueEnd = (topPair.value as { range?: [number, number, number] } | null)?.range?.[1] ?? topPair.key.range[1];
-        splices.push({ from, to: lineEnd(text, Math.max(valueEnd - 1, topPair.key.range[1])), insert: render(editedTop, 0) });
-      } else {
-        splices.push({ from: text.length, to: text.length, insert: (text === '' || text.endsWith('\n') ? '' : '\n') + render(editedTop, column ?? 0) });
+  // What cctl owns is written in block style, whatever style the file used; the user's nodes keep theirs.
+  const root = doc.contents as YAMLMap;
+  for (const top of [...Object.keys(owned.ours), ext.key]) {
+    const container = root.get(top, true);
+    if (!isMap(container)) continue;
+    if (top === ext.key) blockStyle(container);
+    else {
+      container.flow = false;
+      for (const name of Object.keys(owned.ours[top] ?? {})) {
+        const entry = container.get(name, true);
+        if (isCollection(entry)) blockStyle(entry);
       }
     }
   }
-  // Insertions at one point keep their order; two rewrites of one range are one.
-  const merged: Splice[] = [];
-  for (const s of splices) {
-    const same = merged.find((m) => m.from === s.from && m.to === s.to);
-    if (!same) merged.push({ ...s });
-    else if (s.from === s.to) same.insert += s.insert;
+  if (root.flow) {
+    // A file that is one flow map (`{services: {...}}`) has no lines to splice into: it is written out whole, in block style at the top.
+    root.flow = false;
+    const style = detectStyle(text);
+    const out = doc.toString({ indent: style.indent, indentSeq: style.indentSeq, lineWidth: 0, flowCollectionPadding: false });
+    return { text: out, changed: out !== text, conflicts, touched };
   }
-  let out = text;
-  for (const s of merged.sort((a, b) => b.from - a.from)) out = out.slice(0, s.from) + s.insert + out.slice(s.to);
-  return out;
+  const out = splice(text, parsed ?? parseCompose(text, file), doc, regionsOf(touched));
+  return { text: out, changed: out !== text, conflicts, touched };
 }
 
 export function describeConflicts(conflicts: Conflict[], file: string): CctlError {

@@ -1,11 +1,22 @@
 /**
  * Team gateway benchmark (issue 16). Prints, in one run:
+<<<<<<< HEAD
  *   1. the latency the team mode adds (member lookup + ledger row): the same
  *      small request through a team gateway and through a local-mode gateway
  *      (no ledger), interleaved, p50/p99 and the difference;
  *   2. sustained requests/s with the ledger on (over the measured time), in
  *      rounds, and the gateway's lowest RSS in each round, with the rows it
  *      wrote;
+=======
+ *   1. the latency the team mode adds (member lookup, budget reservation in
+ *      the ledger's writer thread, ledger row): the same small request through
+ *      a team gateway, for a member without and one with a budget (whose
+ *      reservation also reads the month's spend), and through a local-mode
+ *      gateway (no ledger), interleaved, p50/p99 and the difference (goal:
+ *      p50 < 0.2 ms; before reservations, issue 20, it was 0.06 ms);
+ *   2. sustained requests/s with the ledger on, and the gateway's RSS every
+ *      few seconds (it should level off), with the rows it wrote;
+>>>>>>> 0e863f1 (gateway: Messages API only, budgets reserved at admission, usage always read)
  *   3. over a ledger seeded with 1,000,000 rows: the dashboard's four API
  *      queries, `/admin/api/usage` as `cctl usage --team` asks it, and the
  *      whole `cctl usage --team member --json` command. Those read the daily
@@ -26,7 +37,15 @@
  * (node:sqlite), in their own processes; the client and fake upstream share
  * this one.
  *
+<<<<<<< HEAD
  *   npm run build && node --import tsx bench/team-gateway.ts [--quick] [--check] [--relative-only] [--tolerance F] [--goal ID=LIMIT]
+=======
+ *   npm run build && node --import tsx bench/team-gateway.ts [--quick]
+ *
+ * BENCH_BASELINE_GATEWAY=/path/to/an/older/dist/gateway/main.js adds that
+ * build's team gateway to part 1 as one more interleaved series, so a change
+ * to the request path is measured against the old one in the same run.
+>>>>>>> 0e863f1 (gateway: Messages API only, budgets reserved at admission, usage always read)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -34,7 +53,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { ADMIN_TOKEN, cleanup, node22, ROOT, seedLedger, tempDataDir } from '../test/gateway/team-fixtures.js';
+import { ADMIN_TOKEN, cleanup, memberCli, node22, ROOT, seedLedger, tempDataDir } from '../test/gateway/team-fixtures.js';
 import { benchArgs, Goals, relativeSlopePercent } from './goals.js';
 
 const args = benchArgs({ quick: { type: 'boolean', default: false } });
@@ -63,8 +82,8 @@ await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
 interface Proc { port: number; child: ChildProcess; stop(): Promise<void> }
-function startGateway(env: Record<string, string>): Promise<Proc> {
-  const child = spawn(node22(), ['--disable-warning=ExperimentalWarning', join(ROOT, 'dist', 'gateway', 'main.js')], {
+function startGateway(env: Record<string, string>, main = join(ROOT, 'dist', 'gateway', 'main.js')): Promise<Proc> {
+  const child = spawn(node22(), ['--disable-warning=ExperimentalWarning', main], {
     env: { PATH: process.env.PATH, PORT: '0', CCTL_UPSTREAM_URL: upstreamUrl, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -136,30 +155,52 @@ const f = (n: number, d = 3) => n.toFixed(d);
 const dir = tempDataDir();
 const keyFile = `${dir}-key`;
 writeFileSync(keyFile, 'sk-bench-key\n');
-const { tokens } = JSON.parse(seedLedger(dir, { members: ['bench'] })) as { tokens: Record<string, string> };
+const { tokens } = JSON.parse(seedLedger(dir, { members: ['bench', 'budgeted'] })) as { tokens: Record<string, string> };
 const member = tokens.bench!;
+const budgeted = tokens.budgeted!;
+// A budget it never reaches: every admission reads the month's spend and sums the reservations.
+// Part 2 runs CONCURRENCY requests at once for this member, above the default in-flight cap.
+if (memberCli(dir, ['budget', 'bench', '--max-in-flight', String(CONCURRENCY)]).status !== 0) throw new Error('could not set the cap');
+if (memberCli(dir, ['budget', 'budgeted', '--monthly-cost', '1000000', '--daily-tokens', '1000000000000']).status !== 0) throw new Error('could not set the budget');
 const team = await startGateway({ CCTL_GATEWAY_MODE: 'team', CCTL_DATA_DIR: dir, CCTL_ADMIN_TOKEN: ADMIN_TOKEN, ANTHROPIC_API_KEY_FILE: keyFile });
 const local = await startGateway({ CCTL_AUTH_MODE: 'team-key', CCTL_CLIENT_TOKEN: CLIENT_TOKEN, ANTHROPIC_API_KEY_FILE: keyFile });
-for (let i = 0; i < WARMUP; i++) {
-  await request(team.port, member);
-  await request(local.port, CLIENT_TOKEN);
-}
-const withLedger: number[] = [];
-const without: number[] = [];
+const baselineMain = process.env.BENCH_BASELINE_GATEWAY;
+const baselineDir = baselineMain ? tempDataDir() : undefined;
+const baseline = baselineMain
+  ? await startGateway({ CCTL_GATEWAY_MODE: 'team', CCTL_DATA_DIR: baselineDir!, CCTL_ADMIN_TOKEN: ADMIN_TOKEN, ANTHROPIC_API_KEY_FILE: keyFile }, baselineMain)
+  : undefined;
+const baselineToken = baselineDir ? (JSON.parse(seedLedger(baselineDir, { members: ['bench'] })) as { tokens: Record<string, string> }).tokens.bench! : '';
+const series = [
+  { name: 'local mode            ', send: () => request(local.port, CLIENT_TOKEN), ms: [] as number[] },
+  { name: 'team, no budget       ', send: () => request(team.port, member), ms: [] as number[] },
+  { name: 'team, with a budget   ', send: () => request(team.port, budgeted), ms: [] as number[] },
+  ...(baseline ? [{ name: 'team, baseline build  ', send: () => request(baseline.port, baselineToken), ms: [] as number[] }] : []),
+];
+for (let i = 0; i < WARMUP; i++) for (const s of series) await s.send();
 for (let i = 0; i < SAMPLES; i++) {
-  // Interleaved, and alternating which goes first, so drift hits both alike.
-  const [a, b] = i % 2 ? [() => request(team.port, member), () => request(local.port, CLIENT_TOKEN)] : [() => request(local.port, CLIENT_TOKEN), () => request(team.port, member)];
-  const first = await a();
-  const second = await b();
-  (i % 2 ? withLedger : without).push(first.ms);
-  (i % 2 ? without : withLedger).push(second.ms);
+  // Interleaved, and rotating which goes first, so drift hits all alike.
+  for (let j = 0; j < series.length; j++) {
+    const s = series[(i + j) % series.length]!;
+    const r = await s.send();
+    if (r.status !== 200) throw new Error(`${s.name.trim()}: ${r.status} ${r.body}`);
+    s.ms.push(r.ms);
+  }
 }
-console.log(`1. added latency, ${SAMPLES} requests each, interleaved (team = member lookup + ledger row):`);
-console.log(`   local mode   p50 ${f(pct(without, 50))} ms  p99 ${f(pct(without, 99))} ms`);
-console.log(`   team mode    p50 ${f(pct(withLedger, 50))} ms  p99 ${f(pct(withLedger, 99))} ms`);
-console.log(`   added        p50 ${f(pct(withLedger, 50) - pct(without, 50))} ms  ratio ${f(pct(withLedger, 50) / pct(without, 50), 2)}x`);
-goals.check('added-p50-ms', 'latency team mode adds, p50', pct(withLedger, 50) - pct(without, 50), '<=', 0.2, 'ms', 'absolute');
-goals.check('latency-ratio-p50', 'team p50 / local p50', pct(withLedger, 50) / pct(without, 50), '<=', 1.5, 'x', 'relative');
+const [without, plain, withBudget] = series.map((s) => s.ms) as [number[], number[], number[]];
+console.log(`1. added latency, ${SAMPLES} requests each, interleaved (team = member lookup + reservation + ledger row):`);
+for (const s of series) console.log(`   ${s.name} p50 ${f(pct(s.ms, 50))} ms  p99 ${f(pct(s.ms, 99))} ms`);
+console.log(`   added, no budget       p50 ${f(pct(plain, 50) - pct(without, 50))} ms (goal < 0.200)  ratio ${f(pct(plain, 50) / pct(without, 50), 2)}x`);
+console.log(`   added, with a budget   p50 ${f(pct(withBudget, 50) - pct(without, 50))} ms (goal < 0.200)  ratio ${f(pct(withBudget, 50) / pct(without, 50), 2)}x`);
+if (baseline) {
+  const old = series[3]!.ms;
+  console.log(`   added, baseline build  p50 ${f(pct(old, 50) - pct(without, 50))} ms`);
+  console.log(`   this build against the baseline: p50 ${f(pct(plain, 50) - pct(old, 50))} ms without a budget, ${f(pct(withBudget, 50) - pct(old, 50))} ms with one (goal < 0.200)`);
+  await baseline.stop();
+  cleanup(baselineDir!);
+}
+goals.check('added-p50-ms', 'latency team mode adds (lookup, reservation, row), p50', pct(plain, 50) - pct(without, 50), '<=', 0.2, 'ms', 'absolute');
+goals.check('added-p50-budget-ms', 'latency team mode adds for a member with a budget, p50', pct(withBudget, 50) - pct(without, 50), '<=', 0.2, 'ms', 'absolute');
+goals.check('latency-ratio-p50', 'team p50 / local p50', pct(plain, 50) / pct(without, 50), '<=', 1.5, 'x', 'relative');
 await local.stop();
 
 // --- 2. sustained -----------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import type http from 'node:http';
 import { type GatewayFailure, sendError } from './api-error.js';
+import { boundedText, MODEL_NAME_LIMIT } from './bounds.js';
 import { type LogWriter, msSince, type RequestLog } from './log.js';
 import { RequestBody } from './request-body.js';
 import type { ResponseTap } from './response-tap.js';
@@ -17,6 +18,8 @@ export class Exchange {
   private logged = false;
   /** Called with the finished entry right after its log line (team mode's ledger row). */
   onLogged: ((entry: RequestLog) => void) | undefined;
+  /** A Messages call, which the upstream bills: a successful reply must carry usage the gateway can read. */
+  billed = false;
 
   constructor(
     readonly req: http.IncomingMessage,
@@ -56,6 +59,7 @@ export class Exchange {
     // matter; a failing one is still worth a line.
     if (entry.path === '/health' && entry.status === 200) return;
     const emit = () => {
+      if (entry.model !== undefined) entry.model = boundedText(entry.model, MODEL_NAME_LIMIT);
       this.write(JSON.stringify(entry));
       this.onLogged?.(entry);
     };
@@ -71,6 +75,11 @@ export class Exchange {
       if (facts.usage) entry.usage = facts.usage;
       if (facts.stopReason) entry.stopReason = facts.stopReason;
       if (facts.errorType) entry.errorType = facts.errorType;
+      // A billed reply whose usage the gateway could not read is flagged, and
+      // team mode charges it at the request's maximum (never at zero).
+      if (this.billed && entry.status >= 200 && entry.status < 300 && (!facts.usage || facts.unreadable)) {
+        entry.usageUnread = facts.unreadable ?? 'the reply carried no usage';
+      }
       emit();
     });
   }

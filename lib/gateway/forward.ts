@@ -52,6 +52,8 @@ export interface ForwardOptions {
   /** Already filtered and authenticated. */
   headers: Headers;
   target: URL;
+  /** The whole body, when a pass read it before forwarding (team mode); otherwise it streams from the client. */
+  body?: Buffer;
 }
 
 export function forward(options: ForwardOptions): void {
@@ -71,8 +73,11 @@ class Forwarding {
 
   start(): void {
     const { req, res } = this.o.exchange;
-    req.on('data', (chunk: Buffer) => this.limitBody(chunk));
-    this.send();
+    if (this.o.body) this.send(this.o.body);
+    else {
+      req.on('data', (chunk: Buffer) => this.limitBody(chunk));
+      this.send();
+    }
     // A client that leaves takes its upstream request with it, so an
     // abandoned generation stops costing tokens.
     res.on('close', () => {
@@ -175,12 +180,12 @@ class Forwarding {
         reusedSocket: attempt.reusedSocket,
         bytesWritten,
         responseStarted: exchange.res.headersSent,
-        bodyKept: exchange.body.resendable,
+        bodyKept: this.o.body !== undefined || exchange.body.resendable,
       });
     if (resend) {
       exchange.req.unpipe(attempt);
       exchange.entry.attempts = this.attempts + 1;
-      this.send(exchange.body.received());
+      this.send(this.o.body ?? exchange.body.received());
       return;
     }
     const failure =

@@ -39,3 +39,27 @@ export function outgoingRequestHeaders(incoming: Headers): Headers {
   delete headers.expect;
   return headers;
 }
+
+/** The content codings the response tap can decode (node:zlib), in the order the gateway prefers them. */
+export const DECODABLE_ENCODINGS = ['gzip', 'br', 'deflate'] as const;
+
+/**
+ * The Accept-Encoding sent upstream: the codings the client accepts that the
+ * gateway can also decode, so that the usage in every reply can be read.
+ * Anything else the client offers (zstd, say) is left out; with nothing in
+ * common the reply comes as identity, which every client takes.
+ */
+export function upstreamAcceptEncoding(clientValue: string | string[] | undefined): string {
+  const offered = new Map<string, number>();
+  for (const part of (Array.isArray(clientValue) ? clientValue.join(',') : clientValue ?? '').split(',')) {
+    const [name, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+    if (!name) continue;
+    const q = params.find((p) => p.startsWith('q='));
+    offered.set(name === 'x-gzip' ? 'gzip' : name, q ? Number(q.slice(2)) : 1);
+  }
+  const accepted = DECODABLE_ENCODINGS.filter((coding) => {
+    const q = offered.get(coding) ?? offered.get('*');
+    return q !== undefined && q > 0;
+  });
+  return accepted.length ? accepted.join(', ') : 'identity';
+}

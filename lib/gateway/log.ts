@@ -29,6 +29,8 @@ export interface RequestLog {
   error?: string;
   /** The client went away before the response was complete. */
   aborted?: true;
+  /** Why a successful Messages reply's usage could not be read; team mode then charges the request's maximum. */
+  usageUnread?: string;
 }
 
 export type LogWriter = (line: string) => void;

@@ -3,6 +3,7 @@
  * first bytes kept, to learn the model asked for and to resend the body if
  * the first upstream attempt never carried any of it.
  */
+import type http from 'node:http';
 
 /** Up to this much of a request body is kept to read `model` from, and to resend. */
 export const REQUEST_KEEP_LIMIT = 256 * 1024;
@@ -65,4 +66,39 @@ export function requestedModel(head: Buffer, complete: boolean): string | undefi
   }
   const match = /^\s*\{\s*"model"\s*:\s*"([^"\\]{1,200})"/.exec(head.subarray(0, HEAD_LIMIT).toString('utf8'));
   return match?.[1];
+}
+
+/**
+ * Reads a whole request body, for team mode, which must see max_tokens and
+ * the size before it admits a request. Each chunk is also counted in `body`
+ * (the log's bytesIn). Resolves undefined, having stopped reading, once the
+ * count passes `maxBytes` (the caller answers 413) or when the client leaves.
+ */
+export function readWholeBody(req: http.IncomingMessage, body: RequestBody, maxBytes: number): Promise<Buffer | 'too-large' | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const onData = (chunk: Buffer) => {
+      body.take(chunk);
+      if (body.bytes > maxBytes) {
+        done('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const done = (result: Buffer | 'too-large' | undefined) => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('close', onClose);
+      if (result !== undefined && result !== 'too-large') resolve(result);
+      else {
+        req.pause();
+        resolve(result);
+      }
+    };
+    const onEnd = () => done(Buffer.concat(chunks));
+    const onClose = () => done(undefined);
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('close', onClose);
+  });
 }

@@ -18,6 +18,8 @@ export interface ResponseFacts {
   stopReason?: string;
   /** `error.type` of an error body, or of an `event: error` in a stream. */
   errorType?: string;
+  /** Why the reply could not be read in full (an encoding, a corrupt stream, a body that is not JSON or SSE). */
+  unreadable?: string;
 }
 
 const USAGE_FIELDS = ['input_tokens', 'output_tokens', 'cache_creation_input_tokens', 'cache_read_input_tokens'] as const;
@@ -60,10 +62,12 @@ export class ResponseTap {
   constructor(contentType: string | undefined, contentEncoding: string | undefined) {
     const type = (contentType ?? '').toLowerCase();
     this.kind = type.startsWith('text/event-stream') ? 'sse' : type.includes('json') ? 'json' : 'none';
+    if (this.kind === 'none') this.facts.unreadable = `content-type ${type || '(none)'} is neither JSON nor an event stream`;
     const encoding = (contentEncoding ?? '').trim().toLowerCase();
     if (this.kind === 'none' || !encoding || encoding === 'identity') return;
-    // The client asked for compression and the upstream obliged; the bytes go
-    // to the client as they are, and a private copy is inflated for reading.
+    // The gateway asks upstream only for codings it can decode (headers.ts);
+    // the bytes go to the client as they are, and a private copy is inflated
+    // for reading.
     this.decompressor =
       encoding === 'gzip' || encoding === 'x-gzip'
         ? zlib.createGunzip()
@@ -74,12 +78,14 @@ export class ResponseTap {
             : undefined;
     if (!this.decompressor) {
       this.kind = 'none';
+      this.facts.unreadable = `content-encoding ${encoding} cannot be decoded`;
       return;
     }
     this.decompressor.on('data', (chunk: Buffer) => this.consume(chunk));
-    this.decompressor.on('error', () => {
+    this.decompressor.on('error', (error) => {
       // Unreadable for us is not a problem for the client; just stop reading.
       this.kind = 'none';
+      this.facts.unreadable = `${encoding} stream is corrupt (${error.message})`;
     });
   }
 
@@ -121,6 +127,7 @@ export class ResponseTap {
       this.jsonBytes += chunk.length;
       if (this.jsonBytes > JSON_CAPTURE_LIMIT) {
         this.jsonOverflow = true;
+        this.facts.unreadable = `JSON reply over ${JSON_CAPTURE_LIMIT} bytes`;
         this.jsonChunks = [];
         return;
       }
@@ -136,6 +143,7 @@ export class ResponseTap {
     try {
       body = JSON.parse(Buffer.concat(this.jsonChunks).toString('utf8'));
     } catch {
+      this.facts.unreadable = 'reply is not valid JSON';
       return;
     } finally {
       this.jsonChunks = [];

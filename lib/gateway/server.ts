@@ -13,15 +13,16 @@ import { answerClientErrors } from './client-error.js';
 import { DEFAULTS, type GatewayConfig } from './config.js';
 import { Exchange } from './exchange.js';
 import { forward } from './forward.js';
-import { outgoingRequestHeaders } from './headers.js';
+import { outgoingRequestHeaders, upstreamAcceptEncoding } from './headers.js';
 import { serveHealth } from './health.js';
-import { declaredTooLarge } from './limit.js';
+import { bodyOverLimit, declaredTooLarge } from './limit.js';
 import { logEvent, stdoutWriter } from './log.js';
-import { routeOf } from './route.js';
+import { readWholeBody } from './request-body.js';
+import { refusedApiMessage, routeOf } from './route.js';
 import { createUpstream } from './upstream.js';
 import { forwardHttp, isAbsoluteForm } from './egress/http-forward.js';
 import { type EgressContext, handleConnect } from './egress/tunnel.js';
-import type { TeamGateway } from './team/team.js';
+import type { MemberPass, TeamGateway } from './team/team.js';
 
 export interface Gateway {
   readonly server: http.Server;
@@ -78,19 +79,54 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
       case 'not-found':
         if (team?.serve(exchange, route.target)) return;
         exchange.answer(
-          new GatewayFailure(404, 'not_found_error', `Not found: ${req.method} ${route.target.pathname}. The gateway serves /v1/* and /health.`),
+          new GatewayFailure(404, 'not_found_error', `Not found: ${req.method} ${route.target.pathname}. The gateway serves the Messages API under /v1 and /health.`),
         );
         return;
+      case 'api-refused':
+        // Before any credential is looked at: these routes never reach the upstream, for anyone.
+        exchange.answer(new GatewayFailure(404, 'not_found_error', refusedApiMessage(req.method ?? 'GET', route.target.pathname)), {
+          reason: 'API route not relayed',
+          closeConnection: !req.complete,
+        });
+        return;
       case 'api': {
+        exchange.billed = route.billed;
         const headers = outgoingRequestHeaders(req.headers);
-        const refusal = (team ? team.admit(exchange, headers) : authenticate(config, req.headers, headers)) ?? declaredTooLarge(req.headers, config.maxBodyBytes);
+        // Only codings the response tap can decode, so the usage of every reply is read.
+        headers['accept-encoding'] = upstreamAcceptEncoding(req.headers['accept-encoding']);
+        const admitted = team ? team.admit(exchange, headers) : authenticate(config, req.headers, headers);
+        const refusal = (admitted && 'failure' in admitted ? admitted : undefined) ?? declaredTooLarge(req.headers, config.maxBodyBytes);
         if (refusal) {
           exchange.answer(refusal.failure, { reason: refusal.reason, closeConnection: true });
           return;
         }
-        forward({ exchange, upstream, config, headers, target: route.target });
+        if (admitted) {
+          reserveThenForward(exchange, admitted as MemberPass, headers, route.target, route.billed).catch((error: unknown) => {
+            if (!exchange.res.headersSent) exchange.answer(new GatewayFailure(500, 'api_error', 'The gateway failed to handle this request.'), { reason: String(error) });
+            logEvent(write, 'internal-error', { message: String(error) });
+          });
+        }
+        else forward({ exchange, upstream, config, headers, target: route.target });
       }
     }
+  };
+
+  /** Team mode: the whole body first (its size and max_tokens make the estimate), then the reservation, then upstream. */
+  const reserveThenForward = async (exchange: Exchange, pass: MemberPass, headers: Record<string, string | string[] | undefined>, target: URL, billed: boolean) => {
+    const body = await readWholeBody(exchange.req, exchange.body, config.maxBodyBytes);
+    if (body === undefined) return;
+    if (body === 'too-large') {
+      const failure = bodyOverLimit(config.maxBodyBytes);
+      exchange.answer(failure, { reason: failure.message, closeConnection: true });
+      return;
+    }
+    const refusal = await pass.reserve(body, billed);
+    if (exchange.res.destroyed || exchange.res.writableEnded) return;
+    if (refusal) {
+      exchange.answer(refusal.failure, { reason: refusal.reason });
+      return;
+    }
+    forward({ exchange, upstream, config, headers, target, body });
   };
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {

@@ -57,6 +57,8 @@ interface Recorded {
   stream?: boolean;
   model?: string;
 }
+/** What the gateway relays (lib/gateway/route.ts); Claude Code must need nothing else. */
+const MESSAGES_ROUTES = ['POST /v1/messages', 'POST /v1/messages/count_tokens'];
 const recorded = (): Recorded[] =>
   existsSync(recFile)
     ? readFileSync(recFile, 'utf8')
@@ -163,5 +165,25 @@ e2e.serial('the real Claude Code binary runs claude -p through the proxy and pri
   for (const f of fresh) {
     t.is(f.headers['x-api-key'], TEAM_KEY, `${f.method} ${f.url}`);
     t.is(f.headers.authorization, undefined, `${f.method} ${f.url}`);
+    t.true(MESSAGES_ROUTES.includes(`${f.method} ${f.url.split('?')[0]}`), `only the Messages API reaches the upstream: ${f.method} ${f.url}`);
   }
+});
+
+e2e.serial('with its nonessential traffic on, claude -p still needs nothing but the Messages API, and the gateway refused nothing it asked', async (t) => {
+  const since = new Date().toISOString();
+  const before = recorded().length;
+  const r = await dcResult(['exec', '-T', '--user', 'claude', '--workdir', '/workspace', 'claude-cli', 'claude', '-p', 'say hello'], 120_000);
+  t.is(r.exitCode, 0, r.stdout + r.stderr);
+  t.true(r.stdout.includes(REPLY), r.stdout);
+  const fresh = recorded().slice(before);
+  t.log(`upstream saw: ${fresh.map((f) => `${f.method} ${f.url}`).join('; ')}`);
+  for (const f of fresh) t.true(MESSAGES_ROUTES.includes(`${f.method} ${f.url.split('?')[0]}`), `${f.method} ${f.url}`);
+  // Every path Claude Code sent to the gateway, from the gateway's own request log.
+  const logs = (await dc(['logs', '--no-color', 'proxy'])).stdout.split('\n').filter((l) => l.includes('{"time":'));
+  const asked = logs
+    .map((l) => JSON.parse(l.slice(l.indexOf('{"time":'))) as { time: string; method?: string; path?: string; status?: number; event?: string })
+    .filter((l) => !l.event && l.path && l.time >= since);
+  t.log(`claude -p sent the gateway: ${asked.map((l) => `${l.method} ${l.path} ${l.status}`).join('; ')}`);
+  t.true(asked.length > 0);
+  t.deepEqual(asked.filter((l) => l.status === 404), [], 'Claude Code asked for no route the gateway refuses');
 });

@@ -143,7 +143,9 @@ e2e.serial('a member’s stack: init --team-gateway and up; the real claude -p a
     t.is(s.headers['x-api-key'], REAL_KEY, `${s.method} ${s.url}`);
     t.false(JSON.stringify(s.headers).includes(token));
     t.is(s.headers['x-cctl-project'], undefined);
+    t.true(['POST /v1/messages', 'POST /v1/messages/count_tokens'].includes(`${s.method} ${s.url.split('?')[0]}`), `only the Messages API reaches the upstream: ${s.method} ${s.url}`);
   }
+  t.log(`through both gateways, claude -p sent: ${seen.map((s) => `${s.method} ${s.url}`).join('; ')}`);
 });
 
 e2e.serial('cctl usage --team shows the request under the member, with the fake API’s exact counts', async (t) => {

@@ -177,7 +177,8 @@ test('a truncated stream reports what it saw; a truncated gzip stream does not h
   const partial = await readAll(new ResponseTap('text/event-stream', 'gzip'), [zipped.subarray(0, zipped.length - 20)]);
   t.is(typeof partial, 'object');
   const garbage = await readAll(new ResponseTap('application/json', 'gzip'), [Buffer.from('not gzip at all')]);
-  t.deepEqual(garbage, {});
+  t.regex(garbage.unreadable ?? '', /^gzip stream is corrupt/);
+  t.is(garbage.usage, undefined);
 });
 
 test('JSON replies give model, usage, stop reason, or the error type', async (t) => {
@@ -189,8 +190,9 @@ test('JSON replies give model, usage, stop reason, or the error type', async (t)
   });
   const error = Buffer.from(apiErrorBody('authentication_error', 'bad key'));
   t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [error]), { errorType: 'authentication_error' });
-  t.deepEqual(await readAll(new ResponseTap('text/plain', undefined), [ok]), {});
-  t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [Buffer.from('{not json')]), {});
+  t.deepEqual(await readAll(new ResponseTap('text/plain', undefined), [ok]), { unreadable: 'content-type text/plain is neither JSON nor an event stream' });
+  t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [Buffer.from('{not json')]), { unreadable: 'reply is not valid JSON' });
+  t.deepEqual(await readAll(new ResponseTap('application/json', 'zstd'), [ok]), { unreadable: 'content-encoding zstd cannot be decoded' });
 });
 
 test('requestedModel parses a whole body, and trusts a partial one only when model is its first key', (t) => {

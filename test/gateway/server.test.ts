@@ -60,7 +60,7 @@ test('forwards method, path, query and body; rewrites Host; drops hop-by-hop hea
   t.teardown(() => Promise.all([gateway.close(), upstream.close()]));
 
   const reply = await send(port, {
-    method: 'PUT',
+    method: 'POST',
     path: '/v1/messages/count_tokens?beta=true',
     headers: {
       ...bearer(CLIENT_TOKEN),
@@ -85,7 +85,7 @@ test('forwards method, path, query and body; rewrites Host; drops hop-by-hop hea
 
   t.is(upstream.seen.length, 1);
   const seen = upstream.seen[0]!;
-  t.is(seen.method, 'PUT');
+  t.is(seen.method, 'POST');
   t.is(seen.url, '/base/v1/messages/count_tokens?beta=true');
   t.is(seen.body, '{"hello":"world"}');
   t.is(seen.headers.host, `127.0.0.1:${upstream.port}`);

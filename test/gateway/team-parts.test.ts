@@ -4,7 +4,7 @@
  * day, month, member, project and model (in SQLite, under Node 22).
  */
 import test from 'ava';
-import { nextDay, nextMonth, SpendMeter } from '../../lib/gateway/team/budgets.js';
+import { checkBudgets, type Held, nextDay, nextMonth, noSpend, type Spend } from '../../lib/gateway/team/budgets.js';
 import { usageQueryOf } from '../../lib/gateway/team/admin.js';
 import { estimateCost, priceOf } from '../../lib/gateway/team/pricing.js';
 import { rowOf } from '../../lib/gateway/team/team.js';
@@ -13,42 +13,34 @@ import { parseBudgets } from '../../lib/gateway/team/cli.js';
 import { cleanup, seedLedger, tempDataDir } from './team-fixtures.js';
 
 const at = (iso: string) => Date.parse(iso);
-const usage = (member: string, time: number, tokens: number, cost = 0) => ({ member, time, cost, inputTokens: tokens, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 });
+
+const spendOf = (time: number, spent: Partial<Spend> = {}): Spend => ({ ...noSpend(time), ...spent });
+const none: Held = { count: 0, tokens: 0, cost: 0 };
 
 test('a daily budget refuses at the limit and resets at the next UTC midnight', (t) => {
-  let now = at('2026-03-10T23:59:00Z');
-  const meter = new SpendMeter(() => now);
-  meter.add(usage('ann', now, 999));
-  t.is(meter.check('ann', { dailyTokens: 1000 }), undefined, 'one token left');
-  meter.add(usage('ann', now, 1));
-  const refusal = meter.check('ann', { dailyTokens: 1000 });
-  t.like(refusal, { limit: 'daily token budget', used: 1000, allowed: 1000 });
+  const now = at('2026-03-10T23:59:00Z');
+  t.is(checkBudgets('ann', { dailyTokens: 1000 }, spendOf(now, { dayTokens: 999, monthTokens: 999 }), none, now), undefined, 'one token left');
+  const refusal = checkBudgets('ann', { dailyTokens: 1000 }, spendOf(now, { dayTokens: 1000, monthTokens: 1000 }), none, now);
+  t.like(refusal, { limit: 'daily token budget', used: 1000, allowed: 1000, kind: 'spent' });
   t.is(refusal?.resetsAt.toISOString(), '2026-03-11T00:00:00.000Z');
-  t.is(meter.check('ben', { dailyTokens: 1000 }), undefined, 'budgets are per member');
-  now = at('2026-03-11T00:00:00Z');
-  t.is(meter.check('ann', { dailyTokens: 1000 }), undefined, 'a new day starts from zero');
-  t.like(meter.check('ann', { monthlyTokens: 1000 }), { limit: 'monthly token budget', used: 1000 }, 'the month still counts');
+  const next = at('2026-03-11T00:00:00Z');
+  t.like(checkBudgets('ann', { monthlyTokens: 1000 }, spendOf(next, { monthTokens: 1000 }), none, next), { limit: 'monthly token budget', used: 1000 }, 'the month still counts');
 });
 
-test('a monthly cost budget resets on the first of the next month, not before', (t) => {
-  let now = at('2026-01-31T10:00:00Z');
-  const meter = new SpendMeter(() => now);
-  meter.add(usage('ann', now, 0, 12.5));
-  const refusal = meter.check('ann', { monthlyCost: 12 });
+test('a monthly cost budget resets on the first of the next month, and says so', (t) => {
+  const now = at('2026-01-31T10:00:00Z');
+  const refusal = checkBudgets('ann', { monthlyCost: 12 }, spendOf(now, { monthCost: 12.5 }), none, now);
   t.is(refusal?.resetsAt.toISOString(), '2026-02-01T00:00:00.000Z');
   t.regex(refusal!.message, /monthly cost budget of \$12\.00 \(used \$12\.50\)\. It resets at 2026-02-01T00:00:00\.000Z/);
-  now = at('2026-01-31T23:59:59Z');
-  t.truthy(meter.check('ann', { monthlyCost: 12 }));
-  now = at('2026-02-01T00:00:00Z');
-  t.is(meter.check('ann', { monthlyCost: 12 }), undefined);
 });
 
-test('rows from an earlier day count for the month only; rows from an earlier month not at all', (t) => {
-  const now = at('2026-05-20T12:00:00Z');
-  const meter = new SpendMeter(() => now);
-  meter.add(usage('ann', at('2026-05-19T12:00:00Z'), 100));
-  meter.add(usage('ann', at('2026-04-30T12:00:00Z'), 1000));
-  t.like(meter.current('ann'), { dayTokens: 0, monthTokens: 100 });
+test('what requests in flight hold counts against a budget, and such a refusal is worth retrying', (t) => {
+  const now = at('2026-03-10T12:00:00Z');
+  const budgets = { dailyCost: 1 };
+  t.is(checkBudgets('ann', budgets, spendOf(now, { dayCost: 0.5 }), { count: 1, tokens: 0, cost: 0.49 }, now), undefined, 'spent + held below the limit');
+  const held = checkBudgets('ann', budgets, spendOf(now, { dayCost: 0.5 }), { count: 2, tokens: 0, cost: 0.5 }, now);
+  t.like(held, { kind: 'held', used: 0.5, held: 0.5, allowed: 1 });
+  t.regex(held!.message, /2 request\(s\) in flight/);
 });
 
 test('next day and month boundaries are UTC', (t) => {

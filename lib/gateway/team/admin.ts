@@ -9,14 +9,12 @@
  */
 import type http from 'node:http';
 import { sameSecret } from '../authenticate.js';
-import type { SpendMeter } from './budgets.js';
 import type { Ledger } from './ledger.js';
 import { USAGE_KEYS, type UsageKey } from './store.js';
 
 export interface AdminDeps {
   adminToken: string;
   ledger: Ledger;
-  meter: SpendMeter;
 }
 
 export function sendJson(res: http.ServerResponse, status: number, value: unknown): number {
@@ -70,8 +68,7 @@ export async function serveAdmin(req: http.IncomingMessage, res: http.ServerResp
       const limit = Math.min(Math.max(Number(target.searchParams.get('limit') ?? 50) || 50, 1), 1000);
       sendJson(res, 200, { requests: await deps.ledger.recent(limit) });
     } else if (route === 'members') {
-      const members = await deps.ledger.members();
-      sendJson(res, 200, { members: members.map((m) => ({ ...m, spend: m.revokedAt ? undefined : deps.meter.current(m.name) })) });
+      sendJson(res, 200, { members: await deps.ledger.members() });
     } else {
       sendJson(res, 404, apiError('not_found_error', `No admin route ${target.pathname}; see /admin/api/usage, /admin/api/requests, /admin/api/members.`));
     }

@@ -2,7 +2,7 @@
  * Member administration inside the team gateway's container, on the same
  * ledger file the server uses (SQLite allows the second writer):
  *
- *   node /app/gateway/team/cli.js add NAME [--daily-tokens N] [--monthly-tokens N] [--daily-cost USD] [--monthly-cost USD]
+ *   node /app/gateway/team/cli.js add NAME [--daily-tokens N] [--monthly-tokens N] [--daily-cost USD] [--monthly-cost USD] [--max-in-flight N]
  *   node /app/gateway/team/cli.js budget NAME [same flags; none removes every limit]
  *   node /app/gateway/team/cli.js revoke NAME
  *   node /app/gateway/team/cli.js list
@@ -21,6 +21,7 @@ const FLAGS: Record<string, keyof Budgets> = {
   '--monthly-tokens': 'monthlyTokens',
   '--daily-cost': 'dailyCost',
   '--monthly-cost': 'monthlyCost',
+  '--max-in-flight': 'maxInFlight',
 };
 
 export function parseBudgets(args: string[]): Budgets {
@@ -31,6 +32,11 @@ export function parseBudgets(args: string[]): Budgets {
     if (!key) throw new Error(`Unknown option "${flag}"; budgets are ${Object.keys(FLAGS).join(', ')}.`);
     const text = inline ?? args[++i];
     const value = Number(text);
+    if (key === 'maxInFlight') {
+      if (text === undefined || !Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a whole number of at least 1, got "${text ?? ''}".`);
+      budgets[key] = value;
+      continue;
+    }
     if (text === undefined || !Number.isFinite(value) || value < 0) throw new Error(`${flag} needs a number of at least 0, got "${text ?? ''}".`);
     budgets[key] = key.endsWith('Tokens') ? Math.floor(value) : value;
   }

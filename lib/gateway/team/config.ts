@@ -6,12 +6,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GatewayConfigError, intFromEnv, type Env } from '../config.js';
+import { DEFAULT_MAX_IN_FLIGHT } from './reservation.js';
 
 export interface TeamConfig {
   dataDir: string;
   ledgerPath: string;
   adminToken: string;
   retentionDays: number;
+  /** Requests a member may have in flight at once, unless the member has a cap of their own (CCTL_MAX_IN_FLIGHT). */
+  maxInFlight: number;
   tls?: { cert: Buffer; key: Buffer };
 }
 
@@ -46,6 +49,7 @@ export function loadTeamConfig(env: Env = process.env, readFile: (path: string) 
     ledgerPath: join(dataDir, 'ledger.db'),
     adminToken,
     retentionDays: intFromEnv(env, 'CCTL_RETENTION_DAYS', 400, 0, 100_000),
+    maxInFlight: intFromEnv(env, 'CCTL_MAX_IN_FLIGHT', DEFAULT_MAX_IN_FLIGHT, 1, 100_000),
   };
   const certFile = env.CCTL_TLS_CERT_FILE?.trim();
   const keyFile = env.CCTL_TLS_KEY_FILE?.trim();

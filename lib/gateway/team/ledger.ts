@@ -1,20 +1,37 @@
 /**
- * The ledger as the request path sees it: record() only pushes a row onto an
- * array. Rows go to the writer thread in batches (every 50 ms, or sooner when
- * 500 are waiting), and close() hands over the last batch and waits for the
- * commit, so a clean stop loses nothing.
+ * The ledger as the request path sees it. Two threads own the database:
+ * - the writer commits rows (pushed onto an array by record() and handed
+ *   over in batches: every 50 ms, sooner when 500 are waiting, and before
+ *   every reservation) and takes and releases budget reservations, so all
+ *   writes are serialised in one place and never wait on each other;
+ * - the reader answers the dashboard's and the admin API's queries, which
+ *   can take tens of milliseconds over a big ledger, without holding up a
+ *   reservation (SQLite's WAL lets it read while the writer commits).
+ * close() hands over the last batch and waits for the commit, so a clean
+ * stop loses nothing.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ReservationAsk, ReservationResult } from './reservation.js';
 import type { LedgerRow, MemberRecord, UsageQuery, UsageRow } from './store.js';
+import type { Spend } from './budgets.js';
 
 export type LedgerQuery = { kind: 'usage'; query: UsageQuery } | { kind: 'recent'; limit: number } | { kind: 'members' };
 export type LedgerMessage =
   | { t: 'rows'; rows: LedgerRow[] }
+  /** `rows` are the ones recorded before: written (settling theirs) in the reservation's transaction. */
+  | { t: 'reserve'; id: number; ask: ReservationAsk; rows: LedgerRow[] }
+  | { t: 'release'; reservation: number }
+  /** Answered once every message before it is handled: rows recorded before a query are committed before it runs. */
+  | { t: 'sync'; id: number }
   | { t: 'query'; id: number; query: LedgerQuery }
   | { t: 'close'; id: number };
 export type LedgerReply = { id: number; value?: unknown; error?: string };
+export type LedgerRole = 'writer' | 'reader';
+
+/** A member as the admin API lists it: limits, and this day's and month's settled spend. */
+export type MemberWithSpend = MemberRecord & { spend?: Spend };
 
 export interface LedgerOptions {
   path: string;
@@ -25,36 +42,32 @@ export interface LedgerOptions {
   log: (line: string) => void;
 }
 
-export class Ledger {
+type Ask = { t: 'reserve'; ask: ReservationAsk; rows: LedgerRow[] } | { t: 'sync' } | { t: 'query'; query: LedgerQuery } | { t: 'close' };
+
+/**
+ * One database thread. Should it ever die (a bug, an out-of-memory), its
+ * open questions fail and a new one takes over, so the gateway keeps
+ * recording instead of sending rows into a thread that is gone.
+ */
+class LedgerThread {
   private worker: Worker;
-  private pending: LedgerRow[] = [];
-  private timer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  private closed: Promise<void> | undefined;
-  private readonly flushMs: number;
-  private readonly batchSize: number;
+  closing = false;
 
-  constructor(private readonly options: LedgerOptions) {
-    this.flushMs = options.flushMs ?? 50;
-    this.batchSize = options.batchSize ?? 500;
+  constructor(
+    private readonly role: LedgerRole,
+    private readonly options: LedgerOptions,
+    private readonly log: (message: string) => void,
+  ) {
     this.worker = this.start();
   }
 
-  private log(message: string): void {
-    this.options.log(JSON.stringify({ time: new Date().toISOString(), event: 'ledger-error', message }));
-  }
-
-  /**
-   * Starts the writer thread. Should it ever die (a bug, an out-of-memory),
-   * its open questions fail and a new one takes over, so the gateway keeps
-   * recording instead of sending rows into a thread that is gone.
-   */
   private start(): Worker {
     // The worker is this module's sibling: ledger-worker.js when built, .ts under tsx.
     const here = fileURLToPath(import.meta.url);
     const worker = new Worker(new URL(`./ledger-worker${extname(here)}`, import.meta.url), {
-      workerData: { path: this.options.path, retentionDays: this.options.retentionDays },
+      workerData: { path: this.options.path, retentionDays: this.options.retentionDays, role: this.role },
     });
     worker.on('message', (reply: LedgerReply) => {
       const waiter = this.waiting.get(reply.id);
@@ -68,8 +81,12 @@ export class Ledger {
     });
     worker.on('error', (error) => this.log(error.message));
     worker.on('exit', (code) => {
-      if (this.closed) return;
-      this.log(`the ledger's writer thread stopped (exit ${code}); rows it had not committed are lost; starting a new one`);
+      if (this.closing) {
+        for (const waiter of this.waiting.values()) waiter.reject(new Error('the ledger is closed'));
+        this.waiting.clear();
+        return;
+      }
+      this.log(`the ledger's ${this.role} thread stopped (exit ${code}); ${this.role === 'writer' ? 'rows it had not committed are lost; ' : ''}starting a new one`);
       for (const waiter of this.waiting.values()) waiter.reject(new Error('the ledger restarted'));
       this.waiting.clear();
       this.worker = this.start();
@@ -77,6 +94,42 @@ export class Ledger {
     return worker;
   }
 
+  post(message: LedgerMessage): void {
+    this.worker.postMessage(message);
+  }
+
+  ask<T>(message: Ask): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.worker.postMessage({ ...message, id } as LedgerMessage);
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+export class Ledger {
+  /** The writer thread (named `worker`, as the tests that kill it know it). */
+  private readonly worker: LedgerThread;
+  private readonly reader: LedgerThread;
+  private pending: LedgerRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed: Promise<void> | undefined;
+  private readonly flushMs: number;
+  private readonly batchSize: number;
+
+  constructor(private readonly options: LedgerOptions) {
+    this.flushMs = options.flushMs ?? 50;
+    this.batchSize = options.batchSize ?? 500;
+    const log = (message: string) => this.options.log(JSON.stringify({ time: new Date().toISOString(), event: 'ledger-error', message }));
+    this.worker = new LedgerThread('writer', options, log);
+    this.reader = new LedgerThread('reader', options, log);
+  }
+
+  /** Records a finished request; a row that names a reservation settles it in the same commit. */
   record(row: LedgerRow): void {
     this.pending.push(row);
     if (this.pending.length >= this.batchSize) this.flush();
@@ -93,36 +146,55 @@ export class Ledger {
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
-    this.worker.postMessage({ t: 'rows', rows } satisfies LedgerMessage);
+    this.worker.post({ t: 'rows', rows });
   }
 
-  private ask<T>(message: { t: 'query'; query: LedgerQuery } | { t: 'close' }): Promise<T> {
-    // Rows recorded before a query are written before it is answered: the
-    // worker handles messages in order.
+  /**
+   * Admits a request or refuses it, atomically in the ledger (the rule is in
+   * reservation.ts). Rows recorded before are committed in the same
+   * transaction, so a request that just ended no longer counts as in flight.
+   */
+  reserve(ask: ReservationAsk): Promise<ReservationResult> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const rows = this.pending;
+    this.pending = [];
+    return this.worker.ask({ t: 'reserve', ask, rows });
+  }
+
+  /** For an admitted request that will leave no row. */
+  release(reservation: number): void {
     this.flush();
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.postMessage({ ...message, id } as LedgerMessage);
-    });
+    this.worker.post({ t: 'release', reservation });
+  }
+
+  private async query<T>(query: LedgerQuery): Promise<T> {
+    // Rows recorded before a query are committed before it runs.
+    this.flush();
+    await this.worker.ask({ t: 'sync' });
+    return this.reader.ask({ t: 'query', query });
   }
 
   usage(query: UsageQuery): Promise<UsageRow[]> {
-    return this.ask({ t: 'query', query: { kind: 'usage', query } });
+    return this.query({ kind: 'usage', query });
   }
   recent(limit: number): Promise<LedgerRow[]> {
-    return this.ask({ t: 'query', query: { kind: 'recent', limit } });
+    return this.query({ kind: 'recent', limit });
   }
-  members(): Promise<MemberRecord[]> {
-    return this.ask({ t: 'query', query: { kind: 'members' } });
+  /** Members with their settled spend for the current day and month. */
+  members(): Promise<MemberWithSpend[]> {
+    return this.query({ kind: 'members' });
   }
 
-  /** Writes every recorded row, closes the database and ends the thread. */
+  /** Writes every recorded row, closes the database and ends both threads. */
   close(): Promise<void> {
-    this.closed ??= this.ask<void>({ t: 'close' }).then(
-      () => this.worker.terminate().then(() => undefined),
-      () => this.worker.terminate().then(() => undefined),
-    );
+    this.flush();
+    const stop = async (thread: LedgerThread) => {
+      thread.closing = true;
+      await thread.ask({ t: 'close' }).catch(() => undefined);
+      await thread.terminate();
+    };
+    this.closed ??= Promise.all([stop(this.worker), stop(this.reader)]).then(() => undefined);
     return this.closed;
   }
 }

@@ -5,7 +5,13 @@
  * estimate: the invoice is the authority, and an unknown model is priced as
  * Sonnet so that it still shows up in cost budgets.
  */
-import type { LedgerRow } from './store.js';
+/** The four counts the upstream reports, as a ledger row holds them. */
+export interface TokenCounts {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+}
 
 interface Price {
   input: number;
@@ -27,7 +33,7 @@ export function priceOf(model: string): Price {
   return PRICES.find(([pattern]) => pattern.test(name))?.[1] ?? FALLBACK;
 }
 
-export function estimateCost(model: string, usage: Pick<LedgerRow, 'inputTokens' | 'outputTokens' | 'cacheCreationTokens' | 'cacheReadTokens'>): number {
+export function estimateCost(model: string, usage: TokenCounts): number {
   const price = priceOf(model);
   const dollars =
     usage.inputTokens * price.input +

@@ -12,6 +12,7 @@
  * in BIGINT, costs are doubles.
  */
 import { GatewayConfigError } from '../config-error.js';
+import { inTransaction, type Database } from './sqlite.js';
 
 export interface Migration {
   version: number;
@@ -80,6 +81,32 @@ CREATE TABLE daily (
 );
 `,
   },
+  {
+    version: 2,
+    summary: 'budget reservations, the in-flight cap per member, rows charged because their usage was unreadable',
+    sqlite: `
+ALTER TABLE members ADD COLUMN max_in_flight INTEGER;
+ALTER TABLE requests ADD COLUMN usage_unread INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS daily_member ON daily (member, day);
+CREATE TABLE IF NOT EXISTS reservations (
+  id INTEGER PRIMARY KEY,
+  member TEXT NOT NULL, time INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  tokens INTEGER NOT NULL, cost REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reservations_member ON reservations (member, expires_at);
+`,
+    postgres: `
+ALTER TABLE members ADD COLUMN max_in_flight INTEGER;
+ALTER TABLE requests ADD COLUMN usage_unread INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX daily_member ON daily (member, day);
+CREATE TABLE reservations (
+  id BIGSERIAL PRIMARY KEY,
+  member TEXT COLLATE "C" NOT NULL, time BIGINT NOT NULL, expires_at BIGINT NOT NULL,
+  tokens BIGINT NOT NULL, cost DOUBLE PRECISION NOT NULL
+);
+CREATE INDEX reservations_member ON reservations (member, expires_at);
+`,
+  },
 ];
 
 /** The newest schema this gateway knows. */
@@ -94,4 +121,22 @@ export function pendingMigrations(version: number, where: string): readonly Migr
     );
   }
   return MIGRATIONS.filter((m) => m.version > version);
+}
+
+/**
+ * Brings the file to SCHEMA_VERSION (PRAGMA user_version holds its version),
+ * inside one write transaction, so two processes opening a new ledger at once
+ * apply each step once; refuses a file from a newer gateway.
+ */
+export function migrateSqlite(db: Database, path: string): number {
+  const versionOf = () => Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+  // Most opens find the file current: no write lock for them.
+  if (versionOf() === SCHEMA_VERSION) return SCHEMA_VERSION;
+  return inTransaction(db, () => {
+    for (const step of pendingMigrations(versionOf(), path)) {
+      db.exec(step.sqlite);
+      db.exec(`PRAGMA user_version = ${step.version}`);
+    }
+    return versionOf();
+  });
 }

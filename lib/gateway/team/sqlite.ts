@@ -38,7 +38,9 @@ export function openDatabase(path: string): Database {
   const db = new loaded.DatabaseSync(path);
   // WAL lets the request path read members while the writer commits, and a
   // busy timeout covers the CLI (member add) writing from another process.
-  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;');
+  // The busy timeout comes first: switching a new file to WAL takes a lock
+  // that the gateway's other connections, opening at the same moment, wait for.
+  db.exec('PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
   return db;
 }
 

@@ -5,7 +5,10 @@
  * transaction, so the dashboard and `cctl usage --team` read a few thousand
  * roll-up rows instead of scanning millions of requests.
  */
-import { pendingMigrations, SCHEMA_VERSION } from './schema.js';
+import { type Budgets, dayOf, type Spend } from './budgets.js';
+import type { ReservationAsk, ReservationResult } from './reservation.js';
+import { Reservations } from './reservation-sql.js';
+import { migrateSqlite } from './schema.js';
 import { openDatabase, inTransaction, type Database, type SqlValue, type Statement } from './sqlite.js';
 
 export interface LedgerRow {
@@ -23,14 +26,12 @@ export interface LedgerRow {
   /** Estimated, in US dollars. */
   cost: number;
   error?: string;
+  /** The reply's usage could not be read, so the row charges the request's maximum (the reservation's estimate). */
+  usageUnread?: boolean;
+  /** The reservation this row settles: deleted in the transaction that inserts the row. */
+  reservation?: number;
 }
 
-export interface Budgets {
-  dailyTokens?: number;
-  monthlyTokens?: number;
-  dailyCost?: number;
-  monthlyCost?: number;
-}
 
 export interface MemberRecord extends Budgets {
   name: string;
@@ -59,10 +60,7 @@ export type UsageRow = Partial<Record<UsageKey, string>> & {
   cost: number;
 };
 
-/** UTC day of a timestamp: the ledger's days are UTC, as its budgets are. */
-export function dayOf(time: number): string {
-  return new Date(time).toISOString().slice(0, 10);
-}
+export { type Budgets, dayOf };
 
 const num = (value: SqlValue | undefined): number => (typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : 0);
 const optional = (value: SqlValue | undefined): number | undefined => (value === null || value === undefined ? undefined : num(value));
@@ -70,6 +68,7 @@ const optional = (value: SqlValue | undefined): number | undefined => (value ===
 export class LedgerStore {
   readonly db: Database;
   private readonly statements = new Map<string, Statement>();
+  private readonly reservations = new Reservations((text) => this.sql(text));
 
   constructor(path: string) {
     this.db = openDatabase(path);
@@ -92,12 +91,13 @@ export class LedgerStore {
     const existing = this.sql('SELECT revoked_at FROM members WHERE name = ?').get(name);
     if (existing && existing.revoked_at === null) throw new Error(`A member named "${name}" already exists.`);
     this.sql(
-      `INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost)
-       VALUES (?, ?, ?, NULL, ?, ?, ?, ?)
+      `INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost, max_in_flight)
+       VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)
        ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL,
          daily_tokens = excluded.daily_tokens, monthly_tokens = excluded.monthly_tokens,
-         daily_cost = excluded.daily_cost, monthly_cost = excluded.monthly_cost`,
-    ).run(name, tokenHash, now, budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null);
+         daily_cost = excluded.daily_cost, monthly_cost = excluded.monthly_cost, max_in_flight = excluded.max_in_flight`,
+    ).run(name, tokenHash, now, budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null,
+      budgets.maxInFlight ?? null);
   }
 
   /** Returns false when no active member has that name. */
@@ -107,8 +107,9 @@ export class LedgerStore {
 
   /** Replaces a member's budgets (undefined = no limit); false when no such member. */
   setBudgets(name: string, budgets: Budgets): boolean {
-    return num(this.sql('UPDATE members SET daily_tokens = ?, monthly_tokens = ?, daily_cost = ?, monthly_cost = ? WHERE name = ?')
-      .run(budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null, name).changes) > 0;
+    return num(this.sql('UPDATE members SET daily_tokens = ?, monthly_tokens = ?, daily_cost = ?, monthly_cost = ?, max_in_flight = ? WHERE name = ?')
+      .run(budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null,
+        budgets.maxInFlight ?? null, name).changes) > 0;
   }
 
   /** The active member holding this token hash, read fresh on every request so a revoke counts at once. */
@@ -126,10 +127,16 @@ export class LedgerStore {
   /** Writes a batch of rows and their roll-up in one transaction. */
   insert(rows: readonly LedgerRow[]): void {
     if (rows.length === 0) return;
+    inTransaction(this.db, () => this.insertRows(rows));
+  }
+
+  /** The rows, inside the caller's transaction: each row settles the reservation it names. */
+  private insertRows(rows: readonly LedgerRow[]): void {
     const insertRow = this.sql(
       `INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens,
-         cache_creation_tokens, cache_read_tokens, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         cache_creation_tokens, cache_read_tokens, cost, error, usage_unread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+
     const rollUp = this.sql(
       `INSERT INTO daily VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (day, member, project, model) DO UPDATE SET requests = requests + 1, errors = errors + excluded.errors,
@@ -137,19 +144,52 @@ export class LedgerStore {
          cache_creation_tokens = cache_creation_tokens + excluded.cache_creation_tokens,
          cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, cost = cost + excluded.cost`,
     );
-    inTransaction(this.db, () => {
+    {
       for (const r of rows) {
         insertRow.run(r.time, r.member, r.project, r.model, r.status, r.durationMs, r.inputTokens, r.outputTokens,
-          r.cacheCreationTokens, r.cacheReadTokens, r.cost, r.error ?? null);
+          r.cacheCreationTokens, r.cacheReadTokens, r.cost, r.error ?? null, r.usageUnread ? 1 : 0);
+        if (r.reservation !== undefined) this.reservations.release(r.reservation);
         rollUp.run(dayOf(r.time), r.member, r.project, r.model, r.status >= 400 ? 1 : 0, r.inputTokens, r.outputTokens,
           r.cacheCreationTokens, r.cacheReadTokens, r.cost);
       }
+    }
+  }
+
+  /** Retention: drops request rows older than `before`; the daily totals stay. Expired reservations go too. */
+  prune(before: number, now = Date.now()): number {
+    this.reservations.prune(now);
+    return num(this.sql('DELETE FROM requests WHERE time < ?').run(before).changes);
+  }
+
+  // -- reservations (the rule: reservation.ts) ---------------------------------
+
+  /** Settled spend of a member in the UTC day and month of `time`, from the roll-up. */
+  spendOf(member: string, time: number): Spend {
+    return this.reservations.spendOf(member, time);
+  }
+
+  /** Admits a request against the member's cap and budgets and reserves its estimate, atomically. */
+  reserve(ask: ReservationAsk): ReservationResult {
+    return this.settleAndReserve([], ask);
+  }
+
+  /**
+   * Writes finished rows (settling their reservations), then admits the next
+   * request, in one transaction: two gateways (or threads) asking at once see
+   * each other's reservations, a request that just ended no longer counts as
+   * in flight, and a busy gateway commits once per admission.
+   */
+  settleAndReserve(rows: readonly LedgerRow[], ask: ReservationAsk): ReservationResult {
+    return inTransaction(this.db, (): ReservationResult => {
+      if (rows.length) this.insertRows(rows);
+      const row = this.sql('SELECT * FROM members WHERE name = ? AND revoked_at IS NULL').get(ask.member);
+      return this.reservations.admit(row ? memberOf(row) : undefined, ask);
     });
   }
 
-  /** Retention: drops request rows older than `before`; the daily totals stay. */
-  prune(before: number): number {
-    return num(this.sql('DELETE FROM requests WHERE time < ?').run(before).changes);
+  /** Drops a reservation that no row will settle (the request never got as far as a row). */
+  release(id: number): void {
+    this.reservations.release(id);
   }
 
   /** The newest rows first: metadata only, the ledger never holds prompts or replies. */
@@ -167,6 +207,7 @@ export class LedgerStore {
       cacheReadTokens: num(r.cache_read_tokens),
       cost: num(r.cost),
       ...(r.error === null ? {} : { error: String(r.error) }),
+      ...(num(r.usage_unread) ? { usageUnread: true } : {}),
     }));
   }
 
@@ -204,29 +245,11 @@ export class LedgerStore {
   }
 }
 
-/**
- * Brings the file to SCHEMA_VERSION (PRAGMA user_version holds its version),
- * inside one write transaction, so two processes opening a new ledger at once
- * apply each step once; refuses a file from a newer gateway.
- */
-export function migrateSqlite(db: Database, path: string): number {
-  const versionOf = () => num(db.prepare('PRAGMA user_version').get()?.user_version);
-  // Most opens find the file current: no write lock for them.
-  if (versionOf() === SCHEMA_VERSION) return SCHEMA_VERSION;
-  return inTransaction(db, () => {
-    for (const step of pendingMigrations(versionOf(), path)) {
-      db.exec(step.sqlite);
-      db.exec(`PRAGMA user_version = ${step.version}`);
-    }
-    return versionOf();
-  });
-}
-
 function memberOf(row: Record<string, SqlValue>): MemberRecord {
   const member: MemberRecord = { name: String(row.name), createdAt: num(row.created_at) };
   const revokedAt = optional(row.revoked_at);
   if (revokedAt !== undefined) member.revokedAt = revokedAt;
-  const budgets: [keyof Budgets, string][] = [['dailyTokens', 'daily_tokens'], ['monthlyTokens', 'monthly_tokens'], ['dailyCost', 'daily_cost'], ['monthlyCost', 'monthly_cost']];
+  const budgets: [keyof Budgets, string][] = [['dailyTokens', 'daily_tokens'], ['monthlyTokens', 'monthly_tokens'], ['dailyCost', 'daily_cost'], ['monthlyCost', 'monthly_cost'], ['maxInFlight', 'max_in_flight']];
   for (const [key, column] of budgets) {
     const value = optional(row[column]);
     if (value !== undefined) member[key] = value;

@@ -1,32 +1,42 @@
 /**
  * Team mode as the server's passes see it: `admit` replaces the authenticate
- * pass for /v1 (member token in, real key out, budget checked), `serve`
- * answers the admin API and the dashboard, and each admitted request leaves
- * one ledger row once its usage is known.
+ * pass for the Messages API (member token in, real key out), and the pass it
+ * returns reserves the request's estimate against the member's budgets and
+ * in-flight cap once the body is in (reservation.ts). `serve` answers the
+ * admin API and the dashboard. Each admitted request leaves one ledger row
+ * once its usage is known, and that row settles its reservation.
  */
 import { type ApiErrorType, GatewayFailure } from '../api-error.js';
 import type { Refusal } from '../authenticate.js';
+import { boundedText, MODEL_NAME_LIMIT, PROJECT_NAME_LIMIT } from '../bounds.js';
 import type { TeamCredential } from '../config.js';
 import type { Exchange } from '../exchange.js';
 import type { Headers } from '../headers.js';
 import { logEvent, type LogWriter, type RequestLog } from '../log.js';
 import { serveAdmin } from './admin.js';
-import { SpendMeter } from './budgets.js';
 import type { TeamConfig } from './config.js';
 import { serveDashboard } from './dashboard.js';
 import { Ledger } from './ledger.js';
 import { presentedToken, tokenHash } from './members.js';
 import { estimateCost } from './pricing.js';
-import { dayOf, LedgerStore, type LedgerRow } from './store.js';
+import { type Estimate, estimateRequest, FREE, requestFacts } from './reservation.js';
+import { LedgerStore, type LedgerRow } from './store.js';
 
 /** The member's local gateway names the project in this header; it never goes upstream. */
 export const PROJECT_HEADER = 'x-cctl-project';
 
+/** A member's request, authenticated; `reserve` admits it against budgets once its body is in. */
+export interface MemberPass {
+  member: string;
+  /** A refusal, or undefined when admitted (the reservation is then the exchange's). */
+  reserve(body: Buffer, billed: boolean): Promise<Refusal | undefined>;
+}
+
 export interface TeamGateway {
   /** Answers /dashboard and /admin/api/*; false for any other path. */
   serve(exchange: Exchange, target: URL): boolean;
-  /** For an API request: a refusal, or undefined with the real credential set on `outgoing`. */
-  admit(exchange: Exchange, outgoing: Headers): Refusal | undefined;
+  /** For an API request: a refusal, or the member's pass with the real credential set on `outgoing`. */
+  admit(exchange: Exchange, outgoing: Headers): Refusal | MemberPass;
   readonly ledger: Ledger;
   /** Certificate and key, when the team gateway serves HTTPS itself. */
   readonly tls?: { cert: Buffer; key: Buffer };
@@ -35,18 +45,22 @@ export interface TeamGateway {
 
 function projectOf(headers: Headers): string {
   const value = headers[PROJECT_HEADER];
-  const text = (Array.isArray(value) ? value[0] : value)?.trim() ?? '';
-  return /^[\x20-\x7e]{1,100}$/.test(text) ? text : '(none)';
+  const text = boundedText((Array.isArray(value) ? value[0] : value)?.trim() ?? '', PROJECT_NAME_LIMIT).trim();
+  return text || '(none)';
 }
 
-/** The ledger row for a finished exchange: counts exactly as the upstream reported them. */
-export function rowOf(entry: RequestLog, member: string, project: string, time: number): LedgerRow {
+/**
+ * The ledger row for a finished exchange: counts exactly as the upstream
+ * reported them, or, when a successful reply's usage could not be read, the
+ * request's maximum (`charge`, its reservation estimate), flagged.
+ */
+export function rowOf(entry: RequestLog, member: string, project: string, time: number, charge?: Estimate): LedgerRow {
   const usage = entry.usage ?? {};
   const row: LedgerRow = {
     time,
     member,
-    project,
-    model: entry.model ?? '(unknown)',
+    project: boundedText(project, PROJECT_NAME_LIMIT),
+    model: entry.model === undefined ? '(unknown)' : boundedText(entry.model, MODEL_NAME_LIMIT),
     status: entry.status,
     durationMs: entry.durationMs,
     inputTokens: usage.input_tokens ?? 0,
@@ -56,7 +70,15 @@ export function rowOf(entry: RequestLog, member: string, project: string, time: 
     cost: 0,
   };
   row.cost = estimateCost(row.model, row);
-  const error = entry.error ?? entry.errorType;
+  if (entry.usageUnread && charge) {
+    row.usageUnread = true;
+    row.inputTokens = charge.inputTokens;
+    row.outputTokens = charge.outputTokens;
+    row.cacheCreationTokens = 0;
+    row.cacheReadTokens = 0;
+    row.cost = charge.cost;
+  }
+  const error = entry.error ?? entry.errorType ?? (entry.usageUnread ? `usage unread: ${entry.usageUnread}` : undefined);
   if (error) row.error = error.slice(0, 300);
   return row;
 }
@@ -66,23 +88,18 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
   // request, so `member revoke` (another connection) counts at once.
   const reader = new LedgerStore(config.ledgerPath);
   const ledger = new Ledger({ path: config.ledgerPath, retentionDays: config.retentionDays, log: write });
-  const meter = new SpendMeter(now);
-  // Budgets continue where they were: this month's spend so far, per member and day.
-  const today = dayOf(now());
-  for (const row of reader.usage({ by: ['day', 'member'], since: `${today.slice(0, 7)}-01` })) {
-    meter.add({ member: row.member!, time: Date.parse(`${row.day}T12:00:00Z`), cost: row.cost, inputTokens: row.inputTokens,
-      outputTokens: row.outputTokens, cacheCreationTokens: row.cacheCreationTokens, cacheReadTokens: row.cacheReadTokens });
-  }
 
   /**
-   * A refusal that trying again cannot fix (a revoked token, a spent budget).
-   * `x-should-retry: false` is the header the Anthropic SDKs obey before their
-   * own rules; without it Claude Code retries a 401 about ten times, backing
-   * off for minutes, before it tells the member anything.
+   * A refusal. `final` ones cannot be fixed by trying again (a revoked
+   * token, a spent budget): `x-should-retry: false` is the header the
+   * Anthropic SDKs obey before their own rules; without it Claude Code
+   * retries a 401 about ten times, backing off for minutes, before it tells
+   * the member anything. A request refused because others are in flight is
+   * worth retrying, and Claude Code does so by itself.
    */
-  const refuse = (exchange: Exchange, status: number, type: ApiErrorType, message: string, reason: string, retryAfter?: number): Refusal => {
-    exchange.res.setHeader('x-should-retry', 'false');
-    if (retryAfter !== undefined) exchange.res.setHeader('retry-after', String(retryAfter));
+  const refuse = (exchange: Exchange, status: number, type: ApiErrorType, message: string, reason: string, options: { retryAfter?: number; final?: boolean } = {}): Refusal => {
+    if (options.final !== false) exchange.res.setHeader('x-should-retry', 'false');
+    if (options.retryAfter !== undefined) exchange.res.setHeader('retry-after', String(options.retryAfter));
     return { reason, failure: new GatewayFailure(status, type, message) };
   };
 
@@ -95,7 +112,7 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
         return true;
       }
       if (!target.pathname.startsWith('/admin/api/')) return false;
-      void serveAdmin(exchange.req, exchange.res, target, { adminToken: config.adminToken, ledger, meter });
+      void serveAdmin(exchange.req, exchange.res, target, { adminToken: config.adminToken, ledger });
       return true;
     },
     admit(exchange, outgoing) {
@@ -109,14 +126,16 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
       }
       const project = projectOf(exchange.req.headers);
       const started = now();
-      // Set before the budget check, so that a refusal is a ledger row too (it counts as an error).
+      let reservation: number | undefined;
+      let charge: Estimate | undefined;
+      let logged = false;
+      // Set before admission, so that a refusal is a ledger row too (it counts as an error).
       exchange.onLogged = (entry) => {
-        const row = rowOf(entry, member.name, project, started);
-        meter.add(row);
+        logged = true;
+        const row = rowOf(entry, member.name, project, started, charge);
+        if (reservation !== undefined) row.reservation = reservation;
         ledger.record(row);
       };
-      const over = meter.check(member.name, member);
-      if (over) return refuse(exchange, 429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} reached`, Math.ceil((over.resetsAt.getTime() - now()) / 1000));
 
       delete outgoing[PROJECT_HEADER];
       delete outgoing.authorization;
@@ -124,7 +143,38 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
       if (credential.kind === 'api-key') outgoing['x-api-key'] = credential.value;
       else outgoing.authorization = `Bearer ${credential.value}`;
 
-      return undefined;
+      return {
+        member: member.name,
+        async reserve(body, billed) {
+          const facts = billed ? requestFacts(body) : {};
+          const estimate = billed ? estimateRequest(facts.model, facts.maxTokens, body.length) : FREE;
+          let result;
+          try {
+            result = await ledger.reserve({ member: member.name, time: now(), estimate, defaultMaxInFlight: config.maxInFlight });
+          } catch (error) {
+            return refuse(exchange, 503, 'api_error', 'The team gateway could not reach its ledger to check the budget; try again shortly.', `reservation failed: ${(error as Error).message}`, { final: false, retryAfter: 2 });
+          }
+          if (result.ok) {
+            // The client left while the ledger answered: its row is written already, without this reservation.
+            if (logged) ledger.release(result.id);
+            reservation = result.id;
+            charge = estimate;
+            return undefined;
+          }
+          if (result.kind === 'no-member') {
+            return refuse(exchange, 401, 'authentication_error', 'This member token was revoked a moment ago.', 'member token rejected');
+          }
+          if (result.kind === 'in-flight') {
+            return refuse(exchange, 429, 'rate_limit_error', `Member "${member.name}" has ${result.count} requests in flight, the most this gateway allows at once; try again when one ends (a team admin can change it with "cctl gateway member budget --max-in-flight").`,
+              `${member.name}: ${result.cap} requests in flight`, { final: false, retryAfter: 1 });
+          }
+          const over = result.refusal;
+          if (over.kind === 'held') {
+            return refuse(exchange, 429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} held by requests in flight`, { final: false, retryAfter: 2 });
+          }
+          return refuse(exchange, 429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} reached`, { retryAfter: Math.ceil((over.resetsAt.getTime() - now()) / 1000) });
+        },
+      };
     },
     async close() {
       await ledger.close();

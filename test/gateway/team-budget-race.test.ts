@@ -76,7 +76,7 @@ test('twenty parallel slow requests against a one-dollar budget: at most what th
   const refusals: http.IncomingHttpHeaders[] = [];
   for (const reply of replies) void reply.then((r) => r.status === 429 && refusals.push(r.headers));
   // Every request is either held at the upstream or already refused: all were in flight at once.
-  await settle(async () => upstream.held() + refusals.length, (n) => n === 20);
+  t.is(await settle(async () => upstream.held() + refusals.length, (n) => n === 20, 90_000), 20, "all twenty admitted or refused");
   const admitted = upstream.held();
   upstream.release();
   const statuses = (await Promise.all(replies)).map((r) => r.status);
@@ -116,7 +116,7 @@ test('the in-flight cap holds per member (its own setting, else CCTL_MAX_IN_FLIG
   const bobReplies = fire(bob, 10);
   let refused = 0;
   for (const r of [...annReplies, ...bobReplies]) void r.then((x) => x.status === 429 && refused++);
-  await settle(async () => upstream.held() + refused, (n) => n === 20);
+  t.is(await settle(async () => upstream.held() + refused, (n) => n === 20, 90_000), 20);
   t.is(upstream.held(), 5, 'ann 3 (her own cap) and bob 2 (the gateway default)');
   upstream.release();
   const ann429 = (await Promise.all(annReplies)).filter((r) => r.status === 429);

@@ -136,7 +136,7 @@ export class SqliteBackend implements LedgerBackend {
     const db = this.store.db;
     db.exec('BEGIN IMMEDIATE');
     try {
-      const m = db.prepare('INSERT INTO members VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+      const m = db.prepare('INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
       for (const x of members) m.run(x.name, x.tokenHash, x.createdAt, x.revokedAt ?? null, x.dailyTokens ?? null, x.monthlyTokens ?? null, x.dailyCost ?? null, x.monthlyCost ?? null);
       const r = db.prepare(`INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens,
         cache_creation_tokens, cache_read_tokens, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);

@@ -249,7 +249,7 @@ export class PostgresBackend implements LedgerBackend {
   async importRows(members: readonly StoredMember[], requests: readonly LedgerRow[], daily: readonly DailyRow[]): Promise<void> {
     await this.sql.begin(async (tx) => {
       for (const m of members) {
-        await tx.unsafe('INSERT INTO members VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+        await tx.unsafe('INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
           [m.name, m.tokenHash, m.createdAt, m.revokedAt ?? null, m.dailyTokens ?? null, m.monthlyTokens ?? null, m.dailyCost ?? null, m.monthlyCost ?? null]);
       }
       if (requests.length) await insertRequests(tx, requests);

@@ -1,22 +1,13 @@
 /**
  * Team gateway benchmark (issue 16). Prints, in one run:
-<<<<<<< HEAD
- *   1. the latency the team mode adds (member lookup + ledger row): the same
- *      small request through a team gateway and through a local-mode gateway
- *      (no ledger), interleaved, p50/p99 and the difference;
- *   2. sustained requests/s with the ledger on (over the measured time), in
- *      rounds, and the gateway's lowest RSS in each round, with the rows it
- *      wrote;
-=======
  *   1. the latency the team mode adds (member lookup, budget reservation in
  *      the ledger's writer thread, ledger row): the same small request through
  *      a team gateway, for a member without and one with a budget (whose
  *      reservation also reads the month's spend), and through a local-mode
- *      gateway (no ledger), interleaved, p50/p99 and the difference (goal:
- *      p50 < 0.2 ms; before reservations, issue 20, it was 0.06 ms);
- *   2. sustained requests/s with the ledger on, and the gateway's RSS every
- *      few seconds (it should level off), with the rows it wrote;
->>>>>>> 0e863f1 (gateway: Messages API only, budgets reserved at admission, usage always read)
+ *      gateway (no ledger), interleaved, p50/p99 and the difference;
+ *   2. sustained requests/s with the ledger on (over the measured time), in
+ *      rounds, and the gateway's lowest RSS in each round, with the rows it
+ *      wrote;
  *   3. over a ledger seeded with 1,000,000 rows: the dashboard's four API
  *      queries, `/admin/api/usage` as `cctl usage --team` asks it, and the
  *      whole `cctl usage --team member --json` command. Those read the daily
@@ -25,6 +16,7 @@
  *
  * Goals (bench/goals.ts; --check exits 1 on a miss, --goal ID=LIMIT changes one):
  *   added-p50-ms        team p50 minus local p50 < 0.2 ms (absolute)
+ *   added-p50-budget-ms the same for a member with a budget (absolute)
  *   latency-ratio-p50   team p50 / local p50 <= 1.5 (relative)
  *   sustained-failures  requests that failed while sustained: 0 (relative: a count)
  *   rss-slope           slope of the lowest RSS per round after warm-up <= 5 % of
@@ -37,15 +29,11 @@
  * (node:sqlite), in their own processes; the client and fake upstream share
  * this one.
  *
-<<<<<<< HEAD
  *   npm run build && node --import tsx bench/team-gateway.ts [--quick] [--check] [--relative-only] [--tolerance F] [--goal ID=LIMIT]
-=======
- *   npm run build && node --import tsx bench/team-gateway.ts [--quick]
  *
  * BENCH_BASELINE_GATEWAY=/path/to/an/older/dist/gateway/main.js adds that
  * build's team gateway to part 1 as one more interleaved series, so a change
  * to the request path is measured against the old one in the same run.
->>>>>>> 0e863f1 (gateway: Messages API only, budgets reserved at admission, usage always read)
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';

@@ -19,7 +19,7 @@ import { formatTable, servicesTable } from '../ui/table.js';
 type Options = OptionsFor<'gateway'> & Record<string, unknown>;
 
 const ACTIONS = ['init', 'up', 'status', 'logs', 'down', 'member'] as const;
-const BUDGET_FLAGS = ['dailyTokens', 'monthlyTokens', 'dailyCost', 'monthlyCost'] as const;
+const BUDGET_FLAGS = ['dailyTokens', 'monthlyTokens', 'dailyCost', 'monthlyCost', 'maxInFlight'] as const;
 const out = (text: string) => void process.stdout.write(text);
 
 function str(options: Options, key: string): string | undefined {
@@ -137,11 +137,11 @@ async function member(dir: string, args: string[], options: Options): Promise<nu
   const [verb, name] = args;
   const project = gatewayProject(dir);
   if (verb === 'list') {
-    const { members } = JSON.parse(await memberCommand(project, ['list'])) as { members: { name: string; createdAt: number; revokedAt?: number; dailyTokens?: number; monthlyTokens?: number; dailyCost?: number; monthlyCost?: number }[] };
+    const { members } = JSON.parse(await memberCommand(project, ['list'])) as { members: { name: string; createdAt: number; revokedAt?: number; dailyTokens?: number; monthlyTokens?: number; dailyCost?: number; monthlyCost?: number; maxInFlight?: number }[] };
     if (options.json) out(`${JSON.stringify({ members }, null, 2)}\n`);
     else {
       const budget = (m: (typeof members)[number]) =>
-        [m.dailyTokens && `${m.dailyTokens} tokens/day`, m.monthlyTokens && `${m.monthlyTokens} tokens/month`, m.dailyCost && `$${m.dailyCost}/day`, m.monthlyCost && `$${m.monthlyCost}/month`].filter(Boolean).join(', ') || '-';
+        [m.dailyTokens && `${m.dailyTokens} tokens/day`, m.monthlyTokens && `${m.monthlyTokens} tokens/month`, m.dailyCost && `$${m.dailyCost}/day`, m.monthlyCost && `$${m.monthlyCost}/month`, m.maxInFlight && `${m.maxInFlight} in flight`].filter(Boolean).join(', ') || '-';
       out(formatTable([['MEMBER', 'STATE', 'ADDED', 'BUDGET'], ...members.map((m) => [m.name, m.revokedAt ? 'revoked' : 'active', new Date(m.createdAt).toISOString().slice(0, 10), budget(m)])]));
     }
     return 0;

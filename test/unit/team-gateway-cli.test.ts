@@ -129,13 +129,13 @@ test.serial('gateway member add runs the member CLI in the gateway container and
   process.stdout.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
   let code: number;
   try {
-    code = await withEngine(fake, () => main(['gateway', 'member', 'add', 'alice', '--daily-tokens', '5000', '--dir', dir, '--json']));
+    code = await withEngine(fake, () => main(['gateway', 'member', 'add', 'alice', '--daily-tokens', '5000', '--max-in-flight', '3', '--dir', dir, '--json']));
   } finally {
     process.stdout.write = write;
   }
   t.is(code, 0);
   const exec = fake.calls.find((c) => c.line.includes(' exec '))!;
-  t.deepEqual(exec.argv.slice(-8), ['-T', 'gateway', 'node', '/app/gateway/team/cli.js', 'add', 'alice', '--daily-tokens', '5000']);
+  t.deepEqual(exec.argv.slice(-10), ['-T', 'gateway', 'node', '/app/gateway/team/cli.js', 'add', 'alice', '--daily-tokens', '5000', '--max-in-flight', '3']);
   t.true(exec.argv.includes(join(dir, 'compose.yaml')), exec.line);
   t.deepEqual(JSON.parse(writes.join('')), { ok: true, member: 'alice', token: 'cctl_member_tok' });
 });

@@ -170,6 +170,7 @@ export const VERBS = {
       monthlyTokens: value('--monthly-tokens <n>', 'member add|budget: tokens per month'),
       dailyCost: value('--daily-cost <usd>', 'member add|budget: estimated dollars per day'),
       monthlyCost: value('--monthly-cost <usd>', 'member add|budget: estimated dollars per month'),
+      maxInFlight: value('--max-in-flight <n>', 'member add|budget: requests in flight at once (default: the gateway\'s CCTL_MAX_IN_FLIGHT, 8)'),
       build: flag('--build', 'up: rebuild the image even when current'),
       timeout: value('--timeout <seconds>', 'up: how long to wait for health', { default: '120' }),
       follow: flag('--follow', 'logs: follow the output'),

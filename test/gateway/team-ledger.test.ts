@@ -49,6 +49,8 @@ test('a stalled ledger delays admissions, never the event loop: health answers, 
   const token = memberCli(team.dataDir, ['add', 'ann']).stdout.trim();
   const [bin, ...args] = tsNode('test/gateway/team-ledger-run.ts');
   const holder = spawn(bin!, [...args, join(team.dataDir, 'ledger.db'), 'hold-write-lock', '2000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  // Listened for now: the requests below end when the lock goes, and the holder may exit before they are counted.
+  const holderExited = once(holder, 'exit');
   await once(holder.stdout!, 'data');
   const started = Date.now();
   const requests = Array.from({ length: 5 }, () => send(team.port, { body: '{"model":"m","max_tokens":5,"messages":[]}', headers: { 'x-api-key': token } }));
@@ -63,7 +65,7 @@ test('a stalled ledger delays admissions, never the event loop: health answers, 
   const replies = await Promise.all(requests);
   t.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200]);
   t.true(Date.now() - started >= 1500, 'the requests waited for the ledger');
-  await once(holder, 'exit');
+  await holderExited;
   const deadline = Date.now() + 10_000;
   let rows = 0;
   while (rows < 5 && Date.now() < deadline) {

@@ -276,17 +276,25 @@ export function variablesOf(owned: PlainMap): { interpolated: string[]; passedTh
 /**
  * COMPOSE_* variables a project's .env may set: they change nothing of what
  * Compose runs. Any other (COMPOSE_FILE, COMPOSE_PROFILES, COMPOSE_ENV_FILES,
- * COMPOSE_PATH_SEPARATOR, COMPOSE_PROJECT_NAME, ...) would let the project
- * choose Compose's inputs or its name (the rendering interpolates
- * ${COMPOSE_PROJECT_NAME} into paths of the private folder).
+ * COMPOSE_PATH_SEPARATOR, ...) would let the project choose Compose's inputs.
  */
 const HARMLESS_COMPOSE = new Set([
   'COMPOSE_HTTP_TIMEOUT', 'COMPOSE_PARALLEL_LIMIT', 'COMPOSE_IGNORE_ORPHANS', 'COMPOSE_REMOVE_ORPHANS',
   'COMPOSE_ANSI', 'COMPOSE_STATUS_STDOUT', 'COMPOSE_MENU', 'COMPOSE_CONVERT_WINDOWS_PATHS',
 ]);
 
+/**
+ * COMPOSE_PROJECT_NAME in .env names the project, as Compose documents it: locate.ts reads it the way
+ * Compose does, cctl then sets the same value in Compose's environment itself, and the trust check's
+ * identity section asks before a changed name is used. Refusing it would break that documented way to
+ * name a project without making anything safer.
+ */
+const PROJECT_NAME = 'COMPOSE_PROJECT_NAME';
+
 /** The names in a project's .env that cctl refuses: its own variables, and COMPOSE_* inputs. */
 export function refusedDotEnvNames(names: Iterable<string>, ours: { interpolated: string[]; passedThrough: string[] }): string[] {
   const own = new Set([...ours.interpolated, ...ours.passedThrough]);
-  return [...names].filter((n) => own.has(n) || (n.startsWith('COMPOSE_') && !HARMLESS_COMPOSE.has(n))).sort();
+  return [...names]
+    .filter((n) => n !== PROJECT_NAME && (own.has(n) || (n.startsWith('COMPOSE_') && !HARMLESS_COMPOSE.has(n))))
+    .sort();
 }

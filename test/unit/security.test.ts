@@ -203,6 +203,9 @@ test.serial("a project .env that sets one of cctl's variables, or a COMPOSE_* in
   }
   writeFileSync(join(dir, '.env'), 'FOO=1\nCOMPOSE_HTTP_TIMEOUT=120\n');
   await t.notThrowsAsync(init(project, env), 'variables of the user\'s own are theirs');
+  // The project's name from .env is Compose's documented way to name it; a changed name is asked about (identity), not refused here.
+  writeFileSync(join(dir, '.env'), `COMPOSE_PROJECT_NAME=${project.name}\n`);
+  await t.notThrowsAsync(init(project, env), 'variables of the user\'s own are theirs');
 });
 
 test.serial('a narrowing is worded as one: an allow-list entry removed, a capability added back to cap_drop', async (t) => {

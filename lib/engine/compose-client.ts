@@ -10,6 +10,9 @@
  * the runner and nothing heavy: the YAML parser (v1's `config`) and the
  * docker-compose package (build, validate) load only inside those verbs.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { BuildRequest } from './compose-lib.js';
 import { invocationArgv, type ComposeInvocation } from './compose.js';
 import { run, runInteractive, type RunOptions, type RunResult } from './runner.js';
@@ -144,7 +147,7 @@ export type ComposeModel = Record<string, unknown> & {
 export async function config(inv: ComposeInvocation, options: CallOptions & ConfigSource = {}): Promise<ComposeModel> {
   // `input` stands in for the first file (`-f -`), the same folder resolving its relative paths.
   const from = options.input === undefined ? inv : { ...inv, files: ['-', ...inv.files.slice(1)] };
-  const envFile = options.envFile ? ['--env-file', options.envFile] : [];
+  const envFile = options.withoutDotEnv ? ['--env-file', emptyEnvFile()] : [];
   if (inv.engine.flavour === 'v1') {
     const { stdout } = await capture(from, [...envFile, 'config'], options);
     const { parse } = await import('yaml');
@@ -158,8 +161,24 @@ export async function config(inv: ComposeInvocation, options: CallOptions & Conf
 export interface ConfigSource {
   /** Piped in place of the first compose file (a text not yet written, or cctl's own rendering). */
   input?: string;
-  /** Read instead of the project's .env; `/dev/null` reads none. */
-  envFile?: string;
+  /** Read no .env at all (Compose reads the project's .env unless told another file). */
+  withoutDotEnv?: boolean;
+}
+
+let emptyFile: string | undefined;
+
+/**
+ * An empty env file, made once per process in a private temporary folder.
+ * `/dev/null` would do for v2, but Compose v1 refuses any env file that is
+ * not a regular file ("/dev/null is not a file").
+ */
+function emptyEnvFile(): string {
+  if (emptyFile) return emptyFile;
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-env-'));
+  const file = join(dir, 'empty.env');
+  writeFileSync(file, '', { mode: 0o600 });
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return (emptyFile = file);
 }
 
 function asModel(value: unknown, what: string): ComposeModel {

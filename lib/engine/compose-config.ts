@@ -27,7 +27,7 @@ function readOrEmpty(file: string): string {
 function keyOf(inv: ComposeInvocation, source: ConfigSource): string {
   const env = Object.entries(inv.env).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
   const files = source.input === undefined ? inv.files : inv.files.slice(1);
-  const bytes = [...files, source.envFile ?? join(inv.dir, '.env')].map(readOrEmpty);
+  const bytes = [...files, ...(source.withoutDotEnv ? [] : [join(inv.dir, '.env')])].map(readOrEmpty);
   return createHash('sha256').update(JSON.stringify([invocationArgv(inv, []), source, env, bytes])).digest('hex');
 }
 

@@ -141,7 +141,7 @@ async function resolveBoth(engine: ComposeCommand, input: TrustInput, env: NodeJ
     resolvedConfig(inv, { input: input.text }).catch((error: unknown) => {
       throw input.text === undefined ? error : composeRejects(project, error);
     }),
-    resolvedConfig(inv, { input: rendered, envFile: '/dev/null' }),
+    resolvedConfig(inv, { input: rendered, withoutDotEnv: true }),
   ]);
 }
 

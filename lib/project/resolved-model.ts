@@ -29,12 +29,7 @@ const DEFAULT_NETWORK = 'default';
 const NAMESPACE_KEYS = ['network_mode', 'pid', 'ipc', 'cgroup', 'uts', 'userns_mode'] as const;
 
 /** Names a service refers to, by kind of top-level resource. */
-interface Refs {
-  networks: string[];
-  volumes: string[];
-  secrets: string[];
-  configs: string[];
-}
+type Refs = Record<'networks' | 'volumes' | 'secrets' | 'configs', string[]>;
 
 /** A volume entry's named volume: v2's long form `{type: volume, source}`, v1's `name:/path[:mode]`. */
 function namedVolume(entry: Plain): string | undefined {

@@ -318,6 +318,8 @@ export class Stack {
 
   /** Back to the committed tree, the saved .git and HOME, and the stack as it was. */
   async restore(): Promise<void> {
+    // No baseline: setUp failed, every case failed with its reason, and there is nothing to put back.
+    if (!this.baseline) return;
     const sh = (script: string) => this.asUser(['sh', '-c', script]);
     // A symlinked folder in the tree is removed as a link, never followed.
     await sh(

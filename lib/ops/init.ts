@@ -3,7 +3,7 @@
  * out. `cctl up` calls it too, to create the services or bring them current.
  */
 import { join, resolve } from 'node:path';
-import { assetsHash, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
+import { assetsHash, ensureBuildContexts, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
 import { renderOwned, type PlainMap, type RenderContext } from '../project/model.js';
 import { describeConflicts, mergeOwned } from '../project/merge.js';
 import { composeDocument, readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
@@ -127,6 +127,7 @@ export async function planInit(project: Project, options: InitOptions = {}): Pro
   // The env files the file names must exist before Compose can resolve it. They are in the private
   // folder, outside the project; creating them gives nothing away.
   const secrets = ensureSecrets(project.dir, project.name, settings, env);
+  ensureBuildContexts(project.dir, join(ensurePrivateDir(project.name, env), 'proxy'));
   // What Compose would run with the merged text, against the rendering of these settings.
   const review = await reviewTrust({ project, text: merged.text, settings, fileSettings, ctx, env });
   return { project, options, env, text, settings, buildHash, ours, wanted, merged, secrets, review };

@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CctlError } from '../kernel/errors.js';
-import { listFiles, readInside, removeInside, writeInside } from '../kernel/fs.js';
+import { listFiles, mkdirInside, readInside, removeInside, writeInside } from '../kernel/fs.js';
 import { ASSETS_DIR } from './model.js';
 
 /** The installed cctl package root (works from dist/ and, under tsx, from lib/). */
@@ -59,6 +59,16 @@ export function assetsHash(wanted: Map<string, Buffer>): string {
  * folder elsewhere: for a project, the private folder, because anything in
  * claude-cli can write .cctl/ and the gateway image holds the team key.
  */
+/**
+ * The build folders, made (empty) before anything is resolved: Compose v1
+ * checks that each build context exists when it resolves a file (`config`),
+ * and the trust check resolves cctl's rendering before syncAssets fills them.
+ */
+export function ensureBuildContexts(projectDir: string, proxyDir: string): void {
+  mkdirInside(projectDir, join(projectDir, ASSETS_DIR, 'docker'));
+  mkdirInside(dirname(proxyDir), proxyDir);
+}
+
 export function syncAssets(projectDir: string, wanted: Map<string, Buffer>, proxyDir?: string): AssetChange[] {
   const root = join(projectDir, ASSETS_DIR);
   const folder = (sub: string) => (sub === 'proxy' && proxyDir ? proxyDir : join(root, sub));

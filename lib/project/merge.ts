@@ -190,6 +190,14 @@ export function mergeOwned(
 
   if (conflicts.length > 0 || edits.length === 0) return { text, changed: false, conflicts, touched: [] };
   for (const edit of edits) edit();
+  // A top-level map that held only cctl's entries (networks: with claude-internal, after isolate is turned
+  // off) goes with its last entry: "networks:" with nothing under it is null, which Compose rejects.
+  for (const top of Object.keys(owned.base ?? {})) {
+    const left = doc.get(top, true);
+    if (!isMap(left) || left.items.length > 0 || !isPlainMap(theirs[top]) || Object.keys(theirs[top]).length === 0) continue;
+    doc.delete(top);
+    touched.splice(0, touched.length, ...touched.filter((p) => p !== top && !p.startsWith(`${top}.`)), top);
+  }
   // What cctl owns is written in block style, whatever style the file used; the user's nodes keep theirs.
   const root = doc.contents as YAMLMap;
   for (const top of [...Object.keys(owned.ours), ext.key]) {

@@ -187,7 +187,7 @@ export interface ModelChange {
  * adding to them gives less. Everywhere else it is the other way round. This
  * table only words the diff; every change needs the same yes.
  */
-const RESTRICTING = new Set(['cap_drop', 'security_opt', 'read_only', 'internal', 'init', 'no_new_privileges', 'user', 'mem_limit', 'cpus', 'pids_limit', 'profiles']);
+const RESTRICTING = new Set(['cap_drop', 'security_opt', 'read_only', 'internal', 'init', 'no_new_privileges', 'user', 'mem_limit', 'cpus', 'pids_limit', 'profiles', 'isolate', 'memory']);
 
 function restricting(path: string[]): boolean {
   return path.some((p) => RESTRICTING.has(p));

@@ -154,3 +154,25 @@ test('style detection follows the user file', (t) => {
   t.deepEqual(detectStyle('services:\n    web:\n        ports:\n        - "80"\n'), { indent: 4, indentSeq: false });
   t.deepEqual(detectStyle(userFile), { indent: 2, indentSeq: true });
 });
+
+test('turning isolate off removes the internal network and leaves no empty "networks:" behind', (t) => {
+  const first = merge(userFile, { ...defaults(), isolate: true });
+  t.regex(first.text, /claude-internal:/);
+  const second = merge(first.text, defaults(), first.ours);
+  t.deepEqual(second.conflicts, []);
+  const parsed = parse(second.text) as PlainMap;
+  // The user's file has no networks of its own: the key goes with cctl's last entry ("networks:" alone is null, which Compose rejects).
+  t.false('networks' in parsed, second.text);
+  t.notRegex(second.text, /claude-internal/);
+  // And back on: the same file as the first merge (the networks key may now come last), and stable.
+  const third = merge(second.text, { ...defaults(), isolate: true }, second.ours);
+  t.deepEqual(parse(third.text), parse(first.text));
+  t.false(merge(third.text, { ...defaults(), isolate: true }, third.ours).changed);
+});
+
+test('turning isolate off keeps a networks map the user still has entries in', (t) => {
+  const withNet = `${userFile}networks:\n  backend: {}\n`;
+  const first = merge(withNet, { ...defaults(), isolate: true });
+  const second = merge(first.text, defaults(), first.ours);
+  t.deepEqual((parse(second.text) as PlainMap).networks, { backend: {} });
+});

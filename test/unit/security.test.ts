@@ -225,6 +225,21 @@ test.serial('a narrowing is worded as one: an allow-list entry removed, a capabi
   t.regex(wider!.message, /\+ services\.claude-cli\.cap_add: \["NET_ADMIN"\]$/m, 'a widening carries no narrower tag');
 });
 
+test.serial('isolate turned off in the file is asked about as a widening, not hidden behind a Compose error', async (t) => {
+  const { env, project } = scratch(t);
+  await init(project, env, { isolate: true });
+  const before = readFileSync(project.file, 'utf8');
+  const doc = parseDocument(before);
+  doc.setIn(['x-cctl', 'isolate'], false);
+  writeFileSync(project.file, doc.toString());
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /~ x-cctl\.isolate: true -> false$/m, 'named, and not worded as narrower');
+  t.notRegex(refused!.message, /Compose rejects|gives less/);
+  // Accepted, the file merges into one Compose takes: no empty "networks:" left behind.
+  await t.notThrowsAsync(init(project, env, {}, { acceptChanges: true }));
+  t.notRegex(readFileSync(project.file, 'utf8'), /claude-internal/);
+});
+
 test.serial('a setting changed by a flag on cctl\'s own command line needs no confirmation', async (t) => {
   const { env, project } = scratch(t);
   await init(project, env);

@@ -5,7 +5,7 @@
  */
 import { Ledger } from '../../lib/gateway/team/ledger.js';
 import { openDatabase } from '../../lib/gateway/team/sqlite.js';
-import type { LedgerRow } from '../../lib/gateway/team/store.js';
+import { LedgerStore, type LedgerRow } from '../../lib/gateway/team/store.js';
 
 const [path, scenario, holdMs] = process.argv.slice(2);
 if (scenario === 'hold-write-lock') {
@@ -33,6 +33,33 @@ if (scenario === 'writer-dies') {
   const after = await total();
   await ledger.close();
   process.stdout.write(JSON.stringify({ before, after, logs }));
+} else if (scenario === 'where-reservations-go') {
+  const store = new LedgerStore(path!);
+  store.addMember('ann', 'hash-of-ann', {});
+  store.close();
+  // Every question put to the writer thread, by kind.
+  const writer = (ledger as unknown as { worker: { ask(message: { t: string }): Promise<unknown> } }).worker;
+  const asked: string[] = [];
+  const ask = writer.ask.bind(writer);
+  writer.ask = (message) => (asked.push(message.t), ask(message));
+  const reservation = { member: 'ann', time: Date.now(), estimate: { inputTokens: 1, outputTokens: 1, tokens: 2, cost: 0 }, defaultMaxInFlight: 8 };
+  ledger.record(row(1));
+  const free = await ledger.reserve(reservation);
+  const askedWhileFree = asked.splice(0);
+  // Another connection holds the write lock; the event loop must not wait for it.
+  const holder = openDatabase(path!);
+  holder.exec('BEGIN IMMEDIATE');
+  const loopTurns: number[] = [];
+  const ticker = setInterval(() => loopTurns.push(Date.now()), 20);
+  const pending = ledger.reserve(reservation);
+  setTimeout(() => holder.exec('COMMIT'), 300);
+  const taken = await pending;
+  clearInterval(ticker);
+  holder.close();
+  const askedWhileTaken = asked.splice(0);
+  const totals = await total();
+  await ledger.close();
+  process.stdout.write(JSON.stringify({ free, askedWhileFree, taken, askedWhileTaken, loopTurns: loopTurns.length, totals, logs }));
 } else if (scenario === 'close-commits') {
   for (let i = 0; i < 1234; i++) ledger.record(row(1));
   await ledger.close();

@@ -35,6 +35,19 @@ test('a writer thread that dies is replaced, and recording goes on', (t) => {
   t.true((out.logs as string[]).some((l) => l.includes('writer thread stopped')), JSON.stringify(out.logs));
 });
 
+test('a reservation is taken on the event loop while the write lock is free, and by the writer thread while another holds it', (t) => {
+  const dir = tempDataDir();
+  t.teardown(() => cleanup(dir));
+  const out = scenario(dir, 'where-reservations-go');
+  t.like(out.free, { ok: true });
+  t.deepEqual(out.askedWhileFree, [], 'no round trip to the writer thread while the lock is free');
+  t.like(out.taken, { ok: true });
+  t.deepEqual(out.askedWhileTaken, ['reserve'], 'the writer thread waits for a lock held elsewhere');
+  t.true(out.loopTurns >= 5, `the event loop kept turning while the lock was held (${out.loopTurns} turns of 20 ms in 300 ms)`);
+  t.like(out.totals, { requests: 1 }, 'the row recorded before the first reservation was committed with it');
+  t.deepEqual(out.logs, []);
+});
+
 test('a stalled ledger delays admissions, never the event loop: health answers, and every request is served once the lock goes', async (t) => {
   // Budgets are reserved in the ledger (atomically, so they hold under
   // concurrency), so a request waits for a ledger that holds its write lock;

@@ -3,7 +3,9 @@
  * batches and are committed here, and reservations are taken and released
  * here, so a slow disk never stalls the event loop that streams replies and
  * two writes never wait on each other's lock. The reader answers queries,
- * for the same reason. The writer prunes at start and then hourly.
+ * for the same reason. The writer prunes at start and then hourly, and
+ * checkpoints the WAL every second: reservations taken on the event loop
+ * (ledger.ts) commit on a connection that never checkpoints.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ReservationAsk, ReservationResult } from './reservation.js';
@@ -30,11 +32,24 @@ function answer(query: LedgerQuery): unknown {
 function prune(): void {
   if (retentionDays > 0) store.prune(Date.now() - retentionDays * 86_400_000);
 }
+/** PASSIVE: copies what no reader still needs, and never waits for or blocks a writer. */
+function checkpoint(): void {
+  try {
+    store.db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+  } catch (error) {
+    // Another process's checkpoint (the member CLI's) is running: the next second's will do.
+    if (/locked|busy/i.test((error as Error).message)) return;
+    port.postMessage({ id: 0, error: `checkpoint failed: ${(error as Error).message}` } satisfies LedgerReply);
+  }
+}
 let pruning: NodeJS.Timeout | undefined;
+let checkpoints: NodeJS.Timeout | undefined;
 if (role === 'writer') {
   prune();
   pruning = setInterval(prune, 3_600_000);
   pruning.unref();
+  checkpoints = setInterval(checkpoint, 1000);
+  checkpoints.unref();
 }
 
 /** Rows and reservation in one commit; should the rows fail (a full disk), they are reported and the reservation tried alone. */
@@ -73,6 +88,7 @@ port.on('message', (message: LedgerMessage) => {
   }
   if (message.t === 'close') {
     if (pruning) clearInterval(pruning);
+    if (checkpoints) clearInterval(checkpoints);
     store.close();
   }
   port.postMessage(reply);

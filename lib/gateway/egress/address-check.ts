@@ -16,6 +16,7 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import os from 'node:os';
+import { cachedResolve, DEFAULT_DNS_CACHE_SECONDS, DNS_CACHE_NAMES } from './dns-cache.js';
 import { type AllowRule, type Destination, namesAddress } from './grammar.js';
 
 export interface EgressNet {
@@ -42,13 +43,15 @@ function interfaceAddresses(read: () => ReturnType<typeof os.networkInterfaces>)
   };
 }
 
-export function systemNet(read = os.networkInterfaces): EgressNet {
+/** The system's resolver, with answers reused for `dnsCacheSeconds` (dns-cache.ts). */
+export function systemNet(read = os.networkInterfaces, dnsCacheSeconds = DEFAULT_DNS_CACHE_SECONDS): EgressNet {
+  // ADDRCONFIG: no IPv6 answers in a container that has no IPv6 address to reach them from.
+  const lookup = cachedResolve(
+    async (host) => (await dns.promises.lookup(host, { all: true, hints: dns.ADDRCONFIG })).map((a) => a.address),
+    { ttlMs: dnsCacheSeconds * 1000, maxNames: DNS_CACHE_NAMES },
+  );
   return {
-    async resolve(host) {
-      if (net.isIP(host)) return [host];
-      // ADDRCONFIG: no IPv6 answers in a container that has no IPv6 address to reach them from.
-      return (await dns.promises.lookup(host, { all: true, hints: dns.ADDRCONFIG })).map((a) => a.address);
-    },
+    resolve: (host) => (net.isIP(host) ? Promise.resolve([host]) : lookup(host)),
     connect: (options) => net.connect(options),
     ownAddresses: interfaceAddresses(read),
   };

@@ -2,6 +2,7 @@
 import { intFromEnv } from '../env.js';
 import { type EgressNet, systemNet } from './address-check.js';
 import { parseAllowList } from './allow-list.js';
+import { DEFAULT_DNS_CACHE_SECONDS } from './dns-cache.js';
 import type { AllowRule } from './grammar.js';
 import { parseSources, type SourceFilter } from './sources.js';
 
@@ -30,6 +31,6 @@ export function egressFromEnv(env: Env): EgressConfig | undefined {
     allow: parseAllowList(allow),
     sources: parseSources(env.CCTL_EGRESS_SOURCES),
     maxTunnels: intFromEnv(env, 'CCTL_EGRESS_MAX_TUNNELS', DEFAULT_MAX_TUNNELS, 1, 100_000),
-    net: systemNet(),
+    net: systemNet(undefined, intFromEnv(env, 'CCTL_EGRESS_DNS_CACHE_SECONDS', DEFAULT_DNS_CACHE_SECONDS, 0, 3600)),
   };
 }

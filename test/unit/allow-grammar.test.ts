@@ -7,12 +7,12 @@
  * accepts and that then lets the destination through.
  */
 import test from 'ava';
-import { decide } from '../../lib/gateway/egress/decide.js';
+import { addressDenial, decide } from '../../lib/gateway/egress/decide.js';
 import { parseAllowList } from '../../lib/gateway/egress/allow-list.js';
 import { isAllowed, parseDestination } from '../../lib/gateway/egress/grammar.js';
 import { EgressRecord, type EgressLog } from '../../lib/gateway/egress/record.js';
 import { parseSources } from '../../lib/gateway/egress/sources.js';
-import { systemNet } from '../../lib/gateway/egress/address-check.js';
+import { checkAddresses, systemNet } from '../../lib/gateway/egress/address-check.js';
 import { checkAllowEntry, expandAllow, PRESETS } from '../../lib/project/egress.js';
 import { parseEgressLine, summariseEgress } from '../../lib/ops/egress.js';
 
@@ -83,6 +83,26 @@ test('every denial advises an entry that cctl init --allow accepts, and that the
     t.truthy(advised, `${target}: ${denied.allowed ? '' : denied.message}`);
     t.notThrows(() => checkAllowEntry(advised!), `${target}: cctl accepts ${advised}`);
     t.like(decide(egressFor([advised!]), '127.0.0.1', target, 443), { allowed: true }, `${target} allowed by ${advised}`);
+  }
+});
+
+test('an address refusal advises the literal entry, which cctl accepts and which then reaches that address; link-local and metadata get no advice', (t) => {
+  const own = new Set(['172.18.0.2', 'fd00:1::2']);
+  const cases: Array<[name: string, address: string]> = [['localhost', '127.0.0.1'], ['ip6-localhost', '::1'], ['mapped.test', '::ffff:127.0.0.1'], ['self.test', '172.18.0.2'], ['self6.test', 'FD00:1:0::2'], ['nowhere.test', '0.0.0.0']];
+  for (const [name, address] of cases) {
+    const destination = { host: name, port: 8080 };
+    const check = checkAddresses([address], destination, gatewayRules([`${name}:8080`]), own);
+    if (!check || check.ok) return t.fail(`${name} → ${address} should be refused`);
+    const advised = /cctl init --allow (\S+) && cctl up/.exec(addressDenial(destination, check).message)?.[1];
+    t.truthy(advised, `${name} → ${address}`);
+    t.notThrows(() => checkAllowEntry(advised!), `cctl accepts ${advised}`);
+    t.like(checkAddresses([address], destination, gatewayRules([`${name}:8080`, advised!]), own), { ok: true }, `${advised} reaches ${address}`);
+  }
+  for (const address of ['169.254.169.254', 'fe80::1', 'fd00:ec2::254', '100.100.100.200']) {
+    const destination = { host: 'cloud.test', port: 80 };
+    const check = checkAddresses([address], destination, gatewayRules(['cloud.test:80']), own);
+    if (!check || check.ok) return t.fail(`${address} should be refused`);
+    t.notRegex(addressDenial(destination, check).message, /cctl init --allow/, address);
   }
 });
 

@@ -24,6 +24,7 @@ import { resolvedConfig } from '../engine/compose-config.js';
 import type { ComposeModel as ResolvedModel } from '../engine/compose-client.js';
 import { CctlError } from '../kernel/errors.js';
 import { CLI_SERVICE, PROFILE, parseDotEnv, type Project } from '../project/locate.js';
+import { composeText } from '../project/compose-text.js';
 import { buildHashInFile, composeDocument, storedSettings } from '../project/compose-file.js';
 import { renderOwned, type Plain, type PlainMap, type RenderContext } from '../project/model.js';
 import { describeModelChanges, diffModels, digest, reach, refusedDotEnvNames, storedCopy, subtree, type ModelChange } from '../project/resolved-model.js';
@@ -137,8 +138,11 @@ async function resolveBoth(engine: ComposeCommand, input: TrustInput, env: NodeJ
   // Exactly the invocation `up` makes (its files, name, folder, profile and environment), verb aside.
   const inv = invocationFor(engine, project, env);
   const rendered = JSON.stringify(renderOwned(input.settings, input.ctx));
+  // The text goes in on stdin only when it is not what the file already holds: Compose v1 cannot follow a
+  // stdin file's `extends` (it has no file name to resolve it against), and reads the file itself fine.
+  const piped = input.text === undefined || input.text === composeText(project.file) ? {} : { input: input.text };
   return Promise.all([
-    resolvedConfig(inv, { input: input.text }).catch((error: unknown) => {
+    resolvedConfig(inv, piped).catch((error: unknown) => {
       throw input.text === undefined ? error : composeRejects(project, error);
     }),
     resolvedConfig(inv, { input: rendered, withoutDotEnv: true }),

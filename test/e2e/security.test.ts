@@ -187,10 +187,7 @@ e2e.serial('an edit from inside (privileged, another upstream) is refused by up 
   const guard = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'trust');
   t.is(guard?.status, 'warn');
   t.regex(guard!.detail, /privileged/);
-  // The container found by Compose's own labels: v2 names it <project>-claude-cli-1, v1 <project>_claude-cli_1.
-  const ids = (await run(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=claude-cli'])).stdout.split('\n').filter(Boolean);
-  t.is(ids.length, 1, `one claude-cli container of ${tmp.name}, found by its Compose labels`);
-  const inspect = await run(['docker', 'inspect', '--format', '{{.HostConfig.Privileged}}', ids[0]!]);
+  const inspect = await run(['docker', 'inspect', '--format', '{{.HostConfig.Privileged}}', await cliContainer()]);
   t.is(inspect.stdout.trim(), 'false', 'the refused edit did not reach the running container');
   writeFileSync(file, before);
 });
@@ -209,10 +206,17 @@ e2e.serial("an edit from inside that adds a gateway variable or puts the user's 
   writeFileSync(file, before);
 });
 
+/** claude-cli's one container, found by Compose's own labels: v2 names it <project>-claude-cli-1, v1 <project>_claude-cli_1. */
+async function cliContainer(): Promise<string> {
+  const ids = (await run(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=claude-cli'])).stdout.split('\n').filter(Boolean);
+  if (ids.length !== 1) throw new Error(`expected one claude-cli container of ${tmp.name} by its Compose labels, found ${ids.length}`);
+  return ids[0]!;
+}
+
 /** What a change to claude-cli would show in `docker inspect`: the HostConfig fields that give it more of the host. */
 async function hostConfig(): Promise<string> {
   const fields = ['Privileged', 'PidMode', 'IpcMode', 'UsernsMode', 'NetworkMode', 'CapAdd', 'Devices', 'SecurityOpt', 'Binds', 'Mounts'];
-  const r = await run(['docker', 'inspect', '--format', `{{json .HostConfig}}`, `${tmp.name}-claude-cli-1`]);
+  const r = await run(['docker', 'inspect', '--format', `{{json .HostConfig}}`, await cliContainer()]);
   const all = JSON.parse(r.stdout) as Record<string, unknown>;
   return JSON.stringify(fields.map((f) => [f, all[f]]));
 }
@@ -241,7 +245,7 @@ e2e.serial("a .env written from inside that points cctl's SSH socket variable at
   t.is(r.exitCode, 1, r.stdout);
   t.regex(r.stderr, /\.env sets CCTL_SSH_AUTH_SOCK:/);
   t.is(await hostConfig(), config, 'HostConfig unchanged: no bind of proxy.env');
-  const inspect = await run(['docker', 'inspect', '--format', '{{json .Mounts}}', `${tmp.name}-claude-cli-1`]);
+  const inspect = await run(['docker', 'inspect', '--format', '{{json .Mounts}}', await cliContainer()]);
   t.false(inspect.stdout.includes('proxy.env'));
   rmSync(join(tmp.dir, '.env'));
 });

@@ -74,7 +74,10 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       ]);
       // The trust check runs before the task list draws (it owns the terminal after), so a change can be asked
       // about. A failure here is the task's to report, in its place in the list.
-      const plan = planInit(project, { acceptChanges: request.acceptChanges });
+      // With no daemon the engine task fails first, with the daemon's own message: resolving the file before
+      // it would cost seconds of Compose calls (on v1 each starts a Python interpreter) for nothing.
+      const daemonError = await daemonInfo().then(() => undefined, (error: unknown) => error);
+      const plan = daemonError ? Promise.reject(daemonError) : planInit(project, { acceptChanges: request.acceptChanges });
       plan.catch(() => undefined);
       const changes = await plan.then((p) => p.review.changes, () => []);
       const prompt = request.acceptChanges || changes.length === 0 ? undefined : guardPrompt(project.file);

@@ -1,7 +1,7 @@
 /**
  * Team gateway benchmark (issue 16). Prints, in one run:
  *   1. the latency the team mode adds (member lookup, budget reservation in
- *      the ledger's writer thread, ledger row): the same small request through
+ *      the ledger, ledger row): the same small request through
  *      a team gateway, for a member without and one with a budget (whose
  *      reservation also reads the month's spend), and through a local-mode
  *      gateway (no ledger), interleaved, p50/p99 and the difference;
@@ -17,7 +17,9 @@
  * Goals (bench/goals.ts; --check exits 1 on a miss, --goal ID=LIMIT changes one):
  *   added-p50-ms        team p50 minus local p50 < 0.2 ms (absolute)
  *   added-p50-budget-ms the same for a member with a budget (absolute)
- *   latency-ratio-p50   team p50 / local p50 <= 1.5 (relative)
+ *   latency-ratio-p50   team p50 / local p50 <= 1.25 (relative: 0.2 ms on a local p50
+ *                       near 0.9 ms; bench:check runs it, the ms goals it only prints)
+ *   latency-ratio-budget-p50  the same for the member with a budget <= 1.25 (relative)
  *   sustained-failures  requests that failed while sustained: 0 (relative: a count)
  *   rss-slope           slope of the lowest RSS per round after warm-up <= 5 % of
  *                       the level per round (relative)
@@ -188,7 +190,8 @@ if (baseline) {
 }
 goals.check('added-p50-ms', 'latency team mode adds (lookup, reservation, row), p50', pct(plain, 50) - pct(without, 50), '<=', 0.2, 'ms', 'absolute');
 goals.check('added-p50-budget-ms', 'latency team mode adds for a member with a budget, p50', pct(withBudget, 50) - pct(without, 50), '<=', 0.2, 'ms', 'absolute');
-goals.check('latency-ratio-p50', 'team p50 / local p50', pct(plain, 50) / pct(without, 50), '<=', 1.5, 'x', 'relative');
+goals.check('latency-ratio-p50', 'team p50 / local p50', pct(plain, 50) / pct(without, 50), '<=', 1.25, 'x', 'relative');
+goals.check('latency-ratio-budget-p50', 'team p50 / local p50, member with a budget', pct(withBudget, 50) / pct(without, 50), '<=', 1.25, 'x', 'relative');
 await local.stop();
 
 // --- 2. sustained -----------------------------------------------------------

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { mkdirSync, chmodSync } from 'node:fs';
 import type { OptionsFor } from './spec/verbs.js';
 import { relativeToProject } from '../project/assets.js';
-import { imageName } from '../project/model.js';
+import { machineImageName } from '../project/machine-file.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';
 import { ensurePrivateDir } from '../project/private-dir.js';
 import { homeVolumeName } from '../ops/stack.js';
@@ -27,7 +27,7 @@ export default async function backup(args: string[], options: OptionsFor<'backup
   const file = args[0] ? resolve(args[0]) : defaultBackupFile(project.name);
   const result = await backupVolume({
     volume: homeVolumeName(project),
-    image: imageName(project.name, CLI_SERVICE),
+    image: machineImageName(project, CLI_SERVICE),
     file,
     owner: project.name,
   });

@@ -22,10 +22,13 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
     confirm: guardPrompt(project.file),
   });
   if (team) result.secrets.push(writeMemberCredential(project.name, team.token));
+  for (const note of result.notes) process.stderr.write(`cctl: note: ${note}\n`);
   const warning = isolatedLoginWarning(result.settings);
   if (warning) process.stderr.write(`cctl: warning: ${warning}\n`);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ ...result, project: project.name, warnings: warning ? [warning] : [] }, null, 2)}\n`);
+    // The machine file's path, not its facts: those hold the environment of the compose calls.
+    const { machine, ...shown } = result;
+    process.stdout.write(`${JSON.stringify({ ...shown, machineFile: machine.file, project: project.name, warnings: warning ? [warning] : [] }, null, 2)}\n`);
     return 0;
   }
   const file = relativeToProject(process.cwd(), result.file);

@@ -6,7 +6,8 @@
  */
 import type { OptionsFor } from './spec/verbs.js';
 import { relativeToProject } from '../project/assets.js';
-import { HOME_VOLUME, imageName } from '../project/model.js';
+import { HOME_VOLUME } from '../project/model.js';
+import { machineImageName } from '../project/machine-file.js';
 import { UsageError } from '../kernel/errors.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';
 import { homeVolumeName } from '../ops/stack.js';
@@ -18,7 +19,7 @@ export default async function restore(args: string[], options: OptionsFor<'resto
   const project = locateProject(options);
   const result = await restoreVolume({
     volume: homeVolumeName(project),
-    image: imageName(project.name, CLI_SERVICE),
+    image: machineImageName(project, CLI_SERVICE),
     file,
     owner: project.name,
     force: options.force === true,

@@ -6,7 +6,7 @@
 import type { OptionsFor } from './spec/verbs.js';
 import { UsageError } from '../kernel/errors.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';
-import { imageName } from '../project/model.js';
+import { machineImageName } from '../project/machine-file.js';
 import { homeVolumeName } from '../ops/stack.js';
 import { hostClaudeDir, importSettings, IMPORTED } from '../ops/settings-import.js';
 
@@ -19,7 +19,7 @@ export default async function settings(args: string[], options: OptionsFor<'sett
   const dryRun = options.dryRun === true;
   const result = await importSettings({
     volume: homeVolumeName(project),
-    image: imageName(project.name, CLI_SERVICE),
+    image: machineImageName(project, CLI_SERVICE),
     owner: project.name,
     from: hostClaudeDir(),
     dryRun,

@@ -44,6 +44,7 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   const urls = proxyUrls(settings);
   const warning = isolatedLoginWarning(settings);
   if (!json && outcome.path === 'current') process.stdout.write('✔ Nothing changed since the last cctl up: the services are healthy and current\n');
+  for (const note of outcome.notes) process.stderr.write(`cctl: note: ${note}\n`);
   if (warning) process.stderr.write(`cctl: warning: ${warning}\n`);
   if (json) {
     process.stdout.write(

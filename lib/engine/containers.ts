@@ -192,3 +192,24 @@ export async function runningContainer(
   const [id = '', ...values] = line.split('\t');
   return { id, labels: Object.fromEntries(labels.map((l, i) => [l, values[i] ?? ''])) };
 }
+
+/** Every container of the project (running or not), with its name, service and the values of the labels asked for: one `docker ps`. */
+export async function projectContainers(
+  project: string,
+  labels: readonly string[],
+): Promise<Array<{ name: string; service: string; labels: Record<string, string> }>> {
+  // Tab-separated: label values (user and host names) hold no tabs, and the columns stay apart.
+  const format = ['{{.Names}}', `{{.Label "${SERVICE_LABEL}"}}`, ...labels.map((l) => `{{.Label "${l}"}}`)].join('\t');
+  try {
+    const { stdout } = await run(['docker', 'ps', '-a', '--filter', `label=${PROJECT_LABEL}=${project}`, '--format', format]);
+    return stdout
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((line) => {
+        const [name = '', service = '', ...values] = line.split('\t');
+        return { name, service, labels: Object.fromEntries(labels.map((l, i) => [l, values[i] ?? ''])) };
+      });
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+}

@@ -6,7 +6,8 @@ import { isDaemonDown } from '../engine/docker.js';
 import { type Project } from '../project/locate.js';
 import { build } from '../engine/compose-client.js';
 import { projectInvocation } from './compose.js';
-import { gatewayService, imageName } from '../project/model.js';
+import { gatewayService } from '../project/model.js';
+import { machineImageName } from '../project/machine-file.js';
 import type { Settings } from '../project/settings.js';
 import { CLI_SERVICE } from '../project/locate.js';
 
@@ -26,7 +27,7 @@ export interface Staleness {
 export async function imageStaleness(project: Project, s: Pick<Settings, 'proxy' | 'proxy-service'>, buildHash: string): Promise<Staleness[]> {
   return Promise.all(
     builtServices(s).map(async (service) => {
-      const image = imageName(project.name, service);
+      const image = machineImageName(project, service);
       const info = await inspectImage(image);
       const reason = !info.present ? 'missing' : info.labels[BUILD_HASH_LABEL] !== buildHash ? 'stale' : 'current';
       return { service, image, reason } as Staleness;

@@ -5,6 +5,7 @@
  * invocation here, so `up`, the trust check's `config` and `exec` all name
  * the same files with the same environment.
  */
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { compose, type ComposeCommand } from '../engine/compose.js';
 import { invocationArgv, validate, type ComposeInvocation } from '../engine/compose-client.js';
@@ -12,21 +13,28 @@ import { ProcessError } from '../engine/runner.js';
 import { CctlError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
 import { hostTimeZone, PROFILE, type Project } from '../project/locate.js';
+import { machineFilePath } from '../project/private-dir.js';
 
 export type { ComposeInvocation } from '../engine/compose-client.js';
 
-/** The files of every compose call on the project, in order (`-f` each): the committed compose file. */
-export function projectFiles(project: Project): string[] {
-  return [project.file];
+/**
+ * The compose files of every call on the project, in order (`-f` each): the committed file, then
+ * this machine's file from the private folder (project/machine-file.ts) when cctl has written one.
+ * Whatever resolves the project's model (the trust check, the compose client) takes the list from
+ * here, so it sees exactly what `up` runs. `env` names the private folder (its HOME).
+ */
+export function projectFiles(project: Project, env: NodeJS.ProcessEnv = process.env): string[] {
+  const machine = machineFilePath(project.name, env);
+  return existsSync(machine) ? [project.file, machine] : [project.file];
 }
 
 /**
  * The project's invocation with this compose. `env` is the environment before
  * the project's name is added (projectEnv): composeEnv() unless the call needs
- * more (workbenchUpEnv for the call that creates claude-cli) or less (exec).
+ * less (exec); its HOME names the private folder that holds the machine file.
  */
 export function invocationFor(engine: ComposeCommand, project: Project, env: NodeJS.ProcessEnv = composeEnv()): ComposeInvocation {
-  return { engine, files: projectFiles(project), project: project.name, dir: project.dir, profiles: [PROFILE], env: projectEnv(project, env) };
+  return { engine, files: projectFiles(project, env), project: project.name, dir: project.dir, profiles: [PROFILE], env: projectEnv(project, env) };
 }
 
 /** invocationFor() with the detected compose (remembered across runs: compose.ts). */
@@ -35,26 +43,18 @@ export async function projectInvocation(project: Project, env?: NodeJS.ProcessEn
 }
 
 /** The argv cctl runs on the project for these verb args: for the benches and e2e tests that time or drive raw Compose. */
-export function projectArgv(engine: ComposeCommand, project: Project, args: readonly string[]): string[] {
-  return invocationArgv({ engine, files: projectFiles(project), project: project.name, dir: project.dir, profiles: [PROFILE] }, args);
+export function projectArgv(engine: ComposeCommand, project: Project, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  return invocationArgv({ engine, files: projectFiles(project, env), project: project.name, dir: project.dir, profiles: [PROFILE] }, args);
 }
 
 /**
- * The environment every compose call gets: the host user's ids (files made in
- * /workspace are theirs; root keeps the image's 1001) and the host time zone,
- * which the compose file reads as ${CCTL_UID:-1001}, ${TZ:-UTC}.
+ * The environment every compose call gets: the host time zone (the user's
+ * ids, agent socket and identity are in the per-machine file, written out
+ * literally, so no variable of the user's decides them).
  */
 export function composeEnv(env = process.env): NodeJS.ProcessEnv {
-  // HOME names the private folder in the file (${HOME}/.config/cctl/...); a shell without it (Windows) gets the one cctl used.
-  const out: NodeJS.ProcessEnv = { ...env, TZ: hostTimeZone(env), HOME: env.HOME || homedir() };
-  const uid = process.getuid?.();
-  const gid = process.getgid?.();
-  if (env.CCTL_UID === undefined) {
-    // Set even for root (the image's 1001): a variable cctl leaves unset, a project .env could set.
-    out.CCTL_UID = String(uid || 1001);
-    out.CCTL_GID = String(uid ? gid : 1001);
-  }
-  return out;
+  // HOME names the private folder; a shell without it (Windows) gets the one cctl used.
+  return { ...env, TZ: hostTimeZone(env), HOME: env.HOME || homedir() };
 }
 
 /**

@@ -5,7 +5,7 @@
  * stopped container, each with the command that fixes it.
  */
 import { daemonDownError, isDaemonDown } from '../engine/docker.js';
-import { imageName } from '../project/model.js';
+import { machineImageName } from '../project/machine-file.js';
 import { CctlError } from '../kernel/errors.js';
 import { CLI_SERVICE, findProject, type Project } from '../project/locate.js';
 import { ProcessError } from '../engine/runner.js';
@@ -31,7 +31,7 @@ async function diagnose(project: Project): Promise<ExecDiagnosis> {
     if (isDaemonDown(error)) return { state: 'daemon-down', detail: (error as ProcessError).stderr };
     throw error;
   }
-  const image = imageName(project.name, CLI_SERVICE);
+  const image = machineImageName(project, CLI_SERVICE);
   return (await imageExists(image).catch(() => false)) ? { state: 'stopped' } : { state: 'no-image', image };
 }
 

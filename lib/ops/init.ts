@@ -3,12 +3,12 @@
  * out. `cctl up` calls it too, to create the services or bring them current.
  */
 import { join, resolve } from 'node:path';
-import { assetsHash, ensureBuildContexts, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
+import { assetsHash, caCertSource, ensureBuildContexts, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
 import { renderOwned, type PlainMap, type RenderContext } from '../project/model.js';
-import { describeConflicts, mergeOwned } from '../project/merge.js';
+import { describeConflicts, MAX_ALIASES, mergeOwned } from '../project/merge.js';
 import { composeDocument, readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
 import { composeText } from '../project/compose-text.js';
-import { compareVersions, compose, parseVersion } from '../engine/compose.js';
+import { compose } from '../engine/compose.js';
 import { composeValidate } from './compose.js';
 import { readInside, writeInside } from '../kernel/fs.js';
 import { readBaseline, readLegacyOwned, writeBaseline } from '../project/baseline.js';
@@ -16,11 +16,12 @@ import { assertOutsideWorkspace, ensurePrivateDir } from '../project/private-dir
 import { refuseClash, serviceClashes, textDigest } from './guard.js';
 import { describeTrustChanges, refuseTrustChanges, reviewTrust, type TrustReview } from './trust-check.js';
 import { writeTrust } from '../project/trust.js';
-import { apiVersion, daemonInfo } from '../engine/daemon.js';
 import { ensureSecrets, type SecretsResult } from '../project/secrets.js';
 import { writeOnboardScript } from '../project/onboard.js';
 import { withTeamParts, writeFragmentExample } from '../project/workbench.js';
 import { checkConsistency, fromEnv, resolveSettings, type Settings } from '../project/settings.js';
+import { legacyRenderings } from '../project/legacy-render.js';
+import { writeMachineFile, type MachineFile } from './machine-file.js';
 import type { Project } from '../project/locate.js';
 
 export interface InitResult {
@@ -40,6 +41,10 @@ export interface InitResult {
   buildHash: string;
   /** SHA-256 of the compose file as init left it: up checks it is still that just before Compose reads it. */
   fileDigest: string;
+  /** This machine's compose file, written for the settings (ops/machine-file.ts). */
+  machine: MachineFile;
+  /** Things the user should know that are not errors (which CA source won, a host path replaced by the project's copy). */
+  notes: string[];
 }
 
 export interface InitOptions {
@@ -50,18 +55,8 @@ export interface InitOptions {
   acceptChanges?: boolean;
   /** Asks the user about guarded changes (a terminal prompt); without it they are refused. */
   confirm?: (changes: string) => Promise<boolean>;
-}
-
-/** Engine 25 (API 1.44) runs start_interval; Compose v1 rejects the key, v2 knows it from 2.20.2. */
-async function supportsStartInterval(): Promise<boolean> {
-  try {
-    const [engine, daemon] = await Promise.all([compose(), daemonInfo()]);
-    const composeOk = engine.flavour !== 'v1' && compareVersions(parseVersion(engine.version)!, [2, 20, 2]) >= 0;
-    return composeOk && compareVersions(apiVersion(daemon), [1, 44]) >= 0;
-  } catch {
-    // No daemon or no compose: write the form every engine accepts.
-    return false;
-  }
+  /** ssh-agent=on without an agent fails (up); without it, the per-machine file just has no socket (init, build). */
+  strictAgent?: boolean;
 }
 
 /** Files init wrote for the repository (scripts/onboard.sh), for a task title: up and build never write them silently. */
@@ -97,23 +92,32 @@ export interface InitPlan {
   secrets: SecretsResult;
   /** The trust check's verdict on what Compose would run (ops/trust-check.ts). */
   review: TrustReview;
+  /** This machine's file, written before the trust check resolved the project with it. */
+  machine: MachineFile;
+  notes: string[];
 }
 
 export async function planInit(project: Project, options: InitOptions = {}): Promise<InitPlan> {
   const env = options.env ?? process.env;
   const text = composeText(project.file);
   const stored = readStoredSettings(project);
-  const settings = resolveSettings({ flags: options.flags, env: fromEnv(env), stored });
+  const notes: string[] = [];
+  const settings = resolveSettings({ flags: options.flags, env: caFromEnv(project, fromEnv(env), options.flags, stored, notes), stored });
   checkConsistency(settings);
   // The private folder (team key, baseline) must not be inside what claude-cli mounts.
   assertOutsideWorkspace(project.name, resolve(project.dir, settings.workspace), env);
 
-  const wanted = withTeamParts(wantedAssets(readCaCert(project.dir, settings['ca-cert'])), project.dir);
+  // The CA is stored as the project's copy, never as a host path (assets.ts, caCertSource).
+  const ca = caCertSource(project.dir, settings['ca-cert']);
+  settings['ca-cert'] = ca.stored;
+  if (ca.note) notes.push(ca.note);
+  const wanted = withTeamParts(wantedAssets(ca.pem), project.dir);
   // Everything a build depends on: the assets and the build settings.
   const buildHash = assetsHash(
     new Map([...wanted, ['settings', Buffer.from(JSON.stringify(buildSettings(settings)))]]),
   );
-  const ctx: RenderContext = { project: project.name, startInterval: await supportsStartInterval(), buildHash };
+  // Nothing of this machine's: every teammate renders the same file (model.ts).
+  const ctx: RenderContext = { project: project.name, buildHash };
   const ours = renderOwned(settings, ctx);
   const doc = text ? composeDocument(project) : undefined;
   const fileSettings = resolveSettings({ stored });
@@ -122,15 +126,22 @@ export async function planInit(project: Project, options: InitOptions = {}): Pro
   const clashes = serviceClashes(doc, ours, base);
   if (clashes.length > 0) throw refuseClash(project, clashes);
   const extension = { key: SETTINGS_KEY, value: { ...settings } as unknown as PlainMap };
-  const merged = mergeOwned(text, project.file, { base, ours, extension }, options.force, doc);
+  // Values an older cctl wrote into the committed file that now belong to this machine's file.
+  const fileJs = (doc?.toJS({ maxAliasCount: MAX_ALIASES }) ?? {}) as PlainMap;
+  const legacy = legacyRenderings(ours, fileSettings, fileJs);
+  const merged = mergeOwned(text, project.file, { base, ours, extension, legacy }, options.force, doc);
   if (merged.conflicts.length > 0) throw describeConflicts(merged.conflicts, project.file);
   // The env files the file names must exist before Compose can resolve it. They are in the private
   // folder, outside the project; creating them gives nothing away.
   const secrets = ensureSecrets(project.dir, project.name, settings, env);
   ensureBuildContexts(project.dir, join(ensurePrivateDir(project.name, env), 'proxy'));
+  // This machine's file (private folder, cctl's alone) is part of what Compose resolves: written now, after
+  // the secrets it names exist, so both sides of the trust check read the same one. It holds nothing the
+  // project decides, so writing it before the user's yes gives nothing away.
+  const machine = await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true });
   // What Compose would run with the merged text, against the rendering of these settings.
   const review = await reviewTrust({ project, text: merged.text, settings, fileSettings, ctx, env });
-  return { project, options, env, text, settings, buildHash, ours, wanted, merged, secrets, review };
+  return { project, options, env, text, settings, buildHash, ours, wanted, merged, secrets, review, machine, notes };
 }
 
 export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
@@ -171,5 +182,53 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
   writeBaseline(project, { owned: ours }, env);
   writeTrust(project, review.accepted, env);
 
-  return { file: project.file, created: !project.exists, changed: merged.changed, touched: merged.touched, assets, secrets, teamFiles, moved, backup, settings, buildHash, fileDigest: textDigest(merged.changed ? merged.text : text) };
+  return {
+    file: project.file,
+    created: !project.exists,
+    changed: merged.changed,
+    touched: merged.touched,
+    assets,
+    secrets,
+    teamFiles,
+    moved,
+    backup,
+    settings,
+    buildHash,
+    fileDigest: textDigest(merged.changed ? merged.text : text),
+    machine: plan.machine,
+    notes: plan.notes,
+  };
+}
+
+
+/**
+ * The CA from CCTL_CA_CERT, unless something more specific names one. A flag beats the variable,
+ * as for every setting. A CA the project already stores beats it too: an exported CCTL_CA_CERT
+ * would otherwise replace, at every later `cctl up`, a CA chosen with `cctl init --ca-cert`.
+ * Either way the user is told which one is used, never silently.
+ */
+function caFromEnv(project: Project, fromEnvironment: Partial<Settings>, flags: Partial<Settings> | undefined, stored: Partial<Settings>, notes: string[]): Partial<Settings> {
+  const envCa = fromEnvironment['ca-cert'];
+  if (envCa === undefined) return fromEnvironment;
+  const flagCa = flags?.['ca-cert'];
+  if (flagCa !== undefined) {
+    if (flagCa !== envCa) notes.push(`--ca-cert ${flagCa || '""'} is used, not CCTL_CA_CERT=${envCa}: a flag beats the environment.`);
+    return fromEnvironment;
+  }
+  const storedCa = stored['ca-cert'];
+  if (!storedCa) return fromEnvironment;
+  const { ['ca-cert']: _unused, ...rest } = fromEnvironment;
+  if (!samePem(project.dir, envCa, storedCa)) {
+    notes.push(`CCTL_CA_CERT=${envCa} is not used: the project already has an extra CA (${storedCa}). To replace it: cctl init --ca-cert ${envCa}`);
+  }
+  return rest;
+}
+
+function samePem(dir: string, a: string, b: string): boolean {
+  try {
+    const [x, y] = [readCaCert(dir, a), readCaCert(dir, b)];
+    return x !== undefined && y !== undefined && x.equals(y);
+  } catch {
+    return false;
+  }
 }

@@ -23,17 +23,16 @@ import { compose, type ComposeCommand } from '../engine/compose.js';
 import { resolvedConfig } from '../engine/compose-config.js';
 import type { ComposeModel as ResolvedModel } from '../engine/compose-client.js';
 import { CctlError } from '../kernel/errors.js';
-import { CLI_SERVICE, PROFILE, parseDotEnv, type Project } from '../project/locate.js';
+import { parseDotEnv, type Project } from '../project/locate.js';
 import { composeText } from '../project/compose-text.js';
-import { buildHashInFile, composeDocument, storedSettings } from '../project/compose-file.js';
+import { buildHashInFile, storedSettings } from '../project/compose-file.js';
 import { renderOwned, type Plain, type PlainMap, type RenderContext } from '../project/model.js';
-import { describeModelChanges, diffModels, digest, reach, refusedDotEnvNames, storedCopy, subtree, type ModelChange } from '../project/resolved-model.js';
+import { describeModelChanges, diffModels, digest, reach, refusedDotEnvNames, storedCopy, subtree, variablesOf, type ModelChange } from '../project/resolved-model.js';
 import { findTrust, fileInRecord, realDir, type TrustRecord } from '../project/trust.js';
 import { privateDir } from '../project/private-dir.js';
 import type { Settings } from '../project/settings.js';
 import { claudeServices } from './stack.js';
-import { composeRejects, invocationFor } from './compose.js';
-import { interpolatedVariables, workbenchUpEnv } from './workbench.js';
+import { composeEnv, composeRejects, invocationFor } from './compose.js';
 
 export interface TrustChange extends ModelChange {
   section: 'identity' | 'settings' | 'model' | 'reach';
@@ -59,12 +58,14 @@ export interface TrustInput {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The workbench variables cctl fills itself (never from the project): the identity of commits. */
-const WORKBENCH_VARIABLES = ['GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'];
-
-/** The environment of `compose up` for these settings, as `up` builds it (invocationFor adds the project's name). */
-export async function upEnvironment(project: Project, settings: Settings, env: NodeJS.ProcessEnv = process.env): Promise<NodeJS.ProcessEnv> {
-  return workbenchUpEnv(settings, project.dir, env);
+/**
+ * The variables cctl's committed rendering interpolates (from settings alone: the render context adds
+ * none). Only ${COMPOSE_PROJECT_NAME} today: everything that differs per machine or user is written
+ * literally into the per-machine file (project/machine-file.ts), which interpolates nothing. Scanned
+ * rather than listed, so a variable a later rendering adds is refused in .env without a code change.
+ */
+export function interpolatedVariables(s: Settings): string[] {
+  return variablesOf(renderOwned(s, { project: '', buildHash: '' })).interpolated;
 }
 
 function readDotEnv(project: Project): Map<string, string> {
@@ -77,7 +78,7 @@ function readDotEnv(project: Project): Map<string, string> {
 
 /** Refuses a project .env that sets one of cctl's variables or a COMPOSE_* input (no question: cctl sets these). */
 export function assertDotEnvClean(project: Project, settings: Settings): void {
-  const names = refusedDotEnvNames(readDotEnv(project).keys(), { interpolated: interpolatedVariables(settings), passedThrough: WORKBENCH_VARIABLES });
+  const names = refusedDotEnvNames(readDotEnv(project).keys(), { interpolated: interpolatedVariables(settings), passedThrough: [] });
   if (names.length === 0) return;
   throw new CctlError(
     `${join(project.dir, '.env')} sets ${names.join(', ')}: ${names.length === 1 ? 'a variable' : 'variables'} cctl sets itself when it runs Compose, or that choose Compose's files, profiles or project name. ` +
@@ -162,7 +163,7 @@ export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
 
   const engine = await composeOrUndefined();
   if (!engine) return { changes, accepted, resolved: false };
-  const [actual, expected] = await resolveBoth(engine, input, await upEnvironment(project, settings, env));
+  const [actual, expected] = await resolveBoth(engine, input, composeEnv(env));
   const owned = claudeServices(settings);
   const [mine, theirs] = [subtree(actual as PlainMap, owned), subtree(expected as PlainMap, owned)];
   // Each difference from the rendering, by digest: those accepted before are not asked again.
@@ -210,12 +211,11 @@ export function refuseTrustChanges(project: Project, changes: readonly TrustChan
 
 /**
  * The check on the files as they are on disk, for `doctor`: the settings
- * the file holds, rendered as the file was (its build hash and health
- * timing), against what Compose would run now.
+ * the file holds, rendered as the file was (its build hash), with this
+ * machine's file as the last up wrote it, against what Compose would run now.
  */
 export async function reviewFileOnDisk(project: Project, env: NodeJS.ProcessEnv = process.env): Promise<TrustReview> {
   const settings = storedSettings(project);
-  const startInterval = composeDocument(project)?.hasIn(['services', CLI_SERVICE, 'healthcheck', 'start_interval']) ?? false;
-  const ctx: RenderContext = { project: project.name, startInterval, buildHash: buildHashInFile(project) };
+  const ctx: RenderContext = { project: project.name, buildHash: buildHashInFile(project) };
   return reviewTrust({ project, settings, fileSettings: settings, ctx, env });
 }

@@ -1,9 +1,8 @@
 /**
  * The host side of the workbench: the developer's git identity and SSH agent,
- * put into the environment of the `compose up` that creates claude-cli. The
- * compose file only names these variables (project/workbench.ts), so nothing
- * personal is written to a file, and a change shows at the next `cctl up`
- * (Compose recreates the container when a value differs).
+ * written into the per-machine compose file in the private folder
+ * (ops/machine-file.ts), never into the committed one. A change shows at the
+ * next `cctl up` (Compose recreates the container when a value differs).
  *
  * Why variables rather than a gitconfig in the home volume: the identity is
  * the host's, read fresh at every `up`; a file in the volume would go stale,
@@ -15,10 +14,6 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { CctlError } from '../kernel/errors.js';
 import { run } from '../engine/runner.js';
-import { composeEnv } from './compose.js';
-import { SSH_SOCKET_VARIABLE } from '../project/workbench.js';
-import { renderOwned } from '../project/model.js';
-import { variablesOf } from '../project/resolved-model.js';
 import type { Settings } from '../project/settings.js';
 
 /** Docker Desktop's own agent relay inside its VM (macOS, Windows, Desktop for Linux). */
@@ -85,27 +80,4 @@ export function sshAgentSource(setting: Settings['ssh-agent'], env = process.env
     });
   }
   return { reason: problem };
-}
-
-/** The environment of the `compose up` that creates claude-cli: composeEnv() plus identity and agent socket. */
-export async function workbenchUpEnv(s: Settings, cwd: string, env = process.env): Promise<NodeJS.ProcessEnv> {
-  const out = composeEnv(env);
-  const id = await gitIdentity(s, cwd, env);
-  for (const role of ['AUTHOR', 'COMMITTER'] as const) {
-    const name = env[`GIT_${role}_NAME`] ?? id.name;
-    const email = env[`GIT_${role}_EMAIL`] ?? id.email;
-    if (name) out[`GIT_${role}_NAME`] = name;
-    if (email) out[`GIT_${role}_EMAIL`] = email;
-  }
-  const agent = sshAgentSource(s['ssh-agent'], env);
-  // No agent: /dev/null, set, never unset. An unset variable is one a project .env could fill with any host path.
-  out[SSH_SOCKET_VARIABLE] = agent.socket ?? '/dev/null';
-  // Every other variable the rendering interpolates is cctl's too: set it (empty when cctl has no value), so .env cannot.
-  for (const name of interpolatedVariables(s)) if (out[name] === undefined && name !== 'COMPOSE_PROJECT_NAME') out[name] = '';
-  return out;
-}
-
-/** The variables cctl's rendering interpolates (from settings alone: the render context adds none). */
-export function interpolatedVariables(s: Settings): string[] {
-  return variablesOf(renderOwned(s, { project: '', startInterval: false, buildHash: '' })).interpolated;
 }

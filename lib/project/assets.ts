@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CctlError } from '../kernel/errors.js';
 import { listFiles, mkdirInside, readInside, removeInside, writeInside } from '../kernel/fs.js';
@@ -123,6 +123,43 @@ export function readCaCert(projectDir: string, setting: string): Buffer | undefi
   // Only the certificates go into the project (and so into claude-cli's /workspace):
   // a bundle that also holds a private key must not carry it along.
   return Buffer.from(`${certs.join('\n')}\n`, 'latin1');
+}
+
+/** Where init copies the extra CA in the project (committed with the rest of .cctl/docker). */
+export const CA_IN_PROJECT = `${ASSETS_DIR}/docker/certs/${CA_FILE_NAME}`;
+
+export interface CaSource {
+  /** The certificates to build with, when there is a CA. */
+  pem?: Buffer;
+  /** The ca-cert value the committed file stores: never a host path. */
+  stored: string;
+  /** Said to the user when the file named a host path that this machine lacks. */
+  note?: string;
+}
+
+/**
+ * The extra CA and how the committed file names it. A path in the project is
+ * kept as it is. A host path (absolute, or outside the project, as in
+ * CCTL_CA_CERT=/etc/ssl/...) is read here, its certificates are copied to
+ * .cctl/docker/certs/ (syncAssets), and the file stores that copy's path, so a
+ * teammate's clone builds with the same CA without having the host file. A
+ * file an older cctl wrote with a host path that this machine lacks falls back
+ * to the copy, and says so.
+ */
+export function caCertSource(projectDir: string, setting: string): CaSource {
+  if (!setting) return { stored: '' };
+  const rel = relative(projectDir, resolve(projectDir, setting));
+  if (!isAbsolute(setting) && !rel.startsWith('..') && !isAbsolute(rel)) return { pem: readCaCert(projectDir, setting), stored: setting };
+  try {
+    return { pem: readCaCert(projectDir, setting), stored: CA_IN_PROJECT };
+  } catch (error) {
+    if (!existsSync(join(projectDir, CA_IN_PROJECT))) throw error;
+    return {
+      pem: readCaCert(projectDir, CA_IN_PROJECT),
+      stored: CA_IN_PROJECT,
+      note: `The extra CA file ${setting} is not on this machine; the project's copy ${CA_IN_PROJECT} is used (and the compose file now names it).`,
+    };
+  }
 }
 
 export function relativeToProject(projectDir: string, file: string): string {

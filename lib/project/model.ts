@@ -4,7 +4,6 @@
  */
 import { CLI_SERVICE, PROFILE, PROXY_SERVICE } from './locate.js';
 import type { Settings } from './settings.js';
-import { privateDirInCompose } from './private-dir.js';
 import { expandAllow } from './egress.js';
 import { applyWorkbench } from './workbench.js';
 
@@ -12,10 +11,12 @@ export const HOME_VOLUME = 'claude-home';
 export const INTERNAL_NETWORK = 'claude-internal';
 export const ASSETS_DIR = '.cctl';
 
+/**
+ * What the committed file depends on besides the settings. Nothing about the machine, the engine or
+ * the user: those go to the per-machine file (machine-file.ts), so every teammate renders the same bytes.
+ */
 export interface RenderContext {
   project: string;
-  /** Engine >= 25 and a compose that knows start_interval: poll fast only while starting. */
-  startInterval: boolean;
   /** Hash of the build assets; a label on the image, so cctl can tell it is stale. */
   buildHash: string;
 }
@@ -40,37 +41,18 @@ export function gatewayService(s: Pick<Settings, 'proxy-service'>): string {
   return s['proxy-service'] || PROXY_SERVICE;
 }
 
-/**
- * A secret file as the compose file names it: in the project's private folder
- * outside the project tree (private-dir.ts), where claude-cli cannot reach it.
- */
-/**
- * The gateway's build folder, also in the private folder: the image it builds
- * holds the team key, so its code must not come from where claude-cli writes.
- */
-export function gatewayBuildInCompose(project: string): string {
-  return `${privateDirInCompose(project)}/proxy`;
-}
-
-export function secretFileInCompose(project: string, file: 'proxy.env' | 'client.env'): string {
-  return `${privateDirInCompose(project)}/${file}`;
-}
-
 export function proxyBaseUrl(s: Settings): string {
   if (s.proxy === 'external') return s['proxy-url'];
   return `http://${gatewayService(s)}:${s.proxy === 'image' ? s['proxy-port'] : 3000}`;
 }
 
-function healthcheck(test: string[], ctx: RenderContext): PlainMap {
-  // Engine 25 added start_interval: poll every 250 ms while starting, then
-  // rarely. The first check runs one start_interval after the start, so it is
-  // most of a warm start's wait (1 s: 2.0 s to all-healthy here; 250 ms: 1.15 s);
-  // a check that keeps failing costs four tries a second only until
-  // start_period ends. Older engines (and Compose v1, which rejects the key) get a short
-  // interval throughout; the check is a few stat calls, so that is cheap.
-  return ctx.startInterval
-    ? { test, interval: '30s', timeout: '5s', retries: 3, start_period: '60s', start_interval: '250ms' }
-    : { test, interval: '2s', timeout: '5s', retries: 3, start_period: '60s' };
+/**
+ * The timing every engine and Compose accepts (v1 rejects start_interval): a short interval
+ * throughout, which is cheap, since the check is a few stat calls. Where the engine has
+ * start_interval, the per-machine file adds it (machine-file.ts, healthTiming).
+ */
+function healthcheck(test: string[]): PlainMap {
+  return { test, interval: '2s', timeout: '5s', retries: 3, start_period: '60s' };
 }
 
 const HARDENING: PlainMap = {
@@ -99,8 +81,8 @@ function proxyVariables(s: Settings): PlainMap {
 function cliService(s: Settings, ctx: RenderContext): PlainMap {
   const environment: PlainMap = {
     ANTHROPIC_BASE_URL: proxyBaseUrl(s),
-    // cctl exports the host's zone as TZ when it runs compose; plain compose falls back to UTC.
-    TZ: s.tz || '${TZ:-UTC}',
+    // The host's zone is per machine (machine-file.ts); plain Compose on this file alone runs in UTC.
+    TZ: s.tz || 'UTC',
     CLAUDE_PLAN: s.plan,
     ...(egressThroughGateway(s) ? proxyVariables(s) : {}),
   };
@@ -114,9 +96,9 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
         CCUSAGE_VERSION: s['ccusage-version'],
         MONITOR_VERSION: s['monitor-version'],
         INSTALL_MONITOR: s.monitor ? '1' : '0',
-        // The host user's ids, so files made in /workspace are theirs (cctl exports these).
-        CLAUDE_UID: '${CCTL_UID:-1001}',
-        CLAUDE_GID: '${CCTL_GID:-1001}',
+        // The per-machine file sets the host user's ids (and an image tag that names them).
+        CLAUDE_UID: '1001',
+        CLAUDE_GID: '1001',
         CCTL_BUILD_HASH: ctx.buildHash,
       },
     },
@@ -125,10 +107,10 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
     working_dir: '/workspace',
     environment,
     volumes: [`${HOME_VOLUME}:/home/claude`, `${s.workspace}:/workspace`],
-    healthcheck: healthcheck(['CMD', 'healthcheck.sh'], ctx),
+    healthcheck: healthcheck(['CMD', 'healthcheck.sh']),
     ...HARDENING,
   };
-  if (s.auth === 'team-key' && s.proxy === 'builtin') service.env_file = [secretFileInCompose(PROJECT_IN_FILE, 'client.env')];
+  // client.env (team-key mode) is named by the per-machine file: its path is in this user's home.
   // Started, not healthy: claude-cli's own start needs nothing from the proxy,
   // and Claude Code retries connection errors and 5xx, so waiting for the
   // proxy's first health check only put the two start-ups in a row (3.5 s to
@@ -142,14 +124,14 @@ function cliService(s: Settings, ctx: RenderContext): PlainMap {
   return service;
 }
 
-function proxyService(s: Settings, ctx: RenderContext): PlainMap {
+function proxyService(s: Settings): PlainMap {
   const port = s.proxy === 'image' ? s['proxy-port'] : 3000;
   const healthUrl = `http://127.0.0.1:${port}${s['proxy-health']}`;
   const service: PlainMap =
     s.proxy === 'builtin'
       ? {
           image: imageName(PROJECT_IN_FILE, gatewayService(s)),
-          build: { context: gatewayBuildInCompose(PROJECT_IN_FILE), args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: ctx.buildHash } },
+          // The build folder and the secrets are in the private folder: the per-machine file names them.
           profiles: [PROFILE],
           environment: {
             CCTL_UPSTREAM_URL: s.upstream,
@@ -157,16 +139,13 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
             // The allow-list of CONNECT and plain-HTTP proxying, presets expanded (empty: egress closed).
             ...(egressThroughGateway(s) ? { CCTL_EGRESS_ALLOW: expandAllow(s.allow).join(',') } : {}),
           },
-          // The team key and the client token: readable by this service only.
-          env_file: [secretFileInCompose(PROJECT_IN_FILE, 'proxy.env')],
-          healthcheck: healthcheck(['CMD', 'node', '/app/gateway/main.js', 'health'], ctx),
+          healthcheck: healthcheck(['CMD', 'node', '/app/gateway/main.js', 'health']),
           read_only: true,
           ...HARDENING,
         }
       : {
           image: s['proxy-image'],
           profiles: [PROFILE],
-          env_file: [secretFileInCompose(PROJECT_IN_FILE, 'proxy.env')],
           // Third-party images differ in what they carry; try the usual clients.
           healthcheck: healthcheck(
             [
@@ -174,7 +153,6 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
               // The URL is single-quoted, so the shell takes it as one word.
               `curl -fsS '${healthUrl}' >/dev/null || wget -qO- '${healthUrl}' >/dev/null`,
             ],
-            ctx,
           ),
           ...HARDENING,
         };
@@ -186,7 +164,7 @@ function proxyService(s: Settings, ctx: RenderContext): PlainMap {
 /** The owned part of the compose file, as top-level key → name → value. */
 export function renderOwned(s: Settings, ctx: RenderContext): { [top: string]: PlainMap } {
   const services: PlainMap = { [CLI_SERVICE]: cliService(s, ctx) };
-  if (s.proxy !== 'external') services[gatewayService(s)] = proxyService(s, ctx);
+  if (s.proxy !== 'external') services[gatewayService(s)] = proxyService(s);
   const owned: { [top: string]: PlainMap } = { services, volumes: { [HOME_VOLUME]: {} } };
   if (s.isolate) owned.networks = { [INTERNAL_NETWORK]: { internal: true } };
   return owned;

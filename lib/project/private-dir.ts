@@ -29,6 +29,16 @@ export function privateDir(name: string, env: NodeJS.ProcessEnv = process.env): 
   return join(env.HOME || homedir(), ...UNDER_HOME, name);
 }
 
+/**
+ * This machine's compose file for the project (machine-file.ts renders it), passed to Compose after
+ * the committed one. Here, not there, so the pass-through verbs find it without loading the model.
+ */
+export const MACHINE_FILE = 'compose.machine.yaml';
+
+export function machineFilePath(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(privateDir(name, env), MACHINE_FILE);
+}
+
 /** The same folder as the compose file spells it (interpolated by Compose). */
 export function privateDirInCompose(name: string): string {
   return ['${HOME}', ...UNDER_HOME, name].join('/');

@@ -5,10 +5,10 @@
  * files alone; what needs the host (git config, the agent's socket) is in
  * ops/workbench.ts.
  *
- * Nothing personal or secret is written into the compose file: the identity,
- * the agent socket and the tokens are *names* there, filled from the
- * environment of the compose process that creates the container (`cctl up`
- * exports them; plain Compose takes them from the shell).
+ * Nothing personal or secret is written into the committed compose file: the
+ * tokens are *names* there, filled from the environment of the compose
+ * process that creates the container; the identity and the agent socket go
+ * to the per-machine file in the private folder (machine-file.ts).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,8 +24,6 @@ export const FRAGMENT_FILES_DIR = 'local';
 export const FRAGMENT_MARKER = '# cctl:team-fragment';
 /** Where the host's SSH agent socket appears in claude-cli. */
 export const SSH_SOCKET_IN_CONTAINER = '/run/cctl/ssh-agent.sock';
-/** The compose variable that names the host side of that socket (cctl up sets it; unset means no agent). */
-export const SSH_SOCKET_VARIABLE = 'CCTL_SSH_AUTH_SOCK';
 
 /** OS package names for apt or apk (`name`, `name=version`); no options, no shell. */
 export function packageList(value: unknown, where: string): string[] {
@@ -95,24 +93,16 @@ type PlainMap = { [key: string]: PlainValue };
 type PlainValue = string | number | boolean | null | PlainValue[] | PlainMap;
 
 /**
- * What the workbench adds to claude-cli's service: the packages build arg,
- * the identity and token variables (null: Compose takes the value from its
- * own environment, and leaves the variable unset when there is none), and the
- * agent socket mount.
+ * What the workbench adds to claude-cli's service in the committed file: the
+ * packages build arg and the names of the host variables passed in (null:
+ * Compose takes the value from its own environment, and leaves the variable
+ * unset when there is none). The git identity and the agent socket differ per
+ * developer, so the per-machine file carries them (machine-file.ts).
  */
 export function applyWorkbench(service: PlainMap, s: WorkbenchSettings): void {
   const build = service.build as PlainMap;
   (build.args as PlainMap).PACKAGES = s.packages.join(' ');
   const environment = service.environment as PlainMap;
-  environment.GIT_AUTHOR_NAME = s['git-name'] || null;
-  environment.GIT_COMMITTER_NAME = s['git-name'] || null;
-  environment.GIT_AUTHOR_EMAIL = s['git-email'] || null;
-  environment.GIT_COMMITTER_EMAIL = s['git-email'] || null;
-  if (s['ssh-agent'] !== 'off') {
-    // Without an agent the variable is unset and /dev/null stands in: ssh then simply finds no agent.
-    environment.SSH_AUTH_SOCK = SSH_SOCKET_IN_CONTAINER;
-    (service.volumes as PlainValue[]).push(`\${${SSH_SOCKET_VARIABLE}:-/dev/null}:${SSH_SOCKET_IN_CONTAINER}`);
-  }
   if (keepsToolSearch(s)) environment.ENABLE_TOOL_SEARCH = 'true';
   for (const name of s.env) environment[name] = null;
 }

@@ -6,7 +6,7 @@ import { mergeOwned, detectStyle, type Owned } from '../../lib/project/merge.js'
 import { defaults, type Settings } from '../../lib/project/settings.js';
 
 const userFile = readFileSync(new URL('../fixtures/user-compose.yaml', import.meta.url), 'utf8');
-const ctx = { project: 'demo', startInterval: false, buildHash: 'h1' };
+const ctx = { project: 'demo', buildHash: 'h1' };
 
 function merge(text: string, settings: Settings, base?: Owned, force = false) {
   const ours = renderOwned(settings, ctx);
@@ -113,9 +113,9 @@ test('settings have their effects', (t) => {
   t.deepEqual(cli(s({ workspace: '../src', 'ssh-agent': 'off' })).volumes, ['claude-home:/home/claude', '../src:/workspace']);
   t.like(cli(s({ cpus: '2', memory: '4g' })), { cpus: '2', mem_limit: '4g' });
   t.like(cli(s({ tz: 'Asia/Tokyo' })), { environment: { TZ: 'Asia/Tokyo' } });
-  // Credentials: team-key gives claude-cli the client token file, login gives nothing.
-  t.deepEqual(cli(s({ auth: 'team-key' })).env_file, ['${HOME}/.config/cctl/projects/${COMPOSE_PROJECT_NAME}/client.env']);
-  t.is(cli(s({ auth: 'login' })).env_file, undefined);
+  // Credentials: the secret files are in this user's home, so only the per-machine file names them (machine-file.test.ts).
+  t.is(cli(s({ auth: 'team-key' })).env_file, undefined);
+  t.is(proxy(s({ auth: 'team-key' })).env_file, undefined);
   t.like(proxy(s({ auth: 'team-key', upstream: 'http://up:8080' })), { environment: { CCTL_AUTH_MODE: 'team-key', CCTL_UPSTREAM_URL: 'http://up:8080' } });
   t.deepEqual(proxy(s({ publish: true, 'publish-port': 3999 })).ports, ['127.0.0.1:3999:3000']);
   // Proxy modes.
@@ -134,12 +134,9 @@ test('settings have their effects', (t) => {
   t.deepEqual(iso.networks, { 'claude-internal': { internal: true } });
 });
 
-test('health checks use start_interval only where the engine supports it', (t) => {
-  const fast = renderOwned(defaults(), { ...ctx, startInterval: true }).services!['claude-cli'] as PlainMap;
-  const slow = renderOwned(defaults(), ctx).services!['claude-cli'] as PlainMap;
-  t.like(fast.healthcheck, { start_interval: '250ms', start_period: '60s' });
-  t.is((slow.healthcheck as PlainMap).start_interval, undefined);
-  t.like(slow.healthcheck, { interval: '2s' });
+test('the committed health checks have the timing every engine accepts; start_interval is per machine', (t) => {
+  const hc = (renderOwned(defaults(), ctx).services!['claude-cli'] as PlainMap).healthcheck as PlainMap;
+  t.deepEqual(hc, { test: ['CMD', 'healthcheck.sh'], interval: '2s', timeout: '5s', retries: 3, start_period: '60s' });
 });
 
 test('secure defaults on both services', (t) => {

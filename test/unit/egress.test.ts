@@ -51,7 +51,7 @@ test('allow: the default is anthropic; --allow and CCTL_ALLOW add to what the fi
   t.throws(() => fromStored({ allow: [{ host: 'x' }] }, 'x-cctl'), { message: /must be a list of hosts and presets/ });
 });
 
-const ctx = { project: 'p', startInterval: false, buildHash: 'h' };
+const ctx = { project: 'p', buildHash: 'h' };
 const services = (over: Partial<Settings>) => renderOwned({ ...defaults(), ...over }, ctx).services!;
 const envOf = (over: Partial<Settings>, service: string) => (services(over)[service] as PlainMap).environment as PlainMap;
 

@@ -36,6 +36,6 @@ test('ENABLE_TOOL_SEARCH only when the built-in gateway fronts Anthropic\'s API'
   t.true(keepsToolSearch(defaults()));
   t.false(keepsToolSearch({ proxy: 'builtin', upstream: 'https://llm.example.com' }));
   t.false(keepsToolSearch({ proxy: 'external', upstream: 'https://api.anthropic.com' }));
-  const cli = (renderOwned(defaults(), { project: 'p', startInterval: false, buildHash: 'h' }).services as PlainMap)['claude-cli'] as PlainMap;
+  const cli = (renderOwned(defaults(), { project: 'p', buildHash: 'h' }).services as PlainMap)['claude-cli'] as PlainMap;
   t.is((cli.environment as PlainMap).ENABLE_TOOL_SEARCH, 'true');
 });

@@ -17,7 +17,11 @@ import {
   withTeamParts,
   writeFragmentExample,
 } from '../../lib/project/workbench.js';
-import { gitIdentity, sshAgentSource, workbenchUpEnv, DESKTOP_AGENT_SOCKET } from '../../lib/ops/workbench.js';
+import { gitIdentity, sshAgentSource, DESKTOP_AGENT_SOCKET } from '../../lib/ops/workbench.js';
+import { machineFacts } from '../../lib/ops/machine-file.js';
+import type { Project } from '../../lib/project/locate.js';
+
+const asProject = (dir: string): Project => ({ dir, file: join(dir, 'compose.yaml'), exists: false, name: 'wb', nameSource: 'folder' });
 
 const project = () => mkdtempSync(join(tmpdir(), 'cctl-wb-'));
 
@@ -33,19 +37,16 @@ test('packages and env are lists of checked names; values and options are refuse
   t.throws(() => coerce('ssh-agent', 'maybe', '--set ssh-agent'), { message: /auto, on, off/ });
 });
 
-test('the compose file names the variables but holds no values; the agent socket comes from a variable', (t) => {
+test('the committed file names the token variables but holds no values, no identity and no agent socket', (t) => {
   const s = { ...defaults(), packages: ['python3'], env: ['GH_TOKEN'] };
-  const cli = (renderOwned(s, { project: 'p', startInterval: false, buildHash: 'h' }).services as PlainMap)['claude-cli'] as PlainMap;
+  const cli = (renderOwned(s, { project: 'p', buildHash: 'h' }).services as PlainMap)['claude-cli'] as PlainMap;
   const environment = cli.environment as PlainMap;
   t.is(((cli.build as PlainMap).args as PlainMap).PACKAGES, 'python3');
   t.is(environment.GH_TOKEN, null, 'null: Compose takes the value from its environment');
-  t.is(environment.GIT_AUTHOR_NAME, null);
-  t.is(environment.SSH_AUTH_SOCK, '/run/cctl/ssh-agent.sock');
-  t.true((cli.volumes as string[]).includes('${CCTL_SSH_AUTH_SOCK:-/dev/null}:/run/cctl/ssh-agent.sock'));
-  const fixed = (renderOwned({ ...s, 'git-name': 'Team Bot', 'git-email': 'bot@example.com', 'ssh-agent': 'off' }, { project: 'p', startInterval: false, buildHash: 'h' }).services as PlainMap)['claude-cli'] as PlainMap;
-  t.is((fixed.environment as PlainMap).GIT_COMMITTER_EMAIL, 'bot@example.com');
-  t.false('SSH_AUTH_SOCK' in (fixed.environment as PlainMap));
-  t.false((fixed.volumes as string[]).some((v) => v.includes('ssh-agent')));
+  // The identity and the socket differ per developer: the per-machine file carries them (machine-file.test.ts).
+  t.false('GIT_AUTHOR_NAME' in environment);
+  t.false('SSH_AUTH_SOCK' in environment);
+  t.false((cli.volumes as string[]).some((v) => v.includes('ssh-agent')));
 });
 
 test('the fragment is spliced at the marker and the image ends as claude; FROM is refused', (t) => {
@@ -95,17 +96,15 @@ test('git identity: settings, then the environment, then the repository config',
   t.deepEqual(await gitIdentity(s, dir, {}), { name: 'Repo Person', email: 'repo@example.com' });
   t.deepEqual(await gitIdentity(s, dir, { GIT_AUTHOR_NAME: 'Env Person' }), { name: 'Env Person', email: 'repo@example.com' });
   t.deepEqual(await gitIdentity({ 'git-name': 'Bot', 'git-email': 'bot@x.org' }, dir, {}), { name: 'Bot', email: 'bot@x.org' });
-  const env = await workbenchUpEnv({ ...s, 'ssh-agent': 'off' }, dir, { PATH: process.env.PATH, GH_TOKEN: 't' });
-  t.like(env, { GIT_AUTHOR_NAME: 'Repo Person', GIT_COMMITTER_EMAIL: 'repo@example.com', GH_TOKEN: 't' });
-  // No agent: set to /dev/null, never left unset, so a project .env cannot fill it (issue 19).
-  t.is(env.CCTL_SSH_AUTH_SOCK, '/dev/null');
+  const { facts } = await machineFacts(asProject(dir), { ...s, 'ssh-agent': 'off' }, 'h', { PATH: process.env.PATH, HOME: dir });
+  t.deepEqual(facts.git, { name: 'Repo Person', email: 'repo@example.com' });
+  t.is(facts.sshSocket, undefined);
 });
 
 test('no identity anywhere: nothing is set', async (t) => {
   const dir = project();
-  const env = await workbenchUpEnv({ ...defaults(), 'ssh-agent': 'off' }, dir, { PATH: process.env.PATH, HOME: dir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' });
-  t.false('GIT_AUTHOR_NAME' in env);
-  t.false('GIT_COMMITTER_EMAIL' in env);
+  const { facts } = await machineFacts(asProject(dir), { ...defaults(), 'ssh-agent': 'off' }, 'h', { PATH: process.env.PATH, HOME: dir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' });
+  t.deepEqual(facts.git, { name: undefined, email: undefined });
 });
 
 test('ssh agent: a local socket is forwarded, a remote engine or a missing agent is not (on says why)', async (t) => {
@@ -122,8 +121,8 @@ test('ssh agent: a local socket is forwarded, a remote engine or a missing agent
     t.throws(() => sshAgentSource('on', {}, 'linux'), { message: /ssh-agent is on, but SSH_AUTH_SOCK is not set/ });
     t.deepEqual(sshAgentSource('auto', {}, 'darwin'), { socket: DESKTOP_AGENT_SOCKET, via: 'docker-desktop' });
     t.deepEqual(sshAgentSource('off', { SSH_AUTH_SOCK: sock }, 'linux'), { reason: 'ssh-agent is off' });
-    const env = await workbenchUpEnv({ ...defaults(), 'git-name': 'a', 'git-email': 'a@b.c' }, dir, { SSH_AUTH_SOCK: sock });
-    t.is(env.CCTL_SSH_AUTH_SOCK, sock);
+    const { facts } = await machineFacts(asProject(dir), { ...defaults(), 'git-name': 'a', 'git-email': 'a@b.c' }, 'h', { SSH_AUTH_SOCK: sock, HOME: dir });
+    t.is(facts.sshSocket, sock);
   } finally {
     server.close();
   }

@@ -33,7 +33,7 @@ export function roots(project: Project, record: Pick<UpRecord, 'extraInputs'>): 
   ];
 }
 
-/** Compose's own hash of each service's configuration, as `up` computes it with `env` (workbenchUpEnv's). */
+/** Compose's own hash of each service's configuration, as `up` computes it with `env` (the machine file's). */
 export async function composeHashes(project: Project, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
   return configHashes(await projectInvocation(project, env));
 }

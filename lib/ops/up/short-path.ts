@@ -25,21 +25,26 @@ import { readUpRecord, upFingerprint, type UpRecord } from '../../project/up-rec
 import type { Project } from '../../project/locate.js';
 import { BUILD_HASH_LABEL } from '../build.js';
 import { claudeServices, isReady, type ServiceState } from '../stack.js';
-import { workbenchUpEnv } from '../workbench.js';
+import { compose } from '../../engine/compose.js';
+import { writeMachineFile, type MachineFile } from '../machine-file.js';
 import { composeHashes, roots } from './record.js';
 
 export type ShortPath =
   /** Up, healthy and current: nothing to do. */
-  | { kind: 'current'; record: UpRecord; services: ServiceState[] }
+  | { kind: 'current'; record: UpRecord; services: ServiceState[]; machine: MachineFile }
   /** Files and images current; the containers need starting (or recreating) only. */
-  | { kind: 'start'; record: UpRecord };
+  | { kind: 'start'; record: UpRecord; machine: MachineFile };
 
 /** The short path this project may take, or undefined for the full one. Engine failures propagate (the daemon message). */
 export async function shortPath(project: Project): Promise<ShortPath | undefined> {
   const record = readUpRecord(project);
   if (!record?.configHashes || record.fingerprint !== upFingerprint(project, roots(project, record))) return undefined;
   const images = Object.values(record.images);
-  const snap = await snapshot(project.name, claudeServices(record.settings), images);
+  // This machine's file (identity, agent socket, binds) is made alongside the engine's answer; a new one means a start.
+  const [snap, machine] = await Promise.all([
+    snapshot(project.name, claudeServices(record.settings), images),
+    writeMachineFile(project, record.settings, record.buildHash, process.env, { strictAgent: true }),
+  ]);
   if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
   const onCurrentImage = (s: (typeof snap.services)[number]) => {
     const image = record.images[s.name];
@@ -47,11 +52,11 @@ export async function shortPath(project: Project): Promise<ShortPath | undefined
   };
   // Each container is the one the last up left (same label), running and healthy on today's image...
   const asLeft = (s: (typeof snap.services)[number]) => isReady(s) && onCurrentImage(s) && s.configHash === record.configHashes[s.name]?.label;
-  if (!snap.services.every(asLeft)) return { kind: 'start', record };
+  if (!snap.services.every(asLeft) || machine.changed) return { kind: 'start', record, machine };
   // ...and Compose computes the same configuration for it now (interpolation and env files included).
   // Asked only now, not alongside the snapshot: when the stack is down, it would take CPU from the start.
-  const now = await composeHashes(project, await workbenchUpEnv(record.settings, project.dir)).catch(() => new Map<string, string>());
-  if (!snap.services.every((s) => now.get(s.name) === record.configHashes[s.name]!.config)) return { kind: 'start', record };
+  const now = await composeHashes(project, machine.env).catch(() => new Map<string, string>());
+  if (!snap.services.every((s) => now.get(s.name) === record.configHashes[s.name]!.config)) return { kind: 'start', record, machine };
   const services = snap.services.map(({ imageId: _id, configHash: _hash, ...state }) => state);
-  return { kind: 'current', record, services };
+  return { kind: 'current', record, services, machine };
 }

@@ -19,7 +19,7 @@ import type { Project } from '../../project/locate.js';
 import type { Settings } from '../../project/settings.js';
 import { projectInvocation } from '../compose.js';
 import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../stack.js';
-import { workbenchUpEnv } from '../workbench.js';
+import type { MachineFile } from '../machine-file.js';
 import { composeHashes } from './record.js';
 
 export interface UpContext {
@@ -31,8 +31,8 @@ export interface UpContext {
   settings?: Settings;
   /** Which way this up went: everything, only the start, or nothing at all (ops/up-fast.ts). */
   path?: 'full' | 'start' | 'current';
-  /** The environment of the compose calls that create the containers (workbenchUpEnv), made once. */
-  env?: NodeJS.ProcessEnv;
+  /** This machine's compose file (init's, or the short path's), with the environment of the compose calls. */
+  machine?: MachineFile;
   /** Compose's config hashes, asked while the health wait runs, for the record of this up. */
   hashes?: Promise<Map<string, string>>;
   images?: Staleness[];
@@ -79,8 +79,9 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
         const [{ hasClaudeServices }, { applyInit, planInit, wroteTeamFiles }] = await Promise.all([import('../../project/compose-file.js'), import('../init.js')]);
         const first = !hasClaudeServices(ctx.project);
         if (first) task.title = 'No claude services yet: running cctl init';
-        const plan = await (options.plan ?? planInit(ctx.project, { acceptChanges: options.acceptChanges }));
+        const plan = await (options.plan ?? planInit(ctx.project, { acceptChanges: options.acceptChanges, strictAgent: true }));
         ctx.init = await applyInit(plan, options.acceptChanges === true);
+        ctx.machine = ctx.init.machine;
         ctx.settings = ctx.init.settings;
         const title = first
           ? `Added the claude profile to ${ctx.init.file}`
@@ -119,9 +120,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         if (ctx.init) (await import('../guard.js')).assertFileUnchanged(ctx.project, ctx.init.fileDigest);
         const services = claudeServices(ctx.settings!);
         try {
-          // The identity and agent socket go into the environment of this call only: it is what creates claude-cli.
-          ctx.env ??= await workbenchUpEnv(ctx.settings!, ctx.project.dir);
-          await composeUp(await projectInvocation(ctx.project, ctx.env), { services }, { signal: options.signal });
+          await composeUp(await projectInvocation(ctx.project, ctx.machine!.env), { services }, { signal: options.signal });
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
           throw explainUpFailure(error);
@@ -132,7 +131,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
       title: 'Wait until the services are healthy',
       task: async (ctx, task) => {
         const services = claudeServices(ctx.settings!);
-        ctx.hashes = composeHashes(ctx.project, ctx.env ?? (await workbenchUpEnv(ctx.settings!, ctx.project.dir)));
+        ctx.hashes = composeHashes(ctx.project, ctx.machine!.env);
         ctx.hashes.catch(() => undefined);
         ctx.services = await waitHealthy(ctx.project, services, {
           timeoutMs: options.timeoutMs,

@@ -10,7 +10,8 @@ import { daemonInfo, type DaemonInfo } from '../../engine/daemon.js';
 import type { Project } from '../../project/locate.js';
 import type { Settings } from '../../project/settings.js';
 import type { ServiceState } from '../stack.js';
-import { workbenchUpEnv } from '../workbench.js';
+import { assertOwnStack } from '../owner.js';
+import { acceptedStates, pathChanges, refusePathChanges, writeAccepted } from '../protected.js';
 import { recordUp } from './record.js';
 import { shortPath } from './short-path.js';
 import { startTasks, upTasks, type UpContext } from './tasks.js';
@@ -36,6 +37,8 @@ export interface UpOutcome {
   daemon?: DaemonInfo;
   composeFileChanged: boolean;
   built: string[];
+  /** What the user should know that is not an error (which CA source won). */
+  notes: string[];
 }
 
 export async function upProject(project: Project, request: UpRequest): Promise<UpOutcome> {
@@ -47,6 +50,14 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
   const short = request.build ? undefined : await shortPath(project);
   ctx.path = short?.kind ?? 'full';
   if (short) ctx.settings = short.record.settings;
+  // Files the host runs without review that changed while claude-cli could write them (ops/protected.ts).
+  const paths = pathChanges(project);
+  if (paths.changes.length > 0 && !request.acceptChanges) {
+    const { confirmOnTerminal } = await import('../../ui/prompt.js');
+    if (!(await confirmOnTerminal(refusePathChanges(paths.changes).message, 'Did you make these changes, and accept them?'))) throw refusePathChanges(paths.changes);
+  }
+  // Another user's stack of the same name stays theirs: said before anything is built or recreated.
+  if (short?.kind !== 'current') await assertOwnStack(project);
   if (short?.kind === 'current') {
     ctx.services = short.services;
   } else {
@@ -59,9 +70,8 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
         title: 'Compose file and images are unchanged since the last cctl up',
         // The engine may have changed under an unchanged project (Compose v1 cannot drive engine 25+).
         task: async (c) => {
-          // The start's environment (git identity, agent socket) is made alongside.
-          const [{ daemon, engine }, env] = await Promise.all([checkedEngine(), workbenchUpEnv(c.settings!, c.project.dir)]);
-          Object.assign(c, { daemon, engine, env });
+          const { daemon, engine } = await checkedEngine();
+          Object.assign(c, { daemon, engine, machine: short.machine });
         },
       };
       await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
@@ -77,7 +87,7 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       // With no daemon the engine task fails first, with the daemon's own message: resolving the file before
       // it would cost seconds of Compose calls (on v1 each starts a Python interpreter) for nothing.
       const daemonError = await daemonInfo().then(() => undefined, (error: unknown) => error);
-      const plan = daemonError ? Promise.reject(daemonError) : planInit(project, { acceptChanges: request.acceptChanges });
+      const plan = daemonError ? Promise.reject(daemonError) : planInit(project, { acceptChanges: request.acceptChanges, strictAgent: true });
       plan.catch(() => undefined);
       const changes = await plan.then((p) => p.review.changes, () => []);
       const prompt = request.acceptChanges || changes.length === 0 ? undefined : guardPrompt(project.file);
@@ -87,6 +97,8 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!, ctx.services ?? []);
     }
   }
+  const machine = ctx.machine ?? short?.machine;
+  if (machine) writeAccepted(project, acceptedStates(paths.states, machine.paths));
   return {
     path: ctx.path,
     settings: ctx.settings!,
@@ -95,5 +107,6 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
     daemon: ctx.daemon,
     composeFileChanged: ctx.init?.changed ?? false,
     built: ctx.built,
+    notes: ctx.init?.notes ?? [],
   };
 }

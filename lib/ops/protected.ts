@@ -1,0 +1,71 @@
+/**
+ * The watch over files the host runs without review (project/protected-paths.ts):
+ * their state at each accepted `cctl up` is kept in the private folder, where
+ * claude-cli cannot write, and the next `up` and `doctor` name every change
+ * to one that was not read-only in claude-cli meanwhile. `up` refuses it
+ * until a human accepts (a yes at a terminal, or --accept-changes).
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { CctlError } from '../kernel/errors.js';
+import { writeFileAtomic } from '../kernel/fs.js';
+import { scanComposeText, type Project } from '../project/locate.js';
+import { composeText } from '../project/compose-text.js';
+import { ensurePrivateDir, privateDir } from '../project/private-dir.js';
+import { acceptedFrom, changedSince, describePathChanges, protectedBinds, type AcceptedPaths, type PathChange, type PathState } from '../project/protected-paths.js';
+
+const RECORD = 'accepted-paths.json';
+
+/** The workspace folder on the host, read the way the pass-through verbs read it (no YAML). */
+export function workspaceDir(project: Project): string {
+  let setting = '.';
+  try {
+    setting = scanComposeText(composeText(project.file)).workspace ?? '.';
+  } catch {
+    // No file yet: the project folder.
+  }
+  return resolve(project.dir, setting.includes('$') ? '.' : setting);
+}
+
+export function readAccepted(project: Project, env: NodeJS.ProcessEnv = process.env): AcceptedPaths | undefined {
+  try {
+    return JSON.parse(readFileSync(join(privateDir(project.name, env), RECORD), 'utf8')) as AcceptedPaths;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeAccepted(project: Project, states: readonly PathState[], env: NodeJS.ProcessEnv = process.env): void {
+  writeFileAtomic(join(ensurePrivateDir(project.name, env), RECORD), `${JSON.stringify(acceptedFrom(states), null, 2)}\n`, 0o600);
+}
+
+/** The protected paths now (nothing is written), and the changes since the last accepted up. */
+export function pathChanges(project: Project, env: NodeJS.ProcessEnv = process.env): { states: PathState[]; changes: PathChange[] } {
+  const { states } = protectedBinds(workspaceDir(project));
+  return { states, changes: changedSince(readAccepted(project, env), states) };
+}
+
+export function refusePathChanges(changes: readonly PathChange[]): CctlError {
+  return new CctlError(
+    `Files that the host runs without review changed while they were writable from claude-cli:\n${describePathChanges(changes)}`,
+    {
+      hint:
+        'Anything in claude-cli could have written them; git, your editor or direnv would run them on this machine. ' +
+        'Read them before running git in the project (a hook or core.fsmonitor would run): cat .git/config, ls -la .git/hooks, cat .envrc. ' +
+        'If you made the change, accept it: cctl up --accept-changes. Nothing was started.',
+    },
+  );
+}
+
+/**
+ * What becomes accepted after an up: the states the machine file was made from (a `.git/hooks`
+ * that cctl created is taken as it is now), except a path that changed between the check and then,
+ * which keeps its state from the check, so the next up names the change.
+ */
+export function acceptedStates(checked: readonly PathState[], written: readonly PathState[]): PathState[] {
+  return written.map((w) => {
+    const pre = checked.find((c) => c.path === w.path);
+    const createdHooks = w.path === '.git/hooks' && pre?.kind === 'absent';
+    return pre && pre.digest !== w.digest && !createdHooks ? pre : w;
+  });
+}

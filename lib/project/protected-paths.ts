@@ -1,0 +1,150 @@
+/**
+ * Files the host runs without review. claude-cli can write all of
+ * /workspace; some of what it could write there the host executes later with
+ * nobody looking: git runs `.git/hooks/*` and the command keys of
+ * `.git/config` (core.fsmonitor, core.hooksPath, core.sshCommand, filter and
+ * diff drivers) at the next `git status` or `git commit`; editors run
+ * `.vscode/` tasks and `.devcontainer/` initializeCommand; direnv runs
+ * `.envrc`; a new teammate runs `scripts/onboard.sh`.
+ *
+ * The paths follow Anthropic's sandbox-runtime, which refuses writes to
+ * `.git/hooks`, `.git/config`, `.vscode` and `.idea` inside an otherwise
+ * writable project, and keeps `.git` itself writable so git still commits.
+ *
+ * Here they become read-only binds in the per-machine compose file: the same
+ * folder bound again over itself, read-only, at its place under /workspace.
+ * A folder on the way to a protected path (`.git`, `scripts`) is bound too,
+ * read-write: a mount point cannot be renamed or removed, so claude-cli
+ * cannot move `.git` aside and put a folder of its own in its place.
+ * Objects, refs, the index and HEAD stay writable, so git inside still
+ * commits (only `git config` writes fail there).
+ *
+ * A path that does not exist cannot be bound without creating it in the
+ * user's project. Those, and any path that is a symlink, are watched
+ * instead: their state at each accepted `cctl up` is recorded in the private
+ * folder, and `up` and `doctor` name any change since (`changedSince`).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { WORKSPACE_MOUNT } from './locate.js';
+
+export interface Bind {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** Paths under the workspace the host runs or reads as commands; each is read-only in claude-cli where it exists. */
+export const PROTECTED_PATHS = ['.git/hooks', '.git/config', '.vscode', '.devcontainer', '.idea', '.envrc', 'scripts/onboard.sh'] as const;
+
+/** What one protected path is on the host now. */
+export interface PathState {
+  path: string;
+  /** absent, a symlink (never bound: docker would follow it), or bound read-only. */
+  kind: 'absent' | 'symlink' | 'bound';
+  /** SHA-256 over names, modes and contents (a folder recursively; a link by its target). */
+  digest: string;
+}
+
+function lkind(path: string): 'absent' | 'symlink' | 'dir' | 'file' {
+  try {
+    const st = lstatSync(path);
+    return st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'absent';
+  }
+}
+
+/** A digest of a path as it is: a folder by its entries, a file by its bytes and exec bit, a link by its target. */
+export function digestPath(path: string, budget = { files: 2000 }): string {
+  const h = createHash('sha256');
+  const walk = (p: string, rel: string) => {
+    const kind = lkind(p);
+    h.update(`${kind}\0${rel}\0`);
+    if (kind === 'symlink') h.update(readlinkSync(p));
+    else if (kind === 'file') {
+      if (--budget.files < 0) return;
+      h.update(String(lstatSync(p).mode & 0o111)).update('\0').update(readFileSync(p));
+    } else if (kind === 'dir') for (const name of readdirSync(p).sort()) walk(join(p, name), `${rel}/${name}`);
+    h.update('\0');
+  };
+  walk(path, '.');
+  return h.digest('hex');
+}
+
+/**
+ * The protected paths under `workspace` (a host folder mounted at /workspace), the binds that make
+ * them read-only there, and their state. With `.git` a folder, `.git/hooks` is created when missing
+ * (git makes it on init anyway), so a hook cannot be added where no folder was bound.
+ */
+export function protectedBinds(workspace: string, options: { createHooks?: boolean } = {}): { binds: Bind[]; states: PathState[] } {
+  const binds: Bind[] = [];
+  const states: PathState[] = [];
+  const pinned = new Set<string>();
+  const gitKind = lkind(join(workspace, '.git'));
+  if (gitKind === 'file') {
+    // A worktree's or submodule's .git file names the real git folder: bound read-only, it cannot be pointed elsewhere.
+    binds.push({ source: join(workspace, '.git'), target: `${WORKSPACE_MOUNT}/.git`, readOnly: true });
+  } else if (gitKind === 'dir' && options.createHooks && !existsSync(join(workspace, '.git', 'hooks'))) {
+    mkdirSync(join(workspace, '.git', 'hooks'));
+  }
+  for (const path of PROTECTED_PATHS) {
+    const host = join(workspace, path);
+    const parts = path.split('/');
+    // Every folder on the way must be a real folder (not a link): docker follows links in a bind's target.
+    const parents = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+    const parentKinds = parents.map((p) => lkind(join(workspace, p)));
+    const kind = lkind(host);
+    const state: PathState['kind'] = parentKinds.some((k) => k === 'absent' || k === 'file') || kind === 'absent'
+      ? 'absent'
+      : parentKinds.includes('symlink') || kind === 'symlink'
+        ? 'symlink'
+        : 'bound';
+    states.push({ path, kind: state, digest: digestPath(host) });
+    if (state !== 'bound') continue;
+    for (const parent of parents) {
+      if (pinned.has(parent)) continue;
+      pinned.add(parent);
+      binds.push({ source: join(workspace, parent), target: `${WORKSPACE_MOUNT}/${parent}`, readOnly: false });
+    }
+    binds.push({ source: host, target: `${WORKSPACE_MOUNT}/${path}`, readOnly: true });
+  }
+  return { binds, states };
+}
+
+/** The record of the accepted states, kept in the private folder. */
+export type AcceptedPaths = { [path: string]: Pick<PathState, 'kind' | 'digest'> };
+
+/** A change to a path that was not read-only in claude-cli since it was accepted. */
+export interface PathChange {
+  path: string;
+  was: PathState['kind'];
+  now: PathState['kind'];
+}
+
+/**
+ * Paths whose state differs from the accepted one and that claude-cli could have written: those
+ * that were not bound read-only at the last accepted up (absent, or symlinks). A bound path can
+ * only change from the host, so a teammate's `git config` or an edited `.vscode/settings.json` is
+ * never flagged. With no record (a first up), nothing is flagged.
+ */
+export function changedSince(accepted: AcceptedPaths | undefined, now: readonly PathState[]): PathChange[] {
+  if (!accepted) return [];
+  const out: PathChange[] = [];
+  for (const state of now) {
+    const before = accepted[state.path];
+    if (!before || before.kind === 'bound') continue;
+    if (before.digest !== state.digest || before.kind !== state.kind) out.push({ path: state.path, was: before.kind, now: state.kind });
+  }
+  return out;
+}
+
+export function acceptedFrom(states: readonly PathState[]): AcceptedPaths {
+  return Object.fromEntries(states.map((s) => [s.path, { kind: s.kind, digest: s.digest }]));
+}
+
+export function describePathChanges(changes: readonly PathChange[]): string {
+  const what = (c: PathChange) => (c.was === 'absent' ? 'appeared' : c.now === 'absent' ? 'was removed' : 'changed');
+  return changes.map((c) => `  ${c.path} ${what(c)} since the last cctl up (it was not read-only in claude-cli)`).join('\n');
+}

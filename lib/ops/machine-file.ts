@@ -59,16 +59,23 @@ export interface MachineFile {
   env: NodeJS.ProcessEnv;
 }
 
+export interface MachineOptions {
+  /** ssh-agent=on without an agent fails (up); otherwise the file just has no socket (init and build start nothing). */
+  strictAgent?: boolean;
+  /** The engine's start_interval support when the caller knows it (the short path of up, from its record). */
+  startInterval?: boolean;
+}
+
 /** This machine's facts for the project under `s`. Throws when ssh-agent=on finds no agent. */
 export async function machineFacts(
   project: Project,
   s: Settings,
   buildHash: string,
   env: NodeJS.ProcessEnv = process.env,
-  options: { strictAgent?: boolean } = {},
+  options: MachineOptions = {},
 ): Promise<{ facts: MachineFacts; paths: PathState[] }> {
   const agent = options.strictAgent === false ? agentOrNone(s, env) : sshAgentSource(s['ssh-agent'], env);
-  const [git, startInterval] = await Promise.all([gitIdentity(s, project.dir, env), supportsStartInterval()]);
+  const [git, startInterval] = await Promise.all([gitIdentity(s, project.dir, env), options.startInterval ?? supportsStartInterval()]);
   const { binds, states } = protectedBinds(resolve(project.dir, s.workspace), { createHooks: true });
   const facts: MachineFacts = {
     buildHash,
@@ -105,7 +112,7 @@ export async function writeMachineFile(
   s: Settings,
   buildHash: string,
   env: NodeJS.ProcessEnv = process.env,
-  options: { strictAgent?: boolean } = {},
+  options: MachineOptions = {},
 ): Promise<MachineFile> {
   const { facts, paths } = await machineFacts(project, s, buildHash, env, options);
   const file = machineFilePath(project.name, env);

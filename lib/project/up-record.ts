@@ -31,6 +31,8 @@ export interface UpRecord {
    * normalised copy for the label), so each is compared with its own kind.
    */
   configHashes: Record<string, { config: string; label: string }>;
+  /** Whether the machine file had start_interval (engine 25+ and Compose v2): the short path writes it again without asking the daemon. */
+  startInterval?: boolean;
 }
 
 /** Where the record of a project lives: the one place that says so. */

@@ -5,13 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildFailureHint, buildImages, imageStaleness, summarizeBuildFailure } from '../../lib/ops/build.js';
 import { findProject } from '../../lib/project/locate.js';
+import { machineImageName } from '../../lib/project/machine-file.js';
 import { failureOf, FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
 const project = () => findProject({ projectName: 'demo' }, mkdtempSync(join(tmpdir(), 'cctl-build-unit-')));
 
 test.serial('an image is missing, stale (another build hash) or current', async (t) => {
+  // claude-cli's image names the ids it is built for (this user's).
+  const cli = machineImageName(project(), 'claude-cli');
+  t.regex(cli, /^cctl-demo-claude-cli:local-u\d+-g\d+$/);
   const fake = new FakeEngine()
-    .on('docker image inspect --format {{json .Config.Labels}} cctl-demo-claude-cli:local', { stdout: '{"dev.cctl.build-hash":"old"}' })
+    .on(`docker image inspect --format {{json .Config.Labels}} ${cli}`, { stdout: '{"dev.cctl.build-hash":"old"}' })
     .on('docker image inspect --format {{json .Config.Labels}} cctl-demo-proxy:local', { stdout: '{"dev.cctl.build-hash":"new"}' });
   const due = await withEngine(fake, () => imageStaleness(project(), { proxy: 'builtin', 'proxy-service': 'proxy' }, 'new'));
   t.deepEqual(due.map((d) => `${d.service}:${d.reason}`), ['claude-cli:stale', 'proxy:current']);

@@ -147,7 +147,7 @@ test.serial('stack not running: a stopped container names cctl up', async (t) =>
 
 test.serial('stack not running: a missing image says it was never built', async (t) => {
   const { error } = await failure({ status: 1, monitor: '', imageExists: false });
-  t.regex(error.message, /image \(cctl-.*-claude-cli:local\) has not been built/);
+  t.regex(error.message, /image \(cctl-.*-claude-cli:local-u\d+-g\d+\) has not been built/);
   t.regex(error.hint!, /cctl up/);
 });
 

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { upTasks, type UpContext } from '../../lib/ops/up/tasks.js';
 import { gatewayUpTasks } from '../../lib/ops/team-gateway.js';
 import { findProject } from '../../lib/project/locate.js';
-import { privateDir } from '../../lib/project/private-dir.js';
+import { machineFilePath, privateDir } from '../../lib/project/private-dir.js';
 import { upRecordFile } from '../../lib/project/up-record.js';
 import { taskList } from '../../lib/ui/tasks.js';
 import { ENGINE_20, ENGINE_26, FakeEngine, V1, V2, withEngine, type EngineModel, type Flavour } from '../helpers/fake-engine.js';
@@ -38,7 +38,8 @@ for (const [flavour, daemon] of [[V1, ENGINE_20], [V2, ENGINE_26]] as const) {
   test.serial(`up builds and starts with the ${flavour.env} argv shape`, async (t) => {
     const { fake, list, error, dir, file } = await runUp({ flavour, daemon });
     t.is(error, undefined);
-    const prefix = [...flavour.prefix, '--project-directory', dir, '-f', file, '-p', 'p', '--profile', 'claude'];
+    // The committed file, then this machine's file from the private folder.
+    const prefix = [...flavour.prefix, '--project-directory', dir, '-f', file, '-f', machineFilePath('p'), '-p', 'p', '--profile', 'claude'];
     const composeCalls = fake.composeCalls().filter((c) => !c.includes('config'));
     t.deepEqual(composeCalls, [
       [...prefix, 'build', 'claude-cli', 'proxy'],
@@ -51,13 +52,16 @@ for (const [flavour, daemon] of [[V1, ENGINE_20], [V2, ENGINE_26]] as const) {
   });
 }
 
-test.serial('start_interval is written only for a v2 compose on engine >= 25', async (t) => {
+test.serial('start_interval is written only for a v2 compose on engine >= 25, in the machine file; the committed file is the same', async (t) => {
   const v2 = await runUp({ flavour: V2, daemon: ENGINE_26 });
-  t.regex(readFileSync(v2.file, 'utf8'), /start_interval: 250ms/);
+  t.regex(readFileSync(machineFilePath('p'), 'utf8'), /"start_interval": "250ms"/);
   const v1 = await runUp({ flavour: V1, daemon: ENGINE_20 });
-  t.notRegex(readFileSync(v1.file, 'utf8'), /start_interval/);
+  t.notRegex(readFileSync(machineFilePath('p'), 'utf8'), /start_interval/);
   const oldEngine = await runUp({ flavour: V2, daemon: ENGINE_20 });
-  t.notRegex(readFileSync(oldEngine.file, 'utf8'), /start_interval/);
+  t.notRegex(readFileSync(machineFilePath('p'), 'utf8'), /start_interval/);
+  t.is(readFileSync(v1.file, 'utf8'), readFileSync(v2.file, 'utf8'));
+  t.is(readFileSync(oldEngine.file, 'utf8'), readFileSync(v2.file, 'utf8'));
+  t.notRegex(readFileSync(v2.file, 'utf8'), /start_interval/);
 });
 
 test.serial('a busy port fails the start task, names the port, and the wait never runs', async (t) => {

@@ -13,7 +13,7 @@ import { parse, parseDocument, type YAMLSeq } from 'yaml';
 import { initProject } from '../../lib/ops/init.js';
 import { setRunner } from '../../lib/engine/runner.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
-import { backupsInProject, privateDir } from '../../lib/project/private-dir.js';
+import { backupsInProject, machineFilePath, privateDir } from '../../lib/project/private-dir.js';
 import { fromFlags } from '../../lib/project/settings.js';
 import { writeFileAtomic, readUtf8 } from '../../lib/kernel/fs.js';
 import type { Project } from '../../lib/project/locate.js';
@@ -55,7 +55,7 @@ function filesUnder(dir: string): string[] {
   return readdirSync(dir, { recursive: true }).map(String);
 }
 
-test.serial('team-key secrets are written outside the project tree, 0600, and the compose file names them by ${HOME}', async (t) => {
+test.serial('team-key secrets are written outside the project tree, 0600, and only the per-machine file names them', async (t) => {
   const { dir, env, project } = scratch(t);
   env.ANTHROPIC_API_KEY = 'sk-ant-unit-secret-123';
   await init(project, env, { auth: 'team-key' });
@@ -70,8 +70,13 @@ test.serial('team-key secrets are written outside the project tree, 0600, and th
     if (lstatSync(full).isFile()) t.false(readFileSync(full, 'utf8').includes('sk-ant-unit-secret-123'), f);
   }
   const compose = parse(readFileSync(project.file, 'utf8'));
-  t.deepEqual(compose.services.proxy.env_file, ['${HOME}/.config/cctl/projects/${COMPOSE_PROJECT_NAME}/proxy.env']);
-  t.deepEqual(compose.services['claude-cli'].env_file, ['${HOME}/.config/cctl/projects/${COMPOSE_PROJECT_NAME}/client.env']);
+  // The committed file holds no path of this user's: a fresh clone validates without them.
+  t.is(compose.services.proxy.env_file, undefined);
+  t.is(compose.services['claude-cli'].env_file, undefined);
+  const machine = parse(readFileSync(machineFilePath('app', env), 'utf8'));
+  t.deepEqual(machine.services.proxy.env_file, [join(priv, 'proxy.env')]);
+  t.deepEqual(machine.services['claude-cli'].env_file, [join(priv, 'client.env')]);
+  t.is(statSync(machineFilePath('app', env)).mode & 0o777, 0o600);
   t.false(existsSync(join(dir, '.cctl', 'state.json')), 'the baseline is not in the tree');
   t.true(existsSync(join(priv, 'state.json')));
 });
@@ -459,8 +464,8 @@ test.serial("the gateway's build folder (its image holds the key) is in the priv
   mkdirSync(join(dir, '.cctl', 'proxy', 'gateway'), { recursive: true });
   writeFileSync(join(dir, '.cctl', 'proxy', 'gateway', 'main.js'), '// an older copy, or one edited from claude-cli\n');
   await init(project, env, { auth: 'team-key' });
-  const compose = parse(readFileSync(project.file, 'utf8'));
-  t.regex(compose.services.proxy.build.context, /^\$\{HOME\}\/\.config\/cctl\/projects\/[^/]+\/proxy$/);
+  t.is(parse(readFileSync(project.file, 'utf8')).services.proxy.build, undefined, 'the committed file names no build folder for it');
+  t.is(parse(readFileSync(machineFilePath('app', env), 'utf8')).services.proxy.build.context, join(privateDir('app', env), 'proxy'));
   t.true(existsSync(join(privateDir('app', env), 'proxy', 'Dockerfile')));
   t.true(existsSync(join(privateDir('app', env), 'proxy', 'gateway', 'main.js')));
   t.false(existsSync(join(dir, '.cctl', 'proxy')), 'the in-project copy is gone');

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordUp } from '../../lib/ops/up/record.js';
 import { shortPath } from '../../lib/ops/up/short-path.js';
+import { writeMachineFile } from '../../lib/ops/machine-file.js';
 import { findProject } from '../../lib/project/locate.js';
 import { defaults } from '../../lib/project/settings.js';
 import { BUILD_HASH_LABEL } from '../../lib/ops/build.js';
@@ -33,7 +34,11 @@ async function setup(model: EngineModel = { flavour: V2 }) {
   const project = findProject({ projectName: 'p' }, dir);
   // Recorded with the environment the checks run in (the fake's CCTL_COMPOSE among it).
   const healthy = ['claude-cli', 'proxy'].map((name) => ({ name, container: `p-${name}-1`, state: 'running', health: 'healthy', ports: [] }));
-  await withEngine(engine({}, model), () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }, Promise.resolve(CONFIG), healthy));
+  await withEngine(engine({}, model), async () => {
+    await recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES, startInterval: true }, Promise.resolve(CONFIG), healthy);
+    // The per-machine file as that up left it (the short path writes it again, unchanged).
+    await writeMachineFile(project, defaults(), 'h1', process.env, { startInterval: model.flavour !== V1 });
+  });
   return { dir, project };
 }
 

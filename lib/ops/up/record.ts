@@ -46,7 +46,7 @@ export async function composeHashes(project: Project, env: NodeJS.ProcessEnv): P
  */
 export async function recordUp(
   project: Project,
-  facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images'>,
+  facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images' | 'startInterval'>,
   hashes: Promise<Map<string, string>>,
   services: readonly ServiceState[],
 ): Promise<void> {

@@ -43,7 +43,13 @@ export async function shortPath(project: Project): Promise<ShortPath | undefined
   // This machine's file (identity, agent socket, binds) is made alongside the engine's answer; a new one means a start.
   const [snap, machine] = await Promise.all([
     snapshot(project.name, claudeServices(record.settings), images),
-    writeMachineFile(project, record.settings, record.buildHash, process.env, { strictAgent: true }),
+    // The engine's start_interval support as the last up found it (no daemon call here); Compose v1 never gets it.
+    compose().then((engine) =>
+      writeMachineFile(project, record.settings, record.buildHash, process.env, {
+        strictAgent: true,
+        startInterval: record.startInterval === undefined ? undefined : record.startInterval && engine.flavour !== 'v1',
+      }),
+    ),
   ]);
   if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
   const onCurrentImage = (s: (typeof snap.services)[number]) => {

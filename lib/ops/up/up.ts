@@ -94,7 +94,8 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       const acceptChanges = request.acceptChanges || (prompt !== undefined && (await prompt(describeTrustChanges(changes))));
       await taskList(upTasks({ ...taskOptions, acceptChanges, plan }), mode).run(ctx);
       const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
-      await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images }, ctx.hashes!, ctx.services ?? []);
+      const startInterval = ctx.machine?.facts.startInterval;
+      await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images, startInterval }, ctx.hashes!, ctx.services ?? []);
     }
   }
   const machine = ctx.machine ?? short?.machine;

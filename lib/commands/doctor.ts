@@ -6,7 +6,7 @@
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
-import { readCaCert } from '../project/assets.js';
+import { caCertSource } from '../project/assets.js';
 import { imageStaleness } from '../ops/build.js';
 import { detectCompose, unsupportedPair } from '../engine/compose.js';
 import { buildxVersion, daemonInfo, dataRoot, type DaemonInfo } from '../engine/daemon.js';
@@ -15,7 +15,7 @@ import { buildHashInFile, hasClaudeServices, storedSettings } from '../project/c
 import { composeText } from '../project/compose-text.js';
 import { findProject, hostTimeZone, CLI_SERVICE, type Project } from '../project/locate.js';
 import { gatewayService } from '../project/model.js';
-import { composeEnv, composeValidate, projectInvocation } from '../ops/compose.js';
+import { composeValidate, projectInvocation } from '../ops/compose.js';
 import { execCapture } from '../engine/compose-client.js';
 import type { Settings } from '../project/settings.js';
 import { identityCheck, workbenchChecks } from '../ops/workbench-checks.js';
@@ -24,6 +24,8 @@ import { secretCheck } from '../ops/secret-scan.js';
 import { describeTrustChanges, reviewFileOnDisk } from '../ops/trust-check.js';
 import { backupsInProject, privateDir } from '../project/private-dir.js';
 import { volumeExists } from '../engine/volumes.js';
+import { claudeIds } from '../project/machine-file.js';
+import { ownerCheck, protectedPathsCheck, workspaceWriteCheck } from '../ops/machine-checks.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -164,6 +166,22 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     // A .env that sets cctl's variables, or a file Compose cannot resolve: said as such.
     checks.push(fromError('trust', error));
   }
+  if (daemonOk && project.exists) {
+    // What the per-machine file promises, checked on the real containers (ops/machine-checks.ts).
+    const [cli] = s ? await inspectServices(project, [CLI_SERVICE]).catch(() => []) : [];
+    const running = cli?.state === 'running' ? cli.container : undefined;
+    for (const check of [
+      () => ownerCheck(project),
+      () => (running ? workspaceWriteCheck(project) : Promise.resolve(warn('workspace', 'not checked: claude-cli is not running', 'Run "cctl up".'))),
+      () => protectedPathsCheck(project, running),
+    ]) {
+      try {
+        checks.push(await check());
+      } catch (error) {
+        checks.push(fromError('machine', error));
+      }
+    }
+  }
   const stray = backupsInProject(project.dir);
   if (stray.length) {
     checks.push(warn('backups', `${stray.length} backup(s) in the project folder, where claude-cli can read them and git can pick them up: ${stray.join(', ')}`, `They hold login tokens: move them to ${join(privateDir(project.name), 'backups')} (cctl backup's default now).`));
@@ -171,8 +189,9 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
 
   if (s?.['ca-cert']) {
     try {
-      readCaCert(project.dir, s['ca-cert']);
-      checks.push(pass('ca-cert', `${s['ca-cert']} is readable PEM`));
+      // A host path an older cctl stored falls back to the project's copy (assets.ts): a note, not a failure.
+      const ca = caCertSource(project.dir, s['ca-cert']);
+      checks.push(ca.note ? warn('ca-cert', ca.note, '"cctl up" stores the copy\'s path in the compose file.') : pass('ca-cert', `${ca.stored} is readable PEM`));
     } catch (error) {
       checks.push(fromError('ca-cert', error));
     }
@@ -200,9 +219,9 @@ async function volumeCheck(project: Project, volume: string): Promise<CheckResul
     await execCapture(await projectInvocation(project), { service: CLI_SERVICE, command: ['sh', '-c', 'test -w "$HOME" && test -w "${CLAUDE_CONFIG_DIR:-$HOME/.claude}"'] });
     return pass('volume', `${volume} is writable by claude`);
   } catch {
-    // claude has the host user's ids (composeEnv); 1001 only when cctl runs as root.
-    const env = composeEnv();
-    const ids = `${env.CCTL_UID ?? '1001'}:${env.CCTL_GID ?? '1001'}`;
+    // claude has the host user's ids (the project owner's under root; machine-file.ts).
+    const own = claudeIds(project.dir);
+    const ids = `${own.uid}:${own.gid}`;
     return fail('volume', `${volume} is not writable by claude`, `Fix ownership: docker run --rm -u 0 -v ${volume}:/h <image> chown -R ${ids} /h`);
   }
 }

@@ -213,3 +213,14 @@ export async function projectContainers(
     throw explainDockerError(error);
   }
 }
+
+/** A container's mounts as the engine set them up: where each is inside, and whether it is writable. */
+export async function containerMounts(container: string): Promise<Array<{ source: string; destination: string; rw: boolean }>> {
+  try {
+    const { stdout } = await run(['docker', 'inspect', '--format', '{{json .Mounts}}', container]);
+    const mounts = JSON.parse(stdout) as Array<{ Source: string; Destination: string; RW: boolean }> | null;
+    return (mounts ?? []).map((m) => ({ source: m.Source, destination: m.Destination, rw: m.RW }));
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+}

@@ -57,15 +57,17 @@ export function refusePathChanges(changes: readonly PathChange[]): CctlError {
   );
 }
 
+/** Paths cctl itself writes during up: `.git/hooks` (created empty so it can be bound) and the onboarding script (init rewrites it). */
+const WRITTEN_BY_CCTL = new Set(['.git/hooks', 'scripts/onboard.sh']);
+
 /**
- * What becomes accepted after an up: the states the machine file was made from (a `.git/hooks`
- * that cctl created is taken as it is now), except a path that changed between the check and then,
- * which keeps its state from the check, so the next up names the change.
+ * What becomes accepted after an up: the states the machine file was made from, except a path that
+ * changed between the check and then (other than by cctl itself), which keeps its state from the
+ * check, so the next up names the change.
  */
 export function acceptedStates(checked: readonly PathState[], written: readonly PathState[]): PathState[] {
   return written.map((w) => {
     const pre = checked.find((c) => c.path === w.path);
-    const createdHooks = w.path === '.git/hooks' && pre?.kind === 'absent';
-    return pre && pre.digest !== w.digest && !createdHooks ? pre : w;
+    return pre && pre.digest !== w.digest && !WRITTEN_BY_CCTL.has(w.path) ? pre : w;
   });
 }

@@ -8,7 +8,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
+import { machineImageName } from '../../lib/project/machine-file.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
 
@@ -27,6 +28,7 @@ const opts = { cwd: tmp.dir, env };
 e2e.after.always(async () => {
   await run([...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], { cwd: tmp.dir, env }).catch(() => undefined);
   await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
+  await removeProjectImages(tmp.name);
   tmp.cleanup();
   rmSync(home, { recursive: true, force: true });
 });
@@ -119,7 +121,7 @@ registryTest('update refuses a version the registry lacks before anything is bui
   t.is(r.exitCode, 0, r.stderr + r.stdout);
   t.regex(r.stdout, new RegExp(`Claude Code\\s+${pinned.replace(/\./g, '\\.')}\\s+${previous.replace(/\./g, '\\.')}\\s+update`));
   t.regex(readFileSync(file, 'utf8'), new RegExp(`claude-version: "?${previous.replace(/\./g, '\\.')}`));
-  const label = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "dev.cctl.claude-code"}}', `cctl-${tmp.name}-claude-cli:local`]);
+  const label = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "dev.cctl.claude-code"}}', machineImageName(tmp, 'claude-cli')]);
   t.is(label.stdout.trim(), previous, 'the image was rebuilt with the new pin');
   t.is((await cctl(['up', '--timeout', '300'], opts)).exitCode, 0);
   t.regex((await cctl(['exec', '--', 'claude', '--version'], opts)).stdout, new RegExp(`^${previous.replace(/\./g, '\\.')} `));

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { proxyEnvFile } from '../../lib/project/secrets.js';
 import { privateDir } from '../../lib/project/private-dir.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { cctl, CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { FAKE_MESSAGES_API, REPLY } from '../helpers/fake-messages.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
@@ -111,6 +111,7 @@ e2e.after.always(async () => {
   await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
   // The image tags are this project's own; their layers stay shared with the other tests' images.
   await run(['docker', 'rmi', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
+  await removeProjectImages(tmp.name);
   rmSync(privateDir(tmp.name, env), { recursive: true, force: true });
   tmp.cleanup();
 });

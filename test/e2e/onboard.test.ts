@@ -9,7 +9,8 @@ import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:
 import { join } from 'node:path';
 import test from 'ava';
 import { e2e, missing } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
+import { machineImageName } from '../../lib/project/machine-file.js';
 import { cctl, CLI, e2eEnv } from '../helpers/cli.js';
 import { ProcessError, run, type RunResult } from '../../lib/engine/runner.js';
 import { privateDir } from '../../lib/project/private-dir.js';
@@ -34,6 +35,7 @@ test.after.always(async () => {
   await run(['docker', 'volume', 'rm', '-f', volume]).catch(() => undefined);
   // Only the tags go: the layers are shared with every other test project's build.
   await run(['docker', 'rmi', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
+  await removeProjectImages(tmp.name);
   rmSync(privateDir(tmp.name, env), { recursive: true, force: true });
   tmp.cleanup();
 });
@@ -64,7 +66,7 @@ async function asClaude(command: string, input?: Buffer | string): Promise<strin
 /** Every path in the volume with owner, mode and content hash: "unchanged" means this is equal. */
 async function volumeListing(): Promise<string> {
   const { stdout } = await run([
-    'docker', 'run', '--rm', '--network', 'none', '-v', `${volume}:/v:ro`, '--entrypoint', 'sh', `cctl-${tmp.name}-claude-cli:local`, '-c',
+    'docker', 'run', '--rm', '--network', 'none', '-v', `${volume}:/v:ro`, '--entrypoint', 'sh', machineImageName(tmp, 'claude-cli'), '-c',
     'cd /v && find . -exec stat -c "%n %u:%g %a %s" {} + | sort && find . -type f -exec sha256sum {} + | sort',
   ]);
   return stdout;

@@ -22,7 +22,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { FAKE_MESSAGES_API, REPLY } from '../helpers/fake-messages.js';
 import { asRegularUser, giveToRegularUser, REGULAR_UID } from '../helpers/regular-user.js';
@@ -68,6 +68,7 @@ const inCli = (script: string) => compose('exec', '-T', 'claude-cli', 'sh', '-c'
 e2e.after.always(async () => {
   await run([...composeCommand(env), '-f', file, '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], { cwd: tmp.dir, env }).catch(() => undefined);
   await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-cctl-proxy:local`]).catch(() => undefined);
+  await removeProjectImages(tmp.name);
   rmSync(home, { recursive: true, force: true });
   tmp.cleanup();
 });
@@ -148,10 +149,12 @@ e2e.serial('doctor passes the secrets check, and fails once the key is planted i
   rmSync(join(tmp.dir, 'notes.txt'));
 });
 
-e2e.serial('plain docker compose works on the same file (it finds the secrets through ${HOME})', async (t) => {
+e2e.serial('plain docker compose works on the same files (the committed one, then the per-machine one that names the secrets)', async (t) => {
   // Compose v1 offers no COMPOSE_PROJECT_NAME for interpolation: its users export it, as the guide says.
   const v1 = composeCommand(env)[0] === 'docker-compose';
-  const r = v1 ? await asUser(['env', `COMPOSE_PROJECT_NAME=${tmp.name}`, ...composeCommand(env), '-f', file, '-p', tmp.name, '--profile', 'claude', 'up', '-d']) : await compose('up', '-d');
+  const machine = join(privateDir, 'compose.machine.yaml');
+  const both = [...composeCommand(env), '-f', file, '-f', machine, '-p', tmp.name, '--profile', 'claude', 'up', '-d'];
+  const r = v1 ? await asUser(['env', `COMPOSE_PROJECT_NAME=${tmp.name}`, ...both]) : await asUser(both);
   t.is(r.exitCode, 0, r.stderr);
   // docker ps, not compose ps: v1's ps has no --format.
   const ps = await run(['docker', 'ps', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=cctl-proxy', '--format', '{{.Status}}']);

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
 
@@ -27,6 +27,7 @@ e2e.after.always(async () => {
   for (const p of [byName, byDotEnv]) {
     await plain(p.dir, 'down', '-v', '--timeout', '1').catch(() => undefined);
     await run(['docker', 'image', 'rm', `cctl-${p.name}-claude-cli:local`, `cctl-${p.name}-proxy:local`]).catch(() => undefined);
+    await removeProjectImages(p.name);
     p.cleanup();
   }
 });

@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 import { FAKE_MESSAGES_API as FAKE, REPLY } from '../helpers/fake-messages.js';
@@ -82,6 +82,7 @@ e2e.after.always(async () => {
   await quiet(['docker', 'volume', 'rm', `${gwName}_ledger`]);
   // Tags only: the layers stay cached for the next run and for other stacks.
   await quiet(['docker', 'image', 'rm', `cctl-${tmp.name}-proxy:local`, `cctl-${tmp.name}-claude-cli:local`, `cctl-${gwName}-gateway:local`]);
+  await removeProjectImages(tmp.name);
   tmp.cleanup();
 });
 

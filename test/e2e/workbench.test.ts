@@ -9,7 +9,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
+import { machineImageName } from '../../lib/project/machine-file.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { asRegularUser, giveFileToRegularUser, giveToRegularUser, REGULAR_UID } from '../helpers/regular-user.js';
 import { ProcessError, run, runSettled, type RunResult } from '../../lib/engine/runner.js';
@@ -55,7 +56,7 @@ function sharedPrefix(a: readonly string[], b: readonly string[]): number {
 }
 
 async function layers(): Promise<string[]> {
-  const { stdout } = await run(['docker', 'image', 'inspect', '--format', '{{json .RootFS.Layers}}', `cctl-${tmp.name}-claude-cli:local`]);
+  const { stdout } = await run(['docker', 'image', 'inspect', '--format', '{{json .RootFS.Layers}}', machineImageName(tmp, 'claude-cli')]);
   return JSON.parse(stdout) as string[];
 }
 
@@ -70,6 +71,7 @@ e2e.before(async () => {
 e2e.after.always(async () => {
   await run([...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], { cwd: tmp.dir, env }).catch(() => undefined);
   await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
+  await removeProjectImages(tmp.name);
   if (agentPid) process.kill(Number(agentPid));
   rmSync(join(home, '.config', 'cctl', 'projects', tmp.name), { recursive: true, force: true });
   tmp.cleanup();

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { removeProjectImages } from '../helpers/project.js';
 import { e2e } from '../helpers/e2e.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
@@ -24,7 +25,7 @@ e2e.after.always(async () => {
   for (const dir of [main, feature]) {
     await run([...composeCommand(), '--profile', 'claude', 'down', '-v', '--timeout', '1'], { cwd: dir, env }).catch(() => undefined);
   }
-  for (const p of [name, `${name}-feature`]) await run(['docker', 'image', 'rm', `cctl-${p}-claude-cli:local`, `cctl-${p}-proxy:local`]).catch(() => undefined);
+  for (const p of [name, `${name}-feature`]) await removeProjectImages(p);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -49,3 +49,14 @@ export function ownHome(test: TestFn, prefix: string): { home: string; cache: st
   });
   return paths;
 }
+
+/**
+ * Removes every image of a compose project that cctl built: claude-cli's tag names the UID it was
+ * built for (cctl-NAME-claude-cli:local-u1500-g1500), so a fixed name would miss it.
+ */
+export async function removeProjectImages(name: string): Promise<void> {
+  const { runSettled } = await import('../../lib/engine/runner.js');
+  const list = await runSettled(['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=cctl-${name}-*`]);
+  const tags = list.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (tags.length) await runSettled(['docker', 'image', 'rm', ...tags]);
+}

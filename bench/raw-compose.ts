@@ -25,7 +25,7 @@ export interface RawTarget {
 
 const sh = (t: RawTarget, argv: readonly string[]) => execFileSync(argv[0]!, argv.slice(1), { cwd: t.project.dir, env: t.env, stdio: 'pipe' }).toString();
 // The files, project and profile cctl gives compose (projectArgv), so both sides run the same model.
-const raw = (t: RawTarget, args: readonly string[]) => projectArgv(t.engine, t.project, args);
+const raw = (t: RawTarget, args: readonly string[]) => projectArgv(t.engine, t.project, args, t.env);
 
 /** Starts the services and returns when all are healthy. */
 export async function rawUpHealthy(t: RawTarget): Promise<void> {

@@ -44,14 +44,11 @@ if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error('--runs must be a whole
 const dir = mkdtempSync(join(tmpdir(), 'cctl-bench-speed-'));
 const name = 'cctlbenchspeed';
 // Its own cache folder, so the runs neither use nor disturb the user's (the first cctl call fills it).
-// Raw Compose gets what cctl passes itself (user ids, time zone, git identity, no agent), or each
-// would recreate claude-cli after the other and both would be timing a recreate.
-const uid = String(process.getuid?.() ?? 1001);
-const gid = String(process.getgid?.() ?? 1001);
+// Raw Compose gets what cctl passes itself (its files, the time zone, no agent), or each would
+// recreate claude-cli after the other and both would be timing a recreate.
 const env = e2eEnv({
   COMPOSE_PROJECT_NAME: name,
   CCTL_CACHE_DIR: join(dir, '.cache'),
-  ...(uid === '0' ? {} : { CCTL_UID: uid, CCTL_GID: gid }),
   TZ: 'UTC',
   GIT_AUTHOR_NAME: 'Bench',
   GIT_COMMITTER_NAME: 'Bench',
@@ -60,8 +57,9 @@ const env = e2eEnv({
 });
 delete env.SSH_AUTH_SOCK;
 const engine = await compose();
+// Raw Compose takes the same files as cctl: the committed one and, once cctl wrote it, the per-machine one.
 const target = { file: join(dir, 'compose.yaml'), dir, name, exists: true, nameSource: 'environment' as const };
-const raw = (...args: string[]) => projectArgv(engine, target, args);
+const raw = (...args: string[]) => projectArgv(engine, target, args, env);
 const SERVICES = ['claude-cli', 'proxy'];
 const rawTarget: RawTarget = { engine, project: target, env, services: SERVICES };
 

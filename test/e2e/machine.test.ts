@@ -11,7 +11,7 @@
  *     the other's containers, and each one's claude has its own UID.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,8 @@ import { asRegularUser, giveToRegularUser, REGULAR_UID } from '../helpers/regula
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cctl-machine-e2e-'));
+// dev must reach its folder and home below it (mkdtemp makes the folder 0700).
+chmodSync(root, 0o755);
 const name = `cctle2emach${randomBytes(3).toString('hex')}`;
 const names = [name, `${name}-dev`, `${name}root`, `${name}mate`];
 const homes = { root: join(root, 'home-root'), dev: join(root, 'home-dev'), clone: join(root, 'home-clone') };
@@ -97,7 +99,7 @@ e2e.serial('a git hook or core.fsmonitor written from inside claude-cli fails th
   const mounts = JSON.parse((await run(['docker', 'inspect', '--format', '{{json .Mounts}}', `${name}-claude-cli-1`])).stdout) as Array<{ Destination: string; RW: boolean }>;
   t.like(Object.fromEntries(mounts.map((m) => [m.Destination, m.RW])), { '/workspace/.git/hooks': false, '/workspace/.git/config': false, '/workspace/.git': true });
   // Inside, git still commits: objects, refs, the index and HEAD stay writable.
-  const commit = await cctl('root', devOwned, ['exec', '--', 'sh', '-c', 'cd /workspace && git add x && git commit -qm from-claude && git log --oneline']);
+  const commit = await cctl('root', devOwned, ['exec', '--', 'sh', '-c', 'cd /workspace && git add x && git -c user.name=claude -c user.email=claude@example.test commit -qm from-claude && git log --oneline']);
   t.is(commit.exitCode, 0, commit.stderr);
   t.regex(commit.stdout, /from-claude/);
   // The host's next git status and commit run nothing the container wrote.

@@ -8,7 +8,7 @@
  * In the legacy list (package.json test:legacy).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -19,6 +19,8 @@ import { asRegularUser, giveToRegularUser } from '../helpers/regular-user.js';
 import { run, runSettled } from '../../lib/engine/runner.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cctl-mixed-'));
+// The teammate (dev) must reach its clone and home below it (mkdtemp makes the folder 0700).
+chmodSync(root, 0o755);
 const name = `cctle2emixed${randomBytes(3).toString('hex')}`;
 const lead = join(root, 'lead', name);
 const mate = join(root, 'mate', name);

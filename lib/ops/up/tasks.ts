@@ -29,7 +29,7 @@ export interface UpContext {
   init?: InitResult;
   /** What the services start with: init's settings, or on the short path the record's. */
   settings?: Settings;
-  /** Which way this up went: everything, only the start, or nothing at all (ops/up-fast.ts). */
+  /** Which way this up went: everything, only the start, or nothing at all (short-path.ts). */
   path?: 'full' | 'start' | 'current';
   /** This machine's compose file (init's, or the short path's), with the environment of the compose calls. */
   machine?: MachineFile;

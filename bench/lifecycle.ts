@@ -41,7 +41,7 @@ const cctl = (...a: string[]) => sh(process.execPath, [CLI, ...a]);
 const engine = await detectCompose();
 const project = { file: join(dir, 'compose.yaml'), dir, name, exists: true, nameSource: 'environment' as const };
 const compose = (...a: string[]) => {
-  const [file, ...rest] = projectArgv(engine, project, a);
+  const [file, ...rest] = projectArgv(engine, project, a, env);
   return sh(file!, rest);
 };
 const rawTarget: RawTarget = { engine, project, env, services: ['claude-cli', 'proxy'] };

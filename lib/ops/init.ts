@@ -181,6 +181,9 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
   // The merge base (cctl's own keys as written), and what the user accepted, both where claude-cli cannot write.
   writeBaseline(project, { owned: ours }, env);
   writeTrust(project, review.accepted, env);
+  // A file init just wrote for the repository (scripts/onboard.sh) is one the host runs: bound read-only
+  // from the first up on, so this machine's file is made again with it (written only if its text changed).
+  const machine = teamFiles.length ? await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true }) : plan.machine;
 
   return {
     file: project.file,
@@ -195,11 +198,10 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
     settings,
     buildHash,
     fileDigest: textDigest(merged.changed ? merged.text : text),
-    machine: plan.machine,
+    machine,
     notes: plan.notes,
   };
 }
-
 
 /**
  * The CA from CCTL_CA_CERT, unless something more specific names one. A flag beats the variable,

@@ -25,8 +25,9 @@
  * folder, and `up` and `doctor` name any change since (`changedSince`).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { mkdirInside } from '../kernel/fs.js';
 import { WORKSPACE_MOUNT } from './locate.js';
 
 export interface Bind {
@@ -87,7 +88,8 @@ export function protectedBinds(workspace: string, options: { createHooks?: boole
     // A worktree's or submodule's .git file names the real git folder: bound read-only, it cannot be pointed elsewhere.
     binds.push({ source: join(workspace, '.git'), target: `${WORKSPACE_MOUNT}/.git`, readOnly: true });
   } else if (gitKind === 'dir' && options.createHooks && !existsSync(join(workspace, '.git', 'hooks'))) {
-    mkdirSync(join(workspace, '.git', 'hooks'));
+    // In the project: never through a link (claude-cli may have swapped .git for one meanwhile).
+    mkdirInside(workspace, join(workspace, '.git', 'hooks'));
   }
   for (const path of PROTECTED_PATHS) {
     const host = join(workspace, path);

@@ -127,6 +127,8 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'commands/backup.ts': 'the backup folder the user names',
   'commands/gateway.ts': 'the gateway folder itself (its files go through writeInside)',
   'ops/backup/backup.ts': 'the archive the user names',
+  'ops/machine-file.ts': 'the per-machine compose file in the private folder',
+  'ops/protected.ts': 'the accepted states of the protected paths in the private folder',
   'ops/settings-import.ts': 'a staging folder in the temp dir',
   'project/baseline.ts': 'the baseline in the private folder',
   'project/private-dir.ts': 'the private folder (~/.config/cctl/projects/NAME)',

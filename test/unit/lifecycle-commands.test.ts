@@ -152,7 +152,8 @@ test.serial('up names the onboarding script it writes in the task title, and res
   // The trust check's resolution of the merged text (the rendering's own is the one read without .env).
   const resolving = (c: { argv: string[] }) => c.argv[0] === 'docker' && c.argv.includes('config');
   const config = fake.calls.find((c) => resolving(c) && !c.argv.includes('--env-file'))!;
-  t.deepEqual(config.argv, ['docker', 'compose', '--project-directory', dir, '-f', '-', '-p', 'p', '--profile', 'claude', 'config', '--format', 'json']);
+  // The merged text stands in for the committed file; this machine's file follows it, as in every call.
+  t.deepEqual(config.argv, ['docker', 'compose', '--project-directory', dir, '-f', '-', '-f', machineFilePath('p'), '-p', 'p', '--profile', 'claude', 'config', '--format', 'json']);
   t.regex(String(config.options.input), /claude-cli:/);
   const first = fake.calls.findIndex(resolving);
   t.true(first < fake.calls.findIndex((c) => c.argv.includes('up')), 'resolved before anything starts');

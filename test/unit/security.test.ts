@@ -14,7 +14,8 @@ import { initProject } from '../../lib/ops/init.js';
 import { setRunner } from '../../lib/engine/runner.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { backupsInProject, machineFilePath, privateDir } from '../../lib/project/private-dir.js';
-import { fromFlags } from '../../lib/project/settings.js';
+import { fromFlags, resolveSettings } from '../../lib/project/settings.js';
+import { interpolatedVariables } from '../../lib/ops/trust-check.js';
 import { writeFileAtomic, readUtf8 } from '../../lib/kernel/fs.js';
 import type { Project } from '../../lib/project/locate.js';
 import { readCaCert } from '../../lib/project/assets.js';
@@ -194,9 +195,6 @@ test.serial("a project .env that sets one of cctl's variables, or a COMPOSE_* in
   await init(project, env);
   const before = readFileSync(project.file, 'utf8');
   for (const [line, name] of [
-    ['CCTL_SSH_AUTH_SOCK=/home/someone/.config/cctl/projects/app/proxy.env', 'CCTL_SSH_AUTH_SOCK'],
-    ['CCTL_UID=0', 'CCTL_UID'],
-    ['GIT_AUTHOR_NAME=Someone Else', 'GIT_AUTHOR_NAME'],
     ['COMPOSE_PROFILES=claude,evil', 'COMPOSE_PROFILES'],
     ['export COMPOSE_FILE=other.yaml', 'COMPOSE_FILE'],
   ]) {
@@ -211,6 +209,21 @@ test.serial("a project .env that sets one of cctl's variables, or a COMPOSE_* in
   // The project's name from .env is Compose's documented way to name it; a changed name is asked about (identity), not refused here.
   writeFileSync(join(dir, '.env'), `COMPOSE_PROJECT_NAME=${project.name}\n`);
   await t.notThrowsAsync(init(project, env), 'variables of the user\'s own are theirs');
+});
+
+test.serial("cctl's renderings read no variable but the project's name: the ones an older cctl read change nothing from .env", async (t) => {
+  const { dir, env, project } = scratch(t);
+  const flags = { auth: 'team-key', isolate: true, allow: ['github'], 'git-name': 'A', 'ssh-agent': 'on', env: ['GH_TOKEN'] };
+  env.ANTHROPIC_API_KEY = 'sk-ant-unit-secret-123';
+  t.deepEqual(interpolatedVariables(resolveSettings({ flags: fromFlags(flags) })), ['COMPOSE_PROJECT_NAME']);
+  await init(project, env, { auth: 'team-key' });
+  const [committed, machine] = [readFileSync(project.file, 'utf8'), readFileSync(machineFilePath('app', env), 'utf8')];
+  // Every value the machine file holds is literal: no `$` that Compose would read as a variable.
+  t.notRegex(machine.replace(/\$\$/g, ''), /\$/);
+  writeFileSync(join(dir, '.env'), `CCTL_SSH_AUTH_SOCK=${join(privateDir('app', env), 'proxy.env')}\nCCTL_UID=0\nTZ=Evil/Zone\nHOME=/\n`);
+  await t.notThrowsAsync(init(project, env), 'nothing of cctl reads them now');
+  t.is(readFileSync(project.file, 'utf8'), committed);
+  t.is(readFileSync(machineFilePath('app', env), 'utf8'), machine);
 });
 
 test.serial('a narrowing is worded as one: an allow-list entry removed, a capability added back to cap_drop', async (t) => {

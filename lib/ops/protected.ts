@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../kernel/fs.js';
 import { scanComposeText, type Project } from '../project/locate.js';
 import { composeText } from '../project/compose-text.js';
 import { ensurePrivateDir, privateDir } from '../project/private-dir.js';
-import { acceptedFrom, changedSince, describePathChanges, protectedBinds, type AcceptedPaths, type PathChange, type PathState } from '../project/protected-paths.js';
+import { acceptedFrom, changedSince, describePathChanges, protectedBinds, swappedBinds, type AcceptedPaths, type Bind, type PathChange, type PathState } from '../project/protected-paths.js';
 
 const RECORD = 'accepted-paths.json';
 
@@ -69,5 +69,14 @@ export function acceptedStates(checked: readonly PathState[], written: readonly 
   return written.map((w) => {
     const pre = checked.find((c) => c.path === w.path);
     return pre && pre.digest !== w.digest && !WRITTEN_BY_CCTL.has(w.path) ? pre : w;
+  });
+}
+
+/** Refuses to start when a bind source was swapped for a link (or removed) since the machine file was made. */
+export function assertBindsInPlace(binds: readonly Bind[]): void {
+  const swapped = swappedBinds(binds);
+  if (swapped.length === 0) return;
+  throw new CctlError(`Files the host runs without review were replaced while cctl up was running, so nothing was started: ${swapped.join(', ')} (now a link, or gone).`, {
+    hint: 'Anything in claude-cli can do that, and Docker would follow a link to mount what it points at. Look at them (ls -la), put them back, then run "cctl up" again.',
   });
 }

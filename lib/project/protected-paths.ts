@@ -115,6 +115,19 @@ export function protectedBinds(workspace: string, options: { createHooks?: boole
   return { binds, states };
 }
 
+/**
+ * The bind sources that are no longer what they were when the binds were made: gone, or now a
+ * symlink. Docker follows a link in a bind's source, so a folder swapped for a link to ~/.ssh
+ * between the check and the start would be mounted (read-only) into claude-cli. Checked again just
+ * before Compose starts the container; every folder on the way is a bind of its own, so each is checked.
+ */
+export function swappedBinds(binds: readonly Bind[]): string[] {
+  return binds.filter((b) => {
+    const kind = lkind(b.source);
+    return kind === 'absent' || kind === 'symlink';
+  }).map((b) => b.source);
+}
+
 /** The record of the accepted states, kept in the private folder. */
 export type AcceptedPaths = { [path: string]: Pick<PathState, 'kind' | 'digest'> };
 

@@ -14,7 +14,8 @@ import { projectArgv, projectFiles } from '../../lib/ops/compose.js';
 import { foreignStack } from '../../lib/ops/owner.js';
 import { CA_IN_PROJECT } from '../../lib/project/assets.js';
 import { machineFilePath } from '../../lib/project/private-dir.js';
-import { changedSince, acceptedFrom, protectedBinds } from '../../lib/project/protected-paths.js';
+import { changedSince, acceptedFrom, protectedBinds, swappedBinds } from '../../lib/project/protected-paths.js';
+import { assertBindsInPlace } from '../../lib/ops/protected.js';
 import { defaults, fromFlags } from '../../lib/project/settings.js';
 import type { PlainMap } from '../../lib/project/model.js';
 import type { Project } from '../../lib/project/locate.js';
@@ -179,6 +180,22 @@ test('protected paths: existing ones are bound read-only, the folders on the way
   t.teardown(() => rmSync(wt, { recursive: true, force: true }));
   writeFileSync(join(wt, '.git'), 'gitdir: /elsewhere\n');
   t.deepEqual(protectedBinds(wt).binds, [{ source: join(wt, '.git'), target: '/workspace/.git', readOnly: true }]);
+});
+
+test('a bind source swapped for a link after the check stops the start, naming it', async (t) => {
+  const ws = mkdtempSync(join(tmpdir(), 'cctl-protected-swap-'));
+  t.teardown(() => rmSync(ws, { recursive: true, force: true }));
+  mkdirSync(join(ws, '.vscode'));
+  mkdirSync(join(ws, '.git', 'hooks'), { recursive: true });
+  const { binds } = protectedBinds(ws);
+  t.deepEqual(swappedBinds(binds), []);
+  t.notThrows(() => assertBindsInPlace(binds));
+  // From inside, while up builds: .vscode becomes a link to a folder of the host user's (Docker would mount it).
+  rmSync(join(ws, '.vscode'), { recursive: true });
+  symlinkSync(join(ws, '..'), join(ws, '.vscode'));
+  rmSync(join(ws, '.git', 'hooks'), { recursive: true });
+  t.deepEqual(swappedBinds(binds), [join(ws, '.git', 'hooks'), join(ws, '.vscode')]);
+  t.throws(() => assertBindsInPlace(binds), { message: new RegExp(`replaced while cctl up was running.*${join(ws, '.vscode')}`) });
 });
 
 test.serial('ca-cert from a host path is stored as the project\'s copy; a flag beats CCTL_CA_CERT, and a stored CA beats it too, said both times', async (t) => {

@@ -118,6 +118,8 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
       title: 'Start the claude profile',
       task: async (ctx) => {
         if (ctx.init) (await import('../guard.js')).assertFileUnchanged(ctx.project, ctx.init.fileDigest);
+        // Docker follows links in bind sources: the protected paths must still be the folders and files they were.
+        (await import('../protected.js')).assertBindsInPlace(ctx.machine!.facts.binds);
         const services = claudeServices(ctx.settings!);
         try {
           await composeUp(await projectInvocation(ctx.project, ctx.machine!.env), { services }, { signal: options.signal });

@@ -12,10 +12,10 @@
  * `workspace` setting, an editor's backup file, git history. A file that is
  * not under the mount cannot be reached through it.
  *
- * The compose file names it as ${HOME}/.config/cctl/projects/<name>/, which
- * Compose (v1 and v2) interpolates from the caller's environment, so plain
- * `docker compose` finds the same files as cctl. XDG_CONFIG_HOME is not
- * followed, because plain Compose could not follow it the same way.
+ * Only this machine's compose file (machine-file.ts, which lives here too)
+ * names these files, by their literal paths: the committed file holds no
+ * path of any user's, so a fresh clone validates with plain `docker compose
+ * config`. XDG_CONFIG_HOME is not followed: one place per home, always.
  */
 import { chmodSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -37,11 +37,6 @@ export const MACHINE_FILE = 'compose.machine.yaml';
 
 export function machineFilePath(name: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(privateDir(name, env), MACHINE_FILE);
-}
-
-/** The same folder as the compose file spells it (interpolated by Compose). */
-export function privateDirInCompose(name: string): string {
-  return ['${HOME}', ...UNDER_HOME, name].join('/');
 }
 
 /** Creates the folder (and its parents) owner-only, and tightens it if it exists. */

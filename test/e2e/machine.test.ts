@@ -3,7 +3,7 @@
  * (issue 19 items 4 and 7), on the real engine with real containers:
  *   - a teammate's fresh clone of a project the lead initialised with a CA
  *     from a path only the lead has: plain `docker compose config` passes with
- *     an empty HOME, and doctor (onboarding's first check) fails nothing;
+ *     an empty HOME, doctor (onboarding's first check) fails nothing, and up works;
  *   - root in a folder dev owns: claude gets dev's UID, files it makes are
  *     dev's, and git hooks and .git/config are read-only inside (a hook or an
  *     fsmonitor written from inside never runs on the host) while git commits;
@@ -179,11 +179,17 @@ e2e.serial('a fresh clone of a project initialised with a CA only the lead has: 
   mkdirSync(join(root, 'mate'));
   git(join(root, 'mate'), 'clone', '-q', lead, 'team');
   // An empty HOME: cctl never ran here, and the lead's CA file does not exist.
-  const plain = await runSettled([...composeCommand(), '--profile', 'claude', 'config', '-q'], { cwd: clone, env: { ...base, HOME: homes.clone, COMPOSE_PROJECT_NAME: `${name}mate`, CCTL_CA_CERT: '' } });
+  const mate = { HOME: homes.clone, COMPOSE_PROJECT_NAME: `${name}mate`, CCTL_CA_CERT: undefined };
+  const plain = await runSettled([...composeCommand(), '--profile', 'claude', 'config', '-q'], { cwd: clone, env: { ...base, ...mate } });
   t.is(plain.exitCode, 0, plain.stderr);
-  const doctor = await cctl('root', clone, ['doctor', '--json'], { HOME: homes.clone, COMPOSE_PROJECT_NAME: `${name}mate`, CCTL_CA_CERT: '' });
+  const doctor = await cctl('root', clone, ['doctor', '--json'], mate);
   const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks;
   t.deepEqual(checks.filter((c) => c.status === 'fail').map((c) => `${c.name}: ${c.detail}`), []);
   t.like(checks.find((c) => c.name === 'compose-config'), { status: 'pass' });
   t.like(checks.find((c) => c.name === 'ca-cert'), { status: 'pass' });
+  // And up works there, with the project's copy of the CA; the committed file stays as the lead wrote it.
+  const up = await cctl('root', clone, ['up', '--timeout', '900'], mate);
+  t.is(up.exitCode, 0, up.stderr + up.stdout);
+  t.is(readFileSync(join(clone, 'compose.yaml'), 'utf8'), committed);
+  t.is((await cctl('root', clone, ['exec', '--', 'id', '-u'], mate)).stdout.trim(), '1001');
 });

@@ -20,6 +20,7 @@ import {
   closeSync,
   constants,
   fchmodSync,
+  fchownSync,
   fstatSync,
   fsyncSync,
   lstatSync,
@@ -206,11 +207,15 @@ export function writeInside(root: string, file: string, data: string | Buffer, o
   });
 }
 
-/** Makes `dir` (below `root`) and the folders on the way; `mode` is set on `dir` as given. Refused through a link. */
-export function mkdirInside(root: string, dir: string, options: { mode?: number } = {}): void {
+/**
+ * Makes `dir` (below `root`) and the folders on the way; `mode` is set on `dir` as given, and `owner`
+ * (root making a folder in a user's project: it stays theirs). Refused through a link.
+ */
+export function mkdirInside(root: string, dir: string, options: { mode?: number; owner?: { uid: number; gid: number } } = {}): void {
   const folder = walk(root, below(root, dir), true)!;
   try {
     if (options.mode !== undefined) fchmodSync(folder.fd, options.mode);
+    if (options.owner) fchownSync(folder.fd, options.owner.uid, options.owner.gid);
   } finally {
     closeSync(folder.fd);
   }

@@ -88,8 +88,10 @@ export function protectedBinds(workspace: string, options: { createHooks?: boole
     // A worktree's or submodule's .git file names the real git folder: bound read-only, it cannot be pointed elsewhere.
     binds.push({ source: join(workspace, '.git'), target: `${WORKSPACE_MOUNT}/.git`, readOnly: true });
   } else if (gitKind === 'dir' && options.createHooks && !existsSync(join(workspace, '.git', 'hooks'))) {
-    // In the project: never through a link (claude-cli may have swapped .git for one meanwhile).
-    mkdirInside(workspace, join(workspace, '.git', 'hooks'));
+    // In the project: never through a link (claude-cli may have swapped .git for one meanwhile). Made by root
+    // in a user's project, it is that user's, like the .git around it (their hook installers write there).
+    const git = lstatSync(join(workspace, '.git'));
+    mkdirInside(workspace, join(workspace, '.git', 'hooks'), process.getuid?.() === 0 ? { owner: { uid: git.uid, gid: git.gid } } : {});
   }
   for (const path of PROTECTED_PATHS) {
     const host = join(workspace, path);

@@ -4,7 +4,7 @@
  * per machine goes to the per-machine file in the private folder.
  */
 import test from 'ava';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -180,6 +180,18 @@ test('protected paths: existing ones are bound read-only, the folders on the way
   t.teardown(() => rmSync(wt, { recursive: true, force: true }));
   writeFileSync(join(wt, '.git'), 'gitdir: /elsewhere\n');
   t.deepEqual(protectedBinds(wt).binds, [{ source: join(wt, '.git'), target: '/workspace/.git', readOnly: true }]);
+});
+
+test('a missing .git/hooks that cctl makes belongs to the owner of .git (root in a user\'s project)', (t) => {
+  const ws = mkdtempSync(join(tmpdir(), 'cctl-protected-hooks-'));
+  t.teardown(() => rmSync(ws, { recursive: true, force: true }));
+  mkdirSync(join(ws, '.git'));
+  // As root (CI), the project is another user's; as anyone else, their own.
+  const owner = process.getuid?.() === 0 ? 1500 : process.getuid!();
+  chownSync(join(ws, '.git'), owner, owner);
+  protectedBinds(ws, { createHooks: true });
+  t.is(statSync(join(ws, '.git', 'hooks')).uid, owner);
+  t.is(statSync(join(ws, '.git', 'hooks')).gid, owner);
 });
 
 test('a bind source swapped for a link after the check stops the start, naming it', async (t) => {

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
+import { currentLedger, LEDGER_URL_FILE, METRICS_TOKEN_FILE, parseLedger, writeLedgerSecrets } from '../project/gateway-ledger.js';
 import { failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { assetsHash, readCaCert, syncAssets } from '../project/assets.js';
 import {
@@ -38,6 +39,7 @@ function init(dir: string, options: Options): number {
   const tls = !!(tlsCert || tlsKey) || readGatewayMarker(dir)?.tls === true;
   const listen = listenFor(dir, tls, str(options, 'listen'));
   const image = gatewayImage(gatewayProject(dir).name);
+  const ledger = parseLedger(str(options, 'ledger'));
   mkdirSync(dir, { recursive: true });
   const caFile = str(options, 'caCert') ?? process.env.CCTL_CA_CERT;
   const assets = gatewayAssets(dir, caFile ? readCaCert(process.cwd(), caFile) : undefined);
@@ -53,9 +55,11 @@ function init(dir: string, options: Options): number {
       buildHash: assetsHash(assets),
       listen,
       image,
+      ledger: ledger?.kind ?? currentLedger(dir),
     },
     { keyFile: str(options, 'keyFile'), tlsCert, tlsKey },
   );
+  files.written.push(...writeLedgerSecrets(dir, ledger));
   if (options.json) {
     out(`${JSON.stringify({ ok: true, dir, listen, tls, image, written: files.written, keyMissing: files.keyMissing })}\n`);
     return 0;
@@ -63,6 +67,8 @@ function init(dir: string, options: Options): number {
   out(`Team gateway folder: ${dir}\n`);
   out(`  listens on: ${bindText(listen, port, tls)}\n`);
   out(`  admin token: ${join(dir, ADMIN_TOKEN_FILE)} (the dashboard and "cctl usage --team" need it)\n`);
+  out(`  metrics token: ${join(dir, METRICS_TOKEN_FILE)} (Prometheus scrapes /metrics with it)\n`);
+  out(`  ledger: ${currentLedger(dir) === 'postgres' ? `Postgres (the URL is in ${join(dir, LEDGER_URL_FILE)})` : 'SQLite, in the gateway\'s volume'}\n`);
   out(files.keyMissing ? `  Anthropic key: put it in ${join(dir, KEY_FILE)}, then run "cctl gateway up".\n` : `  Anthropic key: ${join(dir, KEY_FILE)}\n`);
   out(`Next: cctl gateway up${dir === gatewayDir(undefined) ? '' : ` --dir ${dir}`}, then cctl gateway member add NAME\n`);
   return 0;

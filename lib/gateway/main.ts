@@ -48,10 +48,11 @@ async function main(argv: string[]): Promise<void> {
   let metrics: GatewayMetrics | undefined;
   try {
     config = loadConfig();
-    if (isTeamMode(process.env)) team = createTeamGateway(loadTeamConfig(), config.teamCredential!, stdoutWriter);
+    if (isTeamMode(process.env)) team = await createTeamGateway(loadTeamConfig(), config.teamCredential!, stdoutWriter);
     const token = metricsConfig();
     // The metrics count what the log lines say, so they see the lines on their way out.
-    if (token) metrics = new GatewayMetrics({ token, ...(team ? { ledger: team.ledger } : {}) });
+    const ledger = team?.ledger;
+    if (token) metrics = new GatewayMetrics({ token, ...(ledger ? { ledger, ...(ledger.lag ? { ledgerLag: () => ledger.lag!() } : {}) } : {}) });
     if (metrics) config = { ...config, log: metrics.observe(config.log ?? stdoutWriter) };
   } catch (error) {
     if (!(error instanceof GatewayConfigError)) throw error;

@@ -5,8 +5,9 @@
  * the team's usage from its admin API.
  */
 import type { ListrTask } from 'listr2';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { ComposeCommand } from '../engine/compose.js';
 import type { DaemonInfo } from '../engine/daemon.js';
 import { explainDockerError } from '../engine/docker.js';
@@ -44,7 +45,22 @@ export function gatewayAssets(dir: string, caPem?: Buffer): Map<string, Buffer> 
   const assets = new Map([...wanted].filter(([rel]) => rel.startsWith('proxy/')));
   const readme = wanted.get(join('docker', 'certs', 'README'));
   if (readme) assets.set(join('proxy', 'certs', 'README'), readme);
+  for (const [rel, data] of postgresDriverFiles()) assets.set(join('proxy', 'gateway', 'node_modules', 'postgres', rel), data);
   return assets;
+}
+
+/**
+ * The Postgres driver (`postgres`, no dependencies of its own), taken from
+ * cctl's own install: its package.json and ES module sources. Only the team
+ * gateway's image carries it (as gateway/node_modules/postgres, where Node
+ * finds it from gateway/team/postgres.js); the local gateway's has none.
+ */
+export function postgresDriverFiles(): Map<string, Buffer> {
+  // The package's main entry (cjs/src/index.js) locates its folder, wherever npm put it.
+  const root = dirname(dirname(dirname(createRequire(import.meta.url).resolve('postgres'))));
+  const files = new Map<string, Buffer>([['package.json', readFileSync(join(root, 'package.json'))]]);
+  for (const f of readdirSync(join(root, 'src'))) if (f.endsWith('.js')) files.set(join('src', f), readFileSync(join(root, 'src', f)));
+  return files;
 }
 
 export interface GatewayContext {

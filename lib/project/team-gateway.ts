@@ -36,6 +36,8 @@ export interface GatewaySetup {
   listen: string;
   /** The image tag, with the folder's project name in it (gatewayImage). */
   image: string;
+  /** postgres: the URL in secrets/ledger-url (gateway-ledger.ts); sqlite: the file in the volume. */
+  ledger?: 'sqlite' | 'postgres';
 }
 
 /**
@@ -108,6 +110,7 @@ export function gatewayComposeText(s: GatewaySetup): string {
     : '';
   const tlsSecrets = s.tls ? '\n      - tls_cert\n      - tls_key' : '';
   const tlsFiles = s.tls ? '\n  tls_cert:\n    file: ./secrets/tls.crt\n  tls_key:\n    file: ./secrets/tls.key' : '';
+  const pg = s.ledger === 'postgres';
   return `# The cctl team gateway: the team's one API gateway. It holds the real key,
 # admits members by their own tokens, and records each request in a ledger
 # (SQLite in the "${LEDGER_VOLUME}" volume). Written by "cctl gateway init"; plain
@@ -121,6 +124,7 @@ ${GATEWAY_MARKER}:
   # The host address the port is published on: 127.0.0.1 (this machine only)
   # unless TLS is on or "cctl gateway init --listen ADDR" widened it.
   listen: "${s.listen}"
+  ledger: ${s.ledger ?? 'sqlite'}
 
 services:
   ${GATEWAY_SERVICE}:
@@ -140,11 +144,14 @@ services:
       CCTL_ADMIN_TOKEN_FILE: /run/secrets/admin_token
       # Request rows older than this many days are pruned (the daily totals stay); 0 keeps them.
       CCTL_RETENTION_DAYS: "${s.retentionDays}"
-      # node:sqlite still prints an experimental warning on Node 22.
+      # GET /metrics (Prometheus) with this token; not the admin token.
+      CCTL_METRICS_TOKEN_FILE: /run/secrets/metrics_token
+${pg ? '      # The ledger in Postgres, shared by every replica: the URL is a secret.\n      CCTL_LEDGER_URL_FILE: /run/secrets/ledger_url\n' : ''}      # node:sqlite still prints an experimental warning on Node 22.
       NODE_OPTIONS: --disable-warning=ExperimentalWarning
 ${tls}    secrets:
       - anthropic_api_key
-      - admin_token${tlsSecrets}
+      - admin_token
+      - metrics_token${pg ? '\n      - ledger_url' : ''}${tlsSecrets}
     ports:
       - "${publishedPort(s.listen, s.port)}"
     volumes:
@@ -167,7 +174,9 @@ secrets:
   anthropic_api_key:
     file: ./${KEY_FILE}
   admin_token:
-    file: ./${ADMIN_TOKEN_FILE}${tlsFiles}
+    file: ./${ADMIN_TOKEN_FILE}
+  metrics_token:
+    file: ./secrets/metrics-token${pg ? '\n  ledger_url:\n    file: ./secrets/ledger-url' : ''}${tlsFiles}
 `;
 }
 

@@ -56,6 +56,9 @@ async function withStore<T>(target: Target, work: (b: LedgerBackend, where: stri
   }
 }
 
+const ask = (member: string, tokens: number, time = at('2026-03-10T12:00:00Z'), cap = 8) =>
+  ({ member, time, estimate: { inputTokens: tokens, outputTokens: 0, tokens, cost: 0 }, defaultMaxInFlight: cap });
+
 export const CASES: Record<string, Case> = {
   async 'a new ledger is at the newest schema, and opening it again changes nothing'(target) {
     const where = await target.fresh();
@@ -146,13 +149,15 @@ export const CASES: Record<string, Case> = {
     });
   },
 
-  async 'recent: newest first, ties by insertion, errors only where set'(target) {
+  async 'recent: newest first, ties by insertion, errors and unread usage only where set'(target) {
     return withStore(target, async (b) => {
-      await b.insert([row({ time: 5, model: 'a' }), row({ time: 7, model: 'b', status: 500, error: 'boom' }), row({ time: 7, model: 'c' }), row({ time: 6, model: 'd' })]);
+      await b.insert([row({ time: 5, model: 'a' }), row({ time: 7, model: 'b', status: 500, error: 'boom' }), row({ time: 7, model: 'c' }), row({ time: 6, model: 'd', usageUnread: true })]);
       const recent = await b.recent(3);
       assert.deepEqual(recent.map((r) => r.model), ['c', 'b', 'd']);
       assert.deepEqual(recent[1], row({ time: 7, model: 'b', status: 500, error: 'boom' }));
+      assert.deepEqual(recent[2], row({ time: 6, model: 'd', usageUnread: true }), 'the usage_unread flag reads back');
       assert.equal('error' in recent[0]!, false);
+      assert.equal('usageUnread' in recent[0]!, false);
       return recent;
     });
   },
@@ -196,19 +201,85 @@ export const CASES: Record<string, Case> = {
       const rows = sampleRows();
       await source.addMember('ann', 'h1', { dailyTokens: 5 }, 1);
       await source.revokeMember('ann', 2);
-      await source.insert(rows);
+      await source.addMember('cap', 'h2', { maxInFlight: 3 }, 3);
+      await source.insert([...rows, row({ time: at('2026-03-10T09:00:00Z'), usageUnread: true })]);
       await source.prune(at('2026-02-28T00:00:00Z'));
       const page1 = await source.requestPage(0, 10);
       const page2 = await source.requestPage(page1[page1.length - 1]!.id, 1000);
       assert.equal(page1.length + page2.length, (await source.totals()).requests);
       await copy.importRows(await source.storedMembers(), [...page1, ...page2].map((x) => x.row), await source.dailyRows());
       assert.deepEqual(await copy.totals(), await source.totals());
-      assert.deepEqual(await copy.storedMembers(), [{ name: 'ann', tokenHash: 'h1', createdAt: 1, revokedAt: 2, dailyTokens: 5 }]);
+      assert.deepEqual(await copy.storedMembers(), [
+        { name: 'ann', tokenHash: 'h1', createdAt: 1, revokedAt: 2, dailyTokens: 5 },
+        { name: 'cap', tokenHash: 'h2', createdAt: 3, maxInFlight: 3 },
+      ]);
+      assert.equal([...page1, ...page2].filter((x) => x.row.usageUnread).length, 1, 'the unread flag is in the source pages');
+      assert.deepEqual((await copy.recent(1))[0], row({ time: at('2026-03-10T09:00:00Z'), usageUnread: true }), 'and in the copy');
       assert.deepEqual(await copy.usage({ by: ['day', 'member', 'model'] }), await source.usage({ by: ['day', 'member', 'model'] }));
       return copy.totals();
     } finally {
       await source.close();
       await copy.close();
+    }
+  },
+
+  async 'reservations: the in-flight cap, spent and held budgets, settle by row, revoked and expired'(target) {
+    return withStore(target, async (b) => {
+      // Each rule on its own member, so one refusal never hides another.
+      const now = at('2026-03-10T12:00:00Z');
+      await b.addMember('cap', 'h-cap', { maxInFlight: 2 }, 1);
+      const a1 = await b.reserve(ask('cap', 10));
+      const a2 = await b.reserve(ask('cap', 10));
+      const a3 = await b.reserve(ask('cap', 10));
+      assert.ok(a1.ok && a2.ok);
+      assert.deepEqual(a3, { ok: false, kind: 'in-flight', count: 2, cap: 2 });
+      if (a1.ok) await b.release(a1.id);
+      assert.equal((await b.reserve(ask('cap', 10))).ok, true, 'a released slot admits again');
+
+      await b.addMember('bud', 'h-bud', { dailyTokens: 1000 }, 1);
+      await b.insert([row({ member: 'bud', time: now - 1000, inputTokens: 700, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 })]);
+      const r1 = await b.reserve(ask('bud', 200));
+      assert.equal(r1.ok, true, '700 spent < 1000');
+      const r2 = await b.reserve(ask('bud', 200));
+      assert.equal(r2.ok, true, '700 + 200 held < 1000');
+      const r3 = await b.reserve(ask('bud', 200));
+      assert.equal(!r3.ok && r3.kind === 'budget' && r3.refusal.kind, 'held', '700 + 400 held >= 1000');
+      // The rows that settle both: 150 and 200 tokens; the reservations go in the same commit.
+      if (r1.ok && r2.ok) {
+        await b.insert([row({ member: 'bud', time: now, inputTokens: 150, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, reservation: r1.id }),
+          row({ member: 'bud', time: now, inputTokens: 200, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, reservation: r2.id })]);
+      }
+      const r4 = await b.reserve(ask('bud', 1));
+      assert.equal(!r4.ok && r4.kind === 'budget' && r4.refusal.kind, 'spent', '1050 spent');
+      assert.deepEqual(await b.spendOf('bud', now), { day: '2026-03-10', month: '2026-03', dayTokens: 1050, dayCost: 0.003, monthTokens: 1050, monthCost: 0.003 });
+
+      await b.addMember('gone', 'h-gone', {}, 1);
+      await b.revokeMember('gone', 2);
+      assert.deepEqual(await b.reserve(ask('gone', 1)), { ok: false, kind: 'no-member' });
+
+      await b.addMember('old', 'h-old', { maxInFlight: 1 }, 1);
+      assert.equal((await b.reserve(ask('old', 1, now - 2 * 3_600_000))).ok, true);
+      assert.equal((await b.reserve(ask('old', 1, now))).ok, true, 'a reservation past its expiry holds nothing');
+      return 'ok';
+    });
+  },
+
+  async 'reservations from two writers at once admit exactly what the rule allows'(target) {
+    const where = await target.fresh();
+    const setup = await openBackend(where);
+    await setup.addMember('ann', 'h', { dailyTokens: 1000, maxInFlight: 1000 }, 1);
+    await setup.close();
+    const writers = await Promise.all([openBackend(where), openBackend(where)]);
+    try {
+      // Warm both pools first, so the asks below really run side by side.
+      await Promise.all(writers.flatMap((w) => Array.from({ length: 10 }, () => w.spendOf('ann', 0))));
+      // 200 asks of 10 tokens: admitted while held < 1000, so exactly 100, however they interleave.
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => writers[i % 2]!.reserve(ask('ann', 10, at('2026-03-10T12:00:00Z'), 1000))));
+      const admitted = results.filter((r) => r.ok).length;
+      assert.equal(admitted, 100);
+      return admitted;
+    } finally {
+      await Promise.all(writers.map((w) => w.close()));
     }
   },
 };

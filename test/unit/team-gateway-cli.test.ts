@@ -13,6 +13,7 @@ import { main } from '../../lib/cli.js';
 import { ADMIN_TOKEN_FILE, gatewayComposeText, KEY_FILE, writeGatewayFolder, type GatewaySetup } from '../../lib/project/team-gateway.js';
 import { checkMemberToken, teamGatewayUrl, writeMemberCredential } from '../../lib/project/team-member.js';
 import { proxyEnvFile } from '../../lib/project/secrets.js';
+import { currentLedger, LEDGER_URL_FILE, METRICS_TOKEN_FILE, parseLedger, writeLedgerSecrets } from '../../lib/project/gateway-ledger.js';
 import { teamAccess, teamReportOf, teamUsageTable } from '../../lib/ops/team-usage.js';
 import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
@@ -33,7 +34,9 @@ test('the compose file: one gateway service in team mode, the ledger volume, fil
   const gw = doc.services.gateway;
   t.is(gw.environment.CCTL_GATEWAY_MODE, 'team');
   t.is(gw.environment.ANTHROPIC_API_KEY_FILE, '/run/secrets/anthropic_api_key');
-  t.deepEqual(gw.secrets, ['anthropic_api_key', 'admin_token']);
+  t.deepEqual(gw.secrets, ['anthropic_api_key', 'admin_token', 'metrics_token']);
+  t.is(gw.environment.CCTL_METRICS_TOKEN_FILE, '/run/secrets/metrics_token');
+  t.is(gw.environment.CCTL_LEDGER_URL_FILE, undefined, 'SQLite unless told');
   t.deepEqual(gw.volumes, ['ledger:/data']);
   t.deepEqual(gw.ports, ['0.0.0.0:8443:3000']);
   t.is(gw.image, 'cctl-t-gateway:local');
@@ -42,10 +45,35 @@ test('the compose file: one gateway service in team mode, the ledger volume, fil
   t.deepEqual(gw.healthcheck.test, ['CMD', 'node', '/app/gateway/main.js', 'health']);
   t.deepEqual(Object.keys(doc.volumes), ['ledger']);
   t.is(doc.secrets.anthropic_api_key.file, './secrets/anthropic-api-key');
-  t.deepEqual(doc['x-cctl-gateway'], { version: 1, port: 8443, tls: false, listen: '0.0.0.0' });
+  t.deepEqual(doc['x-cctl-gateway'], { version: 1, port: 8443, tls: false, listen: '0.0.0.0', ledger: 'sqlite' });
   const tls = parse(gatewayComposeText({ ...SETUP, tls: true })) as Record<string, any>;
   t.is(tls.services.gateway.environment.CCTL_TLS_CERT_FILE, '/run/secrets/tls_cert');
-  t.deepEqual(tls.services.gateway.secrets.slice(2), ['tls_cert', 'tls_key']);
+  t.deepEqual(tls.services.gateway.secrets.slice(3), ['tls_cert', 'tls_key']);
+  const pg = parse(gatewayComposeText({ ...SETUP, ledger: 'postgres' })) as Record<string, any>;
+  t.is(pg.services.gateway.environment.CCTL_LEDGER_URL_FILE, '/run/secrets/ledger_url', 'the URL (with its password) is a secret file');
+  t.deepEqual(pg.services.gateway.secrets, ['anthropic_api_key', 'admin_token', 'metrics_token', 'ledger_url']);
+  t.is(pg.secrets.ledger_url.file, './secrets/ledger-url');
+  t.false(gatewayComposeText({ ...SETUP, ledger: 'postgres' }).includes('postgres://'));
+});
+
+test('--ledger: sqlite or a postgres:// URL, stored as a secret; a bad one is refused without echoing its password', (t) => {
+  const dir = temp();
+  mkdirSync(join(dir, 'secrets'), { recursive: true });
+  t.deepEqual(parseLedger('sqlite'), { kind: 'sqlite' });
+  const url = 'postgres://cctl:s3cret@db.internal:5432/cctl';
+  t.deepEqual(parseLedger(url), { kind: 'postgres', url });
+  for (const bad of ['mysql://u:p@h/db', 'postgres://cctl:s3cret@/cctl', 'postgres://cctl:s3cret@db', 'postgres']) {
+    const error = t.throws(() => parseLedger(bad));
+    t.false(error!.message.includes('s3cret'), error!.message);
+  }
+  writeLedgerSecrets(dir, parseLedger(url));
+  t.is(readFileSync(join(dir, LEDGER_URL_FILE), 'utf8'), `${url}\n`);
+  t.is(currentLedger(dir), 'postgres');
+  const token = readFileSync(join(dir, METRICS_TOKEN_FILE), 'utf8');
+  t.true(token.trim().length >= 32);
+  writeLedgerSecrets(dir, parseLedger('sqlite'));
+  t.is(currentLedger(dir), 'sqlite');
+  t.is(readFileSync(join(dir, METRICS_TOKEN_FILE), 'utf8'), token, 'the metrics token is kept');
 });
 
 test('init writes a 0700 secrets folder; the admin token is kept on a second run, the key comes from --key-file', (t) => {

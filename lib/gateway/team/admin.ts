@@ -9,12 +9,12 @@
  */
 import type http from 'node:http';
 import { sameSecret } from '../authenticate.js';
-import type { Ledger } from './ledger.js';
+import type { TeamLedger } from './pg-ledger.js';
 import { USAGE_KEYS, type UsageKey } from './store.js';
 
 export interface AdminDeps {
   adminToken: string;
-  ledger: Ledger;
+  ledger: TeamLedger;
 }
 
 export function sendJson(res: http.ServerResponse, status: number, value: unknown): number {

@@ -5,6 +5,8 @@
  * against both (test/gateway/ledger-contract.ts), and `gateway migrate`
  * copies from one to the other through it.
  */
+import type { Spend } from './budgets.js';
+import type { ReservationAsk, ReservationResult } from './reservation.js';
 import { LedgerStore, type Budgets, type LedgerRow, type MemberRecord, type UsageQuery, type UsageRow } from './store.js';
 
 /** A members row as stored, token hash included: only `gateway migrate` reads it. */
@@ -53,8 +55,14 @@ export interface LedgerBackend {
   memberByTokenHash(tokenHash: string): Promise<MemberRecord | undefined>;
   members(): Promise<MemberRecord[]>;
 
-  /** A batch of rows and their roll-up, in one transaction. */
+  /** A batch of rows and their roll-up, in one transaction; a row naming a reservation settles it there. */
   insert(rows: readonly LedgerRow[]): Promise<void>;
+  /** Admits against the in-flight cap and budgets and reserves the estimate, atomically (the rule: reservation.ts). */
+  reserve(ask: ReservationAsk): Promise<ReservationResult>;
+  /** Drops a reservation no row will settle. */
+  release(id: number): Promise<void>;
+  /** Settled spend in the UTC day and month of `time`. */
+  spendOf(member: string, time: number): Promise<Spend>;
   prune(before: number): Promise<number>;
   recent(limit: number): Promise<LedgerRow[]>;
   usage(query: UsageQuery): Promise<UsageRow[]>;
@@ -107,6 +115,15 @@ export class SqliteBackend implements LedgerBackend {
   async insert(rows: readonly LedgerRow[]) {
     this.store.insert(rows);
   }
+  async reserve(ask: ReservationAsk) {
+    return this.store.reserve(ask);
+  }
+  async release(id: number) {
+    this.store.release(id);
+  }
+  async spendOf(member: string, time: number) {
+    return this.store.spendOf(member, time);
+  }
   async prune(before: number) {
     return this.store.prune(before);
   }
@@ -136,11 +153,12 @@ export class SqliteBackend implements LedgerBackend {
     const db = this.store.db;
     db.exec('BEGIN IMMEDIATE');
     try {
-      const m = db.prepare('INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-      for (const x of members) m.run(x.name, x.tokenHash, x.createdAt, x.revokedAt ?? null, x.dailyTokens ?? null, x.monthlyTokens ?? null, x.dailyCost ?? null, x.monthlyCost ?? null);
+      const m = db.prepare(`INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost, max_in_flight)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      for (const x of members) m.run(x.name, x.tokenHash, x.createdAt, x.revokedAt ?? null, x.dailyTokens ?? null, x.monthlyTokens ?? null, x.dailyCost ?? null, x.monthlyCost ?? null, x.maxInFlight ?? null);
       const r = db.prepare(`INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens,
-        cache_creation_tokens, cache_read_tokens, cost, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      for (const x of requests) r.run(x.time, x.member, x.project, x.model, x.status, x.durationMs, x.inputTokens, x.outputTokens, x.cacheCreationTokens, x.cacheReadTokens, x.cost, x.error ?? null);
+        cache_creation_tokens, cache_read_tokens, cost, error, usage_unread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      for (const x of requests) r.run(x.time, x.member, x.project, x.model, x.status, x.durationMs, x.inputTokens, x.outputTokens, x.cacheCreationTokens, x.cacheReadTokens, x.cost, x.error ?? null, x.usageUnread ? 1 : 0);
       const d = db.prepare('INSERT INTO daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       for (const x of daily) d.run(x.day, x.member, x.project, x.model, x.requests, x.errors, x.inputTokens, x.outputTokens, x.cacheCreationTokens, x.cacheReadTokens, x.cost);
       db.exec('COMMIT');
@@ -193,6 +211,7 @@ export function requestOf(r: Record<string, unknown>): LedgerRow {
     cacheReadTokens: num(r.cache_read_tokens),
     cost: num(r.cost),
     ...(r.error === null || r.error === undefined ? {} : { error: String(r.error) }),
+    ...(num(r.usage_unread) ? { usageUnread: true } : {}),
   };
 }
 
@@ -216,7 +235,7 @@ export function dailyOf(r: Record<string, unknown>): DailyRow {
 export function storedMemberOf(r: Record<string, unknown>): StoredMember {
   const member: StoredMember = { name: String(r.name), tokenHash: String(r.token_hash), createdAt: num(r.created_at) };
   if (r.revoked_at !== null && r.revoked_at !== undefined) member.revokedAt = num(r.revoked_at);
-  const budgets: [keyof Budgets, string][] = [['dailyTokens', 'daily_tokens'], ['monthlyTokens', 'monthly_tokens'], ['dailyCost', 'daily_cost'], ['monthlyCost', 'monthly_cost']];
+  const budgets: [keyof Budgets, string][] = [['dailyTokens', 'daily_tokens'], ['monthlyTokens', 'monthly_tokens'], ['dailyCost', 'daily_cost'], ['monthlyCost', 'monthly_cost'], ['maxInFlight', 'max_in_flight']];
   for (const [key, column] of budgets) if (r[column] !== null && r[column] !== undefined) member[key] = num(r[column]);
   return member;
 }

@@ -10,11 +10,13 @@
  * `add` prints the token alone on stdout, the only time it is ever shown;
  * `list` prints JSON. `cctl gateway member ...` runs these through compose exec.
  */
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { addMember, checkMemberName } from './members.js';
-import { LedgerStore, type Budgets } from './store.js';
+import type { LedgerBackend } from './backend.js';
+import { checkMemberName, newMemberToken, tokenHash } from './members.js';
+import { openBackend } from './open-backend.js';
+import type { Budgets } from './store.js';
 
 const FLAGS: Record<string, keyof Budgets> = {
   '--daily-tokens': 'dailyTokens',
@@ -43,24 +45,31 @@ export function parseBudgets(args: string[]): Budgets {
   return budgets;
 }
 
-/** Runs one command; returns the exit code. Output goes through `out`, errors through `err`. */
-export function runMemberCommand(argv: string[], dataDir: string, out: (s: string) => void, err: (s: string) => void): number {
+/**
+ * Runs one command on the ledger the gateway uses (`ledgerUrl`, CCTL_LEDGER_URL:
+ * Postgres; else the SQLite file in dataDir); returns the exit code. Output
+ * goes through `out`, errors through `err`.
+ */
+export async function runMemberCommand(argv: string[], dataDir: string, out: (s: string) => void, err: (s: string) => void, ledgerUrl?: string): Promise<number> {
   const [verb, name, ...rest] = argv;
   const usage = 'usage: cli.js add|budget|revoke NAME [budget flags] | list';
   if (verb !== 'list' && (!verb || !name || !['add', 'budget', 'revoke'].includes(verb))) {
     err(`${usage}\n`);
     return 2;
   }
-  let store: LedgerStore | undefined;
+  let store: LedgerBackend | undefined;
   try {
-    store = new LedgerStore(join(dataDir, 'ledger.db'));
+    store = await openBackend(ledgerUrl || join(dataDir, 'ledger.db'));
     if (verb === 'list') {
-      out(`${JSON.stringify({ members: store.members() })}\n`);
+      out(`${JSON.stringify({ members: await store.members() })}\n`);
     } else if (verb === 'add') {
-      out(`${addMember(store, name!, parseBudgets(rest))}\n`);
+      const budgets = parseBudgets(rest);
+      const token = newMemberToken();
+      await store.addMember(checkMemberName(name!), tokenHash(token), budgets);
+      out(`${token}\n`);
     } else if (verb === 'budget') {
-      if (!store.setBudgets(checkMemberName(name!), parseBudgets(rest))) throw new Error(`No member named "${name}".`);
-    } else if (!store.revokeMember(checkMemberName(name!))) {
+      if (!(await store.setBudgets(checkMemberName(name!), parseBudgets(rest)))) throw new Error(`No member named "${name}".`);
+    } else if (!(await store.revokeMember(checkMemberName(name!)))) {
       throw new Error(`No active member named "${name}" (see "cctl gateway member list").`);
     }
     return 0;
@@ -68,8 +77,14 @@ export function runMemberCommand(argv: string[], dataDir: string, out: (s: strin
     err(`${(error as Error).message}\n`);
     return 1;
   } finally {
-    store?.close();
+    await store?.close();
   }
+}
+
+/** CCTL_LEDGER_URL, or the file CCTL_LEDGER_URL_FILE names (the gateway's own secret). */
+function ledgerUrlOf(env: NodeJS.ProcessEnv): string | undefined {
+  const file = env.CCTL_LEDGER_URL_FILE?.trim();
+  return env.CCTL_LEDGER_URL?.trim() || (file ? readFileSync(file, 'utf8').trim() : undefined);
 }
 
 function isEntryPoint(): boolean {
@@ -81,6 +96,6 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  process.exitCode = runMemberCommand(process.argv.slice(2), process.env.CCTL_DATA_DIR?.trim() || '/data',
-    (s) => process.stdout.write(s), (s) => process.stderr.write(s));
+  void runMemberCommand(process.argv.slice(2), process.env.CCTL_DATA_DIR?.trim() || '/data',
+    (s) => process.stdout.write(s), (s) => process.stderr.write(s), ledgerUrlOf(process.env)).then((code) => (process.exitCode = code));
 }

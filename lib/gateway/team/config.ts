@@ -11,6 +11,8 @@ import { DEFAULT_MAX_IN_FLIGHT } from './reservation.js';
 export interface TeamConfig {
   dataDir: string;
   ledgerPath: string;
+  /** CCTL_LEDGER_URL(_FILE): a postgres:// URL puts the ledger in Postgres, shared by every replica; unset: SQLite in dataDir. */
+  ledgerUrl?: string;
   adminToken: string;
   retentionDays: number;
   /** Requests a member may have in flight at once, unless the member has a cap of their own (CCTL_MAX_IN_FLIGHT). */
@@ -51,6 +53,14 @@ export function loadTeamConfig(env: Env = process.env, readFile: (path: string) 
     retentionDays: intFromEnv(env, 'CCTL_RETENTION_DAYS', 400, 0, 100_000),
     maxInFlight: intFromEnv(env, 'CCTL_MAX_IN_FLIGHT', DEFAULT_MAX_IN_FLIGHT, 1, 100_000),
   };
+  const urlDirect = env.CCTL_LEDGER_URL?.trim();
+  const urlFile = env.CCTL_LEDGER_URL_FILE?.trim();
+  if (urlDirect && urlFile) throw new GatewayConfigError('Set CCTL_LEDGER_URL or CCTL_LEDGER_URL_FILE, not both.');
+  const ledgerUrl = urlDirect || (urlFile ? readSecretFile('CCTL_LEDGER_URL_FILE', urlFile, readFile).toString('utf8').trim() : '');
+  if (ledgerUrl) {
+    if (!/^postgres(?:ql)?:\/\//i.test(ledgerUrl)) throw new GatewayConfigError('CCTL_LEDGER_URL must be a postgres:// URL (leave it unset for the SQLite ledger in CCTL_DATA_DIR).');
+    config.ledgerUrl = ledgerUrl;
+  }
   const certFile = env.CCTL_TLS_CERT_FILE?.trim();
   const keyFile = env.CCTL_TLS_KEY_FILE?.trim();
   if (!!certFile !== !!keyFile) throw new GatewayConfigError('TLS needs both CCTL_TLS_CERT_FILE and CCTL_TLS_KEY_FILE.');

@@ -27,12 +27,12 @@ export function dailyColumns(rows: readonly DailyRow[]): unknown[] {
 
 export function insertRequests(tx: Sql, rows: readonly LedgerRow[]): Promise<Rows> {
   return tx.unsafe(
-    `INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost, error)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::float8[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[], $12::text[])`,
+    `INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost, error, usage_unread)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::float8[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[], $12::text[], $13::int[])`,
     [
       rows.map((r) => r.time), rows.map((r) => r.member), rows.map((r) => r.project), rows.map((r) => r.model), rows.map((r) => r.status),
       rows.map((r) => r.durationMs), rows.map((r) => r.inputTokens), rows.map((r) => r.outputTokens), rows.map((r) => r.cacheCreationTokens),
-      rows.map((r) => r.cacheReadTokens), rows.map((r) => r.cost), rows.map((r) => r.error ?? null),
+      rows.map((r) => r.cacheReadTokens), rows.map((r) => r.cost), rows.map((r) => r.error ?? null), rows.map((r) => (r.usageUnread ? 1 : 0)),
     ],
     { prepare: true },
   );

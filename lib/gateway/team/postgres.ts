@@ -16,7 +16,10 @@ import {
   dailyOf, memberRecordOf, num, requestOf, roundCost, storedMemberOf, totalsOf, TOTALS_SQL,
   type DailyRow, type LedgerBackend, type LedgerTotals, type StoredMember,
 } from './backend.js';
+import { reserve, release, spendOf } from './postgres-reserve.js';
 import { DAILY_UNNEST, dailyColumns, insertRequests, type Rows, type Sql } from './postgres-sql.js';
+import type { ReservationAsk, ReservationResult } from './reservation.js';
+import type { Spend } from './budgets.js';
 import { pendingMigrations } from './schema.js';
 import { dayOf, USAGE_KEYS, type Budgets, type LedgerRow, type MemberRecord, type UsageKey, type UsageQuery, type UsageRow } from './store.js';
 
@@ -125,13 +128,13 @@ export class PostgresBackend implements LedgerBackend {
   async addMember(name: string, tokenHash: string, budgets: Budgets, now = Date.now()): Promise<void> {
     // One statement: a revoked name is given a new token, an active one is left alone (count 0).
     const result = await this.sql.unsafe(
-      `INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost)
-       VALUES ($1, $2, $3, NULL, $4, $5, $6, $7)
+      `INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost, max_in_flight)
+       VALUES ($1, $2, $3, NULL, $4, $5, $6, $7, $8)
        ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL,
          daily_tokens = excluded.daily_tokens, monthly_tokens = excluded.monthly_tokens,
-         daily_cost = excluded.daily_cost, monthly_cost = excluded.monthly_cost
+         daily_cost = excluded.daily_cost, monthly_cost = excluded.monthly_cost, max_in_flight = excluded.max_in_flight
        WHERE members.revoked_at IS NOT NULL`,
-      [name, tokenHash, now, budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null],
+      [name, tokenHash, now, budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null, budgets.maxInFlight ?? null],
     );
     if (result.count === 0) throw new Error(`A member named "${name}" already exists.`);
   }
@@ -142,8 +145,8 @@ export class PostgresBackend implements LedgerBackend {
 
   async setBudgets(name: string, budgets: Budgets): Promise<boolean> {
     const result = await this.sql.unsafe(
-      'UPDATE members SET daily_tokens = $1, monthly_tokens = $2, daily_cost = $3, monthly_cost = $4 WHERE name = $5',
-      [budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null, name],
+      'UPDATE members SET daily_tokens = $1, monthly_tokens = $2, daily_cost = $3, monthly_cost = $4, max_in_flight = $5 WHERE name = $6',
+      [budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null, budgets.maxInFlight ?? null, name],
     );
     return result.count > 0;
   }
@@ -182,8 +185,10 @@ export class PostgresBackend implements LedgerBackend {
       daily.set(key, sum);
     }
     const sorted = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+    const settled = rows.flatMap((r) => (r.reservation === undefined ? [] : [r.reservation]));
     await this.sql.begin(async (tx) => {
       await insertRequests(tx, rows);
+      if (settled.length) await tx.unsafe('DELETE FROM reservations WHERE id = ANY($1::bigint[])', [settled], { prepare: true });
       await tx.unsafe(
         `INSERT INTO daily ${DAILY_UNNEST}
          ON CONFLICT (day, member, project, model) DO UPDATE SET requests = daily.requests + excluded.requests,
@@ -197,7 +202,19 @@ export class PostgresBackend implements LedgerBackend {
     });
   }
 
-  async prune(before: number): Promise<number> {
+  reserve(ask: ReservationAsk): Promise<ReservationResult> {
+    return reserve(this.sql, ask);
+  }
+  release(id: number): Promise<void> {
+    return release(this.sql, id);
+  }
+  spendOf(member: string, time: number): Promise<Spend> {
+    return spendOf(this.sql, member, time);
+  }
+
+  /** Retention; reservations past their expiry (a gateway died mid-request) go too. */
+  async prune(before: number, now = Date.now()): Promise<number> {
+    await this.sql.unsafe('DELETE FROM reservations WHERE expires_at <= $1', [now]);
     return (await this.sql.unsafe('DELETE FROM requests WHERE time < $1', [before])).count;
   }
 
@@ -249,8 +266,9 @@ export class PostgresBackend implements LedgerBackend {
   async importRows(members: readonly StoredMember[], requests: readonly LedgerRow[], daily: readonly DailyRow[]): Promise<void> {
     await this.sql.begin(async (tx) => {
       for (const m of members) {
-        await tx.unsafe('INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-          [m.name, m.tokenHash, m.createdAt, m.revokedAt ?? null, m.dailyTokens ?? null, m.monthlyTokens ?? null, m.dailyCost ?? null, m.monthlyCost ?? null]);
+        await tx.unsafe(`INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost, max_in_flight)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+          [m.name, m.tokenHash, m.createdAt, m.revokedAt ?? null, m.dailyTokens ?? null, m.monthlyTokens ?? null, m.dailyCost ?? null, m.monthlyCost ?? null, m.maxInFlight ?? null]);
       }
       if (requests.length) await insertRequests(tx, requests);
       if (daily.length) await tx.unsafe(`INSERT INTO daily ${DAILY_UNNEST}`, dailyColumns(daily));

@@ -17,10 +17,11 @@ import { serveAdmin } from './admin.js';
 import type { TeamConfig } from './config.js';
 import { serveDashboard } from './dashboard.js';
 import { Ledger } from './ledger.js';
+import { PostgresLedger, type TeamLedger } from './pg-ledger.js';
 import { presentedToken, tokenHash } from './members.js';
 import { estimateCost } from './pricing.js';
 import { type Estimate, estimateRequest, FREE, requestFacts } from './reservation.js';
-import { LedgerStore, type LedgerRow } from './store.js';
+import { LedgerStore, type LedgerRow, type MemberRecord } from './store.js';
 
 /** The member's local gateway names the project in this header; it never goes upstream. */
 export const PROJECT_HEADER = 'x-cctl-project';
@@ -37,7 +38,7 @@ export interface TeamGateway {
   serve(exchange: Exchange, target: URL): boolean;
   /** For an API request: a refusal, or the member's pass with the real credential set on `outgoing`. */
   admit(exchange: Exchange, outgoing: Headers): Refusal | MemberPass;
-  readonly ledger: Ledger;
+  readonly ledger: TeamLedger;
   /** Certificate and key, when the team gateway serves HTTPS itself. */
   readonly tls?: { cert: Buffer; key: Buffer };
   close(): Promise<void>;
@@ -83,11 +84,27 @@ export function rowOf(entry: RequestLog, member: string, project: string, time: 
   return row;
 }
 
-export function createTeamGateway(config: TeamConfig, credential: TeamCredential, write: LogWriter, now: () => number = Date.now): TeamGateway {
-  // The reader connection on the request path: one indexed lookup per
-  // request, so `member revoke` (another connection) counts at once.
-  const reader = new LedgerStore(config.ledgerPath);
-  const ledger = new Ledger({ path: config.ledgerPath, retentionDays: config.retentionDays, log: write });
+/**
+ * Where member tokens are looked up, on every request so that a revoke counts
+ * at once: SQLite answers synchronously from a reader connection, before the
+ * body is read; Postgres (shared by replicas) answers asynchronously, once
+ * the body is in, just before the reservation.
+ */
+type Lookup = { sync: (hash: string) => MemberRecord | undefined; close(): void } | { async: (hash: string) => Promise<MemberRecord | undefined>; close(): void };
+
+export async function createTeamGateway(config: TeamConfig, credential: TeamCredential, write: LogWriter, now: () => number = Date.now): Promise<TeamGateway> {
+  let ledger: TeamLedger;
+  let lookup: Lookup;
+  if (config.ledgerUrl) {
+    const pg = await PostgresLedger.open({ url: config.ledgerUrl, retentionDays: config.retentionDays, log: write });
+    ledger = pg;
+    lookup = { async: (hash) => pg.backend.memberByTokenHash(hash), close: () => {} };
+  } else {
+    const reader = new LedgerStore(config.ledgerPath);
+    ledger = new Ledger({ path: config.ledgerPath, retentionDays: config.retentionDays, log: write });
+    lookup = { sync: (hash) => reader.memberByTokenHash(hash), close: () => reader.close() };
+  }
+  const unknownToken = 'This team gateway does not accept this member token: it was revoked or never issued here. Ask your team admin for a new one ("cctl gateway member add NAME").';
 
   /**
    * A refusal. `final` ones cannot be fixed by trying again (a revoked
@@ -120,9 +137,12 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
       if (!token) {
         return refuse(exchange, 401, 'authentication_error', 'No member token. Your local gateway sends it: run "cctl init --team-gateway URL" with the token your team admin gave you.', 'no member token');
       }
-      const member = reader.memberByTokenHash(tokenHash(token));
-      if (!member) {
-        return refuse(exchange, 401, 'authentication_error', 'This team gateway does not accept this member token: it was revoked or never issued here. Ask your team admin for a new one ("cctl gateway member add NAME").', 'member token rejected');
+      const hash = tokenHash(token);
+      // undefined until the asynchronous lookup has answered (Postgres).
+      let member: MemberRecord | undefined;
+      if ('sync' in lookup) {
+        member = lookup.sync(hash);
+        if (!member) return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
       }
       const project = projectOf(exchange.req.headers);
       const started = now();
@@ -132,6 +152,8 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
       // Set before admission, so that a refusal is a ledger row too (it counts as an error).
       exchange.onLogged = (entry) => {
         logged = true;
+        // A request whose token was never looked up (it left while its body came in) leaves no row, as an unknown token leaves none.
+        if (!member) return;
         const row = rowOf(entry, member.name, project, started, charge);
         if (reservation !== undefined) row.reservation = reservation;
         ledger.record(row);
@@ -144,8 +166,19 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
       else outgoing.authorization = `Bearer ${credential.value}`;
 
       return {
-        member: member.name,
+        get member() {
+          return member?.name ?? '';
+        },
         async reserve(body, billed) {
+          if (!member && 'async' in lookup) {
+            try {
+              member = await lookup.async(hash);
+            } catch (error) {
+              return refuse(exchange, 503, 'api_error', 'The team gateway could not reach its ledger to check the member token; try again shortly.', `member lookup failed: ${(error as Error).message}`, { final: false, retryAfter: 2 });
+            }
+            if (!member) return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
+          }
+          if (!member) return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
           const facts = billed ? requestFacts(body) : {};
           const estimate = billed ? estimateRequest(facts.model, facts.maxTokens, body.length) : FREE;
           let result;
@@ -178,7 +211,7 @@ export function createTeamGateway(config: TeamConfig, credential: TeamCredential
     },
     async close() {
       await ledger.close();
-      reader.close();
+      lookup.close();
       logEvent(write, 'ledger-closed');
     },
   };

@@ -7,12 +7,13 @@ import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
-import { currentLedger, LEDGER_URL_FILE, METRICS_TOKEN_FILE, parseLedger, writeLedgerSecrets } from '../project/gateway-ledger.js';
+import { currentLedger, LEDGER_URL_FILE, type LedgerChoice, METRICS_TOKEN_FILE, parseLedger, writeLedgerSecrets } from '../project/gateway-ledger.js';
 import { failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { assetsHash, readCaCert, syncAssets } from '../project/assets.js';
 import {
   ADMIN_TOKEN_FILE, checkListen, defaultListen, GATEWAY_SERVICE, gatewayDir, gatewayImage, KEY_FILE, localGatewayAccess, readGatewayMarker, requireGatewayFolder, writeGatewayFolder,
 } from '../project/team-gateway.js';
+import { POSTGRES_PASSWORD_FILE, POSTGRES_SERVICE, postgresImage, type PostgresService } from '../project/gateway-postgres.js';
 import { gatewayAssets, gatewayDown, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, memberCommand, type GatewayContext } from '../ops/team-gateway.js';
 import { presentation, taskList } from '../ui/tasks.js';
 import { formatTable, servicesTable } from '../ui/table.js';
@@ -40,9 +41,10 @@ function init(dir: string, options: Options): number {
   const listen = listenFor(dir, tls, str(options, 'listen'));
   const image = gatewayImage(gatewayProject(dir).name);
   const ledger = parseLedger(str(options, 'ledger'));
+  const postgres = postgresFor(dir, ledger, str(options, 'postgresImage'));
   mkdirSync(dir, { recursive: true });
   const caFile = str(options, 'caCert') ?? process.env.CCTL_CA_CERT;
-  const assets = gatewayAssets(dir, caFile ? readCaCert(process.cwd(), caFile) : undefined);
+  const assets = gatewayAssets(dir, caFile ? readCaCert(process.cwd(), caFile) : undefined, postgres?.build === true);
   syncAssets(dir, assets);
   const files = writeGatewayFolder(
     dir,
@@ -56,22 +58,42 @@ function init(dir: string, options: Options): number {
       listen,
       image,
       ledger: ledger?.kind ?? currentLedger(dir),
+      ...(postgres ? { postgres } : {}),
     },
     { keyFile: str(options, 'keyFile'), tlsCert, tlsKey },
   );
   files.written.push(...writeLedgerSecrets(dir, ledger));
   if (options.json) {
-    out(`${JSON.stringify({ ok: true, dir, listen, tls, image, written: files.written, keyMissing: files.keyMissing })}\n`);
+    out(`${JSON.stringify({ ok: true, dir, listen, tls, image, ledger: postgres ? 'postgres-service' : currentLedger(dir), ...(postgres ? { postgresImage: postgres.image } : {}), written: files.written, keyMissing: files.keyMissing })}\n`);
     return 0;
   }
   out(`Team gateway folder: ${dir}\n`);
   out(`  listens on: ${bindText(listen, port, tls)}\n`);
   out(`  admin token: ${join(dir, ADMIN_TOKEN_FILE)} (the dashboard and "cctl usage --team" need it)\n`);
   out(`  metrics token: ${join(dir, METRICS_TOKEN_FILE)} (Prometheus scrapes /metrics with it)\n`);
-  out(`  ledger: ${currentLedger(dir) === 'postgres' ? `Postgres (the URL is in ${join(dir, LEDGER_URL_FILE)})` : 'SQLite, in the gateway\'s volume'}\n`);
+  out(`  ledger: ${postgres ? `Postgres, the "${POSTGRES_SERVICE}" service (${postgres.image}; password in ${join(dir, POSTGRES_PASSWORD_FILE)})` : currentLedger(dir) === 'postgres' ? `Postgres (the URL is in ${join(dir, LEDGER_URL_FILE)})` : 'SQLite, in the gateway\'s volume'}\n`);
   out(files.keyMissing ? `  Anthropic key: put it in ${join(dir, KEY_FILE)}, then run "cctl gateway up".\n` : `  Anthropic key: ${join(dir, KEY_FILE)}\n`);
   out(`Next: cctl gateway up${dir === gatewayDir(undefined) ? '' : ` --dir ${dir}`}, then cctl gateway member add NAME\n`);
   return 0;
+}
+
+/**
+ * The folder's own Postgres service: added by --ledger postgres (built here
+ * from Debian's postgresql, or the team's --postgres-image), kept when init
+ * runs again without --ledger, dropped for sqlite or a URL of the team's own.
+ */
+function postgresFor(dir: string, ledger: LedgerChoice | undefined, image: string | undefined): PostgresService | undefined {
+  const current = readGatewayMarker(dir)?.postgres;
+  const wanted = ledger ? ledger.service === true : current !== undefined;
+  if (image !== undefined && !wanted) {
+    throw new UsageError('--postgres-image names the image of the gateway\'s own Postgres service, which this folder does not have.', 'Add the service with: cctl gateway init --ledger postgres --postgres-image IMAGE');
+  }
+  if (!wanted) return undefined;
+  if (image !== undefined) {
+    if (!/^[a-z0-9][\w.\-/:@]*$/i.test(image)) throw new UsageError(`--postgres-image must be an image name, not "${image}".`, 'Examples: --postgres-image postgres:16, --postgres-image registry.example.com/db/postgres:15');
+    return { image, build: false };
+  }
+  return current && ledger === undefined ? current : { image: postgresImage(gatewayProject(dir).name), build: true };
 }
 
 /**

@@ -14,19 +14,31 @@ import { explainDockerError } from '../engine/docker.js';
 import { inspectImage } from '../engine/images.js';
 import { ProcessError } from '../engine/runner.js';
 import { CctlError, InterruptedError } from '../kernel/errors.js';
-import { assetsHash, CA_FILE_NAME, syncAssets, wantedAssets } from '../project/assets.js';
+import { assetsHash, CA_FILE_NAME, postgresAssets, syncAssets, wantedAssets } from '../project/assets.js';
 import { findProject, type Project } from '../project/locate.js';
-import { GATEWAY_SERVICE, gatewayImage, gatewayKeyMissing, KEY_FILE, readGatewayMarker, setGatewayBuildHash, upgradeGatewayFolder } from '../project/team-gateway.js';
+import {
+  GATEWAY_SERVICE, gatewayImage, gatewayKeyMissing, KEY_FILE, readGatewayMarker, setGatewayBuildHash, upgradeGatewayFolder,
+} from '../project/team-gateway.js';
+import { POSTGRES_SERVICE } from '../project/gateway-postgres.js';
 import { BUILD_HASH_LABEL, buildImages } from './build.js';
 import * as composeClient from '../engine/compose-client.js';
 import { projectInvocation } from './compose.js';
 import { engineCheckTask, inspectServices, progressLine, waitHealthy, type ServiceState } from './stack.js';
 
-const SERVICES = [GATEWAY_SERVICE];
+/** The folder's services: the gateway, and the ledger's Postgres when `--ledger postgres` added it. */
+export function gatewayServices(dir: string): string[] {
+  return readGatewayMarker(dir)?.postgres ? [GATEWAY_SERVICE, POSTGRES_SERVICE] : [GATEWAY_SERVICE];
+}
 
 /** The image the folder's compose.yaml names (its own, with the project's name), as `up` builds and checks it. */
 export function gatewayImageOf(project: Project): string {
   return readGatewayMarker(project.dir)?.image ?? gatewayImage(project.name);
+}
+
+/** The images cctl builds for the folder, by service: the gateway's, and the Postgres one unless the team named its own. */
+function builtImages(project: Project): [string, string][] {
+  const postgres = readGatewayMarker(project.dir)?.postgres;
+  return [[GATEWAY_SERVICE, gatewayImageOf(project)], ...(postgres?.build ? [[POSTGRES_SERVICE, postgres.image] as [string, string]] : [])];
 }
 
 export function gatewayProject(dir: string): Project {
@@ -38,7 +50,7 @@ export function gatewayProject(dir: string): Project {
  * package and its Dockerfile), with certs/ always present (the Dockerfile
  * copies it). A CA given to init is kept for later runs of up.
  */
-export function gatewayAssets(dir: string, caPem?: Buffer): Map<string, Buffer> {
+export function gatewayAssets(dir: string, caPem?: Buffer, withPostgres = readGatewayMarker(dir)?.postgres?.build === true): Map<string, Buffer> {
   const kept = join(dir, '.cctl', 'proxy', 'certs', CA_FILE_NAME);
   const ca = caPem ?? (existsSync(kept) ? readFileSync(kept) : undefined);
   const wanted = wantedAssets(ca);
@@ -46,6 +58,7 @@ export function gatewayAssets(dir: string, caPem?: Buffer): Map<string, Buffer> 
   const readme = wanted.get(join('docker', 'certs', 'README'));
   if (readme) assets.set(join('proxy', 'certs', 'README'), readme);
   for (const [rel, data] of postgresDriverFiles()) assets.set(join('proxy', 'gateway', 'node_modules', 'postgres', rel), data);
+  if (withPostgres) for (const [rel, data] of postgresAssets(ca)) assets.set(rel, data);
   return assets;
 }
 
@@ -103,24 +116,27 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
       title: 'Build the gateway image',
       task: async (ctx, task) => {
         const hash = assetsHash(gatewayAssets(ctx.project.dir));
-        const name = gatewayImageOf(ctx.project);
-        const image = await inspectImage(name);
-        const reason = options.build ? 'forced' : !image.present ? 'missing' : image.labels[BUILD_HASH_LABEL] !== hash ? 'stale' : undefined;
-        if (!reason) {
+        const due: [string, string, string][] = [];
+        for (const [service, name] of builtImages(ctx.project)) {
+          const image = await inspectImage(name);
+          const reason = options.build ? 'forced' : !image.present ? 'missing' : image.labels[BUILD_HASH_LABEL] !== hash ? 'stale' : undefined;
+          if (reason) due.push([service, name, reason]);
+        }
+        if (!due.length) {
           task.title = 'Gateway image is current';
           return;
         }
-        task.title = `Building ${name} (${reason})`;
-        await buildImages(ctx.project, SERVICES, { onLine: options.live ? (line) => (task.output = line) : undefined });
+        task.title = `Building ${due.map(([, name, reason]) => `${name} (${reason})`).join(', ')}`;
+        await buildImages(ctx.project, due.map(([service]) => service), { onLine: options.live ? (line) => (task.output = line) : undefined });
         ctx.built = true;
-        task.title = `Built ${name}`;
+        task.title = `Built ${due.map(([, name]) => name).join(', ')}`;
       },
     },
     {
       title: 'Start the gateway',
       task: async (ctx) => {
         try {
-          await composeClient.up(await projectInvocation(ctx.project), { services: SERVICES }, { signal: options.signal });
+          await composeClient.up(await projectInvocation(ctx.project), { services: gatewayServices(ctx.project.dir) }, { signal: options.signal });
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
           throw startFailure(error);
@@ -130,14 +146,15 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
     {
       title: 'Wait until the gateway is healthy',
       task: async (ctx, task) => {
-        ctx.services = await waitHealthy(ctx.project, SERVICES, {
+        const services = gatewayServices(ctx.project.dir);
+        ctx.services = await waitHealthy(ctx.project, services, {
           timeoutMs: options.timeoutMs,
           signal: options.signal,
           onProgress: (states) => {
             if (options.live) task.output = progressLine(states);
           },
         });
-        task.title = 'Healthy: gateway';
+        task.title = `Healthy: ${services.join(', ')}`;
       },
     },
   ];
@@ -155,14 +172,14 @@ function startFailure(error: unknown): unknown {
 }
 
 export function gatewayStatus(project: Project): Promise<ServiceState[]> {
-  return inspectServices(project, SERVICES);
+  return inspectServices(project, gatewayServices(project.dir));
 }
 
 export async function gatewayLogs(project: Project, options: { follow?: boolean; tail?: number }): Promise<number> {
-  return composeClient.logs(await projectInvocation(project), { ...options, services: SERVICES });
+  return composeClient.logs(await projectInvocation(project), { ...options, services: gatewayServices(project.dir) });
 }
 
-/** `compose down`: the project is the gateway alone; the ledger volume is kept (no -v). */
+/** `compose down`: the gateway (and its Postgres); the ledger volumes are kept (no -v). */
 export async function gatewayDown(project: Project): Promise<void> {
   try {
     await composeClient.down(await projectInvocation(project), { timeoutSeconds: 10 });

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CctlError } from '../kernel/errors.js';
 import { listFiles, mkdirInside, readInside, removeInside, writeInside } from '../kernel/fs.js';
@@ -31,6 +31,8 @@ export function wantedAssets(caPem: Buffer | undefined): Map<string, Buffer> {
     throw new CctlError(`The built proxy gateway is missing from ${gatewayDist}.`, { hint: 'Run "npm run build" in the cctl package (npm install does it).' });
   }
   for (const f of listFiles(dockerDir)) {
+    // docker/postgres/ is the team gateway's Postgres image (postgresAssets), never a project's.
+    if (f.startsWith(`postgres${sep}`)) continue;
     if (f === 'proxy.Dockerfile') wanted.set(join('proxy', 'Dockerfile'), readFileSync(join(dockerDir, f)));
     else wanted.set(join('docker', f), readFileSync(join(dockerDir, f)));
   }
@@ -43,6 +45,20 @@ export function wantedAssets(caPem: Buffer | undefined): Map<string, Buffer> {
     wanted.set(join('docker', 'certs', CA_FILE_NAME), caPem);
     wanted.set(join('proxy', 'certs', CA_FILE_NAME), caPem);
   }
+  return wanted;
+}
+
+/**
+ * The build folder of the team gateway's own Postgres image (postgres/ in
+ * the gateway folder's .cctl): its Dockerfile, entrypoint and certs/, with the
+ * extra CA when there is one (apt fetches the package through the same proxy).
+ */
+export function postgresAssets(caPem: Buffer | undefined): Map<string, Buffer> {
+  const dir = join(PACKAGE_ROOT, 'docker', 'postgres');
+  const wanted = new Map<string, Buffer>();
+  for (const f of listFiles(dir)) wanted.set(join('postgres', f), readFileSync(join(dir, f)));
+  wanted.set(join('postgres', 'certs', 'README'), readFileSync(join(PACKAGE_ROOT, 'docker', 'certs', 'README')));
+  if (caPem) wanted.set(join('postgres', 'certs', CA_FILE_NAME), caPem);
   return wanted;
 }
 
@@ -85,7 +101,7 @@ export function syncAssets(projectDir: string, wanted: Map<string, Buffer>, prox
     changes.push({ path: shown(sub!, rel), change: current ? 'updated' : 'added' });
     writeInside(top(sub!), target, data, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
   }
-  for (const sub of ['docker', 'proxy']) {
+  for (const sub of ['docker', 'proxy', 'postgres']) {
     for (const f of listFiles(folder(sub))) {
       if (wanted.has(join(sub, f))) continue;
       changes.push({ path: shown(sub, f), change: 'removed' });

@@ -17,6 +17,7 @@ import { isIP, isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CctlError, UsageError } from '../kernel/errors.js';
 import { mkdirInside, writeInside } from '../kernel/fs.js';
+import { POSTGRES_PASSWORD_FILE, POSTGRES_SERVICE, POSTGRES_VOLUME, postgresOf, type PostgresService, postgresServiceText } from './gateway-postgres.js';
 
 export const GATEWAY_SERVICE = 'gateway';
 export const GATEWAY_MARKER = 'x-cctl-gateway';
@@ -38,6 +39,8 @@ export interface GatewaySetup {
   image: string;
   /** postgres: the URL in secrets/ledger-url (gateway-ledger.ts); sqlite: the file in the volume. */
   ledger?: 'sqlite' | 'postgres';
+  /** `--ledger postgres`: a Postgres service in this project; built from .cctl/postgres unless the team named its own image. */
+  postgres?: PostgresService;
 }
 
 /**
@@ -72,8 +75,8 @@ function publishedPort(listen: string, port: number): string {
   return `${isIPv6(listen) ? `[${listen}]` : listen}:${port}:3000`;
 }
 
-/** What the folder's compose.yaml says: port, TLS, the listen address and the image (undefined for fields an older cctl did not write). */
-export function readGatewayMarker(dir: string): { port?: number; tls: boolean; listen?: string; image?: string } | undefined {
+/** What the folder's compose.yaml says: port, TLS, the listen address, the image and its Postgres service (undefined for fields an older cctl did not write). */
+export function readGatewayMarker(dir: string): { port?: number; tls: boolean; listen?: string; image?: string; postgres?: PostgresService } | undefined {
   const file = join(dir, 'compose.yaml');
   if (!existsSync(file)) return undefined;
   const text = readFileSync(file, 'utf8');
@@ -83,6 +86,7 @@ export function readGatewayMarker(dir: string): { port?: number; tls: boolean; l
     tls: /\n {2}tls: true/.test(text),
     ...(/\n {2}listen: (\S+)/.exec(text) ? { listen: /\n {2}listen: (\S+)/.exec(text)![1]!.replace(/^"|"$/g, '') } : {}),
     ...(/\n {4}image: (\S+)/.exec(text) ? { image: /\n {4}image: (\S+)/.exec(text)![1]! } : {}),
+    ...(postgresOf(text) ? { postgres: postgresOf(text)! } : {}),
   };
 }
 
@@ -153,7 +157,7 @@ ${tls}    secrets:
       - admin_token
       - metrics_token${pg ? '\n      - ledger_url' : ''}${tlsSecrets}
     ports:
-      - "${publishedPort(s.listen, s.port)}"
+      - "${publishedPort(s.listen, s.port)}"${s.postgres ? `\n    depends_on:\n      - ${POSTGRES_SERVICE}` : ''}
     volumes:
       - ${LEDGER_VOLUME}:/data
     read_only: true
@@ -167,8 +171,9 @@ ${tls}    secrets:
       retries: 3
       start_period: 10s
 
+${s.postgres ? postgresServiceText(s.postgres, s.baseImage, s.buildHash) : ''}
 volumes:
-  ${LEDGER_VOLUME}: {}
+  ${LEDGER_VOLUME}: {}${s.postgres ? `\n  ${POSTGRES_VOLUME}: {}` : ''}
 
 secrets:
   anthropic_api_key:
@@ -176,7 +181,7 @@ secrets:
   admin_token:
     file: ./${ADMIN_TOKEN_FILE}
   metrics_token:
-    file: ./secrets/metrics-token${pg ? '\n  ledger_url:\n    file: ./secrets/ledger-url' : ''}${tlsFiles}
+    file: ./secrets/metrics-token${pg ? '\n  ledger_url:\n    file: ./secrets/ledger-url' : ''}${s.postgres ? `\n  postgres_password:\n    file: ./${POSTGRES_PASSWORD_FILE}` : ''}${tlsFiles}
 `;
 }
 
@@ -257,7 +262,8 @@ export function localGatewayAccess(dir: string): { url: string; adminToken: stri
 export function setGatewayBuildHash(dir: string, hash: string): boolean {
   const file = join(dir, 'compose.yaml');
   const text = readFileSync(file, 'utf8');
-  const next = text.replace(/CCTL_BUILD_HASH: "[^"]*"/, `CCTL_BUILD_HASH: "${hash}"`);
+  // Every image cctl builds in the folder (the gateway, and its Postgres) carries the one hash.
+  const next = text.replace(/CCTL_BUILD_HASH: "[^"]*"/g, `CCTL_BUILD_HASH: "${hash}"`);
   if (next === text) return false;
   writeInside(dir, file, next);
   return true;

@@ -62,7 +62,8 @@ test('--ledger: sqlite or a postgres:// URL, stored as a secret; a bad one is re
   t.deepEqual(parseLedger('sqlite'), { kind: 'sqlite' });
   const url = 'postgres://cctl:s3cret@db.internal:5432/cctl';
   t.deepEqual(parseLedger(url), { kind: 'postgres', url });
-  for (const bad of ['mysql://u:p@h/db', 'postgres://cctl:s3cret@/cctl', 'postgres://cctl:s3cret@db', 'postgres']) {
+  t.deepEqual(parseLedger('postgres'), { kind: 'postgres', service: true });
+  for (const bad of ['mysql://u:p@h/db', 'postgres://cctl:s3cret@/cctl', 'postgres://cctl:s3cret@db', 'postgresql', 'pg']) {
     const error = t.throws(() => parseLedger(bad));
     t.false(error!.message.includes('s3cret'), error!.message);
   }
@@ -74,6 +75,81 @@ test('--ledger: sqlite or a postgres:// URL, stored as a secret; a bad one is re
   writeLedgerSecrets(dir, parseLedger('sqlite'));
   t.is(currentLedger(dir), 'sqlite');
   t.is(readFileSync(join(dir, METRICS_TOKEN_FILE), 'utf8'), token, 'the metrics token is kept');
+});
+
+/** Runs `cctl gateway ...` through main with stdout and stderr captured. */
+async function gatewayCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  const writeErr = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await withEngine(new FakeEngine(), () => main(['gateway', ...args]));
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+}
+
+test.serial('--ledger postgres: a Postgres service with its volume, health check and generated password; the URL names it; kept on a re-run', async (t) => {
+  const dir = join(temp(), 'gw');
+  const first = await gatewayCli(['init', '--ledger', 'postgres', '--dir', dir, '--json']);
+  t.is(first.code, 0, first.stderr);
+  t.is(JSON.parse(first.stdout).ledger, 'postgres-service');
+  const doc = parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>;
+  const pg = doc.services.postgres;
+  t.is(pg.image, 'cctl-gw-postgres:local');
+  t.is(pg.build.context, '.cctl/postgres');
+  t.deepEqual(pg.volumes, ['postgres:/var/lib/postgresql/data']);
+  t.deepEqual(Object.keys(doc.volumes), ['ledger', 'postgres']);
+  t.is(pg.environment.POSTGRES_PASSWORD_FILE, '/run/secrets/postgres_password');
+  t.deepEqual(pg.secrets, ['postgres_password']);
+  t.is(doc.secrets.postgres_password.file, './secrets/postgres-password');
+  t.is(pg.healthcheck.test[1], 'pg_isready');
+  t.is(pg.ports, undefined, 'the database is on the project network only');
+  t.deepEqual(pg.cap_drop, ['ALL']);
+  t.deepEqual(doc.services.gateway.depends_on, ['postgres']);
+  t.is(doc.services.gateway.environment.CCTL_LEDGER_URL_FILE, '/run/secrets/ledger_url');
+  t.is(doc.services.gateway.build.args.CCTL_BUILD_HASH, pg.build.args.CCTL_BUILD_HASH, 'one build hash for both images');
+  const password = readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim();
+  t.regex(password, /^[A-Za-z0-9_-]{32}$/);
+  t.is(mode(join(dir, 'secrets', 'postgres-password')), 0o644);
+  t.is(readFileSync(join(dir, LEDGER_URL_FILE), 'utf8'), `postgres://cctl:${password}@postgres:5432/cctl\n`);
+  t.false(readFileSync(join(dir, 'compose.yaml'), 'utf8').includes(password), 'the password is never in compose.yaml');
+  for (const f of ['Dockerfile', 'entrypoint.sh', join('certs', 'README')]) t.true(readFileSync(join(dir, '.cctl', 'postgres', f)).length > 0, f);
+  t.is(mode(join(dir, '.cctl', 'postgres', 'entrypoint.sh')), 0o755);
+
+  // Again without --ledger: the service and, above all, its password stay (the volume's cluster was made with it).
+  t.is((await gatewayCli(['init', '--port', '3999', '--dir', dir])).code, 0);
+  t.is(readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim(), password);
+  t.truthy((parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>).services.postgres);
+
+  // The team's own image: no build section; back to sqlite: no service, no URL, the build folder goes.
+  t.is((await gatewayCli(['init', '--ledger', 'postgres', '--postgres-image', 'postgres:16', '--dir', dir])).code, 0);
+  const own = (parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>).services.postgres;
+  t.is(own.image, 'postgres:16');
+  t.is(own.build, undefined);
+  t.is(readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim(), password);
+  t.is((await gatewayCli(['init', '--ledger', 'sqlite', '--dir', dir])).code, 0);
+  const back = parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>;
+  t.is(back.services.postgres, undefined);
+  t.is(back.services.gateway.depends_on, undefined);
+  t.is(currentLedger(dir), 'sqlite');
+  t.throws(() => statSync(join(dir, '.cctl', 'postgres', 'Dockerfile')), undefined, 'the Postgres build folder is removed');
+});
+
+test.serial('--postgres-image without a Postgres service, or not an image name, is refused and nothing is written', async (t) => {
+  const dir = join(temp(), 'gw');
+  const lonely = await gatewayCli(['init', '--postgres-image', 'postgres:16', '--dir', dir]);
+  t.is(lonely.code, 2);
+  t.regex(lonely.stderr, /--postgres-image[\s\S]*--ledger postgres --postgres-image IMAGE/);
+  const bad = await gatewayCli(['init', '--ledger', 'postgres', '--postgres-image', 'x; rm -rf /', '--dir', dir]);
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /must be an image name/);
+  t.throws(() => statSync(join(dir, 'compose.yaml')));
 });
 
 test('init writes a 0700 secrets folder; the admin token is kept on a second run, the key comes from --key-file', (t) => {

@@ -4,6 +4,8 @@
 # POSTGRES_PASSWORD_FILE (a secret, never in the environment), the database
 # POSTGRES_DB, C collation (the ledger compares text byte-wise, as SQLite
 # does) and password logins (scram-sha-256) from the gateway's network.
+# The socket, inside the container only, trusts its own processes (as the
+# registry image does), so "docker exec ... psql" works for the operator.
 set -eu
 : "${PGDATA:=/var/lib/postgresql/data}"
 user="${POSTGRES_USER:-postgres}"
@@ -17,7 +19,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   fi
   echo "cctl-postgres: creating the ledger's cluster in $PGDATA (user $user, database $db)"
   initdb -D "$PGDATA" -U "$user" --pwfile="$pw" -E UTF8 --locale=C \
-    --auth-local=scram-sha-256 --auth-host=scram-sha-256 >/dev/null
+    --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   printf '%s\n' "host all all 0.0.0.0/0 scram-sha-256" "host all all ::/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
   printf '%s\n' "listen_addresses = '*'" "unix_socket_directories = '/run/postgresql'" >> "$PGDATA/postgresql.conf"
   if [ "$db" != postgres ]; then

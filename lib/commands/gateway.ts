@@ -8,19 +8,19 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
 import { currentLedger, LEDGER_URL_FILE, type LedgerChoice, METRICS_TOKEN_FILE, parseLedger, writeLedgerSecrets } from '../project/gateway-ledger.js';
-import { failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
+import { CctlError, failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { assetsHash, readCaCert, syncAssets } from '../project/assets.js';
 import {
-  ADMIN_TOKEN_FILE, checkListen, defaultListen, GATEWAY_SERVICE, gatewayDir, gatewayImage, KEY_FILE, localGatewayAccess, readGatewayMarker, requireGatewayFolder, writeGatewayFolder,
+  ADMIN_TOKEN_FILE, checkListen, defaultListen, gatewayDir, gatewayImage, KEY_FILE, localGatewayAccess, readGatewayMarker, requireGatewayFolder, writeGatewayFolder,
 } from '../project/team-gateway.js';
 import { POSTGRES_PASSWORD_FILE, POSTGRES_SERVICE, postgresImage, type PostgresService } from '../project/gateway-postgres.js';
-import { gatewayAssets, gatewayDown, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, memberCommand, type GatewayContext } from '../ops/team-gateway.js';
+import { gatewayAssets, gatewayDown, gatewayServices, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, memberCommand, type GatewayContext } from '../ops/team-gateway.js';
 import { presentation, taskList } from '../ui/tasks.js';
 import { formatTable, servicesTable } from '../ui/table.js';
 
 type Options = OptionsFor<'gateway'> & Record<string, unknown>;
 
-const ACTIONS = ['init', 'up', 'status', 'logs', 'down', 'member'] as const;
+const ACTIONS = ['init', 'up', 'status', 'logs', 'down', 'member', 'migrate'] as const;
 const BUDGET_FLAGS = ['dailyTokens', 'monthlyTokens', 'dailyCost', 'monthlyCost', 'maxInFlight'] as const;
 const out = (text: string) => void process.stdout.write(text);
 
@@ -190,6 +190,30 @@ async function member(dir: string, args: string[], options: Options): Promise<nu
   return 0;
 }
 
+/**
+ * `migrate --from sqlite`: the running gateway (which has the volume, the
+ * Postgres URL and both drivers) copies its old SQLite ledger into Postgres
+ * and checks the copy (gateway/team/migrate.ts); printed as the two sides.
+ */
+async function migrate(dir: string, options: Options): Promise<number> {
+  requireGatewayFolder(dir);
+  if (str(options, 'from') !== 'sqlite') {
+    throw new UsageError(`cctl gateway migrate needs --from sqlite${str(options, 'from') ? `, not --from ${str(options, 'from')}` : ''}.`, 'It copies the SQLite ledger in the gateway\'s volume into the Postgres ledger the gateway now uses.');
+  }
+  if (currentLedger(dir) !== 'postgres') {
+    throw new CctlError('This gateway keeps its ledger in SQLite: there is no Postgres ledger to copy it into.', {
+      hint: 'First: cctl gateway init --ledger postgres (or --ledger postgres://USER:PASSWORD@HOST/DB), then cctl gateway up, then cctl gateway migrate --from sqlite.',
+    });
+  }
+  const report = JSON.parse(await memberCommand(gatewayProject(dir), ['migrate', '--from', 'sqlite'])) as { ok: boolean; source: Record<string, number>; target: Record<string, number> };
+  if (options.json) out(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    out(formatTable([['', 'SQLITE', 'POSTGRES'], ...Object.keys(report.source).map((k) => [k, String(report.source[k]), String(report.target[k])])]));
+    out('Copied and checked: the row counts and totals are equal. The SQLite file stays in the volume, unused.\n');
+  }
+  return 0;
+}
+
 export default async function gateway(args: string[], options: Options): Promise<number> {
   const [action, ...rest] = args;
   if (!action || !(ACTIONS as readonly string[]).includes(action)) {
@@ -219,9 +243,12 @@ export default async function gateway(args: string[], options: Options): Promise
     case 'down': {
       requireGatewayFolder(dir);
       await gatewayDown(gatewayProject(dir));
-      out(options.json ? `${JSON.stringify({ ok: true, stopped: [GATEWAY_SERVICE] })}\n` : 'Stopped the team gateway. The ledger volume is kept.\n');
+      const stopped = gatewayServices(dir);
+      out(options.json ? `${JSON.stringify({ ok: true, stopped })}\n` : `Stopped the team gateway${stopped.length > 1 ? ' and its Postgres' : ''}. The ledger volumes are kept.\n`);
       return 0;
     }
+    case 'migrate':
+      return migrate(dir, options);
     default:
       return member(dir, rest, options);
   }

@@ -154,7 +154,7 @@ export const VERBS = {
   }),
   gateway: verb({
     usage: 'gateway <action> [...args]',
-    description: "The team's shared gateway on a server: init, up, status, logs, down, member add|list|revoke|budget NAME",
+    description: "The team's shared gateway on a server: init, up, status, logs, down, member add|list|revoke|budget NAME, migrate --from sqlite",
     options: {
       dir: value('--dir <path>', 'The gateway folder (default: this folder when it is one, else ./team-gateway; env CCTL_GATEWAY_DIR)'),
       port: value('--port <port>', 'init: the port it listens on (default 3000)'),
@@ -167,6 +167,7 @@ export const VERBS = {
       listen: value('--listen <addr>', 'init: the host address to publish on (default 127.0.0.1 without TLS, every address with it)'),
       retentionDays: value('--retention-days <n>', 'init: prune request rows older than this (default 400; 0 keeps all)'),
       ledger: value('--ledger <sqlite|postgres|url>', 'init: where the ledger lives: sqlite (default, in the volume), postgres (a Postgres service in this project) or postgres://USER:PASSWORD@HOST/DB (a server you run), shared by replicas'),
+      from: value('--from <sqlite>', 'migrate: copy the SQLite ledger in the gateway\'s volume into its Postgres ledger (which must be empty), then check the row counts and totals'),
       postgresImage: value('--postgres-image <image>', 'init, with --ledger postgres: run this Postgres image (the registry\'s postgres takes the same settings) instead of building one from Debian\'s postgresql'),
       dailyTokens: value('--daily-tokens <n>', 'member add|budget: tokens per UTC day'),
       monthlyTokens: value('--monthly-tokens <n>', 'member add|budget: tokens per month'),
@@ -185,6 +186,7 @@ export const VERBS = {
       'cctl gateway init --listen 10.0.0.5   # plain http on a private network only',
       'cctl gateway init --ledger postgres   # its own Postgres service, built from Debian\'s postgresql',
       'cctl gateway init --ledger postgres://cctl:PASSWORD@db.internal:5432/cctl   # a Postgres the team runs',
+      'cctl gateway migrate --from sqlite   # after init --ledger postgres and up: copy the old ledger over',
       'cctl gateway up',
       'cctl gateway member add alice --monthly-cost 200',
       'cctl gateway member revoke alice',

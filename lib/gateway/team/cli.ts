@@ -6,15 +6,19 @@
  *   node /app/gateway/team/cli.js budget NAME [same flags; none removes every limit]
  *   node /app/gateway/team/cli.js revoke NAME
  *   node /app/gateway/team/cli.js list
+ *   node /app/gateway/team/cli.js migrate --from sqlite
  *
  * `add` prints the token alone on stdout, the only time it is ever shown;
- * `list` prints JSON. `cctl gateway member ...` runs these through compose exec.
+ * `list` prints JSON. `migrate` copies the SQLite file in the volume into the
+ * Postgres ledger (migrate.ts) and prints its report as JSON. `cctl gateway
+ * member ...` and `cctl gateway migrate` run these through compose exec.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LedgerBackend } from './backend.js';
 import { checkMemberName, newMemberToken, tokenHash } from './members.js';
+import { MigrationError, migrateLedger } from './migrate.js';
 import { openBackend } from './open-backend.js';
 import type { Budgets } from './store.js';
 
@@ -52,7 +56,8 @@ export function parseBudgets(args: string[]): Budgets {
  */
 export async function runMemberCommand(argv: string[], dataDir: string, out: (s: string) => void, err: (s: string) => void, ledgerUrl?: string): Promise<number> {
   const [verb, name, ...rest] = argv;
-  const usage = 'usage: cli.js add|budget|revoke NAME [budget flags] | list';
+  const usage = 'usage: cli.js add|budget|revoke NAME [budget flags] | list | migrate --from sqlite';
+  if (verb === 'migrate') return migrate(argv.slice(1), dataDir, out, err, ledgerUrl);
   if (verb !== 'list' && (!verb || !name || !['add', 'budget', 'revoke'].includes(verb))) {
     err(`${usage}\n`);
     return 2;
@@ -78,6 +83,39 @@ export async function runMemberCommand(argv: string[], dataDir: string, out: (s:
     return 1;
   } finally {
     await store?.close();
+  }
+}
+
+/** `migrate --from sqlite`: the volume's ledger.db into the Postgres ledger; exit 1 unless the copy checks out. */
+async function migrate(args: string[], dataDir: string, out: (s: string) => void, err: (s: string) => void, ledgerUrl?: string): Promise<number> {
+  if (args.join(' ') !== '--from sqlite') {
+    err('usage: cli.js migrate --from sqlite\n');
+    return 2;
+  }
+  const file = join(dataDir, 'ledger.db');
+  if (!ledgerUrl) {
+    err('This gateway keeps its ledger in SQLite: there is nothing to migrate to. Point it at Postgres first ("cctl gateway init --ledger postgres", then "cctl gateway up").\n');
+    return 1;
+  }
+  if (!existsSync(file)) {
+    err(`There is no SQLite ledger to copy: ${file} does not exist in the gateway's volume.\n`);
+    return 1;
+  }
+  let source: LedgerBackend | undefined;
+  let target: LedgerBackend | undefined;
+  try {
+    source = await openBackend(file);
+    target = await openBackend(ledgerUrl);
+    const report = await migrateLedger(source, target, { progress: (copied, of) => err(`copied ${copied} of ${of} request rows\n`) });
+    out(`${JSON.stringify(report)}\n`);
+    if (!report.ok) err(`The copy differs from the source: ${report.differences.join('; ')}\n`);
+    return report.ok ? 0 : 1;
+  } catch (error) {
+    err(`${error instanceof MigrationError ? '' : 'migrate failed: '}${(error as Error).message}\n`);
+    return 1;
+  } finally {
+    await source?.close();
+    await target?.close();
   }
 }
 

@@ -102,6 +102,9 @@ e2e.serial('a SQLite team gateway answers members, as before', async (t) => {
   await addMember('alice');
   await send('alice', 5);
   t.like((await teamUsage())[0], { member: 'alice', requests: 5, inputTokens: 35, outputTokens: 30 });
+  const early = await cctl(['gateway', 'migrate', '--from', 'sqlite']);
+  t.is(early.exitCode, 1);
+  t.regex(early.stderr, /keeps its ledger in SQLite[\s\S]*cctl gateway init --ledger postgres/);
 });
 
 e2e.serial('--ledger postgres: the Postgres service is built from Debian\'s package, healthy, on a named volume, its password a secret', async (t) => {
@@ -137,6 +140,23 @@ e2e.serial('--ledger postgres: the Postgres service is built from Debian\'s pack
   t.regex(wrong.stderr, /password authentication failed/);
   // The gateway made the schema: the ledger's tables are there, at the newest version.
   t.regex(await psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"), /daily.*members.*requests.*reservations/);
+});
+
+e2e.serial('gateway migrate --from sqlite copies the old ledger and checks it; alice\'s token works on Postgres; a second run is refused', async (t) => {
+  t.deepEqual(await teamUsage(), [], 'the new ledger starts empty');
+  const migrate = await cctl(['gateway', 'migrate', '--from', 'sqlite', '--json']);
+  t.is(migrate.exitCode, 0, migrate.stdout + migrate.stderr);
+  const report = JSON.parse(migrate.stdout) as { ok: boolean; source: Record<string, number>; target: Record<string, number> };
+  t.true(report.ok);
+  t.like(report.source, { members: 1, requests: 5, dailyRequests: 5 });
+  t.deepEqual(report.target, report.source);
+  t.is(await psql("SELECT count(*) || ',' || sum(input_tokens) FROM requests WHERE member = 'alice'"), '5,35');
+  t.like((await teamUsage())[0], { member: 'alice', requests: 5, inputTokens: 35, outputTokens: 30 });
+  await send('alice', 1);
+  t.is(await psql("SELECT count(*) FROM requests WHERE member = 'alice'"), '6');
+  const again = await cctl(['gateway', 'migrate', '--from', 'sqlite']);
+  t.is(again.exitCode, 1);
+  t.regex(again.stderr, /is not empty \(1 members, 6 request rows/);
 });
 
 e2e.serial('requests through the gateway are rows in Postgres, with the exact counts; they survive down and up', async (t) => {

@@ -51,8 +51,11 @@ let exitCode = 0;
 
 function dispatch(verb: VerbName, spec: VerbSpec) {
   return async (...params: unknown[]) => {
-    const options = normalize(spec, params.pop() as Record<string, unknown>);
+    const raw = params.pop() as Record<string, unknown>;
+    const options = normalize(spec, raw);
     const args = params.flat().filter((p): p is string => typeof p === 'string');
+    const dashed = Array.isArray(raw['--']) ? (raw['--'] as unknown[]).map(String) : [];
+    if (spec.afterDoubleDash && dashed.length) args.push('--', ...dashed);
     if (options.debug) setDebug(true);
     const main = await load(verb);
     exitCode = (await main(args, options)) ?? 0;

@@ -49,7 +49,11 @@ export function requireComposeFile(globals: GlobalOptions, cwd = process.cwd()):
 
 /** Runs the exec with inherited stdio; resolves with the child's status, explained when it is compose's failure. */
 export async function execInteractive(globals: GlobalOptions, spec: ExecSpec): Promise<number> {
-  const project = requireComposeFile(globals);
+  return execInProject(requireComposeFile(globals), spec);
+}
+
+/** execInteractive() on a given project (a task's, ops/task/exec.ts). */
+export async function execInProject(project: Project, spec: ExecSpec): Promise<number> {
   const workdir = (spec.followCwd && containerWorkdir(project)) || spec.workdir;
   const status = await withEngine((engine) => composeClient.exec(execInvocation(engine, project), execRequest({ ...spec, workdir })));
   if (status === COMPOSE_FAILED) await explainFailure(project);

@@ -130,6 +130,8 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'ops/machine-file.ts': 'the per-machine compose file in the private folder',
   'ops/protected.ts': 'the accepted states of the protected paths in the private folder',
   'ops/settings-import.ts': 'a staging folder in the temp dir',
+  'ops/task/new.ts': "the task's compose file in the private folder",
+  'ops/task/rm.ts': "the task's compose file in the private folder",
   'project/baseline.ts': 'the baseline in the private folder',
   'project/private-dir.ts': 'the private folder (~/.config/cctl/projects/NAME)',
   'project/secrets.ts': 'proxy.env and client.env in the private folder',

@@ -39,6 +39,8 @@ export interface VerbSpec<O extends Record<string, OptionSpec> = Record<string, 
   examples: readonly string[];
   /** Arguments are handed on untouched (kernel/argv.ts splits them before cac runs). */
   passThrough?: boolean;
+  /** The words after `--` reach the handler, after a '--' of their own (`cctl task exec NAME -- cmd…`). */
+  afterDoubleDash?: boolean;
   /** Words the shell may complete after the verb besides its flags (service names, reports, the tool's own flags). */
   words?: readonly string[];
 }

@@ -193,6 +193,28 @@ export const VERBS = {
     ],
     words: ['init', 'up', 'status', 'logs', 'down', 'member', 'add', 'list', 'revoke', 'budget'],
   }),
+  task: verb({
+    usage: 'task <action> [name] [...command]',
+    description: 'Parallel Claude sessions, one per git worktree: new NAME, list, exec NAME -- CMD, claude NAME, rm NAME',
+    options: {
+      from: value('--from <ref>', 'new: the commit the branch starts from (default HEAD)'),
+      branch: value('--branch <name>', 'new: the branch to create (default cctl/NAME)'),
+      timeout: value('--timeout <seconds>', 'new: how long to wait for the task\'s stack to be healthy', { default: '120' }),
+      force: flag('--force', 'rm: remove even with uncommitted changes (they are lost; the branch and its commits stay)'),
+      json: json(),
+    },
+    afterDoubleDash: true,
+    examples: [
+      'cctl task new fix-login            # worktree on branch cctl/fix-login, its own stack',
+      'cctl task new spike --from v2.1',
+      'cctl task claude fix-login         # Claude Code in that worktree',
+      'cctl task claude fix-login -- -p "run the tests"   # its arguments after --',
+      'cctl task exec fix-login -- git log --oneline -3',
+      'cctl task list --json | jq -r ".[] | [.name, .health] | @tsv"',
+      'cctl task rm fix-login             # refuses uncommitted work; the branch stays',
+    ],
+    words: ['new', 'list', 'exec', 'claude', 'rm'],
+  }),
   settings: verb({
     usage: 'settings <action>',
     description: 'import: copy your ~/.claude CLAUDE.md, settings.json, agents/ and commands/ into the home volume (never credentials or history)',

@@ -1,0 +1,90 @@
+/**
+ * A task's compose file, made from what Compose resolves for the project
+ * itself (`config`, with the environment `cctl up` uses): the same images,
+ * settings, gateway and secrets, so a task starts in seconds and builds
+ * nothing. What differs:
+ *   - only cctl's services: the project's own (a database, say) stay the project's;
+ *   - /workspace is the task's worktree, and binds of other project paths follow it;
+ *   - the home volume is the project's (external, by its name): one login for all tasks;
+ *   - networks and other volumes lose their pinned names, so the task gets its own;
+ *   - the main repository's .git is mounted at its own absolute path (the worktree's
+ *     `.git` file points there), with hooks/ and config read-only: git works inside,
+ *     and nothing the task's Claude writes runs on the host's next git command;
+ *   - no build sections: the images are the project's, built by its last `cctl up`.
+ * A pure function of the resolved model: tested without an engine.
+ */
+import { join, relative, sep } from 'node:path';
+import { WORKSPACE_MOUNT } from '../../project/locate.js';
+import { HOME_VOLUME } from '../../project/model.js';
+
+type Model = Record<string, unknown>;
+type Mount = string | Record<string, unknown>;
+
+export interface TaskModelFacts {
+  /** cctl's services (claude-cli, the gateway): the only ones kept. */
+  services: readonly string[];
+  /** The project folder on the host, and the task's folder that stands for it. */
+  projectDir: string;
+  taskDir: string;
+  /** The main repository's .git folder (absolute). */
+  commonDir: string;
+  /** The project's home volume as the engine names it (<project>_claude-home). */
+  homeVolume: string;
+}
+
+const inside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+
+/** The source and target of a mount in either shape (v2's objects, v1's "src:dst[:mode]" strings). */
+function parts(m: Mount): { type: string; source: string; target: string } {
+  if (typeof m !== 'string') return { type: String(m.type), source: String(m.source ?? ''), target: String(m.target) };
+  const [source = '', target = ''] = m.split(':');
+  return { type: source.startsWith('/') ? 'bind' : 'volume', source, target };
+}
+
+function withSource(m: Mount, source: string): Mount {
+  if (typeof m !== 'string') return { ...m, source };
+  const [, ...rest] = m.split(':');
+  return [source, ...rest].join(':');
+}
+
+/** A project bind moved onto the task's folder; undefined drops it (the project's own .git: the task gets the common dir). */
+function moveMount(m: Mount, f: TaskModelFacts): Mount | undefined {
+  const { type, source } = parts(m);
+  if (type !== 'bind' || !inside(source, f.projectDir)) return m;
+  const rel = relative(f.projectDir, source);
+  if (rel === '.git' || rel.startsWith(`.git${sep}`)) return undefined;
+  return withSource(m, rel ? join(f.taskDir, rel) : f.taskDir);
+}
+
+// Long syntax: a missing source is an error, never a folder Docker makes as root (and Compose v1 reads it too).
+const bind = (source: string, readOnly: boolean) => ({ type: 'bind', source, target: source, read_only: readOnly });
+
+/** The git mounts: the common dir read-write (objects, refs, the worktree's own admin folder), hooks/ and config read-only. */
+export function gitMounts(commonDir: string): Record<string, unknown>[] {
+  return [bind(commonDir, false), bind(join(commonDir, 'hooks'), true), bind(join(commonDir, 'config'), true)];
+}
+
+export function taskModel(resolved: Model, f: TaskModelFacts): Model {
+  const services = (resolved.services ?? {}) as Record<string, Model>;
+  const kept: Record<string, Model> = {};
+  for (const name of f.services) {
+    const service = services[name];
+    if (!service) continue;
+    const { build: _build, container_name: _name, ...rest } = service;
+    const mounts = ((rest.volumes ?? []) as Mount[]).map((m) => moveMount(m, f)).filter((m): m is Mount => m !== undefined);
+    if (mounts.some((m) => parts(m).target === WORKSPACE_MOUNT)) mounts.push(...gitMounts(f.commonDir));
+    kept[name] = { ...rest, volumes: mounts };
+  }
+  const volumes: Record<string, Model> = {};
+  for (const [key, volume] of Object.entries((resolved.volumes ?? {}) as Record<string, Model>)) {
+    const { name: _name, ...rest } = volume ?? {};
+    volumes[key] = key === HOME_VOLUME ? { name: f.homeVolume, external: true } : rest.external ? { ...volume } : rest;
+  }
+  const networks: Record<string, Model> = {};
+  for (const [key, network] of Object.entries((resolved.networks ?? {}) as Record<string, Model>)) {
+    const { name: _name, ...rest } = network ?? {};
+    networks[key] = rest.external ? { ...network } : rest;
+  }
+  const { name: _project, services: _s, volumes: _v, networks: _n, ...top } = resolved;
+  return { ...top, services: kept, ...(Object.keys(volumes).length ? { volumes } : {}), ...(Object.keys(networks).length ? { networks } : {}) };
+}

@@ -69,3 +69,10 @@ test("Compose v1's short volume strings move the same way", (t) => {
   t.deepEqual(model.services['claude-cli']!.volumes.slice(0, 2), ['claude-home:/home/claude:rw', `${facts.taskDir}:/workspace:rw`]);
   t.is(model.services['claude-cli']!.volumes.length, 5, 'the .git/config bind into /workspace is replaced by the three git mounts');
 });
+
+test("a project bind whose path the task's branch lacks is left out (Docker would refuse the start)", (t) => {
+  const model = taskModel(resolved(), { ...facts, exists: (path) => !path.endsWith('.vscode') }) as { services: Record<string, { volumes: Array<Record<string, unknown>> }> };
+  const targets = model.services['claude-cli']!.volumes.map((m) => m.target);
+  t.false(targets.includes('/workspace/.vscode'));
+  t.true(targets.includes('/workspace'));
+});

@@ -19,7 +19,6 @@ import type { Project } from '../../project/locate.js';
 import { invocationFor } from '../compose.js';
 import { claudeServices, homeVolumeName, waitHealthy, type ServiceState } from '../stack.js';
 import { shortPath } from '../up/short-path.js';
-import { workbenchUpEnv } from '../workbench.js';
 import { addWorktree, listWorktrees, repositoryOf } from './git.js';
 import { defaultBranch, taskPaths } from './names.js';
 import { requireUpRecord, taskDirOf, taskProject } from './stack.js';
@@ -53,18 +52,20 @@ export async function newTask(project: Project, request: NewTaskRequest): Promis
     throw new CctlError(`There is already a task "${name}" (${paths.worktree}).`, { hint: `Pick another name, or remove it first with "cctl task rm ${name}".` });
   }
   const record = requireUpRecord(project);
-  if (!(await shortPath(project))) {
+  const current = await shortPath(project);
+  if (!current) {
     throw new CctlError(`The project ${project.name} changed since its last cctl up (compose file, settings or images): a task runs only what an up accepted.`, {
       hint: 'Run "cctl up" in the project (it checks and asks about the change), then "cctl task new" again.',
     });
   }
-  const env = await workbenchUpEnv(record.settings, project.dir);
+  // The environment up gives Compose (this machine's file written alongside: identity, agent socket, read-only binds).
+  const env = current.machine.env;
   const engine = await compose();
   const resolved = await config(invocationFor(engine, project, env));
   await addWorktree(repo.top, paths.worktree, branch, request.from ?? 'HEAD');
   const dir = taskDirOf(project, repo.top, paths.worktree);
   const services = claudeServices(record.settings);
-  const model = taskModel(resolved, { services, projectDir: project.dir, taskDir: dir, commonDir: repo.commonDir, homeVolume: homeVolumeName(project) });
+  const model = taskModel(resolved, { services, projectDir: project.dir, taskDir: dir, commonDir: repo.commonDir, homeVolume: homeVolumeName(project), exists: existsSync });
   // The private folder: outside every workspace, so plain fs (inside.test.ts lists this module).
   mkdirSync(dirname(paths.composeFile), { recursive: true, mode: 0o700 });
   writeFileSync(paths.composeFile, `${JSON.stringify(model, null, 2)}\n`, { mode: 0o600 });

@@ -30,6 +30,8 @@ export interface TaskModelFacts {
   commonDir: string;
   /** The project's home volume as the engine names it (<project>_claude-home). */
   homeVolume: string;
+  /** Whether a host path exists: a project bind whose counterpart is not in the worktree is left out. */
+  exists?: (path: string) => boolean;
 }
 
 const inside = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
@@ -53,7 +55,10 @@ function moveMount(m: Mount, f: TaskModelFacts): Mount | undefined {
   if (type !== 'bind' || !inside(source, f.projectDir)) return m;
   const rel = relative(f.projectDir, source);
   if (rel === '.git' || rel.startsWith(`.git${sep}`)) return undefined;
-  return withSource(m, rel ? join(f.taskDir, rel) : f.taskDir);
+  const moved = rel ? join(f.taskDir, rel) : f.taskDir;
+  // A path the project has and the task's branch lacks (an untracked .vscode, say): no bind, or the start fails.
+  if (rel && f.exists && !f.exists(moved)) return undefined;
+  return withSource(m, moved);
 }
 
 // Long syntax: a missing source is an error, never a folder Docker makes as root (and Compose v1 reads it too).

@@ -169,16 +169,19 @@ e2e.serial('the ledger survives gateway down and up', async (t) => {
   t.deepEqual(await teamUsage(), before);
 });
 
+/** The last lines of both gateways' logs, for a claude -p that did not answer as expected. */
+async function logBoth(t: { log(...values: unknown[]): void }): Promise<void> {
+  const logs = await quiet([...composeCommand(), '-p', tmp.name, '--project-directory', memberDir, '--profile', 'claude', 'logs', '--tail', '15', 'proxy']);
+  t.log(`member proxy log:\n${logs.stdout}`);
+  t.log(`team gateway log:\n${(await cctl(['gateway', 'logs', '--tail', '15'], { cwd: tmp.dir, env: gwEnv })).stdout}`);
+}
+
 e2e.serial('after member revoke, the next claude -p fails with a clear 401', async (t) => {
   const revoke = await cctl(['gateway', 'member', 'revoke', 'alice'], { cwd: tmp.dir, env: gwEnv });
   t.is(revoke.exitCode, 0, revoke.stderr);
   const r = await claudeP();
   const said = r.stdout + r.stderr;
-  if (!/revoked or never issued/.test(said)) {
-    const logs = await quiet([...composeCommand(), '-p', tmp.name, '--project-directory', memberDir, '--profile', 'claude', 'logs', '--tail', '15', 'proxy']);
-    t.log(`member proxy log:\n${logs.stdout}`);
-    t.log(`team gateway log:\n${(await cctl(['gateway', 'logs', '--tail', '15'], { cwd: tmp.dir, env: gwEnv })).stdout}`);
-  }
+  if (!/revoked or never issued/.test(said)) await logBoth(t);
   t.not(r.exitCode, 0);
   t.log(said.trim().split('\n').slice(-3).join(' | '));
   t.regex(said, /401/);
@@ -198,4 +201,24 @@ e2e.serial('with a self-signed certificate: usage --team fails with the --ca-cer
   const trusted = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: { ...noCa, CCTL_CA_CERT: join(tlsDir, 'gw.crt') } });
   t.is(trusted.exitCode, 0, trusted.stderr);
   t.true((JSON.parse(trusted.stdout) as { rows: MemberRow[] }).rows.some((r) => r.member === 'alice'));
+});
+
+// A test of its own: ava's timeout counts from the last finished test. The member's stack keeps its --ca-cert bundle
+// (machine CA + the gateway's certificate) although CCTL_CA_CERT names the machine CA alone: a project's CA beats the variable.
+e2e.serial('a member whose project trusts the self-signed certificate (--ca-cert): the real claude -p answers through it', async (t) => {
+  const { CCTL_CA_CERT: _machineCa, ...noCa } = gwEnv;
+  // A new member (alice is revoked), whose project trusts the gateway's certificate on top of the machine's CA.
+  const add = await cctl(['gateway', 'member', 'add', 'bob', '--json'], { cwd: tmp.dir, env: gwEnv });
+  t.is(add.exitCode, 0, add.stderr);
+  const bob = (JSON.parse(add.stdout) as { token: string }).token;
+  const member = await cctl(['init', '--team-gateway', `https://${hostIp}:${gwPort}`, '--ca-cert', bundle], { cwd: memberDir, env: { ...memberEnv, CCTL_MEMBER_TOKEN: bob } });
+  t.is(member.exitCode, 0, member.stderr);
+  const memberUp = await cctl(['up', '--timeout', '900'], { cwd: memberDir, env: memberEnv });
+  t.is(memberUp.exitCode, 0, memberUp.stdout + memberUp.stderr);
+  const r = await claudeP();
+  if (r.exitCode !== 0) await logBoth(t);
+  t.is(r.exitCode, 0, r.stdout + r.stderr);
+  t.true(r.stdout.includes(REPLY), r.stdout);
+  const rows = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: { ...noCa, CCTL_CA_CERT: join(tlsDir, 'gw.crt') } });
+  t.true((JSON.parse(rows.stdout) as { rows: MemberRow[] }).rows.some((row) => row.member === 'bob' && row.requests > 0), rows.stdout);
 });

@@ -60,6 +60,26 @@ if (scenario === 'writer-dies') {
   const totals = await total();
   await ledger.close();
   process.stdout.write(JSON.stringify({ free, askedWhileFree, taken, askedWhileTaken, loopTurns: loopTurns.length, totals, logs }));
+} else if (scenario === 'settled-before-next') {
+  const store = new LedgerStore(path!);
+  store.addMember('ann', 'hash-of-ann', { maxInFlight: 1 });
+  store.close();
+  const ask = () => ({ member: 'ann', time: Date.now(), estimate: { inputTokens: 1, outputTokens: 1, tokens: 2, cost: 0 }, defaultMaxInFlight: 8 });
+  const first = await ledger.reserve(ask());
+  // The writer thread hears everything 200 ms late, in order, as on a busy machine.
+  const thread = (ledger as unknown as { worker: { worker: { postMessage(message: unknown): void } } }).worker.worker;
+  const deliver = thread.postMessage.bind(thread);
+  const late: unknown[] = [];
+  thread.postMessage = (message) => {
+    late.push(message);
+    setTimeout(() => deliver(late.shift()), 200);
+  };
+  // The first request ends: its row, which frees its place, is handed to the writer thread by the batch timer.
+  ledger.record({ ...row(1), reservation: (first as { id: number }).id });
+  ledger.flush();
+  const second = await ledger.reserve(ask());
+  await ledger.close();
+  process.stdout.write(JSON.stringify({ first, second, logs }));
 } else if (scenario === 'close-commits') {
   for (let i = 0; i < 1234; i++) ledger.record(row(1));
   await ledger.close();

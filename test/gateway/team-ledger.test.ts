@@ -48,6 +48,15 @@ test('a reservation is taken on the event loop while the write lock is free, and
   t.deepEqual(out.logs, []);
 });
 
+test('a row on its way to the writer thread frees its place before the next admission: with a cap of 1, the next request is admitted', (t) => {
+  const dir = tempDataDir();
+  t.teardown(() => cleanup(dir));
+  const out = scenario(dir, 'settled-before-next');
+  t.like(out.first, { ok: true });
+  t.like(out.second, { ok: true }, JSON.stringify(out.second));
+  t.deepEqual(out.logs, []);
+});
+
 test('a stalled ledger delays admissions, never the event loop: health answers, and every request is served once the lock goes', async (t) => {
   // Budgets are reserved in the ledger (atomically, so they hold under
   // concurrency), so a request waits for a ledger that holds its write lock;

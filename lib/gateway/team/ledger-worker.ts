@@ -77,6 +77,8 @@ port.on('message', (message: LedgerMessage) => {
       const what = message.t === 'rows' ? `ledger write of ${message.rows.length} rows` : `release of reservation ${message.reservation}`;
       port.postMessage({ id: 0, error: `${what} failed: ${(error as Error).message}` } satisfies LedgerReply);
     }
+    // Answered either way: the event loop counts the writes still on their way here (ledger.ts).
+    port.postMessage({ id: message.id } satisfies LedgerReply);
     return;
   }
   let reply: LedgerReply;

@@ -27,10 +27,11 @@ import type { Spend } from './budgets.js';
 
 export type LedgerQuery = { kind: 'usage'; query: UsageQuery } | { kind: 'recent'; limit: number } | { kind: 'members' };
 export type LedgerMessage =
-  | { t: 'rows'; rows: LedgerRow[] }
+  /** Answered once committed (or reported as failed), so the event loop knows what is still on its way. */
+  | { t: 'rows'; id: number; rows: LedgerRow[] }
   /** `rows` are the ones recorded before: written (settling theirs) in the reservation's transaction. */
   | { t: 'reserve'; id: number; ask: ReservationAsk; rows: LedgerRow[] }
-  | { t: 'release'; reservation: number }
+  | { t: 'release'; id: number; reservation: number }
   /** Answered once every message before it is handled: rows recorded before a query are committed before it runs. */
   | { t: 'sync'; id: number }
   | { t: 'query'; id: number; query: LedgerQuery }
@@ -50,7 +51,13 @@ export interface LedgerOptions {
   log: (line: string) => void;
 }
 
-type Ask = { t: 'reserve'; ask: ReservationAsk; rows: LedgerRow[] } | { t: 'sync' } | { t: 'query'; query: LedgerQuery } | { t: 'close' };
+type Ask =
+  | { t: 'rows'; rows: LedgerRow[] }
+  | { t: 'release'; reservation: number }
+  | { t: 'reserve'; ask: ReservationAsk; rows: LedgerRow[] }
+  | { t: 'sync' }
+  | { t: 'query'; query: LedgerQuery }
+  | { t: 'close' };
 
 /**
  * One database thread. Should it ever die (a bug, an out-of-memory), its
@@ -102,10 +109,6 @@ class LedgerThread {
     return worker;
   }
 
-  post(message: LedgerMessage): void {
-    this.worker.postMessage(message);
-  }
-
   ask<T>(message: Ask): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -130,6 +133,8 @@ export class Ledger {
   private readonly batchSize: number;
   /** The event loop's own connection, for reservations while the write lock is free (see the top of this file). */
   private readonly direct: LedgerStore;
+  /** Writes handed to the writer thread and not yet answered: rows, releases, reservations with their rows. */
+  private inTransit = 0;
 
   constructor(private readonly options: LedgerOptions) {
     this.flushMs = options.flushMs ?? 50;
@@ -160,36 +165,48 @@ export class Ledger {
     if (this.pending.length === 0) return;
     const rows = this.pending;
     this.pending = [];
-    this.worker.post({ t: 'rows', rows });
+    void this.write({ t: 'rows', rows }).catch(() => undefined);
+  }
+
+  /** A write for the writer thread, counted until it is answered (or the thread is gone). */
+  private write<T>(message: Ask): Promise<T> {
+    this.inTransit += 1;
+    const answered = this.worker.ask<T>(message);
+    const done = () => (this.inTransit -= 1);
+    answered.then(done, done);
+    return answered;
   }
 
   /**
    * Admits a request or refuses it, atomically in the ledger (the rule is in
    * reservation.ts). Rows recorded before are committed in the same
    * transaction, so a request that just ended no longer counts as in flight.
-   * Here when the write lock is free; in the writer thread when it is not
-   * (or the attempt failed: its transaction was rolled back, so the writer
-   * thread's try, with its own error handling, commits nothing twice).
+   * Here when the write lock is free and nothing is on its way to the
+   * writer thread (a row there may free the place this request needs, so it
+   * must be committed first: the writer thread takes the reservation after
+   * it, in order). Otherwise in the writer thread, also when the attempt
+   * here failed: its transaction was rolled back, so the writer thread's
+   * try, with its own error handling, commits nothing twice.
    */
   reserve(ask: ReservationAsk): Promise<ReservationResult> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const rows = this.pending;
     this.pending = [];
-    if (!this.closed) {
+    if (!this.closed && this.inTransit === 0) {
       try {
         return Promise.resolve(this.direct.settleAndReserve(rows, ask));
       } catch {
         // SQLITE_BUSY above all: someone holds the write lock.
       }
     }
-    return this.worker.ask({ t: 'reserve', ask, rows });
+    return this.write({ t: 'reserve', ask, rows });
   }
 
   /** For an admitted request that will leave no row. */
   release(reservation: number): void {
     this.flush();
-    this.worker.post({ t: 'release', reservation });
+    void this.write({ t: 'release', reservation }).catch(() => undefined);
   }
 
   private async query<T>(query: LedgerQuery): Promise<T> {

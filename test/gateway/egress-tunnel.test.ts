@@ -192,7 +192,8 @@ test('200 concurrent tunnels each carry their own bytes, and memory levels off o
   const round = async () => {
     await Promise.all(
       Array.from({ length: 200 }, async () => {
-        const tunnel = await connect(gw.port, `127.0.0.1:${destination.port}`);
+        // 200 CONNECTs at once: under a load average of 30 some wait longer than one CONNECT's 5 s.
+        const tunnel = await connect(gw.port, `127.0.0.1:${destination.port}`, 25_000);
         const payload = randomBytes(32 * 1024);
         const back = await echoRoundTrip(tunnel.socket!, payload);
         tunnel.socket!.destroy();

@@ -145,11 +145,13 @@ export type ComposeModel = Record<string, unknown> & {
  * v2 prints long objects), which the reader of the model must allow for.
  */
 export async function config(inv: ComposeInvocation, options: CallOptions & ConfigSource = {}): Promise<ComposeModel> {
-  // `input` stands in for the first file (`-f -`), the same folder resolving its relative paths.
-  const from = options.input === undefined ? inv : { ...inv, files: ['-', ...inv.files.slice(1)] };
-  const envFile = options.withoutDotEnv ? ['--env-file', emptyEnvFile()] : [];
+  // `input` stands in for the first file, the same project folder resolving its relative paths: piped on v2
+  // (`-f -`); v1 reads `-` only as the sole file, so there it is a private copy of the text.
+  const first = options.input === undefined ? undefined : inv.engine.flavour === 'v1' ? privateFile('input.yaml', options.input) : '-';
+  const from = first === undefined ? inv : { ...inv, files: [first, ...inv.files.slice(1)] };
+  const envFile = options.withoutDotEnv ? ['--env-file', privateFile('empty.env', '')] : [];
   if (inv.engine.flavour === 'v1') {
-    const { stdout } = await capture(from, [...envFile, 'config'], options);
+    const { stdout } = await capture(from, [...envFile, 'config'], { ...options, input: undefined });
     const { parse } = await import('yaml');
     return asModel(parse(stdout), 'v1 config');
   }
@@ -159,26 +161,29 @@ export async function config(inv: ComposeInvocation, options: CallOptions & Conf
 
 /** What `config` reads besides the invocation's files: a text in place of the first, another env file than .env. */
 export interface ConfigSource {
-  /** Piped in place of the first compose file (a text not yet written, or cctl's own rendering). */
+  /** Read in place of the first compose file (a text not yet written, or cctl's own rendering). */
   input?: string;
   /** Read no .env at all (Compose reads the project's .env unless told another file). */
   withoutDotEnv?: boolean;
 }
 
-let emptyFile: string | undefined;
+let privateDir: string | undefined;
+let written = 0;
 
 /**
- * An empty env file, made once per process in a private temporary folder.
- * `/dev/null` would do for v2, but Compose v1 refuses any env file that is
- * not a regular file ("/dev/null is not a file").
+ * A file of this text in a private temporary folder, made once per process
+ * and removed at exit. Compose v1 needs real files where v2 takes stdin and
+ * `/dev/null`: it refuses an env file that is not a regular file ("/dev/null
+ * is not a file") and reads `-f -` only when it is the sole file.
  */
-function emptyEnvFile(): string {
-  if (emptyFile) return emptyFile;
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-env-'));
-  const file = join(dir, 'empty.env');
-  writeFileSync(file, '', { mode: 0o600 });
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-  return (emptyFile = file);
+function privateFile(name: string, text: string): string {
+  if (!privateDir) {
+    const dir = (privateDir = mkdtempSync(join(tmpdir(), 'cctl-config-')));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const file = join(privateDir, `${++written}-${name}`);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
 }
 
 function asModel(value: unknown, what: string): ComposeModel {

@@ -7,9 +7,10 @@
  * only when the gateway is built (after an update or a changed setting). claude-cli cases leave the loot in
  * /tmp/loot of the image, and the check reads it from the running container and from the tagged image.
  *
- * Attack first, on main f18142e: the gateway's context moved into the workspace and its BASE_IMAGE arg are
- * stopped (landed). Through, on branch `corpus`: the gateway's dockerfile and dockerfile_inline, and
- * claude-cli's build.tags overwriting the gateway's image; the claude-cli build cases need a rerun there.
+ * Attack first, on main f18142e: stopped: the gateway's context in the workspace, its BASE_IMAGE arg. Through:
+ * the gateway's dockerfile (absolute path into the workspace) and dockerfile_inline, claude-cli's
+ * build.tags overwriting the gateway's image. The claude-cli build cases after build.tags failed on a
+ * gateway image the restore did not bring back (a harness gap to fix), so their verdict is open.
  */
 import type { ExecutionContext } from 'ava';
 import { e2e } from '../../helpers/e2e.js';
@@ -44,10 +45,84 @@ hostileSuite(e2e, { prefix: 'build' }, [
     names: /\.cctl\/gw/,
   },
   {
+    title: "the gateway's dockerfile pointed at a file in the workspace (context kept)",
+    v1: true,
+    build: true,
+    edits: (t) => [
+      { write: '.cctl/gw.Dockerfile', text: `FROM cctl-${t.name}-proxy:local\nRUN echo pwned > /tmp/pwned\n` },
+      gw('dockerfile', `${t.dir}/.cctl/gw.Dockerfile`),
+    ],
+    names: /gw\.Dockerfile/,
+  },
+  {
+    title: 'the gateway built from dockerfile_inline',
+    build: true,
+    edits: (t) => [gw('dockerfile_inline', `|\nFROM cctl-${t.name}-proxy:local\nRUN echo pwned > /tmp/pwned`)],
+    names: /dockerfile_inline/,
+  },
+  {
     title: "the gateway's BASE_IMAGE arg set to claude-cli's image (whose Dockerfile is the workspace's)",
     v1: true,
     build: true,
     edits: (t) => [{ set: FILE, path: ['services', 'proxy', 'build', 'args', 'BASE_IMAGE'], value: `cctl-${t.name}-claude-cli:local` }],
     names: /BASE_IMAGE/,
+  },
+  {
+    title: "claude-cli's build.tags overwrite the gateway's image tag",
+    edits: (t) => [local('RUN echo retagged > /tmp/retagged'), cli('tags', `["cctl-${t.name}-proxy:local"]`)],
+    names: /\btags\b/,
+    cliImageMayChange: true,
+  },
+  {
+    title: 'claude-cli build.additional_contexts naming the host HOME',
+    edits: () => [
+      local('RUN --mount=type=bind,from=hosthome,target=/h cat /h/.ssh/authorized_keys > /tmp/loot || true'),
+      cli('additional_contexts', `\nhosthome: ${v('HOME')}`),
+    ],
+    names: /additional_contexts|hosthome/,
+    cliImageMayChange: true,
+    check: (t, s) => noLoot(t, s, 'HostileCorpusDecoyKeyOnly'),
+  },
+  {
+    title: "claude-cli build.ssh loading the host user's private key as an agent",
+    edits: () => [
+      local('RUN --mount=type=ssh,required=false sh -c \'test -S "$SSH_AUTH_SOCK" && echo AGENT-FORWARDED > /tmp/loot\' || true'),
+      cli('ssh', `["default=${v('HOME')}/.ssh/id_ed25519"]`),
+    ],
+    names: /id_ed25519|\bssh\b(?!-)/,
+    cliImageMayChange: true,
+    check: (t, s) => noLoot(t, s, 'AGENT-FORWARDED'),
+  },
+  {
+    title: 'claude-cli build.secrets naming the private proxy.env',
+    edits: () => [
+      local('RUN --mount=type=secret,id=teamkey,required=false cat /run/secrets/teamkey > /tmp/loot || true'),
+      { set: FILE, path: ['secrets', 'teamkey', 'file'], value: `${v('HOME')}/.config/cctl/projects/${v('COMPOSE_PROJECT_NAME')}/proxy.env` },
+      cli('secrets', '[teamkey]'),
+    ],
+    names: /secrets|teamkey/,
+    cliImageMayChange: true,
+    check: (t, s) => noLoot(t, s, s.teamKey),
+  },
+  {
+    title: "claude-cli build.network: host (the build's RUN on the host's network)",
+    v1: true,
+    edits: () => [local('RUN cat /proc/net/dev > /tmp/loot || true'), cli('network', 'host')],
+    names: /network\W+host/,
+    cliImageMayChange: true,
+    check: (t, s) => noLoot(t, s, 'docker0'),
+  },
+  {
+    title: "claude-cli's build context set to the host HOME, with a Dockerfile from the workspace",
+    v1: true,
+    edits: (t) => [
+      { write: '.cctl/home.Dockerfile', text: `FROM cctl-${t.name}-claude-cli:local\nCOPY .ssh/authorized_keys /tmp/loot\n` },
+      local('RUN echo rebuild > /tmp/rebuild'),
+      cli('context', v('HOME')),
+      cli('dockerfile', `${t.dir}/.cctl/home.Dockerfile`),
+    ],
+    names: /home\.Dockerfile/,
+    cliImageMayChange: true,
+    check: (t, s) => noLoot(t, s, 'HostileCorpusDecoyKeyOnly'),
   },
 ]);

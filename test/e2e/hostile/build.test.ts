@@ -61,6 +61,18 @@ hostileSuite(e2e, { prefix: 'build' }, [
     names: /dockerfile_inline/,
   },
   {
+    title: "the gateway's build.extra_hosts: the npm registry's name resolves to the attacker while the gateway builds",
+    build: true,
+    edits: () => [gw('extra_hosts', '["registry.npmjs.org:203.0.113.7"]')],
+    names: /extra_hosts|registry\.npmjs\.org/,
+  },
+  {
+    title: "claude-cli's build.cache_to exports the build cache into the host HOME",
+    edits: () => [local('RUN echo cached > /tmp/cached'), cli('cache_to', `["type=local,dest=${v('HOME')}/.ssh/cache"]`)],
+    names: /cache_to|\.ssh\/cache/,
+    cliImageMayChange: true,
+  },
+  {
     title: "the gateway's BASE_IMAGE arg set to claude-cli's image (whose Dockerfile is the workspace's)",
     v1: true,
     build: true,

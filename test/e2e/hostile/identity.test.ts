@@ -106,6 +106,17 @@ hostileSuite(e2e, { prefix: 'ident', isolate: true, startWeb: true }, [
     names: /\ballow\b/,
   },
   {
+    // init reads the CA bundle to copy it into .cctl/docker (the image's build context): a host secret would land in the workspace and the image.
+    title: "x-cctl's ca-cert pointed at the host user's SSH private key",
+    v1: true,
+    edits: (t) => [settings('ca-cert', `${t.home}/.ssh/id_ed25519`)],
+    names: /ca-cert|id_ed25519/,
+    check: async (t, s) => {
+      const leaked = await s.asUser(['grep', '-rl', 'OPENSSH PRIVATE KEY', `${s.dir}/.cctl`]);
+      t.not(leaked.exitCode, 0, `the private key was copied into the project: ${leaked.stdout}`);
+    },
+  },
+  {
     title: "x-cctl's isolate turned off",
     v1: true,
     edits: () => [settings('isolate', 'false')],

@@ -125,6 +125,14 @@ hostileSuite(e2e, { prefix: 'build' }, [
     check: (t, s) => noLoot(t, s, 'docker0'),
   },
   {
+    // No compose key at all: the team's own Dockerfile additions ask BuildKit for the host's network themselves.
+    title: "RUN --network=host in .cctl/Dockerfile.local (the team's own build file, no compose change)",
+    edits: () => [local('RUN --network=host cat /proc/net/dev > /tmp/loot || true')],
+    names: /network\.host|network=host|Dockerfile\.local/,
+    cliImageMayChange: true,
+    check: (t, s) => noLoot(t, s, 'docker0'),
+  },
+  {
     title: "claude-cli's build context set to the host HOME, with a Dockerfile from the workspace",
     v1: true,
     edits: (t) => [

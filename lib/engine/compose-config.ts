@@ -51,6 +51,14 @@ export function resolvedConfig(inv: ComposeInvocation, source: ConfigSource = {}
   return answer;
 }
 
+/** Compose resolved the model but could not print it as JSON (see ConfigSource.yaml): ask for YAML. */
+export function jsonUnprintable(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (/error calling MarshalJSON/.test(`${e.message}\n${e instanceof ProcessError ? e.stderr : ''}`)) return true;
+  }
+  return false;
+}
+
 /** Tests: forget every answer. */
 export function resetResolvedConfig(): void {
   memo.clear();

@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { compose, type ComposeCommand } from '../engine/compose.js';
-import { resolvedConfig } from '../engine/compose-config.js';
+import { jsonUnprintable, resolvedConfig } from '../engine/compose-config.js';
 import type { ComposeModel as ResolvedModel } from '../engine/compose-client.js';
 import { CctlError } from '../kernel/errors.js';
 import { parseDotEnv, type Project } from '../project/locate.js';
@@ -142,12 +142,20 @@ async function resolveBoth(engine: ComposeCommand, input: TrustInput, env: NodeJ
   // The text goes in on stdin only when it is not what the file already holds: Compose v1 cannot follow a
   // stdin file's `extends` (it has no file name to resolve it against), and reads the file itself fine.
   const piped = input.text === undefined || input.text === composeText(project.file) ? {} : { input: input.text };
-  return Promise.all([
-    resolvedConfig(inv, piped).catch((error: unknown) => {
-      throw input.text === undefined ? error : composeRejects(project, error);
-    }),
-    resolvedConfig(inv, { input: rendered, withoutDotEnv: true }),
-  ]);
+  const both = (yaml: boolean) =>
+    Promise.all([
+      resolvedConfig(inv, { ...piped, yaml }).catch((error: unknown) => {
+        throw input.text === undefined || jsonUnprintable(error) ? error : composeRejects(project, error);
+      }),
+      resolvedConfig(inv, { input: rendered, withoutDotEnv: true, yaml }),
+    ]);
+  // A model Compose cannot print as JSON (build.ssh in 2.26): both sides again in YAML, so they compare alike.
+  return both(false).catch((error: unknown) => {
+    if (!jsonUnprintable(error)) throw error;
+    return both(true).catch((again: unknown) => {
+      throw input.text === undefined ? again : composeRejects(project, again);
+    });
+  });
 }
 
 export async function reviewTrust(input: TrustInput): Promise<TrustReview> {

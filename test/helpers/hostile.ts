@@ -154,6 +154,8 @@ export class Stack {
   /** The commit the tree goes back to (a case's host commit moves HEAD). */
   head = '';
   decoys?: Record<string, string>;
+  /** The image each tag named at setUp: restore() tags them again. */
+  readonly imageIds: Record<string, string> = {};
 
   constructor(readonly options: SuiteOptions) {
     this.root = mkdtempSync(join(tmpdir(), `cctl-hx-${options.prefix}-`));
@@ -269,7 +271,7 @@ export class Stack {
         const key = `${labels['com.docker.compose.project']}/${labels['com.docker.compose.service']}#${labels['com.docker.compose.container-number'] ?? '1'}`;
         const isCli = labels['com.docker.compose.service'] === 'claude-cli' && labels['com.docker.compose.project'] === this.name;
         containers[key] = {
-          image: isCli && options.cliImageMayChange ? '(may change)' : c.Image,
+          image: isCli && options.cliImageMayChange ? '(may change)' : await imageContent(c.Image),
           hostConfig: Object.fromEntries(HOST_CONFIG_KEYS.map((k) => [k, unordered(c.HostConfig[k] ?? null)])),
           mounts: (c.Mounts ?? []).map((m) => `${m.Type} ${m.Name ?? m.Source} -> ${m.Destination} ${m.RW ? 'rw' : 'ro'}`).sort(),
           env: [...(c.Config.Env ?? [])].sort(),
@@ -302,8 +304,9 @@ export class Stack {
       }),
       ...['claude-cli', 'proxy'].map(async (service) => {
         const tag = `cctl-${this.name}-${service}:local`;
-        const id = await runSettled(['docker', 'image', 'inspect', '--format', '{{.Id}}', tag]);
-        images[tag] = service === 'claude-cli' && options.cliImageMayChange ? '(may change)' : id.stdout.trim();
+        const id = (await runSettled(['docker', 'image', 'inspect', '--format', '{{.Id}}', tag])).stdout.trim();
+        if (id) this.imageIds[tag] ??= id;
+        images[tag] = service === 'claude-cli' && options.cliImageMayChange ? '(may change)' : await imageContent(id);
       }),
     ]);
     const sorted = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
@@ -330,8 +333,7 @@ export class Stack {
     let now = await this.fingerprint();
     if (JSON.stringify(now) === JSON.stringify(this.baseline)) return;
     // An attack got through: remove what it started under other names, put the images back, and up again.
-    const ours = this.baseline!.images as Record<string, string>;
-    for (const [tag, id] of Object.entries(ours)) if (id) await runSettled(['docker', 'tag', id, tag]);
+    for (const [tag, id] of Object.entries(this.imageIds)) await runSettled(['docker', 'tag', id, tag]);
     for (const key of Object.keys(now.containers as object)) {
       const project = key.split('/')[0]!;
       if (project !== this.name) await downProject(project, this.dir);
@@ -355,6 +357,18 @@ export class Stack {
     await runSettled(['docker', 'image', 'rm', `cctl-${this.name}-claude-cli:local`, `cctl-${this.name}-proxy:local`]);
     await runSettled(['rm', '-rf', this.root]);
   }
+}
+
+/**
+ * An image by what it holds: its file system layers. A rebuild from the same files (cctl's one build hash
+ * covers both images, so a change to the team's Dockerfile.local rebuilds the gateway too) gives a new
+ * id with the same layers; anything else put in it (build.tags, another Dockerfile, BASE_IMAGE) does not.
+ * The container's config (env, entrypoint, user) is compared on its own.
+ */
+async function imageContent(id: string): Promise<string> {
+  if (!id) return '';
+  const layers = await runSettled(['docker', 'image', 'inspect', '--format', '{{json .RootFS.Layers}}', id]);
+  return layers.exitCode === 0 ? `layers ${createHash('sha256').update(layers.stdout.trim()).digest('hex')}` : `missing ${id}`;
 }
 
 /** Lists of strings (Binds, CapAdd, SecurityOpt...) compared as sets: the engine does not keep their order. */

@@ -135,3 +135,29 @@ test.serial('every single-key change drawn from the Compose schema is refused, o
   writeFileSync(project.file, accepted);
   t.true(refused > 0, 'the property can fail: some mutations are refused');
 });
+
+test.serial('build.ssh, which Compose 2.26 cannot print as JSON, is named as a change: both sides are read as YAML then', async (t) => {
+  if (!hasCompose()) {
+    if (process.env.CI === 'true') t.fail('docker compose (v2) is missing');
+    else t.log('SKIPPED: needs the docker compose plugin (config runs without an engine)');
+    return;
+  }
+  const saved = process.env.CCTL_COMPOSE;
+  process.env.CCTL_COMPOSE = 'docker compose';
+  t.teardown(() => (saved === undefined ? delete process.env.CCTL_COMPOSE : (process.env.CCTL_COMPOSE = saved)));
+  const root = mkdtempSync(join(tmpdir(), 'cctl-trust-ssh-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const dir = join(root, 'app');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  other:\n    image: alpine\n');
+  const project: Project = { file: join(dir, 'compose.yaml'), exists: true, dir, name: 'sshapp', nameSource: 'flag' };
+  await initProject(project, { acceptChanges: true });
+  const doc = parseDocument(readFileSync(project.file, 'utf8'));
+  doc.setIn(['services', 'claude-cli', 'build', 'ssh'], doc.createNode(['default=${HOME}/.ssh/id_ed25519']));
+  writeFileSync(project.file, doc.toString());
+  const { changes } = await reviewFileOnDisk(project);
+  t.deepEqual(changes.map((c) => `${c.kind} ${c.path}`), ['added services.claude-cli.build.ssh']);
+  // Accepted, it is not asked about again: the YAML reading is stable.
+  await initProject({ ...project }, { acceptChanges: true });
+  t.deepEqual((await reviewFileOnDisk(project)).changes, []);
+});

@@ -99,6 +99,10 @@ export interface InitPlan {
 
 export async function planInit(project: Project, options: InitOptions = {}): Promise<InitPlan> {
   const env = options.env ?? process.env;
+  // The compose file replaced by a link (to a file elsewhere of the user's) is named as one now, before its
+  // text is compared: init would refuse to write through it anyway (kernel/inside.ts), and a diff of another
+  // file's settings would hide what happened.
+  readInside(project.dir, project.file);
   const text = composeText(project.file);
   const stored = readStoredSettings(project);
   const notes: string[] = [];

@@ -258,6 +258,19 @@ test.serial('isolate turned off in the file is asked about as a widening, not hi
   t.notRegex(readFileSync(project.file, 'utf8'), /claude-internal/);
 });
 
+test.serial('a compose file replaced by a link to a file outside the project is refused as a link, before any diff', async (t) => {
+  const { dir, env, project } = scratch(t);
+  await init(project, env);
+  const elsewhere = join(dir, '..', 'other-compose.yaml');
+  writeFileSync(elsewhere, 'services:\n  db:\n    image: postgres:16\n');
+  rmSync(project.file);
+  symlinkSync(elsewhere, project.file);
+  const refused = await t.throwsAsync(init(project, env));
+  t.regex(refused!.message, /compose\.yaml is a symbolic link \(to .*other-compose\.yaml\)/);
+  t.notRegex(refused!.message, /differs from what you accepted/);
+  t.is(readFileSync(elsewhere, 'utf8'), 'services:\n  db:\n    image: postgres:16\n');
+});
+
 test.serial('a setting changed by a flag on cctl\'s own command line needs no confirmation', async (t) => {
   const { env, project } = scratch(t);
   await init(project, env);

@@ -45,6 +45,13 @@ hostileSuite(e2e, { prefix: 'ident', isolate: true, startWeb: true }, [
     names: /COMPOSE_PROJECT_NAME|\.config\/cctl/,
   },
   {
+    // Alone, so the workspace check above cannot be what stops it: the trust kept by the folder's real path names the new name.
+    title: '.env renames the project (COMPOSE_PROJECT_NAME): a fresh project, with no trust of its own, in the same folder',
+    v1: true,
+    edits: (t) => [{ write: '.env', text: `COMPOSE_PROJECT_NAME=${t.name}x\n` }],
+    names: /project name/,
+  },
+  {
     title: '.env sets COMPOSE_FILE to add a file that makes claude-cli privileged',
     v1: true,
     edits: () => [
@@ -104,6 +111,12 @@ hostileSuite(e2e, { prefix: 'ident', isolate: true, startWeb: true }, [
     v1: true,
     edits: () => [settings('allow', '[anthropic, "*"]')],
     names: /\ballow\b/,
+  },
+  {
+    title: "x-cctl's egress allow-list given the attacker's host (a valid entry)",
+    v1: true,
+    edits: () => [settings('allow', '[anthropic, attacker.example]')],
+    names: /x-cctl\.allow.*attacker\.example/,
   },
   {
     // init reads the CA bundle to copy it into .cctl/docker (the image's build context): a host secret would land in the workspace and the image.

@@ -9,8 +9,8 @@
  *
  * Attack first, on main f18142e: stopped: the gateway's context in the workspace, its BASE_IMAGE arg. Through:
  * the gateway's dockerfile (absolute path into the workspace) and dockerfile_inline, claude-cli's
- * build.tags overwriting the gateway's image. The claude-cli build cases after build.tags failed on a
- * gateway image the restore did not bring back (a harness gap to fix), so their verdict is open.
+ * build.tags overwriting the gateway's image. On main 67f6e90 all are refused; build.ssh only as "Compose
+ * rejects the compose file" (Compose 2.26 cannot print it as JSON), until the trust check read it as YAML.
  */
 import type { ExecutionContext } from 'ava';
 import { e2e } from '../../helpers/e2e.js';

@@ -8,8 +8,8 @@
  * Attack first, on main f18142e: stopped: x-cctl upstream, allow-list, isolate; .env CCTL_UID/GID/TZ/HOME and
  * COMPOSE_FILE and compose.override.yaml were neutralised (before the down/up check). Through:
  * .env CCTL_SSH_AUTH_SOCK=$HOME; a user service joining claude-internal by a name from .env is not refused.
- * Strengthened after that run and not yet rerun: project name + absolute workspace, the network rename
- * (external), the subfolder file (volumes instead of privileged).
+ * On main 67f6e90 all are refused; isolate true -> false only because the merge left a bare "networks:" that
+ * Compose rejected, until the merge fix (now named, as a widening).
  */
 import { e2e } from '../../helpers/e2e.js';
 import { hostileSuite, type Edit } from '../../helpers/hostile.js';

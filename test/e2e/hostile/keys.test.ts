@@ -4,8 +4,8 @@
  *
  * Attack first, on main f18142e (old deny-list guard): 13 of 21 stopped. Through: the merge key and the alias
  * merge (privileged, pid/ipc host, a device), extra_hosts on the gateway, secrets and configs naming
- * proxy.env, the home volume renamed with driver_opts binding $HOME. Not yet run in their current form:
- * include (default network = host), post_start (exit 0 before the down/up check was added).
+ * proxy.env, the home volume renamed with driver_opts binding $HOME. On main 67f6e90 (the trust check) all 21
+ * are refused, each naming the key.
  */
 import { e2e } from '../../helpers/e2e.js';
 import { hostileSuite, type Edit } from '../../helpers/hostile.js';

@@ -123,9 +123,18 @@ export function readCaCert(projectDir: string, setting: string): Buffer | undefi
   const abs = setting.startsWith('/') ? setting : file;
   let data: Buffer;
   try {
-    if (!statSync(abs).isFile()) throw new Error('not a file');
-    data = readFileSync(abs);
+    if (setting.startsWith('/')) {
+      if (!statSync(abs).isFile()) throw new Error('not a file');
+      data = readFileSync(abs);
+    } else {
+      // In the project: read without following a link (claude-cli may have made .cctl/docker one to a folder
+      // of the user's); a link is refused with kernel/inside.ts's message, which names it.
+      const inside = readInside(projectDir, file);
+      if (!inside) throw new Error(`no such file: ${file}`);
+      data = inside;
+    }
   } catch (error) {
+    if (error instanceof CctlError) throw error;
     throw new CctlError(`The extra CA file "${setting}" cannot be read: ${(error as Error).message}.`, {
       hint: 'Point --ca-cert (or CCTL_CA_CERT) at a readable PEM bundle, or set it to "" to turn the feature off.',
     });

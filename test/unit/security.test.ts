@@ -548,3 +548,15 @@ test.serial("extra variables in the gateway's environment, its command, and a va
   await t.notThrowsAsync(init(project, env, { allow: ['github'] }));
   await t.notThrowsAsync(init(project, env));
 });
+
+test('the CA bundle in the project is read without following a link, and the refusal names the link', (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'cctl-ca-link-'));
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const [dir, outside] = [join(root, 'app'), join(root, 'outside')];
+  mkdirSync(join(outside, 'certs'), { recursive: true });
+  writeFileSync(join(outside, 'certs', 'extra-ca.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+  mkdirSync(join(dir, '.cctl'), { recursive: true });
+  symlinkSync(outside, join(dir, '.cctl', 'docker'));
+  t.throws(() => readCaCert(dir, '.cctl/docker/certs/extra-ca.crt'), { message: /\.cctl\/docker is a symbolic link \(to .*outside\)/ });
+  t.throws(() => readCaCert(dir, '.cctl/missing.crt'), { message: /cannot be read: no such file/ });
+});

@@ -93,6 +93,8 @@ hostileSuite(e2e, { prefix: 'ident', isolate: true, startWeb: true }, [
     cwd: 'src',
     edits: (t) => [
       { copy: FILE, to: `src/${FILE}` },
+      // The CA bundle the file names, relative to it (the test stack has one): so nothing but the trust check stops it.
+      { copy: '.cctl/docker/certs/extra-ca.crt', to: 'src/.cctl/docker/certs/extra-ca.crt' },
       { prepend: `src/${FILE}`, text: `name: ${t.name}\n` },
       // A key cctl writes itself (volumes), not one it never writes (privileged): a new file's first look takes those as they are.
       { set: `src/${FILE}`, path: ['services', 'claude-cli', 'volumes'], value: '\n- claude-home:/home/claude\n- ..:/workspace\n- ${HOME}/.config/cctl:/private' },

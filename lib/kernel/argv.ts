@@ -28,7 +28,11 @@ export interface SplitArgv {
   verb?: string;
   /** Everything after the verb, byte for byte. */
   rest: string[];
-  /** True when a help flag came before any verb. */
+  /**
+   * True when a help flag came before any verb, or right after it
+   * (`cctl exec --help`): that asks for cctl's help about the verb. The tool's
+   * own help is one word further: `cctl claude -- --help`, `cctl usage daily --help`.
+   */
   help: boolean;
 }
 
@@ -57,7 +61,8 @@ export function splitPassThrough(argv: readonly string[]): SplitArgv | undefined
     }
     if (arg.startsWith('-')) return undefined;
     if (!PASS_THROUGH.has(arg)) return undefined;
-    return { globals, verb: arg, rest: argv.slice(i + 1), help };
+    const rest = argv.slice(i + 1);
+    return { globals, verb: arg, rest, help: help || rest[0] === '-h' || rest[0] === '--help' };
   }
   return undefined;
 }

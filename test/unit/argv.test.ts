@@ -24,9 +24,15 @@ test('other commands, and unknown leading flags, go to cac', (t) => {
   t.is(splitPassThrough([]), undefined);
 });
 
-test('help before the verb is noted so cac can print the verb help', (t) => {
+test('help before the verb, or right after it, is cctl\'s help; one word further it is the tool\'s', (t) => {
   t.true(splitPassThrough(['--help', 'exec'])?.help);
-  t.false(splitPassThrough(['exec', '--help'])?.help);
+  for (const verb of ['exec', 'shell', 'usage', 'monitor', 'claude']) {
+    t.true(splitPassThrough([verb, '--help'])?.help, verb);
+    t.true(splitPassThrough([verb, '-h'])?.help, verb);
+  }
+  t.false(splitPassThrough(['claude', '--', '--help'])?.help);
+  t.false(splitPassThrough(['usage', 'daily', '--help'])?.help);
+  t.false(splitPassThrough(['exec', 'git', '--help'])?.help);
 });
 
 test('a missing value for a global option is a usage error', (t) => {

@@ -206,3 +206,33 @@ test.serial('through the CLI: globals before the verb are ours, flags after it r
   t.deepEqual(f.interactiveCalls[0]!.slice(-6), ['claude-cli', 'bash', '-lc', "printf '%s' \"a b\"", '-f', '-p']);
   t.deepEqual(f.interactiveCalls[0]!.slice(0, prefix(V2, p, 'demo').length), prefix(V2, p, 'demo'));
 });
+
+test.serial('VERB --help is cctl\'s help for each pass-through verb, and spawns nothing; after -- it is the tool\'s', async (t) => {
+  const { main } = await import('../../lib/cli.js');
+  const p = project();
+  for (const verb of ['shell', 'exec', 'usage', 'monitor', 'claude']) {
+    const lines: string[] = [];
+    const saved = { log: console.log, info: console.info };
+    console.log = console.info = (...args: unknown[]) => void lines.push(args.join(' '));
+    try {
+      const { result, fake: f } = await withFake(V2, { status: 0 }, () => main(['-f', p.file, verb, '--help']));
+      t.is(result, 0, verb);
+      t.deepEqual(f.interactiveCalls, [], `${verb} --help spawned something`);
+    } finally {
+      Object.assign(console, saved);
+    }
+    const out = lines.join('\n');
+    t.regex(out, new RegExp(`\\$ cctl ${verb}\\b`), verb);
+    if (verb === 'usage') for (const flag of ['--team', '--live', '--token-limit', '--gateway-url']) t.true(out.includes(flag), `usage --help lacks ${flag}`);
+  }
+  const { fake: f } = await withFake(V2, { status: 0 }, async () => {
+    await main(['-f', p.file, '-p', 'demo', 'claude', '--', '--help']);
+    await main(['-f', p.file, '-p', 'demo', 'monitor', '--', '--help']);
+    await main(['-f', p.file, '-p', 'demo', 'usage', 'daily', '--help']);
+  });
+  t.deepEqual(f.interactiveCalls.map((argv) => argv.slice(argv.indexOf('claude-cli') + 1)), [
+    ['claude-wrapper.sh', '--help'],
+    ['monitor', '--help'],
+    ['ccusage', 'claude', 'daily', '--help'],
+  ]);
+});

@@ -142,14 +142,14 @@ export const VERBS = {
     description: 'Start Claude Code in /workspace (arguments pass through)',
     options: {},
     passThrough: true,
-    examples: ['cctl claude', 'echo "summarise README.md" | cctl claude -p'],
+    examples: ['cctl claude', 'echo "summarise README.md" | cctl claude -p', "cctl claude -- --help   # Claude Code's own help (after --, everything is Claude's)"],
   }),
   monitor: verb({
     usage: 'monitor [...args]',
     description: 'Run the Claude Code Usage Monitor (arguments pass through)',
     options: {},
     passThrough: true,
-    examples: ['cctl monitor --plan max5 --view daily'],
+    examples: ['cctl monitor --plan max5 --view daily', "cctl monitor -- --help   # the monitor's own options (on an image built with it: init --monitor)"],
     words: ['--plan', '--view', '--timezone'],
   }),
   gateway: verb({
@@ -240,9 +240,19 @@ export const VERBS = {
   usage: verb({
     usage: 'usage [report] [...args]',
     description: 'ccusage reports: daily, weekly, monthly, session, blocks, statusline (default daily)',
-    options: {},
+    // cctl's own options; every other argument goes to ccusage (`cctl usage daily --help` lists ccusage's).
+    options: {
+      json: json("ccusage's JSON output (with --team: the ledger's rows)"),
+      live: flag('--live', 'blocks --live: a live view of the active 5-hour block (q or Ctrl-C quits)'),
+      once: flag('--once', 'blocks --live: draw one frame and exit'),
+      interval: value('--interval <seconds>', 'blocks --live: seconds between polls (default 5)'),
+      tokenLimit: value('-t, --token-limit <n>', 'blocks --live: the bar\'s limit: a number or "max" (env CCTL_TOKEN_LIMIT)'),
+      team: flag('--team', "The team gateway's ledger instead: daily, monthly, member or model"),
+      gatewayUrl: value('--gateway-url <url>', '--team: the gateway URL (env CCTL_TEAM_GATEWAY_URL, with CCTL_ADMIN_TOKEN; on the gateway server, its folder)'),
+      caCert: value('--ca-cert <file>', '--team: CA bundle for a self-signed gateway (env CCTL_CA_CERT)'),
+    },
     passThrough: true,
-    examples: ['cctl usage daily --json | jq .totals', 'cctl usage monthly --breakdown', 'cctl usage blocks --live --token-limit max', 'cctl usage blocks --live --once', 'cctl usage --team member --json', 'cctl usage --team --ca-cert gateway.crt   # a self-signed team gateway (env CCTL_CA_CERT)'],
+    examples: ['cctl usage daily --json | jq .totals', "cctl usage daily --help   # ccusage's own options for a report", 'cctl usage monthly --breakdown', 'cctl usage blocks --live --token-limit max', 'cctl usage blocks --live --once', 'cctl usage --team member --json', 'cctl usage --team --ca-cert gateway.crt   # a self-signed team gateway (env CCTL_CA_CERT)'],
     words: ['daily', 'weekly', 'monthly', 'session', 'blocks', 'statusline', '--team', 'member', 'model', '--json', '--gateway-url', '--ca-cert', '--since', '--until', '--breakdown', '--offline', '--live', '--once', '--interval', '--token-limit'],
   }),
   shell: verb({
@@ -250,14 +260,14 @@ export const VERBS = {
     description: 'Open a login shell in claude-cli as claude',
     options: {},
     passThrough: true,
-    examples: ['cctl shell'],
+    examples: ['cctl shell', 'cctl exec -- bash -lc "npm test"   # one command instead of a shell'],
   }),
   exec: verb({
     usage: 'exec [...cmd]',
     description: 'Run any command in claude-cli',
     options: {},
     passThrough: true,
-    examples: ['cctl exec -- ls -la /workspace', 'echo hi | cctl exec -- cat'],
+    examples: ['cctl exec -- ls -la /workspace', 'echo hi | cctl exec -- cat', "cctl exec -- git --help   # a command's own help"],
     words: ['--'],
   }),
 };

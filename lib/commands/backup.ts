@@ -11,12 +11,13 @@ import type { OptionsFor } from './spec/verbs.js';
 import { relativeToProject } from '../project/assets.js';
 import { machineImageName } from '../project/machine-file.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';
-import { ensurePrivateDir } from '../project/private-dir.js';
+import { backupsDir, ensurePrivateDir } from '../project/private-dir.js';
 import { homeVolumeName } from '../ops/stack.js';
 import { backupVolume, defaultBackupName } from '../ops/backup/backup.js';
 
 function defaultBackupFile(projectName: string): string {
-  const dir = join(ensurePrivateDir(projectName), 'backups');
+  ensurePrivateDir(projectName);
+  const dir = backupsDir(projectName);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
   return join(dir, defaultBackupName(projectName));

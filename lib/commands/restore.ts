@@ -2,7 +2,8 @@
  * `cctl restore <file> [--force]`: puts a backup back into the home volume.
  * The archive is verified first, a volume with data is only replaced with
  * --force, and a failed restore leaves the old data as it was
- * (lib/ops/backup/restore.ts explains how).
+ * (lib/ops/backup/restore.ts explains how). A bare file name not in this
+ * folder is looked for where `cctl backup` puts archives (the private folder).
  */
 import type { OptionsFor } from './spec/verbs.js';
 import { relativeToProject } from '../project/assets.js';
@@ -11,6 +12,7 @@ import { machineImageName } from '../project/machine-file.js';
 import { UsageError } from '../kernel/errors.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';
 import { homeVolumeName } from '../ops/stack.js';
+import { findBackup } from '../project/private-dir.js';
 import { restoreVolume } from '../ops/backup/restore.js';
 
 export default async function restore(args: string[], options: OptionsFor<'restore'>): Promise<number> {
@@ -20,7 +22,7 @@ export default async function restore(args: string[], options: OptionsFor<'resto
   const result = await restoreVolume({
     volume: homeVolumeName(project),
     image: machineImageName(project, CLI_SERVICE),
-    file,
+    file: findBackup(file, project.name),
     owner: project.name,
     force: options.force === true,
     // The labels Compose puts on volumes it creates, so `up` adopts this one

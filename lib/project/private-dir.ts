@@ -17,9 +17,9 @@
  * path of any user's, so a fresh clone validates with plain `docker compose
  * config`. XDG_CONFIG_HOME is not followed: one place per home, always.
  */
-import { chmodSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { CctlError } from '../kernel/errors.js';
 
 const UNDER_HOME = ['.config', 'cctl', 'projects'];
@@ -72,6 +72,37 @@ export function assertOutsideWorkspace(name: string, workspaceDir: string, env: 
       hint: 'Mount a folder that does not contain your home\'s .config: move the project out of the home folder itself, or change the workspace setting.',
     });
   }
+}
+
+/** Where `cctl backup` puts archives by default (created by backup, owner-only). */
+export function backupsDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(privateDir(name, env), 'backups');
+}
+
+/**
+ * The archive `cctl restore FILE` means: FILE as given when it exists, else a
+ * bare name found in the backups folder (where `cctl backup` wrote it, so the
+ * name it printed restores as is). A missing file says where both looks went
+ * and names the newest backup there.
+ */
+export function findBackup(file: string, name: string, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const given = resolve(cwd, file);
+  if (existsSync(given)) return given;
+  const dir = backupsDir(name, env);
+  const bare = basename(file) === file;
+  if (bare && existsSync(join(dir, file))) return join(dir, file);
+  let newest: string | undefined;
+  try {
+    newest = readdirSync(dir).filter((f) => f.endsWith('.tar.gz')).sort().at(-1);
+  } catch {
+    newest = undefined;
+  }
+  const looked = bare ? `${given} nor in ${dir}` : given;
+  throw new CctlError(`No backup ${file}: it is not ${bare ? 'in this folder' : 'there'} (looked for ${looked}).`, {
+    hint: newest
+      ? `cctl backup keeps archives in ${dir}; the newest is: cctl restore ${newest}`
+      : `cctl backup keeps archives in ${dir}, which holds none; give the archive's path.`,
+  });
 }
 
 /** Backups an older cctl wrote into the project folder by default: login tokens where claude-cli and git can see them. */

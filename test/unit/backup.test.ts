@@ -9,6 +9,7 @@ import { RESTORE_SCRIPT } from '../../lib/ops/backup/restore.js';
 import { defaultBackupName } from '../../lib/ops/backup/backup.js';
 import { STAGING_PREFIX } from '../../lib/ops/backup/helpers.js';
 import { SHELLCHECK_INSTALL, withTool } from '../helpers/tools.js';
+import { backupsDir, findBackup } from '../../lib/project/private-dir.js';
 
 function scratch(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-backup-unit-'));
@@ -172,4 +173,29 @@ test('an interrupted swap is undone when it had not committed, and finished when
 withTool('shellcheck', SHELLCHECK_INSTALL)('the restore script is clean under shellcheck', (t) => {
   const result = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: RESTORE_SCRIPT, encoding: 'utf8' });
   t.is(result.status, 0, result.stdout);
+});
+
+test('restore finds the name cctl backup printed in the private folder, and a miss names where it looked', (t) => {
+  const dir = scratch(t);
+  const env = { HOME: join(dir, 'home') };
+  const work = join(dir, 'work');
+  mkdirSync(work);
+  const backups = backupsDir('app', env);
+  mkdirSync(backups, { recursive: true });
+  const older = 'cctl-app-home-20250101-010101.tar.gz';
+  const newer = 'cctl-app-home-20250102-030405.tar.gz';
+  for (const name of [older, newer]) writeFileSync(join(backups, name), 'x');
+  // The guide's command, run in the project folder: the archive is in the private folder.
+  t.is(findBackup(newer, 'app', env, work), join(backups, newer));
+  // A file in this folder wins over one of the same name in the backups.
+  writeFileSync(join(work, older), 'here');
+  t.is(findBackup(older, 'app', env, work), join(work, older));
+  const missing = t.throws(() => findBackup('cctl-app-home-19990101-000000.tar.gz', 'app', env, work)) as Error & { hint?: string };
+  t.regex(missing.message, new RegExp(`nor in ${backups}`));
+  t.is(missing.hint, `cctl backup keeps archives in ${backups}; the newest is: cctl restore ${newer}`);
+  // A path (not a bare name) is only looked for where it points.
+  const pathed = t.throws(() => findBackup(`sub/${newer}`, 'app', env, work)) as Error;
+  t.notRegex(pathed.message, /nor in/);
+  const empty = t.throws(() => findBackup(newer, 'other', env, work)) as Error & { hint?: string };
+  t.regex(empty.hint ?? '', /holds none/);
 });

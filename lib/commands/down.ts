@@ -8,7 +8,7 @@ import { projectInvocation } from '../ops/compose.js';
 import { storedSettings } from '../project/compose-file.js';
 import { removeNetworkIfUnused } from '../engine/networks.js';
 import { removeVolume } from '../engine/volumes.js';
-import { claudeServices, homeVolumeName } from '../ops/stack.js';
+import { claudeServices, homeVolumeName, inspectServices } from '../ops/stack.js';
 import { INTERNAL_NETWORK } from '../project/model.js';
 
 async function confirm(question: string): Promise<boolean> {
@@ -39,10 +39,14 @@ export default async function down(_args: string[], options: OptionsFor<'down'>)
     const ok = await confirm(`This deletes the volume ${volume}: Claude logins, .claude.json, history and usage data. Delete it? [y/N] `);
     if (!ok) throw new CctlError('Nothing was deleted.', { exitCode: 1 });
   }
+  // What exists is asked first, so the report names only what this run removed.
+  const present = (await inspectServices(project, services)).filter((s) => s.state !== 'missing').map((s) => s.name);
   try {
-    const inv = await projectInvocation(project);
-    await stop(inv, { services, timeoutSeconds: 5 });
-    await remove(inv, { services });
+    if (present.length) {
+      const inv = await projectInvocation(project);
+      await stop(inv, { services: present, timeoutSeconds: 5 });
+      await remove(inv, { services: present });
+    }
   } catch (error) {
     throw explainDockerError(error);
   }
@@ -51,11 +55,13 @@ export default async function down(_args: string[], options: OptionsFor<'down'>)
   for (const net of [`${project.name}_default`, `${project.name}_${INTERNAL_NETWORK}`]) {
     if (await removeNetworkIfUnused(net)) removed.push(net);
   }
-  if (options.volumes && (await removeVolume(volume))) removed.push(volume);
-  if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, stopped: services, removed })}\n`);
+  const volumeDeleted = options.volumes === true && (await removeVolume(volume));
+  if (volumeDeleted) removed.push(volume);
+  if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, stopped: present, removed })}\n`);
   else {
-    process.stdout.write(`Stopped and removed ${services.join(', ')}.\n`);
-    if (options.volumes) process.stdout.write(`Deleted the volume ${volume}.\n`);
+    process.stdout.write(present.length ? `Stopped and removed ${present.join(', ')}.\n` : `No ${services.join(' or ')} container to remove.\n`);
+    if (volumeDeleted) process.stdout.write(`Deleted the volume ${volume}.\n`);
+    else if (options.volumes) process.stdout.write(`There was no volume ${volume} to delete.\n`);
     else process.stdout.write(`The volume ${volume} (logins, history, usage) is kept.\n`);
   }
   return 0;

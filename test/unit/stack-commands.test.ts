@@ -100,7 +100,9 @@ test.serial('logs refuses a service that is not cctl\'s, and a --tail that is no
 
 test.serial('down stops and removes only the claude services, keeps the volume, and removes unused networks', async (t) => {
   const p = project();
-  const fake = new FakeEngine().on('docker network rm demo_claude-internal', { exitCode: 1, stderr: 'Error: No such network' });
+  const fake = new FakeEngine()
+    .withContainers([{ service: 'claude-cli' }, { service: 'proxy' }])
+    .on('docker network rm demo_claude-internal', { exitCode: 1, stderr: 'Error: No such network' });
   const { out } = await withEngine(fake, () => captureStdout(() => down([], p.g)));
   const prefix = ['docker', 'compose', '--project-directory', p.dir, '-f', p.file, '-p', 'demo', '--profile', 'claude'];
   t.deepEqual(fake.composeCalls(), [
@@ -109,12 +111,13 @@ test.serial('down stops and removes only the claude services, keeps the volume, 
   ]);
   t.deepEqual(fake.lines('docker network rm'), ['docker network rm demo_default', 'docker network rm demo_claude-internal']);
   t.deepEqual(fake.lines('docker volume'), []);
+  t.regex(out, /^Stopped and removed claude-cli, proxy\.$/m);
   t.regex(out, /The volume demo_claude-home \(logins, history, usage\) is kept/);
 });
 
 test.serial('down --volumes needs --yes without a terminal, and then deletes the home volume', async (t) => {
   const p = project();
-  const fake = new FakeEngine();
+  const fake = new FakeEngine().withContainers([{ service: 'claude-cli' }, { service: 'proxy' }]);
   const refused = await withEngine(fake, () => failureOf(() => down([], { ...p.g, volumes: true })));
   t.is(refused!.exitCode, 2);
   t.regex(refused!.message, /add --yes/);
@@ -123,6 +126,18 @@ test.serial('down --volumes needs --yes without a terminal, and then deletes the
   t.deepEqual(fake.lines('docker volume'), ['docker volume rm demo_claude-home']);
   t.like(JSON.parse(out), { ok: true, stopped: ['claude-cli', 'proxy'] });
   t.true((JSON.parse(out) as { removed: string[] }).removed.includes('demo_claude-home'));
+});
+
+test.serial('down --volumes --yes on nothing reports nothing removed: no container, no volume, no network', async (t) => {
+  const p = project();
+  const fake = new FakeEngine()
+    .on('docker volume rm', { exitCode: 1, stderr: 'Error response from daemon: get demo_claude-home: no such volume' })
+    .on('docker network rm', { exitCode: 1, stderr: 'Error response from daemon: network demo_default not found' });
+  const text = await withEngine(fake, () => captureStdout(() => down([], { ...p.g, volumes: true, yes: true })));
+  t.deepEqual(fake.composeCalls(), [], 'nothing to stop or remove');
+  t.is(text.out, 'No claude-cli or proxy container to remove.\nThere was no volume demo_claude-home to delete.\n');
+  const json = await withEngine(fake, () => captureStdout(() => down([], { ...p.g, volumes: true, yes: true, json: true })));
+  t.deepEqual(JSON.parse(json.out), { ok: true, stopped: [], removed: [] });
 });
 
 const byName = (checks: Array<{ name: string; status: string; detail: string; fix?: string }>) => Object.fromEntries(checks.map((c) => [c.name, c]));

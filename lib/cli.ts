@@ -42,7 +42,15 @@ function build() {
     if (spec.passThrough) command.allowUnknownOptions();
     else command.action(dispatch(name, spec));
   }
-  cli.help();
+  // A verb of several actions (gateway) lists them under its usage, one line each.
+  cli.help((sections) => {
+    const actions = cli.matchedCommand && VERBS[cli.matchedCommand.name as VerbName]?.actions;
+    if (!actions) return sections;
+    const width = Math.max(...Object.keys(actions).map((a) => a.length));
+    const body = Object.entries(actions).map(([usage, what]) => `  ${usage.padEnd(width)}  ${what}`).join('\n');
+    const at = sections.findIndex((s) => s.title === 'Usage') + 1;
+    return [...sections.slice(0, at), { title: 'Actions', body }, ...sections.slice(at)];
+  });
   cli.version(VERSION);
   return cli;
 }

@@ -1,11 +1,11 @@
 /**
- * `cctl gateway init|up|status|logs|down|member …`: the team gateway on a
+ * `cctl gateway init|up|status|logs|down|backup|restore|member …`: the team gateway on a
  * server. The folder is --dir, else this one when it is a gateway folder, else
  * ./team-gateway. Task lists, JSON and exit codes as the workspace verbs.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { OptionsFor } from './spec/verbs.js';
 import { currentLedger, LEDGER_URL_FILE, type LedgerChoice, METRICS_TOKEN_FILE, parseLedger, writeLedgerSecrets } from '../project/gateway-ledger.js';
 import { CctlError, failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
@@ -14,13 +14,16 @@ import {
   ADMIN_TOKEN_FILE, checkListen, defaultListen, gatewayDir, gatewayImage, KEY_FILE, localGatewayAccess, readGatewayMarker, requireGatewayFolder, writeGatewayFolder,
 } from '../project/team-gateway.js';
 import { POSTGRES_PASSWORD_FILE, POSTGRES_SERVICE, postgresImage, type PostgresService } from '../project/gateway-postgres.js';
-import { gatewayAssets, gatewayDown, gatewayServices, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, memberCommand, type GatewayContext } from '../ops/team-gateway.js';
+import {
+  backupLedger, gatewayAssets, gatewayDown, gatewayServices, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, ledgerBackupName, ledgerVolumes, memberCommand, restoreLedger, type GatewayContext,
+} from '../ops/team-gateway.js';
+import { canPrompt, confirmOnTerminal } from '../ui/prompt.js';
 import { presentation, taskList } from '../ui/tasks.js';
 import { formatTable, servicesTable } from '../ui/table.js';
 
 type Options = OptionsFor<'gateway'> & Record<string, unknown>;
 
-const ACTIONS = ['init', 'up', 'status', 'logs', 'down', 'member', 'migrate'] as const;
+const ACTIONS = ['init', 'up', 'status', 'logs', 'down', 'backup', 'restore', 'member', 'migrate'] as const;
 const BUDGET_FLAGS = ['dailyTokens', 'monthlyTokens', 'dailyCost', 'monthlyCost', 'maxInFlight'] as const;
 const out = (text: string) => void process.stdout.write(text);
 
@@ -214,6 +217,63 @@ async function migrate(dir: string, options: Options): Promise<number> {
   return 0;
 }
 
+/** backup and restore copy the SQLite ledger's volume; a Postgres ledger is backed up the Postgres way. */
+function sqliteLedgerOnly(dir: string, action: string): void {
+  if (currentLedger(dir) === 'postgres') {
+    throw new CctlError(`cctl gateway ${action} copies the SQLite ledger's volume, and this gateway keeps its ledger in Postgres.`, {
+      hint: 'Use pg_dump and pg_restore against that database (for the Postgres service in the gateway folder: docker compose exec postgres pg_dump ...).',
+    });
+  }
+}
+
+async function down(dir: string, options: Options): Promise<number> {
+  requireGatewayFolder(dir);
+  const project = gatewayProject(dir);
+  const volumes = ledgerVolumes(project);
+  const volume = volumes.join(' and ');
+  if (options.volumes && !options.yes) {
+    const what = `the ledger volume${volumes.length > 1 ? 's' : ''} ${volume}: every member, budget and request row`;
+    if (!canPrompt()) throw new UsageError(`--volumes deletes ${what}; add --yes to confirm in a script.`, 'Keep a copy first: cctl gateway backup');
+    if (!(await confirmOnTerminal(`This deletes ${what}.`, 'Delete it?'))) throw new CctlError('Nothing was deleted.');
+  }
+  const deleted = await gatewayDown(project, { volumes: options.volumes === true });
+  const stopped = gatewayServices(dir);
+  const what = `Stopped the team gateway${stopped.length > 1 ? ' and its Postgres' : ''}.`;
+  if (options.json) out(`${JSON.stringify({ ok: true, stopped, removed: deleted })}\n`);
+  else if (!options.volumes) out(`${what} The ledger volume${volumes.length > 1 ? 's' : ''} ${volume} ${volumes.length > 1 ? 'are' : 'is'} kept.\n`);
+  else out(`${what} ${deleted.length ? `Deleted ${deleted.join(' and ')}.` : `There was no ledger volume ${volume} to delete.`}\n`);
+  return 0;
+}
+
+/** `backup [FILE]`: the ledger volume as a .tar.gz, by default in the folder's backups/ (0700: it holds token hashes). */
+async function backup(dir: string, file: string | undefined, options: Options): Promise<number> {
+  requireGatewayFolder(dir);
+  sqliteLedgerOnly(dir, 'backup');
+  let target = file ? resolve(file) : undefined;
+  if (!target) {
+    const backups = join(dir, 'backups');
+    mkdirSync(backups, { recursive: true, mode: 0o700 });
+    chmodSync(backups, 0o700);
+    target = join(backups, ledgerBackupName());
+  }
+  const result = await backupLedger(gatewayProject(dir), target);
+  if (options.json) out(`${JSON.stringify({ ok: true, ...result })}\n`);
+  else out(`Saved ${result.volume} (${result.entries} entries, ${Math.max(1, Math.round(result.bytes / 1024))} KiB) to ${result.file}\n`);
+  if (result.changedWhileReading) process.stderr.write('Note: the ledger changed while it was read (the gateway is running); stop it first ("cctl gateway down") for a consistent copy.\n');
+  return 0;
+}
+
+/** `restore FILE [--force]`: a ledger backup back into the volume (refused while the gateway runs). */
+async function restore(dir: string, file: string | undefined, options: Options): Promise<number> {
+  requireGatewayFolder(dir);
+  sqliteLedgerOnly(dir, 'restore');
+  if (!file) throw new UsageError('cctl gateway restore needs the backup file.', 'Example: cctl gateway restore backups/ledger-20250101-120000.tar.gz');
+  const result = await restoreLedger(gatewayProject(dir), file, options.force === true);
+  if (options.json) out(`${JSON.stringify({ ok: true, ...result })}\n`);
+  else out(`Restored ${result.entries} entries from ${result.file} into ${result.volume}${result.created ? ' (new volume)' : ''}.\nNext: cctl gateway up\n`);
+  return 0;
+}
+
 export default async function gateway(args: string[], options: Options): Promise<number> {
   const [action, ...rest] = args;
   if (!action || !(ACTIONS as readonly string[]).includes(action)) {
@@ -240,13 +300,12 @@ export default async function gateway(args: string[], options: Options): Promise
       if (tail !== undefined && !/^\d+$/.test(tail)) throw new UsageError(`--tail needs a number of lines, not "${tail}".`);
       return gatewayLogs(gatewayProject(dir), { follow: options.follow === true, tail: tail === undefined ? undefined : Number(tail) });
     }
-    case 'down': {
-      requireGatewayFolder(dir);
-      await gatewayDown(gatewayProject(dir));
-      const stopped = gatewayServices(dir);
-      out(options.json ? `${JSON.stringify({ ok: true, stopped })}\n` : `Stopped the team gateway${stopped.length > 1 ? ' and its Postgres' : ''}. The ledger volumes are kept.\n`);
-      return 0;
-    }
+    case 'down':
+      return down(dir, options);
+    case 'backup':
+      return backup(dir, rest[0], options);
+    case 'restore':
+      return restore(dir, rest[0], options);
     case 'migrate':
       return migrate(dir, options);
     default:

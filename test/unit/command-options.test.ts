@@ -93,6 +93,9 @@ test.serial('--help of each verb lists its declared options', async (t) => {
     const { code, out } = await captured(() => main([name, '--help']));
     t.is(code, 0);
     for (const option of Object.values(spec.options)) t.true(out.includes(option.flags), `${name} --help lacks ${option.flags}`);
+    // A verb of several actions lists each on a line of its own, under its usage.
+    for (const [usage, what] of Object.entries(spec.actions ?? {})) t.regex(out, new RegExp(`^  ${usage.replace(/[[\]]/g, '\\$&')} +${what.replace(/[()$.*+?[\]|]/g, '\\$&')}$`, 'm'), `${name} --help: ${usage}`);
+    if (spec.actions) t.true(out.indexOf('Actions:') > out.indexOf('Usage:') && out.indexOf('Actions:') < out.indexOf('Options:'), name);
     // cac's own default for a --no- flag would print "--no-cache ... (default: true)".
     t.notRegex(out, /--no-\S+ .*\(default: true\)/, `${name} --help`);
   }

@@ -15,6 +15,7 @@ import { checkMemberToken, teamGatewayUrl, writeMemberCredential } from '../../l
 import { proxyEnvFile } from '../../lib/project/secrets.js';
 import { currentLedger, LEDGER_URL_FILE, METRICS_TOKEN_FILE, parseLedger, writeLedgerSecrets } from '../../lib/project/gateway-ledger.js';
 import { teamAccess, teamReportOf, teamUsageTable } from '../../lib/ops/team-usage.js';
+import { gatewayProject } from '../../lib/ops/team-gateway.js';
 import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
 const SETUP: GatewaySetup = { port: 8443, upstream: 'https://api.anthropic.com', baseImage: 'node:22-bookworm-slim', retentionDays: 400, tls: false, buildHash: 'abc123', listen: '0.0.0.0', image: 'cctl-t-gateway:local' };
@@ -258,4 +259,59 @@ test.serial('gateway verbs outside a gateway folder say how to make one', async 
   t.is(code, 1);
   t.regex(stderr.join(''), /is not a team gateway folder[\s\S]*cctl gateway init/);
   t.is(fake.calls.length, 0, 'nothing ran');
+});
+
+/** main(argv) with stdout and stderr captured. */
+async function run(fake: FakeEngine, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const writes = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  process.stdout.write = ((chunk: string) => ((out += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => ((err += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await withEngine(fake, () => main(argv)), out, err };
+  } finally {
+    process.stdout.write = writes.out;
+    process.stderr.write = writes.err;
+  }
+}
+
+test.serial('gateway down keeps the ledger; --volumes needs --yes in a script, then deletes <project>_ledger and says so', async (t) => {
+  const dir = temp();
+  writeGatewayFolder(dir, SETUP, {}, {});
+  const volume = `${gatewayProject(dir).name}_ledger`;
+  const fake = new FakeEngine();
+  const kept = await run(fake, ['gateway', 'down', '--dir', dir]);
+  t.is(kept.code, 0);
+  t.is(kept.out, `Stopped the team gateway. The ledger volume ${volume} is kept.\n`);
+  t.deepEqual(fake.lines('docker volume'), []);
+  const refused = await run(fake, ['gateway', 'down', '--volumes', '--dir', dir]);
+  t.is(refused.code, 2);
+  t.regex(refused.err, new RegExp(`--volumes deletes the ledger volume ${volume}.*add --yes`));
+  t.is(fake.lines('docker volume').length + fake.calls.filter((c) => c.line.includes(' down ')).length, 1, 'only the first down ran');
+  const deleted = await run(fake, ['gateway', 'down', '--volumes', '--yes', '--dir', dir, '--json']);
+  t.is(deleted.code, 0);
+  t.deepEqual(fake.lines('docker volume'), [`docker volume rm ${volume}`]);
+  t.deepEqual(JSON.parse(deleted.out), { ok: true, stopped: ['gateway'], removed: [volume] });
+  fake.on('docker volume rm', { exitCode: 1, stderr: `Error response from daemon: get ${volume}: no such volume` });
+  const none = await run(fake, ['gateway', 'down', '--volumes', '-y', '--dir', dir]);
+  t.is(none.out, `Stopped the team gateway. There was no ledger volume ${volume} to delete.\n`);
+});
+
+test.serial('gateway backup reads the ledger volume with the gateway\'s own image, and names cctl gateway in its hints', async (t) => {
+  const dir = temp();
+  writeGatewayFolder(dir, SETUP, {}, {});
+  const volume = `${gatewayProject(dir).name}_ledger`;
+  const fake = new FakeEngine();
+  const missing = await run(fake, ['gateway', 'backup', '--dir', dir]);
+  t.is(missing.code, 1);
+  t.deepEqual(fake.lines('docker volume'), [`docker volume inspect ${volume}`]);
+  t.regex(missing.err, new RegExp(`There is no volume ${volume} to back up\\.\\n"cctl gateway up" creates it\\.`));
+  t.is(mode(join(dir, 'backups')), 0o700);
+  fake.on(`docker volume inspect ${volume}`, { stdout: '[{}]\n' });
+  const noImage = await run(fake, ['gateway', 'backup', join(dir, 'l.tar.gz'), '--dir', dir]);
+  t.is(noImage.code, 1);
+  t.true(fake.lines('docker image inspect').some((l) => l.includes(SETUP.image)), fake.lines('docker image').join('\n'));
+  const noFile = await run(fake, ['gateway', 'restore', '--dir', dir]);
+  t.is(noFile.code, 2);
 });

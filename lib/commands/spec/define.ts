@@ -41,6 +41,8 @@ export interface VerbSpec<O extends Record<string, OptionSpec> = Record<string, 
   passThrough?: boolean;
   /** The words after `--` reach the handler, after a '--' of their own (`cctl task exec NAME -- cmd…`). */
   afterDoubleDash?: boolean;
+  /** A verb of several actions: each action's usage and one line on what it does, listed by --help. */
+  actions?: Readonly<Record<string, string>>;
   /** Words the shell may complete after the verb besides its flags (service names, reports, the tool's own flags). */
   words?: readonly string[];
 }

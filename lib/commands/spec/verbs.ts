@@ -154,7 +154,21 @@ export const VERBS = {
   }),
   gateway: verb({
     usage: 'gateway <action> [...args]',
-    description: "The team's shared gateway on a server: init, up, status, logs, down, member add|list|revoke|budget NAME, migrate --from sqlite",
+    description: "The team's shared gateway on a server: init, up, status, logs, down, backup, restore, member, migrate",
+    actions: {
+      init: 'Write the gateway folder: compose file, build context, secrets (--key-file, --port, --listen, --tls-cert/--tls-key)',
+      up: 'Build if needed, start the gateway and wait until healthy',
+      status: 'The gateway container, its health, and the address it listens on',
+      'logs [--follow] [--tail N]': "The gateway's request and egress log lines",
+      'down [--volumes --yes]': 'Stop and remove the gateway; the ledger volume is kept unless --volumes',
+      'backup [FILE]': 'Save the ledger volume to a .tar.gz (default: backups/ in the gateway folder)',
+      'restore FILE [--force]': 'Put a ledger backup back (the gateway stopped first: cctl gateway down)',
+      'member add NAME': 'Add a member; prints their token once (budget flags as for budget)',
+      'member list': 'Every member, active or revoked, with their budget',
+      'member revoke NAME': 'Revoke a member: their next request gets 401',
+      'member budget NAME': "Set a member's budgets: --daily-tokens, --monthly-tokens, --daily-cost, --monthly-cost, --max-in-flight",
+      'migrate --from sqlite': 'Copy the SQLite ledger into the Postgres one (after init --ledger postgres and up)',
+    },
     options: {
       dir: value('--dir <path>', 'The gateway folder (default: this folder when it is one, else ./team-gateway; env CCTL_GATEWAY_DIR)'),
       port: value('--port <port>', 'init: the port it listens on (default 3000)'),
@@ -178,6 +192,9 @@ export const VERBS = {
       timeout: value('--timeout <seconds>', 'up: how long to wait for health', { default: '120' }),
       follow: flag('--follow', 'logs: follow the output'),
       tail: value('--tail <n>', 'logs: lines from the end'),
+      volumes: flag('--volumes', 'down: also delete the ledger volume (every member, budget and request row)'),
+      yes: flag('-y, --yes', 'down --volumes: do not ask (needed in scripts)'),
+      force: flag('--force', 'restore: replace a ledger volume that already holds data'),
       json: json(),
     },
     examples: [
@@ -190,8 +207,9 @@ export const VERBS = {
       'cctl gateway up',
       'cctl gateway member add alice --monthly-cost 200',
       'cctl gateway member revoke alice',
+      'cctl gateway down && cctl gateway backup && cctl gateway up',
     ],
-    words: ['init', 'up', 'status', 'logs', 'down', 'member', 'add', 'list', 'revoke', 'budget'],
+    words: ['init', 'up', 'status', 'logs', 'down', 'backup', 'restore', 'member', 'add', 'list', 'revoke', 'budget'],
   }),
   task: verb({
     usage: 'task <action> [name] [...command]',

@@ -18,12 +18,14 @@ import {
   ARCHIVE_IN_CONTAINER, HELPER_CAPS, STAGING_PREFIX, clearStaleHelpers, createHelper, removeHelper, requireImage, startHelper,
 } from './helpers.js';
 
-export function defaultBackupName(project: string, now = new Date()): string {
+/** YYYYMMDD-HHMMSS in local time: archive names sort by age. */
+export function backupStamp(now = new Date()): string {
   const pad = (n: number) => String(n).padStart(2, '0');
-  const stamp =
-    `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-` +
-    `${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
-  return `cctl-${project}-home-${stamp}.tar.gz`;
+  return `${now.getFullYear()}${pad(now.getMonth() + 1)}${pad(now.getDate())}-${pad(now.getHours())}${pad(now.getMinutes())}${pad(now.getSeconds())}`;
+}
+
+export function defaultBackupName(project: string, now = new Date()): string {
+  return `cctl-${project}-home-${backupStamp(now)}.tar.gz`;
 }
 
 export interface BackupOptions {
@@ -33,6 +35,8 @@ export interface BackupOptions {
   file: string;
   /** Names the helper containers (the compose project name). */
   owner: string;
+  /** The command the hints name: 'cctl' (the home volume) or 'cctl gateway' (the ledger). */
+  verb?: string;
 }
 
 export interface BackupResult extends ArchiveSummary {
@@ -45,10 +49,11 @@ export interface BackupResult extends ArchiveSummary {
 
 export async function backupVolume(options: BackupOptions): Promise<BackupResult> {
   const file = resolve(options.file);
-  if (existsSync(file)) throw new CctlError(`${file} already exists.`, { hint: 'Name another file: cctl backup FILE.tar.gz' });
+  const verb = options.verb ?? 'cctl';
+  if (existsSync(file)) throw new CctlError(`${file} already exists.`, { hint: `Name another file: ${verb} backup FILE.tar.gz` });
   if (!existsSync(dirname(file))) throw new CctlError(`The folder ${dirname(file)} does not exist.`);
   if (!(await volumeExists(options.volume))) {
-    throw new CctlError(`There is no volume ${options.volume} to back up.`, { hint: '"cctl up" creates it.' });
+    throw new CctlError(`There is no volume ${options.volume} to back up.`, { hint: `"${verb} up" creates it.` });
   }
   await requireImage(options.image);
   await clearStaleHelpers(options.owner);

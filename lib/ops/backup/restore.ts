@@ -83,6 +83,8 @@ export interface RestoreOptions {
   file: string;
   owner: string;
   force: boolean;
+  /** The command the hints name: 'cctl' (the home volume) or 'cctl gateway' (the ledger). */
+  verb?: string;
   /** Labels for a volume that has to be created (so Compose adopts it as its own). */
   volumeLabels?: Record<string, string>;
 }
@@ -96,6 +98,7 @@ export interface RestoreResult extends ArchiveSummary {
 
 export async function restoreVolume(options: RestoreOptions): Promise<RestoreResult> {
   const file = resolve(options.file);
+  const verb = options.verb ?? 'cctl';
   if (!existsSync(file)) throw new CctlError(`${file} does not exist.`);
   // Before anything else touches the engine: a bad archive changes nothing.
   const summary = await verifyArchive(file);
@@ -103,7 +106,7 @@ export async function restoreVolume(options: RestoreOptions): Promise<RestoreRes
   const users = await volumeUsers(options.volume);
   if (users.length) {
     throw new CctlError(`The volume ${options.volume} is in use by ${users.join(', ')}.`, {
-      hint: 'Stop the services first with "cctl down" (it keeps the volume), then restore, then "cctl up".',
+      hint: `Stop the services first with "${verb} down" (it keeps the volume), then restore, then "${verb} up".`,
     });
   }
   await requireImage(options.image);
@@ -125,7 +128,7 @@ export async function restoreVolume(options: RestoreOptions): Promise<RestoreRes
     const result = await startHelper(helper);
     if (result.exitCode === 3) {
       throw new CctlError(`The volume ${options.volume} already holds data; restore will not replace it without --force.`, {
-        hint: `Keep a copy first ("cctl backup"), then: cctl restore --force ${options.file}`,
+        hint: `Keep a copy first ("${verb} backup"), then: ${verb} restore --force ${options.file}`,
       });
     }
     if (result.interrupted || result.exitCode === 130) throw new InterruptedError();

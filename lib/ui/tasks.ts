@@ -12,22 +12,23 @@ export function presentation(json: boolean, stream: NodeJS.WriteStream = process
 }
 
 /**
- * The simple renderer prints a failed task's whole error after its title
- * ("[FAILED: ...]"), and cctl then reports it again with its hint: a failed
- * build's twenty lines would stand twice. Its first line is enough there.
+ * The simple renderer prints a failed task's error after its title
+ * ("[FAILED: ...]"), and cctl reports it right after with its hint
+ * (report.ts), so every failure stood twice. The task line says which step
+ * failed ("✖ Start the claude profile [FAILED]"); the message is said once.
  */
-class FirstLineOfFailure extends ListrLogger {
+class TitleOfFailure extends ListrLogger {
   override log(level: string, message: string | unknown[], options?: LoggerFieldOptions): void {
     const suffix = options?.suffix;
     if (level === ListrLogLevels.FAILED && typeof suffix === 'object' && !Array.isArray(suffix) && typeof suffix.field === 'string') {
-      options = { ...options, suffix: { ...suffix, field: suffix.field.split('\n')[0]! } };
+      options = { ...options, suffix: { ...suffix, field: ListrLogLevels.FAILED } };
     }
     super.log(level, message as string, options);
   }
 }
 
 export function taskList<Ctx extends object>(tasks: ListrTask<Ctx>[], mode: Presentation) {
-  const logger = mode === 'plain' ? new FirstLineOfFailure({ useIcons: true, toStderr: LISTR_LOGGER_STDERR_LEVELS }) : undefined;
+  const logger = mode === 'plain' ? new TitleOfFailure({ useIcons: true, toStderr: LISTR_LOGGER_STDERR_LEVELS }) : undefined;
   return new Listr<Ctx>(tasks, {
     renderer: mode === 'live' ? 'default' : mode === 'plain' ? 'simple' : 'silent',
     fallbackRenderer: 'simple',

@@ -19,7 +19,7 @@ import { composeValidate, projectInvocation } from '../ops/compose.js';
 import { execCapture } from '../engine/compose-client.js';
 import type { Settings } from '../project/settings.js';
 import { identityCheck, workbenchChecks } from '../ops/workbench-checks.js';
-import { homeVolumeName, inspectServices } from '../ops/stack.js';
+import { brokenServices, homeVolumeName, inspectServices, type ServiceState } from '../ops/stack.js';
 import { secretCheck } from '../ops/secret-scan.js';
 import { describeTrustChanges, reviewFileOnDisk } from '../ops/trust-check.js';
 import { backupsInProject, privateDir } from '../project/private-dir.js';
@@ -141,9 +141,23 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
   else if (!daemonOk) checks.push(needDaemon('proxy'));
   else {
     const [p] = await inspectServices(project, [gatewayService(s)]);
-    if (!p || p.state !== 'running') checks.push(warn('proxy', 'the proxy is not running', 'Run "cctl up".'));
+    if (!p || p.state === 'missing') checks.push(warn('proxy', 'the proxy is not running', 'Run "cctl up".'));
+    else if (brokenServices([p]).length && p.state !== 'running') checks.push(fail('proxy', `the proxy ${stoppedText(p)}`, 'See why: "cctl logs proxy". Start it again: "cctl up".'));
+    else if (p.state !== 'running') checks.push(warn('proxy', `the proxy is ${p.state}`, 'Run "cctl up".'));
     else if (p.health === 'healthy') checks.push(pass('proxy', `health endpoint answers (${s.proxy === 'builtin' ? 'GET /health' : s['proxy-health']})`));
     else checks.push(fail('proxy', `the proxy is ${p.health}${p.lastHealthOutput ? `: ${p.lastHealthOutput}` : ''}`, 'See "cctl logs proxy".'));
+  }
+
+  // A claude-cli that stopped on its own (or fails its health check) is a failure; none at all (after down) is not.
+  if (s && daemonOk) {
+    try {
+      const [cli] = await inspectServices(project, [CLI_SERVICE]);
+      if (!cli || cli.state === 'missing') checks.push(warn(CLI_SERVICE, 'no container: the stack is not up', 'Run "cctl up".'));
+      else if (brokenServices([cli]).length) checks.push(fail(CLI_SERVICE, `${CLI_SERVICE} ${cli.state === 'running' ? `is unhealthy${cli.lastHealthOutput ? `: ${cli.lastHealthOutput}` : ''}` : stoppedText(cli)}`, `See why: "cctl logs ${CLI_SERVICE}". Start it again: "cctl up".`));
+      else checks.push(pass(CLI_SERVICE, `${cli.container} is ${cli.state}${cli.health === 'none' ? '' : `, ${cli.health}`}`));
+    } catch (error) {
+      checks.push(fromError(CLI_SERVICE, error));
+    }
   }
 
   if (!s) checks.push(warn('secrets', 'not checked: the compose file could not be read'));
@@ -207,6 +221,11 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     checks.push(fail('tz', `"${zone}" is not a known time zone`, 'Use an IANA name such as Europe/Berlin: cctl init --tz Europe/Berlin'));
   }
   return checks;
+}
+
+/** "has exited with code 137", "is dead". */
+function stoppedText(state: ServiceState): string {
+  return state.state === 'exited' ? `has exited${state.exitCode === undefined ? '' : ` with code ${state.exitCode}`}` : `is ${state.state}`;
 }
 
 async function volumeCheck(project: Project, volume: string): Promise<CheckResult> {

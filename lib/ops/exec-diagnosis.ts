@@ -9,7 +9,7 @@ import { machineImageName } from '../project/machine-file.js';
 import { CctlError } from '../kernel/errors.js';
 import { CLI_SERVICE, findProject, type Project } from '../project/locate.js';
 import { ProcessError } from '../engine/runner.js';
-import { runningContainer } from '../engine/containers.js';
+import { runningContainer, serviceStates } from '../engine/containers.js';
 import { imageExists } from '../engine/images.js';
 
 /** Why claude-cli could not be exec'd into ('running': it could, and the child's own status was real). */
@@ -18,7 +18,7 @@ export type ExecDiagnosis =
   | { state: 'no-service' }
   | { state: 'daemon-down'; detail: string }
   | { state: 'no-image'; image: string }
-  | { state: 'stopped' };
+  | { state: 'stopped'; exitCode?: number; container?: string };
 
 /** Works out why claude-cli cannot be exec'd into; 'running' means the child's own status was real. */
 async function diagnose(project: Project): Promise<ExecDiagnosis> {
@@ -32,7 +32,10 @@ async function diagnose(project: Project): Promise<ExecDiagnosis> {
     throw error;
   }
   const image = machineImageName(project, CLI_SERVICE);
-  return (await imageExists(image).catch(() => false)) ? { state: 'stopped' } : { state: 'no-image', image };
+  if (!(await imageExists(image).catch(() => false))) return { state: 'no-image', image };
+  // Compose has already said "not running" on the inherited stderr: what cctl adds is how it stopped.
+  const [cli] = await serviceStates(project.name, [CLI_SERVICE]).catch(() => []);
+  return { state: 'stopped', exitCode: cli?.exitCode, container: cli?.container };
 }
 
 /** The message for each way the stack can be missing. Undefined when claude-cli is running. */
@@ -52,8 +55,13 @@ function diagnosisError(state: ExecDiagnosis, project: Project): CctlError | und
         hint: `Run "cctl up${up}" to build it and start the stack.`,
       });
     case 'stopped':
-      return new CctlError(`The ${CLI_SERVICE} container of project "${project.name}" is not running.`, {
-        hint: `Start it with "cctl up${up}".`,
+      if (state.container === undefined) {
+        return new CctlError(`Project "${project.name}" has no ${CLI_SERVICE} container ("cctl down" removed it, or it never started).`, {
+          hint: `Start it with "cctl up${up}".`,
+        });
+      }
+      return new CctlError(`${CLI_SERVICE}'s container ${state.container} has exited${state.exitCode === undefined ? '' : ` with code ${state.exitCode}`}.`, {
+        hint: `Why: "cctl logs ${CLI_SERVICE}${up}". Start it again with "cctl up${up}".`,
       });
   }
 }

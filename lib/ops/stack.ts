@@ -23,6 +23,11 @@ export function inspectServices(project: Project, services: readonly string[]): 
   return serviceStates(project.name, services);
 }
 
+/** Services that stopped on their own or fail their health check; no container at all (after down) is not broken. */
+export function brokenServices(states: readonly ServiceState[]): ServiceState[] {
+  return states.filter((s) => ['exited', 'dead', 'restarting'].includes(s.state) || s.health === 'unhealthy');
+}
+
 export function isReady(s: ServiceState): boolean {
   return s.state === 'running' && (s.health === 'healthy' || s.health === 'none');
 }

@@ -140,13 +140,17 @@ e2e.serial('monitor on an image built without it: exit 1 with how to enable it, 
   t.is(r.stdout, '');
 });
 
-e2e.serial('a stopped stack: the exec fails with the message that names cctl up', async (t) => {
+e2e.serial('a stopped stack: the exec fails with how claude-cli ended and cctl up, compose\'s "not running" not repeated', async (t) => {
   await dc(['stop', '--timeout', '1', 'claude-cli']);
   const r = await cctl(['exec', '--', 'true'], opts);
   t.is(r.exitCode, 1);
-  t.regex(r.stderr, /claude-cli container of project ".*" is not running/);
-  t.regex(r.stderr, /cctl up/);
+  t.regex(r.stderr, /^cctl: claude-cli's container \S+ has exited with code \d+\.\nWhy: "cctl logs claude-cli"\. Start it again with "cctl up"\.$/m);
+  // Compose says "not running" (v2) or "No container found" (v1) on the inherited stderr; cctl adds, not repeats.
+  t.true((r.stderr.match(/not running/g) ?? []).length <= 1, r.stderr);
   const live = await cctl(['usage', 'blocks', '--live', '--once'], opts);
   t.is(live.exitCode, 1);
-  t.regex(live.stderr, /not running[\s\S]*cctl up/);
+  t.regex(live.stderr, /has exited[\s\S]*cctl up/);
+  const status = await cctl(['status'], opts);
+  t.is(status.exitCode, 1, 'status names a stopped claude-cli with a failing exit');
+  t.regex(status.stderr, /^cctl: claude-cli has exited/m);
 });

@@ -10,7 +10,7 @@ import usage from '../../lib/commands/usage.js';
 import { CctlError } from '../../lib/kernel/errors.js';
 import { execRequest, wantsTty } from '../../lib/ops/exec.js';
 import { execVerb } from '../../lib/engine/compose-client.js';
-import { ENGINE_26, FakeEngine, V1, V2, withEngine, type Flavour } from '../helpers/fake-engine.js';
+import { ENGINE_26, failureOf, FakeEngine, V1, V2, withEngine, type Flavour } from '../helpers/fake-engine.js';
 
 interface Engine {
   /** Exit status of the exec itself. */
@@ -138,11 +138,20 @@ async function failure(engine: Engine, text = COMPOSE, globals: Record<string, s
   return { error: error as CctlError, p };
 }
 
-test.serial('stack not running: a stopped container names cctl up', async (t) => {
+test.serial('stack not running: no container names cctl up; compose\'s own "not running" is not repeated', async (t) => {
   const { error } = await failure({ status: 1, monitor: '', imageExists: true }, COMPOSE, { projectName: 'demo' });
   t.true(error instanceof CctlError);
-  t.regex(error.message, /claude-cli container of project "demo" is not running/);
+  t.is(error.message, 'Project "demo" has no claude-cli container ("cctl down" removed it, or it never started).');
   t.regex(error.hint!, /cctl up .*-p demo/);
+});
+
+test.serial('stack not running: an exited claude-cli says how it ended and where to look', async (t) => {
+  const p = project();
+  const fake = engineFor(V2, { status: 1, monitor: '', imageExists: true });
+  fake.withContainers([{ service: 'claude-cli', state: 'exited', exitCode: 137 }, { service: 'proxy' }]);
+  const error = (await withEngine(fake, () => failureOf(() => exec(['true'], { file: p.file, projectName: 'demo' })))) as CctlError;
+  t.is(error.message, "claude-cli's container p-claude-cli-1 has exited with code 137.");
+  t.regex(error.hint!, /Why: "cctl logs claude-cli -p demo"\. Start it again with "cctl up -p demo"\./);
 });
 
 test.serial('stack not running: a missing image says it was never built', async (t) => {

@@ -191,3 +191,37 @@ test.serial('doctor on a compose file that is not YAML fails that check, and say
   t.regex(checks['compose-file']!.detail, /compose\.yaml:4:\d+: /);
   for (const name of ['image', 'volume']) t.like(checks[name], { status: 'warn', detail: 'not checked: the compose file could not be read' });
 });
+
+test.serial('a stopped claude-cli: status exits 1 naming it, doctor fails it (and an exited proxy), both with the log to read', async (t) => {
+  const p = project();
+  const fake = new FakeEngine({ daemon: ENGINE_26 }).withContainers([
+    { service: 'claude-cli', state: 'exited', exitCode: 137, health: 'unhealthy' },
+    { service: 'proxy', state: 'exited', exitCode: 2, health: 'unhealthy' },
+  ]);
+  let err = '';
+  const stderr = process.stderr.write;
+  process.stderr.write = ((c: string) => ((err += c), true)) as typeof process.stderr.write;
+  try {
+    const table = await withEngine(fake, () => captureStdout(() => status([], p.g)));
+    t.is(table.result, 1);
+    t.regex(table.out, /claude-cli  exited/);
+    const json = await withEngine(fake, () => captureStdout(() => status([], { ...p.g, json: true })));
+    t.is(json.result, 1);
+    t.false((JSON.parse(json.out) as { ok: boolean }).ok);
+  } finally {
+    process.stderr.write = stderr;
+  }
+  t.regex(err, /^cctl: claude-cli has exited with code 137\.\ncctl: proxy has exited with code 2\.\nSee why: cctl logs claude-cli\. Start again: cctl up\.\n/);
+  const checks = byName(await withEngine(fake, () => runChecks(findProject(p.g, p.dir))));
+  t.like(checks['claude-cli'], { status: 'fail', detail: 'claude-cli has exited with code 137' });
+  t.regex(checks['claude-cli']!.fix!, /cctl logs claude-cli/);
+  t.like(checks.proxy, { status: 'fail', detail: 'the proxy has exited with code 2' });
+  // Running and healthy: status exits 0, doctor passes claude-cli.
+  const healthy = new FakeEngine({ daemon: ENGINE_26 }).withContainers([{ service: 'claude-cli' }, { service: 'proxy' }]);
+  t.is((await withEngine(healthy, () => captureStdout(() => status([], p.g)))).result, 0);
+  t.like(byName(await withEngine(healthy, () => runChecks(findProject(p.g, p.dir))))['claude-cli'], { status: 'pass' });
+  // No container at all (after down) is a normal state for status, a warning for doctor.
+  const down = new FakeEngine({ daemon: ENGINE_26 });
+  t.is((await withEngine(down, () => captureStdout(() => status([], p.g)))).result, 0);
+  t.like(byName(await withEngine(down, () => runChecks(findProject(p.g, p.dir))))['claude-cli'], { status: 'warn' });
+});

@@ -12,7 +12,7 @@ import { storedSettings } from '../project/compose-file.js';
 import type { Settings } from '../project/settings.js';
 import { initProject } from '../ops/init.js';
 import { buildImages } from '../ops/build.js';
-import { assertInstallable, ccusageTool, claudeTool, newestInstallable, newestMonitor, type Tool } from '../ops/registry.js';
+import { assertInstallable, ccusageTool, claudeTool, compareVersions, newestInstallable, newestMonitor, type Tool } from '../ops/registry.js';
 import { formatTable } from '../ui/table.js';
 
 type Pinned = 'claude-version' | 'ccusage-version' | 'monitor-version';
@@ -45,13 +45,16 @@ export default async function update(_args: string[], options: OptionsFor<'updat
     }
   }
   const changes = rows.filter((r) => r.newest !== undefined && r.newest !== r.pinned);
-  const status = (r: Row) => (r.unknown ? `unknown: ${r.unknown}` : r.newest === r.pinned ? 'current' : 'update');
+  // A version older than the pin (--claude-version 2.1.300, or a pin newer than the registry serves) is a downgrade.
+  const older = (r: Row) => r.newest !== undefined && compareVersions(r.newest, r.pinned) < 0;
+  const status = (r: Row) => (r.unknown ? `unknown: ${r.unknown}` : r.newest === r.pinned ? 'current' : older(r) ? 'downgrade' : 'update');
   if (options.json) {
     process.stdout.write(`${JSON.stringify({ project: project.name, check: options.check === true, tools: rows.map((r) => ({ ...r, status: status(r) })) }, null, 2)}\n`);
   } else {
     process.stdout.write(formatTable([['TOOL', 'PINNED', 'NEWEST', 'STATUS'], ...rows.map((r) => [r.tool, r.pinned, r.newest ?? '?', status(r)])]));
   }
-  if (options.check) return changes.length > 0 ? 1 : 0;
+  // --check asks "is there something newer?": a downgrade is not an update.
+  if (options.check) return changes.some((r) => !older(r)) ? 1 : 0;
   const say = (line: string) => void (options.json ? process.stderr : process.stdout).write(`${line}\n`);
   if (changes.length === 0) {
     say('Nothing to update.');
@@ -59,7 +62,7 @@ export default async function update(_args: string[], options: OptionsFor<'updat
   }
   const flags: Partial<Settings> = Object.fromEntries(changes.map((r) => [r.setting, r.newest!]));
   await initProject(project, { flags });
-  say(`Pinned ${changes.map((r) => `${r.tool} ${r.newest}`).join(', ')} in ${project.file} (x-cctl). Building ${CLI_SERVICE}...`);
+  say(`Pinned ${changes.map((r) => `${r.tool} ${r.newest}${older(r) ? ` (down from ${r.pinned})` : ''}`).join(', ')} in ${project.file} (x-cctl). Building ${CLI_SERVICE}...`);
   await buildImages(project, [CLI_SERVICE]);
   say('Built. "cctl up" restarts claude-cli on the new image (the home volume is kept).');
   return 0;

@@ -42,16 +42,18 @@ export async function fetchPackument(name: string, env = process.env): Promise<P
   return (await response.json()) as Packument;
 }
 
+/** Negative when version a is older than b, positive when newer, 0 when equal (MAJOR.MINOR.PATCH, numerically). */
+export function compareVersions(a: string, b: string): number {
+  const [x, y] = [a, b].map((v) => v.split(/[.-]/).slice(0, 3).map(Number));
+  for (let i = 0; i < 3; i++) if (x![i] !== y![i]) return (x![i] ?? 0) - (y![i] ?? 0);
+  return 0;
+}
+
 /** Stable versions (no prerelease), newest first. */
 export function stableVersions(p: Packument): string[] {
-  const parse = (v: string) => v.split('.').map(Number);
   return Object.keys(p.versions)
     .filter((v) => /^\d+\.\d+\.\d+$/.test(v))
-    .sort((a, b) => {
-      const [x, y] = [parse(a), parse(b)];
-      for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return y[i]! - x[i]!;
-      return 0;
-    });
+    .sort((a, b) => compareVersions(b, a));
 }
 
 export interface Tool {

@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertInstallable, ccusageTool, claudeTool, newestInstallable } from '../../lib/ops/registry.js';
+import { assertInstallable, ccusageTool, claudeTool, compareVersions, newestInstallable } from '../../lib/ops/registry.js';
 import { main } from '../../lib/cli.js';
 
 const packuments: Record<string, { 'dist-tags': Record<string, string>; versions: Record<string, object> }> = {
@@ -28,6 +28,12 @@ test.before(async () => {
   env = { npm_config_registry: `http://127.0.0.1:${port}/`, CCTL_PYPI_JSON_URL: `http://127.0.0.1:${port}/pypi` };
 });
 test.after.always(() => server.close());
+
+test('versions compare by number, not as text', (t) => {
+  t.true(compareVersions('2.1.300', '2.1.339') < 0);
+  t.true(compareVersions('2.10.0', '2.9.9') > 0);
+  t.is(compareVersions('20.0.24', '20.0.24'), 0);
+});
 
 test('the newest version whose Linux binary is served, never a prerelease', async (t) => {
   t.is(await newestInstallable(claudeTool(false, 'x64'), env), '2.1.339');
@@ -53,6 +59,14 @@ test('update --check reports old against new and exits 1; an unknown version is 
   try {
     t.is(process.arch === 'x64' ? await main(['-f', file, 'update', '--check']) : 1, 1);
     if (process.arch === 'x64') t.regex(writes.join(''), /Claude Code\s+2\.1\.300\s+2\.1\.339\s+update\nccusage\s+20\.0\.24\s+20\.0\.24\s+current/);
+    writes.length = 0;
+    // A pin newer than the one asked for: labelled a downgrade, and --check (is there anything newer?) passes.
+    writeFileSync(file, 'services: {}\nx-cctl:\n  claude-version: "2.1.339"\n  ccusage-version: "20.0.24"\n  monitor: false\n');
+    if (process.arch === 'x64') {
+      t.is(await main(['-f', file, 'update', '--check', '--claude-version', '2.1.300']), 0);
+      t.regex(writes.join(''), /Claude Code\s+2\.1\.339\s+2\.1\.300\s+downgrade\n/);
+    }
+    writeFileSync(file, 'services: {}\nx-cctl:\n  claude-version: "2.1.300"\n  ccusage-version: "20.0.24"\n  monitor: false\n');
     writes.length = 0;
     t.is(await main(['-f', file, 'update', '--claude-version', '9.9.9']), 1);
     t.is(readFileSync(file, 'utf8'), 'services: {}\nx-cctl:\n  claude-version: "2.1.300"\n  ccusage-version: "20.0.24"\n  monitor: false\n');

@@ -10,7 +10,7 @@ import { estimateCost, priceOf } from '../../lib/gateway/team/pricing.js';
 import { rowOf } from '../../lib/gateway/team/team.js';
 import type { LedgerRow, UsageRow } from '../../lib/gateway/team/store.js';
 import { parseBudgets } from '../../lib/gateway/team/cli.js';
-import { cleanup, seedLedger, tempDataDir } from './team-fixtures.js';
+import { cleanup, memberCli, seedLedger, tempDataDir } from './team-fixtures.js';
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -102,4 +102,28 @@ test('the ledger aggregates by day, month, member, project and model (SQLite, No
   t.deepEqual(pick(results[5]!), [[5, 1500, 150, 1665, 1]]);
   t.deepEqual(pick(results[6]!, 'project', 'model'), [['api', 'opus', 1, 500, 50, 553, 0], ['api', 'sonnet', 1, 300, 30, 333, 1], ['web', 'opus', 1, 100, 10, 113, 0], ['web', 'sonnet', 2, 600, 60, 666, 0]]);
   t.is(results[2]![0]!.cost, 0.8);
+});
+
+test('a revoked member added again keeps their budgets, except those given now', (t) => {
+  const dir = tempDataDir();
+  try {
+    const run = (...args: string[]) => {
+      const r = memberCli(dir, args);
+      if (r.status !== 0) throw new Error(r.stderr);
+      return r.stdout;
+    };
+    const list = () => (JSON.parse(run('list')) as { members: Array<Record<string, unknown>> }).members.find((m) => m.name === 'gina')!;
+    run('add', 'gina', '--daily-tokens', '30', '--monthly-cost', '12.5', '--max-in-flight', '2');
+    run('revoke', 'gina');
+    run('add', 'gina');
+    t.like(list(), { dailyTokens: 30, monthlyCost: 12.5, maxInFlight: 2 });
+    t.is(list().revokedAt, undefined);
+    run('revoke', 'gina');
+    run('add', 'gina', '--daily-tokens', '50');
+    t.like(list(), { dailyTokens: 50, monthlyCost: 12.5, maxInFlight: 2 });
+    run('budget', 'gina');
+    t.deepEqual(Object.keys(list()).sort(), ['createdAt', 'name'], 'budget with no flags still removes every limit');
+  } finally {
+    cleanup(dir);
+  }
 });

@@ -27,10 +27,17 @@ export function checkMemberName(name: string): string {
   return name;
 }
 
-/** Adds the member and returns the token, the only time it exists in clear. */
+/**
+ * Adds the member and returns the token, the only time it exists in clear.
+ * A revoked member who is added again keeps the budgets they had, except
+ * those given now: coming back with a new token does not lift their limits
+ * (`budget NAME` with no flags removes them, on purpose).
+ */
 export function addMember(store: LedgerStore, name: string, budgets: Budgets = {}): string {
   const token = newMemberToken();
-  store.addMember(checkMemberName(name), tokenHash(token), budgets);
+  const previous = store.members().find((m) => m.name === name && m.revokedAt !== undefined);
+  const { name: _name, createdAt: _created, revokedAt: _revoked, ...kept } = previous ?? { name, createdAt: 0 };
+  store.addMember(checkMemberName(name), tokenHash(token), { ...kept, ...budgets });
   return token;
 }
 

@@ -224,3 +224,13 @@ export async function containerMounts(container: string): Promise<Array<{ source
     throw explainDockerError(error);
   }
 }
+
+/**
+ * The last lines a container wrote (stdout and stderr together, as `docker
+ * logs` gives them): why a service exited is usually there, and a failed wait
+ * should say it rather than only the exit code.
+ */
+export async function lastLogLines(container: string, lines: number): Promise<string> {
+  const { stdout, stderr } = await run(['docker', 'logs', '--tail', String(lines), container]);
+  return `${stdout}${stderr}`.trim();
+}

@@ -6,7 +6,7 @@
 import type { ListrTask } from 'listr2';
 import { CctlError, InterruptedError } from '../kernel/errors.js';
 import { tail } from '../kernel/text.js';
-import { refreshStates, serviceStates, watchHealth, type ServiceState } from '../engine/containers.js';
+import { lastLogLines, refreshStates, serviceStates, watchHealth, type ServiceState } from '../engine/containers.js';
 import { checkedEngine, type ComposeCommand } from '../engine/compose.js';
 import type { DaemonInfo } from '../engine/daemon.js';
 import { CLI_SERVICE, type Project } from '../project/locate.js';
@@ -53,8 +53,10 @@ function sleep(ms: number, signal?: AbortSignal, onWake?: (wake: () => void) => 
   });
 }
 
-function unhealthyError(bad: ServiceState, why: string): CctlError {
-  const output = bad.lastHealthOutput ? `\nLast health check output:\n  ${tail(bad.lastHealthOutput, 5, '\n  ')}` : '';
+function unhealthyError(bad: ServiceState, why: string, log = ''): CctlError {
+  const output = log
+    ? `\nIts last log lines:\n  ${tail(log, 5, '\n  ')}`
+    : bad.lastHealthOutput ? `\nLast health check output:\n  ${tail(bad.lastHealthOutput, 5, '\n  ')}` : '';
   return new CctlError(`Service ${bad.name} ${why}.${output}`, {
     hint: `See its logs with "cctl logs ${bad.name}", and run "cctl doctor".`,
   });
@@ -95,7 +97,8 @@ async function pollHealthy(
     options.onProgress?.(states);
     if (states.every(isReady)) return states;
     const exited = states.find((s) => s.state === 'exited' || s.state === 'dead');
-    if (exited) throw unhealthyError(exited, `exited with code ${exited.exitCode ?? '?'}`);
+    // A service that exits at start (the gateway without a team key: exit 2) says why in its log, not in a health check.
+    if (exited) throw unhealthyError(exited, `exited with code ${exited.exitCode ?? '?'}`, exited.container ? await lastLogLines(exited.container, 5).catch(() => '') : '');
     const unhealthy = states.find((s) => s.health === 'unhealthy');
     if (unhealthy) throw unhealthyError(unhealthy, 'is unhealthy');
     if (Date.now() >= deadline) {

@@ -33,3 +33,11 @@ test.serial('a health event ends the pause at once; later polls inspect by name'
   t.is(fake.lines('docker ps').length, 1, 'one ps, then inspect by name');
   t.deepEqual(fake.lines('docker inspect').slice(1), ['docker inspect p-claude-cli-1 p-proxy-1']);
 });
+
+test.serial('a service that exits during the wait: the error carries its last log lines, where the reason is', async (t) => {
+  const project = findProject({ projectName: 'p' }, mkdtempSync(join(tmpdir(), 'cctl-wait-')));
+  const fake = new FakeEngine().withContainers([{ service: 'claude-cli' }, { service: 'proxy', state: 'exited', exitCode: 2, health: 'unhealthy' }]);
+  fake.on('docker logs --tail 5 p-proxy-1', { stderr: 'gateway: team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).\n' });
+  const error = await withEngine(fake, () => waitHealthy(project, ['claude-cli', 'proxy'], { timeoutMs: 5_000 }).then(() => undefined, (e: Error) => e));
+  t.is(error!.message, 'Service proxy exited with code 2.\nIts last log lines:\n  gateway: team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).');
+});

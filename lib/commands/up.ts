@@ -7,6 +7,7 @@ import { failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { findProject } from '../project/locate.js';
 import { proxyBaseUrl } from '../project/model.js';
 import { formatNextSteps, nextSteps } from '../project/next-steps.js';
+import { holdsMemberToken } from '../project/team-member.js';
 import { isolatedLoginWarning } from '../project/isolation-warning.js';
 import type { Settings } from '../project/settings.js';
 import { servicesTable } from '../ui/table.js';
@@ -71,6 +72,6 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   }
   process.stdout.write(servicesTable(outcome.services));
   process.stdout.write(`\nClaude Code reaches the API at ${urls.internal}${urls.host ? ` (from this machine: ${urls.host})` : ''}.\n`);
-  process.stdout.write(`Next:\n${formatNextSteps(nextSteps(settings))}`);
+  process.stdout.write(`Next:\n${formatNextSteps(nextSteps({ ...settings, teamGateway: settings.auth === 'team-key' && holdsMemberToken(project.name) }))}`);
   return 0;
 }

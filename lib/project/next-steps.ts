@@ -10,12 +10,19 @@ export interface NextStep {
   what: string;
 }
 
-export function nextSteps(s: Pick<Settings, 'monitor' | 'auth'>): NextStep[] {
+/**
+ * `teamGateway`: the proxy holds this member's token for the team's shared
+ * gateway (init --team-gateway), not the team key, which stays on that server.
+ */
+export function nextSteps(s: Pick<Settings, 'monitor' | 'auth'> & { teamGateway?: boolean }): NextStep[] {
+  const claude =
+    s.auth === 'login'
+      ? 'start Claude Code; the first time, log in with /login'
+      : s.teamGateway
+        ? "start Claude Code (through the team's gateway, with your member token)"
+        : 'start Claude Code (the proxy holds the team key)';
   return [
-    {
-      command: 'cctl claude',
-      what: s.auth === 'login' ? 'start Claude Code; the first time, log in with /login' : 'start Claude Code (the proxy holds the team key)',
-    },
+    { command: 'cctl claude', what: claude },
     s.monitor
       ? { command: 'cctl monitor', what: 'watch token use live (Claude Code Usage Monitor)' }
       : { command: 'cctl usage blocks --live', what: 'watch token use live (ccusage; the Usage Monitor is off)' },

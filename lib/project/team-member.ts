@@ -60,6 +60,13 @@ export function checkMemberToken(token: string): string {
   return value;
 }
 
+/** True when proxy.env holds a member token (init --team-gateway) rather than a team key. */
+export function holdsMemberToken(projectName: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const file = proxyEnvFile(projectName, env);
+  if (!existsSync(file)) return false;
+  return (parseEnvFile(readFileSync(file, 'utf8')).get('ANTHROPIC_AUTH_TOKEN') ?? '').startsWith('cctl_member_');
+}
+
 /** Sets the member token and project name in proxy.env, replacing an older token or a team key. */
 export function writeMemberCredential(projectName: string, token: string, env: NodeJS.ProcessEnv = process.env): string {
   const file = proxyEnvFile(projectName, env);

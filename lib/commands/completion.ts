@@ -9,6 +9,12 @@ import { completions, type VerbSpec } from './spec/define.js';
 import { UsageError } from '../kernel/errors.js';
 
 const GLOBAL = [...Object.values(GLOBAL_OPTIONS).flatMap(completions), '--help', '--version'];
+/** Global options that take a value ('-f FILE', '-p NAME'), every spelling: the word after them is no verb. */
+const GLOBAL_VALUES = Object.values(GLOBAL_OPTIONS)
+  .filter((o) => o.kind === 'value')
+  .flatMap((o) => o.flags.split(/[ ,]+/).filter((w) => w.startsWith('-')));
+/** The file options among them, whose value the shell completes as a path. */
+const FILE_VALUES = GLOBAL_OPTIONS.file.flags.split(/[ ,]+/).filter((w) => w.startsWith('-'));
 
 /** Each verb (and alias) with the words to offer after it: its flags, then its extra words. */
 function completionTable(): Array<[string, string[]]> {
@@ -23,11 +29,19 @@ function bash(): string {
   const cases = table.map(([verb, words]) => `    ${verb}) words="${words.join(' ')}" ;;`).join('\n');
   return `# cctl bash completion: source <(cctl completion bash)
 _cctl() {
-  local cur verb words
+  local cur prev verb words skip
   cur="\${COMP_WORDS[COMP_CWORD]}"
+  prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  case "$prev" in
+    ${FILE_VALUES.join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+    ${GLOBAL_VALUES.filter((f) => !FILE_VALUES.includes(f)).join('|')}) COMPREPLY=(); return ;;
+  esac
   verb=""
+  skip=""
+  # The verb is the first word that is neither an option nor the value of ${GLOBAL_VALUES.join(', ')}.
   for w in "\${COMP_WORDS[@]:1:COMP_CWORD-1}"; do
-    case "$w" in -*) ;; *) verb="$w"; break ;; esac
+    if [ -n "$skip" ]; then skip=""; continue; fi
+    case "$w" in ${GLOBAL_VALUES.join('|')}) skip=1 ;; -*) ;; *) verb="$w"; break ;; esac
   done
   case "$verb" in
     "") words="${table.map(([v]) => v).join(' ')} ${GLOBAL.join(' ')}" ;;
@@ -46,12 +60,22 @@ function zsh(): string {
 # cctl zsh completion: cctl completion zsh > "\${fpath[1]}/_cctl"
 _cctl() {
   local -a verbs
+  local verb="" skip="" i
   verbs=(${table.map(([v]) => v).join(' ')})
-  if (( CURRENT == 2 )); then
+  case "$words[CURRENT-1]" in
+    ${FILE_VALUES.join('|')}) _files; return ;;
+    ${GLOBAL_VALUES.filter((f) => !FILE_VALUES.includes(f)).join('|')}) return ;;
+  esac
+  # The verb is the first word that is neither an option nor the value of ${GLOBAL_VALUES.join(', ')}.
+  for (( i = 2; i < CURRENT; i++ )); do
+    if [[ -n $skip ]]; then skip=""; continue; fi
+    case "$words[i]" in ${GLOBAL_VALUES.join('|')}) skip=1 ;; -*) ;; *) verb="$words[i]"; break ;; esac
+  done
+  if [[ -z $verb ]]; then
     compadd -- $verbs ${GLOBAL.join(' ')}
     return
   fi
-  case "$words[2]" in
+  case "$verb" in
 ${table.map(([verb, words]) => `    ${verb}) compadd -- ${words.join(' ')} ;;`).join('\n')}
   esac
 }

@@ -59,6 +59,22 @@ test('the bash script parses', (t) => {
   t.is(bash.status, 0, bash.stderr);
 });
 
+/** What bash's completion offers for the words typed so far (the last one is being completed). */
+function bashOffers(typed: string[]): string[] {
+  const words = ['cctl', ...typed].map((w) => `'${w}'`).join(' ');
+  const script = `${SCRIPTS.bash!()}\nCOMP_WORDS=(${words}); COMP_CWORD=${typed.length}; _cctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8' });
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+test('bash completes after -p NAME and -f FILE as after nothing: the value is not taken for the verb', (t) => {
+  t.deepEqual(bashOffers(['up', '--b']), ['--build']);
+  t.deepEqual(bashOffers(['-p', 'demo', 'up', '--b']), ['--build']);
+  t.deepEqual(bashOffers(['--project-name', 'demo', '-f', 'x.yaml', 'logs', 'pro']), ['proxy']);
+  t.true(bashOffers(['-p', 'demo', 'st']).includes('status'));
+  t.deepEqual(bashOffers(['-p', '']), [], 'a project name is not completed from the verbs');
+});
+
 // zsh -n reads the script without running it; CI installs zsh (.ci/packages.sh) so this never stands aside there.
 withTool('zsh', 'apt-get install zsh')('the zsh script parses, and zsh -n can fail', (t) => {
   const zsh = spawnSync('zsh', ['-n'], { input: SCRIPTS.zsh!(), encoding: 'utf8' });

@@ -166,7 +166,7 @@ export function coerce<K extends SettingName>(name: K, value: unknown, where: st
     if (typeof value === 'boolean') result = value;
     else if (/^(1|true|yes|on)$/i.test(String(value))) result = true;
     else if (/^(0|false|no|off)$/i.test(String(value))) result = false;
-    else throw bad('true or false (1/0)');
+    else throw bad('true or false (also 1/0, yes/no, on/off)');
   } else if (typeof spec.default === 'number') {
     const n = Number(value);
     if (!Number.isInteger(n) || n <= 0 || n > 65535) throw bad('a port number');

@@ -4,17 +4,17 @@
  * cctl update --check against the real npm registry.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
 import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { machineImageName } from '../../lib/project/machine-file.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const tmp = tempProject('cset');
-const home = mkdtempSync(join(tmpdir(), 'cctl-cset-home-'));
+const home = scratchDir('cctl-cset-home-');
 const claudeDir = join(home, '.claude');
 mkdirSync(join(claudeDir, 'agents'), { recursive: true });
 writeFileSync(join(claudeDir, 'CLAUDE.md'), '# Always run the tests first.\n');

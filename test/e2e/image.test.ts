@@ -9,13 +9,13 @@
  * is fixed, so the engine's layer cache makes reruns fast.
  */
 import test from 'ava';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { e2e, missing, BASE_IMAGE } from '../helpers/e2e.js';
 import { run, ProcessError, type RunResult } from '../../lib/engine/runner.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const IMAGE = process.env.CCTL_TEST_IMAGE ?? 'cctl-test-image:e2e';
 const dockerDir = fileURLToPath(new URL('../../docker/', import.meta.url));
@@ -60,7 +60,7 @@ function volumeName(purpose: string): string {
 
 test.before(async (t) => {
   if (missing) return;
-  const context = mkdtempSync(join(tmpdir(), 'cctl-image-'));
+  const context = scratchDir('cctl-image-');
   try {
     cpSync(dockerDir, context, { recursive: true });
     rmSync(join(context, 'certs', 'extra-ca.crt'), { force: true });

@@ -18,8 +18,7 @@
  * - a default backup lands in the private folder, mode 0600.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject, removeProjectImages } from '../helpers/project.js';
@@ -27,11 +26,12 @@ import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { FAKE_MESSAGES_API, REPLY } from '../helpers/fake-messages.js';
 import { asRegularUser, giveToRegularUser, REGULAR_UID } from '../helpers/regular-user.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const DEV_UID = REGULAR_UID;
 const TEAM_KEY = `sk-ant-e2e-${Date.now().toString(36)}-team-key-never-in-claude-cli`;
 const tmp = tempProject('sec');
-const home = mkdtempSync(join(tmpdir(), 'cctl-sec-home-'));
+const home = scratchDir('cctl-sec-home-');
 const privateDir = join(home, '.config', 'cctl', 'projects', tmp.name);
 const asDev = asRegularUser;
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name, HOME: home });

@@ -4,13 +4,13 @@
  * cctl and then by plain `docker compose` from the same folder, on one home
  * volume. No COMPOSE_PROJECT_NAME in the environment here: that is the point.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
 import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const env = e2eEnv();
 delete env.COMPOSE_PROJECT_NAME;
@@ -79,7 +79,7 @@ for (const [label, p] of cases.filter(([label]) => !(v1 && label === 'name:'))) 
 }
 
 e2e('a folder with no project above it: every command says so, status included', async (t) => {
-  const empty = mkdtempSync(join(tmpdir(), 'cctl-noproject-'));
+  const empty = scratchDir('cctl-noproject-');
   for (const args of [['status'], ['logs'], ['down'], ['exec', '--', 'true'], ['usage', 'daily'], ['backup']]) {
     const r = await cctl(args, { cwd: empty, env });
     t.not(r.exitCode, 0, `cctl ${args.join(' ')}`);

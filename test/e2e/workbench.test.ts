@@ -5,8 +5,7 @@
  * commits, files owned by the host user, the SSH agent forwarded (and not,
  * with ssh-agent off), and a token passed by name that no project file holds.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
 import { tempProject, removeProjectImages } from '../helpers/project.js';
@@ -14,10 +13,11 @@ import { machineImageName } from '../../lib/project/machine-file.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { asRegularUser, giveFileToRegularUser, giveToRegularUser, REGULAR_UID } from '../helpers/regular-user.js';
 import { ProcessError, run, runSettled, type RunResult } from '../../lib/engine/runner.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const DEV_UID = REGULAR_UID;
 const tmp = tempProject('wb');
-const home = mkdtempSync(join(tmpdir(), 'cctl-wb-home-'));
+const home = scratchDir('cctl-wb-home-');
 const asDev = asRegularUser;
 const agentSocket = join(home, 'agent.sock');
 const key = join(home, 'id_e2e');

@@ -4,16 +4,16 @@
  * project name (the worktree's folder), containers and home volume.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { removeProjectImages } from '../helpers/project.js';
 import { e2e } from '../helpers/e2e.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const root = mkdtempSync(join(tmpdir(), 'cctl-wt-'));
+const root = scratchDir('cctl-wt-');
 const name = `cctle2ewt${randomBytes(3).toString('hex')}`;
 const main = join(root, name);
 const feature = join(root, `${name}-feature`);

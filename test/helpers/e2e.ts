@@ -5,6 +5,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
+import { announceOnce } from './announce.js';
 
 export const BASE_IMAGE = process.env.CCTL_TEST_BASE_IMAGE ?? 'cctl-base:bookworm-node22';
 const strict = process.env.CI === 'true' || process.env.CCTL_E2E === '1';
@@ -24,8 +25,6 @@ function probe(): string | undefined {
 }
 
 export const missing = probe();
-
-let announced = false;
 
 /**
  * A stand-in for `test` whose every form skips: test.skip alone has no
@@ -56,9 +55,6 @@ export const e2e: typeof test = (() => {
     });
     return skipping();
   }
-  if (!announced) {
-    announced = true;
-    console.log(`SKIPPED end-to-end tests: ${missing}`);
-  }
+  announceOnce('e2e', `SKIPPED end-to-end tests: ${missing}`);
   return skipping();
 })();

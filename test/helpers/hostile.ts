@@ -21,8 +21,7 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BASE_IMAGE } from './e2e.js';
 import { CLI, composeCommand, e2eEnv } from './cli.js';
@@ -30,6 +29,7 @@ import { asRegularUser, giveToRegularUser } from './regular-user.js';
 import { EDIT_SCRIPT } from './hostile-edit.js';
 import { normalizeProjectName } from '../../lib/project/locate.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
+import { scratchDir } from './scratch.js';
 
 /** Compose v1.29 drives the stack (CI's legacy phase): only the cases whose keys v1 understands run. */
 export const COMPOSE_V1 = composeCommand()[0] === 'docker-compose';
@@ -158,7 +158,7 @@ export class Stack {
   readonly imageIds: Record<string, string> = {};
 
   constructor(readonly options: SuiteOptions) {
-    this.root = mkdtempSync(join(tmpdir(), `cctl-hx-${options.prefix}-`));
+    this.root = scratchDir(`cctl-hx-${options.prefix}-`);
     this.home = join(this.root, 'home');
     this.snap = join(this.root, 'snap');
     this.marker = join(this.root, 'host-ran-it');

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { privateDir } from '../../lib/project/private-dir.js';
+import { scratchDir } from './scratch.js';
 
 export interface TempProject {
   dir: string;
@@ -14,7 +15,8 @@ export interface TempProject {
 }
 
 export function tempProject(prefix: string): TempProject {
-  const dir = mkdtempSync(join(tmpdir(), `cctl-${prefix}-`));
+  // A scratch folder: gone at exit even when the file's tests are skipped and its cleanup hook never runs.
+  const dir = scratchDir(`cctl-${prefix}-`);
   const name = `cctle2e${prefix.replace(/[^a-z0-9]/g, '')}${randomBytes(3).toString('hex')}`;
   return {
     dir,

@@ -5,8 +5,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-
-const announced = new Set<string>();
+import { announceOnce } from './announce.js';
 
 /** `test` when the tool runs (`<tool> --version`), else a visibly skipped (or, in CI, failing) stand-in. */
 export function withTool(tool: string, install: string): typeof test {
@@ -16,10 +15,7 @@ export function withTool(tool: string, install: string): typeof test {
   if (process.env.CI === 'true') {
     return Object.assign((title: string) => test(title, (t) => t.fail(`${why}, and CI=true needs this check`)), test) as unknown as typeof test;
   }
-  if (!announced.has(tool)) {
-    announced.add(tool);
-    console.log(`SKIPPED tests that need ${why}`);
-  }
+  announceOnce(`tool-${tool}`, `SKIPPED tests that need ${why}`);
   return Object.assign((title: string, ...rest: unknown[]) => (test.skip as (...a: unknown[]) => void)(title, ...rest), test) as unknown as typeof test;
 }
 

@@ -1,14 +1,12 @@
 /** Building the images: which are due, and what a failed build says. */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { buildFailureHint, buildImages, imageStaleness, summarizeBuildFailure } from '../../lib/ops/build.js';
 import { findProject } from '../../lib/project/locate.js';
 import { machineImageName } from '../../lib/project/machine-file.js';
 import { failureOf, FakeEngine, withEngine } from '../helpers/fake-engine.js';
+import { scratchDir } from '../helpers/scratch.js';
 
-const project = () => findProject({ projectName: 'demo' }, mkdtempSync(join(tmpdir(), 'cctl-build-unit-')));
+const project = () => findProject({ projectName: 'demo' }, scratchDir('cctl-build-unit-'));
 
 test.serial('an image is missing, stale (another build hash) or current', async (t) => {
   // claude-cli's image names the ids it is built for (this user's).

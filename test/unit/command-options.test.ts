@@ -5,8 +5,7 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../lib/cli.js';
 import { SCRIPTS } from '../../lib/commands/completion.js';
@@ -14,6 +13,7 @@ import { completions, longName, normalize, type VerbSpec } from '../../lib/comma
 import { GLOBAL_OPTIONS, VERBS } from '../../lib/commands/spec/verbs.js';
 import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 import { withTool } from '../helpers/tools.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const verbs = Object.entries(VERBS) as Array<[string, VerbSpec]>;
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -153,7 +153,7 @@ test.serial('an option no verb has gets only the verb\'s --help; a short one kee
 });
 
 test.serial('through the CLI, a handler gets declared types: --tail 50 arrives as "50"', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-options-'));
+  const dir = scratchDir('cctl-options-');
   const file = join(dir, 'compose.yaml');
   writeFileSync(file, 'services:\n  web:\n    image: nginx\n');
   const fake = new FakeEngine();

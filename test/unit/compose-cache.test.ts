@@ -1,14 +1,14 @@
 import test from 'ava';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cacheFile, detectionKey } from '../../lib/engine/compose-cache.js';
 import { cachedCompose, forgetCompose, resetComposeDetection } from '../../lib/engine/compose.js';
 import { FakeEngine, V1, withEngine } from '../helpers/fake-engine.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 /** A PATH with a fake docker-compose file (only its identity matters) and a private cache dir. */
 function sandbox() {
-  const root = mkdtempSync(join(tmpdir(), 'cctl-cache-'));
+  const root = scratchDir('cctl-cache-');
   const bin = join(root, 'bin');
   mkdirSync(bin);
   writeFileSync(join(bin, 'docker-compose'), '#!/bin/sh\n');

@@ -1,14 +1,14 @@
 /** `cctl egress` against the table-driven process fake: the compose call it makes, and what it prints. */
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import egress from '../../lib/commands/egress.js';
 import { failureOf, FakeEngine, V1, V2, withEngine } from '../helpers/fake-engine.js';
 import { captureStdout } from '../helpers/output.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function project(settings: string): { dir: string; file: string; g: { file: string; projectName: string } } {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-egress-unit-'));
+  const dir = scratchDir('cctl-egress-unit-');
   const file = join(dir, 'compose.yaml');
   writeFileSync(file, `services:\n  claude-cli:\n    image: x\n  proxy:\n    image: y\nx-cctl:\n${settings}`);
   return { dir, file, g: { file, projectName: 'demo' } };

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import claude from '../../lib/commands/claude.js';
 import exec from '../../lib/commands/exec.js';
@@ -11,6 +10,7 @@ import { CctlError } from '../../lib/kernel/errors.js';
 import { execRequest, wantsTty } from '../../lib/ops/exec.js';
 import { execVerb } from '../../lib/engine/compose-client.js';
 import { ENGINE_26, failureOf, FakeEngine, V1, V2, withEngine, type Flavour } from '../helpers/fake-engine.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 interface Engine {
   /** Exit status of the exec itself. */
@@ -44,7 +44,7 @@ function recorded(fake: FakeEngine) {
 const COMPOSE = 'services:\n  claude-cli:\n    image: x\n  proxy:\n    image: y\n';
 
 function project(text = COMPOSE): { dir: string; file: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-exec-unit-'));
+  const dir = scratchDir('cctl-exec-unit-');
   const file = join(dir, 'compose.yaml');
   writeFileSync(file, text);
   return { dir, file };
@@ -172,7 +172,7 @@ test.serial('a compose file without claude-cli says to run cctl init', async (t)
 });
 
 test.serial('a missing compose file is caught before anything is spawned', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-exec-unit-'));
+  const dir = scratchDir('cctl-exec-unit-');
   const { result, fake: f } = await withFake(V2, {}, () =>
     exec(['true'], { file: join(dir, 'compose.yaml') }).then(
       () => undefined,

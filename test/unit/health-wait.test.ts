@@ -4,15 +4,13 @@
  * and between events it polls by container name, without a ps.
  */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { waitHealthy } from '../../lib/ops/stack.js';
 import { findProject } from '../../lib/project/locate.js';
 import { FakeEngine, inspectJson, withEngine } from '../helpers/fake-engine.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 test.serial('a health event ends the pause at once; later polls inspect by name', async (t) => {
-  const project = findProject({ projectName: 'p' }, mkdtempSync(join(tmpdir(), 'cctl-wait-')));
+  const project = findProject({ projectName: 'p' }, scratchDir('cctl-wait-'));
   let healthy = false;
   const fake = new FakeEngine();
   fake.on('docker ps -aq', { stdout: 'id-claude-cli\nid-proxy\n' });
@@ -35,7 +33,7 @@ test.serial('a health event ends the pause at once; later polls inspect by name'
 });
 
 test.serial('a service that exits during the wait: the error carries its last log lines, where the reason is', async (t) => {
-  const project = findProject({ projectName: 'p' }, mkdtempSync(join(tmpdir(), 'cctl-wait-')));
+  const project = findProject({ projectName: 'p' }, scratchDir('cctl-wait-'));
   const fake = new FakeEngine().withContainers([{ service: 'claude-cli' }, { service: 'proxy', state: 'exited', exitCode: 2, health: 'unhealthy' }]);
   fake.on('docker logs --tail 5 p-proxy-1', { stderr: 'gateway: team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).\n' });
   const error = await withEngine(fake, () => waitHealthy(project, ['claude-cli', 'proxy'], { timeoutMs: 5_000 }).then(() => undefined, (e: Error) => e));

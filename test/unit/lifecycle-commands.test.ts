@@ -4,7 +4,7 @@
  * with the silent renderer so each task's state can be asserted by title.
  */
 import test from 'ava';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { upTasks, type UpContext } from '../../lib/ops/up/tasks.js';
@@ -18,13 +18,14 @@ import { stateOf, taskStates } from '../helpers/tasks.js';
 import { captureStdout } from '../helpers/output.js';
 import { main } from '../../lib/cli.js';
 import { ownHome } from '../helpers/project.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 ownHome(test, 'lifecycle');
 
 const HEALTHY = [{ service: 'claude-cli' }, { service: 'proxy' }];
 
 async function runUp(model: EngineModel & { flavour: Flavour }, tweak: (fake: FakeEngine) => void = () => {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-up-unit-'));
+  const dir = scratchDir('cctl-up-unit-');
   const project = findProject({ projectName: 'p' }, dir);
   const fake = new FakeEngine(model).withContainers(HEALTHY);
   tweak(fake);
@@ -86,7 +87,7 @@ test.serial('Compose v1 against engine 25+ is refused before anything starts, wi
 });
 
 test.serial('cctl gateway up refuses Compose v1 against engine 25+ the same way, before it touches the gateway folder', async (t) => {
-  const project = findProject({ projectName: 'gw' }, mkdtempSync(join(tmpdir(), 'cctl-gateway-unit-')));
+  const project = findProject({ projectName: 'gw' }, scratchDir('cctl-gateway-unit-'));
   const fake = new FakeEngine({ flavour: V1, daemon: ENGINE_26 });
   const list = taskList(gatewayUpTasks({ build: false, live: false, timeoutMs: 5000, signal: new AbortController().signal }), 'silent');
   const error = await withEngine(fake, () => list.run({ project, built: false }).then(() => undefined, (e: unknown) => e as Error));
@@ -96,7 +97,7 @@ test.serial('cctl gateway up refuses Compose v1 against engine 25+ the same way,
 });
 
 test.serial('up --json that fails still prints one document: ok false, with the message and the hint', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-up-json-'));
+  const dir = scratchDir('cctl-up-json-');
   const stderr = process.stderr.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine } from '../../lib/ui/live-render.js';
 import { configuredTokenLimit, MAX_FAILURES, parseLiveArgs, runLiveView, type BlocksSource, type LiveIO } from '../../lib/ops/live-view.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/ccusage-20.0.24/${name}`, import.meta.url), 'utf8');
 const ACTIVE = fixture('blocks-active.json');
@@ -97,7 +97,7 @@ test('--live is intercepted with its own flags; everything else is left for ccus
 });
 
 test('token limit default: CCTL_TOKEN_LIMIT, then x-cctl in the compose file, then max', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-live-'));
+  const dir = scratchDir('cctl-live-');
   const file = join(dir, 'compose.yaml');
   writeFileSync(file, 'services: {}\nx-cctl:\n  token-limit: 250000\n');
   t.is(configuredTokenLimit(file, {}), '250000');

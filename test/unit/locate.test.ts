@@ -1,12 +1,12 @@
 /** Finding the project from any subfolder, and its name in Compose's order. */
 import test from 'ava';
-import { mkdirSync, mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { containerWorkdir, findProject, locateProject, parseDotEnv, scanComposeText } from '../../lib/project/locate.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function tree(files: Record<string, string>): string {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'cctl-locate-')));
+  const root = realpathSync(scratchDir('cctl-locate-'));
   const dir = join(root, 'My.Repo');
   mkdirSync(join(dir, 'src', 'deep'), { recursive: true });
   for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), text);
@@ -45,7 +45,7 @@ test('name: is interpolated from the environment and .env, as Compose does', (t)
 });
 
 test('no compose file here or above: locateProject names the folder and the fix', (t) => {
-  const root = realpathSync(mkdtempSync(join(tmpdir(), 'cctl-none-')));
+  const root = realpathSync(scratchDir('cctl-none-'));
   const error = t.throws(() => locateProject({}, root, {}));
   t.regex(error!.message, /No compose file: none of compose\.yaml.* is in .* or any folder above it/);
   t.regex((error as { hint?: string }).hint ?? '', /cctl init/);

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { formatNextSteps, nextSteps } from '../../lib/project/next-steps.js';
 import { onboardScript, writeOnboardScript } from '../../lib/project/onboard.js';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { holdsMemberToken, writeMemberCredential } from '../../lib/project/team-member.js';
 import { proxyEnvFile } from '../../lib/project/secrets.js';
 import { ensurePrivateDir } from '../../lib/project/private-dir.js';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { scratchDir } from '../helpers/scratch.js';
 
 test('next steps advertise cctl monitor only when the monitor is installed', (t) => {
   const on = formatNextSteps(nextSteps({ monitor: true, auth: 'login' }));
@@ -23,7 +23,7 @@ test('next steps advertise cctl monitor only when the monitor is installed', (t)
 });
 
 test('a member token in proxy.env is told from a team key', (t) => {
-  const home = mkdtempSync(join(tmpdir(), 'cctl-next-home-'));
+  const home = scratchDir('cctl-next-home-');
   try {
     const env = { HOME: home };
     t.false(holdsMemberToken('app', env), 'no proxy.env');
@@ -38,7 +38,7 @@ test('a member token in proxy.env is told from a team key', (t) => {
 });
 
 test('the onboarding script prints the project\'s next steps', (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-next-'));
+  const dir = scratchDir('cctl-next-');
   writeOnboardScript(dir, { monitor: false, auth: 'login' });
   const script = readFileSync(join(dir, 'scripts', 'onboard.sh'), 'utf8');
   t.notRegex(script, /cctl monitor/);

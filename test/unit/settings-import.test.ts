@@ -1,13 +1,13 @@
 /** The import script as the helper runs it (POSIX sh), on a folder standing in for the volume; and the host side. */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostFiles, IMPORT_SCRIPT, parseChanges } from '../../lib/ops/settings-import.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 function setup() {
-  const root = mkdtempSync(join(tmpdir(), 'cctl-import-'));
+  const root = scratchDir('cctl-import-');
   const host = join(root, 'host');
   mkdirSync(join(host, 'agents', 'team'), { recursive: true });
   writeFileSync(join(host, 'CLAUDE.md'), 'mine\n');

@@ -3,8 +3,7 @@
  * argv each sends, what each prints, and how each fails.
  */
 import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import doctor, { runChecks } from '../../lib/commands/doctor.js';
 import down from '../../lib/commands/down.js';
@@ -13,11 +12,12 @@ import status from '../../lib/commands/status.js';
 import { findProject } from '../../lib/project/locate.js';
 import { ENGINE_20, ENGINE_26, failureOf, FakeEngine, V1, V2, withEngine } from '../helpers/fake-engine.js';
 import { captureStdout } from '../helpers/output.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const COMPOSE = 'services:\n  web:\n    image: nginx\n  claude-cli:\n    image: x\n  proxy:\n    image: y\n';
 
 function project(text = COMPOSE): { dir: string; file: string; g: { file: string; projectName: string } } {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-stack-unit-'));
+  const dir = scratchDir('cctl-stack-unit-');
   const file = join(dir, 'compose.yaml');
   writeFileSync(file, text);
   return { dir, file, g: { file, projectName: 'demo' } };

@@ -5,8 +5,7 @@
  * and containers that are merely missing or out of date get a plain start.
  */
 import test from 'ava';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { recordUp } from '../../lib/ops/up/record.js';
 import { shortPath } from '../../lib/ops/up/short-path.js';
@@ -17,6 +16,7 @@ import { BUILD_HASH_LABEL } from '../../lib/ops/build.js';
 import { ENGINE_20, ENGINE_26, failureOf, FakeEngine, inspectJson, V1, V2, withEngine, type EngineModel } from '../helpers/fake-engine.js';
 import up from '../../lib/commands/up.js';
 import { ownHome } from '../helpers/project.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 ownHome(test, 'up-fast');
 
@@ -25,7 +25,7 @@ const IMAGES = { 'claude-cli': 'cctl-p-claude-cli:local', proxy: 'cctl-p-proxy:l
 const CONFIG = new Map([['claude-cli', 'conf-claude-cli'], ['proxy', 'conf-proxy']]);
 
 async function setup(model: EngineModel = { flavour: V2 }) {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-up-fast-'));
+  const dir = scratchDir('cctl-up-fast-');
   writeFileSync(join(dir, 'compose.yaml'), 'services: {}\n');
   mkdirSync(join(dir, '.cctl'));
   writeFileSync(join(dir, '.cctl', 'state.json'), '{}\n');

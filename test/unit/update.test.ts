@@ -1,11 +1,11 @@
 /** cctl update against a registry of our own on loopback: newest installable, refusals, --check. */
 import test from 'ava';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertInstallable, ccusageTool, claudeTool, compareVersions, newestInstallable } from '../../lib/ops/registry.js';
 import { main } from '../../lib/cli.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const packuments: Record<string, { 'dist-tags': Record<string, string>; versions: Record<string, object> }> = {
   '@anthropic-ai/claude-code': { 'dist-tags': { latest: '2.1.340' }, versions: { '2.1.300': {}, '2.1.339': {}, '2.1.340': {}, '2.2.0-beta.1': {} } },
@@ -48,7 +48,7 @@ test('a version that does not exist, lacks its binary, or is too old is refused'
 });
 
 test('update --check reports old against new and exits 1; an unknown version is refused before anything is written', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-update-'));
+  const dir = scratchDir('cctl-update-');
   const file = join(dir, 'compose.yaml');
   writeFileSync(file, 'services: {}\nx-cctl:\n  claude-version: "2.1.300"\n  ccusage-version: "20.0.24"\n  monitor: false\n');
   const saved = { ...process.env };

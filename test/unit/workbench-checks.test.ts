@@ -1,16 +1,15 @@
 /** doctor's workbench checks that need no engine, and the tool-search variable. */
 import test from 'ava';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findProject } from '../../lib/project/locate.js';
 import { defaults } from '../../lib/project/settings.js';
 import { renderOwned, type PlainMap } from '../../lib/project/model.js';
 import { keepsToolSearch } from '../../lib/project/workbench.js';
 import { agentCheck, identityCheck } from '../../lib/ops/workbench-checks.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const bare = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-wbc-'));
+  const dir = scratchDir('cctl-wbc-');
   return { dir, env: { PATH: process.env.PATH, HOME: dir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(dir, 'none') } };
 };
 

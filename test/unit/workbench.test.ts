@@ -1,9 +1,8 @@
 /** The workbench settings, the team's Dockerfile fragment, and what `up` passes for identity and agent. */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assetsHash } from '../../lib/project/assets.js';
 import { renderOwned, type PlainMap } from '../../lib/project/model.js';
@@ -20,10 +19,11 @@ import {
 import { gitIdentity, sshAgentSource, DESKTOP_AGENT_SOCKET } from '../../lib/ops/workbench.js';
 import { machineFacts } from '../../lib/ops/machine-file.js';
 import type { Project } from '../../lib/project/locate.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 const asProject = (dir: string): Project => ({ dir, file: join(dir, 'compose.yaml'), exists: false, name: 'wb', nameSource: 'folder' });
 
-const project = () => mkdtempSync(join(tmpdir(), 'cctl-wb-'));
+const project = () => scratchDir('cctl-wb-');
 
 test('packages and env are lists of checked names; values and options are refused', (t) => {
   t.deepEqual(coerce('packages', 'python3 python3-pytest, make', '--set packages'), ['python3', 'python3-pytest', 'make']);

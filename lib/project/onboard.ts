@@ -159,7 +159,7 @@ else
   # whoever claimed it, and would run on every new member's machine.
   source=\${CCTL_PACKAGE:-$CCTL_SOURCE}
   [ -n "$source" ] ||
-    fail "cctl $CCTL_VERSION is not on PATH, and this project names no source to install it from. Install cctl $CCTL_VERSION the way your team does (ask who set up this project; cctl's README lists the ways), or set CCTL to a command line that runs it, e.g. CCTL=\"node /path/to/cctl/bin/cctl.js\". A maintainer can name the source once: cctl init --set cctl-source=@your-team/cctl (or a git+https:// URL), and commit scripts/onboard.sh"
+    fail "cctl $CCTL_VERSION is not on PATH, and this project names no source to install it from. Install cctl $CCTL_VERSION the way your team does (ask who set up this project; cctl's README, \\"Installing cctl\\", lists the ways), or run this script again with CCTL set to a command that runs cctl, e.g. from a clone where npm install ran: CCTL=\\"node $HOME/src/cctl/bin/cctl.js\\" sh scripts/onboard.sh --yes. A maintainer can name the source once: cctl init --set cctl-source=@your-team/cctl (or a git+https:// URL), and commit scripts/onboard.sh"
   case $source in
     @*/*@*) ;;
     @*/*) source="$source@$CCTL_VERSION" ;;

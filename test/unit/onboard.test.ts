@@ -198,6 +198,9 @@ test('without cctl and with no source named, the script stops with the install h
   t.is(r.status, 1);
   t.regex(r.stderr, /step "cctl" failed: cctl [\d.]+ is not on PATH, and this project names no source to install it from/);
   t.regex(r.stderr, /cctl init --set cctl-source=@your-team\/cctl/);
+  // The suggested command keeps its quotes, so it pastes as printed (the shell once ate them).
+  t.regex(r.stderr, /CCTL="node \/\S+\/src\/cctl\/bin\/cctl\.js" sh scripts\/onboard\.sh --yes/);
+  t.regex(r.stderr, /cctl's README, "Installing cctl", lists the ways/);
   t.false(existsSync(s.log) && readFileSync(s.log, 'utf8').includes('npx'), 'npx never ran');
   t.notRegex(onboardScript(), /cctl@\$CCTL_VERSION|npx --yes cctl@/);
 });

@@ -18,8 +18,13 @@ interface Entry {
 }
 const cache = new Map<string, Entry>();
 
-/** How many times a compose file was actually read from disk (tests count them). */
-export const composeReads = { count: 0 };
+const readListeners = new Set<(file: string) => void>();
+
+/** Calls `listener` with each compose file read from disk (a test counts them); returns the way to stop. */
+export function onComposeRead(listener: (file: string) => void): () => void {
+  readListeners.add(listener);
+  return () => void readListeners.delete(listener);
+}
 
 function stampOf(file: string): string | undefined {
   try {
@@ -37,7 +42,7 @@ export function composeText(file: string): string {
   const hit = cache.get(file);
   if (hit?.stamp === stamp) return hit.text;
   const text = readUtf8(file, MAX_COMPOSE_BYTES);
-  composeReads.count++;
+  for (const listener of readListeners) listener(file);
   cache.set(file, { stamp, text });
   return text;
 }

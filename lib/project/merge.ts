@@ -43,11 +43,16 @@ export class ComposeSyntaxError extends CctlError {}
 export const MAX_ALIASES = 10_000;
 const MAX_TEXT = 4 * 1024 * 1024;
 
-/** How many times a compose file's text was parsed (tests count them: once per run when nothing changes). */
-export const composeParses = { count: 0 };
+const parseListeners = new Set<(file: string) => void>();
+
+/** Calls `listener` with each compose text parsed (a test counts them: once per run when nothing changes); returns the way to stop. */
+export function onComposeParse(listener: (file: string) => void): () => void {
+  parseListeners.add(listener);
+  return () => void parseListeners.delete(listener);
+}
 
 export function parseCompose(text: string, file: string): Document.Parsed {
-  composeParses.count++;
+  for (const listener of parseListeners) listener(file);
   if (text.length > MAX_TEXT) {
     throw new ComposeSyntaxError(`${file} is larger than ${MAX_TEXT / 1024 / 1024} MiB; cctl reads compose files up to that size.`, { hint: 'Nothing was changed.' });
   }

@@ -1,6 +1,6 @@
 /**
  * The command line: one thin cac file. The verbs and their options come from
- * their declarations (commands/spec/verbs.ts, which loads nothing else), and
+ * their declarations (commands/declarations/verbs.ts, which loads nothing else), and
  * each action imports its command module only when it runs, so `cctl --help`
  * and `cctl --version` stay fast.
  */
@@ -8,12 +8,12 @@ import { cac } from 'cac';
 import { readFileSync } from 'node:fs';
 import { PASS_THROUGH } from './kernel/argv.js';
 import type { CommandMain } from './commands/command.js';
-import { GLOBAL_OPTIONS, VERBS, type VerbName } from './commands/spec/verbs.js';
-import { completions, normalize, type OptionSpec, type VerbSpec } from './commands/spec/define.js';
+import { GLOBAL_OPTIONS, VERBS, type VerbName } from './commands/declarations/verbs.js';
+import { completions, normalize, type OptionSpec, type VerbSpec } from './commands/declarations/define.js';
 import { EXIT_USAGE, UsageError } from './kernel/errors.js';
 import { setDebug } from './engine/runner.js';
 import { passThrough } from './pass-through.js';
-import { report } from './report.js';
+import { report } from './failure-report.js';
 
 export { report };
 
@@ -25,7 +25,7 @@ async function load(verb: VerbName): Promise<CommandMain> {
   return mod.default;
 }
 
-/** cac's registration and --help, from each verb's declaration (commands/spec/verbs.ts). */
+/** cac's registration and --help, from each verb's declaration (commands/declarations/verbs.ts). */
 function build() {
   const cli = cac('cctl');
   for (const option of Object.values(GLOBAL_OPTIONS)) cli.option(option.flags, option.description);

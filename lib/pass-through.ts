@@ -9,7 +9,7 @@
  */
 import { splitPassThrough } from './kernel/argv.js';
 import { setDebug } from './engine/runner.js';
-import { report } from './report.js';
+import { report } from './failure-report.js';
 import type { CommandMain } from './commands/command.js';
 // Imported statically: the five are a few lines each over ops/exec.ts, which all of them use, and the
 // build bundles this file with them into one (dist/hot/pass-through.js, build/hot-path.mjs), so a

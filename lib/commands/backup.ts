@@ -7,7 +7,7 @@
  */
 import { join, resolve } from 'node:path';
 import { mkdirSync, chmodSync } from 'node:fs';
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { relativeToProject } from '../project/assets.js';
 import { machineImageName } from '../project/machine-file.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';

@@ -1,4 +1,4 @@
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { buildImages, builtServices } from '../ops/build.js';
 import { initProject, wroteTeamFiles } from '../ops/init.js';
 import { findProject } from '../project/locate.js';

@@ -1,11 +1,11 @@
 /**
  * Shell completion scripts, generated from the verbs' declarations
- * (spec/verbs.ts): a flag added there is offered by every shell, with no list
+ * (declarations/verbs.ts): a flag added there is offered by every shell, with no list
  * to keep in step by hand.
  */
-import type { OptionsFor } from './spec/verbs.js';
-import { GLOBAL_OPTIONS, VERBS } from './spec/verbs.js';
-import { completions, type VerbSpec } from './spec/define.js';
+import type { OptionsFor } from './declarations/verbs.js';
+import { GLOBAL_OPTIONS, VERBS } from './declarations/verbs.js';
+import { completions, type VerbSpec } from './declarations/define.js';
 import { UsageError } from '../kernel/errors.js';
 
 const GLOBAL = [...Object.values(GLOBAL_OPTIONS).flatMap(completions), '--help', '--version'];

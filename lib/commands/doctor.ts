@@ -5,7 +5,7 @@
  */
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { caCertSource } from '../project/assets.js';
 import { imageStaleness } from '../ops/build.js';
 import { detectCompose, unsupportedPair } from '../engine/compose.js';

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { CctlError, UsageError } from '../kernel/errors.js';
 import { explainDockerError } from '../engine/docker.js';
 import { locateProject } from '../project/locate.js';

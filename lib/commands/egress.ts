@@ -3,7 +3,7 @@
  * claude-cli, with counts and the command that allows each, so that an
  * allow-list is built from what the work actually needed.
  */
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { UsageError } from '../kernel/errors.js';
 import { locateProject } from '../project/locate.js';
 import { storedSettings } from '../project/compose-file.js';

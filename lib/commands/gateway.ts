@@ -6,7 +6,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { currentLedger, LEDGER_URL_FILE, type LedgerChoice, METRICS_TOKEN_FILE, parseLedger, writeLedgerSecrets } from '../project/gateway-ledger.js';
 import { CctlError, failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { assetsHash, readCaCert, syncAssets } from '../project/assets.js';

@@ -1,4 +1,4 @@
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { initProject } from '../ops/init.js';
 import { findProject } from '../project/locate.js';
 import { relativeToProject } from '../project/assets.js';

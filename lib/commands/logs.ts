@@ -1,4 +1,4 @@
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { UsageError } from '../kernel/errors.js';
 import { locateProject } from '../project/locate.js';
 import { logs as composeLogs } from '../engine/compose-client.js';

@@ -5,7 +5,7 @@
  * (lib/ops/backup/restore.ts explains how). A bare file name not in this
  * folder is looked for where `cctl backup` puts archives (the private folder).
  */
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { relativeToProject } from '../project/assets.js';
 import { HOME_VOLUME } from '../project/model.js';
 import { machineImageName } from '../project/machine-file.js';

@@ -3,7 +3,7 @@
  * (CLAUDE.md, settings.json, agents/, commands/) from ~/.claude into the
  * home volume. It lists what it adds or updates; a second run changes nothing.
  */
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { UsageError } from '../kernel/errors.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';
 import { machineImageName } from '../project/machine-file.js';

@@ -4,7 +4,7 @@
  * restarting, unhealthy), so a script can tell a broken stack from a working
  * one; services with no container (after `cctl down`) are a normal state.
  */
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { locateProject } from '../project/locate.js';
 import { storedSettings } from '../project/compose-file.js';
 import { brokenServices, claudeServices, inspectServices } from '../ops/stack.js';

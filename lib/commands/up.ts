@@ -2,7 +2,7 @@
  * `cctl up`: the options, then the outcome printed (a services table and the
  * next steps, or JSON). What up does is ops/up/.
  */
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { failureJson, InterruptedError, UsageError } from '../kernel/errors.js';
 import { findProject } from '../project/locate.js';
 import { proxyBaseUrl } from '../project/model.js';

@@ -6,7 +6,7 @@
  * (through init, so the file stays cctl's) and claude-cli is rebuilt. A
  * version that does not exist is refused before anything is written or built.
  */
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { CLI_SERVICE, locateProject } from '../project/locate.js';
 import { storedSettings } from '../project/compose-file.js';
 import type { Settings } from '../project/settings.js';

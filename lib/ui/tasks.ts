@@ -14,7 +14,7 @@ export function presentation(json: boolean, stream: NodeJS.WriteStream = process
 /**
  * The simple renderer prints a failed task's error after its title
  * ("[FAILED: ...]"), and cctl reports it right after with its hint
- * (report.ts), so every failure stood twice. The task line says which step
+ * (failure-report.ts), so every failure stood twice. The task line says which step
  * failed ("✖ Start the claude profile [FAILED]"); the message is said once.
  */
 class TitleOfFailure extends ListrLogger {

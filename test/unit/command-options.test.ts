@@ -1,5 +1,5 @@
 /**
- * Each verb declares its options once (lib/commands/spec/verbs.ts); cac's
+ * Each verb declares its options once (lib/commands/declarations/verbs.ts); cac's
  * registration, --help, the handler's types and the shell completions all
  * come from that declaration. These tests check the pieces agree.
  */
@@ -9,8 +9,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { main } from '../../lib/cli.js';
 import { SCRIPTS } from '../../lib/commands/completion.js';
-import { completions, longName, normalize, type VerbSpec } from '../../lib/commands/spec/define.js';
-import { GLOBAL_OPTIONS, VERBS } from '../../lib/commands/spec/verbs.js';
+import { completions, longName, normalize, type VerbSpec } from '../../lib/commands/declarations/define.js';
+import { GLOBAL_OPTIONS, VERBS } from '../../lib/commands/declarations/verbs.js';
 import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 import { withTool } from '../helpers/tools.js';
 import { scratchDir } from '../helpers/scratch.js';

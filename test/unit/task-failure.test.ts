@@ -1,10 +1,10 @@
 /**
  * A failed step is said once: the plain task list (CI, a pipe) marks which
- * task failed, and cctl's report (report.ts) gives the message and its hint.
+ * task failed, and cctl's report (failure-report.ts) gives the message and its hint.
  */
 import test from 'ava';
 import { taskList } from '../../lib/ui/tasks.js';
-import { report } from '../../lib/report.js';
+import { report } from '../../lib/failure-report.js';
 import { CctlError } from '../../lib/kernel/errors.js';
 
 test.serial('plain task list + report: the error message stands once, the failed task is named', async (t) => {

@@ -2,6 +2,8 @@ import type { OptionsFor } from './declarations/verbs.js';
 import { initProject } from '../ops/init.js';
 import { findProject } from '../project/locate.js';
 import { relativeToProject } from '../project/assets.js';
+import { privateDir } from '../project/private-dir.js';
+import { join } from 'node:path';
 import { fromFlags } from '../project/settings.js';
 import { proxyEnvFile, teamKeyMissing } from '../project/secrets.js';
 import { guardPrompt } from '../ui/prompt.js';
@@ -37,7 +39,16 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
   else if (result.changed) out(`Updated ${file}: ${result.touched.join(', ')}`);
   else out(`${file} is up to date.`);
   if (result.backup) out(`Backup of the previous file: ${relativeToProject(process.cwd(), result.backup)}`);
-  for (const a of result.assets) out(`  ${a.change.padEnd(7)} ${a.path}`);
+  // The gateway's build folder in the private folder is about fifty files cctl keeps in step by itself:
+  // one line for them, each one with --verbose. Files in the project are each named (they go into git).
+  const build = privateDir(project.name);
+  const own = (a: { path: string }) => a.path.startsWith(`${build}/`);
+  for (const a of result.assets.filter((a) => options.verbose || !own(a))) out(`  ${a.change.padEnd(7)} ${a.path}`);
+  const inPrivate = result.assets.filter(own);
+  if (inPrivate.length && !options.verbose) {
+    const counts = (['added', 'updated', 'removed'] as const).map((c) => [c, inPrivate.filter((a) => a.change === c).length] as const).filter(([, n]) => n);
+    out(`  ${counts.map(([c, n]) => `${c} ${n}`).join(', ')} file(s) of the gateway's build folder in ${join(build, 'proxy')} (--verbose lists them)`);
+  }
   for (const s of result.secrets) out(`  wrote   ${relativeToProject(process.cwd(), s)}${s.endsWith('.env') ? ' (mode 0600)' : ''}`);
   for (const f of result.teamFiles) out(`  wrote   ${relativeToProject(process.cwd(), f)} (for the repository)`);
   for (const m of result.moved) out(`  moved   ${m} (secrets stay out of the project, where claude-cli cannot read them)`);

@@ -44,6 +44,7 @@ export const VERBS = {
       set: values('--set <key=value>', 'Set any stored setting by name (repeatable)'),
       teamGateway: value('--team-gateway <url>', "Use the team's shared gateway as upstream, with your member token (env CCTL_MEMBER_TOKEN, or asked); https, or http on a private network"),
       insecureHttp: flag('--insecure-http', 'With --team-gateway: allow http:// to a public address (the member token travels unencrypted)'),
+      verbose: flag('--verbose', "List each file written to the gateway's build folder in the private folder (default: one line for them)"),
       json: json(),
     },
     examples: [

@@ -28,8 +28,26 @@ function capture(inv: ComposeInvocation, verbArgs: readonly string[], options: C
   return run(invocationArgv(inv, verbArgs), { ...options, cwd: inv.dir, env: inv.env });
 }
 
-function inherit(inv: ComposeInvocation, verbArgs: readonly string[]): Promise<number> {
-  return runInteractive(invocationArgv(inv, verbArgs), { cwd: inv.dir, env: inv.env });
+function inherit(inv: ComposeInvocation, verbArgs: readonly string[], stdoutFilter?: () => (chunk: string) => string): Promise<number> {
+  return runInteractive(invocationArgv(inv, verbArgs), { cwd: inv.dir, env: inv.env, ...(stdoutFilter ? { stdoutFilter } : {}) });
+}
+
+const CLEAR_LINE = '\x1b[2K';
+
+/**
+ * A stdout filter that drops ESC[2K (erase line). Compose 2.25 to 2.26 put it
+ * before every log line even with `--ansi never` (docker/compose#11727), which
+ * breaks `cctl logs | jq` and greps. A sequence split across two chunks is
+ * held back until the next one.
+ */
+export function dropClearLine(): (chunk: string) => string {
+  let held = '';
+  return (chunk) => {
+    const text = (held + chunk).split(CLEAR_LINE).join('');
+    const keep = [3, 2, 1].find((n) => text.endsWith(CLEAR_LINE.slice(0, n))) ?? 0;
+    held = text.slice(text.length - keep);
+    return text.slice(0, text.length - keep);
+  };
 }
 
 /**
@@ -115,7 +133,7 @@ export function logs(inv: ComposeInvocation, request: LogsRequest): Promise<numb
     ...(request.follow ? ['--follow'] : []),
     ...(request.tail !== undefined ? [`--tail=${request.tail}`] : []),
     ...request.services,
-  ]);
+  ], request.ansi === false ? dropClearLine : undefined);
 }
 
 /** Logs as text for a parser: `logs --no-color` (Compose's line prefixes stay; the parser skips them). */

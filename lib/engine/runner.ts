@@ -17,6 +17,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Capture mode: also hand each output chunk here as it arrives (progress display). */
   onOutput?: (chunk: string) => void;
+  /**
+   * Interactive mode: the child's stdout passes through this filter on its way
+   * to ours (stdin and stderr stay inherited); each call gets the next chunk.
+   */
+  stdoutFilter?: () => (chunk: string) => string;
 }
 
 export interface RunResult {
@@ -121,7 +126,12 @@ export const processRunner: Runner = {
     trace(command);
     const [file, ...args] = command;
     return new Promise((resolve, reject) => {
-      const child = spawn(file!, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: 'inherit' });
+      const filter = options.stdoutFilter?.();
+      const child = spawn(file!, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['inherit', filter ? 'pipe' : 'inherit', 'inherit'] });
+      if (filter) {
+        child.stdout!.setEncoding('utf8');
+        child.stdout!.on('data', (chunk: string) => process.stdout.write(filter(chunk)));
+      }
       // The terminal sends SIGINT to the whole foreground group, so the child
       // already has it; we only must not die first. SIGTERM is sent to us
       // alone (kill, timeout), so pass it on.

@@ -69,6 +69,7 @@ for (const flavour of [V1, V2]) {
       t.is(await logs([], p.g), 0);
       t.is(await logs(['proxy'], { ...p.g, follow: true, tail: '20' }), 0);
     }));
+    t.true(fake.calls.every((c) => c.options.stdoutFilter === undefined), 'on a terminal, stdout stays inherited');
     const prefix = [...flavour.prefix, '--project-directory', p.dir, '-f', p.file, '-p', 'demo', '--profile', 'claude'];
     t.deepEqual(fake.composeCalls('interactive'), [
       [...prefix, 'logs', 'claude-cli', 'proxy'],
@@ -83,6 +84,9 @@ for (const flavour of [V1, V2]) {
     const prefix = [...flavour.prefix, '--project-directory', p.dir, '-f', p.file, '-p', 'demo', '--profile', 'claude'];
     // `--ansi never` is a top-level flag (before the verb) on v2 and on v1 since 1.28, cctl's oldest; v1's --no-ansi is deprecated.
     t.deepEqual(fake.composeCalls('interactive'), [[...prefix, '--ansi', 'never', 'logs', '--follow', 'proxy']]);
+    // Compose 2.25-2.26 writes ESC[2K before each line even then (docker/compose#11727): stdout goes through a filter.
+    const filter = fake.calls.find((c) => c.mode === 'interactive')!.options.stdoutFilter!();
+    t.is(['\x1b[2Kproxy-1  | {"a":1}\n\x1b', '[2', 'Kproxy-1  | {"b":2}\n'].map(filter).join(''), 'proxy-1  | {"a":1}\nproxy-1  | {"b":2}\n');
   });
 }
 

@@ -3,7 +3,7 @@
  * server. The folder is --dir, else this one when it is a gateway folder, else
  * ./team-gateway. Task lists, JSON and exit codes as the workspace verbs.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { OptionsFor } from './declarations/verbs.js';
@@ -15,7 +15,7 @@ import {
 } from '../project/team-gateway.js';
 import { POSTGRES_PASSWORD_FILE, POSTGRES_SERVICE, postgresImage, type PostgresService } from '../project/gateway-postgres.js';
 import {
-  backupLedger, gatewayAssets, gatewayDown, gatewayServices, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, ledgerBackupName, ledgerVolumes, memberCommand, restoreLedger, type GatewayContext,
+  backupLedger, gatewayAssets, gatewayDown, gatewayServices, gatewayLogs, gatewayProject, gatewayStatus, gatewayUpTasks, ledgerVolumes, memberCommand, restoreLedger, type GatewayContext,
 } from '../ops/team-gateway.js';
 import { canPrompt, confirmOnTerminal } from '../ui/prompt.js';
 import { presentation, taskList } from '../ui/tasks.js';
@@ -217,15 +217,6 @@ async function migrate(dir: string, options: Options): Promise<number> {
   return 0;
 }
 
-/** backup and restore copy the SQLite ledger's volume; a Postgres ledger is backed up the Postgres way. */
-function sqliteLedgerOnly(dir: string, action: string): void {
-  if (currentLedger(dir) === 'postgres') {
-    throw new CctlError(`cctl gateway ${action} copies the SQLite ledger's volume, and this gateway keeps its ledger in Postgres.`, {
-      hint: 'Use pg_dump and pg_restore against that database (for the Postgres service in the gateway folder: docker compose exec postgres pg_dump ...).',
-    });
-  }
-}
-
 async function down(dir: string, options: Options): Promise<number> {
   requireGatewayFolder(dir);
   const project = gatewayProject(dir);
@@ -248,15 +239,7 @@ async function down(dir: string, options: Options): Promise<number> {
 /** `backup [FILE]`: the ledger volume as a .tar.gz, by default in the folder's backups/ (0700: it holds token hashes). */
 async function backup(dir: string, file: string | undefined, options: Options): Promise<number> {
   requireGatewayFolder(dir);
-  sqliteLedgerOnly(dir, 'backup');
-  let target = file ? resolve(file) : undefined;
-  if (!target) {
-    const backups = join(dir, 'backups');
-    mkdirSync(backups, { recursive: true, mode: 0o700 });
-    chmodSync(backups, 0o700);
-    target = join(backups, ledgerBackupName());
-  }
-  const result = await backupLedger(gatewayProject(dir), target);
+  const result = await backupLedger(gatewayProject(dir), file ? resolve(file) : undefined);
   if (options.json) out(`${JSON.stringify({ ok: true, ...result })}\n`);
   else out(`Saved ${result.volume} (${result.entries} entries, ${Math.max(1, Math.round(result.bytes / 1024))} KiB) to ${result.file}\n`);
   if (result.changedWhileReading) process.stderr.write('Note: the ledger changed while it was read (the gateway is running); stop it first ("cctl gateway down") for a consistent copy.\n');
@@ -266,7 +249,6 @@ async function backup(dir: string, file: string | undefined, options: Options): 
 /** `restore FILE [--force]`: a ledger backup back into the volume (refused while the gateway runs). */
 async function restore(dir: string, file: string | undefined, options: Options): Promise<number> {
   requireGatewayFolder(dir);
-  sqliteLedgerOnly(dir, 'restore');
   if (!file) throw new UsageError('cctl gateway restore needs the backup file.', 'Example: cctl gateway restore backups/ledger-20250101-120000.tar.gz');
   const result = await restoreLedger(gatewayProject(dir), file, options.force === true);
   if (options.json) out(`${JSON.stringify({ ok: true, ...result })}\n`);

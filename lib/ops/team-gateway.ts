@@ -6,7 +6,7 @@
  * the team's usage from its admin API.
  */
 import type { ListrTask } from 'listr2';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ComposeCommand } from '../engine/compose.js';
@@ -21,6 +21,7 @@ import {
   GATEWAY_SERVICE, gatewayImage, gatewayKeyMissing, KEY_FILE, LEDGER_VOLUME, readGatewayMarker, setGatewayBuildHash, upgradeGatewayFolder,
 } from '../project/team-gateway.js';
 import { POSTGRES_SERVICE, POSTGRES_VOLUME } from '../project/gateway-postgres.js';
+import { currentLedger } from '../project/gateway-ledger.js';
 import { removeVolume } from '../engine/volumes.js';
 import { backupStamp, backupVolume } from './backup/backup.js';
 import { restoreVolume } from './backup/restore.js';
@@ -220,11 +221,29 @@ export function ledgerBackupName(now = new Date()): string {
  * own image, as root with no network, so neither the image's user (65534) nor
  * a missing image name gets in the way, as the plain docker command did.
  */
-export function backupLedger(project: Project, file: string) {
+/** backup and restore copy the SQLite ledger's volume; a Postgres ledger is backed up the Postgres way. */
+function sqliteLedgerOnly(project: Project, action: string): void {
+  if (currentLedger(project.dir) === 'postgres') {
+    throw new CctlError(`cctl gateway ${action} copies the SQLite ledger's volume, and this gateway keeps its ledger in Postgres.`, {
+      hint: 'Use pg_dump and pg_restore against that database (for the Postgres service in the gateway folder: docker compose exec postgres pg_dump ...).',
+    });
+  }
+}
+
+/** Into FILE, or by default the gateway folder's backups/ (0700, as secrets/: the ledger holds token hashes). */
+export function backupLedger(project: Project, file: string | undefined) {
+  sqliteLedgerOnly(project, 'backup');
+  if (file === undefined) {
+    const backups = join(project.dir, 'backups');
+    mkdirSync(backups, { recursive: true, mode: 0o700 });
+    chmodSync(backups, 0o700);
+    file = join(backups, ledgerBackupName());
+  }
   return backupVolume({ volume: ledgerVolume(project), image: gatewayImageOf(project), file, owner: project.name, verb: 'cctl gateway' });
 }
 
 export function restoreLedger(project: Project, file: string, force: boolean) {
+  sqliteLedgerOnly(project, 'restore');
   return restoreVolume({
     volume: ledgerVolume(project),
     image: gatewayImageOf(project),

@@ -132,6 +132,7 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'ops/settings-import.ts': 'a staging folder in the temp dir',
   'ops/task/new.ts': "the task's compose file in the private folder",
   'ops/task/rm.ts': "the task's compose file in the private folder",
+  'ops/team-gateway.ts': 'the gateway folder\'s backups/ (a server folder, not a project)',
   'project/baseline.ts': 'the baseline in the private folder',
   'project/private-dir.ts': 'the private folder (~/.config/cctl/projects/NAME)',
   'project/secrets.ts': 'proxy.env and client.env in the private folder',

@@ -3,7 +3,7 @@
  * worktree, each with its own stack. The use cases are ops/task/; this file
  * parses the arguments and prints (text, or JSON with --json).
  */
-import type { OptionsFor } from './spec/verbs.js';
+import type { OptionsFor } from './declarations/verbs.js';
 import { stripDoubleDash } from '../kernel/argv.js';
 import { UsageError } from '../kernel/errors.js';
 import { locateProject } from '../project/locate.js';

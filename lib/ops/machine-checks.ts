@@ -27,6 +27,16 @@ export async function workspaceWriteCheck(project: Project): Promise<MachineChec
   const [verdict, uid, owner] = stdout.trim().split('\n').map((l) => l.trim());
   if (verdict === 'ok') return { name: 'workspace', status: 'pass', detail: `claude (UID ${uid}) can write ${WORKSPACE_MOUNT}` };
   const want = claudeIds(project.dir);
+  // A folder root owns has no user to map claude to (Claude Code refuses to run as root): said, not failed,
+  // so root's own projects still come up; only giving the folder to a user fixes it.
+  if (owner === '0') {
+    return {
+      name: 'workspace',
+      status: 'warn',
+      detail: `claude (UID ${uid}) cannot write ${WORKSPACE_MOUNT}: the project folder belongs to root, and claude never runs as root`,
+      fix: `Give the folder to a regular user (chown -R USER ${project.dir}), then run "cctl up" again: claude gets that user's UID.`,
+    };
+  }
   return {
     name: 'workspace',
     status: 'fail',

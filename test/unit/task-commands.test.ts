@@ -1,18 +1,18 @@
 /** `cctl task` with the fake at the process seam: git and Compose as the argv cctl would run, answered by rules. */
 import test from 'ava';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import task from '../../lib/commands/task.js';
 import { taskPaths } from '../../lib/ops/task/names.js';
 import { captureStdout } from '../helpers/output.js';
 import { failureOf, FakeEngine, withEngine } from '../helpers/fake-engine.js';
 import { ownHome } from '../helpers/project.js';
+import { scratchDir } from '../helpers/scratch.js';
 
 ownHome(test, 'task-commands');
 
 function setUp() {
-  const dir = mkdtempSync(join(tmpdir(), 'cctl-task-unit-'));
+  const dir = scratchDir('cctl-task-unit-');
   const file = join(dir, 'compose.yaml');
   writeFileSync(file, 'services:\n  claude-cli:\n    image: x\n');
   const name = `app${Math.random().toString(36).slice(2, 8)}`;

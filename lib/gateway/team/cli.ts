@@ -17,7 +17,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { LedgerBackend } from './backend.js';
-import { checkMemberName, newMemberToken, tokenHash } from './members.js';
+import { budgetsOnAdd, checkMemberName, newMemberToken, tokenHash } from './members.js';
 import { MigrationError, migrateLedger } from './migrate.js';
 import { openBackend } from './open-backend.js';
 import type { Budgets } from './store.js';
@@ -70,7 +70,8 @@ export async function runMemberCommand(argv: string[], dataDir: string, out: (s:
     } else if (verb === 'add') {
       const budgets = parseBudgets(rest);
       const token = newMemberToken();
-      await store.addMember(checkMemberName(name!), tokenHash(token), budgets);
+      // A revoked member added again keeps their budgets, except those given now (members.ts).
+      await store.addMember(checkMemberName(name!), tokenHash(token), budgetsOnAdd(await store.members(), name!, budgets));
       out(`${token}\n`);
     } else if (verb === 'budget') {
       if (!(await store.setBudgets(checkMemberName(name!), parseBudgets(rest)))) throw new Error(`No member named "${name}".`);

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Headers } from '../headers.js';
-import type { Budgets, LedgerStore } from './store.js';
+import type { Budgets, LedgerStore, MemberRecord } from './store.js';
 
 export const TOKEN_PREFIX = 'cctl_member_';
 /** Names show up in tables, logs and URLs: keep them plain. */
@@ -35,10 +35,15 @@ export function checkMemberName(name: string): string {
  */
 export function addMember(store: LedgerStore, name: string, budgets: Budgets = {}): string {
   const token = newMemberToken();
-  const previous = store.members().find((m) => m.name === name && m.revokedAt !== undefined);
-  const { name: _name, createdAt: _created, revokedAt: _revoked, ...kept } = previous ?? { name, createdAt: 0 };
-  store.addMember(checkMemberName(name), tokenHash(token), { ...kept, ...budgets });
+  store.addMember(checkMemberName(name), tokenHash(token), budgetsOnAdd(store.members(), name, budgets));
   return token;
+}
+
+/** The budgets a member is added with: a revoked member's old ones, then those given now (see addMember). */
+export function budgetsOnAdd(members: readonly MemberRecord[], name: string, budgets: Budgets): Budgets {
+  const previous = members.find((m) => m.name === name && m.revokedAt !== undefined);
+  const { name: _name, createdAt: _created, revokedAt: _revoked, ...kept } = previous ?? { name, createdAt: 0 };
+  return { ...kept, ...budgets };
 }
 
 /** The credential the client sent: `Authorization: Bearer` or `x-api-key`, as Claude Code sends either. */

@@ -119,7 +119,7 @@ registryTest('update refuses a version the registry lacks before anything is bui
   const previous = `${major}.${minor}.${patch! - 1}`;
   const r = await cctl(['update', '--claude-only', '--claude-version', previous], opts);
   t.is(r.exitCode, 0, r.stderr + r.stdout);
-  t.regex(r.stdout, new RegExp(`Claude Code\\s+${pinned.replace(/\./g, '\\.')}\\s+${previous.replace(/\./g, '\\.')}\\s+update`));
+  t.regex(r.stdout, new RegExp(`Claude Code\\s+${pinned.replace(/\./g, '\\.')}\\s+${previous.replace(/\./g, '\\.')}\\s+downgrade`), 'an older version than the pin is labelled a downgrade');
   t.regex(readFileSync(file, 'utf8'), new RegExp(`claude-version: "?${previous.replace(/\./g, '\\.')}`));
   const label = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "dev.cctl.claude-code"}}', machineImageName(tmp, 'claude-cli')]);
   t.is(label.stdout.trim(), previous, 'the image was rebuilt with the new pin');

@@ -7,7 +7,7 @@
  * resolved to before. The allow-list promise: no key slips through because
  * nobody listed it. The seed is logged; CCTL_PROPERTY_SEED replays a run.
  */
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -83,19 +83,29 @@ function hasCompose(): boolean {
   return spawnSync('docker', ['compose', 'version', '--short'], { encoding: 'utf8' }).status === 0;
 }
 
-test.serial('every single-key change drawn from the Compose schema is refused, or resolves to what it was', async (t) => {
+/**
+ * A scratch folder with an empty app/ in it, and the v2 plugin as cctl's
+ * compose for this test; undefined (failed under CI) when the plugin is missing.
+ */
+function withComposeV2(t: ExecutionContext, prefix: string): string | undefined {
   if (!hasCompose()) {
     if (process.env.CI === 'true') t.fail('docker compose (v2) is missing');
     else t.log('SKIPPED: needs the docker compose plugin (config runs without an engine)');
-    return;
+    return undefined;
   }
   const saved = process.env.CCTL_COMPOSE;
   process.env.CCTL_COMPOSE = 'docker compose';
   t.teardown(() => (saved === undefined ? delete process.env.CCTL_COMPOSE : (process.env.CCTL_COMPOSE = saved)));
-  const root = mkdtempSync(join(tmpdir(), 'cctl-trust-property-'));
+  const root = mkdtempSync(join(tmpdir(), prefix));
   t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  mkdirSync(join(root, 'app'));
+  return root;
+}
+
+test.serial('every single-key change drawn from the Compose schema is refused, or resolves to what it was', async (t) => {
+  const root = withComposeV2(t, 'cctl-trust-property-');
+  if (!root) return;
   const dir = join(root, 'app');
-  mkdirSync(dir);
   execFileSync('git', ['init', '-q', dir]);
   // A file the env_file and secret samples name, and the other service the depends_on/links samples name.
   writeFileSync(join(dir, 'extra.env'), 'FROM_FILE=1\n');
@@ -137,18 +147,9 @@ test.serial('every single-key change drawn from the Compose schema is refused, o
 });
 
 test.serial('build.ssh, which Compose 2.26 cannot print as JSON, is named as a change: both sides are read as YAML then', async (t) => {
-  if (!hasCompose()) {
-    if (process.env.CI === 'true') t.fail('docker compose (v2) is missing');
-    else t.log('SKIPPED: needs the docker compose plugin (config runs without an engine)');
-    return;
-  }
-  const saved = process.env.CCTL_COMPOSE;
-  process.env.CCTL_COMPOSE = 'docker compose';
-  t.teardown(() => (saved === undefined ? delete process.env.CCTL_COMPOSE : (process.env.CCTL_COMPOSE = saved)));
-  const root = mkdtempSync(join(tmpdir(), 'cctl-trust-ssh-'));
-  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const root = withComposeV2(t, 'cctl-trust-ssh-');
+  if (!root) return;
   const dir = join(root, 'app');
-  mkdirSync(dir);
   writeFileSync(join(dir, 'compose.yaml'), 'services:\n  other:\n    image: alpine\n');
   const project: Project = { file: join(dir, 'compose.yaml'), exists: true, dir, name: 'sshapp', nameSource: 'flag' };
   await initProject(project, { acceptChanges: true });

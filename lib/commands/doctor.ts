@@ -26,6 +26,7 @@ import { backupsInProject, privateDir } from '../project/private-dir.js';
 import { volumeExists } from '../engine/volumes.js';
 import { claudeIds } from '../project/machine-file.js';
 import { ownerCheck, protectedPathsCheck, workspaceWriteCheck } from '../ops/machine-checks.js';
+import { devcontainerCheck } from '../ops/devcontainer.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 export interface CheckResult {
@@ -180,6 +181,8 @@ export async function runChecks(project: Project, env = process.env): Promise<Ch
     // A .env that sets cctl's variables, or a file Compose cannot resolve: said as such.
     checks.push(fromError('trust', error));
   }
+  // The editor's devcontainer.json against the version accepted last (ops/devcontainer.ts).
+  if (project.exists) checks.push(devcontainerCheck(project, { devcontainer: s?.devcontainer === true }));
   if (daemonOk && project.exists) {
     // What the per-machine file promises, checked on the real containers (ops/machine-checks.ts).
     const [cli] = s ? await inspectServices(project, [CLI_SERVICE]).catch(() => []) : [];

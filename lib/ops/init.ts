@@ -22,6 +22,7 @@ import { withTeamParts, writeFragmentExample } from '../project/workbench.js';
 import { checkConsistency, fromEnv, resolveSettings, type Settings } from '../project/settings.js';
 import { legacyRenderings } from '../project/legacy-render.js';
 import { writeMachineFile, type MachineFile } from './machine-file.js';
+import { checkDevcontainer, syncDevcontainer, type DevcontainerSync } from './devcontainer.js';
 import type { Project } from '../project/locate.js';
 
 export interface InitResult {
@@ -45,6 +46,8 @@ export interface InitResult {
   machine: MachineFile;
   /** Things the user should know that are not errors (which CA source won, a host path replaced by the project's copy). */
   notes: string[];
+  /** The editor's devcontainer.json, when the devcontainer setting is on (ops/devcontainer.ts). */
+  devcontainer?: DevcontainerSync;
 }
 
 export interface InitOptions {
@@ -137,6 +140,8 @@ export async function planInit(project: Project, options: InitOptions = {}): Pro
   if (merged.conflicts.length > 0) throw describeConflicts(merged.conflicts, project.file);
   // The env files the file names must exist before Compose can resolve it. They are in the private
   // folder, outside the project; creating them gives nothing away.
+  // An editor's file nobody accepted is refused now, before anything is written.
+  checkDevcontainer(project, settings, { force: options.force, accept: options.acceptChanges, env });
   const secrets = ensureSecrets(project.dir, project.name, settings, env);
   ensureBuildContexts(project.dir, join(ensurePrivateDir(project.name, env), 'proxy'));
   // This machine's file (private folder, cctl's alone) is part of what Compose resolves: written now, after
@@ -185,9 +190,11 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
   // The merge base (cctl's own keys as written), and what the user accepted, both where claude-cli cannot write.
   writeBaseline(project, { owned: ours }, env);
   writeTrust(project, review.accepted, env);
+  // The editor's file, after the compose file it names; an edit nobody accepted is refused here, before the machine file is remade.
+  const devcontainer = syncDevcontainer(project, settings, { force: options.force, accept: options.acceptChanges, env });
   // A file init just wrote for the repository (scripts/onboard.sh) is one the host runs: bound read-only
   // from the first up on, so this machine's file is made again with it (written only if its text changed).
-  const machine = teamFiles.length ? await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true }) : plan.machine;
+  const machine = teamFiles.length || devcontainer?.changed ? await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true }) : plan.machine;
 
   return {
     file: project.file,
@@ -204,6 +211,7 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
     fileDigest: textDigest(merged.changed ? merged.text : text),
     machine,
     notes: plan.notes,
+    devcontainer,
   };
 }
 

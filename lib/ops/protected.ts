@@ -57,8 +57,26 @@ export function refusePathChanges(changes: readonly PathChange[]): CctlError {
   );
 }
 
-/** Paths cctl itself writes during up: `.git/hooks` (created empty so it can be bound) and the onboarding script (init rewrites it). */
-const WRITTEN_BY_CCTL = new Set(['.git/hooks', 'scripts/onboard.sh']);
+/**
+ * Paths cctl itself writes during up: `.git/hooks` (created empty so it can be bound), the onboarding script
+ * and the editor's devcontainer.json (init rewrites them; up checked both against their accepted versions first).
+ */
+const WRITTEN_BY_CCTL = new Set(['.git/hooks', 'scripts/onboard.sh', '.devcontainer']);
+
+/**
+ * A protected path cctl just wrote on the host (init's devcontainer.json): its new digest becomes the accepted
+ * one, with the kind it had at the last up, since claude-cli still runs with the binds of then. The caller
+ * calls it only when the path had no change pending before it wrote: a change from inside stays named.
+ */
+export function acceptCctlWrite(project: Project, path: string, env: NodeJS.ProcessEnv = process.env): void {
+  const accepted = readAccepted(project, env);
+  const before = accepted?.[path];
+  if (!accepted || !before) return;
+  const now = pathChanges(project, env).states.find((s) => s.path === path);
+  if (!now) return;
+  accepted[path] = { kind: before.kind, digest: now.digest };
+  writeFileAtomic(join(ensurePrivateDir(project.name, env), RECORD), `${JSON.stringify(accepted, null, 2)}\n`, 0o600);
+}
 
 /**
  * What becomes accepted after an up: the states the machine file was made from, except a path that

@@ -152,7 +152,11 @@ export function changedSince(accepted: AcceptedPaths | undefined, now: readonly 
   for (const state of now) {
     const before = accepted[state.path];
     if (!before || before.kind === 'bound') continue;
-    if (before.digest !== state.digest || before.kind !== state.kind) out.push({ path: state.path, was: before.kind, now: state.kind });
+    // The digest tells absent from present; a kind of its own matters only for a link on the way (a linked
+    // .git can show the same hooks). A path cctl wrote while it was not bound is recorded with its new digest
+    // and the kind it had in the running claude-cli (ops/protected.ts, acceptCctlWrite).
+    const linked = before.kind !== state.kind && (before.kind === 'symlink' || state.kind === 'symlink');
+    if (before.digest !== state.digest || linked) out.push({ path: state.path, was: before.kind, now: state.kind });
   }
   return out;
 }

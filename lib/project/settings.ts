@@ -49,6 +49,8 @@ export interface Settings {
   'git-name': string;
   'git-email': string;
   'ssh-agent': 'auto' | 'on' | 'off';
+  /** Keep .devcontainer/devcontainer.json, so an editor attaches to claude-cli (project/devcontainer.ts). */
+  devcontainer: boolean;
 }
 
 export type SettingName = keyof Settings;
@@ -116,6 +118,7 @@ export const SETTINGS: { [K in SettingName]: Spec & { default: Settings[K] } } =
   'git-name': { default: '', describe: 'Git author/committer name in claude-cli (empty: the host git config user.name)', check: checkGitName },
   'git-email': { default: '', describe: 'Git author/committer e-mail in claude-cli (empty: the host git config user.email)', check: checkGitEmail },
   'ssh-agent': { default: 'auto', describe: 'Forward the host SSH agent: auto (when the engine is local and an agent runs), on (required), off', choices: ['auto', 'on', 'off'] },
+  devcontainer: { default: false, describe: 'Write .devcontainer/devcontainer.json and keep it in step, so VS Code, Cursor or the Dev Containers CLI attach to claude-cli' },
 };
 
 export const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];

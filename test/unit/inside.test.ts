@@ -127,6 +127,7 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'commands/backup.ts': 'the backup folder the user names',
   'commands/gateway.ts': 'the gateway folder itself (its files go through writeInside)',
   'ops/backup/backup.ts': 'the archive the user names',
+  'ops/devcontainer.ts': "the accepted devcontainer.json in the private folder (the file itself goes through writeInside)",
   'ops/machine-file.ts': 'the per-machine compose file in the private folder',
   'ops/protected.ts': 'the accepted states of the protected paths in the private folder',
   'ops/settings-import.ts': 'a staging folder in the temp dir',

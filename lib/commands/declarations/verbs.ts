@@ -41,6 +41,7 @@ export const VERBS = {
       tz: value('--tz <zone>', 'Time zone for the containers (default: the host TZ)'),
       cpus: value('--cpus <n>', 'CPU limit for claude-cli'),
       memory: value('--memory <size>', 'Memory limit for claude-cli, e.g. 4g'),
+      devcontainer: flag('--devcontainer', 'Write .devcontainer/devcontainer.json so an editor attaches to claude-cli; kept in step by init and up (--no-devcontainer stops that)', { negatable: true }),
       set: values('--set <key=value>', 'Set any stored setting by name (repeatable)'),
       teamGateway: value('--team-gateway <url>', "Use the team's shared gateway as upstream, with your member token (env CCTL_MEMBER_TOKEN, or asked); https, or http on a private network"),
       insecureHttp: flag('--insecure-http', 'With --team-gateway: allow http:// to a public address (the member token travels unencrypted)'),

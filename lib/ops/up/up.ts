@@ -12,6 +12,7 @@ import type { Settings } from '../../project/settings.js';
 import type { ServiceState } from '../stack.js';
 import { assertOwnStack } from '../owner.js';
 import { acceptedStates, pathChanges, refusePathChanges, writeAccepted } from '../protected.js';
+import { acceptDevcontainer, pendingDevcontainerChanges, refuseDevcontainerChanges } from '../devcontainer.js';
 import { recordUp } from './record.js';
 import { shortPath } from './short-path.js';
 import { startTasks, upTasks, type UpContext } from './tasks.js';
@@ -55,6 +56,15 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
   if (paths.changes.length > 0 && !request.acceptChanges) {
     const { confirmOnTerminal } = await import('../../ui/prompt.js');
     if (!(await confirmOnTerminal(refusePathChanges(paths.changes).message, 'Did you make these changes, and accept them?'))) throw refusePathChanges(paths.changes);
+  }
+  // The editor's devcontainer.json against the version accepted last (ops/devcontainer.ts): initializeCommand runs on the host.
+  const editor = pendingDevcontainerChanges(project);
+  if (editor.length > 0) {
+    if (!request.acceptChanges) {
+      const { confirmOnTerminal } = await import('../../ui/prompt.js');
+      if (!(await confirmOnTerminal(refuseDevcontainerChanges(editor).message, 'Did you make these changes, and accept them?'))) throw refuseDevcontainerChanges(editor);
+    }
+    acceptDevcontainer(project);
   }
   // Another user's stack of the same name stays theirs: said before anything is built or recreated.
   if (short?.kind !== 'current') await assertOwnStack(project);

@@ -17,6 +17,7 @@ import { compareVersions, compose, parseVersion } from '../engine/compose.js';
 import { apiVersion, daemonInfo } from '../engine/daemon.js';
 import { writeFileAtomic } from '../kernel/fs.js';
 import { hostTimeZone, type Project } from '../project/locate.js';
+import { devcontainerPath } from '../project/devcontainer.js';
 import { claudeIds, machineFileHeader, renderMachine, type MachineFacts, type Owner } from '../project/machine-file.js';
 import { ensurePrivateDir, machineFilePath } from '../project/private-dir.js';
 import { protectedBinds, type PathState } from '../project/protected-paths.js';
@@ -87,6 +88,7 @@ export async function machineFacts(
     git,
     privateDir: ensurePrivateDir(project.name, env),
     binds,
+    ...(s.devcontainer ? { devcontainer: { localFolder: project.dir, configFile: devcontainerPath(project.dir) } } : {}),
   };
   return { facts, paths: states };
 }

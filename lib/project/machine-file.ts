@@ -71,7 +71,12 @@ export interface MachineFacts {
   privateDir: string;
   /** Read-only binds over the files the host runs (and the folders that pin them). */
   binds: Bind[];
+  /** With the devcontainer setting: the labels by which the Dev Containers CLI finds claude-cli (host paths). */
+  devcontainer?: { localFolder: string; configFile: string };
 }
+
+/** The Dev Containers CLI's labels for a container it attaches to (its `exec`, and an editor's later sessions, look it up by them). */
+export const DEVCONTAINER_LABELS = { localFolder: 'devcontainer.local_folder', configFile: 'devcontainer.config_file' } as const;
 
 /**
  * claude-cli's image on this machine: the UID and GID are part of its name,
@@ -150,10 +155,15 @@ export function renderMachine(s: Settings, project: string, facts: MachineFacts)
   }
   volumes.push(...facts.binds.map(bindSpec));
 
+  const cliLabels: PlainMap = { ...labels };
+  if (facts.devcontainer) {
+    cliLabels[DEVCONTAINER_LABELS.localFolder] = literal(facts.devcontainer.localFolder);
+    cliLabels[DEVCONTAINER_LABELS.configFile] = literal(facts.devcontainer.configFile);
+  }
   const cli: PlainMap = {
     image: cliImageName(project, facts.ids),
     build: { args: { CLAUDE_UID: String(facts.ids.uid), CLAUDE_GID: String(facts.ids.gid) } },
-    labels,
+    labels: cliLabels,
   };
   if (Object.keys(timing).length) cli.healthcheck = timing;
   if (Object.keys(environment).length) cli.environment = environment;

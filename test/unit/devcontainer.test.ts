@@ -15,6 +15,7 @@ import { pathChanges, writeAccepted } from '../../lib/ops/protected.js';
 import { protectedBinds } from '../../lib/project/protected-paths.js';
 import { devcontainerChanges, mergeDevcontainer, renderDevcontainer } from '../../lib/project/devcontainer.js';
 import { defaults, fromFlags } from '../../lib/project/settings.js';
+import { taskModel } from '../../lib/ops/task/task-model.js';
 import type { Project } from '../../lib/project/locate.js';
 import { ENGINE_26, FakeEngine, V2, withEngine } from '../helpers/fake-engine.js';
 import { ownHome } from '../helpers/project.js';
@@ -65,6 +66,12 @@ test.serial('init --devcontainer writes the compose files, service, gateway, use
     customizations: { vscode: { extensions: ['anthropic.claude-code'] } },
   });
   t.false(text.includes(env.HOME!), 'no home folder of this user in the committed file');
+  // This machine's file labels claude-cli the way the Dev Containers CLI looks it up (its exec, an editor's next session).
+  const machine = JSON.parse(readFileSync(result.machine.file, 'utf8').replace(/^#.*$/gm, '')) as {
+    services: Record<string, { labels: Record<string, string> }>;
+  };
+  t.like(machine.services['claude-cli']!.labels, { 'devcontainer.local_folder': project.dir, 'devcontainer.config_file': file });
+  t.is(machine.services.proxy!.labels['devcontainer.local_folder'], undefined, 'only claude-cli is the dev container');
   t.is(pendingDevcontainerChanges(again(project), env).length, 0);
   t.is((await init(project, env)).devcontainer?.changed, false, 'a second init leaves it as it is');
   // A changed setting is written through: the gateway's service name.
@@ -158,4 +165,16 @@ test('pure parts: a name other than proxy, external gateways, formatting-only ed
     ['a'],
   );
   t.deepEqual(mergeDevcontainer({ service: 'web', forwardPorts: [3000] }, { service: 'claude-cli' }).forwardPorts, [3000]);
+  // A task's claude-cli does not carry the project's editor labels (an editor opening the project must find the project's).
+  const resolved = {
+    services: { 'claude-cli': { image: 'i', labels: { 'devcontainer.local_folder': '/p', 'dev.cctl.owner.uid': '1' }, volumes: [] } },
+  };
+  const task = taskModel(resolved, {
+    services: ['claude-cli'],
+    projectDir: '/p',
+    taskDir: '/t',
+    commonDir: '/p/.git',
+    homeVolume: 'p_claude-home',
+  }) as typeof resolved;
+  t.deepEqual(task.services['claude-cli'].labels, { 'dev.cctl.owner.uid': '1' });
 });

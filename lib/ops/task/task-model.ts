@@ -78,7 +78,9 @@ export function taskModel(resolved: Model, f: TaskModelFacts): Model {
     const { build: _build, container_name: _name, ...rest } = service;
     const mounts = ((rest.volumes ?? []) as Mount[]).map((m) => moveMount(m, f)).filter((m): m is Mount => m !== undefined);
     if (mounts.some((m) => parts(m).target === WORKSPACE_MOUNT)) mounts.push(...gitMounts(f.commonDir));
-    kept[name] = { ...rest, volumes: mounts };
+    // The editor's labels name the project's folder: an editor opening the project must find its claude-cli, not a task's.
+    const labels = Object.fromEntries(Object.entries((rest.labels ?? {}) as Model).filter(([k]) => !k.startsWith('devcontainer.')));
+    kept[name] = { ...rest, ...(rest.labels ? { labels } : {}), volumes: mounts };
   }
   const volumes: Record<string, Model> = {};
   for (const [key, volume] of Object.entries((resolved.volumes ?? {}) as Record<string, Model>)) {

@@ -57,7 +57,7 @@ export default async function task(args: string[], options: Options): Promise<nu
 function list(tasks: TaskSummary[], options: Options): number {
   if (options.json) return out(`${JSON.stringify(tasks, null, 2)}\n`), 0;
   if (tasks.length === 0) return out('No tasks. Start one with "cctl task new NAME".\n'), 0;
-  const rows = tasks.map((t) => [t.name, t.branch ?? '(detached)', t.state, t.health, t.lastActivity ?? '-', t.worktree]);
-  out(formatTable([['TASK', 'BRANCH', 'STATE', 'HEALTH', 'LAST ACTIVITY', 'WORKTREE'], ...rows]));
+  const rows = tasks.map((t) => [t.name, t.branch ?? '(detached)', t.state, t.health, t.lastActivity ?? '-', t.tokens ? String(t.tokens.total) : '-', t.worktree]);
+  out(formatTable([['TASK', 'BRANCH', 'STATE', 'HEALTH', 'LAST ACTIVITY', 'TOKENS', 'WORKTREE'], ...rows]));
   return 0;
 }

@@ -44,7 +44,9 @@ for (const key of ['COMPOSE_PROJECT_NAME', 'ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_
 const as = (argv: string[], timeoutMs = 600_000): Promise<RunResult> =>
   runSettled([...asRegularUser, ...argv], { cwd: dir, env, timeoutMs });
 const cctl = (args: string[]) => as(['node', CLI, ...args]);
-const devcontainer = (args: string[], timeoutMs?: number) => as(['node', DEVCONTAINER, ...args, '--workspace-folder', dir], timeoutMs);
+/** The CLI's own options go before the command it runs (which takes every word after it). */
+const devcontainer = ([verb, ...rest]: string[], timeoutMs?: number) =>
+  as(['node', DEVCONTAINER, verb!, '--workspace-folder', dir, ...rest], timeoutMs);
 /** The Dev Containers CLI prints its outcome as the last JSON line on stdout. */
 const outcome = (r: RunResult) =>
   JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {

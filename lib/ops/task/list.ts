@@ -6,11 +6,13 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { serviceStates } from '../../engine/containers.js';
-import type { Project } from '../../project/locate.js';
+import { CLI_SERVICE, type Project } from '../../project/locate.js';
 import { readUpRecord } from '../../project/up-record.js';
 import { claudeServices, isReady, type ServiceState } from '../stack.js';
 import { lastCommitTime, listWorktrees, repositoryOf, type Repository, type Worktree } from './git.js';
 import { taskProjectName, tasksRoot } from './names.js';
+import { taskDirOf, taskProject } from './stack.js';
+import { taskTokens, type TaskTokens } from './tokens.js';
 
 export interface TaskSummary {
   name: string;
@@ -23,6 +25,8 @@ export interface TaskSummary {
   health: string;
   /** ISO time of the last commit or git index change in the worktree, whichever is later. */
   lastActivity?: string;
+  /** What Claude Code used on the task's branch, by ccusage in its claude-cli (tokens.ts); absent when it is not running. */
+  tokens?: TaskTokens;
   services: ServiceState[];
 }
 
@@ -57,7 +61,10 @@ export async function listTasks(project: Project): Promise<TaskSummary[]> {
       const name = basename(tree.path);
       const composeProject = taskProjectName(project, name);
       const states = await serviceStates(composeProject, services);
-      return { name, branch: tree.branch, worktree: tree.path, composeProject, ...summarise(states), lastActivity: await lastActivity(repo, tree), services: states };
+      const summary = summarise(states);
+      const running = states.find((s) => s.name === CLI_SERVICE)?.state === 'running';
+      const tokens = running && tree.branch ? await taskTokens(taskProject(project, name, taskDirOf(project, repo.top, tree.path)), tree.branch) : undefined;
+      return { name, branch: tree.branch, worktree: tree.path, composeProject, ...summary, lastActivity: await lastActivity(repo, tree), tokens, services: states };
     }),
   );
 }

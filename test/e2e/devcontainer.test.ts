@@ -46,7 +46,7 @@ const as = (argv: string[], timeoutMs = 600_000): Promise<RunResult> =>
 const cctl = (args: string[]) => as(['node', CLI, ...args]);
 /** The CLI's own options go before the command it runs (which takes every word after it). */
 const devcontainer = ([verb, ...rest]: string[], timeoutMs?: number) =>
-  as(['node', DEVCONTAINER, verb!, '--workspace-folder', dir, ...rest], timeoutMs);
+  as(['node', DEVCONTAINER, verb!, '--workspace-folder', dir, '--user-data-folder', join(root, 'devcontainer-data'), ...rest], timeoutMs);
 /** The Dev Containers CLI prints its outcome as the last JSON line on stdout. */
 const outcome = (r: RunResult) =>
   JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {

@@ -52,7 +52,8 @@ export async function newTask(project: Project, request: NewTaskRequest): Promis
     throw new CctlError(`There is already a task "${name}" (${paths.worktree}).`, { hint: `Pick another name, or remove it first with "cctl task rm ${name}".` });
   }
   const record = requireUpRecord(project);
-  const current = await shortPath(project);
+  // Files and images as the last up accepted and built them; the project's own containers may be in any state.
+  const current = await shortPath(project, { containers: false });
   if (!current) {
     throw new CctlError(`The project ${project.name} changed since its last cctl up (compose file, settings or images): a task runs only what an up accepted.`, {
       hint: 'Run "cctl up" in the project (it checks and asks about the change), then "cctl task new" again.',

@@ -35,8 +35,12 @@ export type ShortPath =
   /** Files and images current; the containers need starting (or recreating) only. */
   | { kind: 'start'; record: UpRecord; machine: MachineFile };
 
-/** The short path this project may take, or undefined for the full one. Engine failures propagate (the daemon message). */
-export async function shortPath(project: Project): Promise<ShortPath | undefined> {
+/**
+ * The short path this project may take, or undefined for the full one. Engine failures propagate (the daemon message).
+ * `containers: false` (a task): only the files and images are asked about; the project's own containers are not
+ * its business, so the Compose call that compares their configuration is not made ('start' stands for "current").
+ */
+export async function shortPath(project: Project, options: { containers?: boolean } = {}): Promise<ShortPath | undefined> {
   const record = readUpRecord(project);
   if (!record?.configHashes || record.fingerprint !== upFingerprint(project, roots(project, record))) return undefined;
   const images = Object.values(record.images);
@@ -52,6 +56,7 @@ export async function shortPath(project: Project): Promise<ShortPath | undefined
     ),
   ]);
   if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
+  if (options.containers === false) return { kind: 'start', record, machine };
   const onCurrentImage = (s: (typeof snap.services)[number]) => {
     const image = record.images[s.name];
     return image === undefined || s.imageId === snap.images[image]?.id;

@@ -31,7 +31,9 @@ const usage = async (port: number, by: string) =>
 test('a SQLite ledger is copied into an empty Postgres: equal counts and totals, the same usage, the old tokens work', async (t) => {
   const dataDir = tempDataDir();
   t.teardown(() => cleanup(dataDir));
-  const add = memberCli(dataDir, ['add', 'ann', '--daily-tokens', '900000', '--max-in-flight', '3']);
+  // The seeded rows end now, so ann's usage today grows through the day (~1.8M tokens by evening): her budget
+  // must stay above any day's share, or the copied token is refused for the budget, not for the copy.
+  const add = memberCli(dataDir, ['add', 'ann', '--daily-tokens', '90000000', '--max-in-flight', '3']);
   t.is(add.status, 0, add.stderr);
   const token = add.stdout.trim();
   t.is(memberCli(dataDir, ['add', 'bob']).status, 0);
@@ -69,7 +71,7 @@ test('a SQLite ledger is copied into an empty Postgres: equal counts and totals,
   for (const by of ['member', 'day', 'model,member', 'month,project']) t.deepEqual(await usage(onPostgres.port, by), await usage(onSqlite.port, by), by);
   // ann's token (only its hash was copied) is a member of the Postgres ledger, with her budgets; bob stays revoked.
   const members = JSON.parse((await send(onPostgres.port, { path: '/admin/api/members', headers: bearer(ADMIN_TOKEN) })).body) as { members: { name: string; revokedAt?: number; dailyTokens?: number; maxInFlight?: number }[] };
-  t.like(members.members.find((m) => m.name === 'ann'), { dailyTokens: 900000, maxInFlight: 3 });
+  t.like(members.members.find((m) => m.name === 'ann'), { dailyTokens: 90000000, maxInFlight: 3 });
   t.truthy(members.members.find((m) => m.name === 'bob')?.revokedAt);
   const r = await send(onPostgres.port, { body: JSON.stringify({ model: 'claude-sonnet-4', max_tokens: 10, messages: [] }), headers: { 'x-api-key': token } });
   t.is(r.status, 200, r.body);

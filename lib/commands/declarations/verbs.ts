@@ -230,7 +230,7 @@ export const VERBS = {
       'cctl task claude fix-login         # Claude Code in that worktree',
       'cctl task claude fix-login -- -p "run the tests"   # its arguments after --',
       'cctl task exec fix-login -- git log --oneline -3',
-      'cctl task list --json | jq -r ".[] | [.name, .health] | @tsv"',
+      'cctl task list --json | jq -r ".[] | [.name, .health, .tokens.total] | @tsv"   # tokens by ccusage, per branch',
       'cctl task rm fix-login             # refuses uncommitted work; the branch stays',
     ],
     words: ['new', 'list', 'exec', 'claude', 'rm'],

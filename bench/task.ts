@@ -108,7 +108,8 @@ try {
     }
   }
   try {
-    compose('down', '-v', '--timeout', '1');
+    // By name (Compose v2 needs no file for that): whatever state the files are in, the containers and volumes go.
+    sh('docker', ['compose', '-p', name, 'down', '-v', '--timeout', '1']);
     const left = images();
     if (left.length) sh('docker', ['image', 'rm', ...left]);
   } catch {

@@ -133,16 +133,24 @@ export interface ImageFacts {
 
 export const CONFIG_HASH_LABEL = 'com.docker.compose.config-hash';
 
+/** A container of the project by name, with its service and all its labels. */
+export interface LabelledContainer {
+  name: string;
+  service: string;
+  labels: Record<string, string>;
+}
+
 /**
  * The project's services and the named images, in two docker calls: `ps` for
  * the container ids, then one `inspect` of the containers and images together
- * (it takes both kinds). A missing image is undefined.
+ * (it takes both kinds). A missing image is undefined. `containers`: every
+ * container of the project with its labels (whose stack it is, ops/owner.ts).
  */
 export async function snapshot(
   project: string,
   services: readonly string[],
   images: readonly string[],
-): Promise<{ services: ServiceFacts[]; images: Record<string, ImageFacts | undefined> }> {
+): Promise<{ services: ServiceFacts[]; images: Record<string, ImageFacts | undefined>; containers: LabelledContainer[] }> {
   let found: Array<Inspect & { RepoTags?: string[]; Config: { Labels: Record<string, string> | null } }> = [];
   try {
     const ids = await projectContainerIds(project);
@@ -159,6 +167,7 @@ export async function snapshot(
   }
   const containers = found.filter((f) => f.State !== undefined) as Inspect[];
   return {
+    containers: containers.map((c) => ({ name: c.Name.replace(/^\//, ''), service: c.Config.Labels[SERVICE_LABEL] ?? '', labels: c.Config.Labels })),
     services: services.map((name) => {
       const c = containerOf(containers, name);
       return { ...toState(name, c), imageId: c?.Image, configHash: c?.Config.Labels[CONFIG_HASH_LABEL] };

@@ -7,7 +7,7 @@
  * plainly when the stack belongs to someone else instead of taking it over.
  * Containers without the label (plain Compose, an older cctl) are nobody's.
  */
-import { projectContainers } from '../engine/containers.js';
+import { projectContainers, type LabelledContainer } from '../engine/containers.js';
 import { CctlError } from '../kernel/errors.js';
 import type { Project } from '../project/locate.js';
 import { OWNER_HOST_LABEL, OWNER_UID_LABEL, OWNER_USER_LABEL, type Owner } from '../project/machine-file.js';
@@ -20,7 +20,11 @@ export interface ForeignStack {
 
 /** The other user whose containers hold the project's name on this engine, if any. */
 export async function foreignStack(project: Project, me: Owner = hostOwner()): Promise<ForeignStack | undefined> {
-  const containers = await projectContainers(project.name, [OWNER_UID_LABEL, OWNER_USER_LABEL, OWNER_HOST_LABEL]);
+  return foreignAmong(await projectContainers(project.name, [OWNER_UID_LABEL, OWNER_USER_LABEL, OWNER_HOST_LABEL]), me);
+}
+
+/** The other user whose containers these are (the project's, with their labels), if any. */
+export function foreignAmong(containers: readonly LabelledContainer[], me: Owner = hostOwner()): ForeignStack | undefined {
   const theirs = containers.filter((c) => {
     const uid = c.labels[OWNER_UID_LABEL];
     if (!uid) return false;
@@ -48,9 +52,12 @@ export function foreignStackError(project: Project, stack: ForeignStack, me: Own
   );
 }
 
-/** Refuses when the project's name is another user's stack on this engine. */
-export async function assertOwnStack(project: Project): Promise<void> {
+/**
+ * Refuses when the project's name is another user's stack on this engine. `known`: the project's containers
+ * with their labels, when a caller has them already (up's short path: its snapshot), which saves a `docker ps`.
+ */
+export async function assertOwnStack(project: Project, known?: readonly LabelledContainer[]): Promise<void> {
   const me = hostOwner();
-  const stack = await foreignStack(project, me);
+  const stack = known ? foreignAmong(known, me) : await foreignStack(project, me);
   if (stack) throw foreignStackError(project, stack, me);
 }

@@ -25,12 +25,14 @@ export interface UpRecord {
   images: Record<string, string>;
   /** Files init read that the fingerprint cannot find alone (the CA bundle), by absolute path. */
   extraInputs: string[];
+  /** Names the compose files, their env files and .env may interpolate (project/compose-inputs.ts): their values are fingerprinted. */
+  variables?: string[];
   /**
-   * Per service: Compose's `config --hash` and the config-hash label of the
-   * container that up left. The two are computed differently (2.26 hashes a
-   * normalised copy for the label), so each is compared with its own kind.
+   * Per service: the config-hash label of the container that up left. With
+   * every input Compose reads in the fingerprint, Compose's configuration is
+   * the one it was; the label says the container is still the one made from it.
    */
-  configHashes: Record<string, { config: string; label: string }>;
+  configHashes: Record<string, { label: string }>;
   /** Whether the machine file had start_interval (engine 25+ and Compose v2): the short path writes it again without asking the daemon. */
   startInterval?: boolean;
 }
@@ -117,11 +119,13 @@ function relevantEnv(env: NodeJS.ProcessEnv): string[] {
 
 /**
  * One hash over what init reads: the compose file's bytes, the environment
- * that carries settings, the user ids, and the identity of every file under
- * `roots` (cctl's own image files, the project's .cctl folder, ...). Undefined
+ * that carries settings, the user ids, the caller's `extra` parts (Compose's
+ * version, the values of the variables the files use), and the identity of
+ * every file under `roots` (cctl's own image files, the project's .cctl
+ * folder, the per-machine file, what the compose file names ...). Undefined
  * when a root is too big to walk; the caller then takes the full path.
  */
-export function upFingerprint(project: Project, roots: readonly string[], env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function upFingerprint(project: Project, roots: readonly string[], env: NodeJS.ProcessEnv = process.env, extra: readonly string[] = []): string | undefined {
   let text: string;
   try {
     // The per-run cache: the fingerprint is not a read of its own.
@@ -133,6 +137,6 @@ export function upFingerprint(project: Project, roots: readonly string[], env: N
   const files = identities(roots);
   if (!files) return undefined;
   const h = createHash('sha256');
-  for (const part of [project.file, project.name, `${process.getuid?.()}:${process.getgid?.()}`, ...relevantEnv(env), ...files]) h.update(part).update('\0');
+  for (const part of [project.file, project.name, `${process.getuid?.()}:${process.getgid?.()}`, ...relevantEnv(env), ...extra, ...files]) h.update(part).update('\0');
   return h.update(text).digest('hex');
 }

@@ -1,15 +1,16 @@
 /**
- * The files a compose file makes Compose read (include, extends, env_file),
- * which the short path of `up` fingerprints: an edit to one from inside must
- * send `up` the full way, through the trust check.
+ * The files a compose file makes Compose read (include and the included
+ * folder's .env, extends, env_file, label_file) and the variables they may
+ * interpolate, which the short path of `up` fingerprints: an edit to one from
+ * inside must send `up` the full way, through the trust check.
  */
 import test from 'ava';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { referencedFiles } from '../../lib/project/compose-inputs.js';
+import { composeInputs, variableNames } from '../../lib/project/compose-inputs.js';
 
-test('include, extends and env_file are followed, nested ones too; interpolated paths are left out', (t) => {
+test('include, extends, env_file and label_file are followed, nested ones too, with the variables they use', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-inputs-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'db'));
@@ -21,19 +22,36 @@ test('include, extends and env_file are followed, nested ones too; interpolated 
     'services:',
     '  claude-cli:',
     '    extends: {file: base.yaml, service: x}',
-    '    env_file: [cli.env, "${HOME}/x.env"]',
+    '    env_file: [cli.env]',
+    '    label_file: labels.env',
+    '    image: ${CLI_IMAGE:-x}',
     '',
   ].join('\n'));
+  writeFileSync(join(dir, 'cli.env'), 'A=${FROM_SHELL}\n');
   writeFileSync(join(dir, 'db', 'compose.yaml'), 'services:\n  db:\n    extends: {file: ../deep.yaml, service: y}\n');
   writeFileSync(join(dir, 'deep.yaml'), 'services: {y: {image: alpine}}\n');
-  const found = referencedFiles(join(dir, 'compose.yaml')).map((f) => f.slice(dir.length + 1));
-  t.deepEqual(found, ['base.yaml', 'cli.env', 'db/compose.yaml', 'deep.yaml', 'more.env', 'more.yaml']);
+  writeFileSync(join(dir, '.env'), 'B=$$ESCAPED\n');
+  const inputs = composeInputs(join(dir, 'compose.yaml'), join(dir, '.env'));
+  t.deepEqual(inputs?.files.map((f) => f.slice(dir.length + 1)), ['base.yaml', 'cli.env', 'db/.env', 'db/compose.yaml', 'deep.yaml', 'labels.env', 'more.env', 'more.yaml']);
+  t.deepEqual(inputs?.variables, ['CLI_IMAGE', 'ESCAPED', 'FROM_SHELL']);
+});
+
+test('a path Compose interpolates names a file only Compose can tell: no answer', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-inputs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  for (const service of ['{extends: {file: "${BASE:-b.yaml}", service: x}}', '{env_file: "${HOME}/x.env"}', '{label_file: [$L]}']) {
+    writeFileSync(join(dir, 'compose.yaml'), `services: {claude-cli: ${service}}\n`);
+    t.is(composeInputs(join(dir, 'compose.yaml')), undefined, service);
+  }
+  writeFileSync(join(dir, 'compose.yaml'), 'include: ["${SUB:-sub}/compose.yaml"]\n');
+  t.is(composeInputs(join(dir, 'compose.yaml')), undefined, 'include');
+  t.deepEqual(variableNames('a: $A ${B:-x} ${C?err} $$D ${ 1}'), ['A', 'B', 'C', 'D']);
 });
 
 test('a compose file that names nothing else gives no files, and one that cannot be read gives none', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-inputs-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'compose.yaml'), 'services: {a: {image: alpine}}\n');
-  t.deepEqual(referencedFiles(join(dir, 'compose.yaml')), []);
-  t.deepEqual(referencedFiles(join(dir, 'missing.yaml')), []);
+  t.deepEqual(composeInputs(join(dir, 'compose.yaml')), { files: [], variables: [] });
+  t.deepEqual(composeInputs(join(dir, 'missing.yaml')), { files: [], variables: [] });
 });

@@ -1,19 +1,20 @@
 /**
  * The record of the last up that reached all-healthy (project/up-record.ts
- * keeps the file): what it was built from, Compose's hash of each service's
- * configuration, and the fingerprint of every input init reads. The short
- * path (short-path.ts) compares the present with it.
+ * keeps the file): what it was built from, the config-hash label of each
+ * service's container, and the fingerprint of every input init and Compose
+ * read. The short path (short-path.ts) compares the present with it.
  */
 import { join, resolve } from 'node:path';
-import { configHashes } from '../../engine/compose-client.js';
+import { compose, type ComposeCommand } from '../../engine/compose.js';
 import { configHashLabels } from '../../engine/containers.js';
+import { CctlError } from '../../kernel/errors.js';
 import { PACKAGE_ROOT } from '../../project/assets.js';
 import { ASSETS_DIR } from '../../project/model.js';
 import { ONBOARD_SCRIPT } from '../../project/onboard.js';
-import { privateDir } from '../../project/private-dir.js';
+import { machineFilePath, privateDir } from '../../project/private-dir.js';
 import { upFingerprint, writeUpRecord, type UpRecord } from '../../project/up-record.js';
 import type { Project } from '../../project/locate.js';
-import { projectInvocation } from '../compose.js';
+import { composeEnv } from '../compose.js';
 import type { ServiceState } from '../stack.js';
 
 /** What the fingerprint walks besides the compose file: cctl's image files and what init writes in the project. */
@@ -29,43 +30,90 @@ export function roots(project: Project, record: Pick<UpRecord, 'extraInputs'>): 
     // The secrets init creates when missing (the compose file names them as env files).
     join(privateDir(project.name), 'proxy.env'),
     join(privateDir(project.name), 'client.env'),
+    // This machine's file, the second -f of every compose call.
+    machineFilePath(project.name),
     ...record.extraInputs,
   ];
 }
 
-/** Compose's own hash of each service's configuration, as `up` computes it with `env` (the machine file's). */
-export async function composeHashes(project: Project, env: NodeJS.ProcessEnv): Promise<Map<string, string>> {
-  return configHashes(await projectInvocation(project, env));
+/**
+ * The fingerprint of the present, to compare with the record's: besides
+ * the files, which Compose (its version decides the config hash) and the
+ * value of each variable the files may interpolate, in the environment
+ * cctl gives Compose. Equal means Compose computes the configuration it did
+ * then, without asking it (`config --hash` costs a Compose start).
+ */
+export function fingerprintNow(project: Project, record: Pick<UpRecord, 'extraInputs' | 'variables'>, engine: ComposeCommand, env = process.env): string | undefined {
+  const values = composeEnv(env);
+  const parts = [`compose ${engine.command.join(' ')} ${engine.version}`, ...(record.variables ?? []).map((v) => (values[v] === undefined ? `$${v} unset` : `$${v}=${values[v]}`))];
+  return upFingerprint(project, roots(project, record), env, parts);
+}
+
+export type UpInputs = Pick<UpRecord, 'extraInputs' | 'variables'>;
+
+/**
+ * Just before `compose up`: what Compose will read, fingerprinted. On the short path (`record`) the start
+ * skips the trust check on the strength of the record's fingerprint, so a file changed since the short
+ * path compared it (claude-cli may be running: a start after one service died) is refused here; the next
+ * up goes the full way. The machine file, when the short path rewrote it, is the one change allowed.
+ */
+export async function fingerprintBeforeStart(
+  project: Project,
+  settings: UpRecord['settings'],
+  record: UpRecord | undefined,
+  machine: { changed: boolean },
+): Promise<{ inputs?: UpInputs; fingerprint?: string }> {
+  const inputs = record?.variables ? { extraInputs: record.extraInputs, variables: record.variables } : await inputsOf(project, settings);
+  const fingerprint = inputs && fingerprintNow(project, inputs, await compose());
+  if (record && !machine.changed && fingerprint !== record.fingerprint) throw changedDuringUp();
+  return { inputs, fingerprint };
+}
+
+function changedDuringUp(): CctlError {
+  return new CctlError("A file Compose reads (the compose file, .env, a file it includes or extends, .cctl/) changed while cctl up was running, after it was checked, so nothing was started.", {
+    hint: 'Anything in claude-cli can edit the project. Look at the change (git status, git diff), then run "cctl up" again: it checks the files anew.',
+  });
 }
 
 /**
- * After an up that reached all-healthy: remember what it saw. `hashes` is
- * composeHashes(), started while the health wait ran; the labels come from
- * the containers the wait found healthy. Without either, no record: the next
- * up goes the full way.
+ * What the compose file makes Compose read (include, extends, env_file, variables), and the CA bundle: an
+ * edit to one goes the full way, through the trust check. Loaded only after the stack is up: it parses
+ * YAML, which the short path never loads.
+ */
+async function inputsOf(project: Project, settings: UpRecord['settings']): Promise<UpInputs | undefined> {
+  const ca = settings['ca-cert'];
+  const { composeInputs } = await import('../../project/compose-inputs.js');
+  const inputs = composeInputs(project.file, join(project.dir, '.env'));
+  return inputs && { extraInputs: [...(ca ? [resolve(project.dir, ca)] : []), ...inputs.files], variables: inputs.variables };
+}
+
+/**
+ * After an up that reached all-healthy: remember what it saw, with the
+ * config-hash labels of the containers the wait found healthy, and the
+ * fingerprint taken just before `compose up` (fingerprintBeforeStart). No
+ * record, so that the next up goes the full way through the trust check:
+ * without labels, with a compose file whose inputs cannot be told without
+ * Compose (an interpolated path), or when an input changed during the up
+ * (claude-cli runs during the health wait: a record of the files as they are
+ * now would accept an edit no trust check saw).
  */
 export async function recordUp(
   project: Project,
   facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images' | 'startInterval'>,
-  hashes: Promise<Map<string, string>>,
   services: readonly ServiceState[],
+  before: { inputs?: UpInputs; fingerprint?: string },
 ): Promise<void> {
   const containers = services.map((s) => s.container).filter((c): c is string => c !== undefined);
-  const [config, labels] = await Promise.all([hashes.catch(() => undefined), configHashLabels(containers).catch(() => undefined)]);
-  if (!config || !labels) return;
+  const labels = await configHashLabels(containers).catch(() => undefined);
+  if (!labels) return;
   const configHashes: UpRecord['configHashes'] = {};
   for (const { name } of services) {
-    const now = config.get(name);
     const label = labels.get(name);
-    if (!now || !label) return;
-    configHashes[name] = { config: now, label };
+    if (!label) return;
+    configHashes[name] = { label };
   }
-  const ca = facts.settings['ca-cert'];
-  // Files the compose file makes Compose read (include, extends, env_file): an edit to one goes the full way,
-  // through the trust check. Loaded here, after the stack is up: it parses YAML, which the short path never loads.
-  const { referencedFiles } = await import('../../project/compose-inputs.js');
-  const extraInputs = [...(ca ? [resolve(project.dir, ca)] : []), ...referencedFiles(project.file)];
-  const fingerprint = upFingerprint(project, roots(project, { extraInputs }));
-  if (fingerprint) writeUpRecord(project, { ...facts, extraInputs, configHashes, fingerprint });
+  const { inputs, fingerprint } = before;
+  if (!inputs || !fingerprint || fingerprintNow(project, inputs, await compose()) !== fingerprint) return;
+  writeUpRecord(project, { ...facts, extraInputs: inputs.extraInputs, variables: inputs.variables, configHashes, fingerprint });
 }
 

@@ -20,20 +20,20 @@
  * When only the containers are missing or out of date, the caller starts
  * them without the init and build steps.
  */
-import { snapshot } from '../../engine/containers.js';
-import { readUpRecord, upFingerprint, type UpRecord } from '../../project/up-record.js';
+import { snapshot, type LabelledContainer } from '../../engine/containers.js';
+import { readUpRecord, type UpRecord } from '../../project/up-record.js';
 import type { Project } from '../../project/locate.js';
 import { BUILD_HASH_LABEL } from '../build.js';
 import { claudeServices, isReady, type ServiceState } from '../stack.js';
 import { compose } from '../../engine/compose.js';
 import { writeMachineFile, type MachineFile } from '../machine-file.js';
-import { composeHashes, roots } from './record.js';
+import { fingerprintNow } from './record.js';
 
 export type ShortPath =
   /** Up, healthy and current: nothing to do. */
   | { kind: 'current'; record: UpRecord; services: ServiceState[]; machine: MachineFile }
   /** Files and images current; the containers need starting (or recreating) only. */
-  | { kind: 'start'; record: UpRecord; machine: MachineFile };
+  | { kind: 'start'; record: UpRecord; machine: MachineFile; containers: LabelledContainer[] };
 
 /**
  * The short path this project may take, or undefined for the full one. Engine failures propagate (the daemon message).
@@ -42,18 +42,19 @@ export type ShortPath =
  */
 export async function shortPath(project: Project, options: { containers?: boolean } = {}): Promise<ShortPath | undefined> {
   const record = readUpRecord(project);
-  if (!record?.configHashes || record.fingerprint !== upFingerprint(project, roots(project, record))) return undefined;
+  if (!record?.configHashes) return undefined;
+  // Remembered (engine/compose-cache.ts): a few stat calls, no spawn.
+  const engine = await compose();
+  if (record.fingerprint !== fingerprintNow(project, record, engine)) return undefined;
   const images = Object.values(record.images);
   // This machine's file (identity, agent socket, binds) is made alongside the engine's answer; a new one means a start.
   const [snap, machine] = await Promise.all([
     snapshot(project.name, claudeServices(record.settings), images),
     // The engine's start_interval support as the last up found it (no daemon call here); Compose v1 never gets it.
-    compose().then((engine) =>
-      writeMachineFile(project, record.settings, record.buildHash, process.env, {
-        strictAgent: true,
-        startInterval: record.startInterval === undefined ? undefined : record.startInterval && engine.flavour !== 'v1',
-      }),
-    ),
+    writeMachineFile(project, record.settings, record.buildHash, process.env, {
+      strictAgent: true,
+      startInterval: record.startInterval === undefined ? undefined : record.startInterval && engine.flavour !== 'v1',
+    }),
   ]);
   if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
   if (options.containers === false) return { kind: 'start', record, machine };
@@ -63,11 +64,7 @@ export async function shortPath(project: Project, options: { containers?: boolea
   };
   // Each container is the one the last up left (same label), running and healthy on today's image...
   const asLeft = (s: (typeof snap.services)[number]) => isReady(s) && onCurrentImage(s) && s.configHash === record.configHashes[s.name]?.label;
-  if (!snap.services.every(asLeft) || machine.changed) return { kind: 'start', record, machine };
-  // ...and Compose computes the same configuration for it now (interpolation and env files included).
-  // Asked only now, not alongside the snapshot: when the stack is down, it would take CPU from the start.
-  const now = await composeHashes(project, machine.env).catch(() => new Map<string, string>());
-  if (!snap.services.every((s) => now.get(s.name) === record.configHashes[s.name]!.config)) return { kind: 'start', record, machine };
+  if (!snap.services.every(asLeft) || machine.changed) return { kind: 'start', record, machine, containers: snap.containers };
   const services = snap.services.map(({ imageId: _id, configHash: _hash, ...state }) => state);
   return { kind: 'current', record, services, machine };
 }

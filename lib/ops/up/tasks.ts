@@ -20,7 +20,8 @@ import type { Settings } from '../../project/settings.js';
 import { projectInvocation } from '../compose.js';
 import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../stack.js';
 import type { MachineFile } from '../machine-file.js';
-import { composeHashes } from './record.js';
+import type { UpRecord } from '../../project/up-record.js';
+import { fingerprintBeforeStart, type UpInputs } from './record.js';
 
 export interface UpContext {
   project: Project;
@@ -33,10 +34,13 @@ export interface UpContext {
   path?: 'full' | 'start' | 'current';
   /** This machine's compose file (init's, or the short path's), with the environment of the compose calls. */
   machine?: MachineFile;
-  /** Compose's config hashes, asked while the health wait runs, for the record of this up. */
-  hashes?: Promise<Map<string, string>>;
   images?: Staleness[];
   built: string[];
+  /** The short path's record: its fingerprint must still hold when the start begins (record.ts). */
+  record?: UpRecord;
+  /** What Compose reads and the fingerprint of it, taken just before `compose up` (record.ts recordUp). */
+  inputs?: UpInputs;
+  fingerprint?: string;
   services?: ServiceState[];
 }
 
@@ -120,6 +124,8 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         if (ctx.init) (await import('../guard.js')).assertFileUnchanged(ctx.project, ctx.init.fileDigest);
         // Docker follows links in bind sources: the protected paths must still be the folders and files they were.
         (await import('../protected.js')).assertBindsInPlace(ctx.machine!.facts.binds);
+        // What Compose is about to read, as the trust check (or the last up's record) accepted it.
+        Object.assign(ctx, await fingerprintBeforeStart(ctx.project, ctx.settings!, ctx.record, ctx.machine!));
         const services = claudeServices(ctx.settings!);
         try {
           await composeUp(await projectInvocation(ctx.project, ctx.machine!.env), { services }, { signal: options.signal });
@@ -133,8 +139,6 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
       title: 'Wait until the services are healthy',
       task: async (ctx, task) => {
         const services = claudeServices(ctx.settings!);
-        ctx.hashes = composeHashes(ctx.project, ctx.machine!.env);
-        ctx.hashes.catch(() => undefined);
         ctx.services = await waitHealthy(ctx.project, services, {
           timeoutMs: options.timeoutMs,
           signal: options.signal,

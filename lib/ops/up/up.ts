@@ -66,8 +66,9 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
     }
     acceptDevcontainer(project);
   }
-  // Another user's stack of the same name stays theirs: said before anything is built or recreated.
-  if (short?.kind !== 'current') await assertOwnStack(project);
+  // Another user's stack of the same name stays theirs: said before anything is built or recreated (the short
+  // path's snapshot has the containers' labels already).
+  if (short?.kind !== 'current') await assertOwnStack(project, short?.containers);
   if (short?.kind === 'current') {
     ctx.services = short.services;
   } else {
@@ -81,11 +82,11 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
         // The engine may have changed under an unchanged project (Compose v1 cannot drive engine 25+).
         task: async (c) => {
           const { daemon, engine } = await checkedEngine();
-          Object.assign(c, { daemon, engine, machine: short.machine });
+          Object.assign(c, { daemon, engine, machine: short.machine, record: short.record });
         },
       };
       await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
-      await recordUp(project, short.record, ctx.hashes!, ctx.services ?? []);
+      await recordUp(project, short.record, ctx.services ?? [], ctx);
     } else {
       const [{ planInit }, { describeTrustChanges }, { guardPrompt }] = await Promise.all([
         import('../init.js'),
@@ -105,7 +106,7 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       await taskList(upTasks({ ...taskOptions, acceptChanges, plan }), mode).run(ctx);
       const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
       const startInterval = ctx.machine?.facts.startInterval;
-      await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images, startInterval }, ctx.hashes!, ctx.services ?? []);
+      await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images, startInterval }, ctx.services ?? [], ctx);
     }
   }
   const machine = ctx.machine ?? short?.machine;

@@ -7,7 +7,11 @@
  *      `compose up -d --wait` on the same file (Compose v1 has no --wait: raw
  *      `up -d`, then cctl's own wait: docker events and a 250 ms inspect loop).
  *   2. `cctl up` when everything is up and current, against the checks its
- *      short path makes, done raw (config --hash, ps, one inspect).
+ *      short path used to make, done raw (config --hash, ps, one inspect).
+ *      cctl now makes only the ps and the inspect: its fingerprint covers
+ *      every input Compose reads (lib/ops/up/record.ts), so Compose's
+ *      configuration is known unchanged without asking. The raw side keeps
+ *      the config --hash: a baseline is not made lighter to win.
  *   3. `cctl usage daily --json` against the floor of a Node wrapper: a bare
  *      Node script spawning the same `compose exec` (bench/hot-path.ts covers
  *      every pass-through verb).
@@ -15,7 +19,8 @@
  * Goals (bench/goals.ts; --check exits 1 on a miss, --goal ID=LIMIT changes one):
  *   warm-ms             warm up < 3000 ms on engine >= 25, < 5000 ms older (absolute)
  *   warm-ratio          cctl / raw warm up <= 1.05 (relative)
- *   current-ms          up when current < 500 ms (absolute)
+ *   current-ms          up when current < 300 ms on Compose v2 (absolute; issue 19), < 500 ms on v1
+ *                       (each Compose v1 call starts a Python interpreter)
  *   current-ratio       cctl / the raw checks <= 1.5 (relative: cctl also starts Node
  *                       and hashes its inputs, about 60 ms over ~250 ms of docker calls)
  *   usage-floor-ratio   cctl usage daily --json / the floor <= 1.10 (relative)
@@ -149,7 +154,7 @@ try {
   if (hashNotes) console.log(`(the raw config hashes differed from the containers' labels in ${hashNotes} of ${RUNS} runs: cctl's up adds its own environment; the raw side did the same calls)`);
   goals.check('warm-ms', 'warm up to all-healthy, cctl median', w.cctl, '<=', warmGoal, 'ms', 'absolute');
   goals.check('warm-ratio', 'warm up, cctl / raw', w.cctl / w.raw, '<=', 1.05, 'x', 'relative');
-  goals.check('current-ms', 'up when current, cctl median', c.cctl, '<=', 500, 'ms', 'absolute');
+  goals.check('current-ms', 'up when current, cctl median', c.cctl, '<=', engine.flavour === 'v1' ? 500 : 300, 'ms', 'absolute');
   goals.check('current-ratio', 'up when current, cctl / the raw checks', c.cctl / c.raw, '<=', 1.5, 'x', 'relative');
   goals.check('usage-floor-ratio', 'usage daily --json, cctl / the floor', u.cctl / u.wrapper, '<=', 1.1, 'x', 'relative');
   goals.finish();

@@ -9,7 +9,8 @@
  *     and `label_file` of each service, followed into the compose files they
  *     name, a few levels deep;
  *   - variables: every name any of those texts (and the project's .env)
- *     could interpolate, so the caller fingerprints their values in the
+ *     could interpolate, and each `environment` entry without a value (Compose
+ *     passes the shell's), so the caller fingerprints their values in the
  *     environment Compose gets. A shell variable the file uses is an input.
  *
  * A path Compose would interpolate (`${...}`) names a file only Compose can
@@ -28,10 +29,17 @@ const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.i
 interface Named {
   compose: string[];
   other: string[];
+  /** `environment` entries without a value: Compose passes the shell's value of the name. */
+  passed: string[];
+}
+
+function passedThrough(environment: unknown): string[] {
+  if (Array.isArray(environment)) return environment.filter((e): e is string => typeof e === 'string' && !e.includes('='));
+  return isMap(environment) ? Object.keys(environment).filter((k) => environment[k] === null || environment[k] === undefined) : [];
 }
 
 function namedIn(model: unknown, base: string): Named {
-  const out: Named = { compose: [], other: [] };
+  const out: Named = { compose: [], other: [], passed: [] };
   if (!isMap(model)) return out;
   const at = (p: string) => (p.includes('$') ? p : resolve(base, p));
   for (const entry of Array.isArray(model.include) ? model.include : []) {
@@ -47,6 +55,7 @@ function namedIn(model: unknown, base: string): Named {
     if (!isMap(service)) continue;
     if (isMap(service.extends) && typeof service.extends.file === 'string') out.compose.push(at(service.extends.file));
     out.other.push(...strings(service.env_file).map(at), ...strings(service.label_file).map(at));
+    out.passed.push(...passedThrough(service.environment));
   }
   return out;
 }
@@ -86,6 +95,7 @@ export function composeInputs(file: string, dotEnv?: string): { files: string[];
       return;
     }
     const named = namedIn(model, dirname(path));
+    named.passed.forEach((v) => variables.add(v));
     for (const [list, compose] of [[named.compose, true], [named.other, false]] as const) {
       for (const target of list) {
         if (target.includes('$')) interpolatedPath = true;

@@ -25,6 +25,9 @@ test('include, extends, env_file and label_file are followed, nested ones too, w
     '    env_file: [cli.env]',
     '    label_file: labels.env',
     '    image: ${CLI_IMAGE:-x}',
+    '    environment: [PASSED, SET=1]',
+    '  other:',
+    '    environment: {ALSO_PASSED: null, SET2: x}',
     '',
   ].join('\n'));
   writeFileSync(join(dir, 'cli.env'), 'A=${FROM_SHELL}\n');
@@ -33,7 +36,7 @@ test('include, extends, env_file and label_file are followed, nested ones too, w
   writeFileSync(join(dir, '.env'), 'B=$$ESCAPED\n');
   const inputs = composeInputs(join(dir, 'compose.yaml'), join(dir, '.env'));
   t.deepEqual(inputs?.files.map((f) => f.slice(dir.length + 1)), ['base.yaml', 'cli.env', 'db/.env', 'db/compose.yaml', 'deep.yaml', 'labels.env', 'more.env', 'more.yaml']);
-  t.deepEqual(inputs?.variables, ['CLI_IMAGE', 'ESCAPED', 'FROM_SHELL']);
+  t.deepEqual(inputs?.variables, ['ALSO_PASSED', 'CLI_IMAGE', 'ESCAPED', 'FROM_SHELL', 'PASSED']);
 });
 
 test('a path Compose interpolates names a file only Compose can tell: no answer', (t) => {

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fingerprintBeforeStart, recordUp } from '../../lib/ops/up/record.js';
+import { fingerprintBeforeStart, inputsBeforeCheck, recordUp } from '../../lib/ops/up/record.js';
 import { readUpRecord } from '../../lib/project/up-record.js';
 import { shortPath } from '../../lib/ops/up/short-path.js';
 import { writeMachineFile } from '../../lib/ops/machine-file.js';
@@ -144,7 +144,7 @@ test.serial('an input Compose reads through a variable, a shell variable the fil
   }
 });
 
-test.serial('an input edited after the short path compared it is refused before the start; one edited during the up leaves no record', async (t) => {
+test.serial('an input edited after it was checked is refused before the start; one edited during the up leaves no record', async (t) => {
   const { project, dir } = await setup();
   const short = await withEngine(engine({ running: ['proxy'] }), () => shortPath(project));
   t.is(short?.kind, 'start');
@@ -152,6 +152,12 @@ test.serial('an input edited after the short path compared it is refused before 
   writeFileSync(join(dir, '.env'), 'X=1\n');
   const error = await failureOf(() => withEngine(engine(), () => fingerprintBeforeStart(project, short!.record.settings, short!.record, short!.machine)));
   t.regex(error?.message ?? '', /changed while cctl up was running/);
+
+  // The full path: .env edited after the trust check read it (while the prompt waited, while images built).
+  const checked = await inputsBeforeCheck(project);
+  writeFileSync(join(dir, '.env'), 'X=3\n');
+  const late = await failureOf(() => withEngine(engine(), () => fingerprintBeforeStart(project, defaults(), undefined, { changed: false }, checked)));
+  t.regex(late?.message ?? '', /changed while cctl up was running/);
 
   // The full path: the fingerprint is taken before compose up; an edit during the health wait is not recorded as accepted.
   const recorded = readUpRecord(project)!.fingerprint;

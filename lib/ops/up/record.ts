@@ -4,6 +4,8 @@
  * service's container, and the fingerprint of every input init and Compose
  * read. The short path (short-path.ts) compares the present with it.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compose, type ComposeCommand } from '../../engine/compose.js';
 import { configHashLabels } from '../../engine/containers.js';
@@ -62,11 +64,46 @@ export async function fingerprintBeforeStart(
   settings: UpRecord['settings'],
   record: UpRecord | undefined,
   machine: { changed: boolean },
+  checked?: CheckedInputs,
 ): Promise<{ inputs?: UpInputs; fingerprint?: string }> {
+  // The full path: what the trust check read and init does not write must be as it was before the check.
+  if (checked && inputsDigest(project, checked.inputs) !== checked.digest) throw changedDuringUp();
   const inputs = record?.variables ? { extraInputs: record.extraInputs, variables: record.variables } : await inputsOf(project, settings);
   const fingerprint = inputs && fingerprintNow(project, inputs, await compose());
   if (record && !machine.changed && fingerprint !== record.fingerprint) throw changedDuringUp();
   return { inputs, fingerprint };
+}
+
+/** The project's inputs that init never writes, hashed before the full path's trust check reads them. */
+export interface CheckedInputs {
+  inputs: UpInputs;
+  digest: string;
+}
+
+/** `.env`, the files the compose file names and the values of the variables they use: what init never writes. */
+function inputsDigest(project: Project, inputs: UpInputs, env = process.env): string {
+  const values = composeEnv(env);
+  const h = createHash('sha256');
+  for (const file of [join(project.dir, '.env'), ...inputs.extraInputs]) {
+    let bytes: Buffer | string;
+    try {
+      bytes = readFileSync(file);
+    } catch {
+      bytes = 'none';
+    }
+    h.update(file).update('\0').update(bytes).update('\0');
+  }
+  for (const v of inputs.variables ?? []) h.update(values[v] === undefined ? `$${v} unset\0` : `$${v}=${values[v]}\0`);
+  return h.digest('hex');
+}
+
+/** Before the full path's trust check: the project-side inputs, hashed (fingerprintBeforeStart compares). */
+export async function inputsBeforeCheck(project: Project): Promise<CheckedInputs | undefined> {
+  const { composeInputs } = await import('../../project/compose-inputs.js');
+  const found = composeInputs(project.file, join(project.dir, '.env'));
+  if (!found) return undefined;
+  const inputs = { extraInputs: found.files, variables: found.variables };
+  return { inputs, digest: inputsDigest(project, inputs) };
 }
 
 function changedDuringUp(): CctlError {

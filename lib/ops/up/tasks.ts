@@ -21,7 +21,7 @@ import { projectInvocation } from '../compose.js';
 import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../stack.js';
 import type { MachineFile } from '../machine-file.js';
 import type { UpRecord } from '../../project/up-record.js';
-import { fingerprintBeforeStart, type UpInputs } from './record.js';
+import { fingerprintBeforeStart, type CheckedInputs, type UpInputs } from './record.js';
 
 export interface UpContext {
   project: Project;
@@ -41,6 +41,8 @@ export interface UpContext {
   /** What Compose reads and the fingerprint of it, taken just before `compose up` (record.ts recordUp). */
   inputs?: UpInputs;
   fingerprint?: string;
+  /** The full path: the project's inputs init never writes, hashed before the trust check read them. */
+  checked?: CheckedInputs;
   services?: ServiceState[];
 }
 
@@ -125,7 +127,7 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         // Docker follows links in bind sources: the protected paths must still be the folders and files they were.
         (await import('../protected.js')).assertBindsInPlace(ctx.machine!.facts.binds);
         // What Compose is about to read, as the trust check (or the last up's record) accepted it.
-        Object.assign(ctx, await fingerprintBeforeStart(ctx.project, ctx.settings!, ctx.record, ctx.machine!));
+        Object.assign(ctx, await fingerprintBeforeStart(ctx.project, ctx.settings!, ctx.record, ctx.machine!, ctx.checked));
         const services = claudeServices(ctx.settings!);
         try {
           await composeUp(await projectInvocation(ctx.project, ctx.machine!.env), { services }, { signal: options.signal });

@@ -13,7 +13,7 @@ import type { ServiceState } from '../stack.js';
 import { assertOwnStack } from '../owner.js';
 import { acceptedStates, pathChanges, refusePathChanges, writeAccepted } from '../protected.js';
 import { acceptDevcontainer, pendingDevcontainerChanges, refuseDevcontainerChanges } from '../devcontainer.js';
-import { recordUp } from './record.js';
+import { inputsBeforeCheck, recordUp } from './record.js';
 import { shortPath } from './short-path.js';
 import { startTasks, upTasks, type UpContext } from './tasks.js';
 
@@ -98,6 +98,9 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       // With no daemon the engine task fails first, with the daemon's own message: resolving the file before
       // it would cost seconds of Compose calls (on v1 each starts a Python interpreter) for nothing.
       const daemonError = await daemonInfo().then(() => undefined, (error: unknown) => error);
+      // .env and the files the compose file names, hashed before the trust check reads them: one edited after
+      // it (while the prompt waits, while images build) is refused just before compose up (record.ts).
+      ctx.checked = daemonError ? undefined : await inputsBeforeCheck(project);
       const plan = daemonError ? Promise.reject(daemonError) : planInit(project, { acceptChanges: request.acceptChanges, strictAgent: true });
       plan.catch(() => undefined);
       const changes = await plan.then((p) => p.review.changes, () => []);

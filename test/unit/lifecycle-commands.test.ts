@@ -4,7 +4,7 @@
  * with the silent renderer so each task's state can be asserted by title.
  */
 import test from 'ava';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { upTasks, type UpContext } from '../../lib/ops/up/tasks.js';
@@ -128,6 +128,10 @@ test.serial('one cctl up reads the compose file once and parses it once (merge e
   const { hasClaudeServices } = await import('../../lib/project/compose-file.js');
   const { onComposeParse } = await import('../../lib/project/merge.js');
   const fake = new FakeEngine({ flavour: V2, daemon: ENGINE_26 }).withContainers(HEALTHY);
+  // The full path is the one measured: without the first up's record (the short path reads nothing anew), and
+  // with the file's stamp moved, as a new process would find it (this one holds the first up's read in memory).
+  rmSync(upRecordFile(findProject({ projectName: 'p', file }, dirname(file))), { force: true });
+  utimesSync(file, new Date(), new Date(Date.now() + 2000));
   const counts = { reads: 0, parses: 0 };
   // Every read and parse in this process counts, as the old counters did; the test runs serially.
   const stop = [onComposeRead(() => void counts.reads++), onComposeParse(() => void counts.parses++)];

@@ -57,7 +57,7 @@ export async function shortPath(project: Project, options: { containers?: boolea
     }),
   ]);
   if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
-  if (options.containers === false) return { kind: 'start', record, machine };
+  if (options.containers === false) return { kind: 'start', record, machine, containers: snap.containers };
   const onCurrentImage = (s: (typeof snap.services)[number]) => {
     const image = record.images[s.name];
     return image === undefined || s.imageId === snap.images[image]?.id;

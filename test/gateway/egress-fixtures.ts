@@ -10,6 +10,7 @@ import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
+import { fileURLToPath } from 'node:url';
 import type { GatewayConfig } from '../../lib/gateway/config.js';
 import { egressFromEnv } from '../../lib/gateway/egress/config.js';
 import type { EgressLog } from '../../lib/gateway/egress/record.js';
@@ -142,4 +143,13 @@ export function echoRoundTrip(socket: net.Socket | tls.TLSSocket, payload: Buffe
     socket.once('error', reject);
     socket.write(payload);
   });
+}
+
+/**
+ * The glibc malloc variables the proxy image sets (ENV in docker/proxy.Dockerfile), so that a gateway a
+ * test or a bench starts as a process allocates as it does in the image.
+ */
+export function imageMallocEnv(): Record<string, string> {
+  const dockerfile = readFileSync(fileURLToPath(new URL('../../docker/proxy.Dockerfile', import.meta.url)), 'utf8');
+  return Object.fromEntries([...dockerfile.matchAll(/\b(MALLOC_[A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
 }

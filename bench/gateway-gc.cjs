@@ -1,0 +1,17 @@
+/**
+ * Preloaded into the gateway by bench/egress.ts (node --expose-gc --require
+ * bench/gateway-gc.cjs dist/gateway/main.js); the gateway itself knows nothing
+ * of it. On SIGUSR2 it runs a full garbage collection and writes one JSON
+ * line to fd 3: the process's RSS and V8's used heap just after. The bench
+ * reads memory there between rounds: the RSS low points between collections
+ * follow V8's heap sizing, which keeps growing for 10-15 rounds before it
+ * levels off, so they cannot tell a leak from a heap that has not settled.
+ */
+'use strict';
+const { writeSync } = require('node:fs');
+
+process.on('SIGUSR2', () => {
+  globalThis.gc();
+  const { rss, heapUsed } = process.memoryUsage();
+  writeSync(3, `${JSON.stringify({ rss, heapUsed })}\n`);
+});

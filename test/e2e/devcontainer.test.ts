@@ -31,6 +31,7 @@ const home = join(root, 'home');
 const file = join(dir, '.devcontainer', 'devcontainer.json');
 mkdirSync(join(dir, 'fake'), { recursive: true });
 mkdirSync(home);
+mkdirSync(join(root, 'tmp'));
 writeFileSync(join(dir, 'fake', 'fake.mjs'), FAKE_MESSAGES_API);
 // A service of the project's own: the fake Anthropic upstream, on the default network, which the gateway reaches.
 writeFileSync(
@@ -45,8 +46,23 @@ const as = (argv: string[], timeoutMs = 600_000): Promise<RunResult> =>
   runSettled([...asRegularUser, ...argv], { cwd: dir, env, timeoutMs });
 const cctl = (args: string[]) => as(['node', CLI, ...args]);
 /** The CLI's own options go before the command it runs (which takes every word after it). */
+// Its own temp folder too (it keeps a folder per user under the temp dir): nothing of the test's is left in /tmp.
 const devcontainer = ([verb, ...rest]: string[], timeoutMs?: number) =>
-  as(['node', DEVCONTAINER, verb!, '--workspace-folder', dir, '--user-data-folder', join(root, 'devcontainer-data'), ...rest], timeoutMs);
+  as(
+    [
+      'env',
+      `TMPDIR=${join(root, 'tmp')}`,
+      'node',
+      DEVCONTAINER,
+      verb!,
+      '--workspace-folder',
+      dir,
+      '--user-data-folder',
+      join(root, 'devcontainer-data'),
+      ...rest,
+    ],
+    timeoutMs,
+  );
 /** The Dev Containers CLI prints its outcome as the last JSON line on stdout. */
 const outcome = (r: RunResult) =>
   JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as {

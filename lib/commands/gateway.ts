@@ -20,10 +20,11 @@ import {
 import { canPrompt, confirmOnTerminal } from '../ui/prompt.js';
 import { presentation, taskList } from '../ui/tasks.js';
 import { formatTable, servicesTable } from '../ui/table.js';
+import { onStack, stackAction } from './gateway/swarm.js';
 
 type Options = OptionsFor<'gateway'> & Record<string, unknown>;
 
-const ACTIONS = ['init', 'up', 'status', 'logs', 'down', 'backup', 'restore', 'member', 'migrate'] as const;
+const ACTIONS = ['init', 'up', 'deploy', 'status', 'logs', 'down', 'backup', 'restore', 'member', 'migrate'] as const;
 const BUDGET_FLAGS = ['dailyTokens', 'monthlyTokens', 'dailyCost', 'monthlyCost', 'maxInFlight'] as const;
 const out = (text: string) => void process.stdout.write(text);
 
@@ -262,6 +263,7 @@ export default async function gateway(args: string[], options: Options): Promise
     throw new UsageError(`cctl gateway needs one of ${ACTIONS.join(', ')}${action ? `, not "${action}"` : ''}.`, 'Start with: cctl gateway init --key-file FILE');
   }
   const dir = gatewayDir(str(options, 'dir'));
+  if (onStack(action, dir)) return stackAction(action, dir, options);
   switch (action) {
     case 'init':
       return init(dir, options);

@@ -26,6 +26,8 @@ import { removeVolume } from '../engine/volumes.js';
 import { backupStamp, backupVolume } from './backup/backup.js';
 import { restoreVolume } from './backup/restore.js';
 import { BUILD_HASH_LABEL, buildImages } from './build.js';
+import { deployedAsStack } from '../project/gateway-stack.js';
+import { execInService } from '../engine/swarm.js';
 import * as composeClient from '../engine/compose-client.js';
 import { projectInvocation } from './compose.js';
 import { engineCheckTask, inspectServices, progressLine, waitHealthy, type ServiceState } from './stack.js';
@@ -258,6 +260,12 @@ export function restoreLedger(project: Project, file: string, force: boolean) {
 /** Runs the member CLI (gateway/team/cli.js) in the running gateway; resolves with its stdout. */
 export async function memberCommand(project: Project, args: readonly string[]): Promise<string> {
   try {
+    if (deployedAsStack(project.dir)) {
+      // On a stack: in one replica's task on this node (the member CLI writes the shared Postgres ledger).
+      const ran = await execInService(`${project.name}_${GATEWAY_SERVICE}`, ['node', '/app/gateway/team/cli.js', ...args]);
+      if (!ran) throw new CctlError('No gateway replica of the stack runs on this node.', { hint: `Run the command on a node where "docker ps --filter label=com.docker.swarm.service.name=${project.name}_${GATEWAY_SERVICE}" lists one, or see "cctl gateway status".` });
+      return ran.stdout;
+    }
     const { stdout } = await composeClient.execCapture(await projectInvocation(project), { service: GATEWAY_SERVICE, command: ['node', '/app/gateway/team/cli.js', ...args] });
     return stdout;
   } catch (error) {

@@ -32,7 +32,7 @@ export function wantedAssets(caPem: Buffer | undefined): Map<string, Buffer> {
   }
   for (const f of listFiles(dockerDir)) {
     // docker/postgres/ is the team gateway's Postgres image (postgresAssets), never a project's.
-    if (f.startsWith(`postgres${sep}`)) continue;
+    if (f.startsWith(`postgres${sep}`) || f.startsWith(`gateway-front${sep}`)) continue;
     if (f === 'proxy.Dockerfile') wanted.set(join('proxy', 'Dockerfile'), readFileSync(join(dockerDir, f)));
     else wanted.set(join('docker', f), readFileSync(join(dockerDir, f)));
   }
@@ -59,6 +59,20 @@ export function postgresAssets(caPem: Buffer | undefined): Map<string, Buffer> {
   for (const f of listFiles(dir)) wanted.set(join('postgres', f), readFileSync(join(dir, f)));
   wanted.set(join('postgres', 'certs', 'README'), readFileSync(join(PACKAGE_ROOT, 'docker', 'certs', 'README')));
   if (caPem) wanted.set(join('postgres', 'certs', CA_FILE_NAME), caPem);
+  return wanted;
+}
+
+/**
+ * The build folder of a swarm-deployed gateway's HAProxy front (front/ in the
+ * gateway folder's .cctl, `cctl gateway deploy --swarm`), with the extra CA as
+ * for Postgres.
+ */
+export function frontAssets(caPem: Buffer | undefined): Map<string, Buffer> {
+  const dir = join(PACKAGE_ROOT, 'docker', 'gateway-front');
+  const wanted = new Map<string, Buffer>();
+  for (const f of listFiles(dir)) wanted.set(join('front', f), readFileSync(join(dir, f)));
+  wanted.set(join('front', 'certs', 'README'), readFileSync(join(PACKAGE_ROOT, 'docker', 'certs', 'README')));
+  if (caPem) wanted.set(join('front', 'certs', CA_FILE_NAME), caPem);
   return wanted;
 }
 

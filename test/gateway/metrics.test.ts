@@ -8,7 +8,8 @@ import test from 'ava';
 import { createRequire } from 'node:module';
 import { GatewayMetrics, MAX_EGRESS_HOSTS } from '../../lib/gateway/metrics-http.js';
 import { bearer, CLIENT_TOKEN, defaultReply, messagesBody, send, startGateway, startUpstream } from './fixtures.js';
-import { ADMIN_TOKEN, cleanup, memberCli, startTeam } from './team-fixtures.js';
+import { ADMIN_TOKEN, cleanup, memberCli, postgresMemberCli, startTeam, type TeamProcess } from './team-fixtures.js';
+import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
 type Parsed = { name: string; type: string; metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string; sum?: string }[] }[];
 const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Parsed;
@@ -151,6 +152,68 @@ test('team gateway: the ledger counters equal the ledger, by member and model, a
   t.is(value(parsed, 'cctl_ledger_requests_total', { member: 'ann', model: 'claude-sonnet-4' }), 4, 'and they equal what was sent');
   t.is(value(parsed, 'cctl_gateway_requests_total', { code: '200' }), 9);
 });
+
+let pg: TestPostgres | undefined;
+test.after.always(() => pg?.stop());
+
+// A burst of parallel requests, two members, two models, each request's usage its own: once the ledger holds
+// them all, every counter equals the ledger, and the count from the log lines equals the rows, on both stores.
+for (const store of ['sqlite', 'postgres'] as const) {
+  test.serial(`after a burst of parallel requests, /metrics counters equal the ledger (${store})`, async (t) => {
+    const BURST = 60;
+    let n = 0;
+    const upstream = await startUpstream((req, res, body) => {
+      const model = (JSON.parse(body) as { model: string }).model;
+      const k = ++n;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: `m${k}`, type: 'message', role: 'assistant', model, content: [], stop_reason: 'end_turn',
+        usage: { input_tokens: k, output_tokens: 2 * k, cache_creation_input_tokens: k % 5, cache_read_input_tokens: 3 * k } }));
+    }, { readBody: true });
+    const env: Record<string, string> = { CCTL_METRICS_TOKEN: METRICS_TOKEN, CCTL_MAX_IN_FLIGHT: String(BURST) };
+    let url: string | undefined;
+    if (store === 'postgres') {
+      pg ??= await startPostgres();
+      env.CCTL_LEDGER_URL = url = await pg.database();
+    }
+    const team: TeamProcess = await startTeam(upstream.url, { env });
+    t.teardown(async () => {
+      await team.stop();
+      await upstream.close();
+      cleanup(team.dataDir);
+    });
+    const add = (name: string) => (url ? postgresMemberCli(url, ['add', name]) : memberCli(team.dataDir, ['add', name]).stdout.trim());
+    const tokens = [add('ann'), add('bob')];
+    const models = ['claude-sonnet-4', 'claude-opus-4-5'];
+    const replies = await Promise.all(Array.from({ length: BURST }, (_, i) =>
+      send(team.port, { body: messagesBody({ model: models[i % 2]! }), headers: { 'x-api-key': tokens[(i >> 1) % 2]! } })));
+    t.deepEqual(replies.map((r) => r.status), Array(BURST).fill(200));
+    // Rows reach the ledger in batches, after the replies: wait until it holds them all (or 10 s), then compare.
+    type Usage = { rows: { member: string; model: string; requests: number; inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number; cost: number }[] };
+    const usage = async () => (JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member,model', headers: bearer(ADMIN_TOKEN) })).body) as Usage).rows;
+    let rows = await usage();
+    for (const deadline = Date.now() + 10_000; rows.reduce((s, r) => s + r.requests, 0) < BURST && Date.now() < deadline; rows = await usage()) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    t.is(rows.reduce((s, r) => s + r.requests, 0), BURST, 'the ledger holds one row per reply');
+    t.is(rows.length, 4);
+    const parsed = parseStrict((await scrape(team.port)).body);
+    t.is(value(parsed, 'cctl_gateway_requests_total', { code: '200' }), BURST, 'the count from the log lines');
+    for (const row of rows) {
+      const labels = { member: row.member, model: row.model };
+      t.is(value(parsed, 'cctl_ledger_requests_total', labels), row.requests);
+      t.is(value(parsed, 'cctl_ledger_tokens_total', { ...labels, kind: 'input' }), row.inputTokens);
+      t.is(value(parsed, 'cctl_ledger_tokens_total', { ...labels, kind: 'output' }), row.outputTokens);
+      t.is(value(parsed, 'cctl_ledger_tokens_total', { ...labels, kind: 'cache_creation' }), row.cacheCreationTokens);
+      t.is(value(parsed, 'cctl_ledger_tokens_total', { ...labels, kind: 'cache_read' }), row.cacheReadTokens);
+      t.is(value(parsed, 'cctl_ledger_cost_usd_total', labels), row.cost);
+    }
+    // Each reply's usage was k, 2k, k % 5, 3k for k = 1..BURST: the sums are known without the ledger.
+    const sum = (pick: (r: Usage['rows'][number]) => number) => rows.reduce((s, r) => s + pick(r), 0);
+    const k = (BURST * (BURST + 1)) / 2;
+    t.deepEqual([sum((r) => r.inputTokens), sum((r) => r.outputTokens), sum((r) => r.cacheReadTokens)], [k, 2 * k, 3 * k]);
+    if (store === 'postgres') t.is(value(parsed, 'cctl_ledger_write_lag_seconds'), 0, 'no row waits for its commit');
+  });
+}
 
 test('a metrics token shorter than 16 characters stops the gateway with the reason', async (t) => {
   const upstream = await startUpstream(defaultReply);

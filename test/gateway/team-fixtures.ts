@@ -111,6 +111,14 @@ export function memberCli(dataDir: string, args: string[]): { status: number | n
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** `team/cli.js` against a Postgres ledger (CCTL_LEDGER_URL); its output, or throws with its error. */
+export function postgresMemberCli(url: string, args: string[]): string {
+  const [bin, ...rest] = tsNode('lib/gateway/team/cli.ts');
+  const result = spawnSync(bin!, [...rest, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, CCTL_LEDGER_URL: url }, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`member ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
 /** Writes ledger rows straight into a data folder (test/gateway/team-seed.ts), for aggregation and the dashboard. */
 export function seedLedger(dataDir: string, spec: object): string {
   const [bin, ...rest] = tsNode('test/gateway/team-seed.ts');

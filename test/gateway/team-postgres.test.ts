@@ -6,11 +6,10 @@
  * is admitted in the database, not in a replica's memory).
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
 import type http from 'node:http';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { bearer, send, startUpstream, type Upstream } from './fixtures.js';
-import { ADMIN_TOKEN, cleanup, ROOT, startTeam, tsNode, type TeamProcess } from './team-fixtures.js';
+import { ADMIN_TOKEN, cleanup, postgresMemberCli, startTeam, type TeamProcess } from './team-fixtures.js';
 import { estimateRequest } from '../../lib/gateway/team/reservation.js';
 
 let pg: TestPostgres;
@@ -18,13 +17,6 @@ test.before(async () => {
   pg = await startPostgres();
 });
 test.after.always(() => pg?.stop());
-
-function memberCli(url: string, args: string[]): string {
-  const [bin, ...rest] = tsNode('lib/gateway/team/cli.ts');
-  const result = spawnSync(bin!, [...rest, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, CCTL_LEDGER_URL: url }, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`member ${args.join(' ')}: ${result.stderr}`);
-  return result.stdout.trim();
-}
 
 async function replicas(upstream: Upstream, url: string, t: { teardown(fn: () => Promise<void>): void }): Promise<TeamProcess[]> {
   const started = await Promise.all([0, 1].map(() => startTeam(upstream.url, { env: { CCTL_LEDGER_URL: url } })));
@@ -49,7 +41,7 @@ test('every reply from either replica has its row, and both report the same tota
   t.teardown(() => upstream.close());
   const url = await pg.database();
   const [a, b] = await replicas(upstream, url, t);
-  const token = memberCli(url, ['add', 'ann', '--max-in-flight', '100']);
+  const token = postgresMemberCli(url, ['add', 'ann', '--max-in-flight', '100']);
   let ok = 0;
   await Promise.all(Array.from({ length: 60 }, async (_, i) => {
     const r = await send((i % 2 ? a : b)!.port, { body: JSON.stringify({ model: 'claude-sonnet-4', max_tokens: 10, messages: [] }), headers: { 'x-api-key': token } });
@@ -69,10 +61,10 @@ test('a revoke made through one replica is refused by both on the next request',
   t.teardown(() => upstream.close());
   const url = await pg.database();
   const [a, b] = await replicas(upstream, url, t);
-  const token = memberCli(url, ['add', 'bob']);
+  const token = postgresMemberCli(url, ['add', 'bob']);
   const body = JSON.stringify({ model: 'm', max_tokens: 1, messages: [] });
   for (const r of [a!, b!]) t.is((await send(r.port, { body, headers: { 'x-api-key': token } })).status, 200);
-  memberCli(url, ['revoke', 'bob']);
+  postgresMemberCli(url, ['revoke', 'bob']);
   for (const r of [a!, b!]) {
     const refused = await send(r.port, { body, headers: { 'x-api-key': token } });
     t.is(refused.status, 401);
@@ -89,7 +81,7 @@ test('a budget holds across replicas: parallel slow requests on both admit only 
   const body = JSON.stringify({ model: 'claude-sonnet-4', max_tokens: 200, messages: [{ role: 'user', content: 'x'.repeat(100) }] });
   const estimate = estimateRequest('claude-sonnet-4', 200, Buffer.byteLength(body)).tokens;
   const budget = estimate * 4;
-  const token = memberCli(url, ['add', 'cat', '--daily-tokens', String(budget), '--max-in-flight', '100']);
+  const token = postgresMemberCli(url, ['add', 'cat', '--daily-tokens', String(budget), '--max-in-flight', '100']);
   const replies = Array.from({ length: 20 }, (_, i) => send((i % 2 ? a : b)!.port, { body, headers: { 'x-api-key': token } }));
   // The admitted ones wait at the upstream; the rest are refused at once.
   const deadline = Date.now() + 10_000;

@@ -117,10 +117,10 @@ export const CASES: Record<string, Case> = {
       await b.insert(rows.slice(7));
       const day = (r: LedgerRow) => new Date(r.time).toISOString().slice(0, 10);
       const keyOf = { day, month: (r: LedgerRow) => day(r).slice(0, 7), member: (r: LedgerRow) => r.member, project: (r: LedgerRow) => r.project, model: (r: LedgerRow) => r.model };
-      const expect = (by: (keyof typeof keyOf)[], since?: string, until?: string) => {
+      const expect = (by: (keyof typeof keyOf)[], since?: string, until?: string, member?: string) => {
         const groups = new Map<string, Record<string, unknown>>();
         for (const r of rows) {
-          if ((since && day(r) < since) || (until && day(r) > until)) continue;
+          if ((since && day(r) < since) || (until && day(r) > until) || (member !== undefined && r.member !== member)) continue;
           const key = JSON.stringify(by.map((k) => keyOf[k](r)));
           const g = (groups.get(key) ?? { ...Object.fromEntries(by.map((k) => [k, keyOf[k](r)])), requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0, cost: 0 }) as Record<string, number>;
           g.requests! += 1;
@@ -136,13 +136,15 @@ export const CASES: Record<string, Case> = {
         return [...groups.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0)).map(([, g]) => ({ ...g, cost: Math.round((g.cost as number) * 1e6) / 1e6 }));
       };
       const answers: unknown[] = [];
-      const queries: [(keyof typeof keyOf)[], string?, string?][] = [
+      // The last four: one member's month (as `usage --team` would ask it), another's, a name that sorts elsewhere, nobody.
+      const queries: [(keyof typeof keyOf)[], string?, string?, string?][] = [
         [[]], [['day']], [['month']], [['member']], [['model', 'member']], [['month', 'member', 'project', 'model']],
         [['day'], '2026-02-28', '2026-03-01'], [['member'], '2026-03-01'], [[], undefined, '2026-02-27'], [['day'], '2027-01-01'],
+        [['day'], '2026-03-01', '2026-03-31', 'ann'], [['day', 'model'], '2026-02-01', '2026-02-28', 'Bob'], [[], undefined, undefined, '_svc'], [['day'], undefined, undefined, 'nobody'],
       ];
-      for (const [by, since, until] of queries) {
-        const got = await b.usage({ by, ...(since ? { since } : {}), ...(until ? { until } : {}) });
-        assert.deepEqual(got, expect(by, since, until), `by=${by.join(',')} since=${since} until=${until}`);
+      for (const [by, since, until, member] of queries) {
+        const got = await b.usage({ by, ...(since ? { since } : {}), ...(until ? { until } : {}), ...(member ? { member } : {}) });
+        assert.deepEqual(got, expect(by, since, until, member), `by=${by.join(',')} since=${since} until=${until} member=${member}`);
         answers.push(got);
       }
       return answers;

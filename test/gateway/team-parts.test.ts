@@ -70,6 +70,9 @@ test('the admin usage query accepts known groupings and days only', (t) => {
   t.deepEqual(usageQueryOf(new URLSearchParams('by=day,member&since=2026-01-01')), { by: ['day', 'member'], since: '2026-01-01' });
   t.regex(usageQueryOf(new URLSearchParams('by=day;drop')) as string, /Unknown grouping/);
   t.regex(usageQueryOf(new URLSearchParams('since=yesterday')) as string, /since must be a day/);
+  t.deepEqual(usageQueryOf(new URLSearchParams('by=day&member=ann&since=2026-03-01')), { by: ['day'], since: '2026-03-01', member: 'ann' });
+  t.regex(usageQueryOf(new URLSearchParams('member=')) as string, /member must be a member's name/);
+  t.regex(usageQueryOf(new URLSearchParams(`member=${'x'.repeat(201)}`)) as string, /member must be a member's name \(1 to 200 characters\), got 201/);
 });
 
 test('budget flags parse to numbers and refuse nonsense', (t) => {

@@ -3,14 +3,14 @@
  * route needs `Authorization: Bearer <admin token>`; without it the answer
  * is 401 and nothing about the ledger, not even whether it has rows.
  *
- *   GET /admin/api/usage?by=day,member&since=YYYY-MM-DD&until=YYYY-MM-DD
+ *   GET /admin/api/usage?by=day,member&since=YYYY-MM-DD&until=YYYY-MM-DD[&member=NAME]
  *   GET /admin/api/requests?limit=50      newest first, metadata only
  *   GET /admin/api/members                names, budgets and spend, never tokens
  */
 import type http from 'node:http';
 import { sameSecret } from '../authenticate.js';
 import type { TeamLedger } from './pg-ledger.js';
-import { USAGE_KEYS, type UsageKey } from './store.js';
+import { USAGE_KEYS, type UsageKey, type UsageQuery } from './store.js';
 
 export interface AdminDeps {
   adminToken: string;
@@ -34,16 +34,21 @@ export function isAdmin(req: http.IncomingMessage, adminToken: string): boolean 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Parses the usage query; a bad parameter is the client's mistake, said plainly. */
-export function usageQueryOf(params: URLSearchParams): { by: UsageKey[]; since?: string; until?: string } | string {
+export function usageQueryOf(params: URLSearchParams): UsageQuery | string {
   const by = (params.get('by') ?? 'day').split(',').map((k) => k.trim()).filter(Boolean);
   const unknown = by.filter((k) => !USAGE_KEYS.includes(k as UsageKey));
   if (unknown.length) return `Unknown grouping "${unknown.join(',')}"; use any of ${USAGE_KEYS.join(', ')}.`;
-  const query: { by: UsageKey[]; since?: string; until?: string } = { by: by as UsageKey[] };
+  const query: UsageQuery = { by: by as UsageKey[] };
   for (const name of ['since', 'until'] as const) {
     const value = params.get(name);
     if (value === null) continue;
     if (!DAY.test(value)) return `${name} must be a day as YYYY-MM-DD, got "${value}".`;
     query[name] = value;
+  }
+  const member = params.get('member');
+  if (member !== null) {
+    if (member === '' || member.length > 200) return `member must be a member's name (1 to 200 characters), got ${member.length} characters.`;
+    query.member = member;
   }
   return query;
 }

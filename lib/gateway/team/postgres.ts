@@ -228,6 +228,7 @@ export class PostgresBackend implements LedgerBackend {
     const where: string[] = [];
     if (query.since) where.push(`day >= ${p(params, query.since)}`);
     if (query.until) where.push(`day <= ${p(params, query.until)}`);
+    if (query.member !== undefined) where.push(`member = ${p(params, query.member)}`);
     const text = `SELECT ${[...keys.map((k) => `${USAGE_COLUMNS[k]} AS ${k}`), 'SUM(requests) AS requests', 'SUM(errors) AS errors',
       'SUM(input_tokens) AS i', 'SUM(output_tokens) AS o', 'SUM(cache_creation_tokens) AS cc', 'SUM(cache_read_tokens) AS cr', 'SUM(cost) AS cost'].join(', ')}
       FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

@@ -47,6 +47,8 @@ export interface UsageQuery {
   /** Inclusive UTC days, YYYY-MM-DD. */
   since?: string;
   until?: string;
+  /** One member's rows only (one member's month: the roll-up's (member, day) index). */
+  member?: string;
 }
 
 export type UsageRow = Partial<Record<UsageKey, string>> & {
@@ -220,6 +222,7 @@ export class LedgerStore {
     const params: SqlValue[] = [];
     if (query.since) (where.push('day >= ?'), params.push(query.since));
     if (query.until) (where.push('day <= ?'), params.push(query.until));
+    if (query.member !== undefined) (where.push('member = ?'), params.push(query.member));
     const text = `SELECT ${[...select, 'SUM(requests) AS requests', 'SUM(errors) AS errors', 'SUM(input_tokens) AS i',
       'SUM(output_tokens) AS o', 'SUM(cache_creation_tokens) AS cc', 'SUM(cache_read_tokens) AS cr', 'SUM(cost) AS cost'].join(', ')}
       FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

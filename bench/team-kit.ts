@@ -80,7 +80,7 @@ export interface Timed {
 /** A keep-alive client; request() times one request from send to the last byte of the reply. */
 export function client(maxSockets: number) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
-  const request = (port: number, token: string, path = '/v1/messages', method = 'POST'): Promise<Timed> => {
+  const once = (port: number, token: string, path: string, method: string): Promise<Timed> => {
     const started = process.hrtime.bigint();
     return new Promise((resolve, reject) => {
       const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-cctl-project': 'bench' };
@@ -90,10 +90,17 @@ export function client(maxSockets: number) {
         res.on('data', (c: string) => (body += c));
         res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, status: res.statusCode!, body }));
       });
-      req.on('error', reject);
+      req.on('error', (error: NodeJS.ErrnoException) => reject(Object.assign(error, { reused: req.reusedSocket })));
       req.end(method === 'POST' ? '{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}' : undefined);
     });
   };
+  // A kept-alive socket the server closes as the request goes out (its keep-alive timeout, when a pause
+  // between parts outlasts it) resets before the server read anything: sent again once, on a new socket.
+  const request = (port: number, token: string, path = '/v1/messages', method = 'POST'): Promise<Timed> =>
+    once(port, token, path, method).catch((error: NodeJS.ErrnoException & { reused?: boolean }) => {
+      if (error.reused && error.code === 'ECONNRESET') return once(port, token, path, method);
+      throw error;
+    });
   return { request, close: () => agent.destroy() };
 }
 

@@ -4,7 +4,7 @@ import { findProject } from '../project/locate.js';
 import { relativeToProject } from '../project/assets.js';
 import { privateDir } from '../project/private-dir.js';
 import { join } from 'node:path';
-import { fromFlags } from '../project/settings.js';
+import { fromFlags } from '../project/setting-layers.js';
 import { proxyEnvFile, teamKeyMissing } from '../project/secrets.js';
 import { guardPrompt } from '../ui/prompt.js';
 import { isolatedLoginWarning } from '../project/isolation-warning.js';

@@ -26,7 +26,8 @@ import {
   type StackService,
 } from '../engine/swarm.js';
 import { presentation, taskList } from '../ui/tasks.js';
-import { gatewayDown, gatewayUpTasks } from './team-gateway.js';
+import { gatewayDown } from './gateway-ledger.js';
+import { gatewayUpTasks } from './team-gateway.js';
 
 export { deployedAsStack };
 

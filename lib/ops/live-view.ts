@@ -9,7 +9,8 @@
 import { readStoredSettings } from '../project/compose-file.js';
 import { UsageError } from '../kernel/errors.js';
 import { findProject } from '../project/locate.js';
-import { coerce, envName } from '../project/settings.js';
+import { envName } from '../project/settings.js';
+import { coerce } from '../project/setting-layers.js';
 import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine, type Block, type TokenLimit } from '../ui/live-render.js';
 
 export interface LiveOptions {

@@ -1,12 +1,12 @@
 /**
  * The team gateway's use cases: bring it up (the same steps and task list as
  * `cctl up`: engine, files, image, start, health), its state, its logs, stop
- * it (the ledger volume stays unless asked), back up and restore the ledger
- * volume, run the member commands inside it, and read
- * the team's usage from its admin API.
+ * it, and run the member commands inside it. Its ledger's volumes (down,
+ * backup, restore) are in gateway-ledger.ts; the team's usage from its admin
+ * API in team-usage.ts.
  */
 import type { ListrTask } from 'listr2';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { ComposeCommand } from '../engine/compose.js';
@@ -17,14 +17,8 @@ import { ProcessError } from '../engine/runner.js';
 import { CctlError, InterruptedError } from '../kernel/errors.js';
 import { assetsHash, CA_FILE_NAME, postgresAssets, syncAssets, wantedAssets } from '../project/assets.js';
 import { findProject, type Project } from '../project/locate.js';
-import {
-  GATEWAY_SERVICE, gatewayImage, gatewayKeyMissing, KEY_FILE, LEDGER_VOLUME, readGatewayMarker, setGatewayBuildHash, upgradeGatewayFolder,
-} from '../project/team-gateway.js';
-import { POSTGRES_SERVICE, POSTGRES_VOLUME } from '../project/gateway-postgres.js';
-import { currentLedger } from '../project/gateway-ledger.js';
-import { removeVolume } from '../engine/volumes.js';
-import { backupStamp, backupVolume } from './backup/backup.js';
-import { restoreVolume } from './backup/restore.js';
+import { GATEWAY_SERVICE, gatewayImage, gatewayKeyMissing, KEY_FILE, readGatewayMarker, setGatewayBuildHash, upgradeGatewayFolder } from '../project/team-gateway.js';
+import { POSTGRES_SERVICE } from '../project/gateway-postgres.js';
 import { BUILD_HASH_LABEL, buildImages } from './build.js';
 import { deployedAsStack } from '../project/gateway-stack.js';
 import { execInService } from '../engine/swarm.js';
@@ -184,77 +178,6 @@ export function gatewayStatus(project: Project): Promise<ServiceState[]> {
 
 export async function gatewayLogs(project: Project, options: { follow?: boolean; tail?: number }): Promise<number> {
   return composeClient.logs(await projectInvocation(project), { ...options, services: gatewayServices(project.dir) });
-}
-
-/** The ledger's volume: Compose names it <project>_ledger (the folder's compose file sets no top-level name:). */
-export function ledgerVolume(project: Project): string {
-  return `${project.name}_${LEDGER_VOLUME}`;
-}
-
-/** Every volume that holds the ledger: the SQLite one, and Postgres's data when the folder runs its own Postgres. */
-export function ledgerVolumes(project: Project): string[] {
-  return [ledgerVolume(project), ...(readGatewayMarker(project.dir)?.postgres ? [`${project.name}_${POSTGRES_VOLUME}`] : [])];
-}
-
-/**
- * `compose down`: the gateway (and its Postgres); the ledger volumes are kept
- * unless `volumes`. Resolves with the volumes that were there and were deleted.
- */
-export async function gatewayDown(project: Project, options: { volumes?: boolean } = {}): Promise<string[]> {
-  try {
-    await composeClient.down(await projectInvocation(project), { timeoutSeconds: 10 });
-  } catch (error) {
-    throw explainDockerError(error);
-  }
-  if (options.volumes !== true) return [];
-  const deleted: string[] = [];
-  for (const volume of ledgerVolumes(project)) if (await removeVolume(volume)) deleted.push(volume);
-  return deleted;
-}
-
-/** The default name of a ledger backup, in the gateway folder's backups/. */
-export function ledgerBackupName(now = new Date()): string {
-  return `ledger-${backupStamp(now)}.tar.gz`;
-}
-
-/**
- * The ledger volume to and from a .tar.gz, by the same helper containers and
- * checks as the home volume's backup (ops/backup/): tar runs in the gateway's
- * own image, as root with no network, so neither the image's user (65534) nor
- * a missing image name gets in the way, as the plain docker command did.
- */
-/** backup and restore copy the SQLite ledger's volume; a Postgres ledger is backed up the Postgres way. */
-function sqliteLedgerOnly(project: Project, action: string): void {
-  if (currentLedger(project.dir) === 'postgres') {
-    throw new CctlError(`cctl gateway ${action} copies the SQLite ledger's volume, and this gateway keeps its ledger in Postgres.`, {
-      hint: 'Use pg_dump and pg_restore against that database (for the Postgres service in the gateway folder: docker compose exec postgres pg_dump ...).',
-    });
-  }
-}
-
-/** Into FILE, or by default the gateway folder's backups/ (0700, as secrets/: the ledger holds token hashes). */
-export function backupLedger(project: Project, file: string | undefined) {
-  sqliteLedgerOnly(project, 'backup');
-  if (file === undefined) {
-    const backups = join(project.dir, 'backups');
-    mkdirSync(backups, { recursive: true, mode: 0o700 });
-    chmodSync(backups, 0o700);
-    file = join(backups, ledgerBackupName());
-  }
-  return backupVolume({ volume: ledgerVolume(project), image: gatewayImageOf(project), file, owner: project.name, verb: 'cctl gateway' });
-}
-
-export function restoreLedger(project: Project, file: string, force: boolean) {
-  sqliteLedgerOnly(project, 'restore');
-  return restoreVolume({
-    volume: ledgerVolume(project),
-    image: gatewayImageOf(project),
-    file,
-    owner: project.name,
-    force,
-    verb: 'cctl gateway',
-    volumeLabels: { 'com.docker.compose.project': project.name, 'com.docker.compose.volume': LEDGER_VOLUME },
-  });
 }
 
 /** Runs the member CLI (gateway/team/cli.js) in the running gateway; resolves with its stdout. */

@@ -8,7 +8,8 @@ import type { Document } from 'yaml';
 import { MAX_ALIASES, parseCompose } from './merge.js';
 import { composeText } from './compose-text.js';
 import { CLI_SERVICE, type Project } from './locate.js';
-import { fromStored, resolveSettings, type Settings } from './settings.js';
+import { type Settings } from './settings.js';
+import { fromStored, resolveSettings } from './setting-layers.js';
 
 export { MAX_COMPOSE_BYTES } from './compose-text.js';
 

@@ -14,15 +14,16 @@
  *     last time.
  *
  * Pure: the model comes in as a plain object (v2's JSON, or v1's YAML parsed).
+ * How two models differ is in model-diff.ts; which variables cctl's rendering
+ * reads, and which .env names it refuses, in model-variables.ts.
  */
 import { createHash } from 'node:crypto';
-import { isDeepStrictEqual } from 'node:util';
 import type { Plain, PlainMap } from './model.js';
 
 export type Model = PlainMap;
 
-const isMap = (v: unknown): v is PlainMap => typeof v === 'object' && v !== null && !Array.isArray(v);
-const mapAt = (m: PlainMap, key: string): PlainMap => (isMap(m[key]) ? m[key] : {});
+export const isMap = (v: unknown): v is PlainMap => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const mapAt = (m: PlainMap, key: string): PlainMap => (isMap(m[key]) ? m[key] : {});
 
 /** The project's default network: every service without a `networks` key joins it (see reach()). */
 const DEFAULT_NETWORK = 'default';
@@ -168,128 +169,4 @@ export function storedCopy(service: Plain): Plain {
   const hidden: PlainMap = {};
   for (const [k, v] of Object.entries(environment)) hidden[k] = v === null ? null : `sha256:${digest(v).slice(0, 16)}`;
   return { ...service, environment: hidden };
-}
-
-export type ChangeKind = 'added' | 'removed' | 'changed';
-
-export interface ModelChange {
-  /** Dotted path, e.g. services.claude-cli.privileged, services.proxy.environment.CCTL_UPSTREAM_URL. */
-  path: string;
-  kind: ChangeKind;
-  before?: Plain;
-  after?: Plain;
-  /** True when the change gives less (an entry removed from a list that grants something). */
-  narrowing: boolean;
-}
-
-/**
- * Keys that restrict: removing from them (or turning them off) gives more,
- * adding to them gives less. Everywhere else it is the other way round. This
- * table only words the diff; every change needs the same yes.
- */
-const RESTRICTING = new Set(['cap_drop', 'security_opt', 'read_only', 'internal', 'init', 'no_new_privileges', 'user', 'mem_limit', 'cpus', 'pids_limit', 'profiles', 'isolate', 'memory']);
-
-function restricting(path: string[]): boolean {
-  return path.some((p) => RESTRICTING.has(p));
-}
-
-/** Comma lists (an allow-list variable): each item is an entry. */
-function items(v: Plain | undefined): string[] | undefined {
-  return typeof v === 'string' && v.includes(',') ? v.split(',') : undefined;
-}
-
-export function diffModels(before: Plain | undefined, after: Plain | undefined, path: string[] = []): ModelChange[] {
-  if (isDeepStrictEqual(before, after)) return [];
-  const at = path.join('.');
-  const narrowingIf = (removes: boolean) => (restricting(path) ? !removes : removes);
-  if (isMap(before) && isMap(after)) {
-    const out: ModelChange[] = [];
-    for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) out.push(...diffModels(before[key], after[key], [...path, key]));
-    return out;
-  }
-  if (before === undefined) return [{ path: at, kind: 'added', after, narrowing: narrowingIf(false) && restricting(path) }];
-  if (after === undefined) return [{ path: at, kind: 'removed', before, narrowing: narrowingIf(true) }];
-  if (Array.isArray(before) && Array.isArray(after)) {
-    const keyed = (a: Plain[]) => new Map(a.map((x) => [canonical(x), x]));
-    const [b, a] = [keyed(before), keyed(after)];
-    const out: ModelChange[] = [];
-    for (const [k, x] of b) if (!a.has(k)) out.push({ path: at, kind: 'removed', before: x, narrowing: narrowingIf(true) });
-    for (const [k, x] of a) if (!b.has(k)) out.push({ path: at, kind: 'added', after: x, narrowing: narrowingIf(false) && restricting(path) });
-    return out.length ? out : [{ path: at, kind: 'changed', before, after, narrowing: false }];
-  }
-  const [was, now] = [items(before), items(after)];
-  if (was && now && now.every((x) => was.includes(x))) return [{ path: at, kind: 'changed', before, after, narrowing: !restricting(path) }];
-  if (before === true && after === false) return [{ path: at, kind: 'changed', before, after, narrowing: !restricting(path) }];
-  return [{ path: at, kind: 'changed', before, after, narrowing: false }];
-}
-
-/** Values under these variable names are never printed. */
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASS|CREDENTIAL)/i;
-
-function shown(path: string, value: Plain | undefined): string {
-  const last = path.split('.').pop() ?? '';
-  if (path.includes('.environment.') && SECRET_NAME.test(last) && value !== null && value !== undefined) return '(hidden)';
-  if (isMap(value) && isMap(value.environment)) return JSON.stringify(storedCopy(value));
-  return JSON.stringify(value);
-}
-
-/** One line per change, worded for what it is. */
-export function describeModelChanges(changes: readonly ModelChange[]): string {
-  return changes
-    .map((c) => {
-      const tag = c.narrowing ? ' (narrower)' : '';
-      if (c.kind === 'added') return `  + ${c.path}: ${shown(c.path, c.after)}${tag}`;
-      if (c.kind === 'removed') return `  - ${c.path}: ${shown(c.path, c.before)}${tag}`;
-      return `  ~ ${c.path}: ${shown(c.path, c.before)} -> ${shown(c.path, c.after)}${tag}`;
-    })
-    .join('\n');
-}
-
-/**
- * The variables a rendering of cctl's services reads from Compose's
- * environment: interpolated ones (`${NAME}`, `${NAME:-x}`, `$NAME`) and
- * `environment` entries without a value (Compose fills those from its own
- * environment, .env included).
- */
-export function variablesOf(owned: PlainMap): { interpolated: string[]; passedThrough: string[] } {
-  const interpolated = new Set<string>();
-  const passedThrough = new Set<string>();
-  const walk = (v: Plain | undefined) => {
-    if (typeof v === 'string') {
-      for (const m of v.replace(/\$\$/g, '').matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)|\$([A-Za-z_][A-Za-z0-9_]*)/g)) interpolated.add((m[1] ?? m[2])!);
-    } else if (Array.isArray(v)) v.forEach(walk);
-    else if (isMap(v)) Object.values(v).forEach(walk);
-  };
-  walk(owned);
-  for (const service of Object.values(mapAt(owned, 'services'))) {
-    if (!isMap(service)) continue;
-    for (const [name, value] of Object.entries(mapAt(service, 'environment'))) if (value === null) passedThrough.add(name);
-  }
-  return { interpolated: [...interpolated].sort(), passedThrough: [...passedThrough].sort() };
-}
-
-/**
- * COMPOSE_* variables a project's .env may set: they change nothing of what
- * Compose runs. Any other (COMPOSE_FILE, COMPOSE_PROFILES, COMPOSE_ENV_FILES,
- * COMPOSE_PATH_SEPARATOR, ...) would let the project choose Compose's inputs.
- */
-const HARMLESS_COMPOSE = new Set([
-  'COMPOSE_HTTP_TIMEOUT', 'COMPOSE_PARALLEL_LIMIT', 'COMPOSE_IGNORE_ORPHANS', 'COMPOSE_REMOVE_ORPHANS',
-  'COMPOSE_ANSI', 'COMPOSE_STATUS_STDOUT', 'COMPOSE_MENU', 'COMPOSE_CONVERT_WINDOWS_PATHS',
-]);
-
-/**
- * COMPOSE_PROJECT_NAME in .env names the project, as Compose documents it: locate.ts reads it the way
- * Compose does, cctl then sets the same value in Compose's environment itself, and the trust check's
- * identity section asks before a changed name is used. Refusing it would break that documented way to
- * name a project without making anything safer.
- */
-const PROJECT_NAME = 'COMPOSE_PROJECT_NAME';
-
-/** The names in a project's .env that cctl refuses: its own variables, and COMPOSE_* inputs. */
-export function refusedDotEnvNames(names: Iterable<string>, ours: { interpolated: string[]; passedThrough: string[] }): string[] {
-  const own = new Set([...ours.interpolated, ...ours.passedThrough]);
-  return [...names]
-    .filter((n) => n !== PROJECT_NAME && (own.has(n) || (n.startsWith('COMPOSE_') && !HARMLESS_COMPOSE.has(n))))
-    .sort();
 }

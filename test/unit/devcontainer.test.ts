@@ -14,7 +14,8 @@ import { devcontainerCheck, pendingDevcontainerChanges } from '../../lib/ops/dev
 import { pathChanges, writeAccepted } from '../../lib/ops/protected.js';
 import { protectedBinds } from '../../lib/project/protected-paths.js';
 import { devcontainerChanges, mergeDevcontainer, renderDevcontainer } from '../../lib/project/devcontainer.js';
-import { defaults, fromFlags } from '../../lib/project/settings.js';
+import { defaults } from '../../lib/project/settings.js';
+import { fromFlags } from '../../lib/project/setting-layers.js';
 import { taskModel } from '../../lib/ops/task/task-model.js';
 import type { Project } from '../../lib/project/locate.js';
 import { ENGINE_26, FakeEngine, V2, withEngine } from '../helpers/fake-engine.js';

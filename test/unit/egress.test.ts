@@ -1,7 +1,8 @@
 /** The egress allow-list (issue 15): its entries, presets, settings, the compose model, and the log summary. */
 import test from 'ava';
 import { checkAllowEntry, egressSummary, expandAllow, PRESETS } from '../../lib/project/egress.js';
-import { defaults, fromEnv, fromFlags, fromStored, resolveSettings, type Settings } from '../../lib/project/settings.js';
+import { defaults, type Settings } from '../../lib/project/settings.js';
+import { fromEnv, fromFlags, fromStored, resolveSettings } from '../../lib/project/setting-layers.js';
 import { renderOwned, type PlainMap } from '../../lib/project/model.js';
 import { parseEgressLine, summariseEgress } from '../../lib/ops/egress.js';
 import { isolatedLoginWarning } from '../../lib/project/isolation-warning.js';

@@ -125,7 +125,7 @@ test('mkdirInside sets the mode it is given on the folder itself', (t) => {
  */
 const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'commands/backup.ts': 'the backup folder the user names',
-  'commands/gateway.ts': 'the gateway folder itself (its files go through writeInside)',
+  'commands/gateway/init.ts': 'the gateway folder itself (its files go through writeInside)',
   'ops/backup/backup.ts': 'the archive the user names',
   'ops/devcontainer.ts': "the accepted devcontainer.json in the private folder (the file itself goes through writeInside)",
   'ops/machine-file.ts': 'the per-machine compose file in the private folder',
@@ -133,7 +133,7 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'ops/settings-import.ts': 'a staging folder in the temp dir',
   'ops/task/new.ts': "the task's compose file in the private folder",
   'ops/task/rm.ts': "the task's compose file in the private folder",
-  'ops/team-gateway.ts': 'the gateway folder\'s backups/ (a server folder, not a project)',
+  'ops/gateway-ledger.ts': 'the gateway folder\'s backups/ (a server folder, not a project)',
   'project/baseline.ts': 'the baseline in the private folder',
   'project/private-dir.ts': 'the private folder (~/.config/cctl/projects/NAME)',
   'project/secrets.ts': 'proxy.env and client.env in the private folder',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PACKAGE_ROOT, syncAssets, wantedAssets } from '../../lib/project/assets.js';
 import { ensureSecrets, parseEnvFile, proxyEnvFile } from '../../lib/project/secrets.js';
-import { resolveSettings } from '../../lib/project/settings.js';
+import { resolveSettings } from '../../lib/project/setting-layers.js';
 
 function scratch(t: { teardown(fn: () => void): void }): { dir: string; env: NodeJS.ProcessEnv } {
   const root = mkdtempSync(join(tmpdir(), 'cctl-files-'));

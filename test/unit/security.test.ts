@@ -14,7 +14,7 @@ import { initProject } from '../../lib/ops/init.js';
 import { setRunner } from '../../lib/engine/runner.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { backupsInProject, machineFilePath, privateDir } from '../../lib/project/private-dir.js';
-import { fromFlags, resolveSettings } from '../../lib/project/settings.js';
+import { fromFlags, resolveSettings } from '../../lib/project/setting-layers.js';
 import { interpolatedVariables } from '../../lib/ops/trust-check.js';
 import { writeFileAtomic, readUtf8 } from '../../lib/kernel/fs.js';
 import type { Project } from '../../lib/project/locate.js';

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { checkConsistency, defaults, fromEnv, fromFlags, fromStored, nearest, resolveSettings } from '../../lib/project/settings.js';
+import { defaults } from '../../lib/project/settings.js';
+import { checkConsistency, fromEnv, fromFlags, fromStored, nearest, resolveSettings } from '../../lib/project/setting-layers.js';
 
 test('flags override the environment, which overrides stored settings', (t) => {
   const s = resolveSettings({

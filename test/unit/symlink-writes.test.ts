@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { initProject } from '../../lib/ops/init.js';
 import { setRunner } from '../../lib/engine/runner.js';
 import { CctlError } from '../../lib/kernel/errors.js';
-import { fromFlags } from '../../lib/project/settings.js';
+import { fromFlags } from '../../lib/project/setting-layers.js';
 import type { Project } from '../../lib/project/locate.js';
 import { FakeEngine } from '../helpers/fake-engine.js';
 import { ownHome } from '../helpers/project.js';

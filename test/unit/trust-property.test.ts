@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { initProject } from '../../lib/ops/init.js';
 import { reviewFileOnDisk } from '../../lib/ops/trust-check.js';
-import { fromFlags } from '../../lib/project/settings.js';
+import { fromFlags } from '../../lib/project/setting-layers.js';
 import type { Project } from '../../lib/project/locate.js';
 import { ownHome } from '../helpers/project.js';
 

@@ -6,7 +6,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { assetsHash } from '../../lib/project/assets.js';
 import { renderOwned, type PlainMap } from '../../lib/project/model.js';
-import { coerce, defaults, fromStored } from '../../lib/project/settings.js';
+import { defaults } from '../../lib/project/settings.js';
+import { coerce, fromStored } from '../../lib/project/setting-layers.js';
 import {
   FRAGMENT_EXAMPLE,
   FRAGMENT_FILE,

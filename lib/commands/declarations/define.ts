@@ -55,6 +55,8 @@ export type OptionsOf<V extends VerbSpec> = { [K in keyof V['options']]?: ValueO
 export const flag = (flags: string, description: string, extra: { negatable?: boolean } = {}): Flag => ({ kind: 'flag', flags, description, ...extra });
 export const value = (flags: string, description: string, extra: { default?: string } = {}): Value => ({ kind: 'value', flags, description, ...extra });
 export const values = (flags: string, description: string): Values => ({ kind: 'values', flags, description });
+/** Every verb's --json, with what it prints. */
+export const json = (what = 'Print the result as JSON'): Flag => flag('--json', what);
 
 /** Keeps the literal option keys, so OptionsOf can read them. */
 export function verb<const O extends Record<string, OptionSpec>>(spec: VerbSpec<O>): VerbSpec<O> {

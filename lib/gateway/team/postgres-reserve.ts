@@ -7,7 +7,7 @@
  * is read from the roll-up, and checkBudgets() decides, exactly as in SQLite.
  */
 import { checkBudgets, hasBudget, noSpend, type Held, type Spend } from './budgets.js';
-import { memberRecordOf, num } from './backend.js';
+import { memberRecordOf, num } from './ledger-columns.js';
 import type { Sql } from './postgres-sql.js';
 import { RESERVATION_TTL_MS, type ReservationAsk, type ReservationResult } from './reservation.js';
 

@@ -1,10 +1,13 @@
 /**
  * The Postgres store's statements over arrays: one INSERT ... SELECT FROM
  * unnest(...) per table, whatever the batch size, so a batch is two prepared
- * statements and never thousands of parameters.
+ * statements and never thousands of parameters; the roll-up a batch adds,
+ * and the usage query over it.
  */
-import type { DailyRow } from './backend.js';
-import type { LedgerRow } from './store.js';
+import { num, roundCost } from './ledger-columns.js';
+import type { DailyRow } from './ledger-rows.js';
+import { dayOf } from './budgets.js';
+import { USAGE_KEYS, type LedgerRow, type UsageKey, type UsageQuery, type UsageRow } from './ledger-rows.js';
 
 export type Rows = Record<string, unknown>[] & { count: number };
 
@@ -38,3 +41,54 @@ export function insertRequests(tx: Sql, rows: readonly LedgerRow[]): Promise<Row
   );
 }
 
+/**
+ * A batch's roll-up, summed here first and in key order, so two replicas
+ * committing at once lock the same daily rows in the same order.
+ */
+export function dailySums(rows: readonly LedgerRow[]): DailyRow[] {
+  const daily = new Map<string, DailyRow>();
+  for (const r of rows) {
+    const d = { day: dayOf(r.time), member: r.member, project: r.project, model: r.model };
+    const key = JSON.stringify([d.day, d.member, d.project, d.model]);
+    const sum = daily.get(key) ?? { ...d, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 };
+    sum.requests += 1;
+    sum.errors += r.status >= 400 ? 1 : 0;
+    sum.inputTokens += r.inputTokens;
+    sum.outputTokens += r.outputTokens;
+    sum.cacheCreationTokens += r.cacheCreationTokens;
+    sum.cacheReadTokens += r.cacheReadTokens;
+    sum.cost += r.cost;
+    daily.set(key, sum);
+  }
+  return [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+}
+
+const p = (params: unknown[], value: unknown) => `$${params.push(value)}`;
+const USAGE_COLUMNS: Record<UsageKey, string> = { day: 'day', month: 'substr(day, 1, 7)', member: 'member', project: 'project', model: 'model' };
+
+export async function usageOf(sql: Sql, query: UsageQuery): Promise<UsageRow[]> {
+  const keys = query.by.filter((k, i) => USAGE_KEYS.includes(k) && query.by.indexOf(k) === i);
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (query.since) where.push(`day >= ${p(params, query.since)}`);
+  if (query.until) where.push(`day <= ${p(params, query.until)}`);
+  if (query.member !== undefined) where.push(`member = ${p(params, query.member)}`);
+  const text = `SELECT ${[...keys.map((k) => `${USAGE_COLUMNS[k]} AS ${k}`), 'SUM(requests) AS requests', 'SUM(errors) AS errors',
+    'SUM(input_tokens) AS i', 'SUM(output_tokens) AS o', 'SUM(cache_creation_tokens) AS cc', 'SUM(cache_read_tokens) AS cr', 'SUM(cost) AS cost'].join(', ')}
+    FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ${keys.length ? `GROUP BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')} ORDER BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')}` : ''}`;
+  return (await sql.unsafe(text, params)).filter((r) => r.requests !== null).map((r) => {
+    const row: UsageRow = {
+      requests: num(r.requests),
+      errors: num(r.errors),
+      inputTokens: num(r.i),
+      outputTokens: num(r.o),
+      cacheCreationTokens: num(r.cc),
+      cacheReadTokens: num(r.cr),
+      totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
+      cost: roundCost(num(r.cost)),
+    };
+    for (const k of keys) row[k] = String(r[k]);
+    return row;
+  });
+}

@@ -8,62 +8,22 @@
  * dependencies of its own, so the team gateway's image carries it as one
  * folder copied from cctl's own install, without an npm install at build
  * time. This package stays builtins-only at compile time: the driver is
- * loaded by name at run time and typed here by the few calls the store makes.
+ * loaded by name at run time (postgres-driver.ts) and typed by the few calls
+ * the store makes (postgres-sql.ts).
  * The local gateway never loads this module.
  */
 import { GatewayConfigError } from '../config-error.js';
-import {
-  dailyOf, memberRecordOf, num, requestOf, roundCost, storedMemberOf, totalsOf, TOTALS_SQL,
-  type DailyRow, type LedgerBackend, type LedgerTotals, type StoredMember,
-} from './backend.js';
+import type { LedgerBackend } from './backend.js';
+import { dailyOf, memberRecordOf, num, requestOf, storedMemberOf, totalsOf, TOTALS_SQL } from './ledger-columns.js';
+import type { DailyRow, LedgerTotals, StoredMember } from './ledger-rows.js';
+import { loadDriver, migrateSchema, redactUrl, type PostgresOptions } from './postgres-driver.js';
 import { reserve, release, spendOf } from './postgres-reserve.js';
-import { DAILY_UNNEST, dailyColumns, insertRequests, type Rows, type Sql } from './postgres-sql.js';
+import { DAILY_UNNEST, dailyColumns, dailySums, insertRequests, usageOf, type Rows, type Sql } from './postgres-sql.js';
 import type { ReservationAsk, ReservationResult } from './reservation.js';
 import type { Spend } from './budgets.js';
-import { pendingMigrations } from './schema.js';
-import { dayOf, USAGE_KEYS, type Budgets, type LedgerRow, type MemberRecord, type UsageKey, type UsageQuery, type UsageRow } from './store.js';
+import type { Budgets, LedgerRow, MemberRecord, UsageQuery, UsageRow } from './store.js';
 
-type Connect = (url: string, options: Record<string, unknown>) => Sql;
-
-let driver: Connect | undefined;
-
-async function loadDriver(): Promise<Connect> {
-  if (driver) return driver;
-  // A variable, not a literal: the gateway package compiles without node_modules.
-  const name = 'postgres';
-  try {
-    driver = ((await import(name)) as { default: Connect }).default;
-  } catch (error) {
-    throw new GatewayConfigError(`The Postgres ledger needs the "postgres" driver, which the team gateway's image carries (gateway/node_modules/postgres): ${(error as Error).message}. Rebuild the image with "cctl gateway up --build".`);
-  }
-  return driver;
-}
-
-/** postgres://user:PASSWORD@host:port/db → postgres://user@host:port/db, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    return '(an unparsable ledger URL)';
-  }
-}
-
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(?:ql)?:\/\//i.test(url);
-}
-
-export interface PostgresOptions {
-  /** Connections in the pool. */
-  max?: number;
-  /** How long to keep trying to reach the server at start (a replica may start before the database). */
-  connectWithinMs?: number;
-  log?: (message: string) => void;
-}
-
-const p = (params: unknown[], value: unknown) => `$${params.push(value)}`;
-const USAGE_COLUMNS: Record<UsageKey, string> = { day: 'day', month: 'substr(day, 1, 7)', member: 'member', project: 'project', model: 'model' };
+export { isPostgresUrl, redactUrl, type PostgresOptions } from './postgres-driver.js';
 
 export class PostgresBackend implements LedgerBackend {
   readonly kind = 'postgres';
@@ -102,20 +62,9 @@ export class PostgresBackend implements LedgerBackend {
     }
   }
 
-  /**
-   * Applies the missing steps in one transaction, under an advisory lock, so
-   * replicas that start together migrate once and the others wait for it.
-   */
-  private async migrate(): Promise<void> {
-    await this.sql.begin(async (tx) => {
-      await tx.unsafe("SELECT pg_advisory_xact_lock(hashtext('cctl-ledger-schema'))");
-      await tx.unsafe('CREATE TABLE IF NOT EXISTS cctl_schema (version INTEGER PRIMARY KEY, summary TEXT NOT NULL, applied_at BIGINT NOT NULL)');
-      const [row] = await tx.unsafe('SELECT COALESCE(MAX(version), 0) AS v FROM cctl_schema');
-      for (const step of pendingMigrations(num(row?.v), this.where)) {
-        await tx.unsafe(step.postgres);
-        await tx.unsafe('INSERT INTO cctl_schema VALUES ($1, $2, $3)', [step.version, step.summary, Date.now()]);
-      }
-    });
+  /** See migrateSchema: once per replica start, under an advisory lock. */
+  private migrate(): Promise<void> {
+    return migrateSchema(this.sql, this.where);
   }
 
   async schemaVersion(): Promise<number> {
@@ -170,21 +119,7 @@ export class PostgresBackend implements LedgerBackend {
    */
   async insert(rows: readonly LedgerRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const daily = new Map<string, DailyRow>();
-    for (const r of rows) {
-      const d = { day: dayOf(r.time), member: r.member, project: r.project, model: r.model };
-      const key = JSON.stringify([d.day, d.member, d.project, d.model]);
-      const sum = daily.get(key) ?? { ...d, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 };
-      sum.requests += 1;
-      sum.errors += r.status >= 400 ? 1 : 0;
-      sum.inputTokens += r.inputTokens;
-      sum.outputTokens += r.outputTokens;
-      sum.cacheCreationTokens += r.cacheCreationTokens;
-      sum.cacheReadTokens += r.cacheReadTokens;
-      sum.cost += r.cost;
-      daily.set(key, sum);
-    }
-    const sorted = [...daily.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, d]) => d);
+    const sorted = dailySums(rows);
     const settled = rows.flatMap((r) => (r.reservation === undefined ? [] : [r.reservation]));
     await this.sql.begin(async (tx) => {
       await insertRequests(tx, rows);
@@ -222,31 +157,8 @@ export class PostgresBackend implements LedgerBackend {
     return (await this.sql.unsafe('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT $1', [limit], { prepare: true })).map(requestOf);
   }
 
-  async usage(query: UsageQuery): Promise<UsageRow[]> {
-    const keys = query.by.filter((k, i) => USAGE_KEYS.includes(k) && query.by.indexOf(k) === i);
-    const params: unknown[] = [];
-    const where: string[] = [];
-    if (query.since) where.push(`day >= ${p(params, query.since)}`);
-    if (query.until) where.push(`day <= ${p(params, query.until)}`);
-    if (query.member !== undefined) where.push(`member = ${p(params, query.member)}`);
-    const text = `SELECT ${[...keys.map((k) => `${USAGE_COLUMNS[k]} AS ${k}`), 'SUM(requests) AS requests', 'SUM(errors) AS errors',
-      'SUM(input_tokens) AS i', 'SUM(output_tokens) AS o', 'SUM(cache_creation_tokens) AS cc', 'SUM(cache_read_tokens) AS cr', 'SUM(cost) AS cost'].join(', ')}
-      FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ${keys.length ? `GROUP BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')} ORDER BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')}` : ''}`;
-    return (await this.sql.unsafe(text, params)).filter((r) => r.requests !== null).map((r) => {
-      const row: UsageRow = {
-        requests: num(r.requests),
-        errors: num(r.errors),
-        inputTokens: num(r.i),
-        outputTokens: num(r.o),
-        cacheCreationTokens: num(r.cc),
-        cacheReadTokens: num(r.cr),
-        totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
-        cost: roundCost(num(r.cost)),
-      };
-      for (const k of keys) row[k] = String(r[k]);
-      return row;
-    });
+  usage(query: UsageQuery): Promise<UsageRow[]> {
+    return usageOf(this.sql, query);
   }
 
   // -- for gateway migrate --------------------------------------------------------

@@ -6,62 +6,14 @@
  * roll-up rows instead of scanning millions of requests.
  */
 import { type Budgets, dayOf, type Spend } from './budgets.js';
+import { type LedgerRow, type MemberRecord, USAGE_KEYS, type UsageKey, type UsageQuery, type UsageRow } from './ledger-rows.js';
 import type { ReservationAsk, ReservationResult } from './reservation.js';
 import { Reservations } from './reservation-sql.js';
 import { migrateSqlite } from './schema.js';
 import { openDatabase, inTransaction, type Database, type SqlValue, type Statement } from './sqlite.js';
 
-export interface LedgerRow {
-  /** Milliseconds since the epoch. */
-  time: number;
-  member: string;
-  project: string;
-  model: string;
-  status: number;
-  durationMs: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  /** Estimated, in US dollars. */
-  cost: number;
-  error?: string;
-  /** The reply's usage could not be read, so the row charges the request's maximum (the reservation's estimate). */
-  usageUnread?: boolean;
-  /** The reservation this row settles: deleted in the transaction that inserts the row. */
-  reservation?: number;
-}
-
-
-export interface MemberRecord extends Budgets {
-  name: string;
-  createdAt: number;
-  revokedAt?: number;
-}
-
-export type UsageKey = 'day' | 'month' | 'member' | 'project' | 'model';
-export const USAGE_KEYS: readonly UsageKey[] = ['day', 'month', 'member', 'project', 'model'];
-
-export interface UsageQuery {
-  by: UsageKey[];
-  /** Inclusive UTC days, YYYY-MM-DD. */
-  since?: string;
-  until?: string;
-  /** One member's rows only (one member's month: the roll-up's (member, day) index). */
-  member?: string;
-}
-
-export type UsageRow = Partial<Record<UsageKey, string>> & {
-  requests: number;
-  errors: number;
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationTokens: number;
-  cacheReadTokens: number;
-  totalTokens: number;
-  cost: number;
-};
-
+export type { LedgerRow, MemberRecord, UsageKey, UsageQuery, UsageRow } from './ledger-rows.js';
+export { USAGE_KEYS };
 export { type Budgets, dayOf };
 
 const num = (value: SqlValue | undefined): number => (typeof value === 'number' ? value : typeof value === 'bigint' ? Number(value) : 0);

@@ -5,7 +5,8 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import doctor, { runChecks } from '../../lib/commands/doctor.js';
+import doctor from '../../lib/commands/doctor.js';
+import { runChecks } from '../../lib/ops/doctor/run.js';
 import down from '../../lib/commands/down.js';
 import logs from '../../lib/commands/logs.js';
 import status from '../../lib/commands/status.js';

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ONBOARD_SCRIPT, onboardScript, writeOnboardScript } from '../../lib/project/onboard.js';
 import { defaults } from '../../lib/project/settings.js';
 import { SHELLCHECK_INSTALL, withTool } from '../helpers/tools.js';
@@ -20,9 +21,24 @@ function scratch(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-withTool('shellcheck', SHELLCHECK_INSTALL)('the generated script is clean under shellcheck', (t) => {
+withTool('shellcheck', SHELLCHECK_INSTALL)('the template file and the generated script are clean under shellcheck', (t) => {
+  const template = fileURLToPath(new URL('../../templates/onboard.sh', import.meta.url));
+  const file = spawnSync('shellcheck', ['-s', 'sh', template], { encoding: 'utf8' });
+  t.is(file.status, 0, file.stdout);
   const result = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: onboardScript(), encoding: 'utf8' });
   t.is(result.status, 0, result.stdout);
+  // It can fail: the template with its here-document left open is refused.
+  const broken = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: readFileSync(template, 'utf8').replace('__NEXT_STEPS__\nEOF\n', '__NEXT_STEPS__EOF\n'), encoding: 'utf8' });
+  t.not(broken.status, 0);
+});
+
+test('the package ships the template, and the rendering fills every placeholder', (t) => {
+  const files = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { files: string[] }).files;
+  t.true(files.includes('templates/'));
+  const text = onboardScript('1.2.3', [], '@acme/cctl');
+  t.notRegex(text, /__[A-Z_]+__/);
+  t.regex(text, /^CCTL_SOURCE='@acme\/cctl'$/m);
+  t.regex(text, /\nNext steps:\nEOF\n$/);
 });
 
 test('the script pins the cctl version that wrote it', (t) => {

@@ -1,9 +1,10 @@
 /**
  * `cctl usage blocks --live`: ccusage 18 removed its live view, so this one
- * polls `ccusage claude blocks --active --json` and redraws. On a terminal it
- * takes the alternate screen (like top), reads q / Ctrl-C in raw mode, and
- * puts everything back on the way out, whatever the way out is. Without a
- * terminal it prints one line per refresh. Polls are bounded in time, and
+ * polls `ccusage claude blocks --active --json` (read by ccusage-blocks.ts)
+ * and redraws. On a terminal it takes the screen (ui/terminal.ts: alternate
+ * screen, q / Ctrl-C in raw mode, everything put back on the way out), and
+ * draws ui/live-render.ts's frame. Without a terminal it prints one line per
+ * refresh. Polls are bounded in time, and
  * repeated failures end the loop instead of spinning.
  */
 import { readStoredSettings } from '../project/compose-file.js';
@@ -11,7 +12,9 @@ import { UsageError } from '../kernel/errors.js';
 import { findProject } from '../project/locate.js';
 import { envName } from '../project/settings.js';
 import { coerce } from '../project/setting-layers.js';
-import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine, type Block, type TokenLimit } from '../ui/live-render.js';
+import { renderFrame, renderLine, type Block, type TokenLimit } from '../ui/live-render.js';
+import { frameText, QUIT_KEYS, takeTerminal, type Signals, type TerminalInput, type TerminalOutput } from '../ui/terminal.js';
+import { activeBlock, maxPreviousTokens, parseBlocks } from './ccusage-blocks.js';
 
 export interface LiveOptions {
   intervalSeconds: number;
@@ -93,29 +96,9 @@ export interface BlocksSource {
   all(signal: AbortSignal): Promise<string>;
 }
 
-interface Output {
-  write(text: string): unknown;
-  isTTY?: boolean;
-  columns?: number;
-  on?(event: 'resize', fn: () => void): unknown;
-  off?(event: 'resize', fn: () => void): unknown;
-}
-interface Input {
-  isTTY?: boolean;
-  setRawMode?(on: boolean): unknown;
-  on(event: 'data', fn: (chunk: Buffer | string) => void): unknown;
-  off(event: 'data', fn: (chunk: Buffer | string) => void): unknown;
-  resume(): unknown;
-  pause(): unknown;
-}
-interface Signals {
-  on(signal: NodeJS.Signals | 'exit', fn: () => void): unknown;
-  off(signal: NodeJS.Signals | 'exit', fn: () => void): unknown;
-}
-
 export interface LiveIO {
-  out: Output;
-  input: Input;
+  out: TerminalOutput;
+  input: TerminalInput;
   signals: Signals;
   now(): Date;
   env: NodeJS.ProcessEnv;
@@ -125,46 +108,11 @@ function processIO(): LiveIO {
   return { out: process.stdout, input: process.stdin, signals: process, now: () => new Date(), env: process.env };
 }
 
-const QUIT_KEYS: Record<string, number> = { q: 0, Q: 0, '\x03': 130 };
 const QUIT_SIGNALS: Array<[NodeJS.Signals, number]> = [
   ['SIGINT', 130],
   ['SIGTERM', 143],
   ['SIGHUP', 129],
 ];
-
-// Alternate screen + hidden cursor + no auto-wrap (long lines are clipped, so the frame never scrolls).
-const ENTER = '\x1b[?1049h\x1b[?25l\x1b[?7l';
-const LEAVE = '\x1b[?7h\x1b[?25h\x1b[?1049l';
-
-/** The terminal state the view changes, and the one way to undo all of it. */
-function takeTerminal(io: LiveIO, onKey: (key: string) => void): () => void {
-  const { out, input } = io;
-  const raw = Boolean(input.isTTY && input.setRawMode);
-  const onData = (chunk: Buffer | string) => {
-    for (const key of String(chunk)) onKey(key);
-  };
-  // If something kills the process mid-loop, the 'exit' hook still restores the screen.
-  let restored = false;
-  const restore = () => {
-    if (restored) return;
-    restored = true;
-    if (raw) {
-      input.off('data', onData);
-      input.setRawMode!(false);
-      input.pause();
-    }
-    io.signals.off('exit', restore);
-    out.write(LEAVE);
-  };
-  out.write(ENTER);
-  io.signals.on('exit', restore);
-  if (raw) {
-    input.setRawMode!(true);
-    input.on('data', onData);
-    input.resume();
-  }
-  return restore;
-}
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
@@ -194,7 +142,7 @@ export async function runLiveView(options: LiveOptions, limitSetting: string, so
     const frame = { now: io.now(), limit, columns: io.out.columns, error, intervalSeconds: options.intervalSeconds };
     if (screen) {
       const color = !io.env.NO_COLOR;
-      io.out.write(`\x1b[H${renderFrame(block, { ...frame, color }).join('\x1b[K\n')}\x1b[K\x1b[J`);
+      io.out.write(frameText(renderFrame(block, { ...frame, color })));
     } else if (io.out.isTTY) {
       // --once on a terminal: the full frame, printed once, without the quit hint.
       io.out.write(`${renderFrame(block, { ...frame, intervalSeconds: undefined }).slice(0, -2).join('\n')}\n`);
@@ -202,7 +150,7 @@ export async function runLiveView(options: LiveOptions, limitSetting: string, so
       io.out.write(`${renderLine(block, frame)}\n`);
     }
   };
-  const restore = screen ? takeTerminal(io, (key) => key in QUIT_KEYS && stop(QUIT_KEYS[key]!)) : undefined;
+  const restore = screen ? takeTerminal(io.out, io.input, io.signals, (key) => key in QUIT_KEYS && stop(QUIT_KEYS[key]!)) : undefined;
   if (screen) io.out.on?.('resize', draw);
 
   try {

@@ -1,10 +1,9 @@
 /**
- * The live usage view's pure half: from `ccusage blocks --json` text to the
- * lines on screen. No I/O and no clock of its own (the caller passes `now`),
- * so every frame can be tested from fixed input.
+ * The live usage view's pure half: from a ccusage block (read from its JSON
+ * by ops/ccusage-blocks.ts) to the lines on screen. No I/O and no clock of
+ * its own (the caller passes `now`), so every frame can be tested from fixed
+ * input.
  */
-import { CctlError } from '../kernel/errors.js';
-
 /** The fields of a ccusage 20 `blocks --json` block that the view reads. */
 export interface Block {
   id: string;
@@ -25,27 +24,6 @@ export interface Block {
   };
   burnRate: { tokensPerMinute: number; costPerHour: number } | null;
   projection: { totalTokens: number; totalCost: number; remainingMinutes: number } | null;
-}
-
-export function parseBlocks(text: string): Block[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new CctlError(`ccusage did not print JSON: ${text.trim().slice(0, 200) || '(nothing)'}`);
-  }
-  const blocks = (doc as { blocks?: unknown })?.blocks;
-  if (!Array.isArray(blocks)) throw new CctlError('ccusage printed JSON without a "blocks" list; is the image\'s ccusage 20 or newer?');
-  return blocks as Block[];
-}
-
-export function activeBlock(blocks: readonly Block[]): Block | undefined {
-  return blocks.find((b) => b.isActive && !b.isGap);
-}
-
-/** `--token-limit max`: the largest total of any finished block, as ccusage's own tables define it. */
-export function maxPreviousTokens(blocks: readonly Block[]): number {
-  return blocks.filter((b) => !b.isGap && !b.isActive).reduce((m, b) => Math.max(m, b.totalTokens), 0);
 }
 
 export interface TokenLimit {

@@ -2,7 +2,8 @@ import test from 'ava';
 import { EventEmitter } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { activeBlock, maxPreviousTokens, parseBlocks, renderFrame, renderLine } from '../../lib/ui/live-render.js';
+import { renderFrame, renderLine } from '../../lib/ui/live-render.js';
+import { activeBlock, maxPreviousTokens, parseBlocks } from '../../lib/ops/ccusage-blocks.js';
 import { configuredTokenLimit, MAX_FAILURES, parseLiveArgs, runLiveView, type BlocksSource, type LiveIO } from '../../lib/ops/live-view.js';
 import { scratchDir } from '../helpers/scratch.js';
 

@@ -1,8 +1,9 @@
 /**
  * Every verb's options, declared once (see define.ts); init's and gateway's,
  * the longest, in init.ts and gateway.ts. Light on purpose: no imports beyond
- * define.ts and those two, so `cctl --help` reads this without loading any
- * verb's code. A handler takes `OptionsFor<'verb'>`.
+ * define.ts, those two and the settings table init's flags are made from, so
+ * `cctl --help` reads this without loading any verb's code. A handler takes
+ * `OptionsFor<'verb'>`.
  */
 import { flag, json, value, verb, type OptionsOf } from './define.js';
 import { GATEWAY } from './gateway.js';

@@ -4,22 +4,16 @@
  * (it has stack.yaml): the options parsed and the outcome printed; what is
  * done is ops/gateway-swarm.ts.
  */
-import type { OptionsFor } from '../declarations/verbs.js';
 import { UsageError } from '../../kernel/errors.js';
 import { deployedAsStack, deployGateway, removeStack, stackLogs, stackStatus } from '../../ops/gateway-swarm.js';
 import { gatewayProject } from '../../ops/team-gateway.js';
 import { FRONTS, type Front } from '../../project/gateway-stack.js';
 import { requireGatewayFolder } from '../../project/team-gateway.js';
 import { formatTable } from '../../ui/table.js';
+import { type Options, out, str } from './options.js';
 
-type Options = OptionsFor<'gateway'> & Record<string, unknown>;
 type StackServices = Awaited<ReturnType<typeof stackStatus>>;
 
-const out = (text: string) => void process.stdout.write(text);
-const str = (options: Options, key: string): string | undefined => {
-  const v = options[key];
-  return v === undefined || v === false ? undefined : String(Array.isArray(v) ? v[v.length - 1] : v);
-};
 const table = (services: StackServices) =>
   formatTable([
     ['SERVICE', 'REPLICAS', 'IMAGE', 'PORTS', 'UPDATE'],

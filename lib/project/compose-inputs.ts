@@ -15,10 +15,17 @@
  *
  * A path Compose would interpolate (`${...}`) names a file only Compose can
  * tell: then there is no answer (undefined) and `up` always goes the full way.
+ * So does anything else this reading could get wrong, because a file it
+ * misses is one claude-cli can edit unreviewed: a text it cannot parse (the
+ * alias limit, several documents), a chain deeper or wider than it follows,
+ * and a path Compose resolves otherwise (`~/`, which Compose expands for env
+ * files; `..` in an absolute path, which Compose leaves to the kernel, so
+ * after a symlink it names another file than the same path made tidy).
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { MAX_ALIASES } from './merge.js';
 
 const MAX_DEPTH = 5;
 const MAX_FILES = 200;
@@ -38,18 +45,29 @@ function passedThrough(environment: unknown): string[] {
   return isMap(environment) ? Object.keys(environment).filter((k) => environment[k] === null || environment[k] === undefined) : [];
 }
 
-function namedIn(model: unknown, base: string): Named {
-  const out: Named = { compose: [], other: [], passed: [] };
+/** A path this reading cannot tell as Compose would: interpolated, `~/` (Compose expands it), or `.`/`..` in an absolute one. */
+export const UNSURE = '\0unsure';
+/** A compose file to read, and the folder its relative paths resolve against (an include's project_directory). */
+interface Target {
+  file: string;
+  base: string;
+}
+
+function namedIn(model: unknown, base: string): Named & { included: Target[] } {
+  const out: Named & { included: Target[] } = { compose: [], other: [], passed: [], included: [] };
   if (!isMap(model)) return out;
-  const at = (p: string) => (p.includes('$') ? p : resolve(base, p));
+  // Compose joins a relative path to the folder (tidied, as here); an absolute one it opens as written.
+  const at = (p: string) =>
+    p.includes('$') || p.startsWith('~') || (isAbsolute(p) && p.split('/').some((s) => s === '.' || s === '..')) ? UNSURE : resolve(base, p);
   for (const entry of Array.isArray(model.include) ? model.include : []) {
-    const paths = typeof entry === 'string' ? [entry] : isMap(entry) ? strings(entry.path) : [];
-    out.compose.push(...paths.map(at));
+    const paths = (typeof entry === 'string' ? [entry] : isMap(entry) ? strings(entry.path) : []).map(at);
     const envFiles = isMap(entry) ? strings(entry.env_file) : [];
     out.other.push(...envFiles.map(at));
-    // Without env_file, an included project reads the .env of its own folder (project_directory, or the file's).
-    const folder = isMap(entry) && typeof entry.project_directory === 'string' ? [entry.project_directory] : paths.slice(0, 1).map((p) => dirname(p));
-    if (envFiles.length === 0) out.other.push(...folder.map((f) => (f.includes('$') ? f : join(at(f), '.env'))));
+    // An included project resolves its relative paths (and reads its .env) in its own folder: project_directory,
+    // else the folder of its first file, for every file of the entry.
+    const dir = isMap(entry) && typeof entry.project_directory === 'string' ? at(entry.project_directory) : paths[0] === undefined ? base : paths[0] === UNSURE ? UNSURE : dirname(paths[0]);
+    out.included.push(...paths.map((file) => ({ file, base: dir })));
+    if (envFiles.length === 0) out.other.push(dir === UNSURE ? UNSURE : join(dir, '.env'));
   }
   for (const service of Object.values(isMap(model.services) ? model.services : {})) {
     if (!isMap(service)) continue;
@@ -82,31 +100,44 @@ function readOrUndefined(path: string): string | undefined {
 export function composeInputs(file: string, dotEnv?: string): { files: string[]; variables: string[] } | undefined {
   const found = new Set<string>();
   const variables = new Set<string>();
-  let interpolatedPath = false;
+  // Set when a file this reading cannot follow as Compose does is met: then there is no answer.
+  let unsure = false;
   const scan = (text: string | undefined) => text !== undefined && variableNames(text).forEach((v) => variables.add(v));
-  const visit = (path: string, depth: number) => {
-    if (depth > MAX_DEPTH || found.size >= MAX_FILES) return;
+  const visited = new Set<string>();
+  const visit = (path: string, base: string, depth: number) => {
+    if (unsure || visited.has(`${path}\0${base}`)) return;
+    visited.add(`${path}\0${base}`);
+    if (depth > MAX_DEPTH || found.size >= MAX_FILES) {
+      unsure = true;
+      return;
+    }
     const text = readOrUndefined(path);
     scan(text);
     let model: unknown;
     try {
-      model = text === undefined ? undefined : parse(text, { merge: true, maxAliasCount: 1000 });
+      // init's alias limit: a file init accepts is one this reads too.
+      model = text === undefined ? undefined : parse(text, { merge: true, maxAliasCount: MAX_ALIASES });
     } catch {
+      // Compose may read it (several documents, more aliases): what it names is not known here.
+      unsure = true;
       return;
     }
-    const named = namedIn(model, dirname(path));
+    const named = namedIn(model, base);
     named.passed.forEach((v) => variables.add(v));
-    for (const [list, compose] of [[named.compose, true], [named.other, false]] as const) {
-      for (const target of list) {
-        if (target.includes('$')) interpolatedPath = true;
-        if (interpolatedPath || found.has(target) || target === file) continue;
-        found.add(target);
-        if (compose) visit(target, depth + 1);
-        else scan(readOrUndefined(target));
-      }
+    const targets: Array<[string, Target | undefined]> = [
+      ...named.compose.map((f): [string, Target] => [f, { file: f, base: dirname(f) }]),
+      ...named.included.map((t): [string, Target] => [t.file, t]),
+      ...named.other.map((f): [string, undefined] => [f, undefined]),
+    ];
+    for (const [target, compose] of targets) {
+      if (target === UNSURE || compose?.base === UNSURE) unsure = true;
+      if (unsure) return;
+      if (target !== file) found.add(target);
+      if (compose) visit(compose.file, compose.base, depth + 1);
+      else scan(readOrUndefined(target));
     }
   };
-  visit(file, 0);
+  visit(file, dirname(file), 0);
   if (dotEnv !== undefined) scan(readOrUndefined(dotEnv));
-  return interpolatedPath ? undefined : { files: [...found].sort(), variables: [...variables].sort() };
+  return unsure ? undefined : { files: [...found].sort(), variables: [...variables].sort() };
 }

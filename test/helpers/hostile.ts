@@ -64,6 +64,12 @@ export interface HostileCase {
   /** The keys are ones Compose v1.29 understands: the case also runs in the legacy phase. */
   v1?: boolean;
   edits: (t: Target) => Edit[];
+  /**
+   * Edits made first, from inside claude-cli too, that change nothing that runs: `cctl up` must take them
+   * without a question (else the case proves nothing). The attack then changes what they set up, for an up
+   * that trusts its record of them (the short path).
+   */
+  prepare?: (t: Target) => Edit[];
   /** What a refusal (or a flag) must name. */
   names: RegExp;
   /**
@@ -405,6 +411,13 @@ export function hostileSuite(test: TestFn, options: SuiteOptions, cases: Hostile
     if (COMPOSE_V1 && !c.v1) continue;
     test.serial(c.title, async (t) => {
       if (ready) return t.fail(`the project could not be set up: ${ready.message}`);
+      if (c.prepare) {
+        const prepared = await stack.attack(c.prepare(stack.target));
+        if (prepared.exitCode !== 0) return t.fail(`the prepared edits could not be made (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
+        const first = await stack.cctl(['up', '--timeout', '300']);
+        if (first.exitCode !== 0) return t.fail(`cctl up did not take the prepared edits without a question, so the case proves nothing: ${first.stdout}\n${first.stderr}`);
+        t.deepEqual(await stack.fingerprint(), stack.baseline, 'the prepared edits change nothing that runs');
+      }
       const edit = await stack.attack(c.edits(stack.target));
       if (edit.exitCode !== 0 && edit.exitCode !== 3) return t.fail(`the attack could not be made (exit ${edit.exitCode}), so it proves nothing: ${edit.stderr.trim()}`);
       const wrote = edit.exitCode === 0;

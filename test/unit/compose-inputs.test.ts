@@ -58,3 +58,38 @@ test('a compose file that names nothing else gives no files, and one that cannot
   t.deepEqual(composeInputs(join(dir, 'compose.yaml')), { files: [], variables: [] });
   t.deepEqual(composeInputs(join(dir, 'missing.yaml')), { files: [], variables: [] });
 });
+
+test('a file this reading could get wrong gives no answer: the alias limit, several documents, a deep chain, ~/ and .. in an absolute path', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-inputs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cli = (extra: string) => `services:\n  claude-cli:\n    extends: {file: base.yaml, service: b}\n${extra}`;
+  writeFileSync(join(dir, 'base.yaml'), 'services: {b: {init: true}}\n');
+  // Compose reads 10,001 aliases of one anchor (yaml refused them, and the extends target went unfingerprinted).
+  writeFileSync(join(dir, 'compose.yaml'), `${cli('')}x-a: &a 1\nx-pad: [${Array(10_001).fill('*a').join(', ')}]\n`);
+  t.is(composeInputs(join(dir, 'compose.yaml')), undefined, 'alias limit');
+  writeFileSync(join(dir, 'compose.yaml'), `${cli('')}x-a: &a 1\nx-pad: [${Array(1_001).fill('*a').join(', ')}]\n`);
+  t.deepEqual(composeInputs(join(dir, 'compose.yaml'))?.files, [join(dir, 'base.yaml')], 'as many aliases as init reads');
+  writeFileSync(join(dir, 'base.yaml'), 'services: {b: {extends: {file: deeper.yaml, service: c}}}\n---\nx: 1\n');
+  writeFileSync(join(dir, 'compose.yaml'), cli(''));
+  t.is(composeInputs(join(dir, 'compose.yaml')), undefined, 'several documents in a file it names');
+  for (let i = 0; i < 8; i++) writeFileSync(join(dir, `c${i}.yaml`), `services: {b: {extends: {file: c${i + 1}.yaml, service: b}}}\n`);
+  writeFileSync(join(dir, 'base.yaml'), 'services: {b: {extends: {file: c0.yaml, service: b}}}\n');
+  t.is(composeInputs(join(dir, 'compose.yaml')), undefined, 'a chain deeper than followed');
+  writeFileSync(join(dir, 'base.yaml'), 'services: {b: {init: true}}\n');
+  for (const extra of ['    env_file: ~/src/p/x.env\n', `    env_file: ${dir}/link/../x.env\n`, `    label_file: ${dir}/./x.env\n`]) {
+    writeFileSync(join(dir, 'compose.yaml'), cli(extra));
+    t.is(composeInputs(join(dir, 'compose.yaml')), undefined, extra);
+  }
+});
+
+test("an included file's relative paths resolve in its project_directory, for every file of the entry", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-inputs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'sub'));
+  mkdirSync(join(dir, 'other'));
+  writeFileSync(join(dir, 'compose.yaml'), 'include:\n  - path: [sub/a.yaml, other/b.yaml]\n    project_directory: .\n');
+  writeFileSync(join(dir, 'sub', 'a.yaml'), 'services: {a: {image: alpine, env_file: a.env}}\n');
+  writeFileSync(join(dir, 'other', 'b.yaml'), 'include: [nested.yaml]\n');
+  const files = composeInputs(join(dir, 'compose.yaml'))?.files.map((f) => f.slice(dir.length + 1));
+  t.deepEqual(files, ['.env', 'a.env', 'nested.yaml', 'other/b.yaml', 'sub/a.yaml']);
+});

@@ -175,4 +175,35 @@ hostileSuite(e2e, { prefix: 'keys' }, [
     edits: () => [{ set: FILE, path: ['services', 'proxy', 'environment', 'CCTL_UPSTREAM_URL'], value: 'https://attacker.example' }],
     names: /CCTL_UPSTREAM_URL|attacker\.example/,
   },
+  {
+    // The short path (ops/up/short-path.ts) starts the stack on the strength of its record of the files Compose
+    // reads; compose-inputs.ts swallowed a parse error (yaml's alias limit was 1000, init's 10,000), so the
+    // record knew no base.yaml and the edit below started at the next up after a down.
+    title: 'a neutral extends hidden from the up record by 1001 aliases, then made privileged (short path)',
+    v1: true,
+    prepare: () => [
+      { write: 'base.yaml', text: 'services:\n  base:\n    init: true\n' },
+      on('claude-cli', 'extends', '{file: base.yaml, service: base}'),
+      { append: FILE, text: `x-a: &a 1\nx-pad: [${Array(1001).fill('*a').join(', ')}]\n` },
+    ],
+    edits: () => [{ write: 'base.yaml', text: 'services:\n  base:\n    init: true\n    privileged: true\n    pid: host\n' }],
+    names: /privileged|pid/,
+  },
+  {
+    // Compose opens an absolute path as written, so the kernel resolves `lnk/..` after following lnk; the
+    // record resolved it lexically and watched the root's base.yaml while Compose read sub/base.yaml.
+    title: 'a neutral extends through an absolute lnk/.. path, then lnk re-pointed at a privileged base (short path)',
+    v1: true,
+    prepare: (t) => [
+      { write: 'base.yaml', text: 'services:\n  base:\n    init: true\n' },
+      { write: 'sub/deeper/.keep', text: '' },
+      { symlink: 'lnk', target: 'sub' },
+      on('claude-cli', 'extends', `{file: "${t.dir}/lnk/../base.yaml", service: base}`),
+    ],
+    edits: () => [
+      { write: 'sub/base.yaml', text: 'services:\n  base:\n    init: true\n    privileged: true\n    cap_add: [SYS_ADMIN]\n' },
+      { symlink: 'lnk', target: 'sub/deeper' },
+    ],
+    names: /privileged|cap_add|SYS_ADMIN/,
+  },
 ]);

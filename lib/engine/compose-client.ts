@@ -64,12 +64,14 @@ export interface UpRequest {
   services: readonly string[];
   /** `--no-build`: images are cctl's business (built before, with their own checks). Default true. */
   noBuild?: boolean;
+  /** `--no-start`: create (or recreate) the containers only; the caller checks them, then starts them by id. */
+  noStart?: boolean;
 }
 
-/** `up -d [--no-build] services…`; rejects with a ProcessError carrying Compose's output. */
+/** `up -d [--no-build] services…` (or `up --no-start …`); rejects with a ProcessError carrying Compose's output. */
 export async function up(inv: ComposeInvocation, request: UpRequest, options: CallOptions = {}): Promise<void> {
   const build = request.noBuild === false ? [] : ['--no-build'];
-  await capture(inv, ['up', '-d', ...build, ...request.services], options);
+  await capture(inv, ['up', ...(request.noStart ? ['--no-start'] : ['-d']), ...build, ...request.services], options);
 }
 
 /** `down --timeout N`: the whole project. Volumes are kept (no -v): cctl never deletes data by this path. */

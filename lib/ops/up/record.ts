@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compose, type ComposeCommand } from '../../engine/compose.js';
-import { configHashLabels } from '../../engine/containers.js';
+import { configHashLabels, snapshot } from '../../engine/containers.js';
+import { run } from '../../engine/runner.js';
 import { CctlError } from '../../kernel/errors.js';
 import { PACKAGE_ROOT } from '../../project/assets.js';
 import { ASSETS_DIR } from '../../project/model.js';
@@ -104,6 +105,24 @@ export async function inputsBeforeCheck(project: Project): Promise<CheckedInputs
   if (!found) return undefined;
   const inputs = { extraInputs: found.files, variables: found.variables };
   return { inputs, digest: inputsDigest(project, inputs) };
+}
+
+/**
+ * The short path's start, after `compose up --no-start`: each service's container carries the config hash the
+ * record holds (Compose made it from the accepted inputs, not from a file swapped in after the fingerprint
+ * read it: claude-cli may run during the start), then starts by id, the gateway first. Else nothing starts.
+ */
+export async function startAsRecorded(project: Project, record: UpRecord, services: readonly string[]): Promise<void> {
+  const snap = await snapshot(project.name, services, []);
+  const created = snap.services.map((s) => ({ name: s.name, container: s.container, ok: s.configHash !== undefined && s.configHash === record.configHashes[s.name]?.label }));
+  if (created.some((c) => !c.ok || c.container === undefined)) {
+    // Made from what no check saw, and never started: removed, so nothing else starts it later.
+    const stray = snap.services.filter((s) => s.container !== undefined && s.state === 'created' && s.configHash !== record.configHashes[s.name]?.label);
+    if (stray.length > 0) await run(['docker', 'rm', '-f', ...stray.map((s) => s.container!)]).catch(() => undefined);
+    throw changedDuringUp();
+  }
+  const order = [...created].sort((a, b) => Number(a.name === 'claude-cli') - Number(b.name === 'claude-cli'));
+  await run(['docker', 'start', ...order.map((c) => c.container!)]);
 }
 
 function changedDuringUp(): CctlError {

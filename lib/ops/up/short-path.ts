@@ -58,6 +58,8 @@ export async function shortPath(project: Project, options: { containers?: boolea
   ]);
   if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
   if (options.containers === false) return { kind: 'start', record, machine, containers: snap.containers };
+  // A new machine file changes the services' config hashes: the start could not check them against the record.
+  if (machine.changed) return undefined;
   const onCurrentImage = (s: (typeof snap.services)[number]) => {
     const image = record.images[s.name];
     return image === undefined || s.imageId === snap.images[image]?.id;

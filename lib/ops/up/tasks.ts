@@ -21,7 +21,7 @@ import { projectInvocation } from '../compose.js';
 import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../stack.js';
 import type { MachineFile } from '../machine-file.js';
 import type { UpRecord } from '../../project/up-record.js';
-import { fingerprintBeforeStart, type CheckedInputs, type UpInputs } from './record.js';
+import { fingerprintBeforeStart, startAsRecorded, type CheckedInputs, type UpInputs } from './record.js';
 
 export interface UpContext {
   project: Project;
@@ -129,9 +129,15 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         // What Compose is about to read, as the trust check (or the last up's record) accepted it.
         Object.assign(ctx, await fingerprintBeforeStart(ctx.project, ctx.settings!, ctx.record, ctx.machine!, ctx.checked));
         const services = claudeServices(ctx.settings!);
+        // The short path skipped the trust check: what Compose creates must carry the recorded config hashes
+        // before anything starts (a file swapped after the fingerprint read it is caught here), and the start
+        // is then by container, with no file read again (record.ts startAsRecorded).
+        const recorded = ctx.init === undefined ? ctx.record : undefined;
         try {
-          await composeUp(await projectInvocation(ctx.project, ctx.machine!.env), { services }, { signal: options.signal });
+          await composeUp(await projectInvocation(ctx.project, ctx.machine!.env), { services, noStart: recorded !== undefined }, { signal: options.signal });
+          if (recorded) await startAsRecorded(ctx.project, recorded, services);
         } catch (error) {
+          if (error instanceof CctlError) throw error;
           if (options.signal.aborted) throw new InterruptedError();
           throw explainUpFailure(error);
         }

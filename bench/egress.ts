@@ -133,12 +133,22 @@ const gcProbe = fileURLToPath(new URL('./gateway-gc.cjs', import.meta.url));
 function startGateway(env: Record<string, string> = {}, withGcProbe = false): ChildProcess {
   return spawn(process.execPath, [...(withGcProbe ? ['--expose-gc', '--require', gcProbe] : []), gatewayJs], {
     // The name resolves to loopback, which only the literal entry beside it lets through.
-    env: { PATH: process.env.PATH, ...imageMallocEnv(), PORT: '0', CCTL_EGRESS_ALLOW: `127.0.0.1:${destinationPort},localhost:${destinationPort}`, ...env },
+    env: {
+      PATH: process.env.PATH,
+      ...imageMallocEnv(),
+      PORT: '0',
+      CCTL_EGRESS_ALLOW: `127.0.0.1:${destinationPort},localhost:${destinationPort}`,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit', ...(withGcProbe ? (['pipe'] as const) : [])],
   });
 }
 const portOf = async (child: ChildProcess, what: string) =>
-  Number(await firstLine(child, what, (line) => (line.includes('"event":"listening"') ? String((JSON.parse(line) as { port: number }).port) : undefined)));
+  Number(
+    await firstLine(child, what, (line) =>
+      line.includes('"event":"listening"') ? String((JSON.parse(line) as { port: number }).port) : undefined,
+    ),
+  );
 const gateway = startGateway({}, true);
 const gcAnswers = createInterface({ input: gateway.stdio[3] as NodeJS.ReadableStream })[Symbol.asyncIterator]();
 const gatewayPort = await portOf(gateway, 'the gateway');
@@ -147,7 +157,10 @@ const uncachedGateway = startGateway({ CCTL_EGRESS_DNS_CACHE_SECONDS: '0' });
 const uncachedPort = await portOf(uncachedGateway, 'the gateway without a DNS cache');
 
 /** Fields of /proc/<pid>/stat from the third (state) on. */
-const statFields = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+const statFields = (pid: number) =>
+  readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
 /** user + system CPU seconds of a process (fields 14 and 15, in ticks of 1/100 s). */
 const cpuSeconds = (pid: number) => {
   const fields = statFields(pid);
@@ -208,20 +221,34 @@ async function connectLatency(): Promise<void> {
   const [direct, tunnel, named, uncached] = series.map((s) => s.ms.sort((a, b) => a - b)) as [number[], number[], number[], number[]];
   const f = (ms: number) => `${ms.toFixed(3)} ms`;
   const line = (what: string, xs: number[]) =>
-    console.log(`  ${what.padEnd(18)} p50 ${f(percentile(xs, 50))}  p99 ${f(percentile(xs, 99))}` +
-      (xs === direct ? '' : `  added p50 ${f(percentile(xs, 50) - percentile(direct, 50))}  p99 ${f(percentile(xs, 99) - percentile(direct, 99))}`));
+    console.log(
+      `  ${what.padEnd(18)} p50 ${f(percentile(xs, 50))}  p99 ${f(percentile(xs, 99))}` +
+        (xs === direct
+          ? ''
+          : `  added p50 ${f(percentile(xs, 50) - percentile(direct, 50))}  p99 ${f(percentile(xs, 99) - percentile(direct, 99))}`),
+    );
   console.log(`\nConnect latency, ${SAMPLES} sequential connections each (interleaved)`);
   line('direct', direct);
   line('tunnel, literal', tunnel);
   line('tunnel, by name', named);
   line('  lookup each time', uncached);
-  console.log('  (by name: localhost, its addresses checked; reused for 10 s as the gateway runs, or looked up for every tunnel with CCTL_EGRESS_DNS_CACHE_SECONDS=0)');
+  console.log(
+    '  (by name: localhost, its addresses checked; reused for 10 s as the gateway runs, or looked up for every tunnel with CCTL_EGRESS_DNS_CACHE_SECONDS=0)',
+  );
   const p50 = (xs: number[]) => percentile(xs, 50);
   goals.check('added-p50-ms', 'connect latency a tunnel adds, p50', p50(tunnel) - p50(direct), '<=', 1, 'ms', 'absolute');
   goals.check('added-by-name-p50-ms', 'connect latency a tunnel to a name adds, p50', p50(named) - p50(direct), '<=', 1, 'ms', 'absolute');
   goals.check('connect-ratio-p50', 'tunnel p50 / direct p50', p50(tunnel) / p50(direct), '<=', 8, 'x', 'relative');
   goals.check('by-name-ratio-p50', 'tunnel to a name p50 / direct p50', p50(named) / p50(direct), '<=', 8, 'x', 'relative');
-  goals.check('by-name-over-literal-p50', 'tunnel to a name p50 / tunnel to the literal p50', p50(named) / p50(tunnel), '<=', 1.15, 'x', 'relative');
+  goals.check(
+    'by-name-over-literal-p50',
+    'tunnel to a name p50 / tunnel to the literal p50',
+    p50(named) / p50(tunnel),
+    '<=',
+    1.15,
+    'x',
+    'relative',
+  );
 }
 
 /** Seconds to move SIZE bytes: down (destination to client) or up. */
@@ -281,7 +308,15 @@ async function throughput(direction: 'down' | 'up'): Promise<void> {
       `\n        gateway CPU ${(cpuPerTransfer * 1000).toFixed(0)} ms per ${TRANSFER / 1048576} MB, so one core relays about ${(TRANSFER / 1e6 / cpuPerTransfer).toFixed(0)} MB/s;` +
       ` ${(gatewayFaults / TRANSFER_ROUNDS / (TRANSFER / 1048576)).toFixed(1)} page faults per MB`,
   );
-  goals.check(`${direction}-ratio`, `tunnel / direct MB/s, ${direction}load, best of ${TRANSFER_ROUNDS}`, ratio, '>=', 0.8, 'x', 'relative');
+  goals.check(
+    `${direction}-ratio`,
+    `tunnel / direct MB/s, ${direction}load, best of ${TRANSFER_ROUNDS}`,
+    ratio,
+    '>=',
+    0.8,
+    'x',
+    'relative',
+  );
 }
 
 const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
@@ -289,7 +324,10 @@ const rssMiB = (pid: number) => Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`
 /** The gateway's RSS and used heap just after a full collection it runs on request (gateway-gc.cjs). */
 async function settledMemory(): Promise<{ rss: number; heapUsed: number }> {
   gateway.kill('SIGUSR2');
-  const answer = await Promise.race([gcAnswers.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the gateway did not answer SIGUSR2 within 10 s')), 10_000))]);
+  const answer = await Promise.race([
+    gcAnswers.next(),
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the gateway did not answer SIGUSR2 within 10 s')), 10_000)),
+  ]);
   const { rss, heapUsed } = JSON.parse(answer.value as string) as { rss: number; heapUsed: number };
   return { rss: rss / 1048576, heapUsed: heapUsed / 1048576 };
 }
@@ -324,15 +362,33 @@ async function concurrentRounds(): Promise<void> {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const list = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
-  console.log(`\n${rounds} rounds of 200 concurrent tunnels x 1 MB down: ${((rounds * 200) / seconds).toFixed(0)} tunnels/s; the gateway's memory after each round, MiB:`);
+  console.log(
+    `\n${rounds} rounds of 200 concurrent tunnels x 1 MB down: ${((rounds * 200) / seconds).toFixed(0)} tunnels/s; the gateway's memory after each round, MiB:`,
+  );
   console.log(`  after a full GC   RSS ${list(settled.map((m) => m.rss))}; V8 heap used ${list(settled.map((m) => m.heapUsed))}`);
   console.log(`  lowest RSS during ${list(lows)} (sampled every 50 ms while the round ran; no goal)`);
   // Memory a tunnel keeps after it closes stays after a full collection: in the used heap (records,
   // listeners, timers, sockets) and in the RSS (buffers and native memory). A leak of 1 KB per tunnel is
   // about 3 %/round of the heap used here. The rounds before `warmup` fill the heap's first pages.
   const after = (xs: number[]) => xs.slice(warmup);
-  goals.check('rss-slope', `slope of the RSS after a full GC per round, rounds ${warmup + 1}-${rounds}`, relativeSlopePercent(after(settled.map((m) => m.rss))), '<=', 5, '%/round', 'relative');
-  goals.check('heap-slope', `slope of the V8 heap used after a full GC per round, rounds ${warmup + 1}-${rounds}`, relativeSlopePercent(after(settled.map((m) => m.heapUsed))), '<=', 2, '%/round', 'relative');
+  goals.check(
+    'rss-slope',
+    `slope of the RSS after a full GC per round, rounds ${warmup + 1}-${rounds}`,
+    relativeSlopePercent(after(settled.map((m) => m.rss))),
+    '<=',
+    5,
+    '%/round',
+    'relative',
+  );
+  goals.check(
+    'heap-slope',
+    `slope of the V8 heap used after a full GC per round, rounds ${warmup + 1}-${rounds}`,
+    relativeSlopePercent(after(settled.map((m) => m.heapUsed))),
+    '<=',
+    2,
+    '%/round',
+    'relative',
+  );
 }
 
 try {

@@ -57,7 +57,8 @@ export class Goals {
     private readonly flags: GoalFlags,
   ) {
     this.tolerance = Number(flags.tolerance ?? 0);
-    if (!Number.isFinite(this.tolerance) || this.tolerance < 0) throw new Error(`--tolerance must be a number >= 0, not "${flags.tolerance}"`);
+    if (!Number.isFinite(this.tolerance) || this.tolerance < 0)
+      throw new Error(`--tolerance must be a number >= 0, not "${flags.tolerance}"`);
     for (const spec of flags.goal ?? []) {
       const match = /^([a-z0-9-]+)=(-?[0-9.]+(?:e-?\d+)?)$/.exec(spec);
       if (!match) throw new Error(`--goal takes ID=LIMIT (e.g. --goal added-p50-ms=0.5), not "${spec}"`);
@@ -100,9 +101,12 @@ export class Goals {
   finish(): number {
     const unknown = [...this.overrides.keys()].filter((id) => !this.used.has(id));
     const missed = this.outcomes.filter((o) => o.missed);
-    console.log(`\n${this.bench}: ${this.outcomes.length} goals, ${missed.length} missed${this.flags['relative-only'] ? ' (relative goals checked only)' : ''}`);
+    console.log(
+      `\n${this.bench}: ${this.outcomes.length} goals, ${missed.length} missed${this.flags['relative-only'] ? ' (relative goals checked only)' : ''}`,
+    );
     for (const o of missed) console.log(`  ${o.line}`);
-    if (unknown.length) console.log(`  --goal names no goal of this bench: ${unknown.join(', ')} (its goals: ${[...this.used].join(', ')})`);
+    if (unknown.length)
+      console.log(`  --goal names no goal of this bench: ${unknown.join(', ')} (its goals: ${[...this.used].join(', ')})`);
     const status = this.flags.check && (missed.length > 0 || unknown.length > 0) ? 1 : 0;
     if (status) process.exitCode = 1;
     return status;

@@ -74,20 +74,43 @@ function unquote(line: string): string[] {
   return words;
 }
 
-interface Timed { ms: number; status: number | null; stdout: string; stderr: string }
+interface Timed {
+  ms: number;
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
 function once(argv: readonly string[], env: NodeJS.ProcessEnv, input?: string): Timed {
   const started = performance.now();
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: project.dir, env, input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(argv[0]!, argv.slice(1), {
+    cwd: project.dir,
+    env,
+    input: input ?? '',
+    stdio: ['pipe', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const ms = performance.now() - started;
   if (r.error) throw r.error;
   return { ms, status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-interface Sides { cctl: string[]; floor: string[]; raw: string[]; input?: string }
+interface Sides {
+  cctl: string[];
+  floor: string[];
+  raw: string[];
+  input?: string;
+}
 const sides: Record<string, Sides> = {};
 for (const verb of verbs) {
   const { argv, input } = VERBS[verb]!;
-  const debug = spawnSync(process.execPath, [cctlBin, '--debug', ...globals, ...argv], { cwd: project.dir, env: userEnv, input: input ?? '', encoding: 'utf8', timeout: 120_000 });
+  const debug = spawnSync(process.execPath, [cctlBin, '--debug', ...globals, ...argv], {
+    cwd: project.dir,
+    env: userEnv,
+    input: input ?? '',
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   const line = debug.stderr.split('\n').find((l) => l.startsWith('+ ') && / exec /.test(l));
   if (!line) throw new Error(`cctl --debug ${argv.join(' ')} showed no compose exec (exit ${debug.status}): ${debug.stderr}`);
   const raw = unquote(line.slice(2));
@@ -130,8 +153,19 @@ for (const verb of measured) {
   const m = { cctl: median(t.cctl), floor: median(t.floor), raw: median(t.raw) };
   sum.cctl += m.cctl;
   sum.floor += m.floor;
-  console.log(`  ${verb.padEnd(8)} cctl ${m.cctl.toFixed(0).padStart(5)} ms   floor ${m.floor.toFixed(0).padStart(5)} ms   raw exec ${m.raw.toFixed(0).padStart(5)} ms   cctl over floor ${(m.cctl - m.floor).toFixed(0)} ms`);
+  console.log(
+    `  ${verb.padEnd(8)} cctl ${m.cctl.toFixed(0).padStart(5)} ms   floor ${m.floor.toFixed(0).padStart(5)} ms   raw exec ${m.raw.toFixed(0).padStart(5)} ms   cctl over floor ${(m.cctl - m.floor).toFixed(0)} ms`,
+  );
   goals.check(`${verb}-floor-ratio`, `cctl ${VERBS[verb]!.argv.join(' ')} / the floor`, m.cctl / m.floor, '<=', 1.1, 'x', 'relative');
 }
-if (measured.length > 1) goals.check('all-floor-ratio', `the ${measured.length} verbs together, cctl / the floor`, sum.cctl / sum.floor, '<=', 1.1, 'x', 'relative');
+if (measured.length > 1)
+  goals.check(
+    'all-floor-ratio',
+    `the ${measured.length} verbs together, cctl / the floor`,
+    sum.cctl / sum.floor,
+    '<=',
+    1.1,
+    'x',
+    'relative',
+  );
 goals.finish();

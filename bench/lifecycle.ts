@@ -64,19 +64,26 @@ try {
   }
   const status = { cctl: [] as number[], raw: [] as number[] };
   for (let i = 0; i < RUNS * 2; i++) {
-    for (const who of i % 2 ? (['cctl', 'raw'] as const) : (['raw', 'cctl'] as const)) status[who].push(await time(() => (who === 'raw' ? compose('ps') : cctl('status'))));
+    for (const who of i % 2 ? (['cctl', 'raw'] as const) : (['raw', 'cctl'] as const))
+      status[who].push(await time(() => (who === 'raw' ? compose('ps') : cctl('status'))));
   }
   const version = { cctl: [] as number[], node: [] as number[] };
   const nodeEnv = { ...env };
   delete nodeEnv.NODE_OPTIONS;
   for (let i = 0; i < RUNS * 4; i++) {
     for (const who of i % 2 ? (['cctl', 'node'] as const) : (['node', 'cctl'] as const)) {
-      version[who].push(await time(() => execFileSync(process.execPath, who === 'node' ? ['-e', '0'] : [CLI, '--version'], { env: nodeEnv, stdio: 'pipe' })));
+      version[who].push(
+        await time(() =>
+          execFileSync(process.execPath, who === 'node' ? ['-e', '0'] : [CLI, '--version'], { env: nodeEnv, stdio: 'pipe' }),
+        ),
+      );
     }
   }
 
   const row = (label: string, a: number[], b: number[], base: string) =>
-    console.log(`${label.padEnd(34)} cctl ${median(a).toFixed(0).padStart(6)} ms   ${base} ${median(b).toFixed(0).padStart(6)} ms   ratio ${(median(a) / median(b)).toFixed(2)}`);
+    console.log(
+      `${label.padEnd(34)} cctl ${median(a).toFixed(0).padStart(6)} ms   ${base} ${median(b).toFixed(0).padStart(6)} ms   ratio ${(median(a) / median(b)).toFixed(2)}`,
+    );
   console.log(`compose ${engine.flavour} ${engine.version}; runs: ${RUNS} (medians)`);
   row('warm up to all-healthy', up.cctl, up.raw, engine.flavour === 'v1' ? "raw up -d + cctl's wait" : 'raw up -d --wait');
   row('status vs compose ps', status.cctl, status.raw, 'raw ps');

@@ -54,17 +54,37 @@ if (!existsSync(gatewayJs)) {
 
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 const streamEvents = [
-  sse('message_start', { type: 'message_start', message: { id: 'msg_b', type: 'message', role: 'assistant', model: 'claude-bench', content: [], usage: { input_tokens: 120, output_tokens: 1 } } }),
+  sse('message_start', {
+    type: 'message_start',
+    message: {
+      id: 'msg_b',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-bench',
+      content: [],
+      usage: { input_tokens: 120, output_tokens: 1 },
+    },
+  }),
   sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
   ...Array.from({ length: EVENTS_PER_STREAM }, (_, i) =>
-    sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: `token ${i} of a streamed reply ` } }),
+    sse('content_block_delta', {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: `token ${i} of a streamed reply ` },
+    }),
   ),
   sse('content_block_stop', { type: 'content_block_stop', index: 0 }),
   sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: EVENTS_PER_STREAM } }),
   sse('message_stop', { type: 'message_stop' }),
 ];
 const streamBytes = streamEvents.reduce((n, e) => n + Buffer.byteLength(e), 0);
-const jsonReply = JSON.stringify({ id: 'msg_b', type: 'message', model: 'claude-bench', content: [{ type: 'text', text: 'ok' }], usage: { input_tokens: 10, output_tokens: 1 } });
+const jsonReply = JSON.stringify({
+  id: 'msg_b',
+  type: 'message',
+  model: 'claude-bench',
+  content: [{ type: 'text', text: 'ok' }],
+  usage: { input_tokens: 10, output_tokens: 1 },
+});
 
 const upstream = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -122,7 +142,9 @@ const gatewayPort = await new Promise<number>((resolve, reject) => {
 });
 /** user + system CPU seconds of the gateway process (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
 const cpuSeconds = () => {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8')
+    .replace(/^.*\) /, '')
+    .split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 };
 const memory = (field: 'VmRSS' | 'VmHWM') => {
@@ -132,7 +154,12 @@ const memory = (field: 'VmRSS' | 'VmHWM') => {
 
 // --- client -----------------------------------------------------------------
 
-function request(port: number, agent: http.Agent, body: string, viaGateway: boolean): Promise<{ status: number; bytes: number; text: string }> {
+function request(
+  port: number,
+  agent: http.Agent,
+  body: string,
+  viaGateway: boolean,
+): Promise<{ status: number; bytes: number; text: string }> {
   return new Promise((resolve, reject) => {
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     if (viaGateway) headers.authorization = `Bearer ${CLIENT_TOKEN}`;
@@ -184,7 +211,9 @@ async function latency(): Promise<void> {
   console.log(`\nLatency, ${LATENCY_SAMPLES} sequential small JSON requests each (keep-alive, interleaved)`);
   console.log(`  direct   p50 ${fmt(percentile(direct, 50))}  p99 ${fmt(percentile(direct, 99))}`);
   console.log(`  gateway  p50 ${fmt(percentile(through, 50))}  p99 ${fmt(percentile(through, 99))}`);
-  console.log(`  added    p50 ${fmt(percentile(through, 50) - percentile(direct, 50))}  p99 ${fmt(percentile(through, 99) - percentile(direct, 99))}`);
+  console.log(
+    `  added    p50 ${fmt(percentile(through, 50) - percentile(direct, 50))}  p99 ${fmt(percentile(through, 99) - percentile(direct, 99))}`,
+  );
   goals.check('added-p50-ms', 'latency the gateway adds, p50', percentile(through, 50) - percentile(direct, 50), '<=', 1, 'ms', 'absolute');
   goals.check('latency-ratio-p50', 'gateway p50 / direct p50', percentile(through, 50) / percentile(direct, 50), '<=', 6, 'x', 'relative');
 }
@@ -220,7 +249,7 @@ async function throughput(port: number, viaGateway: boolean, label: string): Pro
   const events = completed * streamEvents.length;
   const result = { rate: completed / seconds, lowRss: viaGateway ? Math.min(...rssSamples) : NaN };
   console.log(
-    `  ${label.padEnd(8)} ${(completed / seconds).toFixed(0).padStart(6)} streams/s  ${(events / seconds).toFixed(0).padStart(7)} events/s  ${((bytes / seconds) / 1e6).toFixed(1).padStart(5)} MB/s  (${completed} streams in ${seconds.toFixed(1)} s)` +
+    `  ${label.padEnd(8)} ${(completed / seconds).toFixed(0).padStart(6)} streams/s  ${(events / seconds).toFixed(0).padStart(7)} events/s  ${(bytes / seconds / 1e6).toFixed(1).padStart(5)} MB/s  (${completed} streams in ${seconds.toFixed(1)} s)` +
       (viaGateway
         ? `\n           gateway CPU ${cpuMsPerStream.toFixed(3)} ms per stream (~${(1000 / cpuMsPerStream).toFixed(0)} streams/s per core), RSS during ${Math.min(...rssSamples).toFixed(1)}-${Math.max(...rssSamples).toFixed(1)} MiB`
         : ''),
@@ -234,7 +263,9 @@ try {
   console.log(`Gateway RSS idle: ${idleRss.toFixed(1)} MiB`);
   await latency();
   console.log(`Gateway RSS after latency run: ${memory('VmRSS').toFixed(1)} MiB`);
-  console.log(`\nThroughput, ${CONCURRENCY} concurrent SSE streams of ${streamEvents.length} events (${streamBytes} bytes) for ${ROUND_MS / 1000} s`);
+  console.log(
+    `\nThroughput, ${CONCURRENCY} concurrent SSE streams of ${streamEvents.length} events (${streamBytes} bytes) for ${ROUND_MS / 1000} s`,
+  );
   // Identical rounds, direct and through the gateway in turn so drift hits both: steady memory shows as a
   // low point (after GC) that stops rising. The first half are warm-up: V8 grows its heap to fit the load.
   const direct: number[] = [];
@@ -243,12 +274,30 @@ try {
   for (let round = 1; round <= ROUNDS; round++) {
     const d = await throughput(upstreamPort, false, `direct ${round}`);
     const g = await throughput(gatewayPort, true, `round ${round}`);
-    if (round > WARMUP_ROUNDS) direct.push(d.rate), through.push(g.rate);
+    if (round > WARMUP_ROUNDS) (direct.push(d.rate), through.push(g.rate));
     lows.push(g.lowRss);
   }
-  console.log(`\nGateway memory: RSS idle ${idleRss.toFixed(1)} MiB; lowest in each load round ${lows.map((x) => x.toFixed(1)).join(', ')} MiB; peak (VmHWM) ${memory('VmHWM').toFixed(1)} MiB`);
-  goals.check('throughput-ratio', `gateway / direct streams/s, medians of rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`, median(through) / median(direct), '>=', 0.5, 'x', 'relative');
-  goals.check('rss-slope', `slope of the lowest RSS per round, rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`, relativeSlopePercent(lows.slice(WARMUP_ROUNDS)), '<=', 5, '%/round', 'relative');
+  console.log(
+    `\nGateway memory: RSS idle ${idleRss.toFixed(1)} MiB; lowest in each load round ${lows.map((x) => x.toFixed(1)).join(', ')} MiB; peak (VmHWM) ${memory('VmHWM').toFixed(1)} MiB`,
+  );
+  goals.check(
+    'throughput-ratio',
+    `gateway / direct streams/s, medians of rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`,
+    median(through) / median(direct),
+    '>=',
+    0.5,
+    'x',
+    'relative',
+  );
+  goals.check(
+    'rss-slope',
+    `slope of the lowest RSS per round, rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`,
+    relativeSlopePercent(lows.slice(WARMUP_ROUNDS)),
+    '<=',
+    5,
+    '%/round',
+    'relative',
+  );
   await new Promise((r) => setTimeout(r, 200));
   console.log(`Log lines written by the gateway: ${logLines}`);
   goals.finish();

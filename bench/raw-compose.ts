@@ -23,7 +23,8 @@ export interface RawTarget {
   services: readonly string[];
 }
 
-const sh = (t: RawTarget, argv: readonly string[]) => execFileSync(argv[0]!, argv.slice(1), { cwd: t.project.dir, env: t.env, stdio: 'pipe' }).toString();
+const sh = (t: RawTarget, argv: readonly string[]) =>
+  execFileSync(argv[0]!, argv.slice(1), { cwd: t.project.dir, env: t.env, stdio: 'pipe' }).toString();
 // The files, project and profile cctl gives compose (projectArgv), so both sides run the same model.
 const raw = (t: RawTarget, args: readonly string[]) => projectArgv(t.engine, t.project, args, t.env);
 
@@ -50,10 +51,16 @@ export function rawIsCurrent(t: RawTarget): { healthy: boolean; sameHash: boolea
       .filter(Boolean)
       .map((l) => l.trim().split(/\s+/) as [string, string]),
   );
-  const ids = sh(t, ['docker', 'ps', '-q', '--filter', `label=com.docker.compose.project=${t.project.name}`]).split('\n').filter(Boolean);
+  const ids = sh(t, ['docker', 'ps', '-q', '--filter', `label=com.docker.compose.project=${t.project.name}`])
+    .split('\n')
+    .filter(Boolean);
   if (!ids.length) return { healthy: false, sameHash: false };
-  const format = '{{index .Config.Labels "com.docker.compose.service"}} {{index .Config.Labels "com.docker.compose.config-hash"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.Image}}';
-  const rows = sh(t, ['docker', 'inspect', '--format', format, ...ids]).split('\n').filter(Boolean).map((l) => l.split(' '));
+  const format =
+    '{{index .Config.Labels "com.docker.compose.service"}} {{index .Config.Labels "com.docker.compose.config-hash"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}} {{.Image}}';
+  const rows = sh(t, ['docker', 'inspect', '--format', format, ...ids])
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' '));
   const row = (s: string) => rows.find(([service]) => service === s);
   return {
     healthy: t.services.every((s) => ['healthy', 'none'].includes(row(s)?.[3] ?? '') && row(s)?.[2] === 'running'),

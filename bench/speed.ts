@@ -87,7 +87,10 @@ function cctlUp(kind: 'warm' | 'current'): number {
   paths[kind]![path] = (paths[kind]![path] ?? 0) + 1;
   return ms;
 }
-const pathsOf = (kind: string) => Object.entries(paths[kind]!).map(([p, n]) => `${p}×${n}`).join(' ');
+const pathsOf = (kind: string) =>
+  Object.entries(paths[kind]!)
+    .map(([p, n]) => `${p}×${n}`)
+    .join(' ');
 const sh = (argv: readonly string[]) => execFileSync(argv[0]!, argv.slice(1), { cwd: dir, env, stdio: 'pipe' }).toString();
 const cctl = (...args: string[]) => [process.execPath, CLI, ...args];
 
@@ -131,9 +134,14 @@ try {
 
   const usageRaw = raw('exec', '-T', 'claude-cli', 'ccusage', 'claude', 'daily', '--json');
   // The floor for any Node wrapper: a bare script that only spawns the raw command and passes its status on.
-  const wrapper = [process.execPath, '-e', `require('child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit' }).on('close', (c) => (process.exitCode = c))`, ...usageRaw];
+  const wrapper = [
+    process.execPath,
+    '-e',
+    `require('child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: 'inherit' }).on('close', (c) => (process.exitCode = c))`,
+    ...usageRaw,
+  ];
   const usage = { cctl: [] as number[], raw: [] as number[], node: [] as number[], wrapper: [] as number[] };
-  for (let i = 0; i < 2; i++) timed(usageRaw), timed(cctl('usage', 'daily', '--json')); // warm-up
+  for (let i = 0; i < 2; i++) (timed(usageRaw), timed(cctl('usage', 'daily', '--json'))); // warm-up
   for (let i = 0; i < RUNS * 3; i++) {
     const order = i % 2 ? (['cctl', 'raw', 'wrapper', 'node'] as const) : (['node', 'wrapper', 'raw', 'cctl'] as const);
     const argv = { raw: usageRaw, node: [process.execPath, '-e', '0'], wrapper, cctl: cctl('usage', 'daily', '--json') };
@@ -147,11 +155,22 @@ try {
   const load = (await import('node:os')).loadavg()[0]!.toFixed(2);
   // Issue 12's warm-up goal: under 3 s where start_interval exists (engine >= 25), under 5 s on older engines.
   const warmGoal = Number(daemon.split('.')[0]) >= 25 ? 3000 : 5000;
-  console.log(`engine ${daemon}, compose ${engine.flavour} ${engine.version}; ${RUNS} interleaved runs (usage: ${RUNS * 3}); load average now ${load}`);
-  console.log(`warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? " + cctl's event wait" : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   (cctl paths: ${pathsOf('warm')})`);
-  console.log(`up when current          cctl ${ms(c.cctl)} (${spread(current.cctl)})   raw checks (config --hash, ps, inspect) ${ms(c.raw)} (${spread(current.raw)})   (cctl paths: ${pathsOf('current')})`);
-  console.log(`usage daily --json       cctl ${ms(u.cctl)} (${spread(usage.cctl)})   floor ${ms(u.wrapper)} (${spread(usage.wrapper)})   raw exec ${ms(u.raw)}   node -e 0 ${ms(u.node)}`);
-  if (hashNotes) console.log(`(the raw config hashes differed from the containers' labels in ${hashNotes} of ${RUNS} runs: cctl's up adds its own environment; the raw side did the same calls)`);
+  console.log(
+    `engine ${daemon}, compose ${engine.flavour} ${engine.version}; ${RUNS} interleaved runs (usage: ${RUNS * 3}); load average now ${load}`,
+  );
+  console.log(
+    `warm up to all-healthy   cctl ${ms(w.cctl)} (${spread(warm.cctl)})   raw up -d${engine.flavour === 'v1' ? " + cctl's event wait" : ' --wait'} ${ms(w.raw)} (${spread(warm.raw)})   (cctl paths: ${pathsOf('warm')})`,
+  );
+  console.log(
+    `up when current          cctl ${ms(c.cctl)} (${spread(current.cctl)})   raw checks (config --hash, ps, inspect) ${ms(c.raw)} (${spread(current.raw)})   (cctl paths: ${pathsOf('current')})`,
+  );
+  console.log(
+    `usage daily --json       cctl ${ms(u.cctl)} (${spread(usage.cctl)})   floor ${ms(u.wrapper)} (${spread(usage.wrapper)})   raw exec ${ms(u.raw)}   node -e 0 ${ms(u.node)}`,
+  );
+  if (hashNotes)
+    console.log(
+      `(the raw config hashes differed from the containers' labels in ${hashNotes} of ${RUNS} runs: cctl's up adds its own environment; the raw side did the same calls)`,
+    );
   goals.check('warm-ms', 'warm up to all-healthy, cctl median', w.cctl, '<=', warmGoal, 'ms', 'absolute');
   goals.check('warm-ratio', 'warm up, cctl / raw', w.cctl / w.raw, '<=', 1.05, 'x', 'relative');
   goals.check('current-ms', 'up when current, cctl median', c.cctl, '<=', engine.flavour === 'v1' ? 500 : 300, 'ms', 'absolute');

@@ -53,7 +53,10 @@ for (let i = 0; i < RUNS; i++) {
 }
 const m = { node: median(times.node), version: median(times.version), help: median(times.help) };
 console.log(`node ${process.version}; ${RUNS} interleaved runs each, medians`);
-for (const who of order) console.log(`  ${commands[who].slice(1).join(' ').replace(cli, 'cctl').padEnd(16)} ${m[who].toFixed(1).padStart(6)} ms  (min ${Math.min(...times[who]).toFixed(1)}, max ${Math.max(...times[who]).toFixed(1)})`);
+for (const who of order)
+  console.log(
+    `  ${commands[who].slice(1).join(' ').replace(cli, 'cctl').padEnd(16)} ${m[who].toFixed(1).padStart(6)} ms  (min ${Math.min(...times[who]).toFixed(1)}, max ${Math.max(...times[who]).toFixed(1)})`,
+  );
 goals.check('version-ratio', 'cctl --version / node -e 0, medians', m.version / m.node, '<=', 1.15, 'x', 'relative');
 goals.check('help-ratio', 'cctl --help / node -e 0, medians', m.help / m.node, '<=', 1.15, 'x', 'relative');
 goals.finish();

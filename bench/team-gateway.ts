@@ -64,7 +64,13 @@ const SEED_ROWS = quick ? 200_000 : 1_000_000;
 const SEED_DAYS = quick ? 18 : 90;
 const CLIENT_TOKEN = 'bench-client-token-0123456789';
 
-const reply = JSON.stringify({ id: 'msg_b', type: 'message', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'ok' }], usage: { input_tokens: 10, output_tokens: 3, cache_read_input_tokens: 50 } });
+const reply = JSON.stringify({
+  id: 'msg_b',
+  type: 'message',
+  model: 'claude-sonnet-4-5',
+  content: [{ type: 'text', text: 'ok' }],
+  usage: { input_tokens: 10, output_tokens: 3, cache_read_input_tokens: 50 },
+});
 const upstream = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
@@ -75,7 +81,11 @@ const upstream = http.createServer((req, res) => {
 await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-interface Proc { port: number; child: ChildProcess; stop(): Promise<void> }
+interface Proc {
+  port: number;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
 function startGateway(env: Record<string, string>, main = join(ROOT, 'dist', 'gateway', 'main.js')): Promise<Proc> {
   const child = spawn(node22(), ['--disable-warning=ExperimentalWarning', main], {
     env: { PATH: process.env.PATH, PORT: '0', CCTL_UPSTREAM_URL: upstreamUrl, ...env },
@@ -88,7 +98,16 @@ function startGateway(env: Record<string, string>, main = join(ROOT, 'dist', 'ga
     lines.once('line', (line) => {
       child.stdout!.resume();
       const port = (JSON.parse(line) as { port: number }).port;
-      resolve({ port, child, stop: () => new Promise((r) => { child.removeAllListeners('exit'); child.once('exit', () => r()); child.kill('SIGTERM'); }) });
+      resolve({
+        port,
+        child,
+        stop: () =>
+          new Promise((r) => {
+            child.removeAllListeners('exit');
+            child.once('exit', () => r());
+            child.kill('SIGTERM');
+          }),
+      });
     });
   });
 }
@@ -128,15 +147,30 @@ process.stdout.write(JSON.stringify(out));
 `;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-function request(port: number, token: string, path = '/v1/messages', method = 'POST'): Promise<{ ms: number; status: number; body: string }> {
+function request(
+  port: number,
+  token: string,
+  path = '/v1/messages',
+  method = 'POST',
+): Promise<{ ms: number; status: number; body: string }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-cctl-project': 'bench' } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, status: res.statusCode!, body }));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        agent,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'x-cctl-project': 'bench' },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ ms: Number(process.hrtime.bigint() - started) / 1e6, status: res.statusCode!, body }));
+      },
+    );
     req.on('error', reject);
     req.end(method === 'POST' ? '{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[]}' : undefined);
   });
@@ -155,15 +189,26 @@ const budgeted = tokens.budgeted!;
 // A budget it never reaches: every admission reads the month's spend and sums the reservations.
 // Part 2 runs CONCURRENCY requests at once for this member, above the default in-flight cap.
 if (memberCli(dir, ['budget', 'bench', '--max-in-flight', String(CONCURRENCY)]).status !== 0) throw new Error('could not set the cap');
-if (memberCli(dir, ['budget', 'budgeted', '--monthly-cost', '1000000', '--daily-tokens', '1000000000000']).status !== 0) throw new Error('could not set the budget');
-const team = await startGateway({ CCTL_GATEWAY_MODE: 'team', CCTL_DATA_DIR: dir, CCTL_ADMIN_TOKEN: ADMIN_TOKEN, ANTHROPIC_API_KEY_FILE: keyFile });
+if (memberCli(dir, ['budget', 'budgeted', '--monthly-cost', '1000000', '--daily-tokens', '1000000000000']).status !== 0)
+  throw new Error('could not set the budget');
+const team = await startGateway({
+  CCTL_GATEWAY_MODE: 'team',
+  CCTL_DATA_DIR: dir,
+  CCTL_ADMIN_TOKEN: ADMIN_TOKEN,
+  ANTHROPIC_API_KEY_FILE: keyFile,
+});
 const local = await startGateway({ CCTL_AUTH_MODE: 'team-key', CCTL_CLIENT_TOKEN: CLIENT_TOKEN, ANTHROPIC_API_KEY_FILE: keyFile });
 const baselineMain = process.env.BENCH_BASELINE_GATEWAY;
 const baselineDir = baselineMain ? tempDataDir() : undefined;
 const baseline = baselineMain
-  ? await startGateway({ CCTL_GATEWAY_MODE: 'team', CCTL_DATA_DIR: baselineDir!, CCTL_ADMIN_TOKEN: ADMIN_TOKEN, ANTHROPIC_API_KEY_FILE: keyFile }, baselineMain)
+  ? await startGateway(
+      { CCTL_GATEWAY_MODE: 'team', CCTL_DATA_DIR: baselineDir!, CCTL_ADMIN_TOKEN: ADMIN_TOKEN, ANTHROPIC_API_KEY_FILE: keyFile },
+      baselineMain,
+    )
   : undefined;
-const baselineToken = baselineDir ? (JSON.parse(seedLedger(baselineDir, { members: ['bench'] })) as { tokens: Record<string, string> }).tokens.bench! : '';
+const baselineToken = baselineDir
+  ? (JSON.parse(seedLedger(baselineDir, { members: ['bench'] })) as { tokens: Record<string, string> }).tokens.bench!
+  : '';
 const series = [
   { name: 'local mode            ', send: () => request(local.port, CLIENT_TOKEN), ms: [] as number[] },
   { name: 'team, no budget       ', send: () => request(team.port, member), ms: [] as number[] },
@@ -183,19 +228,49 @@ for (let i = 0; i < SAMPLES; i++) {
 const [without, plain, withBudget] = series.map((s) => s.ms) as [number[], number[], number[]];
 console.log(`1. added latency, ${SAMPLES} requests each, interleaved (team = member lookup + reservation + ledger row):`);
 for (const s of series) console.log(`   ${s.name} p50 ${f(pct(s.ms, 50))} ms  p99 ${f(pct(s.ms, 99))} ms`);
-console.log(`   added, no budget       p50 ${f(pct(plain, 50) - pct(without, 50))} ms (goal < 0.200)  ratio ${f(pct(plain, 50) / pct(without, 50), 2)}x`);
-console.log(`   added, with a budget   p50 ${f(pct(withBudget, 50) - pct(without, 50))} ms (goal < 0.200)  ratio ${f(pct(withBudget, 50) / pct(without, 50), 2)}x`);
+console.log(
+  `   added, no budget       p50 ${f(pct(plain, 50) - pct(without, 50))} ms (goal < 0.200)  ratio ${f(pct(plain, 50) / pct(without, 50), 2)}x`,
+);
+console.log(
+  `   added, with a budget   p50 ${f(pct(withBudget, 50) - pct(without, 50))} ms (goal < 0.200)  ratio ${f(pct(withBudget, 50) / pct(without, 50), 2)}x`,
+);
 if (baseline) {
   const old = series[3]!.ms;
   console.log(`   added, baseline build  p50 ${f(pct(old, 50) - pct(without, 50))} ms`);
-  console.log(`   this build against the baseline: p50 ${f(pct(plain, 50) - pct(old, 50))} ms without a budget, ${f(pct(withBudget, 50) - pct(old, 50))} ms with one (goal < 0.200)`);
+  console.log(
+    `   this build against the baseline: p50 ${f(pct(plain, 50) - pct(old, 50))} ms without a budget, ${f(pct(withBudget, 50) - pct(old, 50))} ms with one (goal < 0.200)`,
+  );
   await baseline.stop();
   cleanup(baselineDir!);
 }
-goals.check('added-p50-ms', 'latency team mode adds (lookup, reservation, row), p50', pct(plain, 50) - pct(without, 50), '<=', 0.2, 'ms', 'absolute');
-goals.check('added-p50-budget-ms', 'latency team mode adds for a member with a budget, p50', pct(withBudget, 50) - pct(without, 50), '<=', 0.2, 'ms', 'absolute');
+goals.check(
+  'added-p50-ms',
+  'latency team mode adds (lookup, reservation, row), p50',
+  pct(plain, 50) - pct(without, 50),
+  '<=',
+  0.2,
+  'ms',
+  'absolute',
+);
+goals.check(
+  'added-p50-budget-ms',
+  'latency team mode adds for a member with a budget, p50',
+  pct(withBudget, 50) - pct(without, 50),
+  '<=',
+  0.2,
+  'ms',
+  'absolute',
+);
 goals.check('latency-ratio-p50', 'team p50 / local p50', pct(plain, 50) / pct(without, 50), '<=', 1.25, 'x', 'relative');
-goals.check('latency-ratio-budget-p50', 'team p50 / local p50, member with a budget', pct(withBudget, 50) / pct(without, 50), '<=', 1.25, 'x', 'relative');
+goals.check(
+  'latency-ratio-budget-p50',
+  'team p50 / local p50, member with a budget',
+  pct(withBudget, 50) / pct(without, 50),
+  '<=',
+  1.25,
+  'x',
+  'relative',
+);
 await local.stop();
 
 // --- 2. sustained -----------------------------------------------------------
@@ -207,24 +282,38 @@ for (let round = 0; round < ROUNDS; round++) {
   const samples: number[] = [];
   const sampler = setInterval(() => samples.push(rssMb(team.child.pid!)), 50);
   const until = Date.now() + ROUND_MS;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (Date.now() < until) {
-      const r = await request(team.port, member);
-      if (r.status === 200) done++;
-      else failed++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < until) {
+        const r = await request(team.port, member);
+        if (r.status === 200) done++;
+        else failed++;
+      }
+    }),
+  );
   clearInterval(sampler);
   samples.push(rssMb(team.child.pid!));
   lows.push(Math.min(...samples));
 }
 // The rate over the time the requests really took: the last ones end after the deadline.
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-const totals = JSON.parse((await request(team.port, ADMIN_TOKEN, '/admin/api/usage?by=member', 'GET')).body) as { rows: { requests: number }[] };
-console.log(`2. sustained, ${CONCURRENCY} concurrent, ${ROUNDS} rounds of ${ROUND_MS / 1000} s: ${done} requests in ${f(seconds, 1)} s measured = ${f(done / seconds, 0)} req/s, ${failed} failed; ledger rows for the member: ${totals.rows[0]?.requests}`);
+const totals = JSON.parse((await request(team.port, ADMIN_TOKEN, '/admin/api/usage?by=member', 'GET')).body) as {
+  rows: { requests: number }[];
+};
+console.log(
+  `2. sustained, ${CONCURRENCY} concurrent, ${ROUNDS} rounds of ${ROUND_MS / 1000} s: ${done} requests in ${f(seconds, 1)} s measured = ${f(done / seconds, 0)} req/s, ${failed} failed; ledger rows for the member: ${totals.rows[0]?.requests}`,
+);
 console.log(`   gateway's lowest RSS in each round (MB): ${lows.map((x) => f(x, 1)).join(' → ')}`);
 goals.check('sustained-failures', 'requests that failed under sustained load', failed, '<=', 0, '', 'relative');
-goals.check('rss-slope', `slope of the lowest RSS per round, rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`, relativeSlopePercent(lows.slice(WARMUP_ROUNDS)), '<=', 5, '%/round', 'relative');
+goals.check(
+  'rss-slope',
+  `slope of the lowest RSS per round, rounds ${WARMUP_ROUNDS + 1}-${ROUNDS}`,
+  relativeSlopePercent(lows.slice(WARMUP_ROUNDS)),
+  '<=',
+  5,
+  '%/round',
+  'relative',
+);
 await team.stop();
 cleanup(dir);
 
@@ -232,12 +321,42 @@ cleanup(dir);
 const big = tempDataDir();
 writeFileSync(`${big}-key`, 'sk-bench-key\n');
 let t0 = Date.now();
-seedLedger(big, { generate: { count: SEED_ROWS, days: SEED_DAYS, members: Array.from({ length: 25 }, (_, i) => `member${i}`), models: ['claude-sonnet-4-5', 'claude-opus-4-1', 'claude-haiku-4-5'], projects: ['web', 'api', 'infra', 'docs'], batch: 20_000 } });
-console.log(`3. seeded ${SEED_ROWS.toLocaleString('en-US')} rows (${SEED_DAYS} days, 25 members, 3 models, 4 projects) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-const served = await startGateway({ CCTL_GATEWAY_MODE: 'team', CCTL_DATA_DIR: big, CCTL_ADMIN_TOKEN: ADMIN_TOKEN, ANTHROPIC_API_KEY_FILE: `${big}-key` });
+seedLedger(big, {
+  generate: {
+    count: SEED_ROWS,
+    days: SEED_DAYS,
+    members: Array.from({ length: 25 }, (_, i) => `member${i}`),
+    models: ['claude-sonnet-4-5', 'claude-opus-4-1', 'claude-haiku-4-5'],
+    projects: ['web', 'api', 'infra', 'docs'],
+    batch: 20_000,
+  },
+});
+console.log(
+  `3. seeded ${SEED_ROWS.toLocaleString('en-US')} rows (${SEED_DAYS} days, 25 members, 3 models, 4 projects) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+);
+const served = await startGateway({
+  CCTL_GATEWAY_MODE: 'team',
+  CCTL_DATA_DIR: big,
+  CCTL_ADMIN_TOKEN: ADMIN_TOKEN,
+  ANTHROPIC_API_KEY_FILE: `${big}-key`,
+});
 const since = new Date(Date.now() - 29 * 86_400_000).toISOString().slice(0, 10);
-const dashboard = [`/admin/api/usage?by=day,member&since=${since}`, `/admin/api/usage?by=member&since=${since}`, `/admin/api/usage?by=model&since=${since}`, '/admin/api/requests?limit=50'];
-const times = (n: number, fn: () => Promise<unknown>) => (async () => { const out: number[] = []; for (let i = 0; i < n; i++) { const s = process.hrtime.bigint(); await fn(); out.push(Number(process.hrtime.bigint() - s) / 1e6); } return out; })();
+const dashboard = [
+  `/admin/api/usage?by=day,member&since=${since}`,
+  `/admin/api/usage?by=member&since=${since}`,
+  `/admin/api/usage?by=model&since=${since}`,
+  '/admin/api/requests?limit=50',
+];
+const times = (n: number, fn: () => Promise<unknown>) =>
+  (async () => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = process.hrtime.bigint();
+      await fn();
+      out.push(Number(process.hrtime.bigint() - s) / 1e6);
+    }
+    return out;
+  })();
 await request(served.port, ADMIN_TOKEN, dashboard[0]!, 'GET');
 for (const path of dashboard) {
   const ms = await times(20, () => request(served.port, ADMIN_TOKEN, path, 'GET'));
@@ -250,7 +369,10 @@ for (const by of ['day', 'month', 'member', 'model']) {
   goals.check(`usage-${by}-ms`, `usage --team ${by} API, p50`, pct(ms, 50), '<=', 200, 'ms', 'absolute');
 }
 t0 = Date.now();
-const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'cctl.js'), 'usage', '--team', 'member', '--json'], { env: { ...process.env, CCTL_TEAM_GATEWAY_URL: `http://127.0.0.1:${served.port}`, CCTL_ADMIN_TOKEN: ADMIN_TOKEN }, encoding: 'utf8' });
+const cli = spawnSync(process.execPath, [join(ROOT, 'bin', 'cctl.js'), 'usage', '--team', 'member', '--json'], {
+  env: { ...process.env, CCTL_TEAM_GATEWAY_URL: `http://127.0.0.1:${served.port}`, CCTL_ADMIN_TOKEN: ADMIN_TOKEN },
+  encoding: 'utf8',
+});
 const cliMs = Date.now() - t0;
 if (cli.status !== 0) throw new Error(`cctl usage --team member --json exited ${cli.status}: ${cli.stderr}`);
 console.log(`   cctl usage --team member --json: ${(JSON.parse(cli.stdout) as { rows: unknown[] }).rows.length} members`);
@@ -258,15 +380,29 @@ goals.check('cli-ms', 'cctl usage --team member --json, whole command incl. Node
 await served.stop();
 // The API above reads the daily roll-up. The same totals from the request rows, and from the roll-up, in
 // SQL on the same file (Node 22's node:sqlite, read-only, its own process), 10 runs each, interleaved.
-const rawSql = spawnSync(node22(), ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', ROW_QUERIES, join(big, 'ledger.db'), since], { encoding: 'utf8', timeout: 600_000 });
+const rawSql = spawnSync(
+  node22(),
+  ['--disable-warning=ExperimentalWarning', '--input-type=module', '-e', ROW_QUERIES, join(big, 'ledger.db'), since],
+  { encoding: 'utf8', timeout: 600_000 },
+);
 if (rawSql.status !== 0) throw new Error(`the row queries failed: ${rawSql.stderr}`);
 const sql = JSON.parse(rawSql.stdout) as Record<string, { rows: number[]; rollup: number[]; same: boolean }>;
 for (const [what, r] of Object.entries(sql)) {
   if (!r.same) throw new Error(`${what}: the rows and the roll-up disagree`);
-  console.log(`   SQL ${what.padEnd(30)} over the rows p50 ${f(pct(r.rows, 50), 2)} ms, over the roll-up p50 ${f(pct(r.rollup, 50), 2)} ms (${f(pct(r.rows, 50) / pct(r.rollup, 50), 1)}x)`);
+  console.log(
+    `   SQL ${what.padEnd(30)} over the rows p50 ${f(pct(r.rows, 50), 2)} ms, over the roll-up p50 ${f(pct(r.rollup, 50), 2)} ms (${f(pct(r.rows, 50) / pct(r.rollup, 50), 1)}x)`,
+  );
 }
 const byMember = sql['member totals, 30 days']!;
-goals.check('rollup-gain', 'member totals of 30 days: rows p50 / roll-up p50', pct(byMember.rows, 50) / pct(byMember.rollup, 50), '>=', 5, 'x', 'relative');
+goals.check(
+  'rollup-gain',
+  'member totals of 30 days: rows p50 / roll-up p50',
+  pct(byMember.rows, 50) / pct(byMember.rollup, 50),
+  '>=',
+  5,
+  'x',
+  'relative',
+);
 cleanup(big);
 upstream.close();
 agent.destroy();

@@ -33,7 +33,11 @@ function build() {
     const command = cli.command(spec.usage, spec.description);
     if (spec.alias) command.alias(spec.alias);
     for (const option of Object.values(spec.options)) {
-      command.option(option.flags, option.description, option.kind === 'value' && option.default !== undefined ? { default: option.default } : undefined);
+      command.option(
+        option.flags,
+        option.description,
+        option.kind === 'value' && option.default !== undefined ? { default: option.default } : undefined,
+      );
       // cac gives a --no- flag the default true, and --help then says "--no-cache ... (default: true)"; unset, it reads as absent.
       if (option.flags.startsWith('--no-')) command.options.at(-1)!.config.default = undefined;
     }
@@ -47,7 +51,9 @@ function build() {
     const actions = cli.matchedCommand && VERBS[cli.matchedCommand.name as VerbName]?.actions;
     if (!actions) return sections;
     const width = Math.max(...Object.keys(actions).map((a) => a.length));
-    const body = Object.entries(actions).map(([usage, what]) => `  ${usage.padEnd(width)}  ${what}`).join('\n');
+    const body = Object.entries(actions)
+      .map(([usage, what]) => `  ${usage.padEnd(width)}  ${what}`)
+      .join('\n');
     const at = sections.findIndex((s) => s.title === 'Usage') + 1;
     return [...sections.slice(0, at), { title: 'Actions', body }, ...sections.slice(at)];
   });
@@ -73,7 +79,13 @@ function dispatch(verb: VerbName, spec: VerbSpec) {
 /** What cac reads a flag as: `--no-monitor` and `--monitor` both as `monitor`, `--ca-cert=x` as `caCert`. */
 function cacKeys(token: string): string[] {
   if (!token.startsWith('--')) return [...token.slice(1).split('=')[0]!];
-  return [token.slice(2).split('=')[0]!.replace(/^no-/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())];
+  return [
+    token
+      .slice(2)
+      .split('=')[0]!
+      .replace(/^no-/, '')
+      .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
+  ];
 }
 
 /** Every way an option may be typed: '-v', '--volumes'; '--monitor', '--no-monitor'. */
@@ -88,7 +100,9 @@ function unknownOption(error: Error, argv: readonly string[], verb: string | und
   const key = /^Unknown option `--?([^`=]+)[^`]*`$/.exec(error.message)?.[1];
   if (key === undefined) return undefined;
   const end = argv.indexOf('--');
-  const typed = (end < 0 ? argv : argv.slice(0, end)).find((a) => a.startsWith('-') && a !== '-' && cacKeys(a).includes(key))?.split('=')[0] ?? `--${key}`;
+  const typed =
+    (end < 0 ? argv : argv.slice(0, end)).find((a) => a.startsWith('-') && a !== '-' && cacKeys(a).includes(key))?.split('=')[0] ??
+    `--${key}`;
   const where = verb ? `"cctl ${verb}"` : 'cctl';
   const help = verb ? `Run "cctl ${verb} --help" for its options.` : 'Run "cctl --help" for usage.';
   const homes = (Object.entries(VERBS) as Array<[VerbName, VerbSpec]>)

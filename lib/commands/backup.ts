@@ -37,9 +37,13 @@ export default async function backup(args: string[], options: OptionsFor<'backup
     return 0;
   }
   const kib = Math.max(1, Math.round(result.bytes / 1024));
-  process.stdout.write(`Saved ${result.volume} (${result.entries} entries, ${kib} KiB) to ${relativeToProject(process.cwd(), result.file)}\n`);
+  process.stdout.write(
+    `Saved ${result.volume} (${result.entries} entries, ${kib} KiB) to ${relativeToProject(process.cwd(), result.file)}\n`,
+  );
   if (result.changedWhileReading) {
-    process.stderr.write('Note: some files changed while they were read (the stack is running); the archive is complete but may be a moment out of step.\n');
+    process.stderr.write(
+      'Note: some files changed while they were read (the stack is running); the archive is complete but may be a moment out of step.\n',
+    );
   }
   process.stderr.write('It holds login tokens: keep it private (it is mode 0600).\n');
   return 0;

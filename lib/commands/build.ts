@@ -22,7 +22,10 @@ export default async function build(_args: string[], options: OptionsFor<'build'
         title: 'Build images',
         task: async (c, task) => {
           task.title = `Build ${c.services.join(', ')}${options.cache === false ? ' (no cache)' : ''}`;
-          await buildImages(project, c.services, { noCache: options.cache === false, onLine: mode === 'live' ? (l) => (task.output = l) : undefined });
+          await buildImages(project, c.services, {
+            noCache: options.cache === false,
+            onLine: mode === 'live' ? (l) => (task.output = l) : undefined,
+          });
         },
       },
     ],

@@ -20,7 +20,12 @@ const FILE_VALUES = GLOBAL_OPTIONS.file.flags.split(/[ ,]+/).filter((w) => w.sta
 function completionTable(): Array<[string, string[]]> {
   return (Object.entries(VERBS) as Array<[string, VerbSpec]>).flatMap(([name, spec]) => {
     const words = [...Object.values(spec.options).flatMap(completions), ...(spec.words ?? [])];
-    return spec.alias ? [[name, words], [spec.alias, words]] : [[name, words]];
+    return spec.alias
+      ? [
+          [name, words],
+          [spec.alias, words],
+        ]
+      : [[name, words]];
   });
 }
 

@@ -21,9 +21,10 @@ export default async function doctor(_args: string[], options: OptionsFor<'docto
     }
   }
   if (failed.length) {
-    process.stderr.write(`cctl: ${failed.length} check(s) failed: ${failed.map((c) => `${c.name} (${c.detail.split('\n')[0]})`).join('; ')}\n`);
+    process.stderr.write(
+      `cctl: ${failed.length} check(s) failed: ${failed.map((c) => `${c.name} (${c.detail.split('\n')[0]})`).join('; ')}\n`,
+    );
     return 1;
   }
   return 0;
 }
-

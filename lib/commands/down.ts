@@ -59,7 +59,9 @@ export default async function down(_args: string[], options: OptionsFor<'down'>)
   if (volumeDeleted) removed.push(volume);
   if (options.json) process.stdout.write(`${JSON.stringify({ ok: true, stopped: present, removed })}\n`);
   else {
-    process.stdout.write(present.length ? `Stopped and removed ${present.join(', ')}.\n` : `No ${services.join(' or ')} container to remove.\n`);
+    process.stdout.write(
+      present.length ? `Stopped and removed ${present.join(', ')}.\n` : `No ${services.join(' or ')} container to remove.\n`,
+    );
     if (volumeDeleted) process.stdout.write(`Deleted the volume ${volume}.\n`);
     else if (options.volumes) process.stdout.write(`There was no volume ${volume} to delete.\n`);
     else process.stdout.write(`The volume ${volume} (logins, history, usage) is kept.\n`);

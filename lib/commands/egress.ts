@@ -16,9 +16,10 @@ const indent = (table: string) => table.replace(/^(?=.)/gm, '  ');
 const WHY: Record<DenyReason, string> = {
   'not-allowed': 'not on the allow-list',
   'egress-off': 'the gateway had egress off (isolate off when it started): cctl init --isolate && cctl up',
-  source: 'the client was not on the stack\'s networks',
+  source: "the client was not on the stack's networks",
   'bad-target': 'a malformed destination',
-  address: 'the name resolves to loopback, link-local, a metadata address or the gateway itself (only an entry naming the address reaches it)',
+  address:
+    'the name resolves to loopback, link-local, a metadata address or the gateway itself (only an entry naming the address reaches it)',
 };
 
 export default async function egress(_args: string[], options: OptionsFor<'egress'>): Promise<number> {
@@ -31,7 +32,9 @@ export default async function egress(_args: string[], options: OptionsFor<'egres
   const report = summariseEgress(events);
   if (options.json) {
     const allowList = settings.isolate ? expandAllow(settings.allow) : [];
-    process.stdout.write(`${JSON.stringify({ project: project.name, isolate: settings.isolate, allow: settings.allow, allowList, gatewayLogged, ...report }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ project: project.name, isolate: settings.isolate, allow: settings.allow, allowList, gatewayLogged, ...report }, null, 2)}\n`,
+    );
     return 0;
   }
   const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -47,17 +50,36 @@ export default async function egress(_args: string[], options: OptionsFor<'egres
   }
   if (toAdd.length) {
     out('Denied destinations (from the proxy log, since its container started):');
-    process.stdout.write(indent(formatTable([['COUNT', 'DESTINATION', 'LAST SEEN', 'ALLOW WITH'], ...toAdd.map((d) => [String(d.count), d.destination, d.lastSeen || '-', d.allow!])])));
+    process.stdout.write(
+      indent(
+        formatTable([
+          ['COUNT', 'DESTINATION', 'LAST SEEN', 'ALLOW WITH'],
+          ...toAdd.map((d) => [String(d.count), d.destination, d.lastSeen || '-', d.allow!]),
+        ]),
+      ),
+    );
     out('Each "cctl init --allow" adds to x-cctl.allow in the compose file; "cctl up" applies it.');
   }
   if (other.length) {
     out('Refused for other reasons (the allow-list does not change these):');
-    process.stdout.write(indent(formatTable([['COUNT', 'DESTINATION', 'LAST SEEN', 'WHY'], ...other.map((d) => [String(d.count), d.destination, d.lastSeen || '-', WHY[d.reason]])])));
+    process.stdout.write(
+      indent(
+        formatTable([
+          ['COUNT', 'DESTINATION', 'LAST SEEN', 'WHY'],
+          ...other.map((d) => [String(d.count), d.destination, d.lastSeen || '-', WHY[d.reason]]),
+        ]),
+      ),
+    );
   }
   if (options.all && report.allowed.length) {
     out('Allowed destinations:');
     process.stdout.write(
-      indent(formatTable([['COUNT', 'DESTINATION', 'SENT', 'RECEIVED'], ...report.allowed.map((a) => [String(a.count), a.destination, `${a.bytesUp} B`, `${a.bytesDown} B`])])),
+      indent(
+        formatTable([
+          ['COUNT', 'DESTINATION', 'SENT', 'RECEIVED'],
+          ...report.allowed.map((a) => [String(a.count), a.destination, `${a.bytesUp} B`, `${a.bytesDown} B`]),
+        ]),
+      ),
     );
   }
   return 0;

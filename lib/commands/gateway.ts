@@ -19,7 +19,8 @@ const ACTIONS = ['init', 'up', 'deploy', 'status', 'logs', 'down', 'backup', 're
 async function up(dir: string, options: Options): Promise<number> {
   requireGatewayFolder(dir);
   const timeout = Number(str(options, 'timeout') ?? 120);
-  if (!Number.isFinite(timeout) || timeout <= 0) throw new UsageError(`--timeout must be a number of seconds, not "${str(options, 'timeout')}".`);
+  if (!Number.isFinite(timeout) || timeout <= 0)
+    throw new UsageError(`--timeout must be a number of seconds, not "${str(options, 'timeout')}".`);
   const json = options.json === true;
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -27,7 +28,10 @@ async function up(dir: string, options: Options): Promise<number> {
   const ctx: GatewayContext = { project: gatewayProject(dir), built: false };
   try {
     const mode = presentation(json);
-    await taskList(gatewayUpTasks({ build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal }), mode).run(ctx);
+    await taskList(
+      gatewayUpTasks({ build: options.build === true, live: mode === 'live', timeoutMs: timeout * 1000, signal: abort.signal }),
+      mode,
+    ).run(ctx);
   } catch (error) {
     const failure = abort.signal.aborted ? new InterruptedError() : error;
     if (json) out(failureJson(failure));
@@ -43,7 +47,10 @@ async function up(dir: string, options: Options): Promise<number> {
 export default async function gateway(args: string[], options: Options): Promise<number> {
   const [action, ...rest] = args;
   if (!action || !(ACTIONS as readonly string[]).includes(action)) {
-    throw new UsageError(`cctl gateway needs one of ${ACTIONS.join(', ')}${action ? `, not "${action}"` : ''}.`, 'Start with: cctl gateway init --key-file FILE');
+    throw new UsageError(
+      `cctl gateway needs one of ${ACTIONS.join(', ')}${action ? `, not "${action}"` : ''}.`,
+      'Start with: cctl gateway init --key-file FILE',
+    );
   }
   const dir = gatewayDir(str(options, 'dir'));
   if (onStack(action, dir)) return stackAction(action, dir, options);
@@ -57,7 +64,10 @@ export default async function gateway(args: string[], options: Options): Promise
       const services = await gatewayStatus(gatewayProject(dir));
       const marker = readGatewayMarker(dir);
       const listen = marker?.listen ?? '0.0.0.0';
-      if (options.json) out(`${JSON.stringify({ dir, listen, port: marker?.port, tls: marker?.tls === true, url: localGatewayAccess(dir)?.url, services }, null, 2)}\n`);
+      if (options.json)
+        out(
+          `${JSON.stringify({ dir, listen, port: marker?.port, tls: marker?.tls === true, url: localGatewayAccess(dir)?.url, services }, null, 2)}\n`,
+        );
       else out(`${servicesTable(services)}Listens on ${bindText(listen, marker?.port ?? 3000, marker?.tls === true)}\n`);
       return 0;
     }

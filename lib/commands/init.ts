@@ -15,7 +15,11 @@ import { askSecret } from '../ui/secret-prompt.js';
 
 export default async function init(_args: string[], options: OptionsFor<'init'>): Promise<number> {
   const project = findProject(options);
-  if (options.insecureHttp && !options.teamGateway) throw new UsageError('--insecure-http goes with --team-gateway URL.', 'Example: cctl init --team-gateway http://gateway.lan:3000 --insecure-http');
+  if (options.insecureHttp && !options.teamGateway)
+    throw new UsageError(
+      '--insecure-http goes with --team-gateway URL.',
+      'Example: cctl init --team-gateway http://gateway.lan:3000 --insecure-http',
+    );
   const team = options.teamGateway ? await teamGateway(options.teamGateway, options.insecureHttp === true) : undefined;
   const result = await initProject(project, {
     flags: { ...fromFlags(options), ...(team ? { auth: 'team-key', upstream: team.url } : {}) },
@@ -30,7 +34,9 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
   if (options.json) {
     // The machine file's path, not its facts: those hold the environment of the compose calls.
     const { machine, ...shown } = result;
-    process.stdout.write(`${JSON.stringify({ ...shown, machineFile: machine.file, project: project.name, warnings: warning ? [warning] : [] }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...shown, machineFile: machine.file, project: project.name, warnings: warning ? [warning] : [] }, null, 2)}\n`,
+    );
     return 0;
   }
   const file = relativeToProject(process.cwd(), result.file);
@@ -46,8 +52,12 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
   for (const a of result.assets.filter((a) => options.verbose || !own(a))) out(`  ${a.change.padEnd(7)} ${a.path}`);
   const inPrivate = result.assets.filter(own);
   if (inPrivate.length && !options.verbose) {
-    const counts = (['added', 'updated', 'removed'] as const).map((c) => [c, inPrivate.filter((a) => a.change === c).length] as const).filter(([, n]) => n);
-    out(`  ${counts.map(([c, n]) => `${c} ${n}`).join(', ')} file(s) of the gateway's build folder in ${join(build, 'proxy')} (--verbose lists them)`);
+    const counts = (['added', 'updated', 'removed'] as const)
+      .map((c) => [c, inPrivate.filter((a) => a.change === c).length] as const)
+      .filter(([, n]) => n);
+    out(
+      `  ${counts.map(([c, n]) => `${c} ${n}`).join(', ')} file(s) of the gateway's build folder in ${join(build, 'proxy')} (--verbose lists them)`,
+    );
   }
   for (const s of result.secrets) out(`  wrote   ${relativeToProject(process.cwd(), s)}${s.endsWith('.env') ? ' (mode 0600)' : ''}`);
   for (const f of result.teamFiles) out(`  wrote   ${relativeToProject(process.cwd(), f)} (for the repository)`);
@@ -58,7 +68,8 @@ export default async function init(_args: string[], options: OptionsFor<'init'>)
   }
   const egress = result.created || result.changed ? egressSummary(result.settings) : undefined;
   if (egress) out(egress);
-  else if (options.allow !== undefined && !result.settings.isolate) out('The allow-list is stored; it takes effect with isolation ("cctl init --isolate").');
+  else if (options.allow !== undefined && !result.settings.isolate)
+    out('The allow-list is stored; it takes effect with isolation ("cctl init --isolate").');
   if (result.created) out('Next: cctl up');
   return 0;
 }
@@ -68,7 +79,10 @@ async function teamGateway(text: string, insecureHttp: boolean): Promise<{ url: 
   const url = teamGatewayUrl(text, insecureHttp);
   const token = process.env.CCTL_MEMBER_TOKEN?.trim() || (await askSecret('Your member token (from your team admin): '));
   if (!token) {
-    throw new CctlError('--team-gateway needs your member token.', { hint: 'Set CCTL_MEMBER_TOKEN, or run it on a terminal to be asked.', exitCode: 2 });
+    throw new CctlError('--team-gateway needs your member token.', {
+      hint: 'Set CCTL_MEMBER_TOKEN, or run it on a terminal to be asked.',
+      exitCode: 2,
+    });
   }
   return { url, token: checkMemberToken(token) };
 }

@@ -13,7 +13,8 @@ export default async function logs(args: string[], options: OptionsFor<'logs'>):
   if (service && !services.includes(service)) {
     throw new UsageError(`Unknown service "${service}".`, `cctl logs shows ${services.join(' or ')}.`);
   }
-  if (options.tail !== undefined && !/^\d+$/.test(options.tail)) throw new UsageError(`--tail needs a number of lines, not "${options.tail}".`);
+  if (options.tail !== undefined && !/^\d+$/.test(options.tail))
+    throw new UsageError(`--tail needs a number of lines, not "${options.tail}".`);
   return composeLogs(await projectInvocation(project), {
     services: service ? [service] : services,
     follow: options.follow === true,

@@ -44,7 +44,8 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   const { settings } = outcome;
   const urls = proxyUrls(settings);
   const warning = isolatedLoginWarning(settings);
-  if (!json && outcome.path === 'current') process.stdout.write('✔ Nothing changed since the last cctl up: the services are healthy and current\n');
+  if (!json && outcome.path === 'current')
+    process.stdout.write('✔ Nothing changed since the last cctl up: the services are healthy and current\n');
   for (const note of outcome.notes) process.stderr.write(`cctl: note: ${note}\n`);
   if (warning) process.stderr.write(`cctl: warning: ${warning}\n`);
   if (json) {
@@ -72,6 +73,8 @@ export default async function up(_args: string[], options: OptionsFor<'up'>): Pr
   }
   process.stdout.write(servicesTable(outcome.services));
   process.stdout.write(`\nClaude Code reaches the API at ${urls.internal}${urls.host ? ` (from this machine: ${urls.host})` : ''}.\n`);
-  process.stdout.write(`Next:\n${formatNextSteps(nextSteps({ ...settings, teamGateway: settings.auth === 'team-key' && holdsMemberToken(project.name) }))}`);
+  process.stdout.write(
+    `Next:\n${formatNextSteps(nextSteps({ ...settings, teamGateway: settings.auth === 'team-key' && holdsMemberToken(project.name) }))}`,
+  );
   return 0;
 }

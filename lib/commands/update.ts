@@ -12,7 +12,15 @@ import { storedSettings } from '../project/compose-file.js';
 import type { Settings } from '../project/settings.js';
 import { initProject } from '../ops/init.js';
 import { buildImages } from '../ops/build.js';
-import { assertInstallable, ccusageTool, claudeTool, compareVersions, newestInstallable, newestMonitor, type Tool } from '../ops/registry.js';
+import {
+  assertInstallable,
+  ccusageTool,
+  claudeTool,
+  compareVersions,
+  newestInstallable,
+  newestMonitor,
+  type Tool,
+} from '../ops/registry.js';
 import { formatTable } from '../ui/table.js';
 
 type Pinned = 'claude-version' | 'ccusage-version' | 'monitor-version';
@@ -36,12 +44,30 @@ export default async function update(_args: string[], options: OptionsFor<'updat
   const project = locateProject(options);
   const s: Settings = storedSettings(project);
   const musl = /alpine/i.test(s['base-image']);
-  const rows: Row[] = [{ setting: 'claude-version', tool: 'Claude Code', pinned: s['claude-version'], newest: await wanted(claudeTool(musl), options.claudeVersion) }];
+  const rows: Row[] = [
+    {
+      setting: 'claude-version',
+      tool: 'Claude Code',
+      pinned: s['claude-version'],
+      newest: await wanted(claudeTool(musl), options.claudeVersion),
+    },
+  ];
   if (!options.claudeOnly) {
-    rows.push({ setting: 'ccusage-version', tool: 'ccusage', pinned: s['ccusage-version'], newest: await wanted(ccusageTool(), options.ccusageVersion) });
+    rows.push({
+      setting: 'ccusage-version',
+      tool: 'ccusage',
+      pinned: s['ccusage-version'],
+      newest: await wanted(ccusageTool(), options.ccusageVersion),
+    });
     if (s.monitor) {
       const monitor = await newestMonitor();
-      rows.push({ setting: 'monitor-version', tool: 'Usage Monitor', pinned: s['monitor-version'], newest: monitor.version, unknown: monitor.unknown });
+      rows.push({
+        setting: 'monitor-version',
+        tool: 'Usage Monitor',
+        pinned: s['monitor-version'],
+        newest: monitor.version,
+        unknown: monitor.unknown,
+      });
     }
   }
   const changes = rows.filter((r) => r.newest !== undefined && r.newest !== r.pinned);
@@ -49,9 +75,13 @@ export default async function update(_args: string[], options: OptionsFor<'updat
   const older = (r: Row) => r.newest !== undefined && compareVersions(r.newest, r.pinned) < 0;
   const status = (r: Row) => (r.unknown ? `unknown: ${r.unknown}` : r.newest === r.pinned ? 'current' : older(r) ? 'downgrade' : 'update');
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ project: project.name, check: options.check === true, tools: rows.map((r) => ({ ...r, status: status(r) })) }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ project: project.name, check: options.check === true, tools: rows.map((r) => ({ ...r, status: status(r) })) }, null, 2)}\n`,
+    );
   } else {
-    process.stdout.write(formatTable([['TOOL', 'PINNED', 'NEWEST', 'STATUS'], ...rows.map((r) => [r.tool, r.pinned, r.newest ?? '?', status(r)])]));
+    process.stdout.write(
+      formatTable([['TOOL', 'PINNED', 'NEWEST', 'STATUS'], ...rows.map((r) => [r.tool, r.pinned, r.newest ?? '?', status(r)])]),
+    );
   }
   // --check asks "is there something newer?": a downgrade is not an update.
   if (options.check) return changes.some((r) => !older(r)) ? 1 : 0;
@@ -62,7 +92,9 @@ export default async function update(_args: string[], options: OptionsFor<'updat
   }
   const flags: Partial<Settings> = Object.fromEntries(changes.map((r) => [r.setting, r.newest!]));
   await initProject(project, { flags });
-  say(`Pinned ${changes.map((r) => `${r.tool} ${r.newest}${older(r) ? ` (down from ${r.pinned})` : ''}`).join(', ')} in ${project.file} (x-cctl). Building ${CLI_SERVICE}...`);
+  say(
+    `Pinned ${changes.map((r) => `${r.tool} ${r.newest}${older(r) ? ` (down from ${r.pinned})` : ''}`).join(', ')} in ${project.file} (x-cctl). Building ${CLI_SERVICE}...`,
+  );
   await buildImages(project, [CLI_SERVICE]);
   say('Built. "cctl up" restarts claude-cli on the new image (the home volume is kept).');
   return 0;

@@ -18,7 +18,10 @@ export function splitReport(args: readonly string[]): { report: Report; rest: st
   const [first, ...more] = args;
   if (first === undefined || first.startsWith('-')) return { report: DEFAULT_REPORT, rest: [...args] };
   if (!(REPORTS as readonly string[]).includes(first)) {
-    throw new UsageError(`Unknown usage report "${first}".`, `Reports: ${REPORTS.join(', ')} (default ${DEFAULT_REPORT}). Example: cctl usage monthly --json`);
+    throw new UsageError(
+      `Unknown usage report "${first}".`,
+      `Reports: ${REPORTS.join(', ')} (default ${DEFAULT_REPORT}). Example: cctl usage monthly --json`,
+    );
   }
   return { report: first as Report, rest: more };
 }
@@ -60,7 +63,11 @@ async function team(args: string[]): Promise<number> {
     } else rest.push(a);
   }
   const unknown = rest.filter((a) => a.startsWith('-') && a !== '--json');
-  if (unknown.length) throw new UsageError(`cctl usage --team does not take ${unknown.join(' ')}.`, 'It takes a report (daily, monthly, member, model), --json, --gateway-url URL and --ca-cert FILE.');
+  if (unknown.length)
+    throw new UsageError(
+      `cctl usage --team does not take ${unknown.join(' ')}.`,
+      'It takes a report (daily, monthly, member, model), --json, --gateway-url URL and --ca-cert FILE.',
+    );
   const report = teamReportOf(rest.find((a) => !a.startsWith('-')));
   const rows = await fetchTeamUsage(teamAccess({ gatewayUrl: values['--gateway-url'], caCert: values['--ca-cert'] }), report);
   if (rest.includes('--json')) process.stdout.write(`${JSON.stringify({ report, rows }, null, 2)}\n`);

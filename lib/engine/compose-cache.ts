@@ -60,7 +60,14 @@ function onPath(name: string, env: NodeJS.ProcessEnv): string {
 /** Everything the detection's answer depends on, as one string. */
 export function detectionKey(env: NodeJS.ProcessEnv = process.env): string {
   const plugins = pluginDirs(env).flatMap((dir) => EXTENSIONS.map((ext) => identity(join(dir, `docker-compose${ext}`)) ?? ''));
-  return JSON.stringify([env.CCTL_COMPOSE ?? '', env.PATH ?? '', env.DOCKER_CONFIG ?? '', onPath('docker', env), onPath('docker-compose', env), ...plugins.filter(Boolean)]);
+  return JSON.stringify([
+    env.CCTL_COMPOSE ?? '',
+    env.PATH ?? '',
+    env.DOCKER_CONFIG ?? '',
+    onPath('docker', env),
+    onPath('docker-compose', env),
+    ...plugins.filter(Boolean),
+  ]);
 }
 
 export function cacheFile(env: NodeJS.ProcessEnv = process.env): string {

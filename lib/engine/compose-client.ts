@@ -23,8 +23,11 @@ export type { BuildRequest } from './compose-lib.js';
 /** Options of the process, not of compose: cancelling and time limits. */
 export type CallOptions = Pick<RunOptions, 'signal' | 'timeoutMs' | 'onOutput'>;
 
-
-function capture(inv: ComposeInvocation, verbArgs: readonly string[], options: CallOptions & Pick<RunOptions, 'input'> = {}): Promise<RunResult> {
+function capture(
+  inv: ComposeInvocation,
+  verbArgs: readonly string[],
+  options: CallOptions & Pick<RunOptions, 'input'> = {},
+): Promise<RunResult> {
   return run(invocationArgv(inv, verbArgs), { ...options, cwd: inv.dir, env: inv.env });
 }
 
@@ -80,7 +83,11 @@ export async function down(inv: ComposeInvocation, request: { timeoutSeconds: nu
 }
 
 /** `stop --timeout N services…`. */
-export async function stop(inv: ComposeInvocation, request: { services: readonly string[]; timeoutSeconds: number }, options: CallOptions = {}): Promise<void> {
+export async function stop(
+  inv: ComposeInvocation,
+  request: { services: readonly string[]; timeoutSeconds: number },
+  options: CallOptions = {},
+): Promise<void> {
   await capture(inv, ['stop', '--timeout', String(request.timeoutSeconds), ...request.services], options);
 }
 
@@ -129,17 +136,25 @@ export interface LogsRequest {
 
 /** Logs to the user's terminal (inherited stdio); resolves with Compose's status. */
 export function logs(inv: ComposeInvocation, request: LogsRequest): Promise<number> {
-  return inherit(inv, [
-    ...(request.ansi === false ? NO_ANSI : []),
-    'logs',
-    ...(request.follow ? ['--follow'] : []),
-    ...(request.tail !== undefined ? [`--tail=${request.tail}`] : []),
-    ...request.services,
-  ], request.ansi === false ? dropClearLine : undefined);
+  return inherit(
+    inv,
+    [
+      ...(request.ansi === false ? NO_ANSI : []),
+      'logs',
+      ...(request.follow ? ['--follow'] : []),
+      ...(request.tail !== undefined ? [`--tail=${request.tail}`] : []),
+      ...request.services,
+    ],
+    request.ansi === false ? dropClearLine : undefined,
+  );
 }
 
 /** Logs as text for a parser: `logs --no-color` (Compose's line prefixes stay; the parser skips them). */
-export async function readLogs(inv: ComposeInvocation, request: { services: readonly string[] }, options: CallOptions = {}): Promise<string> {
+export async function readLogs(
+  inv: ComposeInvocation,
+  request: { services: readonly string[] },
+  options: CallOptions = {},
+): Promise<string> {
   return (await capture(inv, ['logs', '--no-color', ...request.services], options)).stdout;
 }
 
@@ -172,7 +187,11 @@ export async function config(inv: ComposeInvocation, options: CallOptions & Conf
   const envFile = options.withoutDotEnv ? ['--env-file', privateFile('empty.env', '')] : [];
   if (inv.engine.flavour === 'v1' || options.yaml) {
     // v1 reads the text from its private copy; v2 asked for YAML takes it on stdin, as for JSON.
-    const { stdout } = await capture(from, [...envFile, 'config'], inv.engine.flavour === 'v1' ? { ...options, input: undefined } : options);
+    const { stdout } = await capture(
+      from,
+      [...envFile, 'config'],
+      inv.engine.flavour === 'v1' ? { ...options, input: undefined } : options,
+    );
     const { parse } = await import('yaml');
     return asModel(parse(stdout), `${inv.engine.flavour} config`);
   }
@@ -214,7 +233,8 @@ function privateFile(name: string, text: string): string {
 }
 
 function asModel(value: unknown, what: string): ComposeModel {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error(`compose ${what} printed no model (got ${JSON.stringify(value)?.slice(0, 80)})`);
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`compose ${what} printed no model (got ${JSON.stringify(value)?.slice(0, 80)})`);
   return value as ComposeModel;
 }
 

@@ -25,10 +25,14 @@ function readOrEmpty(file: string): string {
 }
 
 function keyOf(inv: ComposeInvocation, source: ConfigSource): string {
-  const env = Object.entries(inv.env).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1));
+  const env = Object.entries(inv.env)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
   const files = source.input === undefined ? inv.files : inv.files.slice(1);
   const bytes = [...files, ...(source.withoutDotEnv ? [] : [join(inv.dir, '.env')])].map(readOrEmpty);
-  return createHash('sha256').update(JSON.stringify([invocationArgv(inv, []), source, env, bytes])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([invocationArgv(inv, []), source, env, bytes]))
+    .digest('hex');
 }
 
 export function resolvedConfig(inv: ComposeInvocation, source: ConfigSource = {}): Promise<ComposeModel> {
@@ -37,12 +41,16 @@ export function resolvedConfig(inv: ComposeInvocation, source: ConfigSource = {}
   if (!answer) {
     answer = config(inv, source).catch((error: unknown) => {
       if (error instanceof ProcessError) {
-        throw new CctlError(`Compose could not resolve the compose file: ${tail(error.stderr || error.stdout, 4, '\n  ') || `exit code ${error.exitCode}`}`, {
-          hint: 'Fix what Compose names (plain "docker compose config" shows the same), then run the command again.',
-          cause: error,
-        });
+        throw new CctlError(
+          `Compose could not resolve the compose file: ${tail(error.stderr || error.stdout, 4, '\n  ') || `exit code ${error.exitCode}`}`,
+          {
+            hint: 'Fix what Compose names (plain "docker compose config" shows the same), then run the command again.',
+            cause: error,
+          },
+        );
       }
-      if (error instanceof SyntaxError || error instanceof Error) throw new CctlError(`Compose printed a model cctl cannot read: ${error.message}`, { cause: error });
+      if (error instanceof SyntaxError || error instanceof Error)
+        throw new CctlError(`Compose printed a model cctl cannot read: ${error.message}`, { cause: error });
       throw error;
     });
     memo.set(key, answer);

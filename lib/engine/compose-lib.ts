@@ -51,7 +51,10 @@ export interface LibraryCall {
   what: string;
 }
 
-async function call(c: LibraryCall, viaPackage: (lib: typeof import('docker-compose'), options: IDockerComposeOptions) => Promise<IDockerComposeResult>): Promise<RunResult> {
+async function call(
+  c: LibraryCall,
+  viaPackage: (lib: typeof import('docker-compose'), options: IDockerComposeOptions) => Promise<IDockerComposeResult>,
+): Promise<RunResult> {
   const file = c.input === undefined ? [] : ['-f', '-'];
   const argv = [...c.engine.command, ...c.prefix, ...file, c.verb, ...c.args];
   const executable = executableFor(c.engine);
@@ -70,9 +73,12 @@ async function call(c: LibraryCall, viaPackage: (lib: typeof import('docker-comp
   };
   try {
     if (!executable) {
-      throw new CctlError(`${c.what} needs Compose started as "docker [options] compose" or as one program; "${c.engine.command.join(' ')}" is neither.`, {
-        hint: 'Set CCTL_COMPOSE to "docker compose" or to the path of docker-compose.',
-      });
+      throw new CctlError(
+        `${c.what} needs Compose started as "docker [options] compose" or as one program; "${c.engine.command.join(' ')}" is neither.`,
+        {
+          hint: 'Set CCTL_COMPOSE to "docker compose" or to the path of docker-compose.',
+        },
+      );
     }
     return await runThrough(argv, spawnIt, { cwd: c.cwd, env: c.env, input: c.input, onOutput: c.onOutput });
   } catch (error) {
@@ -83,7 +89,10 @@ async function call(c: LibraryCall, viaPackage: (lib: typeof import('docker-comp
     }
     if (error instanceof ProcessError) throw dockerFailure(error, c.what);
     // The spawn itself failed (ENOENT): the package rejects with a plain Error.
-    throw dockerFailure(new ProcessError(argv, { exitCode: 127, stdout: '', stderr: '' }, (error as Error)?.message ?? String(error)), c.what);
+    throw dockerFailure(
+      new ProcessError(argv, { exitCode: 127, stdout: '', stderr: '' }, (error as Error)?.message ?? String(error)),
+      c.what,
+    );
   }
 }
 
@@ -97,8 +106,20 @@ export interface BuildRequest {
 export async function buildServices(inv: ComposeInvocation, request: BuildRequest): Promise<RunResult> {
   const options = request.noCache ? ['--no-cache'] : [];
   return call(
-    { engine: inv.engine, verb: 'build', args: [...options, ...request.services], prefix: packagePrefix(inv), cwd: inv.dir, env: inv.env, onOutput: request.onOutput, what: `Building ${request.services.join(', ')}` },
-    (lib, o) => (request.services.length === 1 ? lib.buildOne(request.services[0]!, { ...o, commandOptions: options }) : lib.buildMany([...request.services], { ...o, commandOptions: options })),
+    {
+      engine: inv.engine,
+      verb: 'build',
+      args: [...options, ...request.services],
+      prefix: packagePrefix(inv),
+      cwd: inv.dir,
+      env: inv.env,
+      onOutput: request.onOutput,
+      what: `Building ${request.services.join(', ')}`,
+    },
+    (lib, o) =>
+      request.services.length === 1
+        ? lib.buildOne(request.services[0]!, { ...o, commandOptions: options })
+        : lib.buildMany([...request.services], { ...o, commandOptions: options }),
   );
 }
 
@@ -110,7 +131,16 @@ export async function buildServices(inv: ComposeInvocation, request: BuildReques
  */
 export async function validateConfig(inv: ComposeInvocation, text: string): Promise<void> {
   await call(
-    { engine: inv.engine, verb: 'config', args: ['-q'], prefix: packagePrefix({ ...inv, files: [] }), cwd: inv.dir, env: inv.env, input: text, what: 'Checking the compose file with "compose config"' },
+    {
+      engine: inv.engine,
+      verb: 'config',
+      args: ['-q'],
+      prefix: packagePrefix({ ...inv, files: [] }),
+      cwd: inv.dir,
+      env: inv.env,
+      input: text,
+      what: 'Checking the compose file with "compose config"',
+    },
     (lib, o) => lib.config({ ...o, commandOptions: ['-q'] }),
   );
 }

@@ -147,7 +147,6 @@ export function packagePrefix(inv: Omit<ComposeInvocation, 'env' | 'engine'>): s
   return prefix(inv);
 }
 
-
 /** A project as the benches name it: one file, its folder and the project name. */
 export interface ComposeTarget {
   file: string;
@@ -160,7 +159,12 @@ export interface ComposeTarget {
  * Compose side by side with cctl (bench/): built by the client
  * (compose-client.ts), so both run the same command line.
  */
-export function composeArgv(engine: ComposeCommand, target: ComposeTarget, args: readonly string[], profiles: readonly string[] = []): string[] {
+export function composeArgv(
+  engine: ComposeCommand,
+  target: ComposeTarget,
+  args: readonly string[],
+  profiles: readonly string[] = [],
+): string[] {
   return invocationArgv({ engine, files: [target.file], project: target.name, dir: target.dir, profiles }, args);
 }
 

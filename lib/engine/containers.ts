@@ -115,7 +115,12 @@ export function watchHealth(project: string, onChange: () => void, signal: Abort
 export async function configHashLabels(containers: readonly string[]): Promise<Map<string, string>> {
   const format = `{{index .Config.Labels "${SERVICE_LABEL}"}} {{index .Config.Labels "${CONFIG_HASH_LABEL}"}}`;
   const { stdout } = await run(['docker', 'inspect', '--format', format, ...containers]);
-  return new Map(stdout.split('\n').map((l) => l.trim().split(' ')).filter((p): p is [string, string] => p.length === 2 && p[1] !== ''));
+  return new Map(
+    stdout
+      .split('\n')
+      .map((l) => l.trim().split(' '))
+      .filter((p): p is [string, string] => p.length === 2 && p[1] !== ''),
+  );
 }
 
 /** A service with what decides whether `compose up` would touch its container. */
@@ -167,7 +172,11 @@ export async function snapshot(
   }
   const containers = found.filter((f) => f.State !== undefined) as Inspect[];
   return {
-    containers: containers.map((c) => ({ name: c.Name.replace(/^\//, ''), service: c.Config.Labels[SERVICE_LABEL] ?? '', labels: c.Config.Labels })),
+    containers: containers.map((c) => ({
+      name: c.Name.replace(/^\//, ''),
+      service: c.Config.Labels[SERVICE_LABEL] ?? '',
+      labels: c.Config.Labels,
+    })),
     services: services.map((name) => {
       const c = containerOf(containers, name);
       return { ...toState(name, c), imageId: c?.Image, configHash: c?.Config.Labels[CONFIG_HASH_LABEL] };
@@ -192,9 +201,16 @@ export async function runningContainer(
 ): Promise<{ id: string; labels: Record<string, string> } | undefined> {
   const format = ['{{.ID}}', ...labels.map((l) => `{{.Label "${l}"}}`)].join('\t');
   const { stdout } = await run([
-    'docker', 'ps', '--filter', 'status=running',
-    '--filter', `label=${PROJECT_LABEL}=${project}`, '--filter', `label=${SERVICE_LABEL}=${service}`,
-    '--format', format,
+    'docker',
+    'ps',
+    '--filter',
+    'status=running',
+    '--filter',
+    `label=${PROJECT_LABEL}=${project}`,
+    '--filter',
+    `label=${SERVICE_LABEL}=${service}`,
+    '--format',
+    format,
   ]);
   const line = stdout.split('\n').find((l) => l.trim());
   if (!line) return undefined;

@@ -7,7 +7,8 @@ import { CctlError } from '../kernel/errors.js';
 import { firstLine, tail } from '../kernel/text.js';
 import { ProcessError } from './runner.js';
 
-const DAEMON_DOWN = /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|connect: (no such file|connection refused)|dial unix/i;
+const DAEMON_DOWN =
+  /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect|connect: (no such file|connection refused)|dial unix/i;
 
 export function daemonDownError(detail: string, cause?: unknown): CctlError {
   const host = process.env.DOCKER_HOST ? ` at ${process.env.DOCKER_HOST}` : '';

@@ -26,12 +26,28 @@ export interface HelperContainer {
 export async function createHelperContainer(spec: HelperContainer): Promise<void> {
   try {
     await run([
-      'docker', 'create', '--name', spec.name, '--label', `${spec.label[0]}=${spec.label[1]}`,
-      '--user', '0:0', '--network', 'none', '--entrypoint', 'sh',
-      '--cap-drop', 'ALL', ...spec.caps.flatMap((c) => ['--cap-add', c]), '--security-opt', 'no-new-privileges',
+      'docker',
+      'create',
+      '--name',
+      spec.name,
+      '--label',
+      `${spec.label[0]}=${spec.label[1]}`,
+      '--user',
+      '0:0',
+      '--network',
+      'none',
+      '--entrypoint',
+      'sh',
+      '--cap-drop',
+      'ALL',
+      ...spec.caps.flatMap((c) => ['--cap-add', c]),
+      '--security-opt',
+      'no-new-privileges',
       ...spec.mounts.flatMap((m) => ['-v', m]),
       ...Object.entries(spec.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]),
-      spec.image, '-c', spec.script,
+      spec.image,
+      '-c',
+      spec.script,
     ]);
   } catch (error) {
     throw dockerFailure(error, 'Creating the helper container');

@@ -127,7 +127,11 @@ export const processRunner: Runner = {
     const [file, ...args] = command;
     return new Promise((resolve, reject) => {
       const filter = options.stdoutFilter?.();
-      const child = spawn(file!, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['inherit', filter ? 'pipe' : 'inherit', 'inherit'] });
+      const child = spawn(file!, args, {
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['inherit', filter ? 'pipe' : 'inherit', 'inherit'],
+      });
       if (filter) {
         child.stdout!.setEncoding('utf8');
         child.stdout!.on('data', (chunk: string) => process.stdout.write(filter(chunk)));

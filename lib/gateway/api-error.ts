@@ -4,7 +4,8 @@
  */
 import type http from 'node:http';
 
-export type ApiErrorType = 'api_error' | 'authentication_error' | 'invalid_request_error' | 'not_found_error' | 'request_too_large' | 'rate_limit_error';
+export type ApiErrorType =
+  'api_error' | 'authentication_error' | 'invalid_request_error' | 'not_found_error' | 'request_too_large' | 'rate_limit_error';
 
 export function apiErrorBody(type: ApiErrorType, message: string): string {
   return JSON.stringify({ type: 'error', error: { type, message } });

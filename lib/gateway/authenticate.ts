@@ -44,11 +44,19 @@ export function authenticate(config: GatewayConfig, incoming: Headers, outgoing:
     return presented.length
       ? {
           reason: 'client token rejected',
-          failure: new GatewayFailure(401, 'authentication_error', 'The gateway did not accept this credential. Use the client token that cctl init stored for this project.'),
+          failure: new GatewayFailure(
+            401,
+            'authentication_error',
+            'The gateway did not accept this credential. Use the client token that cctl init stored for this project.',
+          ),
         }
       : {
           reason: 'no client credential',
-          failure: new GatewayFailure(401, 'authentication_error', 'No credential. Send the project client token as Authorization: Bearer or x-api-key.'),
+          failure: new GatewayFailure(
+            401,
+            'authentication_error',
+            'No credential. Send the project client token as Authorization: Bearer or x-api-key.',
+          ),
         };
   }
   delete outgoing.authorization;

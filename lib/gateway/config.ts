@@ -141,11 +141,15 @@ export function loadConfig(env: Env = process.env, readFile: (path: string) => s
       throw new GatewayConfigError('Set ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN for the team, not both.');
     }
     if (!apiKey && !authToken) {
-      throw new GatewayConfigError('team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).');
+      throw new GatewayConfigError(
+        'team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).',
+      );
     }
     // A team gateway (CCTL_GATEWAY_MODE=team) admits member tokens instead of one client token.
     if (!clientToken && env.CCTL_GATEWAY_MODE?.trim() !== 'team') {
-      throw new GatewayConfigError('team-key mode needs CCTL_CLIENT_TOKEN (cctl init writes it to proxy.env in the project\'s private folder, ~/.config/cctl/projects/NAME/).');
+      throw new GatewayConfigError(
+        "team-key mode needs CCTL_CLIENT_TOKEN (cctl init writes it to proxy.env in the project's private folder, ~/.config/cctl/projects/NAME/).",
+      );
     }
     if (clientToken) config.clientToken = clientToken;
     const projectName = env.CCTL_PROJECT_NAME?.trim();

@@ -26,7 +26,15 @@ export class Exchange {
     readonly res: http.ServerResponse,
     private readonly write: LogWriter,
   ) {
-    this.entry = { time: new Date().toISOString(), method: req.method ?? 'GET', path: '/', status: 0, durationMs: 0, bytesIn: 0, bytesOut: 0 };
+    this.entry = {
+      time: new Date().toISOString(),
+      method: req.method ?? 'GET',
+      path: '/',
+      status: 0,
+      durationMs: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+    };
     // A reset mid-upload or mid-write surfaces as 'close' too, which is
     // where the cleanup happens; unhandled, these would crash the process.
     req.on('error', () => {});

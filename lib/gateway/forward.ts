@@ -42,7 +42,11 @@ export function mayResend(failed: FailedAttempt): boolean {
 
 /** An upstream that switches protocols has left HTTP; the Messages API never does. */
 function switchedProtocols(upstream: Upstream): GatewayFailure {
-  return new GatewayFailure(502, 'api_error', `Upstream ${upstream.host} answered 101 Switching Protocols, which the gateway does not relay.`);
+  return new GatewayFailure(
+    502,
+    'api_error',
+    `Upstream ${upstream.host} answered 101 Switching Protocols, which the gateway does not relay.`,
+  );
 }
 
 export interface ForwardOptions {
@@ -161,7 +165,14 @@ class Forwarding {
     // this phase, and the request's own idle timeout starts on connect.
     socket.setTimeout(0);
     const timer = setTimeout(
-      () => this.fail(new GatewayFailure(504, 'api_error', `Upstream ${upstream.host} did not accept a connection within ${config.connectTimeoutMs} ms.`)),
+      () =>
+        this.fail(
+          new GatewayFailure(
+            504,
+            'api_error',
+            `Upstream ${upstream.host} did not accept a connection within ${config.connectTimeoutMs} ms.`,
+          ),
+        ),
       config.connectTimeoutMs,
     );
     const clear = () => clearTimeout(timer);
@@ -190,7 +201,9 @@ class Forwarding {
     }
     const failure =
       this.failure ??
-      (error instanceof GatewayFailure ? error : new GatewayFailure(502, 'api_error', `Upstream ${this.o.upstream.host} is unreachable (${error.code ?? error.message}).`));
+      (error instanceof GatewayFailure
+        ? error
+        : new GatewayFailure(502, 'api_error', `Upstream ${this.o.upstream.host} is unreachable (${error.code ?? error.message}).`));
     if (this.state === 'sending') {
       this.state = 'failed';
       exchange.entry.error = failure.message;

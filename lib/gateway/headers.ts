@@ -51,7 +51,7 @@ export const DECODABLE_ENCODINGS = ['gzip', 'br', 'deflate'] as const;
  */
 export function upstreamAcceptEncoding(clientValue: string | string[] | undefined): string {
   const offered = new Map<string, number>();
-  for (const part of (Array.isArray(clientValue) ? clientValue.join(',') : clientValue ?? '').split(',')) {
+  for (const part of (Array.isArray(clientValue) ? clientValue.join(',') : (clientValue ?? '')).split(',')) {
     const [name, ...params] = part.split(';').map((s) => s.trim().toLowerCase());
     if (!name) continue;
     const q = params.find((p) => p.startsWith('q='));

@@ -12,7 +12,11 @@ export function declaredTooLarge(headers: Headers, maxBodyBytes: number): Refusa
   if (declared === undefined || declared <= maxBodyBytes) return undefined;
   return {
     reason: 'request body over the limit',
-    failure: new GatewayFailure(413, 'request_too_large', `Request body is ${declared} bytes; the gateway accepts at most ${maxBodyBytes}.`),
+    failure: new GatewayFailure(
+      413,
+      'request_too_large',
+      `Request body is ${declared} bytes; the gateway accepts at most ${maxBodyBytes}.`,
+    ),
   };
 }
 

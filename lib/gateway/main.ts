@@ -52,7 +52,8 @@ async function main(argv: string[]): Promise<void> {
     const token = metricsConfig();
     // The metrics count what the log lines say, so they see the lines on their way out.
     const ledger = team?.ledger;
-    if (token) metrics = new GatewayMetrics({ token, ...(ledger ? { ledger, ...(ledger.lag ? { ledgerLag: () => ledger.lag!() } : {}) } : {}) });
+    if (token)
+      metrics = new GatewayMetrics({ token, ...(ledger ? { ledger, ...(ledger.lag ? { ledgerLag: () => ledger.lag!() } : {}) } : {}) });
     if (metrics) config = { ...config, log: metrics.observe(config.log ?? stdoutWriter) };
   } catch (error) {
     if (!(error instanceof GatewayConfigError)) throw error;
@@ -77,7 +78,10 @@ async function main(argv: string[]): Promise<void> {
   const stop = (signal: string) => {
     logEvent(stdoutWriter, 'stopping', { signal });
     // The ledger closes last: every request that finished has its row committed.
-    void gateway.close(8000).then(() => team?.close()).then(() => process.exit(0));
+    void gateway
+      .close(8000)
+      .then(() => team?.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

@@ -28,7 +28,19 @@ const LATENCY_BOUNDS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
 
 /** The ledger's roll-up, as the metrics read it (the team gateway's ledger answers it). */
 export interface LedgerTotalsSource {
-  usage(query: { by: ('member' | 'model')[] }): Promise<{ member?: string; model?: string; requests: number; errors: number; inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number; cost: number }[]>;
+  usage(query: { by: ('member' | 'model')[] }): Promise<
+    {
+      member?: string;
+      model?: string;
+      requests: number;
+      errors: number;
+      inputTokens: number;
+      outputTokens: number;
+      cacheCreationTokens: number;
+      cacheReadTokens: number;
+      cost: number;
+    }[]
+  >;
 }
 
 export interface MetricsOptions {
@@ -45,17 +57,36 @@ function routeLabel(path: string): string {
 export class GatewayMetrics {
   readonly registry = new Registry();
   private readonly inFlight = this.registry.gauge('cctl_gateway_requests_in_flight', 'API requests this gateway process is handling now.');
-  private readonly latency = this.registry.histogram('cctl_gateway_request_duration_seconds', 'Time from request to the end of the reply (streams included), by route.', LATENCY_BOUNDS);
+  private readonly latency = this.registry.histogram(
+    'cctl_gateway_request_duration_seconds',
+    'Time from request to the end of the reply (streams included), by route.',
+    LATENCY_BOUNDS,
+  );
   private readonly answered = this.registry.counter('cctl_gateway_requests_total', 'API requests this process finished, by status code.');
-  private readonly budgetRefusals = this.registry.counter('cctl_gateway_budget_refusals_total', 'Requests the gateway refused with 429 itself (a budget or the in-flight cap), not the upstream.');
-  private readonly refusals = this.registry.counter('cctl_gateway_refusals_total', 'Requests the gateway answered itself with a 4xx (bad token, unknown route, too large, budget), by status.');
-  private readonly upstreamErrors = this.registry.counter('cctl_gateway_upstream_errors_total', 'Upstream failures: a 5xx or 429 from the upstream (status), or no answer at all (status="none").');
-  private readonly egress = this.registry.counter('cctl_egress_connections_total', 'Egress tunnels and proxied requests, by decision and destination host.');
+  private readonly budgetRefusals = this.registry.counter(
+    'cctl_gateway_budget_refusals_total',
+    'Requests the gateway refused with 429 itself (a budget or the in-flight cap), not the upstream.',
+  );
+  private readonly refusals = this.registry.counter(
+    'cctl_gateway_refusals_total',
+    'Requests the gateway answered itself with a 4xx (bad token, unknown route, too large, budget), by status.',
+  );
+  private readonly upstreamErrors = this.registry.counter(
+    'cctl_gateway_upstream_errors_total',
+    'Upstream failures: a 5xx or 429 from the upstream (status), or no answer at all (status="none").',
+  );
+  private readonly egress = this.registry.counter(
+    'cctl_egress_connections_total',
+    'Egress tunnels and proxied requests, by decision and destination host.',
+  );
   private readonly egressHosts = new Set<string>();
 
   constructor(private readonly options: MetricsOptions) {
     if (options.ledgerLag) {
-      const lag = this.registry.gauge('cctl_ledger_write_lag_seconds', 'How long the oldest recorded request row has waited for its commit (0: none waiting).');
+      const lag = this.registry.gauge(
+        'cctl_ledger_write_lag_seconds',
+        'How long the oldest recorded request row has waited for its commit (0: none waiting).',
+      );
       this.registry.onCollect(() => lag.set(options.ledgerLag!()));
     }
     if (options.ledger) this.registry.dynamic(() => ledgerFamilies(options.ledger!));
@@ -80,7 +111,8 @@ export class GatewayMetrics {
       this.egress.inc({ decision: String(line.decision), host: this.egressHosts.has(host) ? host : '(other)' });
       return;
     }
-    if (line.event !== undefined || typeof line.status !== 'number' || typeof line.path !== 'string' || !line.path.startsWith('/v1')) return;
+    if (line.event !== undefined || typeof line.status !== 'number' || typeof line.path !== 'string' || !line.path.startsWith('/v1'))
+      return;
     const status = line.status;
     this.answered.inc({ code: String(status) });
     const fromUpstream = typeof line.upstreamMs === 'number';
@@ -133,7 +165,11 @@ export class GatewayMetrics {
     }
     try {
       const body = await this.registry.render();
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+      });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (error) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
@@ -146,7 +182,10 @@ export class GatewayMetrics {
 async function ledgerFamilies(ledger: LedgerTotalsSource): Promise<Counter[]> {
   const requests = new Counter('cctl_ledger_requests_total', 'Requests recorded in the ledger (every replica), by member and model.');
   const errors = new Counter('cctl_ledger_errors_total', 'Recorded requests that ended with a status of 400 or more, by member and model.');
-  const tokens = new Counter('cctl_ledger_tokens_total', 'Tokens recorded in the ledger, by member, model and kind (input, output, cache_creation, cache_read).');
+  const tokens = new Counter(
+    'cctl_ledger_tokens_total',
+    'Tokens recorded in the ledger, by member, model and kind (input, output, cache_creation, cache_read).',
+  );
   const cost = new Counter('cctl_ledger_cost_usd_total', 'Estimated cost recorded in the ledger, in US dollars, by member and model.');
   for (const row of await ledger.usage({ by: ['member', 'model'] })) {
     const labels: Labels = { member: row.member ?? '', model: row.model ?? '' };

@@ -83,7 +83,11 @@ export class Gauge extends Labelled<number> {
 }
 
 export class Histogram extends Labelled<{ counts: number[]; sum: number; count: number }> {
-  constructor(name: string, help: string, private readonly bounds: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    private readonly bounds: readonly number[],
+  ) {
     super(name, help, 'histogram');
   }
   observe(value: number, labels: Labels = {}): void {

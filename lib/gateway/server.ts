@@ -79,7 +79,11 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
       case 'not-found':
         if (team?.serve(exchange, route.target)) return;
         exchange.answer(
-          new GatewayFailure(404, 'not_found_error', `Not found: ${req.method} ${route.target.pathname}. The gateway serves the Messages API under /v1 and /health.`),
+          new GatewayFailure(
+            404,
+            'not_found_error',
+            `Not found: ${req.method} ${route.target.pathname}. The gateway serves the Messages API under /v1 and /health.`,
+          ),
         );
         return;
       case 'api-refused':
@@ -102,17 +106,25 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
         }
         if (admitted) {
           reserveThenForward(exchange, admitted as MemberPass, headers, route.target, route.billed).catch((error: unknown) => {
-            if (!exchange.res.headersSent) exchange.answer(new GatewayFailure(500, 'api_error', 'The gateway failed to handle this request.'), { reason: String(error) });
+            if (!exchange.res.headersSent)
+              exchange.answer(new GatewayFailure(500, 'api_error', 'The gateway failed to handle this request.'), {
+                reason: String(error),
+              });
             logEvent(write, 'internal-error', { message: String(error) });
           });
-        }
-        else forward({ exchange, upstream, config, headers, target: route.target });
+        } else forward({ exchange, upstream, config, headers, target: route.target });
       }
     }
   };
 
   /** Team mode: the whole body first (its size and max_tokens make the estimate), then the reservation, then upstream. */
-  const reserveThenForward = async (exchange: Exchange, pass: MemberPass, headers: Record<string, string | string[] | undefined>, target: URL, billed: boolean) => {
+  const reserveThenForward = async (
+    exchange: Exchange,
+    pass: MemberPass,
+    headers: Record<string, string | string[] | undefined>,
+    target: URL,
+    billed: boolean,
+  ) => {
     const body = await readWholeBody(exchange.req, exchange.body, config.maxBodyBytes);
     if (body === undefined) return;
     if (body === 'too-large') {

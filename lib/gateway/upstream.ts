@@ -29,7 +29,13 @@ export function createUpstream(config: GatewayConfig): Upstream {
   const url = config.upstreamUrl;
   const secure = url.protocol === 'https:';
   const keepAliveMs = config.upstreamKeepAliveMs ?? DEFAULTS.upstreamKeepAliveMs;
-  const options = { keepAlive: keepAliveMs > 0, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' as const, timeout: keepAliveMs || undefined };
+  const options = {
+    keepAlive: keepAliveMs > 0,
+    keepAliveMsecs: 1000,
+    maxFreeSockets: 256,
+    scheduling: 'lifo' as const,
+    timeout: keepAliveMs || undefined,
+  };
   return {
     url,
     agent: secure ? new https.Agent(options) : new http.Agent(options),

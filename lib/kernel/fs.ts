@@ -3,7 +3,20 @@
  * damaged one silently, and the writes inside the project that never go
  * through a symlink (inside.ts).
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, chmodSync, readFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  chmodSync,
+  readFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CctlError } from './errors.js';
 

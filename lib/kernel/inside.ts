@@ -60,12 +60,15 @@ function linkRefused(shown: string): CctlError {
   } catch {
     // Gone meanwhile: the name alone says enough.
   }
-  return new CctlError(`${shown} is a symbolic link${target ? ` (to ${target})` : ''}; cctl does not write or delete through links in the project.`, {
-    hint:
-      'Anything in claude-cli can write the project, links included, so a link there may point anywhere on this machine. ' +
-      `Nothing was written through it. Check what made it, remove it ("rm ${shown}"), and run the command again. ` +
-      'A compose file kept elsewhere is named with -f instead.',
-  });
+  return new CctlError(
+    `${shown} is a symbolic link${target ? ` (to ${target})` : ''}; cctl does not write or delete through links in the project.`,
+    {
+      hint:
+        'Anything in claude-cli can write the project, links included, so a link there may point anywhere on this machine. ' +
+        `Nothing was written through it. Check what made it, remove it ("rm ${shown}"), and run the command again. ` +
+        'A compose file kept elsewhere is named with -f instead.',
+    },
+  );
 }
 
 function isLink(path: string): boolean {
@@ -95,7 +98,8 @@ function openFolder(parent: Folder, name: string): number {
     const code = (error as NodeJS.ErrnoException).code;
     // O_NOFOLLOW on a link: ELOOP (Linux), EMLINK (FreeBSD), ENOTDIR with O_DIRECTORY on some kernels.
     if (isLink(path)) throw linkRefused(shown);
-    if (code === 'ENOTDIR') throw new CctlError(`${shown} is not a folder, but cctl keeps files in it.`, { hint: `Move it away and run the command again.` });
+    if (code === 'ENOTDIR')
+      throw new CctlError(`${shown} is not a folder, but cctl keeps files in it.`, { hint: `Move it away and run the command again.` });
     throw error;
   }
 }
@@ -175,7 +179,10 @@ export function writeInside(root: string, file: string, data: string | Buffer, o
     try {
       const st = lstatSync(target);
       if (st.isSymbolicLink()) throw linkRefused(join(folder.shown, name));
-      if (st.isDirectory()) throw new CctlError(`${join(folder.shown, name)} is a folder, but cctl writes a file there.`, { hint: 'Move it away and run the command again.' });
+      if (st.isDirectory())
+        throw new CctlError(`${join(folder.shown, name)} is a folder, but cctl writes a file there.`, {
+          hint: 'Move it away and run the command again.',
+        });
       existing = st.mode & 0o7777;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

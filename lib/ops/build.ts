@@ -24,7 +24,11 @@ export interface Staleness {
   reason: 'missing' | 'stale' | 'current';
 }
 
-export async function imageStaleness(project: Project, s: Pick<Settings, 'proxy' | 'proxy-service'>, buildHash: string): Promise<Staleness[]> {
+export async function imageStaleness(
+  project: Project,
+  s: Pick<Settings, 'proxy' | 'proxy-service'>,
+  buildHash: string,
+): Promise<Staleness[]> {
   return Promise.all(
     builtServices(s).map(async (service) => {
       const image = machineImageName(project, service);
@@ -37,13 +41,19 @@ export async function imageStaleness(project: Project, s: Pick<Settings, 'proxy'
 
 /** The step that failed and the last lines before the error, from classic or BuildKit output. */
 export function summarizeBuildFailure(output: string): string {
-  const lines = output.split('\n').map((l) => l.replace(/\r/g, '')).filter((l) => l.trim());
+  const lines = output
+    .split('\n')
+    .map((l) => l.replace(/\r/g, ''))
+    .filter((l) => l.trim());
   let step: string | undefined;
   for (const l of lines) {
     const m = /^(Step \d+\/\d+ : .*)$/.exec(l) ?? /^#\d+ (\[[^\]]+\] .*)$/.exec(l);
     if (m) step = m[1];
   }
-  const tail = lines.slice(-12).map((l) => `  ${l}`).join('\n');
+  const tail = lines
+    .slice(-12)
+    .map((l) => `  ${l}`)
+    .join('\n');
   // A RUN step is often a whole script on one line; its start names it well enough.
   const shown = step && step.length > 160 ? `${step.slice(0, 160)}...` : step;
   return `${shown ? `Failing step: ${shown}\n` : ''}Last lines of the build output:\n${tail}`;
@@ -88,10 +98,18 @@ export function buildFailureHint(output: string): string {
   if (/No matching distribution found for claude-monitor|\/simple\/claude-monitor\//.test(output)) {
     return 'The Usage Monitor comes from PyPI, which the build could not reach. Make PyPI reachable, or build without the monitor: cctl init --no-monitor (or CCTL_MONITOR=0).';
   }
-  if (/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|self[- ]signed certificate|unable to get local issuer certificate|CERTIFICATE_VERIFY_FAILED/i.test(output)) {
+  if (
+    /SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT|self[- ]signed certificate|unable to get local issuer certificate|CERTIFICATE_VERIFY_FAILED/i.test(
+      output,
+    )
+  ) {
     return 'A TLS-inspecting proxy is in the way: trust its CA in the image with cctl init --ca-cert FILE (or CCTL_CA_CERT=FILE), then run the command again.';
   }
-  if (/pull access denied|manifest unknown|failed to resolve source metadata|error pulling image|registry-1\.docker\.io|no such host/i.test(output)) {
+  if (
+    /pull access denied|manifest unknown|failed to resolve source metadata|error pulling image|registry-1\.docker\.io|no such host/i.test(
+      output,
+    )
+  ) {
     return 'The base image could not be pulled. Check the network, or point cctl at an image this engine has: cctl init --base-image IMAGE (or CCTL_BASE_IMAGE).';
   }
   return 'Fix the cause above and run "cctl build" again; "cctl build --no-cache" starts from scratch. Behind a TLS-inspecting proxy: cctl init --ca-cert FILE (or CCTL_CA_CERT).';

@@ -34,7 +34,14 @@ export function projectFiles(project: Project, env: NodeJS.ProcessEnv = process.
  * less (exec); its HOME names the private folder that holds the machine file.
  */
 export function invocationFor(engine: ComposeCommand, project: Project, env: NodeJS.ProcessEnv = composeEnv()): ComposeInvocation {
-  return { engine, files: projectFiles(project, env), project: project.name, dir: project.dir, profiles: [PROFILE], env: projectEnv(project, env) };
+  return {
+    engine,
+    files: projectFiles(project, env),
+    project: project.name,
+    dir: project.dir,
+    profiles: [PROFILE],
+    env: projectEnv(project, env),
+  };
 }
 
 /** invocationFor() with the detected compose (remembered across runs: compose.ts). */
@@ -43,7 +50,12 @@ export async function projectInvocation(project: Project, env?: NodeJS.ProcessEn
 }
 
 /** The argv cctl runs on the project for these verb args: for the benches and e2e tests that time or drive raw Compose. */
-export function projectArgv(engine: ComposeCommand, project: Project, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+export function projectArgv(
+  engine: ComposeCommand,
+  project: Project,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
   return invocationArgv({ engine, files: projectFiles(project, env), project: project.name, dir: project.dir, profiles: [PROFILE] }, args);
 }
 

@@ -152,7 +152,11 @@ export function checkDevcontainer(
 }
 
 /** doctor: the editor's file as accepted (or not kept by cctl at all). */
-export function devcontainerCheck(project: Project, settings: Pick<Settings, 'devcontainer'>, env: NodeJS.ProcessEnv = process.env): MachineCheck {
+export function devcontainerCheck(
+  project: Project,
+  settings: Pick<Settings, 'devcontainer'>,
+  env: NodeJS.ProcessEnv = process.env,
+): MachineCheck {
   const accepted = readAcceptedDevcontainer(project, env);
   if (!accepted) {
     return settings.devcontainer

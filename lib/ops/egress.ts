@@ -81,7 +81,11 @@ export function parseEgressLine(line: string): EgressEvent | undefined {
   };
 }
 
-function summarise<T extends DestinationSummary>(events: readonly EgressEvent[], make: (e: EgressEvent) => T, add: (s: T, e: EgressEvent) => void): T[] {
+function summarise<T extends DestinationSummary>(
+  events: readonly EgressEvent[],
+  make: (e: EgressEvent) => T,
+  add: (s: T, e: EgressEvent) => void,
+): T[] {
   const byDestination = new Map<string, T>();
   for (const e of events) {
     const key = `${e.destination} ${e.reason ?? ''}`;
@@ -125,7 +129,14 @@ export function summariseEgress(events: readonly EgressEvent[]): EgressReport {
  * The log lives as long as the container: `cctl down` or a recreate clears it.
  */
 export async function readEgressEvents(project: Project): Promise<{ events: EgressEvent[]; gatewayLogged: boolean }> {
-  const stdout = await readLogs(await projectInvocation(project), { services: [gatewayService(storedSettings(project))] }, { timeoutMs: 60_000 });
+  const stdout = await readLogs(
+    await projectInvocation(project),
+    { services: [gatewayService(storedSettings(project))] },
+    { timeoutMs: 60_000 },
+  );
   // The gateway's first line says it is listening; without it there is no log to read (no container).
-  return { events: stdout.split('\n').flatMap((line) => parseEgressLine(line) ?? []), gatewayLogged: stdout.includes('"event":"listening"') };
+  return {
+    events: stdout.split('\n').flatMap((line) => parseEgressLine(line) ?? []),
+    gatewayLogged: stdout.includes('"event":"listening"'),
+  };
 }

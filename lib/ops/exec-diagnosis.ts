@@ -60,9 +60,12 @@ function diagnosisError(state: ExecDiagnosis, project: Project): CctlError | und
           hint: `Start it with "cctl up${up}".`,
         });
       }
-      return new CctlError(`${CLI_SERVICE}'s container ${state.container} has exited${state.exitCode === undefined ? '' : ` with code ${state.exitCode}`}.`, {
-        hint: `Why: "cctl logs ${CLI_SERVICE}${up}". Start it again with "cctl up${up}".`,
-      });
+      return new CctlError(
+        `${CLI_SERVICE}'s container ${state.container} has exited${state.exitCode === undefined ? '' : ` with code ${state.exitCode}`}.`,
+        {
+          hint: `Why: "cctl logs ${CLI_SERVICE}${up}". Start it again with "cctl up${up}".`,
+        },
+      );
   }
 }
 

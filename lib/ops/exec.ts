@@ -68,7 +68,9 @@ export async function execCapture(
 ): Promise<RunResult> {
   const project = requireComposeFile(globals);
   try {
-    return await withEngine((engine) => composeClient.execCapture(execInvocation(engine, project), execRequest({ command, tty: false }), options));
+    return await withEngine((engine) =>
+      composeClient.execCapture(execInvocation(engine, project), execRequest({ command, tty: false }), options),
+    );
   } catch (error) {
     if (error instanceof ProcessError && error.exitCode === COMPOSE_FAILED) await explainFailure(project, error);
     throw error;

@@ -51,7 +51,7 @@ export function refuseClash(project: Project, names: string[]): CctlError {
       'It is yours: cctl never changes or replaces a service it did not create.',
     {
       hint: gateway
-        ? 'Give cctl\'s gateway another name: cctl init --set proxy-service=cctl-proxy (ANTHROPIC_BASE_URL, depends_on and the commands follow it).'
+        ? "Give cctl's gateway another name: cctl init --set proxy-service=cctl-proxy (ANTHROPIC_BASE_URL, depends_on and the commands follow it)."
         : 'Rename your service: cctl needs the name claude-cli for its own.',
     },
   );

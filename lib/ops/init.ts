@@ -3,7 +3,16 @@
  * out. `cctl up` calls it too, to create the services or bring them current.
  */
 import { join, resolve } from 'node:path';
-import { assetsHash, caCertSource, ensureBuildContexts, readCaCert, relativeToProject, syncAssets, wantedAssets, type AssetChange } from '../project/assets.js';
+import {
+  assetsHash,
+  caCertSource,
+  ensureBuildContexts,
+  readCaCert,
+  relativeToProject,
+  syncAssets,
+  wantedAssets,
+  type AssetChange,
+} from '../project/assets.js';
 import { renderOwned, type PlainMap, type RenderContext } from '../project/model.js';
 import { describeConflicts, MAX_ALIASES, mergeOwned } from '../project/merge.js';
 import { composeDocument, readStoredSettings, SETTINGS_KEY } from '../project/compose-file.js';
@@ -121,9 +130,7 @@ export async function planInit(project: Project, options: InitOptions = {}): Pro
   if (ca.note) notes.push(ca.note);
   const wanted = withTeamParts(wantedAssets(ca.pem), project.dir);
   // Everything a build depends on: the assets and the build settings.
-  const buildHash = assetsHash(
-    new Map([...wanted, ['settings', Buffer.from(JSON.stringify(buildSettings(settings)))]]),
-  );
+  const buildHash = assetsHash(new Map([...wanted, ['settings', Buffer.from(JSON.stringify(buildSettings(settings)))]]));
   // Nothing of this machine's: every teammate renders the same file (model.ts).
   const ctx: RenderContext = { project: project.name, buildHash };
   const ours = renderOwned(settings, ctx);
@@ -172,9 +179,11 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
   const moved = fromSecrets.moved;
   const secrets = fromSecrets.written.filter((f) => f.endsWith('.env'));
   // .cctl/.gitignore, the onboarding script and the fragment example: files for the repository, reported as such.
-  const teamFiles = [...fromSecrets.written.filter((f) => !f.endsWith('.env')), writeOnboardScript(project.dir, settings), writeFragmentExample(project.dir)].filter(
-    (f): f is string => f !== undefined,
-  );
+  const teamFiles = [
+    ...fromSecrets.written.filter((f) => !f.endsWith('.env')),
+    writeOnboardScript(project.dir, settings),
+    writeFragmentExample(project.dir),
+  ].filter((f): f is string => f !== undefined);
   let backup: string | undefined;
   if (merged.changed) {
     // Compose's own verdict before the file is replaced (the trust check resolved it already when Compose is here).
@@ -195,7 +204,10 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
   const devcontainer = syncDevcontainer(project, settings, { force: options.force, accept: options.acceptChanges, env });
   // A file init just wrote for the repository (scripts/onboard.sh) is one the host runs: bound read-only
   // from the first up on, so this machine's file is made again with it (written only if its text changed).
-  const machine = teamFiles.length || devcontainer?.changed ? await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true }) : plan.machine;
+  const machine =
+    teamFiles.length || devcontainer?.changed
+      ? await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true })
+      : plan.machine;
 
   return {
     file: project.file,
@@ -222,7 +234,13 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
  * would otherwise replace, at every later `cctl up`, a CA chosen with `cctl init --ca-cert`.
  * Either way the user is told which one is used, never silently.
  */
-function caFromEnv(project: Project, fromEnvironment: Partial<Settings>, flags: Partial<Settings> | undefined, stored: Partial<Settings>, notes: string[]): Partial<Settings> {
+function caFromEnv(
+  project: Project,
+  fromEnvironment: Partial<Settings>,
+  flags: Partial<Settings> | undefined,
+  stored: Partial<Settings>,
+  notes: string[],
+): Partial<Settings> {
   const envCa = fromEnvironment['ca-cert'];
   if (envCa === undefined) return fromEnvironment;
   const flagCa = flags?.['ca-cert'];
@@ -234,7 +252,9 @@ function caFromEnv(project: Project, fromEnvironment: Partial<Settings>, flags: 
   if (!storedCa) return fromEnvironment;
   const { ['ca-cert']: _unused, ...rest } = fromEnvironment;
   if (!samePem(project.dir, envCa, storedCa)) {
-    notes.push(`CCTL_CA_CERT=${envCa} is not used: the project already has an extra CA (${storedCa}). To replace it: cctl init --ca-cert ${envCa}`);
+    notes.push(
+      `CCTL_CA_CERT=${envCa} is not used: the project already has an extra CA (${storedCa}). To replace it: cctl init --ca-cert ${envCa}`,
+    );
   }
   return rest;
 }

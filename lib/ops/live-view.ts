@@ -121,7 +121,12 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e)).s
  * polls in a row. Resolves with the exit code: 0 for q and --once, 128+signal
  * for Ctrl-C (130) and signals, like the other commands of this family.
  */
-export async function runLiveView(options: LiveOptions, limitSetting: string, source: BlocksSource, io: LiveIO = processIO()): Promise<number> {
+export async function runLiveView(
+  options: LiveOptions,
+  limitSetting: string,
+  source: BlocksSource,
+  io: LiveIO = processIO(),
+): Promise<number> {
   const screen = Boolean(io.out.isTTY) && !options.once;
   const abort = new AbortController();
   let code: number | undefined;
@@ -145,7 +150,11 @@ export async function runLiveView(options: LiveOptions, limitSetting: string, so
       io.out.write(frameText(renderFrame(block, { ...frame, color })));
     } else if (io.out.isTTY) {
       // --once on a terminal: the full frame, printed once, without the quit hint.
-      io.out.write(`${renderFrame(block, { ...frame, intervalSeconds: undefined }).slice(0, -2).join('\n')}\n`);
+      io.out.write(
+        `${renderFrame(block, { ...frame, intervalSeconds: undefined })
+          .slice(0, -2)
+          .join('\n')}\n`,
+      );
     } else {
       io.out.write(`${renderLine(block, frame)}\n`);
     }

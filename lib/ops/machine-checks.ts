@@ -24,7 +24,10 @@ export interface MachineCheck {
 export async function workspaceWriteCheck(project: Project): Promise<MachineCheck> {
   const script = `f=${WORKSPACE_MOUNT}/.cctl-doctor-$$; if touch "$f" 2>/dev/null; then rm -f "$f"; echo ok; else echo no; fi; id -u; stat -c %u ${WORKSPACE_MOUNT}`;
   const { stdout } = await execCapture(await projectInvocation(project), { service: CLI_SERVICE, command: ['sh', '-c', script] });
-  const [verdict, uid, owner] = stdout.trim().split('\n').map((l) => l.trim());
+  const [verdict, uid, owner] = stdout
+    .trim()
+    .split('\n')
+    .map((l) => l.trim());
   if (verdict === 'ok') return { name: 'workspace', status: 'pass', detail: `claude (UID ${uid}) can write ${WORKSPACE_MOUNT}` };
   const want = claudeIds(project.dir);
   // A folder root owns has no user to map claude to (Claude Code refuses to run as root): said, not failed,
@@ -68,10 +71,20 @@ export async function protectedPathsCheck(project: Project, cliContainer: string
     };
   }
   const wanted = protectedBinds(workspaceDir(project)).binds.filter((b) => b.readOnly);
-  if (!cliContainer) return { name: 'protected', status: 'pass', detail: `unchanged since the last up (${wanted.length} read-only in claude-cli once it runs)` };
+  if (!cliContainer)
+    return {
+      name: 'protected',
+      status: 'pass',
+      detail: `unchanged since the last up (${wanted.length} read-only in claude-cli once it runs)`,
+    };
   const mounts = await containerMounts(cliContainer);
   const writable = wanted.filter((b) => !mounts.some((m) => m.destination === b.target && !m.rw));
-  if (writable.length === 0) return { name: 'protected', status: 'pass', detail: `read-only in claude-cli: ${wanted.map((b) => b.target.slice(WORKSPACE_MOUNT.length + 1)).join(', ') || 'none exist'}` };
+  if (writable.length === 0)
+    return {
+      name: 'protected',
+      status: 'pass',
+      detail: `read-only in claude-cli: ${wanted.map((b) => b.target.slice(WORKSPACE_MOUNT.length + 1)).join(', ') || 'none exist'}`,
+    };
   return {
     name: 'protected',
     status: 'fail',

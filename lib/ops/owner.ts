@@ -32,7 +32,11 @@ export function foreignAmong(containers: readonly LabelledContainer[], me: Owner
   });
   const first = theirs[0];
   if (!first) return undefined;
-  const owner = { uid: Number(first.labels[OWNER_UID_LABEL]), user: first.labels[OWNER_USER_LABEL] || '?', host: first.labels[OWNER_HOST_LABEL] || '?' };
+  const owner = {
+    uid: Number(first.labels[OWNER_UID_LABEL]),
+    user: first.labels[OWNER_USER_LABEL] || '?',
+    host: first.labels[OWNER_HOST_LABEL] || '?',
+  };
   return { owner, containers: theirs.map((c) => c.name) };
 }
 

@@ -12,7 +12,17 @@ import { writeFileAtomic } from '../kernel/fs.js';
 import { scanComposeText, type Project } from '../project/locate.js';
 import { composeText } from '../project/compose-text.js';
 import { ensurePrivateDir, privateDir } from '../project/private-dir.js';
-import { acceptedFrom, changedSince, describePathChanges, protectedBinds, swappedBinds, type AcceptedPaths, type Bind, type PathChange, type PathState } from '../project/protected-paths.js';
+import {
+  acceptedFrom,
+  changedSince,
+  describePathChanges,
+  protectedBinds,
+  swappedBinds,
+  type AcceptedPaths,
+  type Bind,
+  type PathChange,
+  type PathState,
+} from '../project/protected-paths.js';
 
 const RECORD = 'accepted-paths.json';
 
@@ -94,7 +104,10 @@ export function acceptedStates(checked: readonly PathState[], written: readonly 
 export function assertBindsInPlace(binds: readonly Bind[]): void {
   const swapped = swappedBinds(binds);
   if (swapped.length === 0) return;
-  throw new CctlError(`Files the host runs without review were replaced while cctl up was running, so nothing was started: ${swapped.join(', ')} (now a link, or gone).`, {
-    hint: 'Anything in claude-cli can do that, and Docker would follow a link to mount what it points at. Look at them (ls -la), put them back, then run "cctl up" again.',
-  });
+  throw new CctlError(
+    `Files the host runs without review were replaced while cctl up was running, so nothing was started: ${swapped.join(', ')} (now a link, or gone).`,
+    {
+      hint: 'Anything in claude-cli can do that, and Docker would follow a link to mount what it points at. Look at them (ls -la), put them back, then run "cctl up" again.',
+    },
+  );
 }

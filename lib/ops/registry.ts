@@ -33,9 +33,12 @@ export async function fetchPackument(name: string, env = process.env): Promise<P
     response = await fetch(url, { headers: { accept: 'application/vnd.npm.install-v1+json' }, signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new RegistryUnreachable(`The npm registry ${npmRegistry(env)} did not answer: ${cause?.code ?? cause?.message ?? (error as Error).message}.`, {
-      hint: 'Check the network (and npm_config_registry, or NODE_EXTRA_CA_CERTS behind a TLS-inspecting proxy), then run cctl update again.',
-    });
+    throw new RegistryUnreachable(
+      `The npm registry ${npmRegistry(env)} did not answer: ${cause?.code ?? cause?.message ?? (error as Error).message}.`,
+      {
+        hint: 'Check the network (and npm_config_registry, or NODE_EXTRA_CA_CERTS behind a TLS-inspecting proxy), then run cctl update again.',
+      },
+    );
   }
   if (response.status === 404) return undefined;
   if (!response.ok) throw new RegistryUnreachable(`The npm registry answered ${response.status} for ${name}.`);
@@ -90,10 +93,14 @@ export async function assertInstallable(tool: Tool, version: string, env = proce
   const [main, platform] = await Promise.all([fetchPackument(tool.pkg, env), fetchPackument(tool.platformPkg, env)]);
   const newest = main ? stableVersions(main)[0] : undefined;
   if (!main || !(version in main.versions)) {
-    throw new CctlError(`${tool.label} ${version} does not exist on ${npmRegistry(env)}.`, { hint: `The newest is ${newest ?? 'unknown'}: cctl update --${tool.pkg === CCUSAGE_PACKAGE ? 'ccusage' : 'claude'}-version ${newest ?? 'X.Y.Z'}` });
+    throw new CctlError(`${tool.label} ${version} does not exist on ${npmRegistry(env)}.`, {
+      hint: `The newest is ${newest ?? 'unknown'}: cctl update --${tool.pkg === CCUSAGE_PACKAGE ? 'ccusage' : 'claude'}-version ${newest ?? 'X.Y.Z'}`,
+    });
   }
   if (!(version in (platform?.versions ?? {}))) {
-    throw new CctlError(`${tool.label} ${version} exists, but its Linux binary (${tool.platformPkg}) is not served at that version, so the image cannot install it.`);
+    throw new CctlError(
+      `${tool.label} ${version} exists, but its Linux binary (${tool.platformPkg}) is not served at that version, so the image cannot install it.`,
+    );
   }
   if (tool.minMajor && Number(version.split('.')[0]) < tool.minMajor) {
     throw new CctlError(`${tool.label} ${version} is older than ${tool.minMajor}: cctl usage needs "ccusage claude <report>".`);

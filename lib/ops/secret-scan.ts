@@ -95,9 +95,15 @@ export interface SecretCheck {
 
 /** doctor's "secrets" check: in team-key mode with a key set, claude-cli must not be able to read it anywhere. */
 export async function secretCheck(project: Project, s: Settings, running: boolean): Promise<SecretCheck> {
-  if (s.auth !== 'team-key' || s.proxy === 'external') return { status: 'pass', detail: 'no team key in this mode (each user logs in, or the gateway is external)' };
+  if (s.auth !== 'team-key' || s.proxy === 'external')
+    return { status: 'pass', detail: 'no team key in this mode (each user logs in, or the gateway is external)' };
   const key = teamKey(project.name);
-  if (!key) return { status: 'warn', detail: `no team key set yet in ${proxyEnvFile(project.name)}`, fix: 'Put ANTHROPIC_API_KEY=... there, then "cctl up".' };
+  if (!key)
+    return {
+      status: 'warn',
+      detail: `no team key set yet in ${proxyEnvFile(project.name)}`,
+      fix: 'Put ANTHROPIC_API_KEY=... there, then "cctl up".',
+    };
   if (!running) return { status: 'warn', detail: 'not checked: claude-cli is not running', fix: 'Run "cctl up".' };
   const result = await scanForSecret(project, key);
   const scope = `${result.files} files and process environments in /workspace, home, /tmp and /proc`;
@@ -108,5 +114,8 @@ export async function secretCheck(project: Project, s: Settings, running: boolea
       fix: `Remove it from there (it belongs only in ${proxyEnvFile(project.name)}), then rotate the key: anything in claude-cli may have read it.`,
     };
   }
-  return { status: result.skipped ? 'warn' : 'pass', detail: `the team key is in none of ${scope}${result.skipped ? ` (${result.skipped} files too large to read)` : ''}` };
+  return {
+    status: result.skipped ? 'warn' : 'pass',
+    detail: `the team key is in none of ${scope}${result.skipped ? ` (${result.skipped} files too large to read)` : ''}`,
+  };
 }

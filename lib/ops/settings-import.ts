@@ -138,7 +138,11 @@ export function parseChanges(stdout: string): ImportChange[] {
     .split('\n')
     .map((line) => /^(added|updated|skipped) (.+)$/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => (m[1] === 'skipped' ? { path: m[2]!, change: 'skipped', reason: 'a symlink in the volume' } : { path: m[2]!, change: m[1] as 'added' | 'updated' }));
+    .map((m) =>
+      m[1] === 'skipped'
+        ? { path: m[2]!, change: 'skipped', reason: 'a symlink in the volume' }
+        : { path: m[2]!, change: m[1] as 'added' | 'updated' },
+    );
 }
 
 /** True when `dir` holds anything to import (for a friendly "nothing here" message). */

@@ -56,7 +56,9 @@ function sleep(ms: number, signal?: AbortSignal, onWake?: (wake: () => void) => 
 function unhealthyError(bad: ServiceState, why: string, log = ''): CctlError {
   const output = log
     ? `\nIts last log lines:\n  ${tail(log, 5, '\n  ')}`
-    : bad.lastHealthOutput ? `\nLast health check output:\n  ${tail(bad.lastHealthOutput, 5, '\n  ')}` : '';
+    : bad.lastHealthOutput
+      ? `\nLast health check output:\n  ${tail(bad.lastHealthOutput, 5, '\n  ')}`
+      : '';
   return new CctlError(`Service ${bad.name} ${why}.${output}`, {
     hint: `See its logs with "cctl logs ${bad.name}", and run "cctl doctor".`,
   });
@@ -98,12 +100,20 @@ async function pollHealthy(
     if (states.every(isReady)) return states;
     const exited = states.find((s) => s.state === 'exited' || s.state === 'dead');
     // A service that exits at start (the gateway without a team key: exit 2) says why in its log, not in a health check.
-    if (exited) throw unhealthyError(exited, `exited with code ${exited.exitCode ?? '?'}`, exited.container ? await lastLogLines(exited.container, 5).catch(() => '') : '');
+    if (exited)
+      throw unhealthyError(
+        exited,
+        `exited with code ${exited.exitCode ?? '?'}`,
+        exited.container ? await lastLogLines(exited.container, 5).catch(() => '') : '',
+      );
     const unhealthy = states.find((s) => s.health === 'unhealthy');
     if (unhealthy) throw unhealthyError(unhealthy, 'is unhealthy');
     if (Date.now() >= deadline) {
       const slow = states.find((s) => !isReady(s))!;
-      throw unhealthyError(slow, `did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (state ${slow.state}, health ${slow.health})`);
+      throw unhealthyError(
+        slow,
+        `did not become healthy within ${Math.round(options.timeoutMs / 1000)} s (state ${slow.state}, health ${slow.health})`,
+      );
     }
     // Between events, a poll every 250 ms covers an event missed while the watch started.
     await pause(Math.min(options.intervalMs ?? 250, Math.max(0, deadline - Date.now())));

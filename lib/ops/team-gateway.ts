@@ -17,7 +17,15 @@ import { ProcessError } from '../engine/runner.js';
 import { CctlError, InterruptedError } from '../kernel/errors.js';
 import { assetsHash, CA_FILE_NAME, postgresAssets, syncAssets, wantedAssets } from '../project/assets.js';
 import { findProject, type Project } from '../project/locate.js';
-import { GATEWAY_SERVICE, gatewayImage, gatewayKeyMissing, KEY_FILE, readGatewayMarker, setGatewayBuildHash, upgradeGatewayFolder } from '../project/team-gateway.js';
+import {
+  GATEWAY_SERVICE,
+  gatewayImage,
+  gatewayKeyMissing,
+  KEY_FILE,
+  readGatewayMarker,
+  setGatewayBuildHash,
+  upgradeGatewayFolder,
+} from '../project/team-gateway.js';
 import { POSTGRES_SERVICE } from '../project/gateway-postgres.js';
 import { BUILD_HASH_LABEL, buildImages } from './build.js';
 import { deployedAsStack } from '../project/gateway-stack.js';
@@ -51,7 +59,11 @@ export function gatewayProject(dir: string): Project {
  * package and its Dockerfile), with certs/ always present (the Dockerfile
  * copies it). A CA given to init is kept for later runs of up.
  */
-export function gatewayAssets(dir: string, caPem?: Buffer, withPostgres = readGatewayMarker(dir)?.postgres?.build === true): Map<string, Buffer> {
+export function gatewayAssets(
+  dir: string,
+  caPem?: Buffer,
+  withPostgres = readGatewayMarker(dir)?.postgres?.build === true,
+): Map<string, Buffer> {
   const kept = join(dir, '.cctl', 'proxy', 'certs', CA_FILE_NAME);
   const ca = caPem ?? (existsSync(kept) ? readFileSync(kept) : undefined);
   const wanted = wantedAssets(ca);
@@ -110,7 +122,9 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
         const upgraded = upgradeGatewayFolder(ctx.project.dir, gatewayImage(ctx.project.name));
         task.title = upgraded.length
           ? `Updated compose.yaml to this cctl's rules: ${upgraded.join(', ')}`
-          : changes.length ? `Updated the build files (${changes.length})` : 'Gateway files are current';
+          : changes.length
+            ? `Updated the build files (${changes.length})`
+            : 'Gateway files are current';
       },
     },
     {
@@ -120,7 +134,13 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
         const due: [string, string, string][] = [];
         for (const [service, name] of builtImages(ctx.project)) {
           const image = await inspectImage(name);
-          const reason = options.build ? 'forced' : !image.present ? 'missing' : image.labels[BUILD_HASH_LABEL] !== hash ? 'stale' : undefined;
+          const reason = options.build
+            ? 'forced'
+            : !image.present
+              ? 'missing'
+              : image.labels[BUILD_HASH_LABEL] !== hash
+                ? 'stale'
+                : undefined;
           if (reason) due.push([service, name, reason]);
         }
         if (!due.length) {
@@ -128,7 +148,11 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
           return;
         }
         task.title = `Building ${due.map(([, name, reason]) => `${name} (${reason})`).join(', ')}`;
-        await buildImages(ctx.project, due.map(([service]) => service), { onLine: options.live ? (line) => (task.output = line) : undefined });
+        await buildImages(
+          ctx.project,
+          due.map(([service]) => service),
+          { onLine: options.live ? (line) => (task.output = line) : undefined },
+        );
         ctx.built = true;
         task.title = `Built ${due.map(([, name]) => name).join(', ')}`;
       },
@@ -137,7 +161,11 @@ export function gatewayUpTasks(options: GatewayUpOptions): ListrTask<GatewayCont
       title: 'Start the gateway',
       task: async (ctx) => {
         try {
-          await composeClient.up(await projectInvocation(ctx.project), { services: gatewayServices(ctx.project.dir) }, { signal: options.signal });
+          await composeClient.up(
+            await projectInvocation(ctx.project),
+            { services: gatewayServices(ctx.project.dir) },
+            { signal: options.signal },
+          );
         } catch (error) {
           if (options.signal.aborted) throw new InterruptedError();
           throw startFailure(error);
@@ -167,7 +195,9 @@ function startFailure(error: unknown): unknown {
   const text = (error.stderr + error.stdout).trim();
   const port = /(?:Bind for [^:]*:(\d+) failed|listen tcp[^:]*:(\d+): bind)/.exec(text);
   return new CctlError(
-    port ? `Port ${port[1] ?? port[2]} on this machine is already in use.` : `Starting the gateway failed: ${text.split('\n').slice(-3).join(' ')}`,
+    port
+      ? `Port ${port[1] ?? port[2]} on this machine is already in use.`
+      : `Starting the gateway failed: ${text.split('\n').slice(-3).join(' ')}`,
     { hint: port ? 'Choose another with "cctl gateway init --port N".' : 'See "cctl gateway logs".', cause: error },
   );
 }
@@ -186,10 +216,16 @@ export async function memberCommand(project: Project, args: readonly string[]): 
     if (deployedAsStack(project.dir)) {
       // On a stack: in one replica's task on this node (the member CLI writes the shared Postgres ledger).
       const ran = await execInService(`${project.name}_${GATEWAY_SERVICE}`, ['node', '/app/gateway/team/cli.js', ...args]);
-      if (!ran) throw new CctlError('No gateway replica of the stack runs on this node.', { hint: `Run the command on a node where "docker ps --filter label=com.docker.swarm.service.name=${project.name}_${GATEWAY_SERVICE}" lists one, or see "cctl gateway status".` });
+      if (!ran)
+        throw new CctlError('No gateway replica of the stack runs on this node.', {
+          hint: `Run the command on a node where "docker ps --filter label=com.docker.swarm.service.name=${project.name}_${GATEWAY_SERVICE}" lists one, or see "cctl gateway status".`,
+        });
       return ran.stdout;
     }
-    const { stdout } = await composeClient.execCapture(await projectInvocation(project), { service: GATEWAY_SERVICE, command: ['node', '/app/gateway/team/cli.js', ...args] });
+    const { stdout } = await composeClient.execCapture(await projectInvocation(project), {
+      service: GATEWAY_SERVICE,
+      command: ['node', '/app/gateway/team/cli.js', ...args],
+    });
     return stdout;
   } catch (error) {
     const explained = explainDockerError(error);

@@ -34,10 +34,17 @@ export interface TeamUsageRow {
 export function teamReportOf(word: string | undefined): TeamReport {
   if (word === undefined) return 'daily';
   if (word in TEAM_REPORTS) return word as TeamReport;
-  throw new UsageError(`Unknown team report "${word}".`, `Team reports: ${Object.keys(TEAM_REPORTS).join(', ')} (default daily). Example: cctl usage --team member --json`);
+  throw new UsageError(
+    `Unknown team report "${word}".`,
+    `Team reports: ${Object.keys(TEAM_REPORTS).join(', ')} (default daily). Example: cctl usage --team member --json`,
+  );
 }
 
-export function teamAccess(options: { gatewayUrl?: string; dir?: string; caCert?: string }, env = process.env, cwd = process.cwd()): { url: string; adminToken: string; caFile?: string } {
+export function teamAccess(
+  options: { gatewayUrl?: string; dir?: string; caCert?: string },
+  env = process.env,
+  cwd = process.cwd(),
+): { url: string; adminToken: string; caFile?: string } {
   const local = localGatewayAccess(gatewayDir(options.dir ?? env.CCTL_GATEWAY_DIR, cwd));
   const url = options.gatewayUrl ?? env.CCTL_TEAM_GATEWAY_URL ?? local?.url;
   const adminToken = env.CCTL_ADMIN_TOKEN?.trim() || local?.adminToken;
@@ -57,7 +64,9 @@ export function trustedCas(caFile: string | undefined): string[] | undefined {
   try {
     pem = readFileSync(caFile, 'utf8');
   } catch (error) {
-    throw new CctlError(`--ca-cert: cannot read ${caFile} (${(error as NodeJS.ErrnoException).code ?? error}).`, { hint: 'Point --ca-cert (or CCTL_CA_CERT) at the gateway\'s certificate or its CA, in PEM.' });
+    throw new CctlError(`--ca-cert: cannot read ${caFile} (${(error as NodeJS.ErrnoException).code ?? error}).`, {
+      hint: "Point --ca-cert (or CCTL_CA_CERT) at the gateway's certificate or its CA, in PEM.",
+    });
   }
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CctlError(`--ca-cert: ${caFile} holds no PEM certificate.`);
   return [...rootCertificates, pem];
@@ -65,7 +74,12 @@ export function trustedCas(caFile: string | undefined): string[] | undefined {
 
 const TLS_TRUST_ERRORS = /SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED|ALTNAME/;
 
-function get(url: string, headers: Record<string, string>, ca: string[] | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+function get(
+  url: string,
+  headers: Record<string, string>,
+  ca: string[] | undefined,
+  timeoutMs: number,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const client = url.startsWith('https:') ? https : http;
     const req = client.get(url, { headers, timeout: timeoutMs, ...(ca ? { ca } : {}) }, (res) => {
@@ -81,7 +95,11 @@ function get(url: string, headers: Record<string, string>, ca: string[] | undefi
 }
 
 /** GET /admin/api/usage grouped for the report; errors say whose fault it is. */
-export async function fetchTeamUsage(access: { url: string; adminToken: string; caFile?: string }, report: TeamReport, timeoutMs = 10_000): Promise<TeamUsageRow[]> {
+export async function fetchTeamUsage(
+  access: { url: string; adminToken: string; caFile?: string },
+  report: TeamReport,
+  timeoutMs = 10_000,
+): Promise<TeamUsageRow[]> {
   const url = `${access.url}/admin/api/usage?by=${TEAM_REPORTS[report]}`;
   let response: { status: number; body: string };
   try {
@@ -98,9 +116,12 @@ export async function fetchTeamUsage(access: { url: string; adminToken: string; 
     });
   }
   if (response.status === 401) {
-    throw new CctlError(`The team gateway at ${access.url} refused the admin token.`, { hint: 'Use the token in the gateway folder\'s secrets/admin-token (CCTL_ADMIN_TOKEN).' });
+    throw new CctlError(`The team gateway at ${access.url} refused the admin token.`, {
+      hint: "Use the token in the gateway folder's secrets/admin-token (CCTL_ADMIN_TOKEN).",
+    });
   }
-  if (response.status < 200 || response.status > 299) throw new CctlError(`The team gateway answered ${response.status}: ${response.body.slice(0, 300)}`);
+  if (response.status < 200 || response.status > 299)
+    throw new CctlError(`The team gateway answered ${response.status}: ${response.body.slice(0, 300)}`);
   return (JSON.parse(response.body) as { rows: TeamUsageRow[] }).rows;
 }
 
@@ -111,12 +132,25 @@ export function teamUsageTable(report: TeamReport, rows: readonly TeamUsageRow[]
   const key = TEAM_REPORTS[report];
   const head = { day: 'Date', month: 'Month', member: 'Member', model: 'Model' }[key];
   const line = (first: string, r: Omit<TeamUsageRow, 'day' | 'month' | 'member' | 'model'>) => [
-    first, n(r.inputTokens), n(r.outputTokens), n(r.cacheCreationTokens), n(r.cacheReadTokens), n(r.totalTokens), `$${r.cost.toFixed(2)}`, n(r.requests),
+    first,
+    n(r.inputTokens),
+    n(r.outputTokens),
+    n(r.cacheCreationTokens),
+    n(r.cacheReadTokens),
+    n(r.totalTokens),
+    `$${r.cost.toFixed(2)}`,
+    n(r.requests),
   ];
   const total = rows.reduce(
     (t, r) => ({
-      requests: t.requests + r.requests, errors: t.errors + r.errors, inputTokens: t.inputTokens + r.inputTokens, outputTokens: t.outputTokens + r.outputTokens,
-      cacheCreationTokens: t.cacheCreationTokens + r.cacheCreationTokens, cacheReadTokens: t.cacheReadTokens + r.cacheReadTokens, totalTokens: t.totalTokens + r.totalTokens, cost: t.cost + r.cost,
+      requests: t.requests + r.requests,
+      errors: t.errors + r.errors,
+      inputTokens: t.inputTokens + r.inputTokens,
+      outputTokens: t.outputTokens + r.outputTokens,
+      cacheCreationTokens: t.cacheCreationTokens + r.cacheCreationTokens,
+      cacheReadTokens: t.cacheReadTokens + r.cacheReadTokens,
+      totalTokens: t.totalTokens + r.totalTokens,
+      cost: t.cost + r.cost,
     }),
     { requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0, cost: 0 },
   );

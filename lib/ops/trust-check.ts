@@ -96,7 +96,10 @@ export function assertDotEnvClean(project: Project, settings: Settings): void {
 /** The settings the project's history gives: this folder's record, the one above, the old name-keyed baseline, or the file's own. */
 function legacySettings(project: Project, env: NodeJS.ProcessEnv): PlainMap | undefined {
   try {
-    const old = JSON.parse(readFileSync(join(privateDir(project.name, env), 'state.json'), 'utf8')) as { file?: string; guard?: { settings?: PlainMap } };
+    const old = JSON.parse(readFileSync(join(privateDir(project.name, env), 'state.json'), 'utf8')) as {
+      file?: string;
+      guard?: { settings?: PlainMap };
+    };
     return old.file === project.file ? old.guard?.settings : undefined;
   } catch {
     return undefined;
@@ -105,7 +108,8 @@ function legacySettings(project: Project, env: NodeJS.ProcessEnv): PlainMap | un
 
 function identityChanges(project: Project, found: ReturnType<typeof findTrust>): TrustChange[] {
   const out: TrustChange[] = [];
-  const change = (path: string, before: string, after: string) => out.push({ section: 'identity', path, kind: 'changed', before, after, narrowing: false });
+  const change = (path: string, before: string, after: string) =>
+    out.push({ section: 'identity', path, kind: 'changed', before, after, narrowing: false });
   if (found.record) {
     if (found.record.name !== project.name) change('project name', found.record.name, project.name);
     if (found.record.file !== fileInRecord(project)) change('compose file', found.record.file, fileInRecord(project));
@@ -169,7 +173,11 @@ export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
   const changes: TrustChange[] = identityChanges(project, found);
   const baseSettings = trusted?.settings ?? legacySettings(project, env) ?? (input.fileSettings as unknown as PlainMap);
   changes.push(...settingsChanges(baseSettings, input.fileSettings));
-  const accepted: TrustReview['accepted'] = { settings: settings as unknown as PlainMap, reach: trusted?.reach, acceptedChanges: trusted?.acceptedChanges };
+  const accepted: TrustReview['accepted'] = {
+    settings: settings as unknown as PlainMap,
+    reach: trusted?.reach,
+    acceptedChanges: trusted?.acceptedChanges,
+  };
 
   const engine = await composeOrUndefined();
   if (!engine) return { changes, accepted, resolved: false };
@@ -186,7 +194,11 @@ export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
   const reachNow = Object.fromEntries(reach(actual as PlainMap, owned, project.name).map((name) => [name, storedCopy(services[name]!)]));
   accepted.reach = reachNow;
   const reachBefore = trusted?.reach ?? {};
-  changes.push(...diffModels({ services: reachBefore } as PlainMap, { services: reachNow } as PlainMap).filter((c) => !(c.kind === 'removed' && c.path.split('.').length === 2)).map((c) => ({ ...c, section: 'reach' as const })));
+  changes.push(
+    ...diffModels({ services: reachBefore } as PlainMap, { services: reachNow } as PlainMap)
+      .filter((c) => !(c.kind === 'removed' && c.path.split('.').length === 2))
+      .map((c) => ({ ...c, section: 'reach' as const })),
+  );
   return { changes, accepted, resolved: true };
 }
 

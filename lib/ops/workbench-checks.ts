@@ -42,21 +42,28 @@ export async function agentCheck(project: Project, s: Settings, env = process.en
   }
   if (!('via' in source)) return { name, status: s['ssh-agent'] === 'off' ? 'pass' : 'warn', detail: `not forwarded: ${source.reason}` };
   const [cli] = await inspectServices(project, [CLI_SERVICE]);
-  if (cli?.state !== 'running') return { name, status: 'warn', detail: `${source.socket} will be forwarded; not checked from inside (claude-cli is not running)`, fix: 'Run "cctl up".' };
+  if (cli?.state !== 'running')
+    return {
+      name,
+      status: 'warn',
+      detail: `${source.socket} will be forwarded; not checked from inside (claude-cli is not running)`,
+      fix: 'Run "cctl up".',
+    };
   try {
     const { stdout } = await execCapture(await projectInvocation(project), { service: CLI_SERVICE, command: ['ssh-add', '-l'] });
     return { name, status: 'pass', detail: `reachable from claude-cli (${stdout.split('\n').filter(Boolean).length} key(s))` };
   } catch (error) {
     if (!(error instanceof ProcessError)) throw error;
     // ssh-add -l: 1 = an agent answered with no keys, 2 = no agent could be reached.
-    if (error.exitCode === 1) return { name, status: 'warn', detail: 'reachable from claude-cli, but the agent holds no keys', fix: 'ssh-add (on this machine)' };
+    if (error.exitCode === 1)
+      return { name, status: 'warn', detail: 'reachable from claude-cli, but the agent holds no keys', fix: 'ssh-add (on this machine)' };
     const root = process.getuid?.() === 0;
     return {
       name,
       status: 'fail',
       detail: `not reachable from claude-cli: ${(error.stderr || error.stdout).trim().split('\n').pop() ?? ''}`,
       fix: root
-        ? 'cctl runs as root, so claude has UID 1001 and cannot open your agent\'s socket: run cctl as your own user (in the docker group), or set ssh-agent=off.'
+        ? "cctl runs as root, so claude has UID 1001 and cannot open your agent's socket: run cctl as your own user (in the docker group), or set ssh-agent=off."
         : 'Run "cctl up" again after starting the agent (the socket is mounted when the container is created), or set ssh-agent=off.',
     };
   }

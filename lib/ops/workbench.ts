@@ -63,7 +63,8 @@ function isSocket(path: string): boolean {
 export function sshAgentSource(setting: Settings['ssh-agent'], env = process.env, platform = process.platform): AgentSource {
   if (setting === 'off') return { reason: 'ssh-agent is off' };
   const host = env.DOCKER_HOST ?? '';
-  if (platform === 'darwin' || platform === 'win32' || /docker[/\\]desktop/.test(host)) return { socket: DESKTOP_AGENT_SOCKET, via: 'docker-desktop' };
+  if (platform === 'darwin' || platform === 'win32' || /docker[/\\]desktop/.test(host))
+    return { socket: DESKTOP_AGENT_SOCKET, via: 'docker-desktop' };
   const sock = env.SSH_AUTH_SOCK ? resolve(env.SSH_AUTH_SOCK) : '';
   const problem =
     host !== '' && !host.startsWith('unix://')

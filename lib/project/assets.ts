@@ -28,7 +28,9 @@ export function wantedAssets(caPem: Buffer | undefined): Map<string, Buffer> {
     throw new CctlError(`cctl's image files are missing from ${dockerDir}.`, { hint: 'Reinstall cctl.' });
   }
   if (!existsSync(join(gatewayDist, 'main.js'))) {
-    throw new CctlError(`The built proxy gateway is missing from ${gatewayDist}.`, { hint: 'Run "npm run build" in the cctl package (npm install does it).' });
+    throw new CctlError(`The built proxy gateway is missing from ${gatewayDist}.`, {
+      hint: 'Run "npm run build" in the cctl package (npm install does it).',
+    });
   }
   for (const f of listFiles(dockerDir)) {
     // docker/postgres/ is the team gateway's Postgres image (postgresAssets), never a project's.
@@ -37,7 +39,8 @@ export function wantedAssets(caPem: Buffer | undefined): Map<string, Buffer> {
     else wanted.set(join('docker', f), readFileSync(join(dockerDir, f)));
   }
   // The gateway package's compiled modules, folder and all (the proxy image copies gateway/).
-  for (const f of listFiles(gatewayDist)) if (f.endsWith('.js')) wanted.set(join('proxy', 'gateway', f), readFileSync(join(gatewayDist, f)));
+  for (const f of listFiles(gatewayDist))
+    if (f.endsWith('.js')) wanted.set(join('proxy', 'gateway', f), readFileSync(join(gatewayDist, f)));
   // Both Dockerfiles COPY certs/, which must exist even without an extra CA:
   // docker/ has its README from the package; the gateway's folder gets a copy.
   wanted.set(join('proxy', 'certs', 'README'), readFileSync(join(dockerDir, 'certs', 'README')));

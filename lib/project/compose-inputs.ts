@@ -31,7 +31,8 @@ const MAX_DEPTH = 5;
 const MAX_FILES = 200;
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : isMap(v) && typeof v.path === 'string' ? [v.path] : []);
+const strings = (v: unknown): string[] =>
+  typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : isMap(v) && typeof v.path === 'string' ? [v.path] : [];
 
 interface Named {
   compose: string[];
@@ -58,14 +59,23 @@ function namedIn(model: unknown, base: string): Named & { included: Target[] } {
   if (!isMap(model)) return out;
   // Compose joins a relative path to the folder (tidied, as here); an absolute one it opens as written.
   const at = (p: string) =>
-    p.includes('$') || p.startsWith('~') || (isAbsolute(p) && p.split('/').some((s) => s === '.' || s === '..')) ? UNSURE : resolve(base, p);
+    p.includes('$') || p.startsWith('~') || (isAbsolute(p) && p.split('/').some((s) => s === '.' || s === '..'))
+      ? UNSURE
+      : resolve(base, p);
   for (const entry of Array.isArray(model.include) ? model.include : []) {
     const paths = (typeof entry === 'string' ? [entry] : isMap(entry) ? strings(entry.path) : []).map(at);
     const envFiles = isMap(entry) ? strings(entry.env_file) : [];
     out.other.push(...envFiles.map(at));
     // An included project resolves its relative paths (and reads its .env) in its own folder: project_directory,
     // else the folder of its first file, for every file of the entry.
-    const dir = isMap(entry) && typeof entry.project_directory === 'string' ? at(entry.project_directory) : paths[0] === undefined ? base : paths[0] === UNSURE ? UNSURE : dirname(paths[0]);
+    const dir =
+      isMap(entry) && typeof entry.project_directory === 'string'
+        ? at(entry.project_directory)
+        : paths[0] === undefined
+          ? base
+          : paths[0] === UNSURE
+            ? UNSURE
+            : dirname(paths[0]);
     out.included.push(...paths.map((file) => ({ file, base: dir })));
     if (envFiles.length === 0) out.other.push(dir === UNSURE ? UNSURE : join(dir, '.env'));
   }

@@ -96,7 +96,8 @@ export function allowList(value: unknown, where: string): string[] {
   const items = Array.isArray(value) ? value : String(value).split(/[\s,]+/);
   const out: string[] = [];
   for (const item of items) {
-    if (typeof item !== 'string' && typeof item !== 'number') throw new UsageError(`${where} must be a list of hosts and presets, not ${JSON.stringify(item)}.`);
+    if (typeof item !== 'string' && typeof item !== 'number')
+      throw new UsageError(`${where} must be a list of hosts and presets, not ${JSON.stringify(item)}.`);
     const text = String(item).trim();
     if (!text) continue;
     const entry = checkAllowEntry(text, where);

@@ -40,8 +40,10 @@ export function parseLedger(text: string | undefined): LedgerChoice | undefined 
     url = new URL('invalid:');
   }
   if (!/^postgres(ql)?:$/.test(url.protocol) || !url.hostname || url.pathname.length < 2) {
-    throw new UsageError(`--ledger takes "sqlite", "postgres" or a postgres:// URL with a host and a database, not "${text.replace(/:[^:@/]*@/, ':***@')}".`,
-      'Examples: --ledger postgres (a Postgres service in the gateway\'s project), --ledger postgres://cctl:PASSWORD@db.example.com:5432/cctl (a server you run; the URL is stored in secrets/ledger-url, never in compose.yaml).');
+    throw new UsageError(
+      `--ledger takes "sqlite", "postgres" or a postgres:// URL with a host and a database, not "${text.replace(/:[^:@/]*@/, ':***@')}".`,
+      "Examples: --ledger postgres (a Postgres service in the gateway's project), --ledger postgres://cctl:PASSWORD@db.example.com:5432/cctl (a server you run; the URL is stored in secrets/ledger-url, never in compose.yaml).",
+    );
   }
   return { kind: 'postgres', url: text };
 }
@@ -73,12 +75,15 @@ export function serviceLedgerUrl(password: string): string {
 export function writeLedgerSecrets(dir: string, ledger: LedgerChoice | undefined): string[] {
   const written: string[] = [];
   if (ledger?.service) {
-    if (!hasSecret(dir, POSTGRES_PASSWORD_FILE)) written.push(putSecret(dir, POSTGRES_PASSWORD_FILE, `${randomBytes(24).toString('base64url')}\n`));
+    if (!hasSecret(dir, POSTGRES_PASSWORD_FILE))
+      written.push(putSecret(dir, POSTGRES_PASSWORD_FILE, `${randomBytes(24).toString('base64url')}\n`));
     const url = serviceLedgerUrl(readFileSync(join(dir, POSTGRES_PASSWORD_FILE), 'utf8').trim());
-    if (!hasSecret(dir, LEDGER_URL_FILE) || readFileSync(join(dir, LEDGER_URL_FILE), 'utf8').trim() !== url) written.push(putSecret(dir, LEDGER_URL_FILE, `${url}\n`));
+    if (!hasSecret(dir, LEDGER_URL_FILE) || readFileSync(join(dir, LEDGER_URL_FILE), 'utf8').trim() !== url)
+      written.push(putSecret(dir, LEDGER_URL_FILE, `${url}\n`));
   } else if (ledger?.kind === 'postgres') written.push(putSecret(dir, LEDGER_URL_FILE, `${ledger.url}\n`));
   else if (ledger?.kind === 'sqlite') removeInside(dir, join(dir, LEDGER_URL_FILE));
   const metrics = join(dir, METRICS_TOKEN_FILE);
-  if (!existsSync(metrics) || !readFileSync(metrics, 'utf8').trim()) written.push(putSecret(dir, METRICS_TOKEN_FILE, `${randomBytes(32).toString('base64url')}\n`));
+  if (!existsSync(metrics) || !readFileSync(metrics, 'utf8').trim())
+    written.push(putSecret(dir, METRICS_TOKEN_FILE, `${randomBytes(32).toString('base64url')}\n`));
   return written;
 }

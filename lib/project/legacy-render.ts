@@ -53,7 +53,9 @@ export function legacyRenderings(ours: Owned, s: Settings, file: PlainMap = {}):
       gateway.env_file = [`${PRIVATE_IN_FILE}/proxy.env`];
       if (s.proxy === 'builtin') {
         // The hash the file holds: it names the cctl version that wrote it, not a user's edit.
-        const inFile = (((file.services as PlainMap | undefined)?.[gatewayService(s)] as PlainMap | undefined)?.build as PlainMap | undefined)?.args as PlainMap | undefined;
+        const inFile = (
+          ((file.services as PlainMap | undefined)?.[gatewayService(s)] as PlainMap | undefined)?.build as PlainMap | undefined
+        )?.args as PlainMap | undefined;
         const hash = inFile?.CCTL_BUILD_HASH ?? ((cli?.build as PlainMap | undefined)?.args as PlainMap | undefined)?.CCTL_BUILD_HASH ?? '';
         gateway.build = { context: `${PRIVATE_IN_FILE}/proxy`, args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: hash } };
       }

@@ -32,7 +32,10 @@ export interface Project {
 
 /** Compose's own rule for project names: lower case, [a-z0-9_-], starting with a letter or digit. */
 export function normalizeProjectName(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9_-]/g, '').replace(/^[-_]+/, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '')
+    .replace(/^[-_]+/, '');
 }
 
 /** The nearest folder, from `cwd` up to the root, that holds a compose file (Compose v2's search). */
@@ -89,12 +92,15 @@ export function scanComposeText(text: string): { name?: string; workspace?: stri
 
 /** `${VAR}`, `${VAR:-default}`, `${VAR-default}` and `$VAR`, as Compose interpolates `name:`. */
 function interpolate(value: string, lookup: (key: string) => string | undefined): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, braced, colon, fallback, bare) => {
-    if (all === '$$') return '$';
-    const v = lookup(braced ?? bare);
-    if (fallback !== undefined && (v === undefined || (colon && v === ''))) return fallback;
-    return v ?? '';
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (all, braced, colon, fallback, bare) => {
+      if (all === '$$') return '$';
+      const v = lookup(braced ?? bare);
+      if (fallback !== undefined && (v === undefined || (colon && v === ''))) return fallback;
+      return v ?? '';
+    },
+  );
 }
 
 /** The compose file through the per-run cache (compose-text.ts), so finding the project is not a read of its own. */
@@ -127,10 +133,13 @@ export function findProject(options: GlobalOptions, cwd = process.cwd(), env = p
     ['flag', () => options.projectName],
     ['environment', () => env.COMPOSE_PROJECT_NAME],
     ['.env', () => fromDotEnv('COMPOSE_PROJECT_NAME')],
-    ['name:', () => {
-      const name = exists ? scanComposeText(composeTextOrEmpty(file)).name : undefined;
-      return name === undefined ? undefined : interpolate(name, lookup);
-    }],
+    [
+      'name:',
+      () => {
+        const name = exists ? scanComposeText(composeTextOrEmpty(file)).name : undefined;
+        return name === undefined ? undefined : interpolate(name, lookup);
+      },
+    ],
     ['folder', () => basename(dir)],
   ];
   for (const [source, get] of candidates) {

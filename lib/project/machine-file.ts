@@ -93,7 +93,10 @@ export function cliImageName(project: string, ids: Ids): string {
  * so files made in /workspace belong to whoever owns the project; a folder
  * root owns keeps the image's 1001 (Claude Code refuses to run as root).
  */
-export function claudeIds(projectDir: string, self: { uid?: number; gid?: number } = { uid: process.getuid?.(), gid: process.getgid?.() }): Ids {
+export function claudeIds(
+  projectDir: string,
+  self: { uid?: number; gid?: number } = { uid: process.getuid?.(), gid: process.getgid?.() },
+): Ids {
   if (self.uid === undefined || self.gid === undefined) return DEFAULT_IDS;
   if (self.uid !== 0) return { uid: self.uid, gid: self.gid };
   try {
@@ -175,7 +178,10 @@ export function renderMachine(s: Settings, project: string, facts: MachineFacts)
     const gateway: PlainMap = { labels };
     if (s.proxy === 'builtin') {
       // The gateway image holds the team key: it is built from the private folder, never from the project.
-      gateway.build = { context: literal(join(facts.privateDir, 'proxy')), args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: facts.buildHash } };
+      gateway.build = {
+        context: literal(join(facts.privateDir, 'proxy')),
+        args: { BASE_IMAGE: s['base-image'], CCTL_BUILD_HASH: facts.buildHash },
+      };
     }
     gateway.env_file = [secret('proxy.env')];
     if (Object.keys(timing).length) gateway.healthcheck = timing;

@@ -54,7 +54,9 @@ export function onComposeParse(listener: (file: string) => void): () => void {
 export function parseCompose(text: string, file: string): Document.Parsed {
   for (const listener of parseListeners) listener(file);
   if (text.length > MAX_TEXT) {
-    throw new ComposeSyntaxError(`${file} is larger than ${MAX_TEXT / 1024 / 1024} MiB; cctl reads compose files up to that size.`, { hint: 'Nothing was changed.' });
+    throw new ComposeSyntaxError(`${file} is larger than ${MAX_TEXT / 1024 / 1024} MiB; cctl reads compose files up to that size.`, {
+      hint: 'Nothing was changed.',
+    });
   }
   const doc = parseDocument(text, { uniqueKeys: true });
   const first = doc.errors[0];
@@ -127,7 +129,13 @@ export function mergeOwned(
     const wroteIt = (value: Plain | undefined) => bases.some((b) => b !== undefined && isDeepStrictEqual(value, b));
     if (isPlainMap(ours) && isPlainMap(current)) {
       const maps = bases.map((b) => (isPlainMap(b) ? b : undefined));
-      for (const key of Object.keys(ours)) walk([...path, key], ours[key], maps.map((b) => b?.[key]), current[key]);
+      for (const key of Object.keys(ours))
+        walk(
+          [...path, key],
+          ours[key],
+          maps.map((b) => b?.[key]),
+          current[key],
+        );
       // Keys cctl wrote before but no longer wants (a setting turned off, a value now per machine).
       const before = new Set(maps.flatMap((b) => Object.keys(b ?? {})));
       for (const key of before) {
@@ -162,7 +170,12 @@ export function mergeOwned(
       continue;
     }
     for (const name of Object.keys(entries)) {
-      walk([top, name], entries[name], [owned.base, ...(owned.legacy ?? [])].map((b) => b?.[top]?.[name]), current[name]);
+      walk(
+        [top, name],
+        entries[name],
+        [owned.base, ...(owned.legacy ?? [])].map((b) => b?.[top]?.[name]),
+        current[name],
+      );
     }
   }
   // Entries cctl owned before and no longer renders (e.g. the proxy in external mode).
@@ -233,12 +246,9 @@ export function describeConflicts(conflicts: Conflict[], file: string): CctlErro
     const show = (v: Plain | undefined) => (v === undefined ? '(removed)' : JSON.stringify(v));
     return `  ${c.path.join('.')}: the file has ${show(c.file)}, cctl would write ${show(c.cctl)}`;
   });
-  return new CctlError(
-    `${file} has edits to keys that cctl manages, and cctl would overwrite them:\n${lines.join('\n')}`,
-    {
-      hint:
-        'The file is unchanged. Change the matching setting instead (cctl init --help, or the x-cctl: map), ' +
-        'or run "cctl init --force" to overwrite (a backup is written next to the file first).',
-    },
-  );
+  return new CctlError(`${file} has edits to keys that cctl manages, and cctl would overwrite them:\n${lines.join('\n')}`, {
+    hint:
+      'The file is unchanged. Change the matching setting instead (cctl init --help, or the x-cctl: map), ' +
+      'or run "cctl init --force" to overwrite (a backup is written next to the file first).',
+  });
 }

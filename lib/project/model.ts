@@ -147,13 +147,11 @@ function proxyService(s: Settings): PlainMap {
           image: s['proxy-image'],
           profiles: [PROFILE],
           // Third-party images differ in what they carry; try the usual clients.
-          healthcheck: healthcheck(
-            [
-              'CMD-SHELL',
-              // The URL is single-quoted, so the shell takes it as one word.
-              `curl -fsS '${healthUrl}' >/dev/null || wget -qO- '${healthUrl}' >/dev/null`,
-            ],
-          ),
+          healthcheck: healthcheck([
+            'CMD-SHELL',
+            // The URL is single-quoted, so the shell takes it as one word.
+            `curl -fsS '${healthUrl}' >/dev/null || wget -qO- '${healthUrl}' >/dev/null`,
+          ]),
           ...HARDENING,
         };
   if (s.publish) service.ports = [`127.0.0.1:${s['publish-port']}:${port}`];

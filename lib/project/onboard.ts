@@ -38,7 +38,10 @@ export function onboardScript(version: string = pkg.version, steps: readonly Nex
  * current template; returns its path relative to the project, or undefined
  * when it was already current (so a second init changes nothing).
  */
-export function writeOnboardScript(projectDir: string, settings: Pick<Settings, 'monitor' | 'auth'> & Partial<Pick<Settings, 'cctl-source'>> = defaults()): string | undefined {
+export function writeOnboardScript(
+  projectDir: string,
+  settings: Pick<Settings, 'monitor' | 'auth'> & Partial<Pick<Settings, 'cctl-source'>> = defaults(),
+): string | undefined {
   const file = join(projectDir, ONBOARD_SCRIPT);
   const text = onboardScript(pkg.version, nextSteps(settings), settings['cctl-source'] ?? '');
   if (readInside(projectDir, file)?.toString('utf8') === text) return undefined;

@@ -69,7 +69,7 @@ export function assertOutsideWorkspace(name: string, workspaceDir: string, env: 
   const dir = privateDir(name, env);
   if (isInside(dir, workspaceDir)) {
     throw new CctlError(`The workspace ${workspaceDir} contains cctl's private folder ${dir}, so claude-cli could read the team key.`, {
-      hint: 'Mount a folder that does not contain your home\'s .config: move the project out of the home folder itself, or change the workspace setting.',
+      hint: "Mount a folder that does not contain your home's .config: move the project out of the home folder itself, or change the workspace setting.",
     });
   }
 }
@@ -93,7 +93,10 @@ export function findBackup(file: string, name: string, env: NodeJS.ProcessEnv = 
   if (bare && existsSync(join(dir, file))) return join(dir, file);
   let newest: string | undefined;
   try {
-    newest = readdirSync(dir).filter((f) => f.endsWith('.tar.gz')).sort().at(-1);
+    newest = readdirSync(dir)
+      .filter((f) => f.endsWith('.tar.gz'))
+      .sort()
+      .at(-1);
   } catch {
     newest = undefined;
   }

@@ -66,7 +66,9 @@ export function digestPath(path: string, budget = { files: 2000 }): string {
     if (kind === 'symlink') h.update(readlinkSync(p));
     else if (kind === 'file') {
       if (--budget.files < 0) return;
-      h.update(String(lstatSync(p).mode & 0o111)).update('\0').update(readFileSync(p));
+      h.update(String(lstatSync(p).mode & 0o111))
+        .update('\0')
+        .update(readFileSync(p));
     } else if (kind === 'dir') for (const name of readdirSync(p).sort()) walk(join(p, name), `${rel}/${name}`);
     h.update('\0');
   };
@@ -100,11 +102,12 @@ export function protectedBinds(workspace: string, options: { createHooks?: boole
     const parents = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
     const parentKinds = parents.map((p) => lkind(join(workspace, p)));
     const kind = lkind(host);
-    const state: PathState['kind'] = parentKinds.some((k) => k === 'absent' || k === 'file') || kind === 'absent'
-      ? 'absent'
-      : parentKinds.includes('symlink') || kind === 'symlink'
-        ? 'symlink'
-        : 'bound';
+    const state: PathState['kind'] =
+      parentKinds.some((k) => k === 'absent' || k === 'file') || kind === 'absent'
+        ? 'absent'
+        : parentKinds.includes('symlink') || kind === 'symlink'
+          ? 'symlink'
+          : 'bound';
     states.push({ path, kind: state, digest: digestPath(host) });
     if (state !== 'bound') continue;
     for (const parent of parents) {
@@ -124,10 +127,12 @@ export function protectedBinds(workspace: string, options: { createHooks?: boole
  * before Compose starts the container; every folder on the way is a bind of its own, so each is checked.
  */
 export function swappedBinds(binds: readonly Bind[]): string[] {
-  return binds.filter((b) => {
-    const kind = lkind(b.source);
-    return kind === 'absent' || kind === 'symlink';
-  }).map((b) => b.source);
+  return binds
+    .filter((b) => {
+      const kind = lkind(b.source);
+      return kind === 'absent' || kind === 'symlink';
+    })
+    .map((b) => b.source);
 }
 
 /** The record of the accepted states, kept in the private folder. */

@@ -40,7 +40,8 @@ function namedVolume(entry: Plain): string | undefined {
   return source && !/^[./~]/.test(source) && entry.includes(':') ? source : undefined;
 }
 
-const sourceOf = (entry: Plain): string | undefined => (typeof entry === 'string' ? entry : isMap(entry) && typeof entry.source === 'string' ? entry.source : undefined);
+const sourceOf = (entry: Plain): string | undefined =>
+  typeof entry === 'string' ? entry : isMap(entry) && typeof entry.source === 'string' ? entry.source : undefined;
 const list = (v: Plain | undefined): Plain[] => (Array.isArray(v) ? v : []);
 
 function refsOf(service: PlainMap): Refs {
@@ -51,7 +52,9 @@ function refsOf(service: PlainMap): Refs {
   const named = (entries: Plain[]) => entries.map(sourceOf).filter((s): s is string => s !== undefined);
   return {
     networks,
-    volumes: list(service.volumes).map(namedVolume).filter((v): v is string => v !== undefined),
+    volumes: list(service.volumes)
+      .map(namedVolume)
+      .filter((v): v is string => v !== undefined),
     secrets: [...named(list(service.secrets)), ...named(list(build.secrets))],
     configs: named(list(service.configs)),
   };
@@ -99,7 +102,8 @@ function namespaceTargets(service: PlainMap): string[] {
     const v = service[key];
     if (typeof v === 'string' && /^(service|container):/.test(v)) out.push(v);
   }
-  for (const from of list(service.volumes_from)) if (typeof from === 'string') out.push(from.startsWith('container:') ? from : `service:${from.split(':')[0]}`);
+  for (const from of list(service.volumes_from))
+    if (typeof from === 'string') out.push(from.startsWith('container:') ? from : `service:${from.split(':')[0]}`);
   return out;
 }
 
@@ -116,7 +120,8 @@ export function reach(model: Model, owned: readonly string[], project: string): 
     if (!isMap(service)) continue;
     const refs = refsOf(service);
     for (const kind of Object.keys(refs) as Array<keyof Refs>) {
-      for (const ref of refs[kind]) if (!(kind === 'networks' && ref === DEFAULT_NETWORK)) shared[kind].add(resourceName(model, kind, ref, project));
+      for (const ref of refs[kind])
+        if (!(kind === 'networks' && ref === DEFAULT_NETWORK)) shared[kind].add(resourceName(model, kind, ref, project));
     }
   }
   const inReach = new Set(owned);
@@ -133,7 +138,7 @@ export function reach(model: Model, owned: readonly string[], project: string): 
     if (namespaceTargets(service).some((t) => t.startsWith('container:') || inReach.has(t.slice('service:'.length)))) return true;
     return [...inReach].some((r) => isMap(services[r]) && namespaceTargets(services[r]).includes(`service:${name}`));
   };
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const [name, service] of Object.entries(services)) {
       if (inReach.has(name) || !isMap(service) || !touches(name, service)) continue;
@@ -149,7 +154,11 @@ export function reach(model: Model, owned: readonly string[], project: string): 
 export function canonical(value: Plain | undefined): string {
   if (value === undefined) return 'undefined';
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (isMap(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
+  if (isMap(value))
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+      .join(',')}}`;
   return JSON.stringify(value);
 }
 

@@ -61,7 +61,11 @@ export function ensureSecrets(projectDir: string, projectName: string, s: Settin
   mkdirInside(projectDir, join(projectDir, ASSETS_DIR));
   const ignore = join(projectDir, ASSETS_DIR, '.gitignore');
   if (readInside(projectDir, ignore) === undefined) {
-    writeInside(projectDir, ignore, '# Nothing secret lives here any more (see ~/.config/cctl/projects/); kept for older files.\n*.env\n*.bak\n');
+    writeInside(
+      projectDir,
+      ignore,
+      '# Nothing secret lives here any more (see ~/.config/cctl/projects/); kept for older files.\n*.env\n*.bak\n',
+    );
     written.push(join(ASSETS_DIR, '.gitignore'));
   }
   if (s.proxy === 'external') return { written, moved: [] };
@@ -116,5 +120,7 @@ export function teamKeyMissing(projectName: string, env: NodeJS.ProcessEnv = pro
   const file = proxyEnvFile(projectName, env);
   if (!existsSync(file)) return true;
   const v = parseEnvFile(readFileSync(file, 'utf8'));
-  return !v.get('ANTHROPIC_API_KEY') && !v.get('ANTHROPIC_AUTH_TOKEN') && !v.get('ANTHROPIC_API_KEY_FILE') && !v.get('ANTHROPIC_AUTH_TOKEN_FILE');
+  return (
+    !v.get('ANTHROPIC_API_KEY') && !v.get('ANTHROPIC_AUTH_TOKEN') && !v.get('ANTHROPIC_API_KEY_FILE') && !v.get('ANTHROPIC_AUTH_TOKEN_FILE')
+  );
 }

@@ -16,7 +16,9 @@ export function checkComposeText(value: string): string | undefined {
 
 /** A URL path the health check may put in single quotes: no quote, space or shell syntax. */
 export function checkHealthPath(value: string): string | undefined {
-  return /^\/[A-Za-z0-9._~\/%=+,:@-]*(\?[A-Za-z0-9._~\/%=+,:@&-]*)?$/.test(value) ? undefined : 'a URL path such as /health (letters, digits and ._~/%=+,:@-, an optional ?query)';
+  return /^\/[A-Za-z0-9._~\/%=+,:@-]*(\?[A-Za-z0-9._~\/%=+,:@&-]*)?$/.test(value)
+    ? undefined
+    : 'a URL path such as /health (letters, digits and ._~/%=+,:@-, an optional ?query)';
 }
 
 /** An IANA time zone, or empty for the host's. */
@@ -31,11 +33,15 @@ export function checkTimeZone(value: string): string | undefined {
 }
 
 export function checkCpus(value: string): string | undefined {
-  return value === '' || (/^\d+(\.\d+)?$/.test(value) && Number(value) > 0) ? undefined : 'a number of CPUs above 0, such as 2 or 1.5 (or empty for no limit)';
+  return value === '' || (/^\d+(\.\d+)?$/.test(value) && Number(value) > 0)
+    ? undefined
+    : 'a number of CPUs above 0, such as 2 or 1.5 (or empty for no limit)';
 }
 
 export function checkMemory(value: string): string | undefined {
-  return value === '' || /^[1-9]\d*(\.\d+)?\s*([bkmg]|[kmg]b)?$/i.test(value) ? undefined : 'a size such as 4g, 512m or 2gb (or empty for no limit)';
+  return value === '' || /^[1-9]\d*(\.\d+)?\s*([bkmg]|[kmg]b)?$/i.test(value)
+    ? undefined
+    : 'a size such as 4g, 512m or 2gb (or empty for no limit)';
 }
 
 /** A Compose service name that is not claude-cli's. */

@@ -88,9 +88,15 @@ export function splice(text: string, original: Document.Parsed, edited: Document
       const last = parent.items[parent.items.length - 1]!;
       const firstKey = parent.items[0]!.key as { range?: [number, number, number] };
       const keyColumn = firstKey.range ? firstKey.range[0] - lineStart(text, firstKey.range[0]) : style.indent;
-      const lastEnd = (last.value as { range?: [number, number, number] } | null)?.range?.[1] ?? (last.key as { range: [number, number, number] }).range[1];
+      const lastEnd =
+        (last.value as { range?: [number, number, number] } | null)?.range?.[1] ??
+        (last.key as { range: [number, number, number] }).range[1];
       const at = lineEnd(text, lastEnd - 1);
-      splices.push({ from: at, to: at, insert: withNewline(text.slice(0, at)) === text.slice(0, at) ? render(editedPair, keyColumn) : `\n${render(editedPair, keyColumn)}` });
+      splices.push({
+        from: at,
+        to: at,
+        insert: withNewline(text.slice(0, at)) === text.slice(0, at) ? render(editedPair, keyColumn) : `\n${render(editedPair, keyColumn)}`,
+      });
     } else {
       // No usable parent block: (re)write the whole top-level entry.
       const top = region[0]!;
@@ -101,7 +107,11 @@ export function splice(text: string, original: Document.Parsed, edited: Document
         const valueEnd = (topPair.value as { range?: [number, number, number] } | null)?.range?.[1] ?? topPair.key.range[1];
         splices.push({ from, to: lineEnd(text, Math.max(valueEnd - 1, topPair.key.range[1])), insert: render(editedTop, 0) });
       } else {
-        splices.push({ from: text.length, to: text.length, insert: (text === '' || text.endsWith('\n') ? '' : '\n') + render(editedTop, column ?? 0) });
+        splices.push({
+          from: text.length,
+          to: text.length,
+          insert: (text === '' || text.endsWith('\n') ? '' : '\n') + render(editedTop, column ?? 0),
+        });
       }
     }
   }
@@ -116,4 +126,3 @@ export function splice(text: string, original: Document.Parsed, edited: Document
   for (const s of merged.sort((a, b) => b.from - a.from)) out = out.slice(0, s.from) + s.insert + out.slice(s.to);
   return out;
 }
-

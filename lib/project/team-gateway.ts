@@ -18,11 +18,26 @@ import { isIP, isIPv6 } from 'node:net';
 import { join, resolve } from 'node:path';
 import { CctlError, UsageError } from '../kernel/errors.js';
 import { mkdirInside, writeInside } from '../kernel/fs.js';
-import { ADMIN_TOKEN_FILE, DEFAULT_GATEWAY_DIR, GATEWAY_MARKER, KEY_FILE, type GatewaySetup, gatewayComposeText, publishedPort } from './gateway-compose.js';
+import {
+  ADMIN_TOKEN_FILE,
+  DEFAULT_GATEWAY_DIR,
+  GATEWAY_MARKER,
+  KEY_FILE,
+  type GatewaySetup,
+  gatewayComposeText,
+  publishedPort,
+} from './gateway-compose.js';
 import { postgresOf, type PostgresService } from './gateway-postgres.js';
 
 export {
-  ADMIN_TOKEN_FILE, DEFAULT_GATEWAY_DIR, GATEWAY_MARKER, GATEWAY_SERVICE, gatewayComposeText, type GatewaySetup, KEY_FILE, LEDGER_VOLUME,
+  ADMIN_TOKEN_FILE,
+  DEFAULT_GATEWAY_DIR,
+  GATEWAY_MARKER,
+  GATEWAY_SERVICE,
+  gatewayComposeText,
+  type GatewaySetup,
+  KEY_FILE,
+  LEDGER_VOLUME,
 } from './gateway-compose.js';
 
 /**
@@ -38,7 +53,10 @@ export function defaultListen(tls: boolean): string {
 export function checkListen(text: string): string {
   const address = text.trim().replace(/^\[(.*)\]$/, '$1');
   if (!isIP(address)) {
-    throw new UsageError(`--listen needs an IP address of this machine, not "${text}".`, 'Examples: --listen 0.0.0.0 (every address), --listen 192.168.1.10, --listen 127.0.0.1 (the default without TLS).');
+    throw new UsageError(
+      `--listen needs an IP address of this machine, not "${text}".`,
+      'Examples: --listen 0.0.0.0 (every address), --listen 192.168.1.10, --listen 127.0.0.1 (the default without TLS).',
+    );
   }
   return address.toLowerCase();
 }
@@ -53,7 +71,9 @@ export function gatewayImage(projectName: string): string {
 }
 
 /** What the folder's compose.yaml says: port, TLS, the listen address, the image and its Postgres service (undefined for fields an older cctl did not write). */
-export function readGatewayMarker(dir: string): { port?: number; tls: boolean; listen?: string; image?: string; postgres?: PostgresService } | undefined {
+export function readGatewayMarker(
+  dir: string,
+): { port?: number; tls: boolean; listen?: string; image?: string; postgres?: PostgresService } | undefined {
   const file = join(dir, 'compose.yaml');
   if (!existsSync(file)) return undefined;
   const text = readFileSync(file, 'utf8');
@@ -96,7 +116,12 @@ export interface GatewayFiles {
  * are kept (re-running init never locks anyone out); `keyFile` and the
  * runner's ANTHROPIC_API_KEY fill an empty key file.
  */
-export function writeGatewayFolder(dir: string, setup: GatewaySetup, source: { keyFile?: string; tlsCert?: string; tlsKey?: string }, env = process.env): GatewayFiles {
+export function writeGatewayFolder(
+  dir: string,
+  setup: GatewaySetup,
+  source: { keyFile?: string; tlsCert?: string; tlsKey?: string },
+  env = process.env,
+): GatewayFiles {
   const written: string[] = [];
   const secrets = join(dir, 'secrets');
   // The folder's files are written as in a project: never through a link (kernel/inside.ts).
@@ -119,7 +144,10 @@ export function writeGatewayFolder(dir: string, setup: GatewaySetup, source: { k
   else if (!has(KEY_FILE) && env.ANTHROPIC_API_KEY?.trim()) put(KEY_FILE, `${env.ANTHROPIC_API_KEY.trim()}\n`);
   else if (!existsSync(join(dir, KEY_FILE))) put(KEY_FILE, '');
   if (setup.tls) {
-    for (const [from, rel, flag] of [[source.tlsCert, join('secrets', 'tls.crt'), '--tls-cert'], [source.tlsKey, join('secrets', 'tls.key'), '--tls-key']] as const) {
+    for (const [from, rel, flag] of [
+      [source.tlsCert, join('secrets', 'tls.crt'), '--tls-cert'],
+      [source.tlsKey, join('secrets', 'tls.key'), '--tls-key'],
+    ] as const) {
       if (from) {
         const pem = readOrFail(from, flag);
         const want = flag === '--tls-cert' ? /-----BEGIN CERTIFICATE-----/ : /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
@@ -127,7 +155,9 @@ export function writeGatewayFolder(dir: string, setup: GatewaySetup, source: { k
         writeInside(dir, join(dir, rel), pem, { mode: 0o644, exactMode: true });
         written.push(join(dir, rel));
       } else if (!existsSync(join(dir, rel))) {
-        throw new CctlError(`TLS needs both --tls-cert and --tls-key (${flag} is missing).`, { hint: 'Or leave both out and put the gateway behind a TLS reverse proxy (see the guide).' });
+        throw new CctlError(`TLS needs both --tls-cert and --tls-key (${flag} is missing).`, {
+          hint: 'Or leave both out and put the gateway behind a TLS reverse proxy (see the guide).',
+        });
       }
     }
   }

@@ -12,8 +12,20 @@ import { parseEnvFile, proxyEnvFile } from './secrets.js';
 
 /** Where plain http may carry a member token: loopback, the private ranges and link-local. */
 const PRIVATE = new BlockList();
-for (const [address, prefix] of [['127.0.0.0', 8], ['10.0.0.0', 8], ['172.16.0.0', 12], ['192.168.0.0', 16], ['169.254.0.0', 16]] as const) PRIVATE.addSubnet(address, prefix, 'ipv4');
-for (const [address, prefix] of [['::1', 128], ['fc00::', 7], ['fe80::', 10]] as const) PRIVATE.addSubnet(address, prefix, 'ipv6');
+for (const [address, prefix] of [
+  ['127.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+  ['169.254.0.0', 16],
+] as const)
+  PRIVATE.addSubnet(address, prefix, 'ipv4');
+for (const [address, prefix] of [
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const)
+  PRIVATE.addSubnet(address, prefix, 'ipv6');
 
 /**
  * Whether http:// to this host keeps the token on a private network: a
@@ -40,8 +52,10 @@ export function teamGatewayUrl(text: string, insecureHttp = false): string {
   } catch {
     throw new UsageError(`--team-gateway needs a URL, not "${text}".`, 'Example: cctl init --team-gateway https://gateway.example.com');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UsageError(`--team-gateway must be http:// or https://, not ${url.protocol}`);
-  if (url.username || url.password || url.search || url.hash) throw new UsageError('--team-gateway takes a plain URL: the member token goes in CCTL_MEMBER_TOKEN, never in the URL.');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UsageError(`--team-gateway must be http:// or https://, not ${url.protocol}`);
+  if (url.username || url.password || url.search || url.hash)
+    throw new UsageError('--team-gateway takes a plain URL: the member token goes in CCTL_MEMBER_TOKEN, never in the URL.');
   if (url.protocol === 'http:' && !insecureHttp && !privateHost(url.hostname)) {
     throw new UsageError(
       `--team-gateway ${url.origin} is plain http to a host that is not on a private network: your member token would cross it unencrypted with every request.`,
@@ -55,7 +69,10 @@ export function teamGatewayUrl(text: string, insecureHttp = false): string {
 export function checkMemberToken(token: string): string {
   const value = token.trim();
   if (!/^cctl_member_[A-Za-z0-9_-]{20,}$/.test(value)) {
-    throw new UsageError('That is not a member token (they start with cctl_member_).', 'Ask your team admin: cctl gateway member add YOUR-NAME');
+    throw new UsageError(
+      'That is not a member token (they start with cctl_member_).',
+      'Ask your team admin: cctl gateway member add YOUR-NAME',
+    );
   }
   return value;
 }
@@ -71,7 +88,13 @@ export function holdsMemberToken(projectName: string, env: NodeJS.ProcessEnv = p
 export function writeMemberCredential(projectName: string, token: string, env: NodeJS.ProcessEnv = process.env): string {
   const file = proxyEnvFile(projectName, env);
   const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const replaced = new Set(['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_API_KEY_FILE', 'ANTHROPIC_AUTH_TOKEN_FILE', 'CCTL_PROJECT_NAME']);
+  const replaced = new Set([
+    'ANTHROPIC_API_KEY',
+    'ANTHROPIC_AUTH_TOKEN',
+    'ANTHROPIC_API_KEY_FILE',
+    'ANTHROPIC_AUTH_TOKEN_FILE',
+    'CCTL_PROJECT_NAME',
+  ]);
   const kept = current.split('\n').filter((line) => {
     const [name] = [...parseEnvFile(line).keys()];
     return !name || !replaced.has(name);

@@ -94,7 +94,11 @@ export function fileInRecord(project: Pick<Project, 'dir' | 'file'>): string {
   return relative(realDir(project.dir), join(realDir(project.dir), relative(project.dir, project.file))) || '.';
 }
 
-export function writeTrust(project: Pick<Project, 'dir' | 'file' | 'name'>, parts: Pick<TrustRecord, 'settings' | 'acceptedChanges' | 'reach'>, env: NodeJS.ProcessEnv = process.env): void {
+export function writeTrust(
+  project: Pick<Project, 'dir' | 'file' | 'name'>,
+  parts: Pick<TrustRecord, 'settings' | 'acceptedChanges' | 'reach'>,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
   const dir = realDir(project.dir);
   const record: TrustRecord = { version: TRUST_VERSION, dir, name: project.name, file: fileInRecord(project), ...parts };
   const path = trustFile(dir, env);

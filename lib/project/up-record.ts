@@ -125,7 +125,12 @@ function relevantEnv(env: NodeJS.ProcessEnv): string[] {
  * folder, the per-machine file, what the compose file names ...). Undefined
  * when a root is too big to walk; the caller then takes the full path.
  */
-export function upFingerprint(project: Project, roots: readonly string[], env: NodeJS.ProcessEnv = process.env, extra: readonly string[] = []): string | undefined {
+export function upFingerprint(
+  project: Project,
+  roots: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  extra: readonly string[] = [],
+): string | undefined {
   let text: string;
   try {
     // The per-run cache: the fingerprint is not a read of its own.
@@ -137,6 +142,7 @@ export function upFingerprint(project: Project, roots: readonly string[], env: N
   const files = identities(roots);
   if (!files) return undefined;
   const h = createHash('sha256');
-  for (const part of [project.file, project.name, `${process.getuid?.()}:${process.getgid?.()}`, ...relevantEnv(env), ...extra, ...files]) h.update(part).update('\0');
+  for (const part of [project.file, project.name, `${process.getuid?.()}:${process.getgid?.()}`, ...relevantEnv(env), ...extra, ...files])
+    h.update(part).update('\0');
   return h.update(text).digest('hex');
 }

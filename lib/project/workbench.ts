@@ -31,14 +31,23 @@ export function packageList(value: unknown, where: string): string[] {
 }
 
 /** Variables whose values cctl or the image set: passing them from the host would break the stack. */
-const RESERVED = /^(ANTHROPIC_BASE_URL|CLAUDE_CONFIG_DIR|CLAUDE_HOME|HOME|PATH|TZ|CLAUDE_PLAN|SSH_AUTH_SOCK|GIT_(AUTHOR|COMMITTER)_(NAME|EMAIL)|CCTL_.*)$/;
+const RESERVED =
+  /^(ANTHROPIC_BASE_URL|CLAUDE_CONFIG_DIR|CLAUDE_HOME|HOME|PATH|TZ|CLAUDE_PLAN|SSH_AUTH_SOCK|GIT_(AUTHOR|COMMITTER)_(NAME|EMAIL)|CCTL_.*)$/;
 
 /** Names of host variables passed to claude-cli (GH_TOKEN, NPM_TOKEN): names only, never values. */
 export function envNameList(value: unknown, where: string): string[] {
-  const names = list(value, where, /^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names such as GH_TOKEN (a name, not NAME=value: values come from the environment)');
+  const names = list(
+    value,
+    where,
+    /^[A-Za-z_][A-Za-z0-9_]*$/,
+    'variable names such as GH_TOKEN (a name, not NAME=value: values come from the environment)',
+  );
   const reserved = names.filter((n) => RESERVED.test(n));
   if (reserved.length) {
-    throw new UsageError(`${where} lists ${reserved.join(', ')}, which cctl sets itself.`, 'Remove it from the env setting; git identity and the SSH agent have settings of their own (git-name, git-email, ssh-agent).');
+    throw new UsageError(
+      `${where} lists ${reserved.join(', ')}, which cctl sets itself.`,
+      'Remove it from the env setting; git identity and the SSH agent have settings of their own (git-name, git-email, ssh-agent).',
+    );
   }
   return names;
 }
@@ -58,11 +67,11 @@ function list(value: unknown, where: string, pattern: RegExp, want: string): str
 }
 
 export function checkGitEmail(value: string): string | undefined {
-  return value === '' || /^[^\s<>]+@[^\s<>]+$/.test(value) ? undefined : 'an e-mail address (or empty: the host\'s git config user.email)';
+  return value === '' || /^[^\s<>]+@[^\s<>]+$/.test(value) ? undefined : "an e-mail address (or empty: the host's git config user.email)";
 }
 
 export function checkGitName(value: string): string | undefined {
-  return /[<>\n]/.test(value) ? 'a name without < > (or empty: the host\'s git config user.name)' : undefined;
+  return /[<>\n]/.test(value) ? "a name without < > (or empty: the host's git config user.name)" : undefined;
 }
 
 export interface WorkbenchSettings {
@@ -114,7 +123,10 @@ export function readFragment(projectDir: string): string | undefined {
   const text = readFileSync(file, 'utf8');
   const from = text.split('\n').findIndex((l) => /^\s*FROM\s/i.test(l));
   if (from >= 0) {
-    throw new UsageError(`${FRAGMENT_FILE} line ${from + 1} starts a new stage (FROM).`, 'The fragment already runs as a stage over cctl\'s image: remove the FROM line and keep the instructions.');
+    throw new UsageError(
+      `${FRAGMENT_FILE} line ${from + 1} starts a new stage (FROM).`,
+      "The fragment already runs as a stage over cctl's image: remove the FROM line and keep the instructions.",
+    );
   }
   return text;
 }
@@ -123,7 +135,13 @@ export function readFragment(projectDir: string): string | undefined {
 export function spliceFragment(dockerfile: string, fragment: string | undefined): string {
   if (fragment === undefined) return dockerfile;
   if (!dockerfile.includes(FRAGMENT_MARKER)) throw new UsageError(`cctl's Dockerfile has no ${FRAGMENT_MARKER} line; reinstall cctl.`);
-  const block = [`# --- ${FRAGMENT_FILE} (the team's; cctl never edits it) ---`, fragment.trimEnd(), '# --- end of the fragment: the image always ends as claude in /workspace ---', 'USER claude', 'WORKDIR /workspace'].join('\n');
+  const block = [
+    `# --- ${FRAGMENT_FILE} (the team's; cctl never edits it) ---`,
+    fragment.trimEnd(),
+    '# --- end of the fragment: the image always ends as claude in /workspace ---',
+    'USER claude',
+    'WORKDIR /workspace',
+  ].join('\n');
   return dockerfile.replace(FRAGMENT_MARKER, block);
 }
 

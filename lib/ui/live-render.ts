@@ -119,7 +119,9 @@ export function renderFrame(block: Block | undefined, o: FrameOptions): string[]
         : '  Burn rate  not enough data yet',
     );
     if (block.projection) {
-      lines.push(`  Projected  ${n(block.projection.totalTokens)} tokens · ${usd(block.projection.totalCost)} by ${clock(end, o.timeZone, 'minute')}`);
+      lines.push(
+        `  Projected  ${n(block.projection.totalTokens)} tokens · ${usd(block.projection.totalCost)} by ${clock(end, o.timeZone, 'minute')}`,
+      );
     }
     lines.push(...limitLines(block, o));
     if (block.models.length) lines.push(`  Models     ${block.models.join(', ')}`);

@@ -7,5 +7,8 @@ export function formatTable(rows: readonly (readonly string[])[]): string {
 
 /** The services table that `status` and `up` print. */
 export function servicesTable(services: readonly { name: string; state: string; health: string; ports: readonly string[] }[]): string {
-  return formatTable([['SERVICE', 'STATE', 'HEALTH', 'PORTS'], ...services.map((s) => [s.name, s.state, s.health, s.ports.join(', ') || '-'])]);
+  return formatTable([
+    ['SERVICE', 'STATE', 'HEALTH', 'PORTS'],
+    ...services.map((s) => [s.name, s.state, s.health, s.ports.join(', ') || '-']),
+  ]);
 }

@@ -17,11 +17,36 @@ function bench(file: string, args: string[]) {
 }
 
 const cases: Array<[string, string[], string, RegExp]> = [
-  ['startup.ts', ['--runs', '3'], 'version-ratio=0.01', /goal version-ratio: cctl --version \/ node -e 0, medians = [\d.]+ x, goal <= 0\.010 x \[--goal, stated <= 1\.15 x\]: MISSED by [\d.]+ x/],
-  ['proxy.ts', ['--quick'], 'latency-ratio-p50=0.01', /goal latency-ratio-p50: gateway p50 \/ direct p50 = [\d.]+ x, goal <= 0\.010 x .*MISSED by/],
-  ['egress.ts', ['--quick'], 'down-ratio=1000', /goal down-ratio: tunnel \/ direct MB\/s, download, best of 2 = [\d.]+ x, goal >= 1000 x .*MISSED by/],
-  ['team-postgres.ts', ['--quick'], 'replica-failures=-1', /goal replica-failures: requests that failed under load, 1 and 3 replicas = 0\.000, goal <= -1\.00 .*MISSED by/],
-  ['team-gateway.ts', ['--quick'], 'rollup-gain=1000000', /goal rollup-gain: member totals of 30 days: rows p50 \/ roll-up p50 = [\d.]+ x, goal >= 1000000 x .*MISSED by/],
+  [
+    'startup.ts',
+    ['--runs', '3'],
+    'version-ratio=0.01',
+    /goal version-ratio: cctl --version \/ node -e 0, medians = [\d.]+ x, goal <= 0\.010 x \[--goal, stated <= 1\.15 x\]: MISSED by [\d.]+ x/,
+  ],
+  [
+    'proxy.ts',
+    ['--quick'],
+    'latency-ratio-p50=0.01',
+    /goal latency-ratio-p50: gateway p50 \/ direct p50 = [\d.]+ x, goal <= 0\.010 x .*MISSED by/,
+  ],
+  [
+    'egress.ts',
+    ['--quick'],
+    'down-ratio=1000',
+    /goal down-ratio: tunnel \/ direct MB\/s, download, best of 2 = [\d.]+ x, goal >= 1000 x .*MISSED by/,
+  ],
+  [
+    'team-postgres.ts',
+    ['--quick'],
+    'replica-failures=-1',
+    /goal replica-failures: requests that failed under load, 1 and 3 replicas = 0\.000, goal <= -1\.00 .*MISSED by/,
+  ],
+  [
+    'team-gateway.ts',
+    ['--quick'],
+    'rollup-gain=1000000',
+    /goal rollup-gain: member totals of 30 days: rows p50 \/ roll-up p50 = [\d.]+ x, goal >= 1000000 x .*MISSED by/,
+  ],
 ];
 
 for (const [file, args, goal, missed] of cases) {
@@ -40,7 +65,11 @@ test.serial('bench/startup.ts without --check reports the same miss but exits 0'
 });
 
 test.serial('bench:check (bench/check.ts) fails when a bench misses a goal, naming it', (t) => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/check.ts', '--only', 'startup', '--', '--goal', 'help-ratio=0.01'], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/check.ts', '--only', 'startup', '--', '--goal', 'help-ratio=0.01'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   t.is(r.status, 1, r.stdout + r.stderr);
   t.regex(r.stdout, /bench\/startup\.ts: FAILED, exit 1/);
   t.regex(r.stdout, /goal help-ratio: .*MISSED/);

@@ -22,7 +22,12 @@ e2e.after.always(async () => {
 });
 
 function bench(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/hot-path.ts', '--dir', tmp.dir, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 900_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/hot-path.ts', '--dir', tmp.dir, ...args], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 900_000,
+  });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -40,13 +45,21 @@ for (const verb of ['usage', 'exec', 'claude', 'shell', 'monitor']) {
     if (verb === 'monitor' && /monitor +not measured: the image has no monitor/.test(r.out)) t.notRegex(r.out, /goal monitor-floor-ratio/);
     else t.regex(r.out, new RegExp(`goal ${verb}-floor-ratio: cctl ${verb}.* / the floor = [\\d.]+ x, goal <= 1\\.10 x: (met|MISSED)`));
     // The figures, for the CI log of each stack.
-    t.log(r.out.split('\n').filter((l) => /^engine|^ {2}\w+ +cctl|^goal/.test(l)).join('\n'));
+    t.log(
+      r.out
+        .split('\n')
+        .filter((l) => /^engine|^ {2}\w+ +cctl|^goal/.test(l))
+        .join('\n'),
+    );
   });
 }
 
 e2e.serial('hot-path --check exits 1 on a missed goal and says by how much', (t) => {
   const r = bench(['--runs', '3', '--verbs', 'exec', '--check', '--goal', 'exec-floor-ratio=0.01']);
   t.is(r.status, 1, r.out);
-  t.regex(r.out, /goal exec-floor-ratio: cctl exec true \/ the floor = [\d.]+ x, goal <= 0\.010 x \[--goal, stated <= 1\.10 x\]: MISSED by [\d.]+ x/);
+  t.regex(
+    r.out,
+    /goal exec-floor-ratio: cctl exec true \/ the floor = [\d.]+ x, goal <= 0\.010 x \[--goal, stated <= 1\.10 x\]: MISSED by [\d.]+ x/,
+  );
   t.regex(r.out, /bench\/hot-path\.ts: 1 goals, 1 missed/);
 });

@@ -23,7 +23,12 @@ e2e.after.always(async () => {
 });
 
 function bench(file: string, args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${file}`, ...args], { cwd: ROOT, env: e2eEnv(), encoding: 'utf8', timeout: 1_800_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', `bench/${file}`, ...args], {
+    cwd: ROOT,
+    env: e2eEnv(),
+    encoding: 'utf8',
+    timeout: 1_800_000,
+  });
   return { status: r.status, out: r.stdout + r.stderr };
 }
 
@@ -33,7 +38,12 @@ e2e.serial('bench/lifecycle.ts runs every comparison and --check exits 1 on a mi
   t.regex(r.out, /goal warm-ratio: warm up to all-healthy, cctl \/ raw = [\d.]+ x, goal <= 1\.05 x: (met|MISSED)/);
   t.regex(r.out, /goal status-ratio: cctl status \/ compose ps = [\d.]+ x/);
   t.regex(r.out, /goal version-ratio: cctl --version \/ node -e 0 = [\d.]+ x, goal <= 0\.010 x \[--goal, stated <= 1\.15 x\]: MISSED by/);
-  t.log(r.out.split('\n').filter((l) => /^goal|^compose/.test(l)).join('\n'));
+  t.log(
+    r.out
+      .split('\n')
+      .filter((l) => /^goal|^compose/.test(l))
+      .join('\n'),
+  );
 });
 
 e2e.serial('bench/speed.ts runs every comparison and --check exits 1 on a missed goal', (t) => {
@@ -42,5 +52,10 @@ e2e.serial('bench/speed.ts runs every comparison and --check exits 1 on a missed
   t.regex(r.out, /goal warm-ratio: warm up, cctl \/ raw = [\d.]+ x/);
   t.regex(r.out, /goal usage-floor-ratio: usage daily --json, cctl \/ the floor = [\d.]+ x/);
   t.regex(r.out, /goal current-ratio: up when current, cctl \/ the raw checks = [\d.]+ x, goal <= 0\.010 x .*MISSED by/);
-  t.log(r.out.split('\n').filter((l) => /^goal|^engine/.test(l)).join('\n'));
+  t.log(
+    r.out
+      .split('\n')
+      .filter((l) => /^goal|^engine/.test(l))
+      .join('\n'),
+  );
 });

@@ -26,7 +26,10 @@ delete env.CLAUDE_CONFIG_DIR;
 const opts = { cwd: tmp.dir, env };
 
 e2e.after.always(async () => {
-  await run([...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], { cwd: tmp.dir, env }).catch(() => undefined);
+  await run(
+    [...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'],
+    { cwd: tmp.dir, env },
+  ).catch(() => undefined);
   await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   await removeProjectImages(tmp.name);
   tmp.cleanup();
@@ -38,28 +41,34 @@ e2e.serial('up', async (t) => {
   t.is(r.exitCode, 0, r.stderr + r.stdout);
 });
 
-e2e.serial('settings import: --dry-run shows, import copies CLAUDE.md and an agent (nothing else), a second run has nothing to do', async (t) => {
-  const dry = await cctl(['settings', 'import', '--dry-run'], opts);
-  t.is(dry.exitCode, 0, dry.stderr);
-  t.regex(dry.stdout, /Would import[\s\S]*added\s+~\/\.claude\/CLAUDE\.md[\s\S]*added\s+~\/\.claude\/agents\/reviewer\.md/);
-  t.not((await cctl(['exec', '--', 'test', '-e', '/home/claude/.claude/CLAUDE.md'], opts)).exitCode, 0, 'a dry run copies nothing');
+e2e.serial(
+  'settings import: --dry-run shows, import copies CLAUDE.md and an agent (nothing else), a second run has nothing to do',
+  async (t) => {
+    const dry = await cctl(['settings', 'import', '--dry-run'], opts);
+    t.is(dry.exitCode, 0, dry.stderr);
+    t.regex(dry.stdout, /Would import[\s\S]*added\s+~\/\.claude\/CLAUDE\.md[\s\S]*added\s+~\/\.claude\/agents\/reviewer\.md/);
+    t.not((await cctl(['exec', '--', 'test', '-e', '/home/claude/.claude/CLAUDE.md'], opts)).exitCode, 0, 'a dry run copies nothing');
 
-  const done = await cctl(['settings', 'import'], opts);
-  t.is(done.exitCode, 0, done.stderr);
-  t.regex(done.stdout, /Imported/);
-  t.is((await cctl(['exec', '--', 'sh', '-c', 'cat ~/.claude/CLAUDE.md'], opts)).stdout, '# Always run the tests first.\n');
-  const listing = await cctl(['exec', '--', 'sh', '-c', 'ls -A ~/.claude; stat -c %U ~/.claude/agents ~/.claude/agents/reviewer.md'], opts);
-  t.false(/credentials|history/.test(listing.stdout), listing.stdout);
-  t.regex(listing.stdout, /claude\nclaude\n$/, 'the files belong to claude');
+    const done = await cctl(['settings', 'import'], opts);
+    t.is(done.exitCode, 0, done.stderr);
+    t.regex(done.stdout, /Imported/);
+    t.is((await cctl(['exec', '--', 'sh', '-c', 'cat ~/.claude/CLAUDE.md'], opts)).stdout, '# Always run the tests first.\n');
+    const listing = await cctl(
+      ['exec', '--', 'sh', '-c', 'ls -A ~/.claude; stat -c %U ~/.claude/agents ~/.claude/agents/reviewer.md'],
+      opts,
+    );
+    t.false(/credentials|history/.test(listing.stdout), listing.stdout);
+    t.regex(listing.stdout, /claude\nclaude\n$/, 'the files belong to claude');
 
-  const again = await cctl(['settings', 'import'], opts);
-  t.is(again.exitCode, 0, again.stderr);
-  t.regex(again.stdout, /^Nothing to do/);
+    const again = await cctl(['settings', 'import'], opts);
+    t.is(again.exitCode, 0, again.stderr);
+    t.regex(again.stdout, /^Nothing to do/);
 
-  writeFileSync(join(claudeDir, 'CLAUDE.md'), '# Tests first, then lint.\n');
-  const changed = await cctl(['settings', 'import', '--json'], opts);
-  t.deepEqual((JSON.parse(changed.stdout) as { changes: unknown[] }).changes, [{ path: 'CLAUDE.md', change: 'updated' }]);
-});
+    writeFileSync(join(claudeDir, 'CLAUDE.md'), '# Tests first, then lint.\n');
+    const changed = await cctl(['settings', 'import', '--json'], opts);
+    t.deepEqual((JSON.parse(changed.stdout) as { changes: unknown[] }).changes, [{ path: 'CLAUDE.md', change: 'updated' }]);
+  },
+);
 
 e2e.serial('an MCP server added with cctl claude mcp add survives down and up', async (t) => {
   const add = await cctl(['claude', 'mcp', 'add', 'e2e-tools', '--', '/bin/true'], opts);
@@ -67,7 +76,7 @@ e2e.serial('an MCP server added with cctl claude mcp add survives down and up', 
   t.is((await cctl(['down'], opts)).exitCode, 0);
   t.is((await cctl(['up', '--timeout', '300'], opts)).exitCode, 0);
   const config = await cctl(['exec', '--', 'sh', '-c', 'cat "$CLAUDE_CONFIG_DIR/.claude.json"'], opts);
-  t.regex(config.stdout, /"e2e-tools"/, 'the server is in the volume\'s .claude.json');
+  t.regex(config.stdout, /"e2e-tools"/, "the server is in the volume's .claude.json");
   const get = await cctl(['claude', 'mcp', 'get', 'e2e-tools'], opts);
   t.regex(get.stdout + get.stderr, /e2e-tools/);
 });
@@ -119,9 +128,20 @@ registryTest('update refuses a version the registry lacks before anything is bui
   const previous = `${major}.${minor}.${patch! - 1}`;
   const r = await cctl(['update', '--claude-only', '--claude-version', previous], opts);
   t.is(r.exitCode, 0, r.stderr + r.stdout);
-  t.regex(r.stdout, new RegExp(`Claude Code\\s+${pinned.replace(/\./g, '\\.')}\\s+${previous.replace(/\./g, '\\.')}\\s+downgrade`), 'an older version than the pin is labelled a downgrade');
+  t.regex(
+    r.stdout,
+    new RegExp(`Claude Code\\s+${pinned.replace(/\./g, '\\.')}\\s+${previous.replace(/\./g, '\\.')}\\s+downgrade`),
+    'an older version than the pin is labelled a downgrade',
+  );
   t.regex(readFileSync(file, 'utf8'), new RegExp(`claude-version: "?${previous.replace(/\./g, '\\.')}`));
-  const label = await run(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "dev.cctl.claude-code"}}', machineImageName(tmp, 'claude-cli')]);
+  const label = await run([
+    'docker',
+    'image',
+    'inspect',
+    '--format',
+    '{{index .Config.Labels "dev.cctl.claude-code"}}',
+    machineImageName(tmp, 'claude-cli'),
+  ]);
   t.is(label.stdout.trim(), previous, 'the image was rebuilt with the new pin');
   t.is((await cctl(['up', '--timeout', '300'], opts)).exitCode, 0);
   t.regex((await cctl(['exec', '--', 'claude', '--version'], opts)).stdout, new RegExp(`^${previous.replace(/\./g, '\\.')} `));

@@ -55,7 +55,9 @@ if (why && process.env.CI === 'true') {
     t.is(output('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${tmp.name}`]), '');
     const doctor = await cctl(['doctor', '--json'], { cwd: tmp.dir, env });
     t.is(doctor.exitCode, 1);
-    const compose = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; fix?: string }> }).checks.find((c) => c.name === 'compose');
+    const compose = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; fix?: string }> }).checks.find(
+      (c) => c.name === 'compose',
+    );
     t.is(compose?.status, 'fail');
     t.regex(compose?.fix ?? '', /Compose v2 plugin/);
   });

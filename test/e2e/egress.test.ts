@@ -53,7 +53,10 @@ net.createServer((socket) => {
 `;
 
 /** git over SSH in isolation: the ssh ProxyCommand through the gateway's CONNECT, exactly as docs/GUIDE.md gives it. */
-const CONNECT_PROXY_SCRIPT = /^(#!\/bin\/bash\n# ~\/\.ssh\/connect-proxy[^]*?)^```/m.exec(readFileSync(new URL('../../docs/GUIDE.md', import.meta.url), 'utf8'))?.[1] ?? '';
+const CONNECT_PROXY_SCRIPT =
+  /^(#!\/bin\/bash\n# ~\/\.ssh\/connect-proxy[^]*?)^```/m.exec(
+    readFileSync(new URL('../../docs/GUIDE.md', import.meta.url), 'utf8'),
+  )?.[1] ?? '';
 
 const tmp = tempProject('egress');
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name });
@@ -105,7 +108,8 @@ function dcResult(args: string[], timeoutMs: number): Promise<RunResult> {
   return runSettled(dcArgv(args), { cwd: tmp.dir, env, timeoutMs });
 }
 const opts = { cwd: tmp.dir, env };
-const curl = (url: string, ...extra: string[]) => cctl(['exec', '--', 'curl', '-sS', '--max-time', '10', '--cacert', '/workspace/tls/ca.pem', ...extra, url], opts);
+const curl = (url: string, ...extra: string[]) =>
+  cctl(['exec', '--', 'curl', '-sS', '--max-time', '10', '--cacert', '/workspace/tls/ca.pem', ...extra, url], opts);
 
 e2e.after.always(async () => {
   await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
@@ -118,14 +122,61 @@ e2e.after.always(async () => {
 
 e2e.serial('init --isolate --allow allowed.test writes the allow-list, and the stack comes up', async (t) => {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', cwd: tls });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=cctl egress test CA');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=cctl egress test CA',
+  );
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', '/CN=allowed.test');
-  writeFileSync(join(tls, 'ext.cnf'), `subjectAltName=${['allowed.test', 'denied.test', ...ANTHROPIC_HOSTS].map((h) => `DNS:${h}`).join(',')}\n`);
-  openssl('x509', '-req', '-in', 'req.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'ext.cnf');
+  writeFileSync(
+    join(tls, 'ext.cnf'),
+    `subjectAltName=${['allowed.test', 'denied.test', ...ANTHROPIC_HOSTS].map((h) => `DNS:${h}`).join(',')}\n`,
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'req.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'cert.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  );
   for (const f of ['ca.pem', 'key.pem', 'cert.pem']) chmodSync(join(tls, f), 0o644);
   chmodSync(tls, 0o755);
 
-  const init = await cctl(['init', '--auth', 'team-key', '--upstream', 'http://fake-upstream:8080', '--isolate', '--allow', 'allowed.test', '--allow', 'git.test:22'], opts);
+  const init = await cctl(
+    [
+      'init',
+      '--auth',
+      'team-key',
+      '--upstream',
+      'http://fake-upstream:8080',
+      '--isolate',
+      '--allow',
+      'allowed.test',
+      '--allow',
+      'git.test:22',
+    ],
+    opts,
+  );
   t.is(init.exitCode, 0, init.stderr);
   t.regex(init.stdout, /Isolated: claude-cli reaches only the gateway, and through it anthropic, allowed\.test, git\.test:22 \(5 hosts\)/);
   const compose = readFileSync(file, 'utf8');
@@ -133,7 +184,9 @@ e2e.serial('init --isolate --allow allowed.test writes the allow-list, and the s
   t.regex(compose, /CCTL_EGRESS_ALLOW: api\.anthropic\.com:443,claude\.ai:443,platform\.claude\.com:443,allowed\.test:443,git\.test:22/);
   // Outside the project: the private folder of the user running cctl (issue 11).
   const proxyEnv = proxyEnvFile(tmp.name, env);
-  writeFileSync(proxyEnv, readFileSync(proxyEnv, 'utf8').replace(/^ANTHROPIC_API_KEY=$/m, `ANTHROPIC_API_KEY=${TEAM_KEY}`), { mode: 0o600 });
+  writeFileSync(proxyEnv, readFileSync(proxyEnv, 'utf8').replace(/^ANTHROPIC_API_KEY=$/m, `ANTHROPIC_API_KEY=${TEAM_KEY}`), {
+    mode: 0o600,
+  });
   await dc(['up', '-d', 'fake-upstream', 'allowed-test', 'denied-test', 'git-test']);
   const up = await cctl(['up', '--timeout', '600'], opts);
   t.is(up.exitCode, 0, up.stderr);
@@ -183,7 +236,10 @@ const FIRST_START = [
 e2e.serial('team-key: the first cctl claude in a TTY reaches the workspace trust prompt, with only the gateway as a way out', async (t) => {
   // A fresh home volume: nothing seeded. With the client token in its environment Claude Code makes no
   // first-start check of api.anthropic.com (checked: without a token it fails "Unable to connect").
-  const screen = await ttySession('claude', `${quoted(process.execPath)} ${quoted(CLI)} claude`, [...FIRST_START, { until: /Yes, I trust this folder|Unable to connect/ }]);
+  const screen = await ttySession('claude', `${quoted(process.execPath)} ${quoted(CLI)} claude`, [
+    ...FIRST_START,
+    { until: /Yes, I trust this folder|Unable to connect/ },
+  ]);
   t.regex(screen, /Yes, I trust this folder/, screen);
   t.notRegex(screen, /Unable to connect/);
 });
@@ -209,7 +265,8 @@ e2e.serial('denied.test is refused with 403 and a body that names the host and h
 });
 
 e2e.serial('git and npm take the same way: through the gateway to allowed.test, refused at denied.test', async (t) => {
-  const git = (host: string) => cctl(['exec', '--', 'git', '-c', 'http.sslCAInfo=/workspace/tls/ca.pem', 'ls-remote', `https://${host}/team/repo.git`], opts);
+  const git = (host: string) =>
+    cctl(['exec', '--', 'git', '-c', 'http.sslCAInfo=/workspace/tls/ca.pem', 'ls-remote', `https://${host}/team/repo.git`], opts);
   const allowed = await git('allowed.test');
   // The stand-in is no git server: git reaches it and finds no repository there.
   t.not(allowed.exitCode, 0);
@@ -217,9 +274,28 @@ e2e.serial('git and npm take the same way: through the gateway to allowed.test, 
   t.regex(allowed.stderr, /repository|not valid|HTTP/i, allowed.stderr);
   const denied = await git('denied.test');
   t.regex(denied.stderr, /CONNECT tunnel failed, response 403/, denied.stderr);
-  const npm = (host: string) => cctl(['exec', '--', 'npm', 'view', '--cafile', '/workspace/tls/ca.pem', '--registry', `https://${host}/`, '--fetch-retries', '0', 'left-pad', 'version'], opts);
+  const npm = (host: string) =>
+    cctl(
+      [
+        'exec',
+        '--',
+        'npm',
+        'view',
+        '--cafile',
+        '/workspace/tls/ca.pem',
+        '--registry',
+        `https://${host}/`,
+        '--fetch-retries',
+        '0',
+        'left-pad',
+        'version',
+      ],
+      opts,
+    );
   const npmAllowed = await npm('allowed.test');
-  t.log(`npm view via allowed.test: exit ${npmAllowed.exitCode}, ${(npmAllowed.stderr || npmAllowed.stdout).trim().split('\n').slice(0, 2).join(' / ') || 'no output'}`);
+  t.log(
+    `npm view via allowed.test: exit ${npmAllowed.exitCode}, ${(npmAllowed.stderr || npmAllowed.stdout).trim().split('\n').slice(0, 2).join(' / ') || 'no output'}`,
+  );
   t.notRegex(npmAllowed.stderr, /ENOTFOUND|EAI_AGAIN|403/, npmAllowed.stderr);
   const npmDenied = await npm('denied.test');
   t.not(npmDenied.exitCode, 0);
@@ -230,7 +306,9 @@ e2e.serial('nothing goes around the gateway: no name, and no route to the server
   const direct = await curl('https://allowed.test', '--noproxy', '*');
   t.not(direct.exitCode, 0, 'a direct request must fail');
   const id = (await dc(['ps', '-q', 'allowed-test'])).stdout.trim();
-  const ip = (await run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id])).stdout.trim().split(' ')[0]!;
+  const ip = (await run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id])).stdout
+    .trim()
+    .split(' ')[0]!;
   t.regex(ip, /^\d+\.\d+\.\d+\.\d+$/);
   const connect =
     `const s=require('net').connect(443,'${ip}');s.setTimeout(3000,()=>{console.log('BLOCKED timeout');process.exit(3)});` +
@@ -242,10 +320,30 @@ e2e.serial('nothing goes around the gateway: no name, and no route to the server
 
 e2e.serial('git over SSH: ssh with the documented ProxyCommand exchanges identification with git.test:22 through CONNECT', async (t) => {
   t.regex(CONNECT_PROXY_SCRIPT, /CONNECT/, 'the guide holds the script');
-  const install = await cctl(['exec', '--', 'sh', '-c', 'mkdir -p ~/.ssh && cat > ~/.ssh/connect-proxy && chmod 755 ~/.ssh/connect-proxy'], { ...opts, input: CONNECT_PROXY_SCRIPT });
+  const install = await cctl(
+    ['exec', '--', 'sh', '-c', 'mkdir -p ~/.ssh && cat > ~/.ssh/connect-proxy && chmod 755 ~/.ssh/connect-proxy'],
+    { ...opts, input: CONNECT_PROXY_SCRIPT },
+  );
   t.is(install.exitCode, 0, install.stderr);
   const ssh = (host: string) =>
-    cctl(['exec', '--', 'ssh', '-v', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'ConnectTimeout=10', '-o', 'ProxyCommand=~/.ssh/connect-proxy %h %p', `git@${host}`], opts);
+    cctl(
+      [
+        'exec',
+        '--',
+        'ssh',
+        '-v',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'StrictHostKeyChecking=no',
+        '-o',
+        'ConnectTimeout=10',
+        '-o',
+        'ProxyCommand=~/.ssh/connect-proxy %h %p',
+        `git@${host}`,
+      ],
+      opts,
+    );
   const r = await ssh('git.test');
   // The fake answers with the client's own software name: both directions went through the tunnel.
   t.regex(r.stderr, /remote software version cctlfake_OpenSSH/, r.stderr);
@@ -256,7 +354,10 @@ e2e.serial('git over SSH: ssh with the documented ProxyCommand exchanges identif
 });
 
 e2e.serial('the real claude -p still answers through the gateway (NO_PROXY keeps the API direct)', async (t) => {
-  const r = await dcResult(['exec', '-T', '--user', 'claude', '--workdir', '/workspace', 'claude-cli', 'claude', '-p', 'say hello'], 180_000);
+  const r = await dcResult(
+    ['exec', '-T', '--user', 'claude', '--workdir', '/workspace', 'claude-cli', 'claude', '-p', 'say hello'],
+    180_000,
+  );
   t.is(r.exitCode, 0, r.stdout + r.stderr);
   t.true(r.stdout.includes(REPLY), `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
 });
@@ -266,10 +367,20 @@ e2e.serial("login mode: Claude Code's first-start check reaches api.anthropic.co
   // certificate from the test CA; the run has no token, as in login mode, so Claude Code makes its
   // first-start check (of api.anthropic.com, then platform.claude.com), through CONNECT.
   const exec = `${composeCommand().join(' ')} -p ${tmp.name} -f ${quoted(file)} --profile claude exec -e ANTHROPIC_AUTH_TOKEN= -e CLAUDE_CONFIG_DIR=/tmp/login-mode -e NODE_EXTRA_CA_CERTS=/workspace/tls/ca.pem claude-cli claude-wrapper.sh`;
-  const screen = await ttySession('login', exec, [FIRST_START[0]!, { until: /Unable to connect|login method|Claude account|Anthropic Console|Press Enter to continue/i }]);
+  const screen = await ttySession('login', exec, [
+    FIRST_START[0]!,
+    { until: /Unable to connect|login method|Claude account|Anthropic Console|Press Enter to continue/i },
+  ]);
   t.notRegex(screen, /Unable to connect/, screen);
   t.regex(screen, /login method|Claude account|Anthropic Console|Press Enter to continue/i, screen);
-  t.log(screen.split('\n').filter((l) => l.trim() && !/[░█]/.test(l)).slice(-6).map((l) => l.trim()).join(' | '));
+  t.log(
+    screen
+      .split('\n')
+      .filter((l) => l.trim() && !/[░█]/.test(l))
+      .slice(-6)
+      .map((l) => l.trim())
+      .join(' | '),
+  );
   // A tunnel's log line is written when it closes: end the session's Claude Code (a TTY exec outlives its client).
   await dcResult(['exec', '-T', 'claude-cli', 'pkill', '-f', 'claude'], 30_000);
   let logs = '';
@@ -294,12 +405,18 @@ e2e.serial('a dotless service name is refused with advice that cctl init --allow
 e2e.serial('cctl egress lists denied.test with its count and the command that allows it', async (t) => {
   const json = await cctl(['egress', '--json'], opts);
   t.is(json.exitCode, 0, json.stderr);
-  const report = JSON.parse(json.stdout) as { denied: { destination: string; count: number; allow: string }[]; allowed: { destination: string }[] };
+  const report = JSON.parse(json.stdout) as {
+    denied: { destination: string; count: number; allow: string }[];
+    allowed: { destination: string }[];
+  };
   const denied = report.denied.find((d) => d.destination === 'denied.test:443');
   t.truthy(denied, json.stdout);
   t.true(denied!.count >= 2, 'curl and the raw CONNECT');
   t.is(denied!.allow, 'cctl init --allow denied.test');
-  t.true(report.allowed.some((a) => a.destination === 'allowed.test:443'), json.stdout);
+  t.true(
+    report.allowed.some((a) => a.destination === 'allowed.test:443'),
+    json.stdout,
+  );
   const text = await cctl(['egress'], opts);
   t.is(text.exitCode, 0, text.stderr);
   t.regex(text.stdout, /denied\.test:443\s+\S+\s+cctl init --allow denied\.test/);

@@ -15,7 +15,11 @@ import { run } from '../../lib/engine/runner.js';
 const tmp = tempProject('exec');
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name, CCTL_MONITOR: '0' });
 const dc = (args: string[], input?: string) =>
-  run([...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', ...args], { cwd: tmp.dir, env, input });
+  run([...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', ...args], {
+    cwd: tmp.dir,
+    env,
+    input,
+  });
 const opts = { cwd: tmp.dir, env };
 
 e2e.after.always(async () => {
@@ -44,7 +48,12 @@ const jsonl = requests
         id: `msg_e2e_${i}`,
         role: 'assistant',
         model: 'claude-sonnet-4-20250514',
-        usage: { input_tokens: r.input, output_tokens: r.output, cache_creation_input_tokens: r.cacheWrite, cache_read_input_tokens: r.cacheRead },
+        usage: {
+          input_tokens: r.input,
+          output_tokens: r.output,
+          cache_creation_input_tokens: r.cacheWrite,
+          cache_read_input_tokens: r.cacheRead,
+        },
       },
     }),
   )
@@ -62,10 +71,20 @@ e2e.serial('init and up bring the stack to healthy', async (t) => {
   const up = await cctl(['up', '--timeout', '900'], opts);
   t.is(up.exitCode, 0, up.stderr);
   // Written the way Claude Code would: into the config dir in the home volume.
-  await dc(['exec', '-T', 'claude-cli', 'sh', '-c', 'mkdir -p "$CLAUDE_CONFIG_DIR/projects/-workspace" && cat > "$CLAUDE_CONFIG_DIR/projects/-workspace/e2e.jsonl"'], `${jsonl}\n`);
+  await dc(
+    [
+      'exec',
+      '-T',
+      'claude-cli',
+      'sh',
+      '-c',
+      'mkdir -p "$CLAUDE_CONFIG_DIR/projects/-workspace" && cat > "$CLAUDE_CONFIG_DIR/projects/-workspace/e2e.jsonl"',
+    ],
+    `${jsonl}\n`,
+  );
 });
 
-e2e.serial('usage daily --json: totals are the fixture\'s, and stdout is byte for byte ccusage\'s', async (t) => {
+e2e.serial("usage daily --json: totals are the fixture's, and stdout is byte for byte ccusage's", async (t) => {
   const r = await cctl(['usage', 'daily', '--json', '--offline'], opts);
   t.is(r.exitCode, 0, r.stderr);
   const totals = (JSON.parse(r.stdout) as { totals: Record<string, number> }).totals;
@@ -107,7 +126,10 @@ e2e.serial('shell: a TTY session under tmux, a typed command read back, its exit
   const exported = Object.entries(env)
     .filter(([k, v]) => v !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
     .map(([k, v]) => `export ${k}=${q(v!)}`);
-  writeFileSync(script, [...exported, `cd ${q(tmp.dir)}`, `${q(process.execPath)} ${q(CLI)} shell`, `echo $? > ${q(status)}`, 'sleep 60', ''].join('\n'));
+  writeFileSync(
+    script,
+    [...exported, `cd ${q(tmp.dir)}`, `${q(process.execPath)} ${q(CLI)} shell`, `echo $? > ${q(status)}`, 'sleep 60', ''].join('\n'),
+  );
   const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
   t.teardown(() => {
     try {
@@ -144,7 +166,10 @@ e2e.serial('a stopped stack: the exec fails with how claude-cli ended and cctl u
   await dc(['stop', '--timeout', '1', 'claude-cli']);
   const r = await cctl(['exec', '--', 'true'], opts);
   t.is(r.exitCode, 1);
-  t.regex(r.stderr, /^cctl: claude-cli's container \S+ has exited with code \d+\.\nWhy: "cctl logs claude-cli"\. Start it again with "cctl up"\.$/m);
+  t.regex(
+    r.stderr,
+    /^cctl: claude-cli's container \S+ has exited with code \d+\.\nWhy: "cctl logs claude-cli"\. Start it again with "cctl up"\.$/m,
+  );
   // Compose says "not running" (v2) or "No container found" (v1) on the inherited stderr; cctl adds, not repeats.
   t.true((r.stderr.match(/not running/g) ?? []).length <= 1, r.stderr);
   const live = await cctl(['usage', 'blocks', '--live', '--once'], opts);

@@ -43,7 +43,12 @@ e2e.serial('usage daily on a fresh stack: exit 0 and an empty report, not "No va
   t.notRegex(r.stdout + r.stderr, /No valid Claude data directories/);
 });
 
-for (const [report, key] of [['daily', 'daily'], ['weekly', 'weekly'], ['monthly', 'monthly'], ['session', 'sessions']] as const) {
+for (const [report, key] of [
+  ['daily', 'daily'],
+  ['weekly', 'weekly'],
+  ['monthly', 'monthly'],
+  ['session', 'sessions'],
+] as const) {
   e2e.serial(`usage ${report} --json on a fresh stack: a valid, empty document`, async (t) => {
     const r = await cctl(['usage', report, '--json', '--offline'], opts);
     t.is(r.exitCode, 0, r.stderr);
@@ -64,7 +69,7 @@ e2e.serial('usage blocks --json and the live view: no blocks, and no failed refr
   t.regex(live.stdout, /no active block/i);
 });
 
-e2e.serial('usage statusline answers Claude Code\'s hook on a fresh stack', async (t) => {
+e2e.serial("usage statusline answers Claude Code's hook on a fresh stack", async (t) => {
   const hook = {
     session_id: 'fresh-session',
     transcript_path: '/home/claude/.claude/projects/-workspace/fresh-session.jsonl',
@@ -80,8 +85,22 @@ e2e.serial('usage statusline answers Claude Code\'s hook on a fresh stack', asyn
 
 /** The claude services' container ids, by service. */
 async function containerIds(): Promise<Record<string, string>> {
-  const { stdout } = await run(['docker', 'ps', '--no-trunc', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--format', '{{.Label "com.docker.compose.service"}} {{.ID}}']);
-  return Object.fromEntries(stdout.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  const { stdout } = await run([
+    'docker',
+    'ps',
+    '--no-trunc',
+    '--filter',
+    `label=com.docker.compose.project=${tmp.name}`,
+    '--format',
+    '{{.Label "com.docker.compose.service"}} {{.ID}}',
+  ]);
+  return Object.fromEntries(
+    stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
 }
 
 async function upJson(): Promise<{ path: string; built: string[]; services: Array<{ name: string; health: string }> }> {
@@ -101,7 +120,13 @@ e2e.serial('up with nothing changed takes the short path: same containers, all h
   t.deepEqual(Object.keys(before).sort(), ['claude-cli', 'proxy']);
   const doc = await upJson();
   t.is(doc.path, 'current');
-  t.deepEqual(doc.services.map((s) => [s.name, s.health]), [['claude-cli', 'healthy'], ['proxy', 'healthy']]);
+  t.deepEqual(
+    doc.services.map((s) => [s.name, s.health]),
+    [
+      ['claude-cli', 'healthy'],
+      ['proxy', 'healthy'],
+    ],
+  );
   t.deepEqual(await containerIds(), before);
 });
 
@@ -120,7 +145,13 @@ e2e.serial('an image rebuilt outside cctl: up recreates its container on the new
   const after = await containerIds();
   // (Compose recreates claude-cli too, as it depends on the proxy.)
   t.not(after.proxy, before.proxy);
-  t.deepEqual(doc.services.map((s) => [s.name, s.health]), [['claude-cli', 'healthy'], ['proxy', 'healthy']]);
+  t.deepEqual(
+    doc.services.map((s) => [s.name, s.health]),
+    [
+      ['claude-cli', 'healthy'],
+      ['proxy', 'healthy'],
+    ],
+  );
   t.is((await upJson()).path, 'current');
 });
 
@@ -135,5 +166,11 @@ e2e.serial('a stopped stack starts without init or build', async (t) => {
   t.is((await cctl(['down'], opts)).exitCode, 0);
   const doc = await upJson();
   t.is(doc.path, 'start');
-  t.deepEqual(doc.services.map((s) => [s.name, s.health]), [['claude-cli', 'healthy'], ['proxy', 'healthy']]);
+  t.deepEqual(
+    doc.services.map((s) => [s.name, s.health]),
+    [
+      ['claude-cli', 'healthy'],
+      ['proxy', 'healthy'],
+    ],
+  );
 });

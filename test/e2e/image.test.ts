@@ -30,9 +30,7 @@ function pin(name: string): string {
 const CLAUDE_CODE_VERSION = pin('CLAUDE_CODE_VERSION');
 const CCUSAGE_VERSION = pin('CCUSAGE_VERSION');
 
-const caFile = [process.env.CCTL_TEST_CA_CERT, process.env.NODE_EXTRA_CA_CERTS].find(
-  (f): f is string => !!f && existsSync(f),
-);
+const caFile = [process.env.CCTL_TEST_CA_CERT, process.env.NODE_EXTRA_CA_CERTS].find((f): f is string => !!f && existsSync(f));
 
 /** Runs and returns the result whatever the exit code. */
 async function attempt(command: string[], input?: string): Promise<RunResult> {
@@ -69,11 +67,16 @@ test.before(async (t) => {
     const started = Date.now();
     await run(
       [
-        'docker', 'build',
-        '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`,
-        '--build-arg', 'INSTALL_MONITOR=0',
-        '--build-arg', 'CCTL_BUILD_HASH=e2e',
-        '-t', IMAGE,
+        'docker',
+        'build',
+        '--build-arg',
+        `BASE_IMAGE=${BASE_IMAGE}`,
+        '--build-arg',
+        'INSTALL_MONITOR=0',
+        '--build-arg',
+        'CCTL_BUILD_HASH=e2e',
+        '-t',
+        IMAGE,
         context,
       ],
       // The docker client on PATH here has no buildx; the classic builder is
@@ -114,8 +117,14 @@ e2e('claude and ccusage report the pinned versions, and the labels say so', asyn
 
 e2e('runs as claude (1001:1001) with the contract environment, and the node user is gone', async (t) => {
   const script = [
-    'id -u', 'id -g', 'id -un', 'pwd', 'echo "$HOME"',
-    'echo "$CLAUDE_CONFIG_DIR"', 'echo "$CLAUDE_HOME"', 'echo "$ANTHROPIC_BASE_URL"',
+    'id -u',
+    'id -g',
+    'id -un',
+    'pwd',
+    'echo "$HOME"',
+    'echo "$CLAUDE_CONFIG_DIR"',
+    'echo "$CLAUDE_HOME"',
+    'echo "$ANTHROPIC_BASE_URL"',
     'grep -c "^node:" /etc/passwd /etc/group || true',
     'stat -c "%u:%g %a" /home/claude /home/claude/.claude /workspace',
     'test -e /home/node && echo home-node-left || echo no-home-node',
@@ -123,10 +132,19 @@ e2e('runs as claude (1001:1001) with the contract environment, and the node user
   const { stdout, exitCode, stderr } = await dockerRun([IMAGE, 'sh', '-c', script]);
   t.is(exitCode, 0, stderr);
   t.deepEqual(stdout.trim().split('\n'), [
-    '1001', '1001', 'claude', '/workspace', '/home/claude',
-    '/home/claude/.claude', '/home/claude/.claude', 'http://proxy:3000',
-    '/etc/passwd:0', '/etc/group:0',
-    '1001:1001 755', '1001:1001 700', '1001:1001 755',
+    '1001',
+    '1001',
+    'claude',
+    '/workspace',
+    '/home/claude',
+    '/home/claude/.claude',
+    '/home/claude/.claude',
+    'http://proxy:3000',
+    '/etc/passwd:0',
+    '/etc/group:0',
+    '1001:1001 755',
+    '1001:1001 700',
+    '1001:1001 755',
     'no-home-node',
   ]);
 });
@@ -144,7 +162,8 @@ e2e('the extra CA is in the system store and NODE_EXTRA_CA_CERTS points at it', 
   const pem = readFileSync(caFile, 'utf8');
   const certs = pem.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
   const firstLine = pem.split('-----BEGIN CERTIFICATE-----')[1]!.trim().split('\n')[0]!;
-  const script = 'ls /usr/local/share/ca-certificates/cctl-extra-ca-*.crt | wc -l; echo "$NODE_EXTRA_CA_CERTS"; grep -cF -- "$1" "$NODE_EXTRA_CA_CERTS"';
+  const script =
+    'ls /usr/local/share/ca-certificates/cctl-extra-ca-*.crt | wc -l; echo "$NODE_EXTRA_CA_CERTS"; grep -cF -- "$1" "$NODE_EXTRA_CA_CERTS"';
   const { stdout, exitCode, stderr } = await dockerRun([IMAGE, 'sh', '-c', script, 'sh', firstLine]);
   t.is(exitCode, 0, stderr);
   const [installed, bundle, hits] = stdout.trim().split('\n');
@@ -181,7 +200,10 @@ e2e('no argument, claude and -flags go to Claude Code through claude-wrapper.sh'
   // the real binary ran, with no request made (and no network to make one).
   const bare = await dockerRun([IMAGE], { env: { CCTL_DEBUG: '1' }, input: '' });
   t.regex(bare.stderr, /^entrypoint: claude$/m);
-  t.regex(bare.stderr, /^claude-wrapper: cwd=\/workspace CLAUDE_CONFIG_DIR=\/home\/claude\/\.claude ANTHROPIC_BASE_URL=http:\/\/proxy:3000$/m);
+  t.regex(
+    bare.stderr,
+    /^claude-wrapper: cwd=\/workspace CLAUDE_CONFIG_DIR=\/home\/claude\/\.claude ANTHROPIC_BASE_URL=http:\/\/proxy:3000$/m,
+  );
   t.regex(bare.stderr, /Input must be provided/);
 
   for (const argv of [['claude', '--version'], ['--version']]) {
@@ -292,7 +314,13 @@ e2e('a fresh home volume belongs to claude and its files survive container re-cr
   const owners = await dockerRun([...mount, IMAGE, 'stat', '-c', '%u:%g %n', '/home/claude', '/home/claude/.claude']);
   t.is(owners.stdout.trim(), '1001:1001 /home/claude\n1001:1001 /home/claude/.claude');
 
-  const write = await dockerRun([...mount, IMAGE, 'sh', '-c', 'echo "{\\"login\\":1}" > "$CLAUDE_CONFIG_DIR/.claude.json" && echo kept > ~/notes.txt']);
+  const write = await dockerRun([
+    ...mount,
+    IMAGE,
+    'sh',
+    '-c',
+    'echo "{\\"login\\":1}" > "$CLAUDE_CONFIG_DIR/.claude.json" && echo kept > ~/notes.txt',
+  ]);
   t.is(write.exitCode, 0, write.stderr);
   const read = await dockerRun([...mount, IMAGE, 'sh', '-c', 'cat "$CLAUDE_CONFIG_DIR/.claude.json" ~/notes.txt']);
   t.is(read.stdout, '{"login":1}\nkept\n');
@@ -326,9 +354,21 @@ e2e('ccusage claude daily --json --offline totals a compact JSONL fixture in the
     cache_read_input_tokens: number;
   }
   const entries: Array<{ day: string; model: string; usage: Usage }> = [
-    { day: '2025-03-10', model: 'claude-sonnet-4-5-20250929', usage: { input_tokens: 1200, output_tokens: 340, cache_creation_input_tokens: 500, cache_read_input_tokens: 8000 } },
-    { day: '2025-03-10', model: 'claude-opus-4-1-20250805', usage: { input_tokens: 90, output_tokens: 410, cache_creation_input_tokens: 0, cache_read_input_tokens: 1500 } },
-    { day: '2025-03-11', model: 'claude-sonnet-4-5-20250929', usage: { input_tokens: 7, output_tokens: 13, cache_creation_input_tokens: 21, cache_read_input_tokens: 0 } },
+    {
+      day: '2025-03-10',
+      model: 'claude-sonnet-4-5-20250929',
+      usage: { input_tokens: 1200, output_tokens: 340, cache_creation_input_tokens: 500, cache_read_input_tokens: 8000 },
+    },
+    {
+      day: '2025-03-10',
+      model: 'claude-opus-4-1-20250805',
+      usage: { input_tokens: 90, output_tokens: 410, cache_creation_input_tokens: 0, cache_read_input_tokens: 1500 },
+    },
+    {
+      day: '2025-03-11',
+      model: 'claude-sonnet-4-5-20250929',
+      usage: { input_tokens: 7, output_tokens: 13, cache_creation_input_tokens: 21, cache_read_input_tokens: 0 },
+    },
   ];
   // The shape Claude Code writes: one compact JSON object per line (ccusage
   // looks for the literal bytes "usage":{), with ids it de-duplicates on.
@@ -340,11 +380,27 @@ e2e('ccusage claude daily --json --offline totals a compact JSONL fixture in the
       uuid: `00000000-0000-4000-8000-00000000000${i}`,
       timestamp: `${e.day}T12:00:00.000Z`,
       requestId: `req_fixture_${i}`,
-      message: { id: `msg_fixture_${i}`, type: 'message', role: 'assistant', model: e.model, content: [{ type: 'text', text: 'ok' }], usage: e.usage },
+      message: {
+        id: `msg_fixture_${i}`,
+        type: 'message',
+        role: 'assistant',
+        model: e.model,
+        content: [{ type: 'text', text: 'ok' }],
+        usage: e.usage,
+      },
     }),
   );
   // A user turn has no usage and must not count.
-  lines.splice(1, 0, JSON.stringify({ type: 'user', sessionId: 'fixture-session', timestamp: '2025-03-10T11:59:00.000Z', message: { role: 'user', content: 'hi' } }));
+  lines.splice(
+    1,
+    0,
+    JSON.stringify({
+      type: 'user',
+      sessionId: 'fixture-session',
+      timestamp: '2025-03-10T11:59:00.000Z',
+      message: { role: 'user', content: 'hi' },
+    }),
+  );
   t.true(lines.filter((l) => l.includes('"usage":{')).length === entries.length);
 
   const volume = volumeName('usage');
@@ -374,6 +430,9 @@ e2e('ccusage claude daily --json --offline totals a compact JSONL fixture in the
   });
   t.deepEqual(
     parsed.daily.map((d) => [d.date, d.inputTokens]),
-    [['2025-03-10', 1290], ['2025-03-11', 7]],
+    [
+      ['2025-03-10', 1290],
+      ['2025-03-11', 7],
+    ],
   );
 });

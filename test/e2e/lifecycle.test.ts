@@ -33,9 +33,22 @@ e2e.after.always(async () => {
 });
 
 async function containerInfo(service: string) {
-  const ids = (await run(['docker', 'ps', '-q', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', `label=com.docker.compose.service=${service}`])).stdout.trim();
+  const ids = (
+    await run([
+      'docker',
+      'ps',
+      '-q',
+      '--filter',
+      `label=com.docker.compose.project=${tmp.name}`,
+      '--filter',
+      `label=com.docker.compose.service=${service}`,
+    ])
+  ).stdout.trim();
   if (!ids) return undefined;
-  const [c] = JSON.parse((await run(['docker', 'inspect', ids])).stdout) as Array<{ Id: string; State: { Status: string; StartedAt: string; Health?: { Status: string } } }>;
+  const [c] = JSON.parse((await run(['docker', 'inspect', ids])).stdout) as Array<{
+    Id: string;
+    State: { Status: string; StartedAt: string; Health?: { Status: string } };
+  }>;
   return c;
 }
 
@@ -84,7 +97,10 @@ e2e.serial('status --json agrees with docker inspect', async (t) => {
     t.is(s.state, c.State.Status);
     t.is(s.health, c.State.Health?.Status ?? 'none');
   }
-  t.deepEqual(doc.services.map((s) => s.name), ['claude-cli', 'proxy']);
+  t.deepEqual(
+    doc.services.map((s) => s.name),
+    ['claude-cli', 'proxy'],
+  );
 });
 
 e2e.serial('down keeps the home volume; the next up still has the file', async (t) => {

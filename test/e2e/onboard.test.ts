@@ -51,7 +51,13 @@ async function attempt(command: string[], options: { cwd?: string; input?: strin
 
 async function cliContainer(): Promise<string> {
   const { stdout } = await run([
-    'docker', 'ps', '-q', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=claude-cli',
+    'docker',
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.compose.project=${tmp.name}`,
+    '--filter',
+    'label=com.docker.compose.service=claude-cli',
   ]);
   const id = stdout.trim();
   if (!id) throw new Error('claude-cli is not running');
@@ -66,7 +72,17 @@ async function asClaude(command: string, input?: Buffer | string): Promise<strin
 /** Every path in the volume with owner, mode and content hash: "unchanged" means this is equal. */
 async function volumeListing(): Promise<string> {
   const { stdout } = await run([
-    'docker', 'run', '--rm', '--network', 'none', '-v', `${volume}:/v:ro`, '--entrypoint', 'sh', machineImageName(tmp, 'claude-cli'), '-c',
+    'docker',
+    'run',
+    '--rm',
+    '--network',
+    'none',
+    '-v',
+    `${volume}:/v:ro`,
+    '--entrypoint',
+    'sh',
+    machineImageName(tmp, 'claude-cli'),
+    '-c',
     'cd /v && find . -exec stat -c "%n %u:%g %a %s" {} + | sort && find . -type f -exec sha256sum {} + | sort',
   ]);
   return stdout;
@@ -173,7 +189,11 @@ serial('a forced restore replaces the data, and backup names itself with the tim
   t.is(forced.exitCode, 0, forced.stderr);
   t.regex(forced.stdout, /Restored \d+ entries/);
   // Same content, owners and modes (the restore went through a swap, not in place).
-  const strip = (s: string) => s.split('\n').filter((l) => !/^\. /.test(l)).join('\n');
+  const strip = (s: string) =>
+    s
+      .split('\n')
+      .filter((l) => !/^\. /.test(l))
+      .join('\n');
   t.is(strip(await volumeListing()), strip(before));
 
   const named = await cctl(['backup'], { cwd: tmp.dir, env });

@@ -121,7 +121,7 @@ e2e.serial("claude-cli's environment holds no team key", async (t) => {
 
 e2e.serial('in isolation mode claude-cli cannot reach the fake upstream directly; the proxy can', async (t) => {
   const probe =
-    "const ac=new AbortController();setTimeout(()=>ac.abort(),5000);" +
+    'const ac=new AbortController();setTimeout(()=>ac.abort(),5000);' +
     "fetch('http://fake-upstream:8080/v1/models',{signal:ac.signal}).then(r=>{console.log('REACHED',r.status);process.exit(0)},e=>{console.log('BLOCKED',(e.cause&&e.cause.code)||e.name);process.exit(3)})";
   const started = Date.now();
   const cli = await dcResult(['exec', '-T', 'claude-cli', 'node', '-e', probe], 30_000);
@@ -130,7 +130,9 @@ e2e.serial('in isolation mode claude-cli cannot reach the fake upstream directly
   t.log(`claude-cli → fake-upstream: ${cli.stdout.trim()} after ${Date.now() - started} ms`);
   // Not only name resolution: a connect to the fake's address on the default network fails too.
   const id = (await dc(['ps', '-q', 'fake-upstream'])).stdout.trim();
-  const ip = (await run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id])).stdout.trim().split(' ')[0]!;
+  const ip = (await run(['docker', 'inspect', '-f', '{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}', id])).stdout
+    .trim()
+    .split(' ')[0]!;
   t.regex(ip, /^\d+\.\d+\.\d+\.\d+$/);
   const connect =
     `const s=require('net').connect(8080,'${ip}');s.setTimeout(3000,()=>{console.log('BLOCKED timeout');process.exit(3)});` +
@@ -147,7 +149,20 @@ e2e.serial('the real Claude Code binary runs claude -p through the proxy and pri
   const before = recorded().length;
   const started = Date.now();
   const r = await dcResult(
-    ['exec', '-T', '-e', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1', '--user', 'claude', '--workdir', '/workspace', 'claude-cli', 'claude', '-p', 'say hello'],
+    [
+      'exec',
+      '-T',
+      '-e',
+      'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1',
+      '--user',
+      'claude',
+      '--workdir',
+      '/workspace',
+      'claude-cli',
+      'claude',
+      '-p',
+      'say hello',
+    ],
     120_000,
   );
   const fresh = recorded().slice(before);
@@ -155,7 +170,10 @@ e2e.serial('the real Claude Code binary runs claude -p through the proxy and pri
   t.log(
     `requests Claude Code sent: ${
       fresh
-        .map((f) => `${f.method} ${f.url}${f.stream ? ' (stream)' : ''} model=${f.model ?? '-'} beta=${f.headers['anthropic-beta'] ?? '-'} ua=${f.headers['user-agent'] ?? '-'}`)
+        .map(
+          (f) =>
+            `${f.method} ${f.url}${f.stream ? ' (stream)' : ''} model=${f.model ?? '-'} beta=${f.headers['anthropic-beta'] ?? '-'} ua=${f.headers['user-agent'] ?? '-'}`,
+        )
         .join('; ') || 'none'
     }`,
   );
@@ -165,25 +183,41 @@ e2e.serial('the real Claude Code binary runs claude -p through the proxy and pri
   for (const f of fresh) {
     t.is(f.headers['x-api-key'], TEAM_KEY, `${f.method} ${f.url}`);
     t.is(f.headers.authorization, undefined, `${f.method} ${f.url}`);
-    t.true(MESSAGES_ROUTES.includes(`${f.method} ${f.url.split('?')[0]}`), `only the Messages API reaches the upstream: ${f.method} ${f.url}`);
+    t.true(
+      MESSAGES_ROUTES.includes(`${f.method} ${f.url.split('?')[0]}`),
+      `only the Messages API reaches the upstream: ${f.method} ${f.url}`,
+    );
   }
 });
 
-e2e.serial('with its nonessential traffic on, claude -p still needs nothing but the Messages API, and the gateway refused nothing it asked', async (t) => {
-  const since = new Date().toISOString();
-  const before = recorded().length;
-  const r = await dcResult(['exec', '-T', '--user', 'claude', '--workdir', '/workspace', 'claude-cli', 'claude', '-p', 'say hello'], 120_000);
-  t.is(r.exitCode, 0, r.stdout + r.stderr);
-  t.true(r.stdout.includes(REPLY), r.stdout);
-  const fresh = recorded().slice(before);
-  t.log(`upstream saw: ${fresh.map((f) => `${f.method} ${f.url}`).join('; ')}`);
-  for (const f of fresh) t.true(MESSAGES_ROUTES.includes(`${f.method} ${f.url.split('?')[0]}`), `${f.method} ${f.url}`);
-  // Every path Claude Code sent to the gateway, from the gateway's own request log.
-  const logs = (await dc(['logs', '--no-color', 'proxy'])).stdout.split('\n').filter((l) => l.includes('{"time":'));
-  const asked = logs
-    .map((l) => JSON.parse(l.slice(l.indexOf('{"time":'))) as { time: string; method?: string; path?: string; status?: number; event?: string })
-    .filter((l) => !l.event && l.path && l.time >= since);
-  t.log(`claude -p sent the gateway: ${asked.map((l) => `${l.method} ${l.path} ${l.status}`).join('; ')}`);
-  t.true(asked.length > 0);
-  t.deepEqual(asked.filter((l) => l.status === 404), [], 'Claude Code asked for no route the gateway refuses');
-});
+e2e.serial(
+  'with its nonessential traffic on, claude -p still needs nothing but the Messages API, and the gateway refused nothing it asked',
+  async (t) => {
+    const since = new Date().toISOString();
+    const before = recorded().length;
+    const r = await dcResult(
+      ['exec', '-T', '--user', 'claude', '--workdir', '/workspace', 'claude-cli', 'claude', '-p', 'say hello'],
+      120_000,
+    );
+    t.is(r.exitCode, 0, r.stdout + r.stderr);
+    t.true(r.stdout.includes(REPLY), r.stdout);
+    const fresh = recorded().slice(before);
+    t.log(`upstream saw: ${fresh.map((f) => `${f.method} ${f.url}`).join('; ')}`);
+    for (const f of fresh) t.true(MESSAGES_ROUTES.includes(`${f.method} ${f.url.split('?')[0]}`), `${f.method} ${f.url}`);
+    // Every path Claude Code sent to the gateway, from the gateway's own request log.
+    const logs = (await dc(['logs', '--no-color', 'proxy'])).stdout.split('\n').filter((l) => l.includes('{"time":'));
+    const asked = logs
+      .map(
+        (l) =>
+          JSON.parse(l.slice(l.indexOf('{"time":'))) as { time: string; method?: string; path?: string; status?: number; event?: string },
+      )
+      .filter((l) => !l.event && l.path && l.time >= since);
+    t.log(`claude -p sent the gateway: ${asked.map((l) => `${l.method} ${l.path} ${l.status}`).join('; ')}`);
+    t.true(asked.length > 0);
+    t.deepEqual(
+      asked.filter((l) => l.status === 404),
+      [],
+      'Claude Code asked for no route the gateway refuses',
+    );
+  },
+);

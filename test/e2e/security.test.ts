@@ -66,7 +66,10 @@ const compose = (...args: string[]) => asUser([...composeCommand(env), '-f', fil
 const inCli = (script: string) => compose('exec', '-T', 'claude-cli', 'sh', '-c', script);
 
 e2e.after.always(async () => {
-  await run([...composeCommand(env), '-f', file, '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], { cwd: tmp.dir, env }).catch(() => undefined);
+  await run([...composeCommand(env), '-f', file, '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], {
+    cwd: tmp.dir,
+    env,
+  }).catch(() => undefined);
   await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-cctl-proxy:local`]).catch(() => undefined);
   await removeProjectImages(tmp.name);
   rmSync(home, { recursive: true, force: true });
@@ -108,7 +111,9 @@ e2e.serial('up as dev starts the stack; the renamed gateway carries a request wi
   t.true(r.stdout.includes(REPLY));
   // status follows the renamed gateway; the user's proxy is not cctl's to report.
   const status = await cctl('status', '--json');
-  const names = (JSON.parse(status.stdout) as { services: Array<{ name: string; health: string }> }).services.map((x) => `${x.name}:${x.health}`);
+  const names = (JSON.parse(status.stdout) as { services: Array<{ name: string; health: string }> }).services.map(
+    (x) => `${x.name}:${x.health}`,
+  );
   t.deepEqual(names.sort(), ['cctl-proxy:healthy', 'claude-cli:healthy']);
   const logs = await cctl('logs', 'cctl-proxy', '--tail', '5');
   t.is(logs.exitCode, 0, logs.stderr);
@@ -138,28 +143,44 @@ e2e.serial('a file made in /workspace belongs to the host user', async (t) => {
 
 e2e.serial('doctor passes the secrets check, and fails once the key is planted in the workspace', async (t) => {
   const ok = await cctl('doctor', '--json');
-  const secrets = (JSON.parse(ok.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'secrets');
+  const secrets = (JSON.parse(ok.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find(
+    (c) => c.name === 'secrets',
+  );
   t.is(secrets?.status, 'pass', JSON.stringify(secrets));
   writeFileSync(join(tmp.dir, 'notes.txt'), `oops: ${TEAM_KEY}\n`);
   const bad = await cctl('doctor', '--json');
   t.is(bad.exitCode, 1);
-  const failed = (JSON.parse(bad.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'secrets');
+  const failed = (JSON.parse(bad.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find(
+    (c) => c.name === 'secrets',
+  );
   t.is(failed?.status, 'fail');
   t.regex(failed!.detail, /\/workspace\/notes\.txt/);
   rmSync(join(tmp.dir, 'notes.txt'));
 });
 
-e2e.serial('plain docker compose works on the same files (the committed one, then the per-machine one that names the secrets)', async (t) => {
-  // Compose v1 offers no COMPOSE_PROJECT_NAME for interpolation: its users export it, as the guide says.
-  const v1 = composeCommand(env)[0] === 'docker-compose';
-  const machine = join(privateDir, 'compose.machine.yaml');
-  const both = [...composeCommand(env), '-f', file, '-f', machine, '-p', tmp.name, '--profile', 'claude', 'up', '-d'];
-  const r = v1 ? await asUser(['env', `COMPOSE_PROJECT_NAME=${tmp.name}`, ...both]) : await asUser(both);
-  t.is(r.exitCode, 0, r.stderr);
-  // docker ps, not compose ps: v1's ps has no --format.
-  const ps = await run(['docker', 'ps', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=cctl-proxy', '--format', '{{.Status}}']);
-  t.regex(ps.stdout, /^Up/m);
-});
+e2e.serial(
+  'plain docker compose works on the same files (the committed one, then the per-machine one that names the secrets)',
+  async (t) => {
+    // Compose v1 offers no COMPOSE_PROJECT_NAME for interpolation: its users export it, as the guide says.
+    const v1 = composeCommand(env)[0] === 'docker-compose';
+    const machine = join(privateDir, 'compose.machine.yaml');
+    const both = [...composeCommand(env), '-f', file, '-f', machine, '-p', tmp.name, '--profile', 'claude', 'up', '-d'];
+    const r = v1 ? await asUser(['env', `COMPOSE_PROJECT_NAME=${tmp.name}`, ...both]) : await asUser(both);
+    t.is(r.exitCode, 0, r.stderr);
+    // docker ps, not compose ps: v1's ps has no --format.
+    const ps = await run([
+      'docker',
+      'ps',
+      '--filter',
+      `label=com.docker.compose.project=${tmp.name}`,
+      '--filter',
+      'label=com.docker.compose.service=cctl-proxy',
+      '--format',
+      '{{.Status}}',
+    ]);
+    t.regex(ps.stdout, /^Up/m);
+  },
+);
 
 e2e.serial('cctl doctor | head -1 prints no stack trace and cctl exits 0', async (t) => {
   const r = await asUser(['bash', '-c', `node ${CLI} doctor | head -1; echo "cctl exit \${PIPESTATUS[0]}" >&2`]);
@@ -187,7 +208,9 @@ e2e.serial('an edit from inside (privileged, another upstream) is refused by up 
   t.regex(r.stderr, /~ x-cctl\.upstream: "http:\/\/fake-upstream:8080" -> "https:\/\/attacker\.example"/);
   t.regex(r.stderr, /--accept-changes/);
   const doctor = await cctl('doctor', '--json');
-  const guard = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find((c) => c.name === 'trust');
+  const guard = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks.find(
+    (c) => c.name === 'trust',
+  );
   t.is(guard?.status, 'warn');
   t.regex(guard!.detail, /privileged/);
   const inspect = await run(['docker', 'inspect', '--format', '{{.HostConfig.Privileged}}', await cliContainer()]);
@@ -195,23 +218,38 @@ e2e.serial('an edit from inside (privileged, another upstream) is refused by up 
   writeFileSync(file, before);
 });
 
-e2e.serial("an edit from inside that adds a gateway variable or puts the user's service in claude-cli's network is refused by up", async (t) => {
-  const before = readFileSync(file, 'utf8');
-  const edit = await inCli(
-    "sed -i -e 's|^      CCTL_AUTH_MODE: team-key$|&\\n      CCTL_EGRESS_SOURCES: 0.0.0.0/0|' -e 's|^  proxy:$|&\\n    network_mode: service:claude-cli|' /workspace/compose.yaml",
-  );
-  t.is(edit.exitCode, 0, edit.stderr);
-  t.not(readFileSync(file, 'utf8'), before);
-  const r = await cctl('up');
-  t.is(r.exitCode, 1, r.stdout);
-  t.regex(r.stderr, /\+ services\.cctl-proxy\.environment\.CCTL_EGRESS_SOURCES: "0\.0\.0\.0\/0"/);
-  t.regex(r.stderr, /\+ services\.proxy: .*"network_mode":"service:claude-cli"/);
-  writeFileSync(file, before);
-});
+e2e.serial(
+  "an edit from inside that adds a gateway variable or puts the user's service in claude-cli's network is refused by up",
+  async (t) => {
+    const before = readFileSync(file, 'utf8');
+    const edit = await inCli(
+      "sed -i -e 's|^      CCTL_AUTH_MODE: team-key$|&\\n      CCTL_EGRESS_SOURCES: 0.0.0.0/0|' -e 's|^  proxy:$|&\\n    network_mode: service:claude-cli|' /workspace/compose.yaml",
+    );
+    t.is(edit.exitCode, 0, edit.stderr);
+    t.not(readFileSync(file, 'utf8'), before);
+    const r = await cctl('up');
+    t.is(r.exitCode, 1, r.stdout);
+    t.regex(r.stderr, /\+ services\.cctl-proxy\.environment\.CCTL_EGRESS_SOURCES: "0\.0\.0\.0\/0"/);
+    t.regex(r.stderr, /\+ services\.proxy: .*"network_mode":"service:claude-cli"/);
+    writeFileSync(file, before);
+  },
+);
 
 /** claude-cli's one container, found by Compose's own labels: v2 names it <project>-claude-cli-1, v1 <project>_claude-cli_1. */
 async function cliContainer(): Promise<string> {
-  const ids = (await run(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=claude-cli'])).stdout.split('\n').filter(Boolean);
+  const ids = (
+    await run([
+      'docker',
+      'ps',
+      '-aq',
+      '--filter',
+      `label=com.docker.compose.project=${tmp.name}`,
+      '--filter',
+      'label=com.docker.compose.service=claude-cli',
+    ])
+  ).stdout
+    .split('\n')
+    .filter(Boolean);
   if (ids.length !== 1) throw new Error(`expected one claude-cli container of ${tmp.name} by its Compose labels, found ${ids.length}`);
   return ids[0]!;
 }
@@ -224,34 +262,40 @@ async function hostConfig(): Promise<string> {
   return JSON.stringify(fields.map((f) => [f, all[f]]));
 }
 
-e2e.serial('a merge key written from inside (<<: {privileged, pid: host}) is refused by up </dev/null; claude-cli stays as it was', async (t) => {
-  const before = readFileSync(file, 'utf8');
-  const config = await hostConfig();
-  // The attack of issue 19: YAML merge keys the old deny-list never saw.
-  const edit = await inCli("sed -i 's|^  claude-cli:$|&\\n    <<: {privileged: true, pid: host}|' /workspace/compose.yaml");
-  t.is(edit.exitCode, 0, edit.stderr);
-  t.regex(readFileSync(file, 'utf8'), /<<: \{privileged: true, pid: host\}/);
-  const r = await asUser(['bash', '-c', `node ${CLI} up </dev/null`]);
-  t.is(r.exitCode, 1, r.stdout);
-  t.regex(r.stderr, /\+ services\.claude-cli\.pid: "host"/);
-  t.regex(r.stderr, /\+ services\.claude-cli\.privileged: true/);
-  t.regex(r.stderr, /nothing was started/);
-  t.is(await hostConfig(), config, 'HostConfig unchanged');
-  writeFileSync(file, before);
-});
+e2e.serial(
+  'a merge key written from inside (<<: {privileged, pid: host}) is refused by up </dev/null; claude-cli stays as it was',
+  async (t) => {
+    const before = readFileSync(file, 'utf8');
+    const config = await hostConfig();
+    // The attack of issue 19: YAML merge keys the old deny-list never saw.
+    const edit = await inCli("sed -i 's|^  claude-cli:$|&\\n    <<: {privileged: true, pid: host}|' /workspace/compose.yaml");
+    t.is(edit.exitCode, 0, edit.stderr);
+    t.regex(readFileSync(file, 'utf8'), /<<: \{privileged: true, pid: host\}/);
+    const r = await asUser(['bash', '-c', `node ${CLI} up </dev/null`]);
+    t.is(r.exitCode, 1, r.stdout);
+    t.regex(r.stderr, /\+ services\.claude-cli\.pid: "host"/);
+    t.regex(r.stderr, /\+ services\.claude-cli\.privileged: true/);
+    t.regex(r.stderr, /nothing was started/);
+    t.is(await hostConfig(), config, 'HostConfig unchanged');
+    writeFileSync(file, before);
+  },
+);
 
-e2e.serial("a .env written from inside that points the SSH socket variable an older cctl read at the team key changes nothing", async (t) => {
-  const config = await hostConfig();
-  const edit = await inCli(`printf 'CCTL_SSH_AUTH_SOCK=${join(privateDir, 'proxy.env')}\\n' > /workspace/.env`);
-  t.is(edit.exitCode, 0, edit.stderr);
-  // The socket is a literal in the per-machine file now: no file of cctl's reads the variable, so up goes on.
-  const r = await asUser(['bash', '-c', `node ${CLI} up </dev/null`]);
-  t.is(r.exitCode, 0, r.stderr);
-  t.is(await hostConfig(), config, 'HostConfig unchanged: no bind of proxy.env');
-  const inspect = await run(['docker', 'inspect', '--format', '{{json .Mounts}}', await cliContainer()]);
-  t.false(inspect.stdout.includes('proxy.env'));
-  rmSync(join(tmp.dir, '.env'));
-});
+e2e.serial(
+  'a .env written from inside that points the SSH socket variable an older cctl read at the team key changes nothing',
+  async (t) => {
+    const config = await hostConfig();
+    const edit = await inCli(`printf 'CCTL_SSH_AUTH_SOCK=${join(privateDir, 'proxy.env')}\\n' > /workspace/.env`);
+    t.is(edit.exitCode, 0, edit.stderr);
+    // The socket is a literal in the per-machine file now: no file of cctl's reads the variable, so up goes on.
+    const r = await asUser(['bash', '-c', `node ${CLI} up </dev/null`]);
+    t.is(r.exitCode, 0, r.stderr);
+    t.is(await hostConfig(), config, 'HostConfig unchanged: no bind of proxy.env');
+    const inspect = await run(['docker', 'inspect', '--format', '{{json .Mounts}}', await cliContainer()]);
+    t.false(inspect.stdout.includes('proxy.env'));
+    rmSync(join(tmp.dir, '.env'));
+  },
+);
 
 e2e.serial('a default backup goes to the private folder, owner-only from the start', async (t) => {
   const r = await cctl('backup');

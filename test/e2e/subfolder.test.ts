@@ -38,7 +38,13 @@ async function containersOf(project: string): Promise<string[]> {
 }
 
 async function homeVolumeOf(container: string): Promise<string> {
-  const { stdout } = await run(['docker', 'inspect', '--format', '{{range .Mounts}}{{if eq .Destination "/home/claude"}}{{.Name}}{{end}}{{end}}', container]);
+  const { stdout } = await run([
+    'docker',
+    'inspect',
+    '--format',
+    '{{range .Mounts}}{{if eq .Destination "/home/claude"}}{{.Name}}{{end}}{{end}}',
+    container,
+  ]);
   return stdout.trim();
 }
 
@@ -46,7 +52,10 @@ async function homeVolumeOf(container: string): Promise<string> {
 // under v1 a project cannot be named that way and the case is not declared: a skip would read as a test
 // that might run. This file is not in the legacy phase's list (package.json test:legacy) for that reason.
 const v1 = composeCommand().join(' ') === 'docker-compose';
-const cases = [['name:', byName], ['.env', byDotEnv]] as const;
+const cases = [
+  ['name:', byName],
+  ['.env', byDotEnv],
+] as const;
 
 for (const [label, p] of cases.filter(([label]) => !(v1 && label === 'name:'))) {
   e2e.serial(`project named by ${label}: cctl up, then plain docker compose finds the same stack and volume`, async (t) => {
@@ -68,7 +77,13 @@ for (const [label, p] of cases.filter(([label]) => !(v1 && label === 'name:'))) 
     t.is(status.exitCode, 0, status.stderr);
     const doc = JSON.parse(status.stdout) as { project: string; services: Array<{ name: string; state: string }> };
     t.is(doc.project, p.name);
-    t.deepEqual(doc.services.map((s) => [s.name, s.state]), [['claude-cli', 'running'], ['proxy', 'running']]);
+    t.deepEqual(
+      doc.services.map((s) => [s.name, s.state]),
+      [
+        ['claude-cli', 'running'],
+        ['proxy', 'running'],
+      ],
+    );
     const pwd = await cctl(['exec', '--', 'pwd'], { cwd: deep, env });
     t.is(pwd.exitCode, 0, pwd.stderr);
     t.is(pwd.stdout.trim(), '/workspace/src/deep');

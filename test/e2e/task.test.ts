@@ -25,22 +25,45 @@ const worktree = join(home, '.config', 'cctl', 'projects', name, 'tasks', 'one')
 const IDENTITY = 'Task Tester <task-tester@example.test>';
 mkdirSync(dir);
 mkdirSync(home);
-writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Task Tester\n\temail = task-tester@example.test\n[init]\n\tdefaultBranch = main\n');
+writeFileSync(
+  join(home, '.gitconfig'),
+  '[user]\n\tname = Task Tester\n\temail = task-tester@example.test\n[init]\n\tdefaultBranch = main\n',
+);
 giveToRegularUser(root);
 const env = e2eEnv({ HOME: home });
-for (const key of ['COMPOSE_PROJECT_NAME', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL']) delete env[key];
+for (const key of ['COMPOSE_PROJECT_NAME', 'GIT_AUTHOR_NAME', 'GIT_AUTHOR_EMAIL', 'GIT_COMMITTER_NAME', 'GIT_COMMITTER_EMAIL'])
+  delete env[key];
 
 const cctl = (args: string[]): Promise<RunResult> => runSettled([...asRegularUser, 'node', CLI, ...args], { cwd: dir, env });
-const git = (...args: string[]) => execFileSync(asRegularUser[0] ?? 'git', [...asRegularUser.slice(1), ...(asRegularUser.length ? ['git'] : []), ...args], { cwd: dir, env, encoding: 'utf8' });
+const git = (...args: string[]) =>
+  execFileSync(asRegularUser[0] ?? 'git', [...asRegularUser.slice(1), ...(asRegularUser.length ? ['git'] : []), ...args], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+  });
 const inTask = (script: string) => cctl(['task', 'exec', 'one', '--', 'sh', '-c', script]);
 const inspect = async (container: string) => JSON.parse((await run(['docker', 'inspect', container])).stdout)[0];
 const containerOf = async (project: string, service: string) =>
-  (await run(['docker', 'ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=com.docker.compose.service=${service}`])).stdout.trim();
-const composeProjects = async () => (JSON.parse((await run(['docker', 'compose', 'ls', '-a', '--format', 'json'])).stdout) as Array<{ Name: string }>).map((p) => p.Name);
+  (
+    await run([
+      'docker',
+      'ps',
+      '-q',
+      '--filter',
+      `label=com.docker.compose.project=${project}`,
+      '--filter',
+      `label=com.docker.compose.service=${service}`,
+    ])
+  ).stdout.trim();
+const composeProjects = async () =>
+  (JSON.parse((await run(['docker', 'compose', 'ls', '-a', '--format', 'json'])).stdout) as Array<{ Name: string }>).map((p) => p.Name);
 
 e2e.after.always(async () => {
   await run([...composeCommand(), '-p', taskProject, 'down', '--timeout', '1'], { env }).catch(() => undefined);
-  await run([...composeCommand(), '-f', join(dir, 'compose.yaml'), '-p', name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], { cwd: dir, env }).catch(() => undefined);
+  await run([...composeCommand(), '-f', join(dir, 'compose.yaml'), '-p', name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], {
+    cwd: dir,
+    env,
+  }).catch(() => undefined);
   await run(['docker', 'image', 'rm', `cctl-${name}-claude-cli:local`, `cctl-${name}-proxy:local`]).catch(() => undefined);
   rmSync(root, { recursive: true, force: true });
 });
@@ -83,7 +106,9 @@ e2e.serial('task new, git inside as the host identity, list, rm refusing dirty w
   t.is((await inTask('cat /home/claude/.task-e2e-mark')).stdout.trim(), 'shared');
 
   // git inside, as claude, with the host's identity; the commit lands on the task's branch.
-  const commit = await inTask('whoami && git status --porcelain && echo work > feature.txt && git add feature.txt && git commit -qm "from the task" && git log -1 --format="%an <%ae>|%cn <%ce>"');
+  const commit = await inTask(
+    'whoami && git status --porcelain && echo work > feature.txt && git add feature.txt && git commit -qm "from the task" && git log -1 --format="%an <%ae>|%cn <%ce>"',
+  );
   t.is(commit.exitCode, 0, commit.stderr + commit.stdout);
   t.deepEqual(commit.stdout.trim().split('\n'), ['claude', `${IDENTITY}|${IDENTITY}`]);
   t.is(git('log', '-1', '--format=%s|%an <%ae>', 'cctl/one').trim(), `from the task|${IDENTITY}`);

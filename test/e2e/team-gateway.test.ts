@@ -57,18 +57,47 @@ async function quiet(argv: string[], timeoutMs = 60_000, options: { cwd?: string
 
 const recorded = () =>
   existsSync(join(recDir, 'requests.jsonl'))
-    ? readFileSync(join(recDir, 'requests.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { method: string; url: string; headers: Record<string, string> })
+    ? readFileSync(join(recDir, 'requests.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { method: string; url: string; headers: Record<string, string> })
     : [];
 
 /** The real Claude Code in the member's claude-cli. */
 const claudeP = () =>
   quiet(
-    [...composeCommand(), '-p', tmp.name, '--project-directory', memberDir, '--profile', 'claude', 'exec', '-T', '-e', 'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1',
-      '--user', 'claude', '--workdir', '/workspace', 'claude-cli', 'claude', '-p', 'say hello'],
+    [
+      ...composeCommand(),
+      '-p',
+      tmp.name,
+      '--project-directory',
+      memberDir,
+      '--profile',
+      'claude',
+      'exec',
+      '-T',
+      '-e',
+      'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1',
+      '--user',
+      'claude',
+      '--workdir',
+      '/workspace',
+      'claude-cli',
+      'claude',
+      '-p',
+      'say hello',
+    ],
     120_000,
   );
 
-interface MemberRow { member: string; requests: number; inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number }
+interface MemberRow {
+  member: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationTokens: number;
+  cacheReadTokens: number;
+}
 async function teamUsage(): Promise<MemberRow[]> {
   const r = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: gwEnv });
   if (r.exitCode !== 0) throw new Error(`usage --team failed: ${r.stderr}`);
@@ -81,7 +110,14 @@ e2e.after.always(async () => {
   await quiet(['docker', 'rm', '-f', fakeName]);
   await quiet(['docker', 'volume', 'rm', `${gwName}_ledger`]);
   // Tags only: the layers stay cached for the next run and for other stacks.
-  await quiet(['docker', 'image', 'rm', `cctl-${tmp.name}-proxy:local`, `cctl-${tmp.name}-claude-cli:local`, `cctl-${gwName}-gateway:local`]);
+  await quiet([
+    'docker',
+    'image',
+    'rm',
+    `cctl-${tmp.name}-proxy:local`,
+    `cctl-${tmp.name}-claude-cli:local`,
+    `cctl-${gwName}-gateway:local`,
+  ]);
   await removeProjectImages(tmp.name);
   tmp.cleanup();
 });
@@ -89,7 +125,23 @@ e2e.after.always(async () => {
 e2e.serial('gateway init and up: a healthy team gateway with the fake API as upstream', async (t) => {
   hostIp = (await run(['docker', 'network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
   t.regex(hostIp, /^\d+\.\d+\.\d+\.\d+$/);
-  await run(['docker', 'run', '-d', '--name', fakeName, '-p', '8080', '-v', `${fakeDir}:/srv:ro`, '-v', `${recDir}:/rec`, '--init', BASE_IMAGE, 'node', '/srv/fake.mjs']);
+  await run([
+    'docker',
+    'run',
+    '-d',
+    '--name',
+    fakeName,
+    '-p',
+    '8080',
+    '-v',
+    `${fakeDir}:/srv:ro`,
+    '-v',
+    `${recDir}:/rec`,
+    '--init',
+    BASE_IMAGE,
+    'node',
+    '/srv/fake.mjs',
+  ]);
   const fakePort = /:(\d+)\s*$/m.exec((await run(['docker', 'port', fakeName, '8080/tcp'])).stdout)![1];
   const free = await run(['node', '-e', "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})"]);
   gwPort = Number(free.stdout.trim());
@@ -100,7 +152,11 @@ e2e.serial('gateway init and up: a healthy team gateway with the fake API as ups
   const up = await cctl(['gateway', 'up', '--timeout', '300'], { cwd: tmp.dir, env: gwEnv });
   t.is(up.exitCode, 0, up.stdout + up.stderr);
   t.regex(up.stdout, /gateway\s+running\s+healthy/);
-  t.regex(up.stdout, new RegExp(`Built cctl-${gwName}-gateway:local|Gateway image is current`), 'the image carries the folder\'s project name');
+  t.regex(
+    up.stdout,
+    new RegExp(`Built cctl-${gwName}-gateway:local|Gateway image is current`),
+    "the image carries the folder's project name",
+  );
   // Plain HTTP: published on loopback only, as the engine itself reports it.
   t.is((await run(['docker', 'port', `${gwName}-gateway-1`, '3000/tcp'])).stdout.trim(), `127.0.0.1:${gwPort}`);
   const status = JSON.parse((await cctl(['gateway', 'status', '--json'], { cwd: tmp.dir, env: gwEnv })).stdout) as { listen: string };
@@ -122,16 +178,49 @@ const bundle = join(memberDir, 'team-ca.pem');
 e2e.serial('a member’s stack: init --team-gateway and up; the real claude -p answers through both gateways', async (t) => {
   // Made now, so that the member's images carry the bundle from the start and the TLS test below rebuilds nothing.
   mkdirSync(tlsDir);
-  await run(['openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=team-gateway',
-    '-addext', `subjectAltName=IP:${hostIp},IP:127.0.0.1`, '-keyout', join(tlsDir, 'gw.key'), '-out', join(tlsDir, 'gw.crt')]);
+  await run([
+    'openssl',
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=team-gateway',
+    '-addext',
+    `subjectAltName=IP:${hostIp},IP:127.0.0.1`,
+    '-keyout',
+    join(tlsDir, 'gw.key'),
+    '-out',
+    join(tlsDir, 'gw.crt'),
+  ]);
   const machineCa = memberEnv.CCTL_CA_CERT;
   writeFileSync(bundle, `${machineCa ? readFileSync(machineCa, 'utf8') : ''}\n${readFileSync(join(tlsDir, 'gw.crt'), 'utf8')}`);
-  const init = await cctl(['init', '--team-gateway', `http://${hostIp}:${gwPort}`, '--ca-cert', bundle], { cwd: memberDir, env: { ...memberEnv, CCTL_MEMBER_TOKEN: token } });
+  const init = await cctl(['init', '--team-gateway', `http://${hostIp}:${gwPort}`, '--ca-cert', bundle], {
+    cwd: memberDir,
+    env: { ...memberEnv, CCTL_MEMBER_TOKEN: token },
+  });
   t.is(init.exitCode, 0, init.stderr);
   t.false(init.stdout.includes(token), 'the token is never printed');
   const up = await cctl(['up', '--timeout', '600'], { cwd: memberDir, env: memberEnv });
   t.is(up.exitCode, 0, up.stdout + up.stderr);
-  const env = await quiet([...composeCommand(), '-p', tmp.name, '--project-directory', memberDir, '--profile', 'claude', 'exec', '-T', 'claude-cli', 'env']);
+  const env = await quiet([
+    ...composeCommand(),
+    '-p',
+    tmp.name,
+    '--project-directory',
+    memberDir,
+    '--profile',
+    'claude',
+    'exec',
+    '-T',
+    'claude-cli',
+    'env',
+  ]);
   t.false(env.stdout.includes(token), 'claude-cli never sees the member token');
   t.false(env.stdout.includes(REAL_KEY));
 
@@ -144,7 +233,10 @@ e2e.serial('a member’s stack: init --team-gateway and up; the real claude -p a
     t.is(s.headers['x-api-key'], REAL_KEY, `${s.method} ${s.url}`);
     t.false(JSON.stringify(s.headers).includes(token));
     t.is(s.headers['x-cctl-project'], undefined);
-    t.true(['POST /v1/messages', 'POST /v1/messages/count_tokens'].includes(`${s.method} ${s.url.split('?')[0]}`), `only the Messages API reaches the upstream: ${s.method} ${s.url}`);
+    t.true(
+      ['POST /v1/messages', 'POST /v1/messages/count_tokens'].includes(`${s.method} ${s.url.split('?')[0]}`),
+      `only the Messages API reaches the upstream: ${s.method} ${s.url}`,
+    );
   }
   t.log(`through both gateways, claude -p sent: ${seen.map((s) => `${s.method} ${s.url}`).join('; ')}`);
 });
@@ -155,7 +247,14 @@ e2e.serial('cctl usage --team shows the request under the member, with the fake 
   const rows = await teamUsage();
   t.is(rows.length, 1);
   // The fake reports 7 input and 6 output tokens per message, streamed or not.
-  t.like(rows[0], { member: 'alice', requests: recorded().length, inputTokens: 7 * messages, outputTokens: 6 * messages, cacheCreationTokens: 0, cacheReadTokens: 0 });
+  t.like(rows[0], {
+    member: 'alice',
+    requests: recorded().length,
+    inputTokens: 7 * messages,
+    outputTokens: 6 * messages,
+    cacheCreationTokens: 0,
+    cacheReadTokens: 0,
+  });
   const table = await cctl(['usage', '--team', 'member'], { cwd: memberDir, env: gwEnv });
   t.regex(table.stdout, /^alice\s+/m);
 });
@@ -171,7 +270,19 @@ e2e.serial('the ledger survives gateway down and up', async (t) => {
 
 /** The last lines of both gateways' logs, for a claude -p that did not answer as expected. */
 async function logBoth(t: { log(...values: unknown[]): void }): Promise<void> {
-  const logs = await quiet([...composeCommand(), '-p', tmp.name, '--project-directory', memberDir, '--profile', 'claude', 'logs', '--tail', '15', 'proxy']);
+  const logs = await quiet([
+    ...composeCommand(),
+    '-p',
+    tmp.name,
+    '--project-directory',
+    memberDir,
+    '--profile',
+    'claude',
+    'logs',
+    '--tail',
+    '15',
+    'proxy',
+  ]);
   t.log(`member proxy log:\n${logs.stdout}`);
   t.log(`team gateway log:\n${(await cctl(['gateway', 'logs', '--tail', '15'], { cwd: tmp.dir, env: gwEnv })).stdout}`);
 }
@@ -189,7 +300,10 @@ e2e.serial('after member revoke, the next claude -p fails with a clear 401', asy
 });
 
 e2e.serial('with a self-signed certificate: usage --team fails with the --ca-cert hint, and trusts it through CCTL_CA_CERT', async (t) => {
-  const init = await cctl([...gwInitArgs, '--tls-cert', join(tlsDir, 'gw.crt'), '--tls-key', join(tlsDir, 'gw.key'), '--listen', hostIp], { cwd: tmp.dir, env: gwEnv });
+  const init = await cctl([...gwInitArgs, '--tls-cert', join(tlsDir, 'gw.crt'), '--tls-key', join(tlsDir, 'gw.key'), '--listen', hostIp], {
+    cwd: tmp.dir,
+    env: gwEnv,
+  });
   t.is(init.exitCode, 0, init.stderr);
   const up = await cctl(['gateway', 'up', '--timeout', '300'], { cwd: tmp.dir, env: gwEnv });
   t.is(up.exitCode, 0, up.stdout + up.stderr);
@@ -198,7 +312,10 @@ e2e.serial('with a self-signed certificate: usage --team fails with the --ca-cer
   const untrusted = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: noCa });
   t.not(untrusted.exitCode, 0);
   t.regex(untrusted.stderr, /DEPTH_ZERO_SELF_SIGNED_CERT[\s\S]*--ca-cert FILE \(or CCTL_CA_CERT=FILE\)/);
-  const trusted = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: { ...noCa, CCTL_CA_CERT: join(tlsDir, 'gw.crt') } });
+  const trusted = await cctl(['usage', '--team', 'member', '--json'], {
+    cwd: memberDir,
+    env: { ...noCa, CCTL_CA_CERT: join(tlsDir, 'gw.crt') },
+  });
   t.is(trusted.exitCode, 0, trusted.stderr);
   t.true((JSON.parse(trusted.stdout) as { rows: MemberRow[] }).rows.some((r) => r.member === 'alice'));
 });
@@ -211,7 +328,10 @@ e2e.serial('a member whose project trusts the self-signed certificate (--ca-cert
   const add = await cctl(['gateway', 'member', 'add', 'bob', '--json'], { cwd: tmp.dir, env: gwEnv });
   t.is(add.exitCode, 0, add.stderr);
   const bob = (JSON.parse(add.stdout) as { token: string }).token;
-  const member = await cctl(['init', '--team-gateway', `https://${hostIp}:${gwPort}`, '--ca-cert', bundle], { cwd: memberDir, env: { ...memberEnv, CCTL_MEMBER_TOKEN: bob } });
+  const member = await cctl(['init', '--team-gateway', `https://${hostIp}:${gwPort}`, '--ca-cert', bundle], {
+    cwd: memberDir,
+    env: { ...memberEnv, CCTL_MEMBER_TOKEN: bob },
+  });
   t.is(member.exitCode, 0, member.stderr);
   const memberUp = await cctl(['up', '--timeout', '900'], { cwd: memberDir, env: memberEnv });
   t.is(memberUp.exitCode, 0, memberUp.stdout + memberUp.stderr);
@@ -219,6 +339,12 @@ e2e.serial('a member whose project trusts the self-signed certificate (--ca-cert
   if (r.exitCode !== 0) await logBoth(t);
   t.is(r.exitCode, 0, r.stdout + r.stderr);
   t.true(r.stdout.includes(REPLY), r.stdout);
-  const rows = await cctl(['usage', '--team', 'member', '--json'], { cwd: memberDir, env: { ...noCa, CCTL_CA_CERT: join(tlsDir, 'gw.crt') } });
-  t.true((JSON.parse(rows.stdout) as { rows: MemberRow[] }).rows.some((row) => row.member === 'bob' && row.requests > 0), rows.stdout);
+  const rows = await cctl(['usage', '--team', 'member', '--json'], {
+    cwd: memberDir,
+    env: { ...noCa, CCTL_CA_CERT: join(tlsDir, 'gw.crt') },
+  });
+  t.true(
+    (JSON.parse(rows.stdout) as { rows: MemberRow[] }).rows.some((row) => row.member === 'bob' && row.requests > 0),
+    rows.stdout,
+  );
 });

@@ -36,20 +36,40 @@ let initArgs: string[] = [];
 /** Per member: the token and how many requests the fake answered for it. */
 const members = new Map<string, { token: string; answered: number }>();
 
-const cctl = (args: string[]) => runSettled(['node', process.env.CCTL_TEST_CLI ?? CLI, ...args], { timeoutMs: 900_000, cwd: tmp.dir, env: gwEnv });
+const cctl = (args: string[]) =>
+  runSettled(['node', process.env.CCTL_TEST_CLI ?? CLI, ...args], { timeoutMs: 900_000, cwd: tmp.dir, env: gwEnv });
 const quiet = (argv: string[], timeoutMs = 60_000): Promise<RunResult> => runSettled(argv, { timeoutMs });
 const container = (service: string) => `${gwName}-${service}-1`;
 
 /** SQL run by psql inside the Postgres container, as the ledger's own role (the socket; no password on a command line). */
 async function psql(sql: string): Promise<string> {
-  const r = await run(['docker', 'exec', container('postgres'), 'psql', '-h', '/run/postgresql', '-U', 'cctl', '-d', 'cctl', '-At', '-c', sql]);
+  const r = await run([
+    'docker',
+    'exec',
+    container('postgres'),
+    'psql',
+    '-h',
+    '/run/postgresql',
+    '-U',
+    'cctl',
+    '-d',
+    'cctl',
+    '-At',
+    '-c',
+    sql,
+  ]);
   return r.stdout.trim();
 }
 
 async function ask(token: string): Promise<Response> {
   return fetch(`http://127.0.0.1:${gwPort}/v1/messages`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'anthropic-version': '2023-06-01', 'x-cctl-project': 'pg-e2e' },
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      'anthropic-version': '2023-06-01',
+      'x-cctl-project': 'pg-e2e',
+    },
     body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] }),
     signal: AbortSignal.timeout(30_000),
   });
@@ -73,7 +93,12 @@ async function send(name: string, n: number): Promise<void> {
   }
 }
 
-interface MemberRow { member: string; requests: number; inputTokens: number; outputTokens: number }
+interface MemberRow {
+  member: string;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+}
 async function teamUsage(): Promise<MemberRow[]> {
   const r = await cctl(['usage', '--team', 'member', '--json']);
   if (r.exitCode !== 0) throw new Error(`usage --team failed: ${r.stderr}`);
@@ -90,7 +115,21 @@ e2e.after.always(async () => {
 
 e2e.serial('a SQLite team gateway answers members, as before', async (t) => {
   const hostIp = (await run(['docker', 'network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
-  await run(['docker', 'run', '-d', '--name', fakeName, '-p', '8080', '-v', `${fakeDir}:/srv:ro`, '--init', BASE_IMAGE, 'node', '/srv/fake.mjs']);
+  await run([
+    'docker',
+    'run',
+    '-d',
+    '--name',
+    fakeName,
+    '-p',
+    '8080',
+    '-v',
+    `${fakeDir}:/srv:ro`,
+    '--init',
+    BASE_IMAGE,
+    'node',
+    '/srv/fake.mjs',
+  ]);
   const fakePort = /:(\d+)\s*$/m.exec((await run(['docker', 'port', fakeName, '8080/tcp'])).stdout)![1];
   const free = await run(['node', '-e', "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})"]);
   gwPort = Number(free.stdout.trim());
@@ -107,57 +146,83 @@ e2e.serial('a SQLite team gateway answers members, as before', async (t) => {
   t.regex(early.stderr, /keeps its ledger in SQLite[\s\S]*cctl gateway init --ledger postgres/);
 });
 
-e2e.serial('--ledger postgres: the Postgres service is built from Debian\'s package, healthy, on a named volume, its password a secret', async (t) => {
-  const init = await cctl([...initArgs, '--ledger', 'postgres']);
-  t.is(init.exitCode, 0, init.stderr);
-  t.regex(init.stdout, /ledger: Postgres, the "postgres" service/);
-  const up = await cctl(['gateway', 'up', '--timeout', '600']);
-  t.is(up.exitCode, 0, up.stdout + up.stderr);
-  t.regex(up.stdout, /postgres\s+running\s+healthy/);
-  t.regex(up.stdout, /gateway\s+running\s+healthy/);
+e2e.serial(
+  "--ledger postgres: the Postgres service is built from Debian's package, healthy, on a named volume, its password a secret",
+  async (t) => {
+    const init = await cctl([...initArgs, '--ledger', 'postgres']);
+    t.is(init.exitCode, 0, init.stderr);
+    t.regex(init.stdout, /ledger: Postgres, the "postgres" service/);
+    const up = await cctl(['gateway', 'up', '--timeout', '600']);
+    t.is(up.exitCode, 0, up.stdout + up.stderr);
+    t.regex(up.stdout, /postgres\s+running\s+healthy/);
+    t.regex(up.stdout, /gateway\s+running\s+healthy/);
 
-  const [pg] = JSON.parse((await run(['docker', 'inspect', container('postgres')])).stdout) as Record<string, any>[];
-  t.is(pg!.State.Health.Status, 'healthy');
-  t.is(pg!.Config.Image, `cctl-${gwName}-postgres:local`);
-  t.is(pg!.Config.User, 'postgres', 'the server never runs as root');
-  t.deepEqual(pg!.HostConfig.CapDrop, ['ALL']);
-  t.deepEqual(pg!.NetworkSettings.Ports['5432/tcp'] ?? null, null, 'the database is not published on the host');
-  const data = (pg!.Mounts as { Type: string; Name?: string; Destination: string }[]).find((m) => m.Destination === '/var/lib/postgresql/data');
-  t.like(data, { Type: 'volume', Name: `${gwName}_postgres` });
-  const password = (await run(['cat', join(gwDir, 'secrets', 'postgres-password')])).stdout.trim();
-  t.true(password.length >= 32);
-  t.false(JSON.stringify(pg!.Config.Env).includes(password), 'the password is no variable of the container');
-  const [gw] = JSON.parse((await run(['docker', 'inspect', container('gateway')])).stdout) as Record<string, any>[];
-  t.false(JSON.stringify(gw!.Config.Env).includes(password));
-  t.true((gw!.Config.Env as string[]).includes('CCTL_LEDGER_URL_FILE=/run/secrets/ledger_url'));
+    const [pg] = JSON.parse((await run(['docker', 'inspect', container('postgres')])).stdout) as Record<string, any>[];
+    t.is(pg!.State.Health.Status, 'healthy');
+    t.is(pg!.Config.Image, `cctl-${gwName}-postgres:local`);
+    t.is(pg!.Config.User, 'postgres', 'the server never runs as root');
+    t.deepEqual(pg!.HostConfig.CapDrop, ['ALL']);
+    t.deepEqual(pg!.NetworkSettings.Ports['5432/tcp'] ?? null, null, 'the database is not published on the host');
+    const data = (pg!.Mounts as { Type: string; Name?: string; Destination: string }[]).find(
+      (m) => m.Destination === '/var/lib/postgresql/data',
+    );
+    t.like(data, { Type: 'volume', Name: `${gwName}_postgres` });
+    const password = (await run(['cat', join(gwDir, 'secrets', 'postgres-password')])).stdout.trim();
+    t.true(password.length >= 32);
+    t.false(JSON.stringify(pg!.Config.Env).includes(password), 'the password is no variable of the container');
+    const [gw] = JSON.parse((await run(['docker', 'inspect', container('gateway')])).stdout) as Record<string, any>[];
+    t.false(JSON.stringify(gw!.Config.Env).includes(password));
+    t.true((gw!.Config.Env as string[]).includes('CCTL_LEDGER_URL_FILE=/run/secrets/ledger_url'));
 
-  // Debian's package, its server version as the database answers it.
-  t.regex(await psql('SHOW server_version'), /^\d+\.\d+ \(Debian/);
-  t.is(await psql("SELECT datcollate FROM pg_database WHERE datname = 'cctl'"), 'C', 'text compares byte-wise, as in SQLite');
-  // A password is needed over the network: the gateway's URL has it; a wrong one is refused.
-  const wrong = await quiet(['docker', 'exec', '-e', 'PGPASSWORD=wrong', container('postgres'), 'psql', '-h', '127.0.0.1', '-U', 'cctl', '-d', 'cctl', '-c', 'SELECT 1']);
-  t.not(wrong.exitCode, 0);
-  t.regex(wrong.stderr, /password authentication failed/);
-  // The gateway made the schema: the ledger's tables are there, at the newest version.
-  t.regex(await psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"), /daily.*members.*requests.*reservations/);
-});
+    // Debian's package, its server version as the database answers it.
+    t.regex(await psql('SHOW server_version'), /^\d+\.\d+ \(Debian/);
+    t.is(await psql("SELECT datcollate FROM pg_database WHERE datname = 'cctl'"), 'C', 'text compares byte-wise, as in SQLite');
+    // A password is needed over the network: the gateway's URL has it; a wrong one is refused.
+    const wrong = await quiet([
+      'docker',
+      'exec',
+      '-e',
+      'PGPASSWORD=wrong',
+      container('postgres'),
+      'psql',
+      '-h',
+      '127.0.0.1',
+      '-U',
+      'cctl',
+      '-d',
+      'cctl',
+      '-c',
+      'SELECT 1',
+    ]);
+    t.not(wrong.exitCode, 0);
+    t.regex(wrong.stderr, /password authentication failed/);
+    // The gateway made the schema: the ledger's tables are there, at the newest version.
+    t.regex(
+      await psql("SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE schemaname = 'public'"),
+      /daily.*members.*requests.*reservations/,
+    );
+  },
+);
 
-e2e.serial('gateway migrate --from sqlite copies the old ledger and checks it; alice\'s token works on Postgres; a second run is refused', async (t) => {
-  t.deepEqual(await teamUsage(), [], 'the new ledger starts empty');
-  const migrate = await cctl(['gateway', 'migrate', '--from', 'sqlite', '--json']);
-  t.is(migrate.exitCode, 0, migrate.stdout + migrate.stderr);
-  const report = JSON.parse(migrate.stdout) as { ok: boolean; source: Record<string, number>; target: Record<string, number> };
-  t.true(report.ok);
-  t.like(report.source, { members: 1, requests: 5, dailyRequests: 5 });
-  t.deepEqual(report.target, report.source);
-  t.is(await psql("SELECT count(*) || ',' || sum(input_tokens) FROM requests WHERE member = 'alice'"), '5,35');
-  t.like((await teamUsage())[0], { member: 'alice', requests: 5, inputTokens: 35, outputTokens: 30 });
-  await send('alice', 1);
-  t.is(await psql("SELECT count(*) FROM requests WHERE member = 'alice'"), '6');
-  const again = await cctl(['gateway', 'migrate', '--from', 'sqlite']);
-  t.is(again.exitCode, 1);
-  t.regex(again.stderr, /is not empty \(1 members, 6 request rows/);
-});
+e2e.serial(
+  "gateway migrate --from sqlite copies the old ledger and checks it; alice's token works on Postgres; a second run is refused",
+  async (t) => {
+    t.deepEqual(await teamUsage(), [], 'the new ledger starts empty');
+    const migrate = await cctl(['gateway', 'migrate', '--from', 'sqlite', '--json']);
+    t.is(migrate.exitCode, 0, migrate.stdout + migrate.stderr);
+    const report = JSON.parse(migrate.stdout) as { ok: boolean; source: Record<string, number>; target: Record<string, number> };
+    t.true(report.ok);
+    t.like(report.source, { members: 1, requests: 5, dailyRequests: 5 });
+    t.deepEqual(report.target, report.source);
+    t.is(await psql("SELECT count(*) || ',' || sum(input_tokens) FROM requests WHERE member = 'alice'"), '5,35');
+    t.like((await teamUsage())[0], { member: 'alice', requests: 5, inputTokens: 35, outputTokens: 30 });
+    await send('alice', 1);
+    t.is(await psql("SELECT count(*) FROM requests WHERE member = 'alice'"), '6');
+    const again = await cctl(['gateway', 'migrate', '--from', 'sqlite']);
+    t.is(again.exitCode, 1);
+    t.regex(again.stderr, /is not empty \(1 members, 6 request rows/);
+  },
+);
 
 e2e.serial('requests through the gateway are rows in Postgres, with the exact counts; they survive down and up', async (t) => {
   await addMember('bob');
@@ -173,7 +238,10 @@ e2e.serial('requests through the gateway are rows in Postgres, with the exact co
   t.is((await quiet(['docker', 'inspect', container('postgres')])).exitCode, 1, 'down removed the containers');
   const up = await cctl(['gateway', 'up', '--timeout', '300']);
   t.is(up.exitCode, 0, up.stdout + up.stderr);
-  t.like((await teamUsage()).find((r) => r.member === 'bob'), { requests: 7, inputTokens: 49, outputTokens: 42 });
+  t.like(
+    (await teamUsage()).find((r) => r.member === 'bob'),
+    { requests: 7, inputTokens: 49, outputTokens: 42 },
+  );
   await send('bob', 1);
   t.is(await psql("SELECT count(*) FROM requests WHERE member = 'bob'"), '8');
 });
@@ -189,7 +257,7 @@ e2e.serial('a revoke is refused on the next request; status and logs show both s
   t.regex(logs.stdout, /postgres-1\s+\|/);
 });
 
-e2e.serial('--postgres-image: the team\'s own image runs as it is, on the same volume', async (t) => {
+e2e.serial("--postgres-image: the team's own image runs as it is, on the same volume", async (t) => {
   await run(['docker', 'tag', `cctl-${gwName}-postgres:local`, `${gwName}-own-postgres:1`]);
   const init = await cctl([...initArgs, '--ledger', 'postgres', '--postgres-image', `${gwName}-own-postgres:1`]);
   t.is(init.exitCode, 0, init.stderr);

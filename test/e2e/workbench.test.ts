@@ -69,7 +69,10 @@ e2e.before(async () => {
 });
 
 e2e.after.always(async () => {
-  await run([...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'], { cwd: tmp.dir, env }).catch(() => undefined);
+  await run(
+    [...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'],
+    { cwd: tmp.dir, env },
+  ).catch(() => undefined);
   await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   await removeProjectImages(tmp.name);
   if (agentPid) process.kill(Number(agentPid));
@@ -97,7 +100,8 @@ e2e.serial('packages, fragment, identity, agent and token: one up, as a regular 
 });
 
 e2e.serial('a commit in /workspace records the host identity, and its files belong to the host user', async (t) => {
-  const script = 'mkdir -p /workspace/repo && cd /workspace/repo && git init -q && echo x > f && git add f && git commit -qm first && git log -1 --format="%an <%ae>|%cn <%ce>"';
+  const script =
+    'mkdir -p /workspace/repo && cd /workspace/repo && git init -q && echo x > f && git add f && git commit -qm first && git log -1 --format="%an <%ae>|%cn <%ce>"';
   const r = await cctl(['exec', '--', 'sh', '-c', script]);
   t.is(r.exitCode, 0, r.stderr);
   t.is(r.stdout.trim(), 'Dev Tester <dev@example.test>|Dev Tester <dev@example.test>');
@@ -116,10 +120,18 @@ e2e.serial('ssh-add -l in claude-cli lists the key of the forwarded agent', asyn
 e2e.serial('doctor: the identity and the agent as seen from inside', async (t) => {
   const r = await cctl(['doctor', '--json']);
   const checks = (JSON.parse(r.stdout) as { checks: Array<{ name: string; status: string; detail: string }> }).checks;
-  t.like(checks.find((c) => c.name === 'git-identity'), { status: 'pass', detail: 'Dev Tester <dev@example.test> (from the host)' });
-  t.like(checks.find((c) => c.name === 'ssh-agent'), { status: 'pass', detail: 'reachable from claude-cli (1 key(s))' });
+  t.like(
+    checks.find((c) => c.name === 'git-identity'),
+    { status: 'pass', detail: 'Dev Tester <dev@example.test> (from the host)' },
+  );
+  t.like(
+    checks.find((c) => c.name === 'ssh-agent'),
+    { status: 'pass', detail: 'reachable from claude-cli (1 key(s))' },
+  );
   const bare = await cctl(['doctor', '--json'], { HOME: tmp.dir, GIT_CONFIG_NOSYSTEM: '1' });
-  const identity = (JSON.parse(bare.stdout) as { checks: Array<{ name: string; status: string }> }).checks.find((c) => c.name === 'git-identity');
+  const identity = (JSON.parse(bare.stdout) as { checks: Array<{ name: string; status: string }> }).checks.find(
+    (c) => c.name === 'git-identity',
+  );
   t.is(identity?.status, 'warn', 'no identity on the host: doctor warns');
 });
 

@@ -17,7 +17,12 @@ const root = scratchDir('cctl-wt-');
 const name = `cctle2ewt${randomBytes(3).toString('hex')}`;
 const main = join(root, name);
 const feature = join(root, `${name}-feature`);
-const env = e2eEnv({ GIT_AUTHOR_NAME: 'E2E', GIT_AUTHOR_EMAIL: 'e2e@example.test', GIT_COMMITTER_NAME: 'E2E', GIT_COMMITTER_EMAIL: 'e2e@example.test' });
+const env = e2eEnv({
+  GIT_AUTHOR_NAME: 'E2E',
+  GIT_AUTHOR_EMAIL: 'e2e@example.test',
+  GIT_COMMITTER_NAME: 'E2E',
+  GIT_COMMITTER_EMAIL: 'e2e@example.test',
+});
 delete env.COMPOSE_PROJECT_NAME;
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env, stdio: 'pipe' });
 
@@ -42,11 +47,18 @@ e2e.serial('a worktree of the same repository gets its own stack: name, containe
     const up = await cctl(['up', '--json', '--timeout', '900'], { cwd: dir, env });
     t.is(up.exitCode, 0, up.stderr + up.stdout);
   }
-  const status = async (cwd: string) => JSON.parse((await cctl(['status', '--json'], { cwd, env })).stdout) as { project: string; services: Array<{ container: string; state: string }> };
+  const status = async (cwd: string) =>
+    JSON.parse((await cctl(['status', '--json'], { cwd, env })).stdout) as {
+      project: string;
+      services: Array<{ container: string; state: string }>;
+    };
   const [a, b] = [await status(main), await status(feature)];
   t.is(a.project, name);
   t.is(b.project, `${name}-feature`);
-  t.deepEqual([...a.services, ...b.services].map((s) => s.state), ['running', 'running', 'running', 'running']);
+  t.deepEqual(
+    [...a.services, ...b.services].map((s) => s.state),
+    ['running', 'running', 'running', 'running'],
+  );
   t.is(new Set([...a.services, ...b.services].map((s) => s.container)).size, 4, 'no container is shared');
   const volumes = (await run(['docker', 'volume', 'ls', '-q', '--filter', `name=${name}`])).stdout.split('\n').filter(Boolean).sort();
   t.deepEqual(volumes, [`${name}-feature_claude-home`, `${name}_claude-home`]);
@@ -60,10 +72,22 @@ e2e.serial('a worktree of the same repository gets its own stack: name, containe
 e2e.serial('two sessions in one stack run side by side', async (t) => {
   // Each session writes its mark, then waits for the other's: both finish only if they overlap.
   const session = (mine: string, theirs: string) =>
-    cctl(['exec', '--', 'sh', '-c', `touch /tmp/${mine}; i=0; while [ ! -e /tmp/${theirs} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; test -e /tmp/${theirs} && echo ${mine}-saw-${theirs}`], { cwd: main, env });
+    cctl(
+      [
+        'exec',
+        '--',
+        'sh',
+        '-c',
+        `touch /tmp/${mine}; i=0; while [ ! -e /tmp/${theirs} ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; test -e /tmp/${theirs} && echo ${mine}-saw-${theirs}`,
+      ],
+      { cwd: main, env },
+    );
   const [one, two] = await Promise.all([session('one', 'two'), session('two', 'one')]);
   t.is(one.stdout.trim(), 'one-saw-two', one.stderr);
   t.is(two.stdout.trim(), 'two-saw-one', two.stderr);
-  const versions = await Promise.all([cctl(['claude', '--version'], { cwd: main, env }), cctl(['claude', '--version'], { cwd: main, env })]);
+  const versions = await Promise.all([
+    cctl(['claude', '--version'], { cwd: main, env }),
+    cctl(['claude', '--version'], { cwd: main, env }),
+  ]);
   for (const v of versions) t.regex(v.stdout, /\d+\.\d+\.\d+ \(Claude Code\)/, v.stderr);
 });

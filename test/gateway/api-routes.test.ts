@@ -31,14 +31,23 @@ const REFUSED: [string, string][] = [
 
 async function expectRefused(t: import('ava').ExecutionContext, port: number, upstream: Upstream, headers: Record<string, string>) {
   for (const [method, path] of REFUSED) {
-    const reply = await send(port, { method, path, headers: { ...headers, 'content-type': 'application/json' }, ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{"requests":[]}' }) });
+    const reply = await send(port, {
+      method,
+      path,
+      headers: { ...headers, 'content-type': 'application/json' },
+      ...(method === 'GET' || method === 'DELETE' ? {} : { body: '{"requests":[]}' }),
+    });
     t.is(reply.status, 404, `${method} ${path}`);
     const body = JSON.parse(reply.body) as { type: string; error: { type: string; message: string } };
     t.is(body.type, 'error');
     t.is(body.error.type, 'not_found_error');
     t.regex(body.error.message, /relays only POST \/v1\/messages and POST \/v1\/messages\/count_tokens/);
   }
-  t.deepEqual(upstream.seen.map((s) => `${s.method} ${s.url}`), [], 'nothing but the Messages API reached the upstream');
+  t.deepEqual(
+    upstream.seen.map((s) => `${s.method} ${s.url}`),
+    [],
+    'nothing but the Messages API reached the upstream',
+  );
 }
 
 test('local gateway: batches, files and unknown /v1 routes never reach the upstream, with or without the client token', async (t) => {
@@ -51,9 +60,17 @@ test('local gateway: batches, files and unknown /v1 routes never reach the upstr
 
   // The two Messages routes still go through.
   for (const path of ['/v1/messages?beta=true', '/v1/messages/count_tokens?beta=true']) {
-    t.is((await send(port, { path, headers: { authorization: `Bearer ${CLIENT_TOKEN}` }, body: '{"model":"m","max_tokens":1,"messages":[]}' })).status, 200, path);
+    t.is(
+      (await send(port, { path, headers: { authorization: `Bearer ${CLIENT_TOKEN}` }, body: '{"model":"m","max_tokens":1,"messages":[]}' }))
+        .status,
+      200,
+      path,
+    );
   }
-  t.deepEqual(upstream.seen.map((s) => `${s.method} ${s.url}`), ['POST /v1/messages?beta=true', 'POST /v1/messages/count_tokens?beta=true']);
+  t.deepEqual(
+    upstream.seen.map((s) => `${s.method} ${s.url}`),
+    ['POST /v1/messages?beta=true', 'POST /v1/messages/count_tokens?beta=true'],
+  );
 });
 
 test('team gateway: a member token does not open batches, files or any other /v1 route, and nothing is charged for them', async (t) => {
@@ -68,7 +85,14 @@ test('team gateway: a member token does not open batches, files or any other /v1
   const token = memberCli(team.dataDir, ['add', 'ann']).stdout.trim();
   await expectRefused(t, team.port, upstream, { 'x-api-key': token });
   await expectRefused(t, team.port, upstream, {});
-  const ok = await send(team.port, { path: '/v1/messages?beta=true', headers: { 'x-api-key': token }, body: '{"model":"m","max_tokens":1,"messages":[]}' });
+  const ok = await send(team.port, {
+    path: '/v1/messages?beta=true',
+    headers: { 'x-api-key': token },
+    body: '{"model":"m","max_tokens":1,"messages":[]}',
+  });
   t.is(ok.status, 200);
-  t.deepEqual(upstream.seen.map((s) => `${s.method} ${s.url}`), ['POST /v1/messages?beta=true']);
+  t.deepEqual(
+    upstream.seen.map((s) => `${s.method} ${s.url}`),
+    ['POST /v1/messages?beta=true'],
+  );
 });

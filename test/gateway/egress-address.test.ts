@@ -11,7 +11,14 @@ import test from 'ava';
 import http from 'node:http';
 import net from 'node:net';
 import type os from 'node:os';
-import { canonical, checkAddresses, type EgressNet, type RefusedKind, refusedKind, systemNet } from '../../lib/gateway/egress/address-check.js';
+import {
+  canonical,
+  checkAddresses,
+  type EgressNet,
+  type RefusedKind,
+  refusedKind,
+  systemNet,
+} from '../../lib/gateway/egress/address-check.js';
 import { parseAllowList } from '../../lib/gateway/egress/allow-list.js';
 import { egressFromEnv } from '../../lib/gateway/egress/config.js';
 import { connect, echoRoundTrip, startEcho, startEgressGateway } from './egress-fixtures.js';
@@ -52,12 +59,28 @@ async function gatewayWith(allow: string, names: Record<string, string[]>, own?:
 test('the kinds of address a name may not reach, in IPv4, IPv6 and IPv4-mapped form', (t) => {
   const own = new Set(['172.18.0.2', 'fd00:1::2']);
   const table: Array<[string, RefusedKind | undefined]> = [
-    ['127.0.0.1', 'loopback'], ['127.9.9.9', 'loopback'], ['::1', 'loopback'], ['::ffff:127.0.0.1', 'loopback'], ['0:0:0:0:0:ffff:7f00:1', 'loopback'],
-    ['169.254.169.254', 'link-local'], ['169.254.170.2', 'link-local'], ['fe80::1', 'link-local'], ['::ffff:169.254.169.254', 'link-local'],
-    ['fd00:ec2::254', 'metadata'], ['100.100.100.200', 'metadata'],
-    ['0.0.0.0', 'unspecified'], ['::', 'unspecified'],
-    ['172.18.0.2', 'gateway'], ['FD00:1:0::2', 'gateway'], ['::ffff:172.18.0.2', 'gateway'],
-    ['172.18.0.3', undefined], ['10.0.0.7', undefined], ['192.168.1.4', undefined], ['fd00:1::3', undefined], ['93.184.216.34', undefined], ['2606:4700::1111', undefined],
+    ['127.0.0.1', 'loopback'],
+    ['127.9.9.9', 'loopback'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['0:0:0:0:0:ffff:7f00:1', 'loopback'],
+    ['169.254.169.254', 'link-local'],
+    ['169.254.170.2', 'link-local'],
+    ['fe80::1', 'link-local'],
+    ['::ffff:169.254.169.254', 'link-local'],
+    ['fd00:ec2::254', 'metadata'],
+    ['100.100.100.200', 'metadata'],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['172.18.0.2', 'gateway'],
+    ['FD00:1:0::2', 'gateway'],
+    ['::ffff:172.18.0.2', 'gateway'],
+    ['172.18.0.3', undefined],
+    ['10.0.0.7', undefined],
+    ['192.168.1.4', undefined],
+    ['fd00:1::3', undefined],
+    ['93.184.216.34', undefined],
+    ['2606:4700::1111', undefined],
   ];
   for (const [address, kind] of table) t.is(refusedKind(address, own), kind, address);
   t.is(canonical('::FFFF:7F00:0001'), '127.0.0.1');
@@ -66,15 +89,23 @@ test('the kinds of address a name may not reach, in IPv4, IPv6 and IPv4-mapped f
 test('checkAddresses: the first address that may be dialled; a literal entry lets its own address through', (t) => {
   const rules = parseAllowList('localhost:8080, 127.0.0.1:9090, [::1]:9090');
   const own = new Set<string>();
-  t.like(checkAddresses(['127.0.0.1'], { host: 'localhost', port: 8080 }, rules, own), { ok: false, kind: 'loopback', address: '127.0.0.1' });
+  t.like(checkAddresses(['127.0.0.1'], { host: 'localhost', port: 8080 }, rules, own), {
+    ok: false,
+    kind: 'loopback',
+    address: '127.0.0.1',
+  });
   t.like(checkAddresses(['127.0.0.1'], { host: 'localhost', port: 9090 }, rules, own), { ok: true, address: '127.0.0.1' });
   t.like(checkAddresses(['::ffff:127.0.0.1'], { host: 'localhost', port: 9090 }, rules, own), { ok: true, address: '127.0.0.1' });
   t.like(checkAddresses(['::1'], { host: 'localhost', port: 9090 }, rules, own), { ok: true, address: '::1' });
-  t.like(checkAddresses(['169.254.169.254', '10.0.0.7'], { host: 'x', port: 80 }, rules, own), { ok: true, address: '10.0.0.7' }, 'the refused one is skipped, never dialled');
+  t.like(
+    checkAddresses(['169.254.169.254', '10.0.0.7'], { host: 'x', port: 80 }, rules, own),
+    { ok: true, address: '10.0.0.7' },
+    'the refused one is skipped, never dialled',
+  );
   t.is(checkAddresses([], { host: 'x', port: 80 }, rules, own), undefined);
 });
 
-test('a listed localhost is refused: CONNECT never dials the gateway\'s own loopback', async (t) => {
+test("a listed localhost is refused: CONNECT never dials the gateway's own loopback", async (t) => {
   const echo = await startEcho();
   const { gw, dialled, lookups } = await gatewayWith(`localhost:${echo.port}`, { localhost: ['127.0.0.1', '::1'] });
   t.teardown(() => Promise.all([gw.gateway.close(100), echo.close()]));
@@ -90,7 +121,7 @@ test('a listed localhost is refused: CONNECT never dials the gateway\'s own loop
   t.like(gw.egressLogs()[0], { decision: 'denied', reason: 'address', status: 403, host: 'localhost', address: '127.0.0.1' });
 });
 
-test('names that resolve to metadata, link-local, unspecified or the gateway\'s own address are refused without a dial', async (t) => {
+test("names that resolve to metadata, link-local, unspecified or the gateway's own address are refused without a dial", async (t) => {
   const names = {
     'metadata.test': ['169.254.169.254'],
     'v6meta.test': ['fd00:ec2::254'],
@@ -99,7 +130,12 @@ test('names that resolve to metadata, link-local, unspecified or the gateway\'s 
     'self.test': ['172.18.0.2'],
     'mapped.test': ['::ffff:169.254.169.254'],
   };
-  const { gw, dialled } = await gatewayWith(Object.keys(names).map((n) => `${n}:80`).join(','), names);
+  const { gw, dialled } = await gatewayWith(
+    Object.keys(names)
+      .map((n) => `${n}:80`)
+      .join(','),
+    names,
+  );
   t.teardown(() => gw.gateway.close(100));
   for (const name of Object.keys(names)) {
     const answer = await connect(gw.port, `${name}:80`);
@@ -186,7 +222,9 @@ test('plain-HTTP forwarding checks the address too, and dials only the checked o
 
 test('the system resolver answers an IP literal itself, and reads the interfaces once for a while', async (t) => {
   let reads = 0;
-  const interfaces = { eth0: [{ address: '172.18.0.2' }], lo: [{ address: '127.0.0.1' }] } as unknown as ReturnType<typeof os.networkInterfaces>;
+  const interfaces = { eth0: [{ address: '172.18.0.2' }], lo: [{ address: '127.0.0.1' }] } as unknown as ReturnType<
+    typeof os.networkInterfaces
+  >;
   const system = systemNet(() => ((reads += 1), interfaces));
   t.deepEqual(await system.resolve('10.0.0.9'), ['10.0.0.9']);
   t.true(system.ownAddresses().has('172.18.0.2'));

@@ -47,7 +47,10 @@ test('askers at the same moment share one lookup', async (t) => {
   r.hold();
   const answers = Promise.all(Array.from({ length: 20 }, () => resolve('github.com')));
   r.release();
-  t.deepEqual(await answers, Array.from({ length: 20 }, () => ['140.82.121.4']));
+  t.deepEqual(
+    await answers,
+    Array.from({ length: 20 }, () => ['140.82.121.4']),
+  );
   t.deepEqual(r.lookups, ['github.com']);
 });
 
@@ -79,7 +82,9 @@ test('the cache holds a bounded number of names, dropping the oldest; TTL 0 turn
   t.is(off.lookups.length, 2);
   t.is(DEFAULT_DNS_CACHE_SECONDS, 10);
   t.is(egressFromEnv({ CCTL_EGRESS_ALLOW: '' }) !== undefined, true);
-  t.throws(() => egressFromEnv({ CCTL_EGRESS_ALLOW: '', CCTL_EGRESS_DNS_CACHE_SECONDS: 'soon' }), { message: /CCTL_EGRESS_DNS_CACHE_SECONDS must be a whole number/ });
+  t.throws(() => egressFromEnv({ CCTL_EGRESS_ALLOW: '', CCTL_EGRESS_DNS_CACHE_SECONDS: 'soon' }), {
+    message: /CCTL_EGRESS_DNS_CACHE_SECONDS must be a whole number/,
+  });
 });
 
 test('a remembered answer is checked on every tunnel: refused each time without a dial, allowed once the list names the address', async (t) => {
@@ -94,7 +99,8 @@ test('a remembered answer is checked on every tunnel: refused each time without 
     },
     ownAddresses: () => new Set(['172.18.0.2']),
   };
-  const start = async (allow: string) => startEgressGateway(allow, {}, { egress: { ...egressFromEnv({ CCTL_EGRESS_ALLOW: allow })!, net: fake } });
+  const start = async (allow: string) =>
+    startEgressGateway(allow, {}, { egress: { ...egressFromEnv({ CCTL_EGRESS_ALLOW: allow })!, net: fake } });
   const refusing = await start(`svc.test:${echo.port}`);
   t.teardown(() => Promise.all([refusing.gateway.close(100), echo.close()]));
   for (let i = 0; i < 3; i++) {

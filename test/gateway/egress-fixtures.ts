@@ -58,8 +58,25 @@ export function makeCertificate(): TlsMaterial {
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=allowed.test',
-        '-addext', 'subjectAltName=DNS:allowed.test,IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=allowed.test',
+        '-addext',
+        'subjectAltName=DNS:allowed.test,IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'pipe' },
     );
     return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
@@ -84,11 +101,18 @@ export interface EgressGateway extends Started {
 }
 
 /** A gateway whose egress allows `allow` (CCTL_EGRESS_ALLOW syntax); `env` adds the other CCTL_EGRESS_* variables. */
-export async function startEgressGateway(allow: string, env: Record<string, string> = {}, overrides: Partial<GatewayConfig> = {}): Promise<EgressGateway> {
+export async function startEgressGateway(
+  allow: string,
+  env: Record<string, string> = {},
+  overrides: Partial<GatewayConfig> = {},
+): Promise<EgressGateway> {
   const egress = egressFromEnv({ CCTL_EGRESS_ALLOW: allow, ...env })!;
   // The API upstream is never called by these tests; a closed port makes sure.
   const started = await startGateway('http://127.0.0.1:9', { egress, ...overrides });
-  return { ...started, egressLogs: () => started.logs.filter((l) => (l as unknown as EgressLog).event === 'egress') as unknown as EgressLog[] };
+  return {
+    ...started,
+    egressLogs: () => started.logs.filter((l) => (l as unknown as EgressLog).event === 'egress') as unknown as EgressLog[],
+  };
 }
 
 export interface ConnectResult {

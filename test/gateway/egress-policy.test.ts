@@ -57,7 +57,8 @@ test('a wildcard matches subdomains only, at any depth, and never the domain its
 });
 
 test('destinations: malformed ones are rejected; the entry that allows one is what cctl init --allow takes', (t) => {
-  for (const bad of ['', 'host:', ':443', 'a b:443', 'host:99999', 'http://x/', 'x.com:443/path']) t.is(parseDestination(bad, 443), undefined, bad);
+  for (const bad of ['', 'host:', ':443', 'a b:443', 'host:99999', 'http://x/', 'x.com:443/path'])
+    t.is(parseDestination(bad, 443), undefined, bad);
   t.deepEqual(parseDestination('Example.COM', 80), { host: 'example.com', port: 80 });
   t.is(entryFor({ host: 'example.com', port: 443 }), 'example.com');
   t.is(entryFor({ host: 'example.com', port: 8443 }), 'example.com:8443');
@@ -67,12 +68,16 @@ test('destinations: malformed ones are rejected; the entry that allows one is wh
 const interfaces = {
   lo: [{ address: '127.0.0.1', cidr: '127.0.0.1/8' }],
   eth0: [{ address: '172.18.0.2', cidr: '172.18.0.2/16' }],
-  eth1: [{ address: '172.30.5.9', cidr: '172.30.0.0/24' }, { address: 'fd00:1::2', cidr: 'fd00:1::2/64' }],
+  eth1: [
+    { address: '172.30.5.9', cidr: '172.30.0.0/24' },
+    { address: 'fd00:1::2', cidr: 'fd00:1::2/64' },
+  ],
 } as unknown as ReturnType<typeof os.networkInterfaces>;
 
-test('sources: auto is the subnets of the gateway\'s own interfaces and loopback; explicit CIDRs replace or add to it', (t) => {
+test("sources: auto is the subnets of the gateway's own interfaces and loopback; explicit CIDRs replace or add to it", (t) => {
   const auto = parseSources(undefined, interfaces, '');
-  for (const inside of ['172.18.200.7', '172.30.0.99', 'fd00:1::77', '127.0.0.1', '::1', '::ffff:172.18.0.9']) t.true(auto.allows(inside), inside);
+  for (const inside of ['172.18.200.7', '172.30.0.99', 'fd00:1::77', '127.0.0.1', '::1', '::ffff:172.18.0.9'])
+    t.true(auto.allows(inside), inside);
   for (const outside of ['192.168.1.20', '172.30.1.1', '8.8.8.8', 'fd00:2::1', undefined]) t.false(auto.allows(outside), String(outside));
 
   const explicit = parseSources('10.0.0.0/8, 192.168.1.7', interfaces);
@@ -81,7 +86,8 @@ test('sources: auto is the subnets of the gateway\'s own interfaces and loopback
   t.false(explicit.allows('192.168.1.8'));
   t.false(explicit.allows('127.0.0.1'), 'an explicit list replaces auto');
   t.true(parseSources('auto,10.0.0.0/8', interfaces).allows('172.18.0.5'));
-  for (const bad of ['10.0.0.0/33', 'not-an-ip', '::/129']) t.throws(() => parseSources(bad, interfaces), { message: /CCTL_EGRESS_SOURCES/ });
+  for (const bad of ['10.0.0.0/33', 'not-an-ip', '::/129'])
+    t.throws(() => parseSources(bad, interfaces), { message: /CCTL_EGRESS_SOURCES/ });
 });
 
 test('sources: auto refuses the default gateway, where published-port clients arrive through a userland proxy', (t) => {
@@ -107,7 +113,9 @@ test('egress is off unless CCTL_EGRESS_ALLOW is set; set but empty, it is on and
   const empty = egressFromEnv({ CCTL_EGRESS_ALLOW: '' })!;
   t.deepEqual(empty.allow, []);
   t.like(decide(empty, '127.0.0.1', 'github.com:443', 443), { allowed: false, reason: 'not-allowed', status: 403 });
-  t.deepEqual(loadConfig({ CCTL_EGRESS_ALLOW: 'github.com' }, () => '').egress?.allow, [{ host: 'github.com', wildcard: false, port: 443 }]);
+  t.deepEqual(loadConfig({ CCTL_EGRESS_ALLOW: 'github.com' }, () => '').egress?.allow, [
+    { host: 'github.com', wildcard: false, port: 443 },
+  ]);
 });
 
 test('decide: off, outside source, malformed target, not listed, allowed, in that order; denials say how to allow', (t) => {
@@ -117,6 +125,9 @@ test('decide: off, outside source, malformed target, not listed, allowed, in tha
   t.like(decide(egress, '172.18.0.3', 'not a host', 443), { allowed: false, reason: 'bad-target', status: 400 });
   const denied = decide(egress, '172.18.0.3', 'denied.test:8443', 443);
   t.like(denied, { allowed: false, reason: 'not-allowed', status: 403, destination: { host: 'denied.test', port: 8443 } });
-  t.regex(denied.allowed ? '' : denied.message, /denied\.test:8443 is not on this stack's egress allow-list\.\nTo allow it, run on the host: cctl init --allow denied\.test:8443 && cctl up/);
+  t.regex(
+    denied.allowed ? '' : denied.message,
+    /denied\.test:8443 is not on this stack's egress allow-list\.\nTo allow it, run on the host: cctl init --allow denied\.test:8443 && cctl up/,
+  );
   t.deepEqual(decide(egress, '172.18.0.3', 'github.com:443', 443), { allowed: true, destination: { host: 'github.com', port: 443 } });
 });

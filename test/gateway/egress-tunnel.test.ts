@@ -34,7 +34,15 @@ test('CONNECT to an allowed host tunnels bytes both ways to a TLS server, and lo
   await waitFor(() => gw.egressLogs().length === 1 && gw.gateway.activeTunnels() === 0, 5000, 'the tunnel log line');
 
   const [line] = gw.egressLogs();
-  t.like(line, { event: 'egress', kind: 'connect', decision: 'allowed', host: '127.0.0.1', port: destination.port, status: 200, source: '127.0.0.1' });
+  t.like(line, {
+    event: 'egress',
+    kind: 'connect',
+    decision: 'allowed',
+    host: '127.0.0.1',
+    port: destination.port,
+    status: 200,
+    source: '127.0.0.1',
+  });
   t.true(line!.bytesUp > payload.length && line!.bytesDown > payload.length, `${line!.bytesUp} up, ${line!.bytesDown} down`);
   t.is(typeof line!.durationMs, 'number');
   t.true(gw.rawLogs.join('\n').length < 2000, 'no payload in the log');
@@ -57,7 +65,15 @@ test('a host that is not listed gets 403 naming it and the command that allows i
   t.is((await connect(gw.port, 'b@d:443')).status, 400);
 
   await waitFor(() => gw.egressLogs().length === 4, 3000, 'four denial lines');
-  t.like(gw.egressLogs()[0], { decision: 'denied', reason: 'not-allowed', status: 403, host: '127.0.0.1', entry: `127.0.0.1:${destination.port}`, bytesUp: 0, bytesDown: 0 });
+  t.like(gw.egressLogs()[0], {
+    decision: 'denied',
+    reason: 'not-allowed',
+    status: 403,
+    host: '127.0.0.1',
+    entry: `127.0.0.1:${destination.port}`,
+    bytesUp: 0,
+    bytesDown: 0,
+  });
   t.like(gw.egressLogs()[1], { decision: 'denied', host: 'github.com', port: 443, entry: 'github.com' });
   t.like(gw.egressLogs()[2], { decision: 'denied', entry: 'allowed.test:8443' });
   t.like(gw.egressLogs()[3], { decision: 'denied', reason: 'bad-target', status: 400 });
@@ -91,7 +107,11 @@ test('a client that closes mid-tunnel frees the upstream socket at once', async 
   t.is(gw.gateway.activeTunnels(), 1);
   const upstreamSide = destination.sockets[0]!;
   tunnel.socket!.destroy();
-  await deadline(new Promise((resolve) => (upstreamSide.destroyed ? resolve(undefined) : upstreamSide.once('close', resolve))), 2000, 'the upstream socket closing');
+  await deadline(
+    new Promise((resolve) => (upstreamSide.destroyed ? resolve(undefined) : upstreamSide.once('close', resolve))),
+    2000,
+    'the upstream socket closing',
+  );
   await waitFor(() => gw.gateway.activeTunnels() === 0 && gw.egressLogs().length === 1, 2000, 'the tunnel to be gone');
   t.like(gw.egressLogs()[0], { decision: 'allowed', status: 200, bytesUp: 5, bytesDown: 5 });
 });
@@ -171,10 +191,13 @@ test('the /v1 API route is unchanged with egress on', async (t) => {
   const gw = await startGateway(upstream.url, { egress: egressFromEnv({ CCTL_EGRESS_ALLOW: '' }) });
   t.teardown(() => Promise.all([gw.gateway.close(100), upstream.close()]));
   const reply = await new Promise<number>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port: gw.port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port: gw.port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      },
+    );
     req.on('error', reject);
     req.end('{"model":"m"}');
   });

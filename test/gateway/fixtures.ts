@@ -31,7 +31,10 @@ export interface Upstream {
 export type UpstreamHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
 
 /** A fake Messages API. The default handler answers 200 with a small JSON message. */
-export async function startUpstream(handler?: UpstreamHandler, options: { readBody?: boolean; keepAliveTimeoutMs?: number } = {}): Promise<Upstream> {
+export async function startUpstream(
+  handler?: UpstreamHandler,
+  options: { readBody?: boolean; keepAliveTimeoutMs?: number } = {},
+): Promise<Upstream> {
   const seen: Seen[] = [];
   const sockets: net.Socket[] = [];
   const server = http.createServer((req, res) => {

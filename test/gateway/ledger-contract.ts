@@ -21,8 +21,18 @@ export interface Target {
 
 const at = (iso: string) => Date.parse(iso);
 const row = (over: Partial<LedgerRow>): LedgerRow => ({
-  time: at('2026-03-10T12:00:00Z'), member: 'ann', project: 'p', model: 'claude-sonnet-4', status: 200, durationMs: 12.5,
-  inputTokens: 10, outputTokens: 20, cacheCreationTokens: 3, cacheReadTokens: 40, cost: 0.001, ...over,
+  time: at('2026-03-10T12:00:00Z'),
+  member: 'ann',
+  project: 'p',
+  model: 'claude-sonnet-4',
+  status: 200,
+  durationMs: 12.5,
+  inputTokens: 10,
+  outputTokens: 20,
+  cacheCreationTokens: 3,
+  cacheReadTokens: 40,
+  cost: 0.001,
+  ...over,
 });
 
 /** Rows over two months, three members, two models, with an error and odd names that sort differently by locale. */
@@ -36,8 +46,21 @@ export function sampleRows(): LedgerRow[] {
     for (const member of members) {
       for (const model of models) {
         i++;
-        rows.push(row({ time: at(day) + (i % 3), member, model, project: i % 2 ? 'web' : 'api', status: i % 7 === 0 ? 529 : 200,
-          inputTokens: i * 11, outputTokens: i * 7, cacheCreationTokens: i, cacheReadTokens: i * 3, cost: i * 0.000123, ...(i % 7 === 0 ? { error: 'overloaded' } : {}) }));
+        rows.push(
+          row({
+            time: at(day) + (i % 3),
+            member,
+            model,
+            project: i % 2 ? 'web' : 'api',
+            status: i % 7 === 0 ? 529 : 200,
+            inputTokens: i * 11,
+            outputTokens: i * 7,
+            cacheCreationTokens: i,
+            cacheReadTokens: i * 3,
+            cost: i * 0.000123,
+            ...(i % 7 === 0 ? { error: 'overloaded' } : {}),
+          }),
+        );
       }
     }
   }
@@ -56,8 +79,12 @@ async function withStore<T>(target: Target, work: (b: LedgerBackend, where: stri
   }
 }
 
-const ask = (member: string, tokens: number, time = at('2026-03-10T12:00:00Z'), cap = 8) =>
-  ({ member, time, estimate: { inputTokens: tokens, outputTokens: 0, tokens, cost: 0 }, defaultMaxInFlight: cap });
+const ask = (member: string, tokens: number, time = at('2026-03-10T12:00:00Z'), cap = 8) => ({
+  member,
+  time,
+  estimate: { inputTokens: tokens, outputTokens: 0, tokens, cost: 0 },
+  defaultMaxInFlight: cap,
+});
 
 export const CASES: Record<string, Case> = {
   async 'a new ledger is at the newest schema, and opening it again changes nothing'(target) {
@@ -80,7 +107,10 @@ export const CASES: Record<string, Case> = {
     await backend.close();
     await assert.rejects(openBackend(where), (error: Error) => {
       assert.equal(error.name, 'GatewayConfigError');
-      assert.match(error.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this gateway knows \\(${SCHEMA_VERSION}\\)`));
+      assert.match(
+        error.message,
+        new RegExp(`schema version ${SCHEMA_VERSION + 1}, newer than this gateway knows \\(${SCHEMA_VERSION}\\)`),
+      );
       return true;
     });
     return 'refused';
@@ -104,7 +134,10 @@ export const CASES: Record<string, Case> = {
       await b.addMember('_svc', 'hash-s', {}, 6000);
       const members = await b.members();
       // Byte order, as SQLite compares: upper case before "_" before lower case.
-      assert.deepEqual(members.map((m) => m.name), ['Bob', '_svc', 'ann']);
+      assert.deepEqual(
+        members.map((m) => m.name),
+        ['Bob', '_svc', 'ann'],
+      );
       assert.deepEqual(members[2], { name: 'ann', createdAt: 4000, dailyCost: 2 });
       return members;
     });
@@ -116,13 +149,29 @@ export const CASES: Record<string, Case> = {
       await b.insert(rows.slice(0, 7));
       await b.insert(rows.slice(7));
       const day = (r: LedgerRow) => new Date(r.time).toISOString().slice(0, 10);
-      const keyOf = { day, month: (r: LedgerRow) => day(r).slice(0, 7), member: (r: LedgerRow) => r.member, project: (r: LedgerRow) => r.project, model: (r: LedgerRow) => r.model };
+      const keyOf = {
+        day,
+        month: (r: LedgerRow) => day(r).slice(0, 7),
+        member: (r: LedgerRow) => r.member,
+        project: (r: LedgerRow) => r.project,
+        model: (r: LedgerRow) => r.model,
+      };
       const expect = (by: (keyof typeof keyOf)[], since?: string, until?: string, member?: string) => {
         const groups = new Map<string, Record<string, unknown>>();
         for (const r of rows) {
           if ((since && day(r) < since) || (until && day(r) > until) || (member !== undefined && r.member !== member)) continue;
           const key = JSON.stringify(by.map((k) => keyOf[k](r)));
-          const g = (groups.get(key) ?? { ...Object.fromEntries(by.map((k) => [k, keyOf[k](r)])), requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0, cost: 0 }) as Record<string, number>;
+          const g = (groups.get(key) ?? {
+            ...Object.fromEntries(by.map((k) => [k, keyOf[k](r)])),
+            requests: 0,
+            errors: 0,
+            inputTokens: 0,
+            outputTokens: 0,
+            cacheCreationTokens: 0,
+            cacheReadTokens: 0,
+            totalTokens: 0,
+            cost: 0,
+          }) as Record<string, number>;
           g.requests! += 1;
           g.errors! += r.status >= 400 ? 1 : 0;
           g.inputTokens! += r.inputTokens;
@@ -133,14 +182,27 @@ export const CASES: Record<string, Case> = {
           g.cost! += r.cost;
           groups.set(key, g);
         }
-        return [...groups.entries()].sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0)).map(([, g]) => ({ ...g, cost: Math.round((g.cost as number) * 1e6) / 1e6 }));
+        return [...groups.entries()]
+          .sort(([a], [c]) => (a < c ? -1 : a > c ? 1 : 0))
+          .map(([, g]) => ({ ...g, cost: Math.round((g.cost as number) * 1e6) / 1e6 }));
       };
       const answers: unknown[] = [];
       // The last four: one member's month (as `usage --team` would ask it), another's, a name that sorts elsewhere, nobody.
       const queries: [(keyof typeof keyOf)[], string?, string?, string?][] = [
-        [[]], [['day']], [['month']], [['member']], [['model', 'member']], [['month', 'member', 'project', 'model']],
-        [['day'], '2026-02-28', '2026-03-01'], [['member'], '2026-03-01'], [[], undefined, '2026-02-27'], [['day'], '2027-01-01'],
-        [['day'], '2026-03-01', '2026-03-31', 'ann'], [['day', 'model'], '2026-02-01', '2026-02-28', 'Bob'], [[], undefined, undefined, '_svc'], [['day'], undefined, undefined, 'nobody'],
+        [[]],
+        [['day']],
+        [['month']],
+        [['member']],
+        [['model', 'member']],
+        [['month', 'member', 'project', 'model']],
+        [['day'], '2026-02-28', '2026-03-01'],
+        [['member'], '2026-03-01'],
+        [[], undefined, '2026-02-27'],
+        [['day'], '2027-01-01'],
+        [['day'], '2026-03-01', '2026-03-31', 'ann'],
+        [['day', 'model'], '2026-02-01', '2026-02-28', 'Bob'],
+        [[], undefined, undefined, '_svc'],
+        [['day'], undefined, undefined, 'nobody'],
       ];
       for (const [by, since, until, member] of queries) {
         const got = await b.usage({ by, ...(since ? { since } : {}), ...(until ? { until } : {}), ...(member ? { member } : {}) });
@@ -153,9 +215,17 @@ export const CASES: Record<string, Case> = {
 
   async 'recent: newest first, ties by insertion, errors and unread usage only where set'(target) {
     return withStore(target, async (b) => {
-      await b.insert([row({ time: 5, model: 'a' }), row({ time: 7, model: 'b', status: 500, error: 'boom' }), row({ time: 7, model: 'c' }), row({ time: 6, model: 'd', usageUnread: true })]);
+      await b.insert([
+        row({ time: 5, model: 'a' }),
+        row({ time: 7, model: 'b', status: 500, error: 'boom' }),
+        row({ time: 7, model: 'c' }),
+        row({ time: 6, model: 'd', usageUnread: true }),
+      ]);
       const recent = await b.recent(3);
-      assert.deepEqual(recent.map((r) => r.model), ['c', 'b', 'd']);
+      assert.deepEqual(
+        recent.map((r) => r.model),
+        ['c', 'b', 'd'],
+      );
       assert.deepEqual(recent[1], row({ time: 7, model: 'b', status: 500, error: 'boom' }));
       assert.deepEqual(recent[2], row({ time: 6, model: 'd', usageUnread: true }), 'the usage_unread flag reads back');
       assert.equal('error' in recent[0]!, false);
@@ -183,9 +253,18 @@ export const CASES: Record<string, Case> = {
     const writers = await Promise.all([openBackend(where), openBackend(where)]);
     try {
       // Every row lands on the same daily key, the hottest case for a lost update.
-      await Promise.all(writers.map((w, n) => (async () => {
-        for (let i = 0; i < 20; i++) await w.insert(Array.from({ length: 25 }, () => row({ inputTokens: n + 1, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 })));
-      })()));
+      await Promise.all(
+        writers.map((w, n) =>
+          (async () => {
+            for (let i = 0; i < 20; i++)
+              await w.insert(
+                Array.from({ length: 25 }, () =>
+                  row({ inputTokens: n + 1, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 }),
+                ),
+              );
+          })(),
+        ),
+      );
       const totals = await writers[0]!.totals();
       assert.equal(totals.requests, 1000);
       assert.equal(totals.dailyRequests, 1000);
@@ -209,7 +288,11 @@ export const CASES: Record<string, Case> = {
       const page1 = await source.requestPage(0, 10);
       const page2 = await source.requestPage(page1[page1.length - 1]!.id, 1000);
       assert.equal(page1.length + page2.length, (await source.totals()).requests);
-      await copy.importRows(await source.storedMembers(), [...page1, ...page2].map((x) => x.row), await source.dailyRows());
+      await copy.importRows(
+        await source.storedMembers(),
+        [...page1, ...page2].map((x) => x.row),
+        await source.dailyRows(),
+      );
       assert.deepEqual(await copy.totals(), await source.totals());
       assert.deepEqual(await copy.storedMembers(), [
         { name: 'ann', tokenHash: 'h1', createdAt: 1, revokedAt: 2, dailyTokens: 5 },
@@ -239,7 +322,9 @@ export const CASES: Record<string, Case> = {
       assert.equal((await b.reserve(ask('cap', 10))).ok, true, 'a released slot admits again');
 
       await b.addMember('bud', 'h-bud', { dailyTokens: 1000 }, 1);
-      await b.insert([row({ member: 'bud', time: now - 1000, inputTokens: 700, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 })]);
+      await b.insert([
+        row({ member: 'bud', time: now - 1000, inputTokens: 700, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0 }),
+      ]);
       const r1 = await b.reserve(ask('bud', 200));
       assert.equal(r1.ok, true, '700 spent < 1000');
       const r2 = await b.reserve(ask('bud', 200));
@@ -248,12 +333,37 @@ export const CASES: Record<string, Case> = {
       assert.equal(!r3.ok && r3.kind === 'budget' && r3.refusal.kind, 'held', '700 + 400 held >= 1000');
       // The rows that settle both: 150 and 200 tokens; the reservations go in the same commit.
       if (r1.ok && r2.ok) {
-        await b.insert([row({ member: 'bud', time: now, inputTokens: 150, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, reservation: r1.id }),
-          row({ member: 'bud', time: now, inputTokens: 200, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, reservation: r2.id })]);
+        await b.insert([
+          row({
+            member: 'bud',
+            time: now,
+            inputTokens: 150,
+            outputTokens: 0,
+            cacheCreationTokens: 0,
+            cacheReadTokens: 0,
+            reservation: r1.id,
+          }),
+          row({
+            member: 'bud',
+            time: now,
+            inputTokens: 200,
+            outputTokens: 0,
+            cacheCreationTokens: 0,
+            cacheReadTokens: 0,
+            reservation: r2.id,
+          }),
+        ]);
       }
       const r4 = await b.reserve(ask('bud', 1));
       assert.equal(!r4.ok && r4.kind === 'budget' && r4.refusal.kind, 'spent', '1050 spent');
-      assert.deepEqual(await b.spendOf('bud', now), { day: '2026-03-10', month: '2026-03', dayTokens: 1050, dayCost: 0.003, monthTokens: 1050, monthCost: 0.003 });
+      assert.deepEqual(await b.spendOf('bud', now), {
+        day: '2026-03-10',
+        month: '2026-03',
+        dayTokens: 1050,
+        dayCost: 0.003,
+        monthTokens: 1050,
+        monthCost: 0.003,
+      });
 
       await b.addMember('gone', 'h-gone', {}, 1);
       await b.revokeMember('gone', 2);
@@ -276,7 +386,9 @@ export const CASES: Record<string, Case> = {
       // Warm both pools first, so the asks below really run side by side.
       await Promise.all(writers.flatMap((w) => Array.from({ length: 10 }, () => w.spendOf('ann', 0))));
       // 200 asks of 10 tokens: admitted while held < 1000, so exactly 100, however they interleave.
-      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => writers[i % 2]!.reserve(ask('ann', 10, at('2026-03-10T12:00:00Z'), 1000))));
+      const results = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => writers[i % 2]!.reserve(ask('ann', 10, at('2026-03-10T12:00:00Z'), 1000))),
+      );
       const admitted = results.filter((r) => r.ok).length;
       assert.equal(admitted, 100);
       return admitted;

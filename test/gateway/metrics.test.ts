@@ -11,11 +11,16 @@ import { bearer, CLIENT_TOKEN, defaultReply, messagesBody, send, startGateway, s
 import { ADMIN_TOKEN, cleanup, memberCli, postgresMemberCli, startTeam, type TeamProcess } from './team-fixtures.js';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 
-type Parsed = { name: string; type: string; metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string; sum?: string }[] }[];
+type Parsed = {
+  name: string;
+  type: string;
+  metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string>; count?: string; sum?: string }[];
+}[];
 const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Parsed;
 
 const METRICS_TOKEN = 'metrics-token-for-tests-0123456789';
-const SAMPLE = /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*\})? (-?[0-9.e+-]+|\+Inf|-Inf|NaN)$/;
+const SAMPLE =
+  /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"(,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*")*\})? (-?[0-9.e+-]+|\+Inf|-Inf|NaN)$/;
 
 /** Parses, after checking each line is a comment or a sample the format allows. */
 function parseStrict(text: string): Parsed {
@@ -45,7 +50,8 @@ test('local gateway: /metrics needs its own token, and counts requests, refusals
   });
   t.is((await send(started.port, { path: '/metrics' })).status, 401, 'no token');
   t.is((await scrape(started.port, CLIENT_TOKEN)).status, 401, 'the client token is not the metrics token');
-  for (let i = 0; i < 5; i++) t.is((await send(started.port, { body: messagesBody(), headers: { 'x-api-key': CLIENT_TOKEN } })).status, 200);
+  for (let i = 0; i < 5; i++)
+    t.is((await send(started.port, { body: messagesBody(), headers: { 'x-api-key': CLIENT_TOKEN } })).status, 200);
   for (let i = 0; i < 2; i++) t.is((await send(started.port, { body: messagesBody(), headers: { 'x-api-key': 'wrong' } })).status, 401);
   const reply = await scrape(started.port);
   t.is(reply.status, 200);
@@ -57,11 +63,21 @@ test('local gateway: /metrics needs its own token, and counts requests, refusals
   t.is(value(parsed, 'cctl_gateway_requests_in_flight'), 0);
   // The parser keeps a labelled histogram's buckets but drops its labels, _sum and _count: those are read from the lines.
   t.is(family(parsed, 'cctl_gateway_request_duration_seconds')[0]?.buckets?.['+Inf'], '7');
-  const sample = (name: string) => Number(/ (\S+)$/.exec(reply.body.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes('route="messages"')) ?? '')?.[1] ?? NaN);
+  const sample = (name: string) =>
+    Number(
+      / (\S+)$/.exec(reply.body.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes('route="messages"')) ?? '')?.[1] ?? NaN,
+    );
   t.is(sample('cctl_gateway_request_duration_seconds_count'), 7, 'every API request is in the histogram');
   t.true(sample('cctl_gateway_request_duration_seconds_sum') > 0);
-  const buckets = reply.body.split('\n').filter((l) => l.startsWith('cctl_gateway_request_duration_seconds_bucket{route="messages"')).map((l) => Number(l.split(' ')[1]));
-  t.deepEqual(buckets, [...buckets].sort((a, b) => a - b), 'buckets are cumulative');
+  const buckets = reply.body
+    .split('\n')
+    .filter((l) => l.startsWith('cctl_gateway_request_duration_seconds_bucket{route="messages"'))
+    .map((l) => Number(l.split(' ')[1]));
+  t.deepEqual(
+    buckets,
+    [...buckets].sort((a, b) => a - b),
+    'buckets are cumulative',
+  );
   t.is(buckets[buckets.length - 1], 7);
   t.is(family(parsed, 'cctl_ledger_requests_total').length, 0, 'no ledger in the local gateway');
 });
@@ -93,14 +109,19 @@ test('in flight counts a request until its reply ends', async (t) => {
 test('egress decisions by host, with hosts past the cap folded into "(other)" (a workspace cannot grow the metrics without bound)', async (t) => {
   const metrics = new GatewayMetrics({ token: METRICS_TOKEN });
   const write = metrics.observe(() => {});
-  const line = (host: string, decision: string) => JSON.stringify({ time: 'x', event: 'egress', kind: 'connect', decision, host, port: 443, status: 200 });
+  const line = (host: string, decision: string) =>
+    JSON.stringify({ time: 'x', event: 'egress', kind: 'connect', decision, host, port: 443, status: 200 });
   for (let i = 0; i < 3; i++) write(line('registry.npmjs.org', 'allowed'));
   for (let i = 0; i < MAX_EGRESS_HOSTS + 50; i++) write(line(`attacker-${i}.example`, 'denied'));
   write(line('registry.npmjs.org', 'denied'));
   const parsed = parseStrict(await metrics.registry.render());
   const series = family(parsed, 'cctl_egress_connections_total');
   t.is(value(parsed, 'cctl_egress_connections_total', { decision: 'allowed', host: 'registry.npmjs.org' }), 3);
-  t.is(value(parsed, 'cctl_egress_connections_total', { decision: 'denied', host: 'registry.npmjs.org' }), 1, 'a host already known keeps its label');
+  t.is(
+    value(parsed, 'cctl_egress_connections_total', { decision: 'denied', host: 'registry.npmjs.org' }),
+    1,
+    'a host already known keeps its label',
+  );
   t.is(value(parsed, 'cctl_egress_connections_total', { decision: 'denied', host: '(other)' }), 51);
   t.true(new Set(series.map((m) => m.labels?.host)).size <= MAX_EGRESS_HOSTS + 1, `${series.length} series`);
   const denied = series.filter((m) => m.labels?.decision === 'denied').reduce((sum, m) => sum + Number(m.value), 0);
@@ -111,20 +132,44 @@ test('label values are escaped: a model name with quotes, backslashes and a newl
   const awkward = 'claude "x"\\y\nz';
   const metrics = new GatewayMetrics({
     token: METRICS_TOKEN,
-    ledger: { usage: async () => [{ member: 'ann', model: awkward, requests: 2, errors: 0, inputTokens: 1, outputTokens: 2, cacheCreationTokens: 3, cacheReadTokens: 4, cost: 0.5 }] },
+    ledger: {
+      usage: async () => [
+        {
+          member: 'ann',
+          model: awkward,
+          requests: 2,
+          errors: 0,
+          inputTokens: 1,
+          outputTokens: 2,
+          cacheCreationTokens: 3,
+          cacheReadTokens: 4,
+          cost: 0.5,
+        },
+      ],
+    },
   });
   const parsed = parseStrict(await metrics.registry.render());
   t.is(value(parsed, 'cctl_ledger_requests_total', { member: 'ann', model: awkward }), 2);
 });
 
 test('team gateway: the ledger counters equal the ledger, by member and model, and tokens by kind', async (t) => {
-  const upstream = await startUpstream((req, res, body) => {
-    const model = (JSON.parse(body) as { model: string }).model;
-    const reply = JSON.stringify({ id: 'm', type: 'message', role: 'assistant', model, content: [], stop_reason: 'end_turn',
-      usage: { input_tokens: model.length, output_tokens: 5, cache_creation_input_tokens: 2, cache_read_input_tokens: 9 } });
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(reply);
-  }, { readBody: true });
+  const upstream = await startUpstream(
+    (req, res, body) => {
+      const model = (JSON.parse(body) as { model: string }).model;
+      const reply = JSON.stringify({
+        id: 'm',
+        type: 'message',
+        role: 'assistant',
+        model,
+        content: [],
+        stop_reason: 'end_turn',
+        usage: { input_tokens: model.length, output_tokens: 5, cache_creation_input_tokens: 2, cache_read_input_tokens: 9 },
+      });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(reply);
+    },
+    { readBody: true },
+  );
   const team = await startTeam(upstream.url, { env: { CCTL_METRICS_TOKEN: METRICS_TOKEN } });
   t.teardown(async () => {
     await team.stop();
@@ -132,12 +177,19 @@ test('team gateway: the ledger counters equal the ledger, by member and model, a
     cleanup(team.dataDir);
   });
   const tokens = { ann: memberCli(team.dataDir, ['add', 'ann']).stdout.trim(), bob: memberCli(team.dataDir, ['add', 'bob']).stdout.trim() };
-  const plan: [keyof typeof tokens, string, number][] = [['ann', 'claude-sonnet-4', 4], ['ann', 'claude-opus-4-5', 2], ['bob', 'claude-sonnet-4', 3]];
+  const plan: [keyof typeof tokens, string, number][] = [
+    ['ann', 'claude-sonnet-4', 4],
+    ['ann', 'claude-opus-4-5', 2],
+    ['bob', 'claude-sonnet-4', 3],
+  ];
   for (const [member, model, count] of plan) {
-    for (let i = 0; i < count; i++) t.is((await send(team.port, { body: messagesBody({ model }), headers: { 'x-api-key': tokens[member] } })).status, 200);
+    for (let i = 0; i < count; i++)
+      t.is((await send(team.port, { body: messagesBody({ model }), headers: { 'x-api-key': tokens[member] } })).status, 200);
   }
   t.is((await scrape(team.port, ADMIN_TOKEN)).status, 401, 'the admin token does not open the metrics');
-  const usage = JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member,model', headers: bearer(ADMIN_TOKEN) })).body) as { rows: Record<string, any>[] };
+  const usage = JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member,model', headers: bearer(ADMIN_TOKEN) })).body) as {
+    rows: Record<string, any>[];
+  };
   t.is(usage.rows.length, 3);
   const parsed = parseStrict((await scrape(team.port)).body);
   for (const row of usage.rows) {
@@ -162,13 +214,25 @@ for (const store of ['sqlite', 'postgres'] as const) {
   test.serial(`after a burst of parallel requests, /metrics counters equal the ledger (${store})`, async (t) => {
     const BURST = 60;
     let n = 0;
-    const upstream = await startUpstream((req, res, body) => {
-      const model = (JSON.parse(body) as { model: string }).model;
-      const k = ++n;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: `m${k}`, type: 'message', role: 'assistant', model, content: [], stop_reason: 'end_turn',
-        usage: { input_tokens: k, output_tokens: 2 * k, cache_creation_input_tokens: k % 5, cache_read_input_tokens: 3 * k } }));
-    }, { readBody: true });
+    const upstream = await startUpstream(
+      (req, res, body) => {
+        const model = (JSON.parse(body) as { model: string }).model;
+        const k = ++n;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: `m${k}`,
+            type: 'message',
+            role: 'assistant',
+            model,
+            content: [],
+            stop_reason: 'end_turn',
+            usage: { input_tokens: k, output_tokens: 2 * k, cache_creation_input_tokens: k % 5, cache_read_input_tokens: 3 * k },
+          }),
+        );
+      },
+      { readBody: true },
+    );
     const env: Record<string, string> = { CCTL_METRICS_TOKEN: METRICS_TOKEN, CCTL_MAX_IN_FLIGHT: String(BURST) };
     let url: string | undefined;
     if (store === 'postgres') {
@@ -184,17 +248,43 @@ for (const store of ['sqlite', 'postgres'] as const) {
     const add = (name: string) => (url ? postgresMemberCli(url, ['add', name]) : memberCli(team.dataDir, ['add', name]).stdout.trim());
     const tokens = [add('ann'), add('bob')];
     const models = ['claude-sonnet-4', 'claude-opus-4-5'];
-    const replies = await Promise.all(Array.from({ length: BURST }, (_, i) =>
-      send(team.port, { body: messagesBody({ model: models[i % 2]! }), headers: { 'x-api-key': tokens[(i >> 1) % 2]! } })));
-    t.deepEqual(replies.map((r) => r.status), Array(BURST).fill(200));
+    const replies = await Promise.all(
+      Array.from({ length: BURST }, (_, i) =>
+        send(team.port, { body: messagesBody({ model: models[i % 2]! }), headers: { 'x-api-key': tokens[(i >> 1) % 2]! } }),
+      ),
+    );
+    t.deepEqual(
+      replies.map((r) => r.status),
+      Array(BURST).fill(200),
+    );
     // Rows reach the ledger in batches, after the replies: wait until it holds them all (or 10 s), then compare.
-    type Usage = { rows: { member: string; model: string; requests: number; inputTokens: number; outputTokens: number; cacheCreationTokens: number; cacheReadTokens: number; cost: number }[] };
-    const usage = async () => (JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member,model', headers: bearer(ADMIN_TOKEN) })).body) as Usage).rows;
+    type Usage = {
+      rows: {
+        member: string;
+        model: string;
+        requests: number;
+        inputTokens: number;
+        outputTokens: number;
+        cacheCreationTokens: number;
+        cacheReadTokens: number;
+        cost: number;
+      }[];
+    };
+    const usage = async () =>
+      (JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member,model', headers: bearer(ADMIN_TOKEN) })).body) as Usage).rows;
     let rows = await usage();
-    for (const deadline = Date.now() + 10_000; rows.reduce((s, r) => s + r.requests, 0) < BURST && Date.now() < deadline; rows = await usage()) {
+    for (
+      const deadline = Date.now() + 10_000;
+      rows.reduce((s, r) => s + r.requests, 0) < BURST && Date.now() < deadline;
+      rows = await usage()
+    ) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    t.is(rows.reduce((s, r) => s + r.requests, 0), BURST, 'the ledger holds one row per reply');
+    t.is(
+      rows.reduce((s, r) => s + r.requests, 0),
+      BURST,
+      'the ledger holds one row per reply',
+    );
     t.is(rows.length, 4);
     const parsed = parseStrict((await scrape(team.port)).body);
     t.is(value(parsed, 'cctl_gateway_requests_total', { code: '200' }), BURST, 'the count from the log lines');

@@ -46,7 +46,14 @@ test('team-key mode with an API key, a client token and the numeric settings', (
     },
     noFiles,
   );
-  t.like(config, { port: 8080, authMode: 'team-key', clientToken: 'client', maxBodyBytes: 1000, connectTimeoutMs: 250, idleTimeoutMs: 9000 });
+  t.like(config, {
+    port: 8080,
+    authMode: 'team-key',
+    clientToken: 'client',
+    maxBodyBytes: 1000,
+    connectTimeoutMs: 250,
+    idleTimeoutMs: 9000,
+  });
   t.deepEqual(config.teamCredential, { kind: 'api-key', value: 'sk-team' });
   t.is(config.upstreamUrl.href, 'http://fake-upstream:9000/prefix');
 });
@@ -119,11 +126,20 @@ test('apiErrorBody has the Messages API error shape', (t) => {
 const stream = [
   sse('message_start', {
     type: 'message_start',
-    message: { id: 'msg', type: 'message', model: 'claude-x', usage: { input_tokens: 100, output_tokens: 1, cache_creation_input_tokens: 20, cache_read_input_tokens: 30 } },
+    message: {
+      id: 'msg',
+      type: 'message',
+      model: 'claude-x',
+      usage: { input_tokens: 100, output_tokens: 1, cache_creation_input_tokens: 20, cache_read_input_tokens: 30 },
+    },
   }),
   sse('ping', { type: 'ping' }),
   sse('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } }),
-  sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'héllo "usage":{"output_tokens":999} ✓' } }),
+  sse('content_block_delta', {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'text_delta', text: 'héllo "usage":{"output_tokens":999} ✓' },
+  }),
   sse('content_block_stop', { type: 'content_block_stop', index: 0 }),
   sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'max_tokens' }, usage: { output_tokens: 64 } }),
   sse('message_stop', { type: 'message_stop' }),
@@ -182,7 +198,14 @@ test('a truncated stream reports what it saw; a truncated gzip stream does not h
 });
 
 test('JSON replies give model, usage, stop reason, or the error type', async (t) => {
-  const ok = Buffer.from(JSON.stringify({ type: 'message', model: 'm', stop_reason: 'end_turn', usage: { input_tokens: 1, output_tokens: 2, server_tool_use: { web_search_requests: 1 } } }));
+  const ok = Buffer.from(
+    JSON.stringify({
+      type: 'message',
+      model: 'm',
+      stop_reason: 'end_turn',
+      usage: { input_tokens: 1, output_tokens: 2, server_tool_use: { web_search_requests: 1 } },
+    }),
+  );
   t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [ok.subarray(0, 5), ok.subarray(5)]), {
     model: 'm',
     stopReason: 'end_turn',
@@ -190,8 +213,12 @@ test('JSON replies give model, usage, stop reason, or the error type', async (t)
   });
   const error = Buffer.from(apiErrorBody('authentication_error', 'bad key'));
   t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [error]), { errorType: 'authentication_error' });
-  t.deepEqual(await readAll(new ResponseTap('text/plain', undefined), [ok]), { unreadable: 'content-type text/plain is neither JSON nor an event stream' });
-  t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [Buffer.from('{not json')]), { unreadable: 'reply is not valid JSON' });
+  t.deepEqual(await readAll(new ResponseTap('text/plain', undefined), [ok]), {
+    unreadable: 'content-type text/plain is neither JSON nor an event stream',
+  });
+  t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [Buffer.from('{not json')]), {
+    unreadable: 'reply is not valid JSON',
+  });
   t.deepEqual(await readAll(new ResponseTap('application/json', 'zstd'), [ok]), { unreadable: 'content-encoding zstd cannot be decoded' });
 });
 

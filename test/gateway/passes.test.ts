@@ -19,8 +19,18 @@ test('route: /health by method, the Messages API by method and exact path, and 4
   t.is(routeOf(request('POST', '/health')).kind, 'health-method');
   t.like(routeOf(request('POST', '/v1/messages?beta=true')), { kind: 'api', billed: true });
   t.like(routeOf(request('POST', '/v1/messages/count_tokens?beta=true')), { kind: 'api', billed: false });
-  for (const [method, url] of [['POST', '/v1'], ['GET', '/v1/messages'], ['POST', '/v1/messages/batches'], ['GET', '/v1/files'], ['GET', '/v1/models'],
-    ['POST', '/v1/messages/'], ['POST', '/v1//messages'], ['POST', '/v1/messages%2Fbatches'], ['POST', '/v1/x/../messages/batches'], ['POST', '/V1/messages']]) {
+  for (const [method, url] of [
+    ['POST', '/v1'],
+    ['GET', '/v1/messages'],
+    ['POST', '/v1/messages/batches'],
+    ['GET', '/v1/files'],
+    ['GET', '/v1/models'],
+    ['POST', '/v1/messages/'],
+    ['POST', '/v1//messages'],
+    ['POST', '/v1/messages%2Fbatches'],
+    ['POST', '/v1/x/../messages/batches'],
+    ['POST', '/V1/messages'],
+  ]) {
     t.is(routeOf(request(method!, url!)).kind, url === '/V1/messages' ? 'not-found' : 'api-refused', `${method} ${url}`);
   }
   for (const url of ['/', '/v2/messages', '/v1x', '/v1/../admin', '/v1/%2e%2e/admin', '//evil/v2']) {

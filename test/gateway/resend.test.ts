@@ -81,7 +81,11 @@ test('free upstream sockets are closed by the gateway within 2 s, before a 5 s u
   t.is((await send(port, { headers: bearer(CLIENT_TOKEN), body: messagesBody() })).status, 200);
   const socket = upstream.sockets[0]!;
   const started = Date.now();
-  await deadline(new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once('close', resolve))), 3500, 'the gateway closing its idle socket');
+  await deadline(
+    new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once('close', resolve))),
+    3500,
+    'the gateway closing its idle socket',
+  );
   const idleMs = Date.now() - started;
   t.true(idleMs >= 1500 && idleMs < 3000, `closed after ${idleMs} ms`);
 });
@@ -95,7 +99,10 @@ async function switchingUpstream(upgradeHeaders: boolean) {
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 for (const upgradeHeaders of [true, false]) {

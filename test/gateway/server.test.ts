@@ -151,7 +151,11 @@ test('login mode passes the client credentials through untouched and adds none',
   const { gateway, port } = await startGateway(upstream.url, { authMode: 'login', clientToken: undefined, teamCredential: undefined });
   t.teardown(() => Promise.all([gateway.close(), upstream.close()]));
 
-  t.is((await send(port, { headers: { authorization: 'Bearer sk-ant-oat01-personal', 'anthropic-beta': 'oauth-2025-04-20' }, body: '{}' })).status, 200);
+  t.is(
+    (await send(port, { headers: { authorization: 'Bearer sk-ant-oat01-personal', 'anthropic-beta': 'oauth-2025-04-20' }, body: '{}' }))
+      .status,
+    200,
+  );
   t.is((await send(port, { headers: { 'x-api-key': 'sk-ant-personal-key' }, body: '{}' })).status, 200);
   t.is((await send(port, { body: '{}' })).status, 200);
 
@@ -180,11 +184,16 @@ test('a body over the limit gets 413, by Content-Length up front and by counting
   // Chunked: no length up front, so the gateway counts as it streams.
   const chunked = await deadline(
     new Promise<number>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
-      req.on('error', (error) => (error.message.includes('EPIPE') || (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error)));
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
+      req.on('error', (error) =>
+        error.message.includes('EPIPE') || (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(error),
+      );
       let sent = 0;
       const pump = () => {
         if (sent >= 20 || req.destroyed) return; // bounded: 20 x 200 bytes
@@ -200,7 +209,10 @@ test('a body over the limit gets 413, by Content-Length up front and by counting
   t.is(chunked, 413);
   await waitFor(() => logs.length === 3, 2000, 'three log lines');
   t.is(logs[2]!.status, 413);
-  t.true(upstream.seen.every((s) => s.body.length <= 1000), 'the upstream never received the oversized body');
+  t.true(
+    upstream.seen.every((s) => s.body.length <= 1000),
+    'the upstream never received the oversized body',
+  );
 });
 
 test('one log line per request with the facts and no credential or body', async (t) => {
@@ -209,12 +221,24 @@ test('one log line per request with the facts and no credential or body', async 
   t.teardown(() => Promise.all([gateway.close(), upstream.close()]));
 
   const body = messagesBody();
-  await send(port, { path: '/v1/messages?beta=true&key=query-secret', headers: { ...bearer(CLIENT_TOKEN), 'content-type': 'application/json' }, body });
+  await send(port, {
+    path: '/v1/messages?beta=true&key=query-secret',
+    headers: { ...bearer(CLIENT_TOKEN), 'content-type': 'application/json' },
+    body,
+  });
   await send(port, { headers: bearer('WRONG-TOKEN-VALUE'), body });
   await waitFor(() => logs.length === 2, 2000, 'two log lines');
 
   const [ok, denied] = logs;
-  t.like(ok, { method: 'POST', path: '/v1/messages', status: 200, bytesIn: Buffer.byteLength(body), model: 'claude-test-1', requestId: 'req_fake_1', stopReason: 'end_turn' });
+  t.like(ok, {
+    method: 'POST',
+    path: '/v1/messages',
+    status: 200,
+    bytesIn: Buffer.byteLength(body),
+    model: 'claude-test-1',
+    requestId: 'req_fake_1',
+    stopReason: 'end_turn',
+  });
   t.deepEqual(ok!.usage, { input_tokens: 11, output_tokens: 7, cache_read_input_tokens: 3 });
   t.true(ok!.bytesOut > 0);
   t.true(typeof ok!.durationMs === 'number' && ok!.durationMs >= 0);
@@ -252,9 +276,15 @@ test('bad requests and resets do not crash the gateway; it keeps serving', async
   t.regex(await raw('THIS IS NOT HTTP\r\n\r\n', true), /^HTTP\/1\.1 400/);
   t.regex(await raw('GET /v1/messages HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', true), /^HTTP\/1\.1 400/);
   // A declared body that never arrives, then a reset.
-  await raw(`POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${CLIENT_TOKEN}\r\nContent-Length: 500\r\n\r\n{"model":`, false);
+  await raw(
+    `POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${CLIENT_TOKEN}\r\nContent-Length: 500\r\n\r\n{"model":`,
+    false,
+  );
   // Chunked encoding that lies about its chunk size.
-  await raw(`POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${CLIENT_TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n`, true);
+  await raw(
+    `POST /v1/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${CLIENT_TOKEN}\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n`,
+    true,
+  );
 
   const after = await send(port, { headers: bearer(CLIENT_TOKEN), body: messagesBody() });
   t.is(after.status, 200);

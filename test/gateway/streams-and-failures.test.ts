@@ -8,14 +8,31 @@ import test from 'ava';
 import http from 'node:http';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { bearer, CLIENT_TOKEN, deadline, errorOf, freePort, messagesBody, send, sse, startGateway, startUpstream, waitFor } from './fixtures.js';
+import {
+  bearer,
+  CLIENT_TOKEN,
+  deadline,
+  errorOf,
+  freePort,
+  messagesBody,
+  send,
+  sse,
+  startGateway,
+  startUpstream,
+  waitFor,
+} from './fixtures.js';
 
 test('SSE chunks reach the client while the upstream is still streaming', async (t) => {
   let clientHasFirst!: () => void;
   const firstArrived = new Promise<void>((resolve) => (clientHasFirst = resolve));
   const upstream = await startUpstream((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    res.write(sse('message_start', { type: 'message_start', message: { id: 'm', model: 'claude-streamed', usage: { input_tokens: 25, output_tokens: 1, cache_creation_input_tokens: 4 } } }));
+    res.write(
+      sse('message_start', {
+        type: 'message_start',
+        message: { id: 'm', model: 'claude-streamed', usage: { input_tokens: 25, output_tokens: 1, cache_creation_input_tokens: 4 } },
+      }),
+    );
     // The second chunk waits until the client has the first: a gateway that
     // buffered the body would deadlock here and fail on the deadline below.
     void firstArrived.then(() => {
@@ -29,15 +46,18 @@ test('SSE chunks reach the client while the upstream is still streaming', async 
 
   const received: string[] = [];
   const done = new Promise<number>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false }, (res) => {
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        received.push(chunk);
-        if (chunk.includes('message_start')) clientHasFirst();
-      });
-      res.on('end', () => resolve(res.statusCode!));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false },
+      (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          received.push(chunk);
+          if (chunk.includes('message_start')) clientHasFirst();
+        });
+        res.on('end', () => resolve(res.statusCode!));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(messagesBody({ stream: true }));
   });
@@ -67,12 +87,22 @@ test('usage is read from a gzip-compressed JSON reply that passes through compre
   t.teardown(() => Promise.all([gateway.close(), upstream.close()]));
 
   const got = await new Promise<Buffer>((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: { ...bearer(CLIENT_TOKEN), 'accept-encoding': 'gzip' }, agent: false }, (res) => {
-      t.is(res.headers['content-encoding'], 'gzip');
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks)));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: '/v1/messages',
+        headers: { ...bearer(CLIENT_TOKEN), 'accept-encoding': 'gzip' },
+        agent: false,
+      },
+      (res) => {
+        t.is(res.headers['content-encoding'], 'gzip');
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+      },
+    );
     req.on('error', reject);
     req.end(messagesBody());
   });
@@ -144,12 +174,15 @@ test('an upstream that stalls mid-stream has the client connection cut, not ende
 
   const outcome = await deadline(
     new Promise<string>((resolve) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false }, (res) => {
-        res.resume();
-        res.on('end', () => resolve('ended cleanly'));
-        res.on('error', () => resolve('cut'));
-        res.on('aborted', () => resolve('cut'));
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve('ended cleanly'));
+          res.on('error', () => resolve('cut'));
+          res.on('aborted', () => resolve('cut'));
+        },
+      );
       req.on('error', () => resolve('cut'));
       req.end(messagesBody({ stream: true }));
     }),
@@ -168,7 +201,9 @@ test('a client that disconnects mid-stream aborts the upstream request', async (
     res.on('close', () => (upstreamClosed = true));
     res.on('finish', () => (upstreamFinished = true));
     res.writeHead(200, { 'content-type': 'text/event-stream' });
-    res.write(sse('message_start', { type: 'message_start', message: { model: 'claude-long', usage: { input_tokens: 1, output_tokens: 1 } } }));
+    res.write(
+      sse('message_start', { type: 'message_start', message: { model: 'claude-long', usage: { input_tokens: 1, output_tokens: 1 } } }),
+    );
     // Keeps streaming (bounded) until the gateway hangs up on it.
     let n = 0;
     const tick = setInterval(() => {
@@ -185,12 +220,15 @@ test('a client that disconnects mid-stream aborts the upstream request', async (
 
   await deadline(
     new Promise<void>((resolve, reject) => {
-      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false }, (res) => {
-        res.once('data', () => {
-          req.destroy();
-          resolve();
-        });
-      });
+      const req = http.request(
+        { host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: bearer(CLIENT_TOKEN), agent: false },
+        (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        },
+      );
       req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
       req.end(messagesBody({ stream: true }));
     }),

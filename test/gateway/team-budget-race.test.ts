@@ -29,7 +29,15 @@ async function heldUpstream(): Promise<Upstream & { held: () => number; release:
     const reply = () => {
       const request = JSON.parse(body) as { model: string; max_tokens: number };
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'message', model: request.model, content: [], stop_reason: 'max_tokens', usage: { input_tokens: INPUT_TOKENS, output_tokens: request.max_tokens } }));
+      res.end(
+        JSON.stringify({
+          type: 'message',
+          model: request.model,
+          content: [],
+          stop_reason: 'max_tokens',
+          usage: { input_tokens: INPUT_TOKENS, output_tokens: request.max_tokens },
+        }),
+      );
     };
     if (released) reply();
     else waiting.push(reply);
@@ -54,7 +62,11 @@ async function settle<T>(what: () => Promise<T>, done: (value: T) => boolean, ms
 }
 
 const usage = async (team: TeamProcess) =>
-  (JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body) as { rows: { member: string; requests: number; cost: number }[] }).rows;
+  (
+    JSON.parse(
+      (await send(team.port, { path: '/admin/api/usage?by=member', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body,
+    ) as { rows: { member: string; requests: number; cost: number }[] }
+  ).rows;
 
 test('twenty parallel slow requests against a one-dollar budget: at most what the rule admits, and the ledger within the documented bound', async (t) => {
   const upstream = await heldUpstream();
@@ -72,11 +84,21 @@ test('twenty parallel slow requests against a one-dollar budget: at most what th
   t.true(actual <= estimate, 'the estimate is an upper bound for this request');
   const allowed = Math.ceil(budget / estimate);
 
-  const replies = Array.from({ length: 20 }, () => send(team.port, { body: BODY, headers: { 'x-api-key': token, 'content-type': 'application/json' } }));
+  const replies = Array.from({ length: 20 }, () =>
+    send(team.port, { body: BODY, headers: { 'x-api-key': token, 'content-type': 'application/json' } }),
+  );
   const refusals: http.IncomingHttpHeaders[] = [];
   for (const reply of replies) void reply.then((r) => r.status === 429 && refusals.push(r.headers));
   // Every request is either held at the upstream or already refused: all were in flight at once.
-  t.is(await settle(async () => upstream.held() + refusals.length, (n) => n === 20, 90_000), 20, "all twenty admitted or refused");
+  t.is(
+    await settle(
+      async () => upstream.held() + refusals.length,
+      (n) => n === 20,
+      90_000,
+    ),
+    20,
+    'all twenty admitted or refused',
+  );
   const admitted = upstream.held();
   upstream.release();
   const statuses = (await Promise.all(replies)).map((r) => r.status);
@@ -86,9 +108,15 @@ test('twenty parallel slow requests against a one-dollar budget: at most what th
   t.is(statuses.filter((s) => s === 200).length, admitted);
   t.is(statuses.filter((s) => s === 429).length, 20 - admitted);
   // Refused because others hold the rest: worth retrying, so no x-should-retry: false.
-  t.true(refusals.every((h) => h['x-should-retry'] === undefined && h['retry-after'] === '2'), JSON.stringify(refusals[0]));
+  t.true(
+    refusals.every((h) => h['x-should-retry'] === undefined && h['retry-after'] === '2'),
+    JSON.stringify(refusals[0]),
+  );
 
-  const rows = await settle(() => usage(team), (r) => r[0]?.requests === 20);
+  const rows = await settle(
+    () => usage(team),
+    (r) => r[0]?.requests === 20,
+  );
   const total = rows[0]!.cost;
   t.true(total <= budget + estimate, `ledger total $${total} within budget + one estimate ($${(budget + estimate).toFixed(4)})`);
   t.true(Math.abs(total - admitted * actual) < 1e-6, `the ledger charges what the upstream reported: $${total}`);
@@ -111,12 +139,20 @@ test('the in-flight cap holds per member (its own setting, else CCTL_MAX_IN_FLIG
   });
   const ann = memberCli(team.dataDir, ['add', 'ann', '--max-in-flight', '3']).stdout.trim();
   const bob = memberCli(team.dataDir, ['add', 'bob']).stdout.trim();
-  const fire = (token: string, n: number) => Array.from({ length: n }, () => send(team.port, { body: BODY, headers: { 'x-api-key': token } }));
+  const fire = (token: string, n: number) =>
+    Array.from({ length: n }, () => send(team.port, { body: BODY, headers: { 'x-api-key': token } }));
   const annReplies = fire(ann, 10);
   const bobReplies = fire(bob, 10);
   let refused = 0;
   for (const r of [...annReplies, ...bobReplies]) void r.then((x) => x.status === 429 && refused++);
-  t.is(await settle(async () => upstream.held() + refused, (n) => n === 20, 90_000), 20);
+  t.is(
+    await settle(
+      async () => upstream.held() + refused,
+      (n) => n === 20,
+      90_000,
+    ),
+    20,
+  );
   t.is(upstream.held(), 5, 'ann 3 (her own cap) and bob 2 (the gateway default)');
   upstream.release();
   const ann429 = (await Promise.all(annReplies)).filter((r) => r.status === 429);

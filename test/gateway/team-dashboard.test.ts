@@ -23,9 +23,13 @@ let upstream: Upstream;
 let team: TeamProcess;
 
 test.before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`The dashboard test needs headless Chromium at ${CHROMIUM}: apt-get install chromium (or set CCTL_CHROMIUM).`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`The dashboard test needs headless Chromium at ${CHROMIUM}: apt-get install chromium (or set CCTL_CHROMIUM).`);
   const dir = tempDataDir();
-  seedLedger(dir, { members: MEMBERS, generate: { count: 3000, days: 30, members: MEMBERS, models: ['claude-sonnet-4-5', 'claude-opus-4-1'], projects: ['web', 'api'] } });
+  seedLedger(dir, {
+    members: MEMBERS,
+    generate: { count: 3000, days: 30, members: MEMBERS, models: ['claude-sonnet-4-5', 'claude-opus-4-1'], projects: ['web', 'api'] },
+  });
   upstream = await startUpstream();
   team = await startTeam(upstream.url, { dataDir: dir });
 });
@@ -41,10 +45,24 @@ function chromium(url: string, extra: string[]): { stdout: string; console: stri
   try {
     const result = spawnSync(
       CHROMIUM,
-      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--enable-logging=stderr', '--v=0',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+        '--enable-logging=stderr',
+        '--v=0',
         // Virtual time runs until the page's fetches have settled (bounded at 10 s), then the DOM is read.
-        '--virtual-time-budget=10000', ...(extra.some((e) => e.startsWith('--window-size')) ? [] : ['--window-size=1200,2200']), ...extra, url],
+        '--virtual-time-budget=10000',
+        ...(extra.some((e) => e.startsWith('--window-size')) ? [] : ['--window-size=1200,2200']),
+        ...extra,
+        url,
+      ],
       { encoding: 'utf8', timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
     );
     if (result.status !== 0) throw new Error(`chromium exited with ${result.status}: ${result.stderr.slice(-2000)}`);
@@ -67,11 +85,20 @@ test.serial('the chart and the member rows render, with nothing on the console',
   t.true(bars.length >= 30 && bars.length <= 30 * MEMBERS.length, `${bars.length} bars: one per member per day`);
   t.regex(dom, /<svg [^>]*aria-label="Daily tokens by member"/);
   const members = tableRows(dom, 'members');
-  t.deepEqual(members.map((r) => r[0]), MEMBERS);
-  t.true(members.every((r) => /^\d{1,3}(,\d{3})*$/.test(r[1]!) && r[7]!.startsWith('$')), JSON.stringify(members[0]));
+  t.deepEqual(
+    members.map((r) => r[0]),
+    MEMBERS,
+  );
+  t.true(
+    members.every((r) => /^\d{1,3}(,\d{3})*$/.test(r[1]!) && r[7]!.startsWith('$')),
+    JSON.stringify(members[0]),
+  );
   t.is(tableRows(dom, 'models').length, 2);
   t.is(tableRows(dom, 'recent').length, 50);
-  t.deepEqual(tableRows(dom, 'budgets').map((r) => r.slice(0, 3)), MEMBERS.map((m) => [m, 'active', 'none']));
+  t.deepEqual(
+    tableRows(dom, 'budgets').map((r) => r.slice(0, 3)),
+    MEMBERS.map((m) => [m, 'active', 'none']),
+  );
   t.regex(dom, /<b id="errors">\d+\.\d%<\/b>/);
 
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -91,7 +118,10 @@ test.serial('the chart and the member rows render, with nothing on the console',
 
 test.serial('control: a wrong admin token shows the refusal on the page and an error on the console', (t) => {
   const { stdout: dom, console } = chromium(`http://127.0.0.1:${team.port}/dashboard#token=not-the-admin-token`, ['--dump-dom']);
-  t.true(console.some((line) => line.includes('did not accept this admin token')), console.join('\n'));
+  t.true(
+    console.some((line) => line.includes('did not accept this admin token')),
+    console.join('\n'),
+  );
   t.regex(dom, /id="status" class="error">The gateway did not accept this admin token\./);
   t.is(tableRows(dom, 'members').length, 0);
   t.regex(dom, /<form id="login">/, 'the token form is shown again');

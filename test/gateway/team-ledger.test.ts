@@ -32,7 +32,10 @@ test('a writer thread that dies is replaced, and recording goes on', (t) => {
   const out = scenario(dir, 'writer-dies');
   t.like(out.before, { requests: 1, inputTokens: 1 });
   t.like(out.after, { requests: 2, inputTokens: 3 });
-  t.true((out.logs as string[]).some((l) => l.includes('writer thread stopped')), JSON.stringify(out.logs));
+  t.true(
+    (out.logs as string[]).some((l) => l.includes('writer thread stopped')),
+    JSON.stringify(out.logs),
+  );
 });
 
 test('a reservation is taken on the event loop while the write lock is free, and by the writer thread while another holds it', (t) => {
@@ -70,12 +73,17 @@ test('a stalled ledger delays admissions, never the event loop: health answers, 
   });
   const token = memberCli(team.dataDir, ['add', 'ann']).stdout.trim();
   const [bin, ...args] = tsNode('test/gateway/team-ledger-run.ts');
-  const holder = spawn(bin!, [...args, join(team.dataDir, 'ledger.db'), 'hold-write-lock', '2000'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const holder = spawn(bin!, [...args, join(team.dataDir, 'ledger.db'), 'hold-write-lock', '2000'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   // Listened for now: the requests below end when the lock goes, and the holder may exit before they are counted.
   const holderExited = once(holder, 'exit');
   await once(holder.stdout!, 'data');
   const started = Date.now();
-  const requests = Array.from({ length: 5 }, () => send(team.port, { body: '{"model":"m","max_tokens":5,"messages":[]}', headers: { 'x-api-key': token } }));
+  const requests = Array.from({ length: 5 }, () =>
+    send(team.port, { body: '{"model":"m","max_tokens":5,"messages":[]}', headers: { 'x-api-key': token } }),
+  );
   const healthTimes: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = Date.now();
@@ -85,13 +93,18 @@ test('a stalled ledger delays admissions, never the event loop: health answers, 
   }
   t.true(Math.max(...healthTimes) < 1000, `health answered within ${Math.max(...healthTimes)} ms while the ledger was locked`);
   const replies = await Promise.all(requests);
-  t.deepEqual(replies.map((r) => r.status), [200, 200, 200, 200, 200]);
+  t.deepEqual(
+    replies.map((r) => r.status),
+    [200, 200, 200, 200, 200],
+  );
   t.true(Date.now() - started >= 1500, 'the requests waited for the ledger');
   await holderExited;
   const deadline = Date.now() + 10_000;
   let rows = 0;
   while (rows < 5 && Date.now() < deadline) {
-    const body = JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body) as { rows: { requests: number }[] };
+    const body = JSON.parse(
+      (await send(team.port, { path: '/admin/api/usage?by=member', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).body,
+    ) as { rows: { requests: number }[] };
     rows = body.rows[0]?.requests ?? 0;
     if (rows < 5) await new Promise((r) => setTimeout(r, 100));
   }

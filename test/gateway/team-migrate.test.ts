@@ -22,7 +22,12 @@ test.after.always(() => pg?.stop());
 
 function migrate(dataDir: string, url: string | undefined, args = ['--from', 'sqlite']) {
   const [bin, ...rest] = tsNode('lib/gateway/team/cli.ts');
-  return spawnSync(bin!, [...rest, 'migrate', ...args], { cwd: ROOT, env: { PATH: process.env.PATH, CCTL_DATA_DIR: dataDir, ...(url ? { CCTL_LEDGER_URL: url } : {}) }, encoding: 'utf8', timeout: 120_000 });
+  return spawnSync(bin!, [...rest, 'migrate', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, CCTL_DATA_DIR: dataDir, ...(url ? { CCTL_LEDGER_URL: url } : {}) },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
 }
 
 const usage = async (port: number, by: string) =>
@@ -39,8 +44,31 @@ test('a SQLite ledger is copied into an empty Postgres: equal counts and totals,
   t.is(memberCli(dataDir, ['add', 'bob']).status, 0);
   t.is(memberCli(dataDir, ['revoke', 'bob']).status, 0);
   // 12,345 rows over 40 days: more than two copy blocks, and a usage_unread row.
-  seedLedger(dataDir, { generate: { count: 12_345, days: 40, members: ['ann', 'bob'], models: ['claude-sonnet-4', 'claude-opus-4-5'], projects: ['web', 'api'] },
-    rows: [{ time: Date.now() - 1000, member: 'ann', project: 'web', model: 'claude-sonnet-4', status: 200, durationMs: 5, inputTokens: 64, outputTokens: 4096, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0.07, usageUnread: true }] });
+  seedLedger(dataDir, {
+    generate: {
+      count: 12_345,
+      days: 40,
+      members: ['ann', 'bob'],
+      models: ['claude-sonnet-4', 'claude-opus-4-5'],
+      projects: ['web', 'api'],
+    },
+    rows: [
+      {
+        time: Date.now() - 1000,
+        member: 'ann',
+        project: 'web',
+        model: 'claude-sonnet-4',
+        status: 200,
+        durationMs: 5,
+        inputTokens: 64,
+        outputTokens: 4096,
+        cacheCreationTokens: 0,
+        cacheReadTokens: 0,
+        cost: 0.07,
+        usageUnread: true,
+      },
+    ],
+  });
 
   const url = await pg.database();
   const run = migrate(dataDir, url);
@@ -55,10 +83,13 @@ test('a SQLite ledger is copied into an empty Postgres: equal counts and totals,
   t.regex(run.stderr, /copied 12346 of 12346 request rows/);
 
   // Both stores answer the same, through a gateway on each.
-  const upstream = await startUpstream((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ type: 'message', model: 'claude-sonnet-4', content: [], usage: { input_tokens: 3, output_tokens: 1 } }));
-  }, { readBody: true });
+  const upstream = await startUpstream(
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'message', model: 'claude-sonnet-4', content: [], usage: { input_tokens: 3, output_tokens: 1 } }));
+    },
+    { readBody: true },
+  );
   t.teardown(() => upstream.close());
   const onSqlite = await startTeam(upstream.url, { dataDir });
   const pgDir = tempDataDir();
@@ -68,12 +99,21 @@ test('a SQLite ledger is copied into an empty Postgres: equal counts and totals,
     await onPostgres.stop();
     cleanup(pgDir);
   });
-  for (const by of ['member', 'day', 'model,member', 'month,project']) t.deepEqual(await usage(onPostgres.port, by), await usage(onSqlite.port, by), by);
+  for (const by of ['member', 'day', 'model,member', 'month,project'])
+    t.deepEqual(await usage(onPostgres.port, by), await usage(onSqlite.port, by), by);
   // ann's token (only its hash was copied) is a member of the Postgres ledger, with her budgets; bob stays revoked.
-  const members = JSON.parse((await send(onPostgres.port, { path: '/admin/api/members', headers: bearer(ADMIN_TOKEN) })).body) as { members: { name: string; revokedAt?: number; dailyTokens?: number; maxInFlight?: number }[] };
-  t.like(members.members.find((m) => m.name === 'ann'), { dailyTokens: 90000000, maxInFlight: 3 });
+  const members = JSON.parse((await send(onPostgres.port, { path: '/admin/api/members', headers: bearer(ADMIN_TOKEN) })).body) as {
+    members: { name: string; revokedAt?: number; dailyTokens?: number; maxInFlight?: number }[];
+  };
+  t.like(
+    members.members.find((m) => m.name === 'ann'),
+    { dailyTokens: 90000000, maxInFlight: 3 },
+  );
   t.truthy(members.members.find((m) => m.name === 'bob')?.revokedAt);
-  const r = await send(onPostgres.port, { body: JSON.stringify({ model: 'claude-sonnet-4', max_tokens: 10, messages: [] }), headers: { 'x-api-key': token } });
+  const r = await send(onPostgres.port, {
+    body: JSON.stringify({ model: 'claude-sonnet-4', max_tokens: 10, messages: [] }),
+    headers: { 'x-api-key': token },
+  });
   t.is(r.status, 200, r.body);
 
   // Again: the target is no longer empty, so nothing is copied twice.
@@ -97,7 +137,19 @@ test('migrate refuses without a Postgres ledger, without a SQLite file, and with
 });
 
 test('the check names each total that differs, and allows cost sums a millionth apart', (t) => {
-  const base: LedgerTotals = { members: 2, requests: 10, dailyRows: 3, requestTokens: 100, requestCost: 0.1, dailyRequests: 10, dailyTokens: 100, dailyCost: 0.1 };
+  const base: LedgerTotals = {
+    members: 2,
+    requests: 10,
+    dailyRows: 3,
+    requestTokens: 100,
+    requestCost: 0.1,
+    dailyRequests: 10,
+    dailyTokens: 100,
+    dailyCost: 0.1,
+  };
   t.deepEqual(compareTotals(base, { ...base, requestCost: 0.1 + 1e-9 }), []);
-  t.deepEqual(compareTotals(base, { ...base, requests: 9, dailyCost: 0.2 }), ['requests: 10 in SQLite, 9 in Postgres', 'dailyCost: 0.1 in SQLite, 0.2 in Postgres']);
+  t.deepEqual(compareTotals(base, { ...base, requests: 9, dailyCost: 0.2 }), [
+    'requests: 10 in SQLite, 9 in Postgres',
+    'dailyCost: 0.1 in SQLite, 0.2 in Postgres',
+  ]);
 });

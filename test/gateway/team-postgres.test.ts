@@ -28,7 +28,11 @@ async function replicas(upstream: Upstream, url: string, t: { teardown(fn: () =>
 }
 
 const usageOf = async (team: TeamProcess) =>
-  (JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member', headers: bearer(ADMIN_TOKEN) })).body) as { rows: { member: string; requests: number; inputTokens: number }[] }).rows;
+  (
+    JSON.parse((await send(team.port, { path: '/admin/api/usage?by=member', headers: bearer(ADMIN_TOKEN) })).body) as {
+      rows: { member: string; requests: number; inputTokens: number }[];
+    }
+  ).rows;
 
 const reply = (_req: http.IncomingMessage, res: http.ServerResponse, body: string) => {
   const { model } = JSON.parse(body) as { model: string };
@@ -43,10 +47,15 @@ test('every reply from either replica has its row, and both report the same tota
   const [a, b] = await replicas(upstream, url, t);
   const token = postgresMemberCli(url, ['add', 'ann', '--max-in-flight', '100']);
   let ok = 0;
-  await Promise.all(Array.from({ length: 60 }, async (_, i) => {
-    const r = await send((i % 2 ? a : b)!.port, { body: JSON.stringify({ model: 'claude-sonnet-4', max_tokens: 10, messages: [] }), headers: { 'x-api-key': token } });
-    if (r.status === 200) ok++;
-  }));
+  await Promise.all(
+    Array.from({ length: 60 }, async (_, i) => {
+      const r = await send((i % 2 ? a : b)!.port, {
+        body: JSON.stringify({ model: 'claude-sonnet-4', max_tokens: 10, messages: [] }),
+        headers: { 'x-api-key': token },
+      });
+      if (r.status === 200) ok++;
+    }),
+  );
   t.is(ok, 60);
   t.is(upstream.seen.length, 60, 'the upstream answered each once');
   // Each replica commits its own rows in batches (every 50 ms): the other sees them once committed.

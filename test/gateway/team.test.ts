@@ -14,11 +14,21 @@ function fakeMessages(req: http.IncomingMessage, res: http.ServerResponse, body:
   const request = JSON.parse(body || '{}') as { stream?: boolean; model?: string };
   if (!request.stream) {
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id: 'msg_1', type: 'message', model: request.model, content: [], stop_reason: 'end_turn', usage: PLAIN_USAGE }));
+    res.end(
+      JSON.stringify({ id: 'msg_1', type: 'message', model: request.model, content: [], stop_reason: 'end_turn', usage: PLAIN_USAGE }),
+    );
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream' });
-  res.write(sse('message_start', { type: 'message_start', message: { model: request.model, usage: { input_tokens: 25, cache_creation_input_tokens: 100, cache_read_input_tokens: 2000, output_tokens: 1 } } }));
+  res.write(
+    sse('message_start', {
+      type: 'message_start',
+      message: {
+        model: request.model,
+        usage: { input_tokens: 25, cache_creation_input_tokens: 100, cache_read_input_tokens: 2000, output_tokens: 1 },
+      },
+    }),
+  );
   res.write(sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hello' } }));
   res.write(sse('message_delta', { type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 321 } }));
   res.end(sse('message_stop', { type: 'message_stop' }));
@@ -48,7 +58,10 @@ function addMember(name: string, ...flags: string[]): string {
 }
 
 const ask = (token: string, body: object, project = 'web-app') =>
-  send(team.port, { body: JSON.stringify(body), headers: { 'x-api-key': token, 'content-type': 'application/json', 'x-cctl-project': project } });
+  send(team.port, {
+    body: JSON.stringify(body),
+    headers: { 'x-api-key': token, 'content-type': 'application/json', 'x-cctl-project': project },
+  });
 
 async function rowsFor(member: string, count: number) {
   let rows: { member: string }[] = [];
@@ -61,20 +74,32 @@ async function rowsFor(member: string, count: number) {
   }
 }
 
-test.serial('a plain reply is recorded with the upstream’s exact counts; the real key goes upstream, the member token and project header do not', async (t) => {
-  const token = addMember('alice');
-  t.regex(token, /^cctl_member_[A-Za-z0-9_-]{43}$/);
-  const reply = await ask(token, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [] });
-  t.is(reply.status, 200);
-  const seen = upstream.seen.at(-1)!;
-  t.is(seen.headers['x-api-key'], REAL_KEY);
-  t.false(JSON.stringify(seen.headers).includes(token));
-  t.is(seen.headers['x-cctl-project'], undefined);
-  const [row] = (await rowsFor('alice', 1)) as Record<string, unknown>[];
-  t.like(row, { member: 'alice', project: 'web-app', model: 'claude-sonnet-4-5', status: 200, inputTokens: 11, outputTokens: 7, cacheCreationTokens: 2, cacheReadTokens: 3 });
-  t.true((row!.cost as number) > 0);
-  t.true((row!.durationMs as number) > 0);
-});
+test.serial(
+  'a plain reply is recorded with the upstream’s exact counts; the real key goes upstream, the member token and project header do not',
+  async (t) => {
+    const token = addMember('alice');
+    t.regex(token, /^cctl_member_[A-Za-z0-9_-]{43}$/);
+    const reply = await ask(token, { model: 'claude-sonnet-4-5', max_tokens: 10, messages: [] });
+    t.is(reply.status, 200);
+    const seen = upstream.seen.at(-1)!;
+    t.is(seen.headers['x-api-key'], REAL_KEY);
+    t.false(JSON.stringify(seen.headers).includes(token));
+    t.is(seen.headers['x-cctl-project'], undefined);
+    const [row] = (await rowsFor('alice', 1)) as Record<string, unknown>[];
+    t.like(row, {
+      member: 'alice',
+      project: 'web-app',
+      model: 'claude-sonnet-4-5',
+      status: 200,
+      inputTokens: 11,
+      outputTokens: 7,
+      cacheCreationTokens: 2,
+      cacheReadTokens: 3,
+    });
+    t.true((row!.cost as number) > 0);
+    t.true((row!.durationMs as number) > 0);
+  },
+);
 
 test.serial('a streamed reply is recorded with the counts of message_start and message_delta', async (t) => {
   const token = addMember('bob');
@@ -82,7 +107,15 @@ test.serial('a streamed reply is recorded with the counts of message_start and m
   t.is(reply.status, 200);
   t.true(reply.body.includes('message_stop'));
   const [row] = await rowsFor('bob', 1);
-  t.like(row, { member: 'bob', project: 'api', model: 'claude-opus-4-1', inputTokens: 25, outputTokens: 321, cacheCreationTokens: 100, cacheReadTokens: 2000 });
+  t.like(row, {
+    member: 'bob',
+    project: 'api',
+    model: 'claude-opus-4-1',
+    inputTokens: 25,
+    outputTokens: 321,
+    cacheCreationTokens: 100,
+    cacheReadTokens: 2000,
+  });
 });
 
 test.serial('revoking a member refuses their very next request with a 401 that says why', async (t) => {
@@ -147,7 +180,11 @@ test.serial('the admin API refuses without the admin token and answers with it',
   const members = JSON.parse((await admin('/admin/api/members')).body) as { members: Record<string, unknown>[] };
   t.false(JSON.stringify(members).includes('token'), 'no token or hash leaves the gateway');
   t.is((await admin('/admin/api/usage?by=weekday')).status, 400);
-  t.is((await send(team.port, { path: '/admin/api/usage', method: 'POST', body: '{}', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).status, 405);
+  t.is(
+    (await send(team.port, { path: '/admin/api/usage', method: 'POST', body: '{}', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }))
+      .status,
+    405,
+  );
 });
 
 test.serial('usage by member adds up the rows recorded above', async (t) => {
@@ -162,23 +199,36 @@ test.serial('the dashboard page is served with a strict Content-Security-Policy 
   t.regex(String(page.headers['content-type']), /^text\/html/);
   t.regex(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'sha256-[^']+'/);
   t.false(page.body.includes('alice'));
-  t.false(/<script[^>]+src=|<link[^>]+href=|https?:\/\//.test(page.body.replace('http://www.w3.org/2000/svg', '')), 'no external script, style or font');
+  t.false(
+    /<script[^>]+src=|<link[^>]+href=|https?:\/\//.test(page.body.replace('http://www.w3.org/2000/svg', '')),
+    'no external script, style or font',
+  );
 });
 
-test.serial('through a member’s local gateway: claude-cli’s client token in, the member token and project name out; a revoke reaches the client as 401', async (t) => {
-  const token = addMember('frank');
-  const local = await startGateway(`http://127.0.0.1:${team.port}`, { teamCredential: { kind: 'auth-token', value: token }, projectName: 'shop' });
-  t.teardown(() => local.gateway.close(100));
-  const viaLocal = () => send(local.port, { body: JSON.stringify({ model: 'claude-sonnet-4-5', messages: [] }), headers: { authorization: `Bearer ${CLIENT_TOKEN}`, 'x-cctl-project': 'spoofed' } });
-  t.is((await viaLocal()).status, 200);
-  const [row] = await rowsFor('frank', 1);
-  t.like(row, { member: 'frank', project: 'shop', inputTokens: 11 });
-  t.is(upstream.seen.at(-1)!.headers['x-api-key'], REAL_KEY);
-  t.is(memberCli(team.dataDir, ['revoke', 'frank']).status, 0);
-  const refused = await viaLocal();
-  t.is(refused.status, 401);
-  t.regex(errorOf(refused).message, /revoked or never issued/);
-});
+test.serial(
+  'through a member’s local gateway: claude-cli’s client token in, the member token and project name out; a revoke reaches the client as 401',
+  async (t) => {
+    const token = addMember('frank');
+    const local = await startGateway(`http://127.0.0.1:${team.port}`, {
+      teamCredential: { kind: 'auth-token', value: token },
+      projectName: 'shop',
+    });
+    t.teardown(() => local.gateway.close(100));
+    const viaLocal = () =>
+      send(local.port, {
+        body: JSON.stringify({ model: 'claude-sonnet-4-5', messages: [] }),
+        headers: { authorization: `Bearer ${CLIENT_TOKEN}`, 'x-cctl-project': 'spoofed' },
+      });
+    t.is((await viaLocal()).status, 200);
+    const [row] = await rowsFor('frank', 1);
+    t.like(row, { member: 'frank', project: 'shop', inputTokens: 11 });
+    t.is(upstream.seen.at(-1)!.headers['x-api-key'], REAL_KEY);
+    t.is(memberCli(team.dataDir, ['revoke', 'frank']).status, 0);
+    const refused = await viaLocal();
+    t.is(refused.status, 401);
+    t.regex(errorOf(refused).message, /revoked or never issued/);
+  },
+);
 
 test.serial('a clean stop commits every recorded row: they are there after a restart', async (t) => {
   const token = addMember('erin');

@@ -14,7 +14,11 @@ function probe(): string | undefined {
   try {
     execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: 'pipe', timeout: 20_000 });
   } catch (error) {
-    return `no Docker engine answers (${String((error as { stderr?: Buffer }).stderr ?? error).trim().split('\n')[0]})`;
+    return `no Docker engine answers (${
+      String((error as { stderr?: Buffer }).stderr ?? error)
+        .trim()
+        .split('\n')[0]
+    })`;
   }
   try {
     execFileSync('docker', ['image', 'inspect', BASE_IMAGE], { stdio: 'pipe' });

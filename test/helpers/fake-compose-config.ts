@@ -30,15 +30,23 @@ function merge(a: Value, b: Value): Value {
 
 function interpolate(v: Value, lookup: (k: string) => string | undefined): Value {
   if (typeof v === 'string') {
-    return v.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (all, braced, colon, fallback, bare) => {
-      if (all === '$$') return '$';
-      const found = lookup(braced ?? bare);
-      if (fallback !== undefined && (found === undefined || (colon && found === ''))) return fallback;
-      return found ?? '';
-    });
+    return v.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+      (all, braced, colon, fallback, bare) => {
+        if (all === '$$') return '$';
+        const found = lookup(braced ?? bare);
+        if (fallback !== undefined && (found === undefined || (colon && found === ''))) return fallback;
+        return found ?? '';
+      },
+    );
   }
   if (Array.isArray(v)) return v.map((x) => interpolate(x, lookup));
-  if (isMap(v)) return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('x-')).map(([k, x]) => [k, interpolate(x, lookup)]));
+  if (isMap(v))
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([k]) => !k.startsWith('x-'))
+        .map(([k, x]) => [k, interpolate(x, lookup)]),
+    );
   return v;
 }
 
@@ -67,7 +75,8 @@ export function fakeComposeConfig(argv: readonly string[], options: RunOptions):
   const resolved = interpolate(model, lookup) as Record<string, Value>;
   for (const service of Object.values(isMap(resolved.services) ? resolved.services : {})) {
     if (!isMap(service) || !isMap(service.environment)) continue;
-    for (const [k, v] of Object.entries(service.environment)) if (v === null && lookup(k) !== undefined) service.environment[k] = lookup(k)!;
+    for (const [k, v] of Object.entries(service.environment))
+      if (v === null && lookup(k) !== undefined) service.environment[k] = lookup(k)!;
   }
   return { stdout: JSON.stringify(resolved) };
 }

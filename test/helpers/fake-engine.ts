@@ -91,7 +91,9 @@ export class FakeEngine implements Runner {
       const service = argv.find((a) => a.startsWith('label=com.docker.compose.service='))?.split('=')[2];
       const c = running.find((r) => r.service === service);
       if (!c) return { stdout: '' };
-      const labels = argv[argv.length - 1]!.split('\t').slice(1).map((f) => c.labels?.[/"(.*)"/.exec(f)?.[1] ?? ''] ?? '');
+      const labels = argv[argv.length - 1]!.split('\t')
+        .slice(1)
+        .map((f) => c.labels?.[/"(.*)"/.exec(f)?.[1] ?? ''] ?? '');
       return { stdout: `${[`id-${c.service}`, ...labels].join('\t')}\n` };
     });
     return this;
@@ -177,7 +179,10 @@ export async function withEngine<T>(fake: FakeEngine, fn: (fake: FakeEngine) => 
     return await fn(fake);
   } finally {
     setRunner(previous);
-    for (const [key, value] of [['CCTL_COMPOSE', saved.compose], ['CCTL_COMPOSE_CACHE', saved.cache]] as const) {
+    for (const [key, value] of [
+      ['CCTL_COMPOSE', saved.compose],
+      ['CCTL_COMPOSE_CACHE', saved.cache],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }

@@ -120,7 +120,9 @@ const SEED: Record<string, string> = {
 /** The decoy HOME: what an attacker wants from the host. */
 function seedHome(home: string): void {
   mkdirSync(join(home, '.ssh'), { mode: 0o700 });
-  writeFileSync(join(home, '.ssh', 'authorized_keys'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostileCorpusDecoyKeyOnly user@laptop\n', { mode: 0o600 });
+  writeFileSync(join(home, '.ssh', 'authorized_keys'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHostileCorpusDecoyKeyOnly user@laptop\n', {
+    mode: 0o600,
+  });
   writeFileSync(join(home, '.bashrc'), '# decoy shell profile\nexport PATH="$HOME/bin:$PATH"\n');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'decoy', '-f', join(home, '.ssh', 'id_ed25519')]);
   writeFileSync(join(home, '.gitconfig'), '[user]\n\tname = Dev\n\temail = dev@example.com\n');
@@ -133,9 +135,30 @@ const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 
 /** The HostConfig fields that decide what a container can reach on the host. */
 const HOST_CONFIG_KEYS = [
-  'Privileged', 'PidMode', 'IpcMode', 'UsernsMode', 'NetworkMode', 'CapAdd', 'CapDrop', 'Devices', 'DeviceCgroupRules', 'SecurityOpt',
-  'Binds', 'CgroupParent', 'Cgroup', 'Runtime', 'Sysctls', 'ExtraHosts', 'ReadonlyRootfs', 'GroupAdd', 'VolumesFrom', 'Tmpfs', 'Links',
-  'UTSMode', 'Init', 'PortBindings',
+  'Privileged',
+  'PidMode',
+  'IpcMode',
+  'UsernsMode',
+  'NetworkMode',
+  'CapAdd',
+  'CapDrop',
+  'Devices',
+  'DeviceCgroupRules',
+  'SecurityOpt',
+  'Binds',
+  'CgroupParent',
+  'Cgroup',
+  'Runtime',
+  'Sysctls',
+  'ExtraHosts',
+  'ReadonlyRootfs',
+  'GroupAdd',
+  'VolumesFrom',
+  'Tmpfs',
+  'Links',
+  'UTSMode',
+  'Init',
+  'PortBindings',
 ] as const;
 
 interface Inspected {
@@ -173,7 +196,17 @@ export class Stack {
     this.dir = join(this.home, 'src', folder);
     this.name = normalizeProjectName(folder);
     const env = e2eEnv({ HOME: this.home });
-    for (const key of ['COMPOSE_PROJECT_NAME', 'COMPOSE_FILE', 'SSH_AUTH_SOCK', 'ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CCTL_SSH_AUTH_SOCK', 'CCTL_CACHE_DIR', 'XDG_CONFIG_HOME']) delete env[key];
+    for (const key of [
+      'COMPOSE_PROJECT_NAME',
+      'COMPOSE_FILE',
+      'SSH_AUTH_SOCK',
+      'ANTHROPIC_API_KEY',
+      'ANTHROPIC_AUTH_TOKEN',
+      'CCTL_SSH_AUTH_SOCK',
+      'CCTL_CACHE_DIR',
+      'XDG_CONFIG_HOME',
+    ])
+      delete env[key];
     this.env = env;
   }
 
@@ -183,7 +216,12 @@ export class Stack {
 
   /** Never rejects. As the regular user. */
   asUser(argv: string[], options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-    return runSettled([...asRegularUser, ...argv], { cwd: options.cwd ?? this.dir, env: this.env, input: options.input, timeoutMs: options.timeoutMs ?? 900_000 });
+    return runSettled([...asRegularUser, ...argv], {
+      cwd: options.cwd ?? this.dir,
+      env: this.env,
+      input: options.input,
+      timeoutMs: options.timeoutMs ?? 900_000,
+    });
   }
 
   cctl(args: string[], options: { cwd?: string } = {}): Promise<RunResult> {
@@ -196,7 +234,20 @@ export class Stack {
   }
 
   compose(...args: string[]): Promise<RunResult> {
-    return this.asUser(['env', `COMPOSE_PROJECT_NAME=${this.name}`, ...composeCommand(this.env), '--project-directory', this.dir, '-f', join(this.dir, 'compose.yaml'), '-p', this.name, '--profile', 'claude', ...args]);
+    return this.asUser([
+      'env',
+      `COMPOSE_PROJECT_NAME=${this.name}`,
+      ...composeCommand(this.env),
+      '--project-directory',
+      this.dir,
+      '-f',
+      join(this.dir, 'compose.yaml'),
+      '-p',
+      this.name,
+      '--profile',
+      'claude',
+      ...args,
+    ]);
   }
 
   async setUp(): Promise<void> {
@@ -226,7 +277,14 @@ export class Stack {
     await must('git commit', this.git('commit', '-q', '-m', 'the project as cctl set it up'));
     this.head = (await must('git rev-parse', this.git('rev-parse', 'HEAD'))).stdout.trim();
     // Saved copies: .git's command keys and hooks, and HOME (secrets, trust, up record, the decoys).
-    await must('snapshot', this.asUser(['sh', '-c', `mkdir -p '${this.snap}' && cp -a .git/config '${this.snap}/git-config' && cp -a .git/hooks '${this.snap}/git-hooks' && cp -a '${this.home}' '${this.snap}/home'`]));
+    await must(
+      'snapshot',
+      this.asUser([
+        'sh',
+        '-c',
+        `mkdir -p '${this.snap}' && cp -a .git/config '${this.snap}/git-config' && cp -a .git/hooks '${this.snap}/git-hooks' && cp -a '${this.home}' '${this.snap}/home'`,
+      ]),
+    );
     this.baseline = await this.fingerprint();
     this.decoys = this.decoyDigests();
   }
@@ -237,7 +295,9 @@ export class Stack {
     const privateDir = join('.config', 'cctl', 'projects', this.name);
     // cctl's own state churns at every up; of the private folder, the secrets and the gateway's build folder count.
     const watched = (rel: string) =>
-      !rel.startsWith('.config/cctl/') || [join(privateDir, 'proxy.env'), join(privateDir, 'client.env')].includes(rel) || rel.startsWith(join(privateDir, 'proxy') + '/');
+      !rel.startsWith('.config/cctl/') ||
+      [join(privateDir, 'proxy.env'), join(privateDir, 'client.env')].includes(rel) ||
+      rel.startsWith(join(privateDir, 'proxy') + '/');
     const skip = (rel: string) => rel === relative(this.home, this.dir) || rel === '.cache' || rel === '.docker';
     const walk = (abs: string) => {
       for (const entry of readdirSync(abs)) {
@@ -260,7 +320,13 @@ export class Stack {
 
   /** What the engine really runs for this project (and any other project started from its folder). */
   async fingerprint(options: { cliImageMayChange?: boolean } = {}): Promise<Record<string, unknown>> {
-    const ps = await run(['docker', 'ps', '-a', '--format', '{{.ID}}\t{{.Label "com.docker.compose.project"}}\t{{.Label "com.docker.compose.project.working_dir"}}']);
+    const ps = await run([
+      'docker',
+      'ps',
+      '-a',
+      '--format',
+      '{{.ID}}\t{{.Label "com.docker.compose.project"}}\t{{.Label "com.docker.compose.project.working_dir"}}',
+    ]);
     const projects = new Set([this.name]);
     const ids: string[] = [];
     for (const line of ps.stdout.split('\n').filter(Boolean)) {
@@ -292,19 +358,31 @@ export class Stack {
     const networks: Record<string, unknown> = {};
     const images: Record<string, string> = {};
     const list = async (kind: 'volume' | 'network', project: string) =>
-      (await run(['docker', kind, 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`])).stdout.split('\n').filter(Boolean);
+      (await run(['docker', kind, 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`])).stdout
+        .split('\n')
+        .filter(Boolean);
     await Promise.all([
       ...[...projects].map(async (project) => {
         const [vols, nets] = await Promise.all([list('volume', project), list('network', project)]);
         if (vols.length > 0) {
-          for (const v of JSON.parse((await run(['docker', 'volume', 'inspect', ...vols])).stdout) as Array<{ Name: string; Driver: string; Options: unknown }>) {
+          for (const v of JSON.parse((await run(['docker', 'volume', 'inspect', ...vols])).stdout) as Array<{
+            Name: string;
+            Driver: string;
+            Options: unknown;
+          }>) {
             volumes[v.Name] = { driver: v.Driver, options: v.Options ?? null };
           }
         }
         if (nets.length > 0) {
           type Net = { Name: string; Internal: boolean; Driver: string; Containers?: Record<string, { Name: string }> };
           for (const n of JSON.parse((await run(['docker', 'network', 'inspect', ...nets])).stdout) as Net[]) {
-            networks[n.Name] = { internal: n.Internal, driver: n.Driver, members: Object.values(n.Containers ?? {}).map((m) => m.Name.replace(/[-_]\d+$/, '')).sort() };
+            networks[n.Name] = {
+              internal: n.Internal,
+              driver: n.Driver,
+              members: Object.values(n.Containers ?? {})
+                .map((m) => m.Name.replace(/[-_]\d+$/, ''))
+                .sort(),
+            };
           }
         }
       }),
@@ -413,16 +491,23 @@ export function hostileSuite(test: TestFn, options: SuiteOptions, cases: Hostile
       if (ready) return t.fail(`the project could not be set up: ${ready.message}`);
       if (c.prepare) {
         const prepared = await stack.attack(c.prepare(stack.target));
-        if (prepared.exitCode !== 0) return t.fail(`the prepared edits could not be made (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
+        if (prepared.exitCode !== 0)
+          return t.fail(`the prepared edits could not be made (exit ${prepared.exitCode}): ${prepared.stderr.trim()}`);
         const first = await stack.cctl(['up', '--timeout', '300']);
-        if (first.exitCode !== 0) return t.fail(`cctl up did not take the prepared edits without a question, so the case proves nothing: ${first.stdout}\n${first.stderr}`);
+        if (first.exitCode !== 0)
+          return t.fail(
+            `cctl up did not take the prepared edits without a question, so the case proves nothing: ${first.stdout}\n${first.stderr}`,
+          );
         t.deepEqual(await stack.fingerprint(), stack.baseline, 'the prepared edits change nothing that runs');
       }
       const edit = await stack.attack(c.edits(stack.target));
-      if (edit.exitCode !== 0 && edit.exitCode !== 3) return t.fail(`the attack could not be made (exit ${edit.exitCode}), so it proves nothing: ${edit.stderr.trim()}`);
+      if (edit.exitCode !== 0 && edit.exitCode !== 3)
+        return t.fail(`the attack could not be made (exit ${edit.exitCode}), so it proves nothing: ${edit.stderr.trim()}`);
       const wrote = edit.exitCode === 0;
       t.log(wrote ? 'edit written inside claude-cli' : `edit stopped inside claude-cli: ${edit.stderr.trim()}`);
-      const up = await stack.cctl(['up', '--timeout', '300', ...(c.build ? ['--build'] : [])], { cwd: c.cwd ? join(stack.dir, c.cwd) : undefined });
+      const up = await stack.cctl(['up', '--timeout', '300', ...(c.build ? ['--build'] : [])], {
+        cwd: c.cwd ? join(stack.dir, c.cwd) : undefined,
+      });
       const said = `${up.stdout}\n${up.stderr}`;
       t.log(`cctl up exit ${up.exitCode}: ${said.trim().split('\n').slice(-6).join(' | ')}`);
       for (const argv of c.host?.(stack.target) ?? []) await stack.asUser(argv);
@@ -431,7 +516,11 @@ export function hostileSuite(test: TestFn, options: SuiteOptions, cases: Hostile
       else if (wrote && expect === 'refuse') t.fail('the edit was written and cctl up went on: only a refusal stops this one');
       if (wrote && expect === 'flag') t.regex(said, c.names, 'the change to a file the host runs is named');
       const unchanged = async (when: string) => {
-        t.deepEqual(await stack.fingerprint({ cliImageMayChange: c.cliImageMayChange }), strip(stack.baseline!, c.cliImageMayChange), `what the engine runs is as before (${when})`);
+        t.deepEqual(
+          await stack.fingerprint({ cliImageMayChange: c.cliImageMayChange }),
+          strip(stack.baseline!, c.cliImageMayChange),
+          `what the engine runs is as before (${when})`,
+        );
         t.deepEqual(stack.decoyDigests(), stack.decoys, `no file outside the project changed (${when})`);
         t.false(existsSync(stack.marker), `nothing the attacker wrote ran on the host (${when})`);
       };

@@ -23,9 +23,16 @@ export interface TestPostgres {
 /** Debian installs each major under /usr/lib/postgresql/N/bin; the newest wins. */
 export function postgresBin(): string {
   const root = '/usr/lib/postgresql';
-  const majors = existsSync(root) ? readdirSync(root).filter((d) => /^\d+$/.test(d)).sort((a, b) => Number(b) - Number(a)) : [];
+  const majors = existsSync(root)
+    ? readdirSync(root)
+        .filter((d) => /^\d+$/.test(d))
+        .sort((a, b) => Number(b) - Number(a))
+    : [];
   const bin = majors.map((m) => join(root, m, 'bin')).find((d) => existsSync(join(d, 'initdb')));
-  if (!bin) throw new Error('The ledger tests need Debian\'s postgresql package (initdb, pg_ctl): apt-get install -y postgresql (.ci/packages.sh installs it).');
+  if (!bin)
+    throw new Error(
+      "The ledger tests need Debian's postgresql package (initdb, pg_ctl): apt-get install -y postgresql (.ci/packages.sh installs it).",
+    );
   return bin;
 }
 
@@ -61,14 +68,29 @@ export async function startPostgres(): Promise<TestPostgres> {
   const stop = () => {
     if (stopped) return;
     stopped = true;
-    spawnSync(asRegularUser[0] ?? join(bin, 'pg_ctl'), [...asRegularUser.slice(1), ...(asRegularUser.length ? [join(bin, 'pg_ctl')] : []), '-D', data, '-m', 'immediate', 'stop'], { timeout: 30_000 });
+    spawnSync(
+      asRegularUser[0] ?? join(bin, 'pg_ctl'),
+      [...asRegularUser.slice(1), ...(asRegularUser.length ? [join(bin, 'pg_ctl')] : []), '-D', data, '-m', 'immediate', 'stop'],
+      { timeout: 30_000 },
+    );
     rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', stop);
   return {
     port,
     async database(name = `t${process.pid}_${++counter}`) {
-      execFileSync(join(bin, 'psql'), ['-h', '127.0.0.1', '-p', String(port), '-U', 'cctl', '-d', 'postgres', '-qc', `CREATE DATABASE ${name}`]);
+      execFileSync(join(bin, 'psql'), [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-U',
+        'cctl',
+        '-d',
+        'postgres',
+        '-qc',
+        `CREATE DATABASE ${name}`,
+      ]);
       return `postgres://cctl@127.0.0.1:${port}/${name}`;
     },
     stop,

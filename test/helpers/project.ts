@@ -59,6 +59,9 @@ export function ownHome(test: TestFn, prefix: string): { home: string; cache: st
 export async function removeProjectImages(name: string): Promise<void> {
   const { runSettled } = await import('../../lib/engine/runner.js');
   const list = await runSettled(['docker', 'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}', '--filter', `reference=cctl-${name}-*`]);
-  const tags = list.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  const tags = list.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   if (tags.length) await runSettled(['docker', 'image', 'rm', ...tags]);
 }

@@ -13,10 +13,16 @@ export function withTool(tool: string, install: string): typeof test {
   if (!probe.error && probe.status === 0) return test;
   const why = `${tool} is not installed (${install})`;
   if (process.env.CI === 'true') {
-    return Object.assign((title: string) => test(title, (t) => t.fail(`${why}, and CI=true needs this check`)), test) as unknown as typeof test;
+    return Object.assign(
+      (title: string) => test(title, (t) => t.fail(`${why}, and CI=true needs this check`)),
+      test,
+    ) as unknown as typeof test;
   }
   announceOnce(`tool-${tool}`, `SKIPPED tests that need ${why}`);
-  return Object.assign((title: string, ...rest: unknown[]) => (test.skip as (...a: unknown[]) => void)(title, ...rest), test) as unknown as typeof test;
+  return Object.assign(
+    (title: string, ...rest: unknown[]) => (test.skip as (...a: unknown[]) => void)(title, ...rest),
+    test,
+  ) as unknown as typeof test;
 }
 
 export const SHELLCHECK_INSTALL = 'apt-get install shellcheck';

@@ -16,7 +16,8 @@ import { BASE_IMAGE, e2e } from '../helpers/e2e.js';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const gatewayDist = join(root, 'dist', 'gateway');
 
-const docker = (...args: string[]) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).trim();
+const docker = (...args: string[]) =>
+  execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).trim();
 const quietly = (...args: string[]) => {
   try {
     docker(...args);
@@ -78,15 +79,48 @@ e2e('the proxy image builds, runs as non-root, turns healthy, injects the team k
   const tls = join(work, 'tls');
   mkdirSync(tls);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe', cwd: tls });
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=cctl test CA');
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=cctl test CA',
+  );
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'key.pem', '-out', 'req.csr', '-subj', `/CN=${upstream}`);
   writeFileSync(join(tls, 'ext.cnf'), `subjectAltName=DNS:${upstream}\n`);
-  openssl('x509', '-req', '-in', 'req.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'cert.pem', '-days', '2', '-extfile', 'ext.cnf');
+  openssl(
+    'x509',
+    '-req',
+    '-in',
+    'req.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'cert.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  );
   chmodSync(join(tls, 'key.pem'), 0o644);
   writeFileSync(join(tls, 'upstream.js'), FAKE_UPSTREAM);
 
   // Two build contexts, laid out as .cctl/proxy/: one with the CA, one without.
-  for (const [tag, withCa] of [[images[0]!, true], [images[1]!, false]] as const) {
+  for (const [tag, withCa] of [
+    [images[0]!, true],
+    [images[1]!, false],
+  ] as const) {
     const ctx = join(work, withCa ? 'ctx-ca' : 'ctx-noca');
     mkdirSync(join(ctx, 'certs'), { recursive: true });
     copyFileSync(join(root, 'docker', 'proxy.Dockerfile'), join(ctx, 'Dockerfile'));
@@ -106,11 +140,22 @@ e2e('the proxy image builds, runs as non-root, turns healthy, injects the team k
 
   const startGateway = (name: string, image: string) => {
     docker(
-      'run', '-d', '--name', name, '--network', network, '-p', '127.0.0.1::3000',
-      '-e', `CCTL_UPSTREAM_URL=https://${upstream}:8443`,
-      '-e', 'CCTL_CLIENT_TOKEN=e2e-client-token',
-      '-e', 'ANTHROPIC_API_KEY_FILE=/run/secrets/team-key',
-      '-v', `${secrets}:/run/secrets:ro`,
+      'run',
+      '-d',
+      '--name',
+      name,
+      '--network',
+      network,
+      '-p',
+      '127.0.0.1::3000',
+      '-e',
+      `CCTL_UPSTREAM_URL=https://${upstream}:8443`,
+      '-e',
+      'CCTL_CLIENT_TOKEN=e2e-client-token',
+      '-e',
+      'ANTHROPIC_API_KEY_FILE=/run/secrets/team-key',
+      '-v',
+      `${secrets}:/run/secrets:ro`,
       image,
     );
     return docker('port', name, '3000/tcp').split('\n')[0]!;
@@ -121,7 +166,10 @@ e2e('the proxy image builds, runs as non-root, turns healthy, injects the team k
   t.is(await waitHealthy(withCa, 60_000), 'healthy');
   t.is(docker('exec', withCa, 'id', '-u'), '65534');
 
-  const health = (await (await fetch(`http://${hostPort}/health`, { signal: AbortSignal.timeout(5000) })).json()) as Record<string, unknown>;
+  const health = (await (await fetch(`http://${hostPort}/health`, { signal: AbortSignal.timeout(5000) })).json()) as Record<
+    string,
+    unknown
+  >;
   t.like(health, { status: 'ok', mode: 'team-key' });
 
   const ok = await post(hostPort, { authorization: 'Bearer e2e-client-token' });

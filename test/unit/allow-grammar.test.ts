@@ -18,7 +18,12 @@ import { parseEgressLine, summariseEgress } from '../../lib/ops/egress.js';
 
 /** What cctl writes into CCTL_EGRESS_ALLOW for these `allow` entries, read back by the gateway. */
 const gatewayRules = (entries: string[]) => parseAllowList(expandAllow(entries.map((e) => checkAllowEntry(e))).join(','));
-const egressFor = (entries: string[]) => ({ allow: gatewayRules(entries), sources: parseSources('127.0.0.0/8'), maxTunnels: 10, net: systemNet() });
+const egressFor = (entries: string[]) => ({
+  allow: gatewayRules(entries),
+  sources: parseSources('127.0.0.0/8'),
+  maxTunnels: 10,
+  net: systemNet(),
+});
 
 const ACCEPTED: Array<[entry: string, destination: string | undefined]> = [
   ['example.com', 'example.com:443'],
@@ -41,9 +46,31 @@ const ACCEPTED: Array<[entry: string, destination: string | undefined]> = [
 ];
 
 const REFUSED = [
-  '*', '*:443', '*.com', '*.10.0.0.1', 'a.*.example.com', '-bad.example.com', 'bad-.example.com', 'https://example.com', 'example.com/path',
-  '300.1.1.1', '127.1', '0x7f.1', 'example.123', '[fd00::zz]', '::1', 'fd00::1:443', '[fe80::1%eth0]', 'example.com:0', 'example.com:99999',
-  'host.example:http', 'b@d.example.com', 'a..b.example', 'intranet', 'localhost', `${'a'.repeat(64)}.example.com`,
+  '*',
+  '*:443',
+  '*.com',
+  '*.10.0.0.1',
+  'a.*.example.com',
+  '-bad.example.com',
+  'bad-.example.com',
+  'https://example.com',
+  'example.com/path',
+  '300.1.1.1',
+  '127.1',
+  '0x7f.1',
+  'example.123',
+  '[fd00::zz]',
+  '::1',
+  'fd00::1:443',
+  '[fe80::1%eth0]',
+  'example.com:0',
+  'example.com:99999',
+  'host.example:http',
+  'b@d.example.com',
+  'a..b.example',
+  'intranet',
+  'localhost',
+  `${'a'.repeat(64)}.example.com`,
 ];
 
 test('every preset goes through cctl and the gateway, and each of its hosts is then allowed on 443', (t) => {
@@ -75,7 +102,18 @@ test('every entry one side refuses, the other refuses too', (t) => {
 });
 
 test('every denial advises an entry that cctl init --allow accepts, and that then lets the destination through', (t) => {
-  const targets = ['intranet:443', 'denied.test:8443', 'denied.test:443', 'API.Example.com.:443', 'my_host.example.com:443', 'db_1:5432', '[::1]:443', '[fd00::7]:22', '10.1.2.3:22', '10.1.2.3:443'];
+  const targets = [
+    'intranet:443',
+    'denied.test:8443',
+    'denied.test:443',
+    'API.Example.com.:443',
+    'my_host.example.com:443',
+    'db_1:5432',
+    '[::1]:443',
+    '[fd00::7]:22',
+    '10.1.2.3:22',
+    '10.1.2.3:443',
+  ];
   for (const target of targets) {
     const denied = decide(egressFor([]), '127.0.0.1', target, 443);
     t.false(denied.allowed, target);
@@ -88,7 +126,14 @@ test('every denial advises an entry that cctl init --allow accepts, and that the
 
 test('an address refusal advises the literal entry, which cctl accepts and which then reaches that address; link-local and metadata get no advice', (t) => {
   const own = new Set(['172.18.0.2', 'fd00:1::2']);
-  const cases: Array<[name: string, address: string]> = [['localhost', '127.0.0.1'], ['ip6-localhost', '::1'], ['mapped.test', '::ffff:127.0.0.1'], ['self.test', '172.18.0.2'], ['self6.test', 'FD00:1:0::2'], ['nowhere.test', '0.0.0.0']];
+  const cases: Array<[name: string, address: string]> = [
+    ['localhost', '127.0.0.1'],
+    ['ip6-localhost', '::1'],
+    ['mapped.test', '::ffff:127.0.0.1'],
+    ['self.test', '172.18.0.2'],
+    ['self6.test', 'FD00:1:0::2'],
+    ['nowhere.test', '0.0.0.0'],
+  ];
   for (const [name, address] of cases) {
     const destination = { host: name, port: 8080 };
     const check = checkAddresses([address], destination, gatewayRules([`${name}:8080`]), own);
@@ -96,7 +141,11 @@ test('an address refusal advises the literal entry, which cctl accepts and which
     const advised = /cctl init --allow (\S+) && cctl up/.exec(addressDenial(destination, check).message)?.[1];
     t.truthy(advised, `${name} → ${address}`);
     t.notThrows(() => checkAllowEntry(advised!), `cctl accepts ${advised}`);
-    t.like(checkAddresses([address], destination, gatewayRules([`${name}:8080`, advised!]), own), { ok: true }, `${advised} reaches ${address}`);
+    t.like(
+      checkAddresses([address], destination, gatewayRules([`${name}:8080`, advised!]), own),
+      { ok: true },
+      `${advised} reaches ${address}`,
+    );
   }
   for (const address of ['169.254.169.254', 'fe80::1', 'fd00:ec2::254', '100.100.100.200']) {
     const destination = { host: 'cloud.test', port: 80 };
@@ -106,7 +155,7 @@ test('an address refusal advises the literal entry, which cctl accepts and which
   }
 });
 
-test('cctl egress advises the entry from the gateway\'s own log line, which cctl accepts', (t) => {
+test("cctl egress advises the entry from the gateway's own log line, which cctl accepts", (t) => {
   const lines: string[] = [];
   for (const target of ['intranet:443', 'denied.test:8443', '[::1]:443', 'my_host.example.com:443']) {
     const record = new EgressRecord((line) => lines.push(line), 'connect', '127.0.0.1');
@@ -122,6 +171,11 @@ test('cctl egress advises the entry from the gateway\'s own log line, which cctl
     t.notThrows(() => checkAllowEntry(entry!), entry);
     t.true(isAllowed(gatewayRules([entry!]), parseDestination(d.destination, 443)!), `${entry} allows ${d.destination}`);
   }
-  t.deepEqual(report.denied.map((d) => d.allow).sort(), ['cctl init --allow [::1]', 'cctl init --allow denied.test:8443', 'cctl init --allow intranet:443', 'cctl init --allow my_host.example.com']);
+  t.deepEqual(report.denied.map((d) => d.allow).sort(), [
+    'cctl init --allow [::1]',
+    'cctl init --allow denied.test:8443',
+    'cctl init --allow intranet:443',
+    'cctl init --allow my_host.example.com',
+  ]);
   t.is((JSON.parse(lines[0]!) as EgressLog).entry, 'intranet:443');
 });

@@ -24,7 +24,7 @@ test('other commands, and unknown leading flags, go to cac', (t) => {
   t.is(splitPassThrough([]), undefined);
 });
 
-test('help before the verb, or right after it, is cctl\'s help; one word further it is the tool\'s', (t) => {
+test("help before the verb, or right after it, is cctl's help; one word further it is the tool's", (t) => {
   t.true(splitPassThrough(['--help', 'exec'])?.help);
   for (const verb of ['exec', 'shell', 'usage', 'monitor', 'claude']) {
     t.true(splitPassThrough([verb, '--help'])?.help, verb);

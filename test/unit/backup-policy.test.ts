@@ -123,7 +123,9 @@ test.serial('a large archive verifies in linear time (many small chunks are neve
   const smallMs = await verifyCpuMs(small, SMALL + 3);
   const largeMs = await verifyCpuMs(large, SMALL * 4 + 3);
   const ratio = largeMs / smallMs;
-  t.log(`${SMALL} entries ${smallMs.toFixed(0)} ms CPU, ${SMALL * 4} entries ${largeMs.toFixed(0)} ms CPU: ratio ${ratio.toFixed(2)} (linear 4, quadratic 16)`);
+  t.log(
+    `${SMALL} entries ${smallMs.toFixed(0)} ms CPU, ${SMALL * 4} entries ${largeMs.toFixed(0)} ms CPU: ratio ${ratio.toFixed(2)} (linear 4, quadratic 16)`,
+  );
   t.true(ratio < 8, `4x the entries took ${ratio.toFixed(2)}x the CPU time (linear is 4, the bound 8)`);
 });
 
@@ -132,7 +134,11 @@ const attacks: Array<[string, Entry, RegExp]> = [
   ['an absolute name', { name: '/etc/cron.d/evil', data: 'x' }, /has an absolute name/],
   ['a symlink to an absolute path', { name: './etc', type: '2', linkname: '/etc' }, /symlink to the absolute path "\/etc"/],
   ['a symlink that climbs out', { name: './.claude/up', type: '2', linkname: '../../..' }, /leads outside the volume/],
-  ['a hard link to a file outside', { name: './pw', type: '1', linkname: '../etc/passwd' }, /hard link to "\.\.\/etc\/passwd", outside the volume/],
+  [
+    'a hard link to a file outside',
+    { name: './pw', type: '1', linkname: '../etc/passwd' },
+    /hard link to "\.\.\/etc\/passwd", outside the volume/,
+  ],
   ['a hard link to a name the archive never had', { name: './pw', type: '1', linkname: 'etc/shadow' }, /not a file earlier in the archive/],
   ['a character device', { name: './null', type: '3', mode: 0o666 }, /is a character device/],
   ['a block device', { name: './sda', type: '4', mode: 0o660 }, /is a block device/],
@@ -163,11 +169,21 @@ test('a symlink that leaves the volume only through another symlink is refused',
   t.regex(message, /"a" is a symlink to "sub\/b\/\.\.\/\.\.", which leads outside the volume/);
 });
 
-test('an absolute symlink below the volume\'s mount (/home/claude) stays inside and passes; one that climbs from there does not', async (t) => {
+test("an absolute symlink below the volume's mount (/home/claude) stays inside and passes; one that climbs from there does not", async (t) => {
   // Claude Code's own installer makes links like this one in the home.
-  t.is(await verdict(t, [...home, { name: './.local/', type: '5', mode: 0o755 }, { name: './.local/claude', type: '2', linkname: '/home/claude/.claude/.claude.json' }]), 'accepted');
+  t.is(
+    await verdict(t, [
+      ...home,
+      { name: './.local/', type: '5', mode: 0o755 },
+      { name: './.local/claude', type: '2', linkname: '/home/claude/.claude/.claude.json' },
+    ]),
+    'accepted',
+  );
   t.regex(await verdict(t, [...home, { name: './up', type: '2', linkname: '/home/claude/../../etc' }]), /leads outside the volume/);
-  t.regex(await verdict(t, [...home, { name: './other', type: '2', linkname: '/home/claudette/x' }]), /outside the volume \(\/home\/claude\)/);
+  t.regex(
+    await verdict(t, [...home, { name: './other', type: '2', linkname: '/home/claudette/x' }]),
+    /outside the volume \(\/home\/claude\)/,
+  );
 });
 
 test('a hard link to a file earlier in the archive passes', async (t) => {
@@ -247,7 +263,10 @@ test('a file name with a newline restores with busybox tar as with GNU tar', asy
   writeFileSync(file, tarball([...home, { name: './.claude/two\nlines.txt', data: 'both\n' }]));
   const summary = await verifyArchive(file);
   t.is(summary.nameNewlines, 1);
-  const flavours: Array<[string, string | undefined]> = [['GNU tar', undefined], ['busybox tar', busyboxTar(dir)]];
+  const flavours: Array<[string, string | undefined]> = [
+    ['GNU tar', undefined],
+    ['busybox tar', busyboxTar(dir)],
+  ];
   for (const [flavour, bin] of flavours) {
     if (flavour === 'busybox tar' && !bin) {
       if (process.env.CI === 'true') t.fail('busybox is not installed (apt-get install busybox)');
@@ -256,7 +275,15 @@ test('a file name with a newline restores with busybox tar as with GNU tar', asy
     }
     const data = join(dir, `data-${flavour.split(' ')[0]}`);
     mkdirSync(data);
-    const env = { ...process.env, PATH: bin ? `${bin}:${process.env.PATH}` : process.env.PATH, DATA: data, ARCHIVE: file, FORCE: '1', ENTRIES: String(summary.entries), NEWLINES: String(summary.nameNewlines) };
+    const env = {
+      ...process.env,
+      PATH: bin ? `${bin}:${process.env.PATH}` : process.env.PATH,
+      DATA: data,
+      ARCHIVE: file,
+      FORCE: '1',
+      ENTRIES: String(summary.entries),
+      NEWLINES: String(summary.nameNewlines),
+    };
     const result = spawnSync('sh', ['-c', RESTORE_SCRIPT], { env, encoding: 'utf8' });
     t.is(result.status, 0, `${flavour}: ${result.stderr}`);
     t.deepEqual(readdirSync(join(data, '.claude')).sort(), ['.claude.json', 'two\nlines.txt'], flavour);

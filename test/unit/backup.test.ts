@@ -1,7 +1,19 @@
 import test from 'ava';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyArchive } from '../../lib/ops/backup/verify.js';
@@ -90,12 +102,15 @@ function restoreHere(data: string, archive: string, force: boolean, entries = 7)
 }
 
 function tree(dir: string): string[] {
-  return readdirSync(dir, { recursive: true, withFileTypes: false }).map(String).sort().map((p) => {
-    const full = join(dir, p);
-    const st = lstatSync(full);
-    const what = st.isSymbolicLink() ? `-> ${readlinkSync(full)}` : st.isFile() ? readFileSync(full, 'utf8') : 'dir';
-    return `${p} ${(st.mode & 0o7777).toString(8)} ${what}`;
-  });
+  return readdirSync(dir, { recursive: true, withFileTypes: false })
+    .map(String)
+    .sort()
+    .map((p) => {
+      const full = join(dir, p);
+      const st = lstatSync(full);
+      const what = st.isSymbolicLink() ? `-> ${readlinkSync(full)}` : st.isFile() ? readFileSync(full, 'utf8') : 'dir';
+      return `${p} ${(st.mode & 0o7777).toString(8)} ${what}`;
+    });
 }
 
 test('the restore script refuses a volume with data unless forced, then replaces it with modes kept', (t) => {

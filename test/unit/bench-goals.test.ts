@@ -104,11 +104,15 @@ function shGoals(script: string): { status: number | null; out: string } {
 }
 
 test('bench/goals.sh (image.sh): met goals exit 0; under --check a miss exits 1 and says by how much', (t) => {
-  const met = shGoals('goal_args --check\ngoal size-ratio "image / payload" 1.08 1.15\ngoal steps "steps re-run" 0 0\ngoals_finish bench/x.sh\necho after');
+  const met = shGoals(
+    'goal_args --check\ngoal size-ratio "image / payload" 1.08 1.15\ngoal steps "steps re-run" 0 0\ngoals_finish bench/x.sh\necho after',
+  );
   t.is(met.status, 0, met.out);
   t.regex(met.out, /goal size-ratio: image \/ payload = 1\.08, goal <= 1\.15: met/);
   t.regex(met.out, /bench\/x\.sh: all goals met\nafter/);
-  const missed = shGoals('goal_args --check\ngoal size-ratio "image / payload" 1.31 1.15\ngoal steps "steps re-run" 2 0\ngoals_finish bench/x.sh\necho after');
+  const missed = shGoals(
+    'goal_args --check\ngoal size-ratio "image / payload" 1.31 1.15\ngoal steps "steps re-run" 2 0\ngoals_finish bench/x.sh\necho after',
+  );
   t.is(missed.status, 1, missed.out);
   t.regex(missed.out, /goal size-ratio: image \/ payload = 1\.31, goal <= 1\.15: MISSED by 0\.16/);
   t.regex(missed.out, /goal steps: steps re-run = 2, goal <= 0: MISSED by 2/);

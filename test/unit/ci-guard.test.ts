@@ -39,11 +39,15 @@ test('.ci/run refuses an unknown phase before anything else: as a regular user, 
   // As a regular user .ci/run can install and start nothing (it stops at "run as root"), so this is safe to
   // run anywhere; reaching that check with a bad phase would mean the phases are read too late.
   const run = (phases: string) =>
-    spawnSync(asRegularUser[0] ?? 'bash', [...asRegularUser.slice(1), ...(asRegularUser.length ? ['bash'] : []), join(ROOT, '.ci', 'run')], {
-      encoding: 'utf8',
-      env: { ...process.env, CCTL_CI_PHASES: phases, CCTL_STATE_DIR: join(tmpdir(), 'cctl-ci-guard-never-used') },
-      timeout: 30_000,
-    });
+    spawnSync(
+      asRegularUser[0] ?? 'bash',
+      [...asRegularUser.slice(1), ...(asRegularUser.length ? ['bash'] : []), join(ROOT, '.ci', 'run')],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, CCTL_CI_PHASES: phases, CCTL_STATE_DIR: join(tmpdir(), 'cctl-ci-guard-never-used') },
+        timeout: 30_000,
+      },
+    );
   const bad = run('1,2');
   t.is(bad.status, 2, bad.stderr);
   t.regex(bad.stderr, /unknown phase "1,2"/);
@@ -56,7 +60,10 @@ test('.ci/run refuses an unknown phase before anything else: as a regular user, 
 function avaProject(t: { teardown(fn: () => void): void }, files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-ci-guard-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava: { files: ['tests/**/*.test.js'], workerThreads: false, timeout: '5m' } }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ type: 'module', ava: { files: ['tests/**/*.test.js'], workerThreads: false, timeout: '5m' } }),
+  );
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   mkdirSync(join(dir, 'tests'));
   for (const [name, body] of Object.entries(files)) writeFileSync(join(dir, 'tests', name), `import test from 'ava';\n${body}\n`);
@@ -67,7 +74,10 @@ function avaProject(t: { teardown(fn: () => void): void }, files: Record<string,
 function suite(dir: string, command: string) {
   const state = join(dir, 'state');
   mkdirSync(state, { recursive: true });
-  const r = bash(`RESULTS=(); overall=0; cd '${dir}' && run_suite "phase x" ${command} >/dev/null; printf '%s\\n' "\${RESULTS[@]}"; exit "$overall"`, { CCTL_STATE_DIR: state, CI: 'true' });
+  const r = bash(
+    `RESULTS=(); overall=0; cd '${dir}' && run_suite "phase x" ${command} >/dev/null; printf '%s\\n' "\${RESULTS[@]}"; exit "$overall"`,
+    { CCTL_STATE_DIR: state, CI: 'true' },
+  );
   return { status: r.status, line: r.stdout.trim(), stderr: r.stderr };
 }
 

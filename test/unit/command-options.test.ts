@@ -28,10 +28,16 @@ test('every option key is the name cac parses the flag into', (t) => {
 /** The words a shell script offers after `verb`, read back from the script itself. */
 function offered(shell: string, script: string, verb: string): string[] {
   if (shell === 'fish') {
-    return [...script.matchAll(new RegExp(`__fish_seen_subcommand_from ${verb}" (-l|-a) (\\S+)`, 'g'))].map((m) => (m[1] === '-l' ? `--${m[2]}` : m[2]!));
+    return [...script.matchAll(new RegExp(`__fish_seen_subcommand_from ${verb}" (-l|-a) (\\S+)`, 'g'))].map((m) =>
+      m[1] === '-l' ? `--${m[2]}` : m[2]!,
+    );
   }
   const line = script.split('\n').find((l) => l.trim().startsWith(`${verb})`)) ?? '';
-  return line.replace(/^\s*\S+\)\s*(words="|compadd -- )?/, '').replace(/"?\s*;;\s*$/, '').split(/\s+/).filter(Boolean);
+  return line
+    .replace(/^\s*\S+\)\s*(words="|compadd -- )?/, '')
+    .replace(/"?\s*;;\s*$/, '')
+    .split(/\s+/)
+    .filter(Boolean);
 }
 
 for (const shell of Object.keys(SCRIPTS)) {
@@ -84,7 +90,16 @@ withTool('zsh', 'apt-get install zsh')('the zsh script parses, and zsh -n can fa
 });
 
 test('normalize gives the declared types: booleans, strings, lists, and the globals', (t) => {
-  const opts = normalize(VERBS.init, { json: true, set: 'a=1', allow: ['github', 'npm'], proxyPort: 3001, monitor: false, file: 'x.yaml', debug: true, stray: 1 });
+  const opts = normalize(VERBS.init, {
+    json: true,
+    set: 'a=1',
+    allow: ['github', 'npm'],
+    proxyPort: 3001,
+    monitor: false,
+    file: 'x.yaml',
+    debug: true,
+    stray: 1,
+  });
   t.deepEqual(opts, { json: true, set: ['a=1'], allow: ['github', 'npm'], proxyPort: '3001', monitor: false, file: 'x.yaml', debug: true });
   t.deepEqual(normalize(VERBS.logs, { tail: [5, 50] }), { tail: '50' });
 });
@@ -110,7 +125,12 @@ test.serial('--help of each verb lists its declared options', async (t) => {
     t.is(code, 0);
     for (const option of Object.values(spec.options)) t.true(out.includes(option.flags), `${name} --help lacks ${option.flags}`);
     // A verb of several actions lists each on a line of its own, under its usage.
-    for (const [usage, what] of Object.entries(spec.actions ?? {})) t.regex(out, new RegExp(`^  ${usage.replace(/[[\]]/g, '\\$&')} +${what.replace(/[()$.*+?[\]|]/g, '\\$&')}$`, 'm'), `${name} --help: ${usage}`);
+    for (const [usage, what] of Object.entries(spec.actions ?? {}))
+      t.regex(
+        out,
+        new RegExp(`^  ${usage.replace(/[[\]]/g, '\\$&')} +${what.replace(/[()$.*+?[\]|]/g, '\\$&')}$`, 'm'),
+        `${name} --help: ${usage}`,
+      );
     if (spec.actions) t.true(out.indexOf('Actions:') > out.indexOf('Usage:') && out.indexOf('Actions:') < out.indexOf('Options:'), name);
     // cac's own default for a --no- flag would print "--no-cache ... (default: true)".
     t.notRegex(out, /--no-\S+ .*\(default: true\)/, `${name} --help`);
@@ -129,7 +149,7 @@ async function stderrOf(argv: string[]): Promise<{ code: number; err: string }> 
   }
 }
 
-test.serial('an unknown option is named as typed (cac says `--caCert`), exits 2, and points at the command\'s --help', async (t) => {
+test.serial("an unknown option is named as typed (cac says `--caCert`), exits 2, and points at the command's --help", async (t) => {
   const { code, err } = await stderrOf(['up', '--ca-cert', 'x.pem']);
   t.is(code, 2);
   t.regex(err, /^cctl: Unknown option `--ca-cert` for "cctl up"\.\n.*cctl init --ca-cert\b.*"cctl up --help"/);
@@ -143,7 +163,7 @@ test.serial('up --no-monitor is named as typed (cac says `--monitor`) and pointe
   t.regex(err, /"cctl up --help"/);
 });
 
-test.serial('an option no verb has gets only the verb\'s --help; a short one keeps its single dash', async (t) => {
+test.serial("an option no verb has gets only the verb's --help; a short one keeps its single dash", async (t) => {
   const long = await stderrOf(['down', '--no-such-thing=1']);
   t.is(long.code, 2);
   t.is(long.err, 'cctl: Unknown option `--no-such-thing` for "cctl down".\nRun "cctl down --help" for its options.\n');

@@ -31,7 +31,10 @@ test.serial('detects once, then answers from the file without spawning', async (
     t.deepEqual(await cachedCompose(env), first);
     t.is(probes(), afterFirst);
     const stored = Object.values(JSON.parse(readFileSync(cacheFile(env), 'utf8')) as Record<string, { engine: { version: string } }>);
-    t.deepEqual(stored.map((e) => e.engine.version), ['1.29.2']);
+    t.deepEqual(
+      stored.map((e) => e.engine.version),
+      ['1.29.2'],
+    );
 
     forgetCompose(env);
     await cachedCompose(env);

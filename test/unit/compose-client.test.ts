@@ -25,7 +25,18 @@ function invocation(f: Flavour): ComposeInvocation {
   };
 }
 
-const PREFIX = ['--project-directory', '/p', '-f', '/p/compose.yaml', '-f', '/home/u/.config/cctl/projects/p/override.yaml', '-p', 'demo', '--profile', 'claude'];
+const PREFIX = [
+  '--project-directory',
+  '/p',
+  '-f',
+  '/p/compose.yaml',
+  '-f',
+  '/home/u/.config/cctl/projects/p/override.yaml',
+  '-p',
+  'demo',
+  '--profile',
+  'claude',
+];
 
 for (const flavour of [V1, V2]) {
   const label = flavour === V1 ? 'v1' : 'v2';
@@ -42,7 +53,13 @@ for (const flavour of [V1, V2]) {
       await client.exec(inv, { service: 'claude-cli', command: ['bash'], tty: true, workdir: '/workspace/sub' });
       await client.logs(inv, { services: ['proxy'], follow: true, tail: 50, ansi: false });
       await client.readLogs(inv, { services: ['proxy'] });
-      t.deepEqual([...(await client.configHashes(inv))], [['claude-cli', 'abc'], ['proxy', 'def']]);
+      t.deepEqual(
+        [...(await client.configHashes(inv))],
+        [
+          ['claude-cli', 'abc'],
+          ['proxy', 'def'],
+        ],
+      );
     });
     const verbs = fake.calls.map((c) => {
       t.deepEqual(c.argv.slice(0, flavour.prefix.length + PREFIX.length), [...flavour.prefix, ...PREFIX], c.line);
@@ -94,7 +111,7 @@ test.serial('config: v2 is asked for JSON, v1 prints YAML and is parsed; both gi
   t.deepEqual(v2.calls.at(-1)!.argv.slice(-3), ['config', '--format', 'json']);
 
   // What Compose 1.29 prints: YAML, no --format flag.
-  const yamlText = "name: demo\nservices:\n  claude-cli:\n    image: cctl-claude:local\n    privileged: false\n    ports: []\n";
+  const yamlText = 'name: demo\nservices:\n  claude-cli:\n    image: cctl-claude:local\n    privileged: false\n    ports: []\n';
   const v1 = new FakeEngine({ flavour: V1 }).on(/ config$/, { stdout: yamlText });
   const inv = invocation(V1);
   const fromV1 = await withEngine(v1, () => client.config(inv));
@@ -107,7 +124,10 @@ test.serial('config: output that is not a model is an error, not an empty model'
   const fake = new FakeEngine({ flavour: V1 }).on(/ config$/, { stdout: '- a list\n' });
   const error = await t.throwsAsync(withEngine(fake, () => client.config(invocation(V1))));
   t.regex(error!.message, /printed no model/);
-  const failing = new FakeEngine({ flavour: V2 }).on(/ config --format json$/, { exitCode: 15, stderr: 'services.x Additional property foo is not allowed' });
+  const failing = new FakeEngine({ flavour: V2 }).on(/ config --format json$/, {
+    exitCode: 15,
+    stderr: 'services.x Additional property foo is not allowed',
+  });
   const refused = await t.throwsAsync(withEngine(failing, () => client.config(invocation(V2))));
   t.true(refused instanceof ProcessError);
   t.regex(refused!.message, /Additional property foo/);

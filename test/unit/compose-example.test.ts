@@ -16,7 +16,11 @@ const header = `# What "cctl init" adds to a compose file with default settings 
 
 test('compose/claude-profile.yaml matches what init renders with defaults', (t) => {
   const ours = renderOwned(defaults(), { project: 'myproject', buildHash: '<hash of .cctl build files and settings>' });
-  const text = mergeOwned(header, 'example', { base: undefined, ours, extension: { key: 'x-cctl', value: { ...defaults() } as unknown as PlainMap } }).text;
+  const text = mergeOwned(header, 'example', {
+    base: undefined,
+    ours,
+    extension: { key: 'x-cctl', value: { ...defaults() } as unknown as PlainMap },
+  }).text;
   if (process.env.CCTL_UPDATE_EXAMPLE === '1') writeFileSync(file, text);
   t.is(readFileSync(file, 'utf8'), text);
 });

@@ -24,16 +24,16 @@ function lifecycle(start: string, force = false) {
   return { first, second, third };
 }
 
-test('a flow-style services map: cctl\'s services in block style, the user\'s service and comment kept, idempotent', (t) => {
-  const { first, second, third } = lifecycle('# the team\'s\nservices: {web: {image: nginx:alpine}}\n');
+test("a flow-style services map: cctl's services in block style, the user's service and comment kept, idempotent", (t) => {
+  const { first, second, third } = lifecycle("# the team's\nservices: {web: {image: nginx:alpine}}\n");
   t.deepEqual(first.conflicts, []);
-  t.true(first.text.startsWith('# the team\'s\nservices:\n  web: {image: nginx:alpine}\n  claude-cli:\n    image: '), first.text);
+  t.true(first.text.startsWith("# the team's\nservices:\n  web: {image: nginx:alpine}\n  claude-cli:\n    image: "), first.text);
   const model = parse(second.text) as PlainMap;
-  t.deepEqual(Object.keys(model), ['services', 'volumes', 'x-cctl'], 'nothing of cctl\'s at the root');
+  t.deepEqual(Object.keys(model), ['services', 'volumes', 'x-cctl'], "nothing of cctl's at the root");
   t.deepEqual((model.services as PlainMap).web, { image: 'nginx:alpine' });
   t.is((((model.services as PlainMap)['claude-cli'] as PlainMap).environment as PlainMap).CLAUDE_PLAN, 'max5');
   t.false(third.changed, 'a second init changes nothing');
-  t.regex(second.text, /\n {2}claude-home: \{\}\n/, 'an empty map stays {} on its key\'s line');
+  t.regex(second.text, /\n {2}claude-home: \{\}\n/, "an empty map stays {} on its key's line");
 });
 
 test('a whole file in flow style, and a flow-style service cctl owns, are rewritten in block style', (t) => {

@@ -14,28 +14,34 @@ test('include, extends, env_file and label_file are followed, nested ones too, w
   const dir = mkdtempSync(join(tmpdir(), 'cctl-inputs-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'db'));
-  writeFileSync(join(dir, 'compose.yaml'), [
-    'include:',
-    '  - db/compose.yaml',
-    '  - path: [more.yaml]',
-    '    env_file: more.env',
-    'services:',
-    '  claude-cli:',
-    '    extends: {file: base.yaml, service: x}',
-    '    env_file: [cli.env]',
-    '    label_file: labels.env',
-    '    image: ${CLI_IMAGE:-x}',
-    '    environment: [PASSED, SET=1]',
-    '  other:',
-    '    environment: {ALSO_PASSED: null, SET2: x}',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    [
+      'include:',
+      '  - db/compose.yaml',
+      '  - path: [more.yaml]',
+      '    env_file: more.env',
+      'services:',
+      '  claude-cli:',
+      '    extends: {file: base.yaml, service: x}',
+      '    env_file: [cli.env]',
+      '    label_file: labels.env',
+      '    image: ${CLI_IMAGE:-x}',
+      '    environment: [PASSED, SET=1]',
+      '  other:',
+      '    environment: {ALSO_PASSED: null, SET2: x}',
+      '',
+    ].join('\n'),
+  );
   writeFileSync(join(dir, 'cli.env'), 'A=${FROM_SHELL}\n');
   writeFileSync(join(dir, 'db', 'compose.yaml'), 'services:\n  db:\n    extends: {file: ../deep.yaml, service: y}\n');
   writeFileSync(join(dir, 'deep.yaml'), 'services: {y: {image: alpine}}\n');
   writeFileSync(join(dir, '.env'), 'B=$$ESCAPED\n');
   const inputs = composeInputs(join(dir, 'compose.yaml'), join(dir, '.env'));
-  t.deepEqual(inputs?.files.map((f) => f.slice(dir.length + 1)), ['base.yaml', 'cli.env', 'db/.env', 'db/compose.yaml', 'deep.yaml', 'labels.env', 'more.env', 'more.yaml']);
+  t.deepEqual(
+    inputs?.files.map((f) => f.slice(dir.length + 1)),
+    ['base.yaml', 'cli.env', 'db/.env', 'db/compose.yaml', 'deep.yaml', 'labels.env', 'more.env', 'more.yaml'],
+  );
   t.deepEqual(inputs?.variables, ['ALSO_PASSED', 'CLI_IMAGE', 'ESCAPED', 'FROM_SHELL', 'PASSED']);
 });
 

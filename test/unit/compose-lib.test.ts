@@ -19,11 +19,21 @@ function standIn(t: { teardown(fn: () => void): void }) {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-compose-lib-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const script = join(dir, 'compose');
-  writeFileSync(script, `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; [ "$a" = - ] && cat > "${dir}/stdin"; done\n[ -n "$ERR" ] && printf '%s\\n' "$ERR" >&2\nexit "\${EXIT:-0}"\n`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a"; [ "$a" = - ] && cat > "${dir}/stdin"; done\n[ -n "$ERR" ] && printf '%s\\n' "$ERR" >&2\nexit "\${EXIT:-0}"\n`,
+  );
   chmodSync(script, 0o755);
   const engine: ComposeCommand = { flavour: 'standalone-v2', command: [script], version: '2.0.0' };
   const file = join(dir, 'compose.yaml');
-  const inv = (env: NodeJS.ProcessEnv = process.env, profiles = ['claude']): ComposeInvocation => ({ engine, files: [file], project: 'demo', dir, profiles, env });
+  const inv = (env: NodeJS.ProcessEnv = process.env, profiles = ['claude']): ComposeInvocation => ({
+    engine,
+    files: [file],
+    project: 'demo',
+    dir,
+    profiles,
+    env,
+  });
   return { dir, script, engine, file, inv, stdin: () => readFileSync(join(dir, 'stdin'), 'utf8') };
 }
 
@@ -31,13 +41,29 @@ test.serial('the package spawns exactly the argv cctl traces, and its output rea
   const s = standIn(t);
   const chunks: string[] = [];
   const result = await build(s.inv(), { services: ['claude-cli', 'proxy'], noCache: true, onOutput: (c) => chunks.push(c) });
-  const expected = ['--project-directory', s.dir, '-f', s.file, '-p', 'demo', '--profile', 'claude', 'build', '--no-cache', 'claude-cli', 'proxy'];
+  const expected = [
+    '--project-directory',
+    s.dir,
+    '-f',
+    s.file,
+    '-p',
+    'demo',
+    '--profile',
+    'claude',
+    'build',
+    '--no-cache',
+    'claude-cli',
+    'proxy',
+  ];
   t.deepEqual(result.stdout.trim().split('\n'), expected);
   t.is(chunks.join(''), result.stdout);
   // The fake at the seam is handed the same argv.
   const fake = new FakeEngine().on(s.script, { stdout: 'built\n' });
   await withEngine(fake, () => build(s.inv(), { services: ['claude-cli', 'proxy'], noCache: true }));
-  t.deepEqual(fake.calls.map((c) => c.argv), [[s.script, ...expected]]);
+  t.deepEqual(
+    fake.calls.map((c) => c.argv),
+    [[s.script, ...expected]],
+  );
 });
 
 test.serial('a rejection (a plain object) becomes a CctlError whose cause holds the output', async (t) => {
@@ -59,7 +85,10 @@ test.serial('validation pipes the text as -f - with the project directory, and a
   const fake = new FakeEngine().on(s.script, { stdout: '' });
   await withEngine(fake, () => validate(s.inv(), 'services: {}\n'));
   // The piped text is the only file: the committed one is not read.
-  t.deepEqual(fake.calls.map((c) => c.argv), [[s.script, '--project-directory', s.dir, '-p', 'demo', '--profile', 'claude', '-f', '-', 'config', '-q']]);
+  t.deepEqual(
+    fake.calls.map((c) => c.argv),
+    [[s.script, '--project-directory', s.dir, '-p', 'demo', '--profile', 'claude', '-f', '-', 'config', '-q']],
+  );
   await validate(s.inv(), 'services: {}\n');
   t.is(s.stdin(), 'services: {}\n');
   const gone = { ...s.inv(), engine: { ...s.engine, command: [join(s.dir, 'no-such-compose')] } };

@@ -10,7 +10,10 @@ const ctx = { project: 'demo', buildHash: 'h1' };
 
 function merge(text: string, settings: Settings, base?: Owned, force = false) {
   const ours = renderOwned(settings, ctx);
-  return { ours, ...mergeOwned(text, 'compose.yaml', { base, ours, extension: { key: 'x-cctl', value: { ...settings } as unknown as PlainMap } }, force) };
+  return {
+    ours,
+    ...mergeOwned(text, 'compose.yaml', { base, ours, extension: { key: 'x-cctl', value: { ...settings } as unknown as PlainMap } }, force),
+  };
 }
 
 /** The lines of `before` must appear in `after`, in order and unchanged. */
@@ -63,7 +66,10 @@ test('a user edit to an owned key that cctl would overwrite is a conflict naming
   const r = merge(edited, { ...defaults(), plan: 'max5' }, first.ours);
   t.false(r.changed);
   t.is(r.text, edited);
-  t.deepEqual(r.conflicts.map((c) => c.path.join('.')), ['services.claude-cli.environment.CLAUDE_PLAN']);
+  t.deepEqual(
+    r.conflicts.map((c) => c.path.join('.')),
+    ['services.claude-cli.environment.CLAUDE_PLAN'],
+  );
 });
 
 test('a user edit that cctl does not touch is kept without conflict', (t) => {
@@ -78,7 +84,10 @@ test('a user edit that cctl does not touch is kept without conflict', (t) => {
 test('a hand-written claude-cli service conflicts on first init; --force overwrites it', (t) => {
   const text = 'services:\n  claude-cli:\n    image: mine:latest\n';
   const r = merge(text, defaults());
-  t.deepEqual(r.conflicts.map((c) => c.path.join('.')), ['services.claude-cli.image']);
+  t.deepEqual(
+    r.conflicts.map((c) => c.path.join('.')),
+    ['services.claude-cli.image'],
+  );
   const forced = merge(text, defaults(), undefined, true);
   t.deepEqual(forced.conflicts, []);
   t.regex(forced.text, /image: cctl-\$\{COMPOSE_PROJECT_NAME\}-claude-cli:local/);
@@ -98,7 +107,9 @@ test('broken YAML is reported with file:line:col and nothing is written', (t) =>
   t.throws(() => merge(broken, defaults()), { message: /^compose\.yaml:\d+:\d+: / });
   // The position is said once, and the line it points at is quoted (yaml's own text ends in a dangling colon).
   const shifted = 'services:\n  web:\n    image: nginx\n   ports: [80]\n';
-  t.throws(() => merge(shifted, defaults()), { message: 'compose.yaml:4:1: All mapping items must start at the same column (at "ports: [80]")' });
+  t.throws(() => merge(shifted, defaults()), {
+    message: 'compose.yaml:4:1: All mapping items must start at the same column (at "ports: [80]")',
+  });
 });
 
 test('settings have their effects', (t) => {
@@ -116,7 +127,9 @@ test('settings have their effects', (t) => {
   // Credentials: the secret files are in this user's home, so only the per-machine file names them (machine-file.test.ts).
   t.is(cli(s({ auth: 'team-key' })).env_file, undefined);
   t.is(proxy(s({ auth: 'team-key' })).env_file, undefined);
-  t.like(proxy(s({ auth: 'team-key', upstream: 'http://up:8080' })), { environment: { CCTL_AUTH_MODE: 'team-key', CCTL_UPSTREAM_URL: 'http://up:8080' } });
+  t.like(proxy(s({ auth: 'team-key', upstream: 'http://up:8080' })), {
+    environment: { CCTL_AUTH_MODE: 'team-key', CCTL_UPSTREAM_URL: 'http://up:8080' },
+  });
   t.deepEqual(proxy(s({ publish: true, 'publish-port': 3999 })).ports, ['127.0.0.1:3999:3000']);
   // Proxy modes.
   const image = s({ proxy: 'image', 'proxy-image': 'litellm:x', 'proxy-port': 4000, 'proxy-health': '/healthz' });

@@ -15,7 +15,18 @@ function project(settings: string): { dir: string; file: string; g: { file: stri
 }
 
 const line = (fields: Record<string, unknown>) =>
-  JSON.stringify({ time: '2026-11-28T01:00:00.000Z', event: 'egress', kind: 'connect', port: 443, source: '172.18.0.3', status: 403, bytesUp: 0, bytesDown: 0, durationMs: 1, ...fields });
+  JSON.stringify({
+    time: '2026-11-28T01:00:00.000Z',
+    event: 'egress',
+    kind: 'connect',
+    port: 443,
+    source: '172.18.0.3',
+    status: 403,
+    bytesUp: 0,
+    bytesDown: 0,
+    durationMs: 1,
+    ...fields,
+  });
 
 const LOG = (prefix: string) =>
   [
@@ -28,7 +39,10 @@ const LOG = (prefix: string) =>
     `${prefix}{"time":"2026-11-28T01:00:02.000Z","method":"POST","path":"/v1/messages","status":200}`,
   ].join('\n');
 
-for (const [flavour, prefix] of [[V2, 'proxy-1  | '], [V1, 'demo_proxy_1  | ']] as const) {
+for (const [flavour, prefix] of [
+  [V2, 'proxy-1  | '],
+  [V1, 'demo_proxy_1  | '],
+] as const) {
   test.serial(`egress (${flavour.env}) reads the gateway's log through compose and lists what to allow`, async (t) => {
     const p = project('  isolate: true\n  allow: [anthropic]\n');
     const fake = new FakeEngine({ flavour }).on(/ logs --no-color proxy$/, { stdout: LOG(prefix) });
@@ -38,14 +52,23 @@ for (const [flavour, prefix] of [[V2, 'proxy-1  | '], [V1, 'demo_proxy_1  | ']] 
     t.is(logCalls.length, 1);
     t.true(logCalls[0]!.startsWith(`${flavour.prefix.join(' ')} --project-directory ${p.dir} -f ${p.file} -p demo --profile claude logs`));
     const rows = text.out.split('\n');
-    t.true(rows.some((r) => /^ {2}2 +denied\.test:443 +2026-11-28T01:00:05\.000Z +cctl init --allow denied\.test$/.test(r)), text.out);
-    t.true(rows.some((r) => /git\.example\.com:22 .* cctl init --allow git\.example\.com:22$/.test(r)), text.out);
+    t.true(
+      rows.some((r) => /^ {2}2 +denied\.test:443 +2026-11-28T01:00:05\.000Z +cctl init --allow denied\.test$/.test(r)),
+      text.out,
+    );
+    t.true(
+      rows.some((r) => /git\.example\.com:22 .* cctl init --allow git\.example\.com:22$/.test(r)),
+      text.out,
+    );
     t.regex(text.out, /Refused for other reasons[^]*pypi\.org:443 .*egress off/);
     t.notRegex(text.out, /registry\.npmjs\.org/, 'allowed ones only with --all');
     const all = await withEngine(fake, () => captureStdout(() => egress([], { ...p.g, all: true })));
     t.regex(all.out, /registry\.npmjs\.org:443 +100 B +5000 B/);
     const json = await withEngine(fake, () => captureStdout(() => egress([], { ...p.g, json: true })));
-    const doc = JSON.parse(json.out) as { allowList: string[]; denied: Array<{ destination: string; count: number; allow?: string; reason: string }> };
+    const doc = JSON.parse(json.out) as {
+      allowList: string[];
+      denied: Array<{ destination: string; count: number; allow?: string; reason: string }>;
+    };
     t.deepEqual(doc.allowList, ['api.anthropic.com:443', 'claude.ai:443', 'platform.claude.com:443']);
     t.deepEqual(
       doc.denied.map((d) => [d.destination, d.count, d.reason, d.allow]),
@@ -60,7 +83,9 @@ for (const [flavour, prefix] of [[V2, 'proxy-1  | '], [V1, 'demo_proxy_1  | ']] 
 
 test.serial('egress says when isolation is off, and that nothing was refused', async (t) => {
   const p = project('  isolate: false\n');
-  const fake = new FakeEngine().on(/ logs --no-color proxy$/, { stdout: 'proxy-1  | {"time":"x","event":"listening","port":3000,"egress":"off"}\n' });
+  const fake = new FakeEngine().on(/ logs --no-color proxy$/, {
+    stdout: 'proxy-1  | {"time":"x","event":"listening","port":3000,"egress":"off"}\n',
+  });
   const text = await withEngine(fake, () => captureStdout(() => egress([], p.g)));
   t.is(text.result, 0);
   t.regex(text.out, /Isolation is off/);

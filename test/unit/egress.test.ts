@@ -16,7 +16,8 @@ test('presets expand to host:443, hosts get their port, duplicates go', (t) => {
     '10.0.0.5:3128',
   ]);
   t.deepEqual(expandAllow(['npm', 'registry.npmjs.org']), ['registry.npmjs.org:443', 'registry.yarnpkg.com:443']);
-  for (const [name, preset] of Object.entries(PRESETS)) t.true(preset.hosts.length > 0 && expandAllow([name]).length === preset.hosts.length, name);
+  for (const [name, preset] of Object.entries(PRESETS))
+    t.true(preset.hosts.length > 0 && expandAllow([name]).length === preset.hosts.length, name);
 });
 
 test('bad entries are refused with what to write instead', (t) => {
@@ -43,12 +44,18 @@ test('allow: the default is anthropic; --allow and CCTL_ALLOW add to what the fi
   t.deepEqual(resolveSettings({}).allow, ['anthropic']);
   const stored = fromStored({ allow: ['anthropic', 'GitHub.com'] }, 'compose.yaml (x-cctl)');
   t.deepEqual(stored.allow, ['anthropic', 'github.com']);
-  const s = resolveSettings({ stored, env: fromEnv({ CCTL_ALLOW: 'npm, pypi' }), flags: fromFlags({ allow: ['docs.example.com', 'npm'] }) });
+  const s = resolveSettings({
+    stored,
+    env: fromEnv({ CCTL_ALLOW: 'npm, pypi' }),
+    flags: fromFlags({ allow: ['docs.example.com', 'npm'] }),
+  });
   t.deepEqual(s.allow, ['anthropic', 'github.com', 'npm', 'pypi', 'docs.example.com']);
   t.deepEqual(resolveSettings({ flags: fromFlags({ allow: 'github' }) }).allow, ['anthropic', 'github'], 'one --allow is a string');
   t.deepEqual(resolveSettings({ stored: fromStored({ allow: [] }, 'x-cctl') }).allow, [], 'a team may remove the default');
   t.deepEqual(resolveSettings({ flags: fromFlags({ set: ['allow=go,crates'] }) }).allow, ['anthropic', 'go', 'crates']);
-  t.throws(() => fromStored({ allow: ['anthropic', 'npmm'] }, 'compose.yaml (x-cctl)'), { message: /"npmm" in compose\.yaml \(x-cctl\) \(allow\)/ });
+  t.throws(() => fromStored({ allow: ['anthropic', 'npmm'] }, 'compose.yaml (x-cctl)'), {
+    message: /"npmm" in compose\.yaml \(x-cctl\) \(allow\)/,
+  });
   t.throws(() => fromStored({ allow: [{ host: 'x' }] }, 'x-cctl'), { message: /must be a list of hosts and presets/ });
 });
 
@@ -75,21 +82,56 @@ test('an isolated stack: claude-cli gets the proxy variables, the gateway the ex
 test('without isolation, or with a third-party gateway, nothing is proxied', (t) => {
   t.is(envOf({}, 'claude-cli').HTTPS_PROXY, undefined);
   t.is(envOf({}, 'proxy').CCTL_EGRESS_ALLOW, undefined);
-  t.is(envOf({ isolate: true, proxy: 'image', 'proxy-image': 'litellm:1' }, 'claude-cli').HTTPS_PROXY, undefined, 'a third-party gateway has no CONNECT');
+  t.is(
+    envOf({ isolate: true, proxy: 'image', 'proxy-image': 'litellm:1' }, 'claude-cli').HTTPS_PROXY,
+    undefined,
+    'a third-party gateway has no CONNECT',
+  );
 });
 
 /** A log line as docs/CONTRACT.md gives it ("Egress log lines"). */
 const line = (fields: Record<string, unknown>) =>
-  JSON.stringify({ time: '2026-11-28T01:00:00.000Z', event: 'egress', kind: 'connect', port: 443, source: '172.18.0.3', status: 200, bytesUp: 0, bytesDown: 0, durationMs: 1, ...fields });
+  JSON.stringify({
+    time: '2026-11-28T01:00:00.000Z',
+    event: 'egress',
+    kind: 'connect',
+    port: 443,
+    source: '172.18.0.3',
+    status: 200,
+    bytesUp: 0,
+    bytesDown: 0,
+    durationMs: 1,
+    ...fields,
+  });
 
 test('egress log lines: parsed from compose output, other lines skipped', (t) => {
   const denied = line({ decision: 'denied', reason: 'not-allowed', host: 'denied.test', entry: 'denied.test', status: 403 });
-  t.like(parseEgressLine(`proxy-1  | ${denied}`), { destination: 'denied.test:443', entry: 'denied.test', allowed: false, reason: 'not-allowed' });
-  t.like(parseEgressLine(`proxy_1  | ${line({ decision: 'allowed', host: 'a.test', entry: 'a.test', bytesUp: 10, bytesDown: 20 })}`), { allowed: true, bytesUp: 10, bytesDown: 20 });
-  t.like(parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: 'x.test', port: 8443 })), { destination: 'x.test:8443', entry: 'x.test:8443' });
-  t.like(parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: 'intranet', entry: 'intranet' })), { entry: 'intranet:443' }, 'what init accepts');
+  t.like(parseEgressLine(`proxy-1  | ${denied}`), {
+    destination: 'denied.test:443',
+    entry: 'denied.test',
+    allowed: false,
+    reason: 'not-allowed',
+  });
+  t.like(parseEgressLine(`proxy_1  | ${line({ decision: 'allowed', host: 'a.test', entry: 'a.test', bytesUp: 10, bytesDown: 20 })}`), {
+    allowed: true,
+    bytesUp: 10,
+    bytesDown: 20,
+  });
+  t.like(parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: 'x.test', port: 8443 })), {
+    destination: 'x.test:8443',
+    entry: 'x.test:8443',
+  });
+  t.like(
+    parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: 'intranet', entry: 'intranet' })),
+    { entry: 'intranet:443' },
+    'what init accepts',
+  );
   t.like(parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: '::1', port: 22 })), { destination: '[::1]:22' });
-  t.is(parseEgressLine('proxy-1  | {"time":"x","method":"POST","path":"/v1/messages","status":200}'), undefined, 'API request lines are not egress');
+  t.is(
+    parseEgressLine('proxy-1  | {"time":"x","method":"POST","path":"/v1/messages","status":200}'),
+    undefined,
+    'API request lines are not egress',
+  );
   t.is(parseEgressLine(`proxy-1  | {"time":"x","event":"listening","port":3000}`), undefined);
   t.is(parseEgressLine('proxy-1  | gateway listening on :3000'), undefined);
   t.is(parseEgressLine('proxy-1  | {not json'), undefined);
@@ -116,14 +158,21 @@ test('the summary counts denials per destination, most frequent first, with the 
   t.is(report.denied[0]!.firstSeen, '2026-11-28T01:00:01.000Z');
   t.is(report.denied[0]!.lastSeen, '2026-11-28T01:00:03.000Z');
   t.like(report.allowed[0], { destination: 'ok.test:443', count: 2, bytesUp: 6, bytesDown: 9 });
-  t.is(parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: 'intranet', port: 443 }))!.entry, 'intranet:443', 'a single-label host keeps its port, as init requires');
+  t.is(
+    parseEgressLine(line({ decision: 'denied', reason: 'not-allowed', host: 'intranet', port: 443 }))!.entry,
+    'intranet:443',
+    'a single-label host keeps its port, as init requires',
+  );
 });
 
 test('isolate in login mode warns only when the login hosts are not on the allow-list', (t) => {
   const login = { isolate: true, auth: 'login', proxy: 'builtin', allow: ['anthropic'] } as const;
   t.is(isolatedLoginWarning({ ...login, allow: [...login.allow] }), undefined, 'the default allow-list lets /login through');
   t.is(isolatedLoginWarning({ ...login, allow: ['api.anthropic.com', 'claude.ai', 'platform.claude.com', 'github'] }), undefined);
-  t.regex(isolatedLoginWarning({ ...login, allow: ['github'] })!, /lacks api\.anthropic\.com, claude\.ai, platform\.claude\.com.*cctl init --allow anthropic/);
+  t.regex(
+    isolatedLoginWarning({ ...login, allow: ['github'] })!,
+    /lacks api\.anthropic\.com, claude\.ai, platform\.claude\.com.*cctl init --allow anthropic/,
+  );
   t.regex(isolatedLoginWarning({ ...login, proxy: 'image', allow: ['anthropic'] })!, /proxy=image/);
   t.is(isolatedLoginWarning({ ...login, auth: 'team-key', allow: [] }), undefined);
   t.is(isolatedLoginWarning({ ...login, isolate: false, allow: [] }), undefined);
@@ -132,6 +181,9 @@ test('isolate in login mode warns only when the login hosts are not on the allow
 test("init's one line on egress: what the isolated stack may reach", (t) => {
   t.is(egressSummary({ isolate: false, proxy: 'builtin', allow: ['anthropic'] }), undefined);
   t.is(egressSummary({ isolate: true, proxy: 'image', allow: ['anthropic'] }), undefined);
-  t.regex(egressSummary({ isolate: true, proxy: 'builtin', allow: ['anthropic', 'git.example.com:22'] })!, /through it anthropic, git\.example\.com:22 \(4 hosts\)\. Add with "cctl init --allow HOST"/);
+  t.regex(
+    egressSummary({ isolate: true, proxy: 'builtin', allow: ['anthropic', 'git.example.com:22'] })!,
+    /through it anthropic, git\.example\.com:22 \(4 hosts\)\. Add with "cctl init --allow HOST"/,
+  );
   t.regex(egressSummary({ isolate: true, proxy: 'builtin', allow: [] })!, /nothing \(egress closed\)/);
 });

@@ -46,9 +46,10 @@ test('only engine/compose-lib.ts loads the docker-compose package', (t) => {
  * A compose verb's args spelled out as a list: `['up', '-d', ...]`, `['exec', '-T', CLI_SERVICE, ...]`,
  * `[...plain, 'logs', ...flags]`, `['config', '--hash', '*']`.
  */
-const COMPOSE_VERB_ARGS = /\[\s*(?:\.\.\.[\w.]+,\s*)*['"](?:up|down|exec|logs|config|build|pull|push|ps|stop|rm|start|restart|create|kill|images|port|top|cp|run)['"]\s*,\s*(?:['"]-|\.\.\.|[A-Z][A-Z_]+\b)/;
+const COMPOSE_VERB_ARGS =
+  /\[\s*(?:\.\.\.[\w.]+,\s*)*['"](?:up|down|exec|logs|config|build|pull|push|ps|stop|rm|start|restart|create|kill|images|port|top|cp|run)['"]\s*,\s*(?:['"]-|\.\.\.|[A-Z][A-Z_]+\b)/;
 
-test('no module outside lib/engine spells out a compose verb\'s args', (t) => {
+test("no module outside lib/engine spells out a compose verb's args", (t) => {
   const offenders = outside.filter((f) => COMPOSE_VERB_ARGS.test(readFileSync(f, 'utf8'))).map((f) => relative(LIB, f));
   t.deepEqual(offenders, []);
 });
@@ -69,7 +70,8 @@ test('the verb check can fail: it sees what the use cases used to build', (t) =>
 });
 
 /** The runner's spawning functions, imported as values. */
-const SPAWNS = /import\s*\{[^}]*\b(?<!type )(run|runInteractive|runThrough|runSettled)\b[^}]*\}\s*from\s*['"][./]*(?:engine\/)?runner\.js['"]/;
+const SPAWNS =
+  /import\s*\{[^}]*\b(?<!type )(run|runInteractive|runThrough|runSettled)\b[^}]*\}\s*from\s*['"][./]*(?:engine\/)?runner\.js['"]/;
 
 test('outside lib/engine, only a module that runs another program (git) spawns through the runner', (t) => {
   const spawners = outside.filter((f) => SPAWNS.test(readFileSync(f, 'utf8'))).map((f) => relative(LIB, f));

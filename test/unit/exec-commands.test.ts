@@ -74,7 +74,15 @@ test('a TTY only when stdin and stdout are both terminals', (t) => {
   t.false(wantsTty({ isTTY: false }, { isTTY: true }));
   t.false(wantsTty({ isTTY: true }, {}));
   t.deepEqual(execVerb(execRequest({ command: ['ls'], tty: true })), ['exec', 'claude-cli', 'ls']);
-  t.deepEqual(execVerb(execRequest({ command: ['ls', '-la'], tty: false, workdir: '/workspace' })), ['exec', '-T', '-w', '/workspace', 'claude-cli', 'ls', '-la']);
+  t.deepEqual(execVerb(execRequest({ command: ['ls', '-la'], tty: false, workdir: '/workspace' })), [
+    'exec',
+    '-T',
+    '-w',
+    '/workspace',
+    'claude-cli',
+    'ls',
+    '-la',
+  ]);
 });
 
 for (const flavour of [V1, V2]) {
@@ -110,7 +118,10 @@ for (const flavour of [V1, V2]) {
       [...base, 'claude-cli', 'ls', '-la', '--', 'x'],
     ]);
     // The happy path is detection plus the exec: no ps, no inspect.
-    t.deepEqual(f.calls.map((c) => c.slice(-2).join(' ')), ['version --short']);
+    t.deepEqual(
+      f.calls.map((c) => c.slice(-2).join(' ')),
+      ['version --short'],
+    );
   });
 }
 
@@ -122,7 +133,7 @@ test.serial('the child status passes through, including 128+signal', async (t) =
   }
 });
 
-test.serial('exit 1 from a running container is the child\'s own: passed through after one ps', async (t) => {
+test.serial("exit 1 from a running container is the child's own: passed through after one ps", async (t) => {
   const p = project();
   const { result, fake: f } = await withFake(V1, { status: 1, monitor: '4.0.0' }, () => exec(['false'], { file: p.file }));
   t.is(result, 1);
@@ -209,14 +220,14 @@ test.serial('through the CLI: globals before the verb are ours, flags after it r
   const { main } = await import('../../lib/cli.js');
   const p = project();
   const { result, fake: f } = await withFake(V2, { status: 4 }, () =>
-    main(['-f', p.file, '-p', 'demo', 'exec', 'bash', '-lc', "printf '%s' \"a b\"", '-f', '-p']),
+    main(['-f', p.file, '-p', 'demo', 'exec', 'bash', '-lc', 'printf \'%s\' "a b"', '-f', '-p']),
   );
   t.is(result, 4);
-  t.deepEqual(f.interactiveCalls[0]!.slice(-6), ['claude-cli', 'bash', '-lc', "printf '%s' \"a b\"", '-f', '-p']);
+  t.deepEqual(f.interactiveCalls[0]!.slice(-6), ['claude-cli', 'bash', '-lc', 'printf \'%s\' "a b"', '-f', '-p']);
   t.deepEqual(f.interactiveCalls[0]!.slice(0, prefix(V2, p, 'demo').length), prefix(V2, p, 'demo'));
 });
 
-test.serial('VERB --help is cctl\'s help for each pass-through verb, and spawns nothing; after -- it is the tool\'s', async (t) => {
+test.serial("VERB --help is cctl's help for each pass-through verb, and spawns nothing; after -- it is the tool's", async (t) => {
   const { main } = await import('../../lib/cli.js');
   const p = project();
   for (const verb of ['shell', 'exec', 'usage', 'monitor', 'claude']) {
@@ -232,16 +243,20 @@ test.serial('VERB --help is cctl\'s help for each pass-through verb, and spawns 
     }
     const out = lines.join('\n');
     t.regex(out, new RegExp(`\\$ cctl ${verb}\\b`), verb);
-    if (verb === 'usage') for (const flag of ['--team', '--live', '--token-limit', '--gateway-url']) t.true(out.includes(flag), `usage --help lacks ${flag}`);
+    if (verb === 'usage')
+      for (const flag of ['--team', '--live', '--token-limit', '--gateway-url']) t.true(out.includes(flag), `usage --help lacks ${flag}`);
   }
   const { fake: f } = await withFake(V2, { status: 0 }, async () => {
     await main(['-f', p.file, '-p', 'demo', 'claude', '--', '--help']);
     await main(['-f', p.file, '-p', 'demo', 'monitor', '--', '--help']);
     await main(['-f', p.file, '-p', 'demo', 'usage', 'daily', '--help']);
   });
-  t.deepEqual(f.interactiveCalls.map((argv) => argv.slice(argv.indexOf('claude-cli') + 1)), [
-    ['claude-wrapper.sh', '--help'],
-    ['monitor', '--help'],
-    ['ccusage', 'claude', 'daily', '--help'],
-  ]);
+  t.deepEqual(
+    f.interactiveCalls.map((argv) => argv.slice(argv.indexOf('claude-cli') + 1)),
+    [
+      ['claude-wrapper.sh', '--help'],
+      ['monitor', '--help'],
+      ['ccusage', 'claude', 'daily', '--help'],
+    ],
+  );
 });

@@ -10,7 +10,9 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const LIB = fileURLToPath(new URL('../../lib/', import.meta.url));
-const FOLDERS = readdirSync(LIB, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const FOLDERS = readdirSync(LIB, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .map((e) => e.name);
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The .ts files of a folder that its README does not name. */

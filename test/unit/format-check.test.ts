@@ -11,7 +11,7 @@ import * as prettier from 'prettier';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-test('the check fails on unformatted code, passes on the formatter\'s output, and keeps lines within 140', async (t) => {
+test("the check fails on unformatted code, passes on the formatter's output, and keeps lines within 140", async (t) => {
   const config = { ...(JSON.parse(readFileSync(`${ROOT}.prettierrc.json`, 'utf8')) as prettier.Options), filepath: `${ROOT}lib/x.ts` };
   const ugly = `export const values = [${Array.from({ length: 40 }, (_, i) => `"value-${i}"`).join(',')}]\n`;
   t.false(await prettier.check(ugly, config));

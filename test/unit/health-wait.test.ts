@@ -27,15 +27,31 @@ test.serial('a health event ends the pause at once; later polls inspect by name'
   // A poll interval far longer than the test may take: only the event can end the pause in time.
   const states = await withEngine(fake, () => waitHealthy(project, ['claude-cli', 'proxy'], { timeoutMs: 60_000, intervalMs: 30_000 }));
   t.true(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
-  t.deepEqual(states.map((s) => s.health), ['healthy', 'healthy']);
+  t.deepEqual(
+    states.map((s) => s.health),
+    ['healthy', 'healthy'],
+  );
   t.is(fake.lines('docker ps').length, 1, 'one ps, then inspect by name');
   t.deepEqual(fake.lines('docker inspect').slice(1), ['docker inspect p-claude-cli-1 p-proxy-1']);
 });
 
 test.serial('a service that exits during the wait: the error carries its last log lines, where the reason is', async (t) => {
   const project = findProject({ projectName: 'p' }, scratchDir('cctl-wait-'));
-  const fake = new FakeEngine().withContainers([{ service: 'claude-cli' }, { service: 'proxy', state: 'exited', exitCode: 2, health: 'unhealthy' }]);
-  fake.on('docker logs --tail 5 p-proxy-1', { stderr: 'gateway: team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).\n' });
-  const error = await withEngine(fake, () => waitHealthy(project, ['claude-cli', 'proxy'], { timeoutMs: 5_000 }).then(() => undefined, (e: Error) => e));
-  t.is(error!.message, 'Service proxy exited with code 2.\nIts last log lines:\n  gateway: team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).');
+  const fake = new FakeEngine().withContainers([
+    { service: 'claude-cli' },
+    { service: 'proxy', state: 'exited', exitCode: 2, health: 'unhealthy' },
+  ]);
+  fake.on('docker logs --tail 5 p-proxy-1', {
+    stderr: 'gateway: team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).\n',
+  });
+  const error = await withEngine(fake, () =>
+    waitHealthy(project, ['claude-cli', 'proxy'], { timeoutMs: 5_000 }).then(
+      () => undefined,
+      (e: Error) => e,
+    ),
+  );
+  t.is(
+    error!.message,
+    'Service proxy exited with code 2.\nIts last log lines:\n  gateway: team-key mode needs the team credential: ANTHROPIC_API_KEY or ANTHROPIC_AUTH_TOKEN (or a *_FILE variant).',
+  );
 });

@@ -17,21 +17,43 @@ const BIN = join(ROOT, 'bin', 'cctl.js');
 
 /** Runs the compiled cac CLI alone (dist/cli.js main), as bin/cctl.js did before the fast ways. */
 function cacOutput(args: string[]): string {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const { main } = await import(${JSON.stringify(join(ROOT, 'dist', 'cli.js'))}); process.exitCode = await main(${JSON.stringify(args)});`], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const { main } = await import(${JSON.stringify(join(ROOT, 'dist', 'cli.js'))}); process.exitCode = await main(${JSON.stringify(args)});`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout;
 }
 
 /** bin/cctl.js ARGS in DIR, with every module Node resolves written down. */
-function binLoads(args: string[], dir: string, env: NodeJS.ProcessEnv = {}): { urls: string[]; stdout: string; stderr: string; status: number | null } {
+function binLoads(
+  args: string[],
+  dir: string,
+  env: NodeJS.ProcessEnv = {},
+): { urls: string[]; stdout: string; stderr: string; status: number | null } {
   const log = join(dir, 'loaded.txt');
   const hook = join(dir, 'hook.mjs');
   const register = join(dir, 'register.mjs');
-  writeFileSync(hook, `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
+  writeFileSync(
+    hook,
+    `import { appendFileSync } from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`,
+  );
   writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${hook}`)});\n`);
   writeFileSync(log, '');
-  const r = spawnSync(process.execPath, ['--import', register, BIN, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '', ...env } });
-  const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean).filter((u) => !u.endsWith('/bin/cctl.js'));
+  const r = spawnSync(process.execPath, ['--import', register, BIN, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '', ...env },
+  });
+  const urls = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .filter((u) => !u.endsWith('/bin/cctl.js'));
   return { urls, stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
@@ -41,12 +63,21 @@ function scratch(t: { teardown(fn: () => void): void }): string {
   return dir;
 }
 
-for (const [fast, same] of [['--version', '--version'], ['-v', '--version'], ['--help', '--help'], ['-h', '--help']]) {
+for (const [fast, same] of [
+  ['--version', '--version'],
+  ['-v', '--version'],
+  ['--help', '--help'],
+  ['-h', '--help'],
+]) {
   test(`cctl ${fast} prints exactly what the cac CLI prints for ${same}, loading nothing of cctl`, (t) => {
     const r = binLoads([fast!], scratch(t));
     t.is(r.status, 0, r.stderr);
     t.is(r.stdout, cacOutput([same!]));
-    t.deepEqual(r.urls.filter((u) => !u.startsWith('node:')), [], 'only Node built-ins were resolved');
+    t.deepEqual(
+      r.urls.filter((u) => !u.startsWith('node:')),
+      [],
+      'only Node built-ins were resolved',
+    );
   });
 }
 
@@ -63,8 +94,15 @@ test('a pass-through verb loads the bundle under dist/hot/ and nothing of cac, y
     t.regex(readFileSync(join(dir, 'exec.txt'), 'utf8'), / exec -T .*claude-cli /, `${verb} reached compose exec`);
     // The hook sees each import statement; a file is read and compiled once.
     const files = [...new Set(r.urls.filter((u) => u.startsWith('file:')))];
-    t.true(files.some((u) => u.endsWith('/dist/hot/pass-through.js')), files.join('\n'));
-    t.deepEqual(files.filter((u) => !u.includes('/dist/hot/')), [], `${verb}: everything came from the bundle`);
+    t.true(
+      files.some((u) => u.endsWith('/dist/hot/pass-through.js')),
+      files.join('\n'),
+    );
+    t.deepEqual(
+      files.filter((u) => !u.includes('/dist/hot/')),
+      [],
+      `${verb}: everything came from the bundle`,
+    );
     // The entry and the chunks it shares with the lazily loaded parts (live view, team report): against
     // about twenty files unbundled.
     t.true(files.length <= 8, `${verb}: ${files.length} files: ${files.join(' ')}`);
@@ -73,6 +111,9 @@ test('a pass-through verb loads the bundle under dist/hot/ and nothing of cac, y
 
 test('the check can fail: a verb of the cac CLI loads cac and the unbundled dist/', (t) => {
   const r = binLoads(['status', '--json'], scratch(t));
-  t.true(r.urls.some((u) => u.includes('/node_modules/cac/')), r.urls.join('\n'));
+  t.true(
+    r.urls.some((u) => u.includes('/node_modules/cac/')),
+    r.urls.join('\n'),
+  );
   t.true(r.urls.some((u) => u.endsWith('/dist/cli.js')));
 });

@@ -21,13 +21,20 @@ test.serial("init summarises the gateway's build folder in one line; --verbose n
   t.is(quiet.result, 0);
   const build = join(privateDir('initout'), 'proxy');
   const lines = quiet.out.split('\n');
-  t.deepEqual(lines.filter((l) => l.includes(`${build}/`)), [], 'no line per file of the build folder');
+  t.deepEqual(
+    lines.filter((l) => l.includes(`${build}/`)),
+    [],
+    'no line per file of the build folder',
+  );
   const summary = lines.filter((l) => l.includes(`${build} `));
   t.is(summary.length, 1, quiet.out);
   t.regex(summary[0]!, /^ {2}added (\d+) file\(s\) of the gateway's build folder in \S+ \(--verbose lists them\)$/);
   const added = Number(/added (\d+)/.exec(summary[0]!)![1]);
   t.true(added > 5, summary[0]);
-  t.true(lines.some((l) => /^ {2}added +\.cctl\/docker\//.test(l)), 'files in the project are still named one by one');
+  t.true(
+    lines.some((l) => /^ {2}added +\.cctl\/docker\//.test(l)),
+    'files in the project are still named one by one',
+  );
 
   // Another project (a fresh private folder), listed with --verbose: one line per file, as many as counted.
   const fresh = join(scratchDir('cctl-init-out-'), 'compose.yaml');

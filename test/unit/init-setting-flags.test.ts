@@ -40,7 +40,10 @@ test("every setting has an init flag of its kind, with the table's description, 
 test('the check can fail: a missing flag, a hand-written description and a wrong kind are each named', (t) => {
   const { plan: _plan, ...withoutPlan } = VERBS.init.options;
   t.deepEqual(disagreements(withoutPlan), ['plan: no init flag']);
-  const edited = { ...VERBS.init.options, auth: { ...VERBS.init.options.auth, description: 'Credentials: login or team-key (env CCTL_AUTH)' } };
+  const edited = {
+    ...VERBS.init.options,
+    auth: { ...VERBS.init.options.auth, description: 'Credentials: login or team-key (env CCTL_AUTH)' },
+  };
   t.deepEqual(disagreements(edited), [`auth: its help lacks "${SETTINGS.auth.describe}"`]);
   const kind = {
     ...VERBS.init.options,

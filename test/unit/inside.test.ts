@@ -4,7 +4,18 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mkdirInside, readInside, removeInside, writeInside } from '../../lib/kernel/fs.js';
@@ -21,7 +32,8 @@ function scratch(t: { teardown(fn: () => void): void }) {
   return { base, root, outside };
 }
 
-const linkMessage = (path: string) => new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a symbolic link \\(to .*\\); cctl does not write or delete through links`);
+const linkMessage = (path: string) =>
+  new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a symbolic link \\(to .*\\); cctl does not write or delete through links`);
 
 test('a write makes the folders on the way, replaces the file atomically and leaves no temp file', (t) => {
   const { root } = scratch(t);
@@ -127,13 +139,13 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'commands/backup.ts': 'the backup folder the user names',
   'commands/gateway/init.ts': 'the gateway folder itself (its files go through writeInside)',
   'ops/backup/backup.ts': 'the archive the user names',
-  'ops/devcontainer.ts': "the accepted devcontainer.json in the private folder (the file itself goes through writeInside)",
+  'ops/devcontainer.ts': 'the accepted devcontainer.json in the private folder (the file itself goes through writeInside)',
   'ops/machine-file.ts': 'the per-machine compose file in the private folder',
   'ops/protected.ts': 'the accepted states of the protected paths in the private folder',
   'ops/settings-import.ts': 'a staging folder in the temp dir',
   'ops/task/new.ts': "the task's compose file in the private folder",
   'ops/task/rm.ts': "the task's compose file in the private folder",
-  'ops/gateway-ledger.ts': 'the gateway folder\'s backups/ (a server folder, not a project)',
+  'ops/gateway-ledger.ts': "the gateway folder's backups/ (a server folder, not a project)",
   'project/baseline.ts': 'the baseline in the private folder',
   'project/private-dir.ts': 'the private folder (~/.config/cctl/projects/NAME)',
   'project/secrets.ts': 'proxy.env and client.env in the private folder',
@@ -144,7 +156,8 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
 
 test('no module writes or removes with plain fs calls but the ones that never touch the project', (t) => {
   const lib = new URL('../../lib/', import.meta.url).pathname;
-  const WRITES = /\b(writeFileSync|rmSync|unlinkSync|mkdirSync|renameSync|copyFileSync|chmodSync|cpSync|appendFileSync|rmdirSync|symlinkSync|writeFileAtomic|createWriteStream)\b/;
+  const WRITES =
+    /\b(writeFileSync|rmSync|unlinkSync|mkdirSync|renameSync|copyFileSync|chmodSync|cpSync|appendFileSync|rmdirSync|symlinkSync|writeFileAtomic|createWriteStream)\b/;
   const writers = (readdirSync(lib, { recursive: true }) as string[])
     .filter((f) => f.endsWith('.ts') && !/^(kernel|engine|gateway)\//.test(f))
     .filter((f) => WRITES.test(readFileSync(join(lib, f), 'utf8')))

@@ -68,10 +68,14 @@ test('the project layer never spawns a process, and the gateway uses node builti
     const layer = layerOf(f);
     const text = readFileSync(f, 'utf8');
     if (layer === 'project') return /node:child_process/.test(text);
-    if (layer === 'gateway' || layer === 'grammar') return [...text.matchAll(/from\s+['"]([^'"]+)['"]/g)].some((m) => !m[1]!.startsWith('node:') && !m[1]!.startsWith('.'));
+    if (layer === 'gateway' || layer === 'grammar')
+      return [...text.matchAll(/from\s+['"]([^'"]+)['"]/g)].some((m) => !m[1]!.startsWith('node:') && !m[1]!.startsWith('.'));
     return false;
   });
-  t.deepEqual(offenders.map((f) => relative(LIB, f)), []);
+  t.deepEqual(
+    offenders.map((f) => relative(LIB, f)),
+    [],
+  );
 });
 
 test('the import graph has no cycles', (t) => {
@@ -103,6 +107,10 @@ test('commands never import each other', (t) => {
   const commands = join(LIB, 'commands');
   const crossing = files
     .filter((f) => dirname(f) === commands)
-    .flatMap((f) => (graph.get(f) ?? []).filter((d) => dirname(d) === commands && !d.endsWith('/command.ts')).map((d) => `${relative(LIB, f)} -> ${relative(LIB, d)}`));
+    .flatMap((f) =>
+      (graph.get(f) ?? [])
+        .filter((d) => dirname(d) === commands && !d.endsWith('/command.ts'))
+        .map((d) => `${relative(LIB, f)} -> ${relative(LIB, d)}`),
+    );
   t.deepEqual(crossing, []);
 });

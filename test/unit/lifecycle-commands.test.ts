@@ -31,45 +31,72 @@ async function runUp(model: EngineModel & { flavour: Flavour }, tweak: (fake: Fa
   tweak(fake);
   const ctx: UpContext = { project, built: [] };
   const list = taskList(upTasks({ build: false, live: false, timeoutMs: 5000, signal: new AbortController().signal }), 'silent');
-  const error = await withEngine(fake, () => list.run(ctx).then(() => undefined, (e: unknown) => e as Error));
+  const error = await withEngine(fake, () =>
+    list.run(ctx).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    ),
+  );
   return { ctx, list, error, fake, dir, file: project.file };
 }
 
-for (const [flavour, daemon] of [[V1, ENGINE_20], [V2, ENGINE_26]] as const) {
+for (const [flavour, daemon] of [
+  [V1, ENGINE_20],
+  [V2, ENGINE_26],
+] as const) {
   test.serial(`up builds and starts with the ${flavour.env} argv shape`, async (t) => {
     const { fake, list, error, dir, file } = await runUp({ flavour, daemon });
     t.is(error, undefined);
     // The committed file, then this machine's file from the private folder.
-    const prefix = [...flavour.prefix, '--project-directory', dir, '-f', file, '-f', machineFilePath('p'), '-p', 'p', '--profile', 'claude'];
+    const prefix = [
+      ...flavour.prefix,
+      '--project-directory',
+      dir,
+      '-f',
+      file,
+      '-f',
+      machineFilePath('p'),
+      '-p',
+      'p',
+      '--profile',
+      'claude',
+    ];
     const composeCalls = fake.composeCalls().filter((c) => !c.includes('config'));
     t.deepEqual(composeCalls, [
       [...prefix, 'build', 'claude-cli', 'proxy'],
       [...prefix, 'up', '-d', '--no-build', 'claude-cli', 'proxy'],
     ]);
-    t.true(Object.values(taskStates(list)).every((s) => s === 'COMPLETED'), JSON.stringify(taskStates(list)));
+    t.true(
+      Object.values(taskStates(list)).every((s) => s === 'COMPLETED'),
+      JSON.stringify(taskStates(list)),
+    );
     t.is(stateOf(list, /^Healthy: claude-cli, proxy$/), 'COMPLETED');
     // The daemon is asked once per run, though three steps need its answer.
     t.is(fake.lines('docker version').length, 1);
   });
 }
 
-test.serial('start_interval is written only for a v2 compose on engine >= 25, in the machine file; the committed file is the same', async (t) => {
-  const v2 = await runUp({ flavour: V2, daemon: ENGINE_26 });
-  t.regex(readFileSync(machineFilePath('p'), 'utf8'), /"start_interval": "250ms"/);
-  const v1 = await runUp({ flavour: V1, daemon: ENGINE_20 });
-  t.notRegex(readFileSync(machineFilePath('p'), 'utf8'), /start_interval/);
-  const oldEngine = await runUp({ flavour: V2, daemon: ENGINE_20 });
-  t.notRegex(readFileSync(machineFilePath('p'), 'utf8'), /start_interval/);
-  t.is(readFileSync(v1.file, 'utf8'), readFileSync(v2.file, 'utf8'));
-  t.is(readFileSync(oldEngine.file, 'utf8'), readFileSync(v2.file, 'utf8'));
-  t.notRegex(readFileSync(v2.file, 'utf8'), /start_interval/);
-});
+test.serial(
+  'start_interval is written only for a v2 compose on engine >= 25, in the machine file; the committed file is the same',
+  async (t) => {
+    const v2 = await runUp({ flavour: V2, daemon: ENGINE_26 });
+    t.regex(readFileSync(machineFilePath('p'), 'utf8'), /"start_interval": "250ms"/);
+    const v1 = await runUp({ flavour: V1, daemon: ENGINE_20 });
+    t.notRegex(readFileSync(machineFilePath('p'), 'utf8'), /start_interval/);
+    const oldEngine = await runUp({ flavour: V2, daemon: ENGINE_20 });
+    t.notRegex(readFileSync(machineFilePath('p'), 'utf8'), /start_interval/);
+    t.is(readFileSync(v1.file, 'utf8'), readFileSync(v2.file, 'utf8'));
+    t.is(readFileSync(oldEngine.file, 'utf8'), readFileSync(v2.file, 'utf8'));
+    t.notRegex(readFileSync(v2.file, 'utf8'), /start_interval/);
+  },
+);
 
 test.serial('a busy port fails the start task, names the port, and the wait never runs', async (t) => {
   const { list, error } = await runUp({ flavour: V1, daemon: ENGINE_20 }, (fake) =>
     fake.on(/ up -d /, {
       exitCode: 1,
-      stderr: 'ERROR: for proxy  Cannot start service proxy: driver failed programming external connectivity: Bind for 127.0.0.1:3000 failed: port is already allocated',
+      stderr:
+        'ERROR: for proxy  Cannot start service proxy: driver failed programming external connectivity: Bind for 127.0.0.1:3000 failed: port is already allocated',
     }),
   );
   t.regex(error!.message, /Port 3000 on this machine is already in use/);
@@ -90,7 +117,12 @@ test.serial('cctl gateway up refuses Compose v1 against engine 25+ the same way,
   const project = findProject({ projectName: 'gw' }, scratchDir('cctl-gateway-unit-'));
   const fake = new FakeEngine({ flavour: V1, daemon: ENGINE_26 });
   const list = taskList(gatewayUpTasks({ build: false, live: false, timeoutMs: 5000, signal: new AbortController().signal }), 'silent');
-  const error = await withEngine(fake, () => list.run({ project, built: false }).then(() => undefined, (e: unknown) => e as Error));
+  const error = await withEngine(fake, () =>
+    list.run({ project, built: false }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    ),
+  );
   t.regex(error!.message, /Compose 1\.29\.2 \(v1.*cannot drive Docker 26\.1\.5/);
   t.is(stateOf(list, 'Check the gateway files'), 'WAITING');
   t.deepEqual(fake.composeCalls(), []);
@@ -154,34 +186,62 @@ test.serial('one cctl up reads the compose file once and parses it once (merge e
   t.is(counts.reads, 2);
 });
 
-test.serial('up names the onboarding script it writes in the task title, and resolves the merged file with compose config first', async (t) => {
-  const { list, fake, dir } = await runUp({ flavour: V2, daemon: ENGINE_26 });
-  t.is(stateOf(list, /^Added the claude profile to .*; wrote .*scripts\/onboard\.sh/), 'COMPLETED');
-  // The trust check's resolution of the merged text (the rendering's own is the one read without .env).
-  const resolving = (c: { argv: string[] }) => c.argv[0] === 'docker' && c.argv.includes('config');
-  const config = fake.calls.find((c) => resolving(c) && !c.argv.includes('--env-file'))!;
-  // The merged text stands in for the committed file; this machine's file follows it, as in every call.
-  t.deepEqual(config.argv, ['docker', 'compose', '--project-directory', dir, '-f', '-', '-f', machineFilePath('p'), '-p', 'p', '--profile', 'claude', 'config', '--format', 'json']);
-  t.regex(String(config.options.input), /claude-cli:/);
-  const first = fake.calls.findIndex(resolving);
-  t.true(first < fake.calls.findIndex((c) => c.argv.includes('up')), 'resolved before anything starts');
-});
+test.serial(
+  'up names the onboarding script it writes in the task title, and resolves the merged file with compose config first',
+  async (t) => {
+    const { list, fake, dir } = await runUp({ flavour: V2, daemon: ENGINE_26 });
+    t.is(stateOf(list, /^Added the claude profile to .*; wrote .*scripts\/onboard\.sh/), 'COMPLETED');
+    // The trust check's resolution of the merged text (the rendering's own is the one read without .env).
+    const resolving = (c: { argv: string[] }) => c.argv[0] === 'docker' && c.argv.includes('config');
+    const config = fake.calls.find((c) => resolving(c) && !c.argv.includes('--env-file'))!;
+    // The merged text stands in for the committed file; this machine's file follows it, as in every call.
+    t.deepEqual(config.argv, [
+      'docker',
+      'compose',
+      '--project-directory',
+      dir,
+      '-f',
+      '-',
+      '-f',
+      machineFilePath('p'),
+      '-p',
+      'p',
+      '--profile',
+      'claude',
+      'config',
+      '--format',
+      'json',
+    ]);
+    t.regex(String(config.options.input), /claude-cli:/);
+    const first = fake.calls.findIndex(resolving);
+    t.true(first < fake.calls.findIndex((c) => c.argv.includes('up')), 'resolved before anything starts');
+  },
+);
 
-test.serial('a merged file that Compose rejects is not written, and the error quotes Compose on the user\'s file', async (t) => {
+test.serial("a merged file that Compose rejects is not written, and the error quotes Compose on the user's file", async (t) => {
   const { list, error, file, fake } = await runUp({ flavour: V2, daemon: ENGINE_26 }, (f) =>
-    f.on((line, argv) => line.endsWith(' config --format json') && !argv.includes('--env-file'), { exitCode: 15, stderr: 'validating -: services.web Additional property imag is not allowed\n' }),
+    f.on((line, argv) => line.endsWith(' config --format json') && !argv.includes('--env-file'), {
+      exitCode: 15,
+      stderr: 'validating -: services.web Additional property imag is not allowed\n',
+    }),
   );
   t.regex(error!.message, new RegExp(`Compose rejects the compose file:\\n  validating ${file}: services.web`));
   t.regex((error as Error & { hint: string }).hint, /compose file was not changed/);
   t.is(stateOf(list, /No claude services yet/), 'FAILED');
   t.throws(() => readFileSync(file), { code: 'ENOENT' });
-  t.deepEqual(fake.composeCalls().filter((c) => c.includes('build') || c.includes('up')), []);
+  t.deepEqual(
+    fake.composeCalls().filter((c) => c.includes('build') || c.includes('up')),
+    [],
+  );
 });
 
-test.serial('up writes its private folder and up record under a home of these tests\' own, not the real ~/.config and ~/.cache', async (t) => {
-  const { error, dir, file } = await runUp({ flavour: V2, daemon: ENGINE_26 });
-  t.is(error, undefined);
-  const project = findProject({ projectName: 'p', file }, dir);
-  t.true(existsSync(privateDir('p')));
-  for (const path of [privateDir('p'), upRecordFile(project)]) t.true(path.startsWith(join(tmpdir(), 'cctl-lifecycle-home-')), path);
-});
+test.serial(
+  "up writes its private folder and up record under a home of these tests' own, not the real ~/.config and ~/.cache",
+  async (t) => {
+    const { error, dir, file } = await runUp({ flavour: V2, daemon: ENGINE_26 });
+    t.is(error, undefined);
+    const project = findProject({ projectName: 'p', file }, dir);
+    t.true(existsSync(privateDir('p')));
+    for (const path of [privateDir('p'), upRecordFile(project)]) t.true(path.startsWith(join(tmpdir(), 'cctl-lifecycle-home-')), path);
+  },
+);

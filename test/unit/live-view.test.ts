@@ -91,7 +91,11 @@ test('--live is intercepted with its own flags; everything else is left for ccus
     live: { intervalSeconds: 2, once: false, tokenLimit: 'max' },
     rest: ['--offline', '-z', 'UTC'],
   });
-  t.like(parseLiveArgs(['--once', '--live', '-t', '500000', '--interval=0.5'])!.live, { once: true, tokenLimit: '500000', intervalSeconds: 0.5 });
+  t.like(parseLiveArgs(['--once', '--live', '-t', '500000', '--interval=0.5'])!.live, {
+    once: true,
+    tokenLimit: '500000',
+    intervalSeconds: 0.5,
+  });
   for (const bad of [['--interval', '0'], ['--interval', 'soon'], ['--interval'], ['--token-limit', 'lots'], ['-t', '-5']]) {
     t.throws(() => parseLiveArgs(['--live', ...bad]), { message: /--interval|--token-limit|-t/ }, bad.join(' '));
   }
@@ -137,7 +141,10 @@ async function until(condition: () => boolean): Promise<void> {
   if (!condition()) throw new Error('condition not reached in 5 s');
 }
 
-function source(active: Array<string | Error>, calls: { active: number; all: number } = { active: 0, all: 0 }): BlocksSource & { calls: typeof calls } {
+function source(
+  active: Array<string | Error>,
+  calls: { active: number; all: number } = { active: 0, all: 0 },
+): BlocksSource & { calls: typeof calls } {
   return {
     calls,
     async active() {
@@ -181,7 +188,11 @@ test('on a terminal: alternate screen, raw keys, q quits and everything is put b
 });
 
 test('Ctrl-C as a raw key and SIGINT as a signal both quit with 130; SIGTERM with 143', async (t) => {
-  for (const [how, code] of [['key', 130], ['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [how, code] of [
+    ['key', 130],
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
     const { io, input, signals, written } = fakeIO(how === 'key');
     const done = runLiveView({ intervalSeconds: 60, once: false }, 'max', source([ACTIVE]), io);
     await until(() => written.some((w) => w.includes('4,800')));
@@ -204,5 +215,7 @@ test('failed polls are shown, then end the loop after a bounded number in a row'
 
 test('--once fails at once when the poll fails', async (t) => {
   const { io } = fakeIO(false);
-  await t.throwsAsync(runLiveView({ intervalSeconds: 5, once: true }, 'max', source([new Error('not running')]), io), { message: 'not running' });
+  await t.throwsAsync(runLiveView({ intervalSeconds: 5, once: true }, 'max', source([new Error('not running')]), io), {
+    message: 'not running',
+  });
 });

@@ -70,7 +70,15 @@ test('the top-level scan reads name: and x-cctl.workspace, not nested keys', (t)
 
 test('dotenv lines: export, quotes and comments', (t) => {
   const env = parseDotEnv('# c\nexport A=1\nB="two words"\nC=three # note\nD=\'q\'\n');
-  t.deepEqual([...env], [['A', '1'], ['B', 'two words'], ['C', 'three'], ['D', 'q']]);
+  t.deepEqual(
+    [...env],
+    [
+      ['A', '1'],
+      ['B', 'two words'],
+      ['C', 'three'],
+      ['D', 'q'],
+    ],
+  );
 });
 
 test('the container folder matches the subfolder inside the workspace only', (t) => {

@@ -37,7 +37,7 @@ test('a member token in proxy.env is told from a team key', (t) => {
   }
 });
 
-test('the onboarding script prints the project\'s next steps', (t) => {
+test("the onboarding script prints the project's next steps", (t) => {
   const dir = scratchDir('cctl-next-');
   writeOnboardScript(dir, { monitor: false, auth: 'login' });
   const script = readFileSync(join(dir, 'scripts', 'onboard.sh'), 'utf8');

@@ -28,7 +28,10 @@ withTool('shellcheck', SHELLCHECK_INSTALL)('the template file and the generated 
   const result = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: onboardScript(), encoding: 'utf8' });
   t.is(result.status, 0, result.stdout);
   // It can fail: the template with its here-document left open is refused.
-  const broken = spawnSync('shellcheck', ['-s', 'sh', '-'], { input: readFileSync(template, 'utf8').replace('__NEXT_STEPS__\nEOF\n', '__NEXT_STEPS__EOF\n'), encoding: 'utf8' });
+  const broken = spawnSync('shellcheck', ['-s', 'sh', '-'], {
+    input: readFileSync(template, 'utf8').replace('__NEXT_STEPS__\nEOF\n', '__NEXT_STEPS__EOF\n'),
+    encoding: 'utf8',
+  });
   t.not(broken.status, 0);
 });
 
@@ -97,24 +100,32 @@ function setup(t: { teardown(fn: () => void): void }, options: { docker?: boolea
   const state = join(root, 'state');
   const log = join(root, 'log');
   if (options.docker !== false) {
-    stub(bin, 'docker', [
-      'case "$1 $2" in',
-      '  "version --format") [ "$STUB_DAEMON" = down ] && { echo "Cannot connect" >&2; exit 1; }; echo 24.0.7 ;;',
-      '  "compose version") [ -n "$STUB_PLUGIN" ] || exit 1; echo "$STUB_PLUGIN" ;;',
-      '  *) exit 0 ;;',
-      'esac',
-    ].join('\n'));
+    stub(
+      bin,
+      'docker',
+      [
+        'case "$1 $2" in',
+        '  "version --format") [ "$STUB_DAEMON" = down ] && { echo "Cannot connect" >&2; exit 1; }; echo 24.0.7 ;;',
+        '  "compose version") [ -n "$STUB_PLUGIN" ] || exit 1; echo "$STUB_PLUGIN" ;;',
+        '  *) exit 0 ;;',
+        'esac',
+      ].join('\n'),
+    );
   }
   stub(bin, 'docker-compose', 'echo "${STUB_V1:-1.29.2}"');
-  stub(join(root), 'cctl', [
-    `echo "$*" >>'${log}'`,
-    'case "$1" in',
-    `  --version) echo "cctl/${pkg.version} linux-x64 node-v20" ;;`,
-    `  status) if [ -f '${state}' ]; then h=healthy; else h=none; s=missing; fi; echo "{\\"services\\":[{\\"name\\":\\"claude-cli\\",\\"state\\":\\"\${s:-running}\\",\\"health\\":\\"$h\\"}]}" ;;`,
-    `  doctor) [ -f '${state}' ] || { echo "fail: image missing"; exit 1; }; [ "$STUB_DOCTOR" != fail ] ;;`,
-    `  up) [ "$STUB_UP" = fail ] && { echo "build failed" >&2; exit 1; }; : >'${state}' ;;`,
-    'esac',
-  ].join('\n'));
+  stub(
+    join(root),
+    'cctl',
+    [
+      `echo "$*" >>'${log}'`,
+      'case "$1" in',
+      `  --version) echo "cctl/${pkg.version} linux-x64 node-v20" ;;`,
+      `  status) if [ -f '${state}' ]; then h=healthy; else h=none; s=missing; fi; echo "{\\"services\\":[{\\"name\\":\\"claude-cli\\",\\"state\\":\\"\${s:-running}\\",\\"health\\":\\"$h\\"}]}" ;;`,
+      `  doctor) [ -f '${state}' ] || { echo "fail: image missing"; exit 1; }; [ "$STUB_DOCTOR" != fail ] ;;`,
+      `  up) [ "$STUB_UP" = fail ] && { echo "build failed" >&2; exit 1; }; : >'${state}' ;;`,
+      'esac',
+    ].join('\n'),
+  );
   return { project, bin, state, log };
 }
 
@@ -230,7 +241,10 @@ test('without cctl, a source the project names (cctl-source) is fetched with npx
   const env = { CCTL: '' };
   const ask = onboard(s, [], env);
   t.is(ask.status, 1);
-  t.regex(ask.stderr, /step "cctl" failed: no terminal to ask "cctl [\d.]+ is not installed\. Fetch it with npx from @team\/cctl@[\d.]+\?"/);
+  t.regex(
+    ask.stderr,
+    /step "cctl" failed: no terminal to ask "cctl [\d.]+ is not installed\. Fetch it with npx from @team\/cctl@[\d.]+\?"/,
+  );
 
   const r = onboard(s, ['--yes'], env);
   t.is(r.status, 0, r.stderr);

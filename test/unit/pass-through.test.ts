@@ -50,14 +50,23 @@ test('the pass-through path loads no cac, yaml or listr2', (t) => {
   const verbs = [...PASS_THROUGH].map((v) => new URL(`../../lib/commands/${v}.ts`, import.meta.url).href);
   const urls = loadedBy([entry, ...verbs]);
   // The hook did see the graph: the verbs' own modules are in it.
-  t.true(urls.some((u) => u.endsWith('/lib/ops/exec.ts')), urls.join('\n'));
+  t.true(
+    urls.some((u) => u.endsWith('/lib/ops/exec.ts')),
+    urls.join('\n'),
+  );
   t.deepEqual(heavy(urls), []);
 });
 
 test('cctl up loads no yaml or listr2 until it knows the short path will not do (ops/up/short-path.ts)', (t) => {
   const urls = loadedBy([new URL('../../lib/commands/up.ts', import.meta.url).href]);
-  t.true(urls.some((u) => u.endsWith('/lib/ops/up/short-path.ts')), urls.join('\n'));
-  t.deepEqual(heavy(urls).filter((u) => !u.includes('/node_modules/cac/')), []);
+  t.true(
+    urls.some((u) => u.endsWith('/lib/ops/up/short-path.ts')),
+    urls.join('\n'),
+  );
+  t.deepEqual(
+    heavy(urls).filter((u) => !u.includes('/node_modules/cac/')),
+    [],
+  );
 });
 
 test('the check can fail: the cac CLI does load them', (t) => {

@@ -75,7 +75,12 @@ test('ensureSecrets writes no proxy secrets for an external gateway', (t) => {
 test('without an extra CA, both build folders still have the certs/ their Dockerfiles copy', (t) => {
   const files = wantedAssets(undefined);
   for (const context of ['docker', 'proxy']) {
-    t.true(readFileSync(join(PACKAGE_ROOT, 'docker', context === 'docker' ? 'Dockerfile' : 'proxy.Dockerfile'), 'utf8').includes('COPY certs/'));
-    t.true([...files.keys()].some((k) => k.startsWith(`${context}/certs/`)), `${context}/certs/ is empty`);
+    t.true(
+      readFileSync(join(PACKAGE_ROOT, 'docker', context === 'docker' ? 'Dockerfile' : 'proxy.Dockerfile'), 'utf8').includes('COPY certs/'),
+    );
+    t.true(
+      [...files.keys()].some((k) => k.startsWith(`${context}/certs/`)),
+      `${context}/certs/ is empty`,
+    );
   }
 });

@@ -27,7 +27,9 @@ test('a scratch folder is gone when the process that made it exits, even on a fa
 });
 
 test('every test file that makes a temp folder with mkdtempSync also removes it (or uses scratchDir)', (t) => {
-  const files = (readdirSync(join(ROOT, 'test'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && ![join('helpers', 'scratch.ts'), join('unit', 'scratch.test.ts')].includes(f));
+  const files = (readdirSync(join(ROOT, 'test'), { recursive: true }) as string[]).filter(
+    (f) => f.endsWith('.ts') && ![join('helpers', 'scratch.ts'), join('unit', 'scratch.test.ts')].includes(f),
+  );
   const leaking = files.filter((f) => {
     const text = readFileSync(join(ROOT, 'test', f), 'utf8');
     return /\bmkdtempSync\(/.test(text) && !/\b(rmSync|cleanup)\(/.test(text);

@@ -27,10 +27,12 @@ async function attempt(command: string[], env: NodeJS.ProcessEnv): Promise<RunRe
 }
 
 test('docker/ holds the four scripts the contract names', (t) => {
-  t.deepEqual(
-    scripts.map((s) => s.slice(dockerDir.length)).sort(),
-    ['claude-wrapper.sh', 'entrypoint.sh', 'healthcheck.sh', 'monitor-wrapper.sh'],
-  );
+  t.deepEqual(scripts.map((s) => s.slice(dockerDir.length)).sort(), [
+    'claude-wrapper.sh',
+    'entrypoint.sh',
+    'healthcheck.sh',
+    'monitor-wrapper.sh',
+  ]);
 });
 
 test('every script is executable and parses as sh', async (t) => {
@@ -60,10 +62,20 @@ test('monitor-wrapper.sh adds CLAUDE_PLAN and TZ as defaults that flags override
   const withDefaults = await attempt(['sh', wrapper, '--refresh-rate', '5'], { ...base, CLAUDE_PLAN: 'max5', TZ: 'Europe/Warsaw' });
   t.is(withDefaults.exitCode, 0, withDefaults.stderr);
   t.deepEqual(withDefaults.stdout.trim().split('\n'), [
-    '--timezone', 'Europe/Warsaw', '--plan', 'max5', '--refresh-rate', '5', `HOME=${home}`,
+    '--timezone',
+    'Europe/Warsaw',
+    '--plan',
+    'max5',
+    '--refresh-rate',
+    '5',
+    `HOME=${home}`,
   ]);
 
-  const overridden = await attempt(['sh', wrapper, '--plan=pro', '--timezone', 'UTC'], { ...base, CLAUDE_PLAN: 'max5', TZ: 'Europe/Warsaw' });
+  const overridden = await attempt(['sh', wrapper, '--plan=pro', '--timezone', 'UTC'], {
+    ...base,
+    CLAUDE_PLAN: 'max5',
+    TZ: 'Europe/Warsaw',
+  });
   t.deepEqual(overridden.stdout.trim().split('\n'), ['--plan=pro', '--timezone', 'UTC', `HOME=${home}`]);
 
   const none = await attempt(['sh', wrapper], base);
@@ -78,7 +90,11 @@ test('monitor-wrapper.sh gives the monitor a private home when $HOME is not writ
   chmodSync(fake, 0o755);
   // A home that does not exist is unwritable even for root, who runs CI here.
   const result = await attempt(['sh', join(dockerDir, 'monitor-wrapper.sh')], {
-    PATH: process.env.PATH, HOME: join(dir, 'missing-home'), TMPDIR: dir, CCTL_MONITOR_BIN: fake, CLAUDE_CONFIG_DIR: '/data/.claude',
+    PATH: process.env.PATH,
+    HOME: join(dir, 'missing-home'),
+    TMPDIR: dir,
+    CCTL_MONITOR_BIN: fake,
+    CLAUDE_CONFIG_DIR: '/data/.claude',
   });
   t.is(result.exitCode, 0, result.stderr);
   const [home, link] = result.stdout.trim().split('\n');
@@ -89,7 +105,9 @@ test('monitor-wrapper.sh gives the monitor a private home when $HOME is not writ
 
 test('monitor-wrapper.sh explains how to get the monitor when it is not installed', async (t) => {
   const result = await attempt(['sh', join(dockerDir, 'monitor-wrapper.sh')], {
-    PATH: process.env.PATH, HOME: tmpdir(), CCTL_MONITOR_BIN: '/nonexistent/claude-monitor',
+    PATH: process.env.PATH,
+    HOME: tmpdir(),
+    CCTL_MONITOR_BIN: '/nonexistent/claude-monitor',
   });
   t.is(result.exitCode, 1);
   t.regex(result.stderr, /INSTALL_MONITOR=0/);

@@ -6,7 +6,20 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseDocument, type YAMLSeq } from 'yaml';
@@ -132,7 +145,10 @@ test.serial('the guard refuses privileged: true on claude-cli and a changed upst
 test.serial('the guard refuses a Docker socket mount and pid: host added to claude-cli; --accept-changes accepts', async (t) => {
   const { env, project } = scratch(t);
   await init(project, env);
-  const edited = readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    pid: host\n    cap_add: [ALL]\n');
+  const edited = readFileSync(project.file, 'utf8').replace(
+    '    cap_drop: [ALL]\n',
+    '    cap_drop: [ALL]\n    pid: host\n    cap_add: [ALL]\n',
+  );
   writeFileSync(project.file, edited);
   const refused = await t.throwsAsync(init(project, env));
   t.regex(refused!.message, /\+ services\.claude-cli\.pid: "host"/);
@@ -157,38 +173,50 @@ test.serial('a host variable added to the env setting in the file (the host ANTH
   t.regex(refused!.message, /\+ x-cctl\.env: "ANTHROPIC_API_KEY"/);
 });
 
-test.serial('the old name-keyed baseline is read once as input: a setting that differs from it is asked about, then the trust store takes over', async (t) => {
-  const { env, project } = scratch(t);
-  await init(project, env);
-  // As an older cctl left things: state.json with the guard's settings, and no trust store.
-  rmSync(join(env.HOME!, '.config', 'cctl', 'trust'), { recursive: true });
-  const priv = privateDir('app', env);
-  const state = JSON.parse(readFileSync(join(priv, 'state.json'), 'utf8'));
-  writeFileSync(join(priv, 'state.json'), JSON.stringify({ ...state, guard: { services: {}, settings: { upstream: 'https://api.anthropic.com', isolate: false } } }));
-  writeFileSync(project.file, readFileSync(project.file, 'utf8').replace('upstream: https://api.anthropic.com', 'upstream: https://evil.example.com'));
-  const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /~ x-cctl\.upstream: "https:\/\/api\.anthropic\.com" -> "https:\/\/evil\.example\.com"/);
-  await init(project, env, {}, { acceptChanges: true });
-  t.false('guard' in JSON.parse(readFileSync(join(priv, 'state.json'), 'utf8')), 'migrated once: the old snapshot is gone');
-  await t.notThrowsAsync(init(project, env), 'the trust store holds the accepted upstream now');
-});
+test.serial(
+  'the old name-keyed baseline is read once as input: a setting that differs from it is asked about, then the trust store takes over',
+  async (t) => {
+    const { env, project } = scratch(t);
+    await init(project, env);
+    // As an older cctl left things: state.json with the guard's settings, and no trust store.
+    rmSync(join(env.HOME!, '.config', 'cctl', 'trust'), { recursive: true });
+    const priv = privateDir('app', env);
+    const state = JSON.parse(readFileSync(join(priv, 'state.json'), 'utf8'));
+    writeFileSync(
+      join(priv, 'state.json'),
+      JSON.stringify({ ...state, guard: { services: {}, settings: { upstream: 'https://api.anthropic.com', isolate: false } } }),
+    );
+    writeFileSync(
+      project.file,
+      readFileSync(project.file, 'utf8').replace('upstream: https://api.anthropic.com', 'upstream: https://evil.example.com'),
+    );
+    const refused = await t.throwsAsync(init(project, env));
+    t.regex(refused!.message, /~ x-cctl\.upstream: "https:\/\/api\.anthropic\.com" -> "https:\/\/evil\.example\.com"/);
+    await init(project, env, {}, { acceptChanges: true });
+    t.false('guard' in JSON.parse(readFileSync(join(priv, 'state.json'), 'utf8')), 'migrated once: the old snapshot is gone');
+    await t.notThrowsAsync(init(project, env), 'the trust store holds the accepted upstream now');
+  },
+);
 
-test.serial('trust is kept by the real path: a renamed project, or a compose file nearer the working folder, is a change to confirm', async (t) => {
-  const { dir, env, project } = scratch(t);
-  await init(project, env);
-  // Another name for the same folder (as -p or name: would give): the accepted record is found by the folder.
-  const renamed = await t.throwsAsync(init({ ...project, name: 'other' }, env));
-  t.regex(renamed!.message, /~ project name: "app" -> "other"/);
-  // A new compose file in a subfolder: the trusted project above is the comparison, not a fresh start.
-  mkdirSync(join(dir, 'sub'));
-  const sub = { ...project, dir: join(dir, 'sub'), file: join(dir, 'sub', 'compose.yaml') };
-  writeFileSync(sub.file, readFileSync(project.file, 'utf8'));
-  const nearer = await t.throwsAsync(init(sub, env));
-  t.regex(nearer!.message, /~ project folder: ".*app\/compose\.yaml" -> ".*app\/sub\/compose\.yaml"/);
-  // The same folder through a symlink is the same project.
-  symlinkSync(dir, join(dir, '..', 'link'));
-  await t.notThrowsAsync(init({ ...project, dir: join(dir, '..', 'link'), file: join(dir, '..', 'link', 'compose.yaml') }, env));
-});
+test.serial(
+  'trust is kept by the real path: a renamed project, or a compose file nearer the working folder, is a change to confirm',
+  async (t) => {
+    const { dir, env, project } = scratch(t);
+    await init(project, env);
+    // Another name for the same folder (as -p or name: would give): the accepted record is found by the folder.
+    const renamed = await t.throwsAsync(init({ ...project, name: 'other' }, env));
+    t.regex(renamed!.message, /~ project name: "app" -> "other"/);
+    // A new compose file in a subfolder: the trusted project above is the comparison, not a fresh start.
+    mkdirSync(join(dir, 'sub'));
+    const sub = { ...project, dir: join(dir, 'sub'), file: join(dir, 'sub', 'compose.yaml') };
+    writeFileSync(sub.file, readFileSync(project.file, 'utf8'));
+    const nearer = await t.throwsAsync(init(sub, env));
+    t.regex(nearer!.message, /~ project folder: ".*app\/compose\.yaml" -> ".*app\/sub\/compose\.yaml"/);
+    // The same folder through a symlink is the same project.
+    symlinkSync(dir, join(dir, '..', 'link'));
+    await t.notThrowsAsync(init({ ...project, dir: join(dir, '..', 'link'), file: join(dir, '..', 'link', 'compose.yaml') }, env));
+  },
+);
 
 test.serial("a project .env that sets one of cctl's variables, or a COMPOSE_* input, is refused by name; nothing is written", async (t) => {
   const { dir, env, project } = scratch(t);
@@ -205,26 +233,29 @@ test.serial("a project .env that sets one of cctl's variables, or a COMPOSE_* in
     t.is(readFileSync(project.file, 'utf8'), before);
   }
   writeFileSync(join(dir, '.env'), 'FOO=1\nCOMPOSE_HTTP_TIMEOUT=120\n');
-  await t.notThrowsAsync(init(project, env), 'variables of the user\'s own are theirs');
+  await t.notThrowsAsync(init(project, env), "variables of the user's own are theirs");
   // The project's name from .env is Compose's documented way to name it; a changed name is asked about (identity), not refused here.
   writeFileSync(join(dir, '.env'), `COMPOSE_PROJECT_NAME=${project.name}\n`);
-  await t.notThrowsAsync(init(project, env), 'variables of the user\'s own are theirs');
+  await t.notThrowsAsync(init(project, env), "variables of the user's own are theirs");
 });
 
-test.serial("cctl's renderings read no variable but the project's name: the ones an older cctl read change nothing from .env", async (t) => {
-  const { dir, env, project } = scratch(t);
-  const flags = { auth: 'team-key', isolate: true, allow: ['github'], 'git-name': 'A', 'ssh-agent': 'on', env: ['GH_TOKEN'] };
-  env.ANTHROPIC_API_KEY = 'sk-ant-unit-secret-123';
-  t.deepEqual(interpolatedVariables(resolveSettings({ flags: fromFlags(flags) })), ['COMPOSE_PROJECT_NAME']);
-  await init(project, env, { auth: 'team-key' });
-  const [committed, machine] = [readFileSync(project.file, 'utf8'), readFileSync(machineFilePath('app', env), 'utf8')];
-  // Every value the machine file holds is literal: no `$` that Compose would read as a variable.
-  t.notRegex(machine.replace(/\$\$/g, ''), /\$/);
-  writeFileSync(join(dir, '.env'), `CCTL_SSH_AUTH_SOCK=${join(privateDir('app', env), 'proxy.env')}\nCCTL_UID=0\nTZ=Evil/Zone\nHOME=/\n`);
-  await t.notThrowsAsync(init(project, env), 'nothing of cctl reads them now');
-  t.is(readFileSync(project.file, 'utf8'), committed);
-  t.is(readFileSync(machineFilePath('app', env), 'utf8'), machine);
-});
+test.serial(
+  "cctl's renderings read no variable but the project's name: the ones an older cctl read change nothing from .env",
+  async (t) => {
+    const { dir, env, project } = scratch(t);
+    const flags = { auth: 'team-key', isolate: true, allow: ['github'], 'git-name': 'A', 'ssh-agent': 'on', env: ['GH_TOKEN'] };
+    env.ANTHROPIC_API_KEY = 'sk-ant-unit-secret-123';
+    t.deepEqual(interpolatedVariables(resolveSettings({ flags: fromFlags(flags) })), ['COMPOSE_PROJECT_NAME']);
+    await init(project, env, { auth: 'team-key' });
+    const [committed, machine] = [readFileSync(project.file, 'utf8'), readFileSync(machineFilePath('app', env), 'utf8')];
+    // Every value the machine file holds is literal: no `$` that Compose would read as a variable.
+    t.notRegex(machine.replace(/\$\$/g, ''), /\$/);
+    writeFileSync(join(dir, '.env'), `CCTL_SSH_AUTH_SOCK=${join(privateDir('app', env), 'proxy.env')}\nCCTL_UID=0\nTZ=Evil/Zone\nHOME=/\n`);
+    await t.notThrowsAsync(init(project, env), 'nothing of cctl reads them now');
+    t.is(readFileSync(project.file, 'utf8'), committed);
+    t.is(readFileSync(machineFilePath('app', env), 'utf8'), machine);
+  },
+);
 
 test.serial('a narrowing is worded as one: an allow-list entry removed, a capability added back to cap_drop', async (t) => {
   const { env, project } = scratch(t);
@@ -271,7 +302,7 @@ test.serial('a compose file replaced by a link to a file outside the project is 
   t.is(readFileSync(elsewhere, 'utf8'), 'services:\n  db:\n    image: postgres:16\n');
 });
 
-test.serial('a setting changed by a flag on cctl\'s own command line needs no confirmation', async (t) => {
+test.serial("a setting changed by a flag on cctl's own command line needs no confirmation", async (t) => {
   const { env, project } = scratch(t);
   await init(project, env);
   const r = await init(project, env, { upstream: 'https://gateway.example.com', isolate: true });
@@ -281,7 +312,10 @@ test.serial('a setting changed by a flag on cctl\'s own command line needs no co
 test.serial('a fresh clone (no baseline) with privileged: true in claude-cli is refused too', async (t) => {
   const { env, project } = scratch(t);
   await init(project, env);
-  writeFileSync(project.file, readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'));
+  writeFileSync(
+    project.file,
+    readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'),
+  );
   // Nothing of cctl's on this machine: no private folder, no trust store.
   rmSync(join(env.HOME!, '.config', 'cctl'), { recursive: true });
   const refused = await t.throwsAsync(init(project, env));
@@ -352,7 +386,18 @@ for (const [pair, message] of badSettings) {
 }
 
 test('good values of the checked settings pass', (t) => {
-  t.notThrows(() => fromFlags({ set: ['tz=Europe/Berlin', 'memory=4g', 'cpus=1.5', 'proxy-health=/v1/health?deep=1', 'cctl-source=@team/cctl', 'proxy-service=cctl-proxy'] }));
+  t.notThrows(() =>
+    fromFlags({
+      set: [
+        'tz=Europe/Berlin',
+        'memory=4g',
+        'cpus=1.5',
+        'proxy-health=/v1/health?deep=1',
+        'cctl-source=@team/cctl',
+        'proxy-service=cctl-proxy',
+      ],
+    }),
+  );
   t.notThrows(() => fromFlags({ set: ['cctl-source=git+https://git.example.com/team/cctl.git'] }));
 });
 
@@ -396,7 +441,11 @@ test('atomic writes go through a symlink to its target, and a new file respects 
 test.serial('cctl init | head -0: a closed stdout ends the command quietly with exit 0, no stack trace', (t) => {
   const { dir, env } = scratch(t);
   const cli = new URL('../../bin/cctl.js', import.meta.url).pathname;
-  const r = spawnSync('bash', ['-c', `node '${cli}' init | head -0; echo "cctl exit \${PIPESTATUS[0]}" >&2`], { cwd: dir, env, encoding: 'utf8' });
+  const r = spawnSync('bash', ['-c', `node '${cli}' init | head -0; echo "cctl exit \${PIPESTATUS[0]}" >&2`], {
+    cwd: dir,
+    env,
+    encoding: 'utf8',
+  });
   t.regex(r.stderr, /cctl exit 0/);
   t.notRegex(r.stderr, /EPIPE|Error|at .*\.js:\d+/);
   t.true(existsSync(join(dir, 'compose.yaml')), 'init did its work before it wrote to stdout');
@@ -421,7 +470,8 @@ test.serial('on a terminal, init asks about guarded changes: no refuses, yes acc
   }
   const { dir, env } = scratch(t);
   const cli = new URL('../../bin/cctl.js', import.meta.url).pathname;
-  const runCli = (input: string) => spawnSync('script', ['-qec', `node '${cli}' init`, '/dev/null'], { cwd: dir, env, input, encoding: 'utf8' });
+  const runCli = (input: string) =>
+    spawnSync('script', ['-qec', `node '${cli}' init`, '/dev/null'], { cwd: dir, env, input, encoding: 'utf8' });
   t.is(spawnSync('node', [cli, 'init'], { cwd: dir, env }).status, 0);
   const file = join(dir, 'compose.yaml');
   writeFileSync(file, readFileSync(file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'));
@@ -443,7 +493,7 @@ test.serial('a compose file over 4 MiB is refused, and left as it was', async (t
   t.is(readFileSync(project.file, 'utf8').length, big.length);
 });
 
-test.serial('doctor\'s secret scan never hands the key to the container: only a rolling hash, a SHA-256 and a length', async (t) => {
+test.serial("doctor's secret scan never hands the key to the container: only a rolling hash, a SHA-256 and a length", async (t) => {
   const key = 'sk-ant-unit-never-in-argv-0123456789';
   const seen: string[][] = [];
   const previous = setRunner({
@@ -480,7 +530,10 @@ test.serial('an edit made while up runs (after init checked the file, during a b
   const { env, project } = scratch(t);
   const result = await init(project, env);
   t.notThrows(() => assertFileUnchanged(again(project), result.fileDigest));
-  writeFileSync(project.file, readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'));
+  writeFileSync(
+    project.file,
+    readFileSync(project.file, 'utf8').replace('    cap_drop: [ALL]\n', '    cap_drop: [ALL]\n    privileged: true\n'),
+  );
   const error = t.throws(() => assertFileUnchanged(again(project), result.fileDigest));
   t.regex(error!.message, /changed while cctl up was running/);
 });
@@ -498,56 +551,62 @@ test.serial("the gateway's build folder (its image holds the key) is in the priv
   t.true(existsSync(join(dir, '.cctl', 'docker', 'Dockerfile')), "claude-cli's build folder stays in the project");
 });
 
-test.serial("a service of the user's own put on cctl's internal network, or into claude-cli's network, is refused unless accepted", async (t) => {
-  const { env, project } = scratch(t);
-  await init(project, env, { auth: 'team-key', isolate: true });
-  const edit = (fn: (doc: ReturnType<typeof parseDocument>) => void) => {
-    const doc = parseDocument(readFileSync(project.file, 'utf8'));
-    fn(doc);
-    writeFileSync(project.file, doc.toString());
-  };
-  // A forwarder that claude-cli could reach directly: a second way out that the allow-list never sees.
-  edit((doc) => doc.setIn(['services', 'relay'], doc.createNode({ image: 'nginx:1.27', networks: ['claude-internal', 'default'] })));
-  const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /\+ services\.relay: .*claude-internal/);
-  await init(project, env, {}, { acceptChanges: true });
-  await init(project, env);
-  // Sharing claude-cli's network namespace, or joining the same network under another key (by its Docker name).
-  edit((doc) => {
-    doc.setIn(['services', 'sidecar'], doc.createNode({ image: 'alpine', network_mode: 'service:claude-cli' }));
-    doc.setIn(['networks', 'sneaky'], doc.createNode({ name: '${COMPOSE_PROJECT_NAME}_claude-internal', external: true }));
-    doc.setIn(['services', 'other'], doc.createNode({ image: 'alpine', networks: { sneaky: { aliases: ['x'] } } }));
-  });
-  const again = await t.throwsAsync(init(project, env));
-  t.regex(again!.message, /\+ services\.sidecar: .*"network_mode":"service:claude-cli"/);
-  t.regex(again!.message, /\+ services\.other: .*sneaky/);
-  t.notRegex(again!.message, /relay/, 'what was accepted is not asked again');
-  await init(project, env, {}, { acceptChanges: true });
-  // Leaving the network narrows nothing: not asked.
-  edit((doc) => doc.setIn(['services', 'relay', 'networks'], doc.createNode(['default'])));
-  await t.notThrowsAsync(init(project, env));
-});
+test.serial(
+  "a service of the user's own put on cctl's internal network, or into claude-cli's network, is refused unless accepted",
+  async (t) => {
+    const { env, project } = scratch(t);
+    await init(project, env, { auth: 'team-key', isolate: true });
+    const edit = (fn: (doc: ReturnType<typeof parseDocument>) => void) => {
+      const doc = parseDocument(readFileSync(project.file, 'utf8'));
+      fn(doc);
+      writeFileSync(project.file, doc.toString());
+    };
+    // A forwarder that claude-cli could reach directly: a second way out that the allow-list never sees.
+    edit((doc) => doc.setIn(['services', 'relay'], doc.createNode({ image: 'nginx:1.27', networks: ['claude-internal', 'default'] })));
+    const refused = await t.throwsAsync(init(project, env));
+    t.regex(refused!.message, /\+ services\.relay: .*claude-internal/);
+    await init(project, env, {}, { acceptChanges: true });
+    await init(project, env);
+    // Sharing claude-cli's network namespace, or joining the same network under another key (by its Docker name).
+    edit((doc) => {
+      doc.setIn(['services', 'sidecar'], doc.createNode({ image: 'alpine', network_mode: 'service:claude-cli' }));
+      doc.setIn(['networks', 'sneaky'], doc.createNode({ name: '${COMPOSE_PROJECT_NAME}_claude-internal', external: true }));
+      doc.setIn(['services', 'other'], doc.createNode({ image: 'alpine', networks: { sneaky: { aliases: ['x'] } } }));
+    });
+    const again = await t.throwsAsync(init(project, env));
+    t.regex(again!.message, /\+ services\.sidecar: .*"network_mode":"service:claude-cli"/);
+    t.regex(again!.message, /\+ services\.other: .*sneaky/);
+    t.notRegex(again!.message, /relay/, 'what was accepted is not asked again');
+    await init(project, env, {}, { acceptChanges: true });
+    // Leaving the network narrows nothing: not asked.
+    edit((doc) => doc.setIn(['services', 'relay', 'networks'], doc.createNode(['default'])));
+    await t.notThrowsAsync(init(project, env));
+  },
+);
 
-test.serial("extra variables in the gateway's environment, its command, and a variable added to claude-cli's environment are refused", async (t) => {
-  const { env, project } = scratch(t);
-  await init(project, env, { auth: 'team-key', isolate: true });
-  const doc = parseDocument(readFileSync(project.file, 'utf8'));
-  doc.setIn(['services', 'proxy', 'environment', 'CCTL_EGRESS_SOURCES'], '0.0.0.0/0');
-  doc.setIn(['services', 'proxy', 'command'], doc.createNode(['node', '/workspace/evil.js']));
-  // Hands the host's key to claude-cli without going through the (guarded) env setting.
-  doc.setIn(['services', 'claude-cli', 'environment', 'ANTHROPIC_API_KEY'], null);
-  writeFileSync(project.file, doc.toString());
-  const refused = await t.throwsAsync(init(project, env));
-  t.regex(refused!.message, /\+ services\.proxy\.environment\.CCTL_EGRESS_SOURCES: "0\.0\.0\.0\/0"/);
-  t.regex(refused!.message, /\+ services\.proxy\.command: \["node","\/workspace\/evil\.js"\]/);
-  t.regex(refused!.message, /\+ services\.claude-cli\.environment\.ANTHROPIC_API_KEY: null/);
-  t.notRegex(refused!.message, /CCTL_UPSTREAM_URL|ANTHROPIC_BASE_URL|HTTPS_PROXY/, 'variables as cctl renders them are not shown');
-  await init(project, env, {}, { acceptChanges: true });
-  await t.notThrowsAsync(init(project, env), 'accepted once, not asked again');
-  // A setting changed on cctl's own command line re-renders the gateway's variables: no question.
-  await t.notThrowsAsync(init(project, env, { allow: ['github'] }));
-  await t.notThrowsAsync(init(project, env));
-});
+test.serial(
+  "extra variables in the gateway's environment, its command, and a variable added to claude-cli's environment are refused",
+  async (t) => {
+    const { env, project } = scratch(t);
+    await init(project, env, { auth: 'team-key', isolate: true });
+    const doc = parseDocument(readFileSync(project.file, 'utf8'));
+    doc.setIn(['services', 'proxy', 'environment', 'CCTL_EGRESS_SOURCES'], '0.0.0.0/0');
+    doc.setIn(['services', 'proxy', 'command'], doc.createNode(['node', '/workspace/evil.js']));
+    // Hands the host's key to claude-cli without going through the (guarded) env setting.
+    doc.setIn(['services', 'claude-cli', 'environment', 'ANTHROPIC_API_KEY'], null);
+    writeFileSync(project.file, doc.toString());
+    const refused = await t.throwsAsync(init(project, env));
+    t.regex(refused!.message, /\+ services\.proxy\.environment\.CCTL_EGRESS_SOURCES: "0\.0\.0\.0\/0"/);
+    t.regex(refused!.message, /\+ services\.proxy\.command: \["node","\/workspace\/evil\.js"\]/);
+    t.regex(refused!.message, /\+ services\.claude-cli\.environment\.ANTHROPIC_API_KEY: null/);
+    t.notRegex(refused!.message, /CCTL_UPSTREAM_URL|ANTHROPIC_BASE_URL|HTTPS_PROXY/, 'variables as cctl renders them are not shown');
+    await init(project, env, {}, { acceptChanges: true });
+    await t.notThrowsAsync(init(project, env), 'accepted once, not asked again');
+    // A setting changed on cctl's own command line re-renders the gateway's variables: no question.
+    await t.notThrowsAsync(init(project, env, { allow: ['github'] }));
+    await t.notThrowsAsync(init(project, env));
+  },
+);
 
 test('the CA bundle in the project is read without following a link, and the refusal names the link', (t) => {
   const root = mkdtempSync(join(tmpdir(), 'cctl-ca-link-'));

@@ -21,7 +21,10 @@ function setup() {
 }
 
 const runScript = (stage: string, data: string, dryRun = false) =>
-  execFileSync('sh', ['-c', IMPORT_SCRIPT], { env: { PATH: process.env.PATH, STAGE: stage, DATA: data, DRY_RUN: dryRun ? '1' : '0' }, encoding: 'utf8' });
+  execFileSync('sh', ['-c', IMPORT_SCRIPT], {
+    env: { PATH: process.env.PATH, STAGE: stage, DATA: data, DRY_RUN: dryRun ? '1' : '0' },
+    encoding: 'utf8',
+  });
 
 test('only CLAUDE.md, settings.json, agents/ and commands/ are taken from the host', (t) => {
   const { host } = setup();
@@ -30,7 +33,10 @@ test('only CLAUDE.md, settings.json, agents/ and commands/ are taken from the ho
 
 test('the script adds (never credentials or history, even when staged), then finds nothing to do; a changed file is updated; a dry run writes nothing', (t) => {
   const { host, data } = setup();
-  t.deepEqual(parseChanges(runScript(host, data, true)).map((c) => c.change), ['added', 'added', 'added']);
+  t.deepEqual(
+    parseChanges(runScript(host, data, true)).map((c) => c.change),
+    ['added', 'added', 'added'],
+  );
   t.throws(() => readFileSync(join(data, '.claude', 'CLAUDE.md')));
   t.deepEqual(parseChanges(runScript(host, data)), [
     { path: 'CLAUDE.md', change: 'added' },
@@ -50,6 +56,9 @@ test('a symlink in the volume is never written through (it could point at the cr
   symlinkSync('.credentials.json', join(data, '.claude', 'settings.json'));
   symlinkSync('/tmp', join(data, '.claude', 'agents'));
   const changes = parseChanges(runScript(host, data));
-  t.deepEqual(changes.filter((c) => c.change === 'skipped').map((c) => c.path), ['agents/team/review.md', 'settings.json']);
+  t.deepEqual(
+    changes.filter((c) => c.change === 'skipped').map((c) => c.path),
+    ['agents/team/review.md', 'settings.json'],
+  );
   t.is(readFileSync(join(data, '.claude', '.credentials.json'), 'utf8'), 'secret\n');
 });

@@ -34,7 +34,10 @@ test('values are checked against their type and choices', (t) => {
   // The message names every spelling the check accepts, and each of them is accepted.
   const error = t.throws(() => fromEnv({ CCTL_MONITOR: 'maybe' }))!;
   t.regex(error.message, /CCTL_MONITOR must be true or false \(also 1\/0, yes\/no, on\/off\), not "maybe"/);
-  for (const [yes, no] of (/\(also (.*)\)/.exec(error.message)![1]!.split(', ').map((pair) => pair.split('/'))) as Array<[string, string]>) {
+  for (const [yes, no] of /\(also (.*)\)/
+    .exec(error.message)![1]!
+    .split(', ')
+    .map((pair) => pair.split('/')) as Array<[string, string]>) {
     t.true(fromEnv({ CCTL_MONITOR: yes }).monitor, yes);
     t.false(fromEnv({ CCTL_MONITOR: no }).monitor, no);
   }

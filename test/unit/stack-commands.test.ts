@@ -28,7 +28,10 @@ const PORTS = { '3000/tcp': [{ HostIp: '127.0.0.1', HostPort: '3000' }] };
 
 test.serial('status prints one row per claude service, with a missing one marked, and --json the same facts', async (t) => {
   const p = project();
-  const fake = new FakeEngine().withContainers([{ service: 'proxy', ports: PORTS }, { service: 'web', health: 'none' }]);
+  const fake = new FakeEngine().withContainers([
+    { service: 'proxy', ports: PORTS },
+    { service: 'web', health: 'none' },
+  ]);
   const table = await withEngine(fake, () => captureStdout(() => status([], p.g)));
   t.is(table.result, 0);
   t.deepEqual(table.out.trimEnd().split('\n'), [
@@ -40,7 +43,13 @@ test.serial('status prints one row per claude service, with a missing one marked
   const json = await withEngine(fake, () => captureStdout(() => status([], { ...p.g, json: true })));
   const doc = JSON.parse(json.out) as { project: string; services: Array<{ name: string; state: string; container?: string }> };
   t.is(doc.project, 'demo');
-  t.deepEqual(doc.services.map((s) => [s.name, s.state, s.container]), [['claude-cli', 'missing', undefined], ['proxy', 'running', 'p-proxy-1']]);
+  t.deepEqual(
+    doc.services.map((s) => [s.name, s.state, s.container]),
+    [
+      ['claude-cli', 'missing', undefined],
+      ['proxy', 'running', 'p-proxy-1'],
+    ],
+  );
 });
 
 test.serial('status on a stopped daemon says so, with the fix', async (t) => {
@@ -66,11 +75,16 @@ for (const flavour of [V1, V2]) {
   test.serial(`logs (${flavour.env}) shows only the claude services, with --follow and --tail passed on`, async (t) => {
     const p = project();
     const fake = new FakeEngine({ flavour, daemon: ENGINE_20 });
-    await withStdoutTty(true, () => withEngine(fake, async () => {
-      t.is(await logs([], p.g), 0);
-      t.is(await logs(['proxy'], { ...p.g, follow: true, tail: '20' }), 0);
-    }));
-    t.true(fake.calls.every((c) => c.options.stdoutFilter === undefined), 'on a terminal, stdout stays inherited');
+    await withStdoutTty(true, () =>
+      withEngine(fake, async () => {
+        t.is(await logs([], p.g), 0);
+        t.is(await logs(['proxy'], { ...p.g, follow: true, tail: '20' }), 0);
+      }),
+    );
+    t.true(
+      fake.calls.every((c) => c.options.stdoutFilter === undefined),
+      'on a terminal, stdout stays inherited',
+    );
     const prefix = [...flavour.prefix, '--project-directory', p.dir, '-f', p.file, '-p', 'demo', '--profile', 'claude'];
     t.deepEqual(fake.composeCalls('interactive'), [
       [...prefix, 'logs', 'claude-cli', 'proxy'],
@@ -87,11 +101,14 @@ for (const flavour of [V1, V2]) {
     t.deepEqual(fake.composeCalls('interactive'), [[...prefix, '--ansi', 'never', 'logs', '--follow', 'proxy']]);
     // Compose 2.25-2.26 writes ESC[2K before each line even then (docker/compose#11727): stdout goes through a filter.
     const filter = fake.calls.find((c) => c.mode === 'interactive')!.options.stdoutFilter!();
-    t.is(['\x1b[2Kproxy-1  | {"a":1}\n\x1b', '[2', 'Kproxy-1  | {"b":2}\n'].map(filter).join(''), 'proxy-1  | {"a":1}\nproxy-1  | {"b":2}\n');
+    t.is(
+      ['\x1b[2Kproxy-1  | {"a":1}\n\x1b', '[2', 'Kproxy-1  | {"b":2}\n'].map(filter).join(''),
+      'proxy-1  | {"a":1}\nproxy-1  | {"b":2}\n',
+    );
   });
 }
 
-test.serial('logs refuses a service that is not cctl\'s, and a --tail that is not a count', async (t) => {
+test.serial("logs refuses a service that is not cctl's, and a --tail that is not a count", async (t) => {
   const p = project();
   const fake = new FakeEngine();
   await withEngine(fake, async () => {
@@ -145,7 +162,8 @@ test.serial('down --volumes --yes on nothing reports nothing removed: no contain
   t.deepEqual(JSON.parse(json.out), { ok: true, stopped: [], removed: [] });
 });
 
-const byName = (checks: Array<{ name: string; status: string; detail: string; fix?: string }>) => Object.fromEntries(checks.map((c) => [c.name, c]));
+const byName = (checks: Array<{ name: string; status: string; detail: string; fix?: string }>) =>
+  Object.fromEntries(checks.map((c) => [c.name, c]));
 
 test.serial('doctor on a healthy engine passes the engine, compose, buildkit and compose-config checks', async (t) => {
   const p = project();
@@ -165,7 +183,10 @@ test.serial('doctor fails Compose v1 on engine 26 with the fix, and fails what c
   t.is(v1.compose!.status, 'fail');
   t.regex(v1.compose!.detail, /cannot drive Docker 26\.1\.5/);
   t.regex(v1.compose!.fix!, /Install the Compose v2 plugin/);
-  const rejected = new FakeEngine().on(/ config -q$/, { exitCode: 15, stderr: 'validating -: services.web Additional property imag is not allowed' });
+  const rejected = new FakeEngine().on(/ config -q$/, {
+    exitCode: 15,
+    stderr: 'validating -: services.web Additional property imag is not allowed',
+  });
   const bad = byName(await withEngine(rejected, () => runChecks(findProject(p.g, p.dir))));
   t.is(bad['compose-config']!.status, 'fail');
   t.regex(bad['compose-config']!.detail, new RegExp(`${p.file}: services\\.web`));
@@ -176,7 +197,8 @@ test.serial('doctor with the daemon down fails that check, skips what needs it, 
   const fake = new FakeEngine({ daemon: 'down' });
   const checks = byName(await withEngine(fake, () => runChecks(findProject(p.g, p.dir))));
   t.is(checks.daemon!.status, 'fail');
-  for (const name of ['buildkit', 'disk', 'image', 'volume']) t.like(checks[name], { status: 'warn', detail: 'not checked: the daemon is not reachable' });
+  for (const name of ['buildkit', 'disk', 'image', 'volume'])
+    t.like(checks[name], { status: 'warn', detail: 'not checked: the daemon is not reachable' });
   const stderr = process.stderr.write;
   let err = '';
   process.stderr.write = ((c: string) => ((err += c), true)) as typeof process.stderr.write;
@@ -189,44 +211,54 @@ test.serial('doctor with the daemon down fails that check, skips what needs it, 
   t.regex(err, /check\(s\) failed: daemon \(The Docker daemon is not reachable/);
 });
 
-test.serial('doctor on a compose file that is not YAML fails that check, and says image and volume went unchecked for the file, not the daemon', async (t) => {
-  const p = project('services:\n  web:\n    image: nginx\n   ports: [80]\n');
-  const checks = byName(await withEngine(new FakeEngine(), () => runChecks(findProject(p.g, p.dir))));
-  t.is(checks.daemon!.status, 'pass');
-  t.regex(checks['compose-file']!.detail, /compose\.yaml:4:\d+: /);
-  for (const name of ['image', 'volume']) t.like(checks[name], { status: 'warn', detail: 'not checked: the compose file could not be read' });
-});
+test.serial(
+  'doctor on a compose file that is not YAML fails that check, and says image and volume went unchecked for the file, not the daemon',
+  async (t) => {
+    const p = project('services:\n  web:\n    image: nginx\n   ports: [80]\n');
+    const checks = byName(await withEngine(new FakeEngine(), () => runChecks(findProject(p.g, p.dir))));
+    t.is(checks.daemon!.status, 'pass');
+    t.regex(checks['compose-file']!.detail, /compose\.yaml:4:\d+: /);
+    for (const name of ['image', 'volume'])
+      t.like(checks[name], { status: 'warn', detail: 'not checked: the compose file could not be read' });
+  },
+);
 
-test.serial('a stopped claude-cli: status exits 1 naming it, doctor fails it (and an exited proxy), both with the log to read', async (t) => {
-  const p = project();
-  const fake = new FakeEngine({ daemon: ENGINE_26 }).withContainers([
-    { service: 'claude-cli', state: 'exited', exitCode: 137, health: 'unhealthy' },
-    { service: 'proxy', state: 'exited', exitCode: 2, health: 'unhealthy' },
-  ]);
-  let err = '';
-  const stderr = process.stderr.write;
-  process.stderr.write = ((c: string) => ((err += c), true)) as typeof process.stderr.write;
-  try {
-    const table = await withEngine(fake, () => captureStdout(() => status([], p.g)));
-    t.is(table.result, 1);
-    t.regex(table.out, /claude-cli  exited/);
-    const json = await withEngine(fake, () => captureStdout(() => status([], { ...p.g, json: true })));
-    t.is(json.result, 1);
-    t.false((JSON.parse(json.out) as { ok: boolean }).ok);
-  } finally {
-    process.stderr.write = stderr;
-  }
-  t.regex(err, /^cctl: claude-cli has exited with code 137\.\ncctl: proxy has exited with code 2\.\nSee why: cctl logs claude-cli\. Start again: cctl up\.\n/);
-  const checks = byName(await withEngine(fake, () => runChecks(findProject(p.g, p.dir))));
-  t.like(checks['claude-cli'], { status: 'fail', detail: 'claude-cli has exited with code 137' });
-  t.regex(checks['claude-cli']!.fix!, /cctl logs claude-cli/);
-  t.like(checks.proxy, { status: 'fail', detail: 'the proxy has exited with code 2' });
-  // Running and healthy: status exits 0, doctor passes claude-cli.
-  const healthy = new FakeEngine({ daemon: ENGINE_26 }).withContainers([{ service: 'claude-cli' }, { service: 'proxy' }]);
-  t.is((await withEngine(healthy, () => captureStdout(() => status([], p.g)))).result, 0);
-  t.like(byName(await withEngine(healthy, () => runChecks(findProject(p.g, p.dir))))['claude-cli'], { status: 'pass' });
-  // No container at all (after down) is a normal state for status, a warning for doctor.
-  const down = new FakeEngine({ daemon: ENGINE_26 });
-  t.is((await withEngine(down, () => captureStdout(() => status([], p.g)))).result, 0);
-  t.like(byName(await withEngine(down, () => runChecks(findProject(p.g, p.dir))))['claude-cli'], { status: 'warn' });
-});
+test.serial(
+  'a stopped claude-cli: status exits 1 naming it, doctor fails it (and an exited proxy), both with the log to read',
+  async (t) => {
+    const p = project();
+    const fake = new FakeEngine({ daemon: ENGINE_26 }).withContainers([
+      { service: 'claude-cli', state: 'exited', exitCode: 137, health: 'unhealthy' },
+      { service: 'proxy', state: 'exited', exitCode: 2, health: 'unhealthy' },
+    ]);
+    let err = '';
+    const stderr = process.stderr.write;
+    process.stderr.write = ((c: string) => ((err += c), true)) as typeof process.stderr.write;
+    try {
+      const table = await withEngine(fake, () => captureStdout(() => status([], p.g)));
+      t.is(table.result, 1);
+      t.regex(table.out, /claude-cli  exited/);
+      const json = await withEngine(fake, () => captureStdout(() => status([], { ...p.g, json: true })));
+      t.is(json.result, 1);
+      t.false((JSON.parse(json.out) as { ok: boolean }).ok);
+    } finally {
+      process.stderr.write = stderr;
+    }
+    t.regex(
+      err,
+      /^cctl: claude-cli has exited with code 137\.\ncctl: proxy has exited with code 2\.\nSee why: cctl logs claude-cli\. Start again: cctl up\.\n/,
+    );
+    const checks = byName(await withEngine(fake, () => runChecks(findProject(p.g, p.dir))));
+    t.like(checks['claude-cli'], { status: 'fail', detail: 'claude-cli has exited with code 137' });
+    t.regex(checks['claude-cli']!.fix!, /cctl logs claude-cli/);
+    t.like(checks.proxy, { status: 'fail', detail: 'the proxy has exited with code 2' });
+    // Running and healthy: status exits 0, doctor passes claude-cli.
+    const healthy = new FakeEngine({ daemon: ENGINE_26 }).withContainers([{ service: 'claude-cli' }, { service: 'proxy' }]);
+    t.is((await withEngine(healthy, () => captureStdout(() => status([], p.g)))).result, 0);
+    t.like(byName(await withEngine(healthy, () => runChecks(findProject(p.g, p.dir))))['claude-cli'], { status: 'pass' });
+    // No container at all (after down) is a normal state for status, a warning for doctor.
+    const down = new FakeEngine({ daemon: ENGINE_26 });
+    t.is((await withEngine(down, () => captureStdout(() => status([], p.g)))).result, 0);
+    t.like(byName(await withEngine(down, () => runChecks(findProject(p.g, p.dir))))['claude-cli'], { status: 'warn' });
+  },
+);

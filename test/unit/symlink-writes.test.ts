@@ -57,7 +57,13 @@ async function scene(t: { teardown(fn: () => void): void }): Promise<Scene> {
 }
 
 /** Runs init after the attack: first what must not have happened outside (`unharmed`), then the refusal naming the link. */
-async function refused(t: import('ava').ExecutionContext, s: Scene, link: string, unharmed: () => void, flags: Record<string, unknown> = {}): Promise<void> {
+async function refused(
+  t: import('ava').ExecutionContext,
+  s: Scene,
+  link: string,
+  unharmed: () => void,
+  flags: Record<string, unknown> = {},
+): Promise<void> {
   const error = await s.init(flags).then(
     () => undefined,
     (e: unknown) => e as Error,
@@ -92,7 +98,7 @@ test.serial('a .cctl/docker folder linked to a folder outside is neither written
   });
 });
 
-test.serial('a .cctl folder linked to ~/.ssh gets no files of cctl\'s', async (t) => {
+test.serial("a .cctl folder linked to ~/.ssh gets no files of cctl's", async (t) => {
   const s = await scene(t);
   const cctl = join(s.dir, '.cctl');
   rmSync(cctl, { recursive: true });
@@ -130,7 +136,10 @@ test.serial('a compose file linked elsewhere is not copied into the project as i
   writeFileSync(secret, '{"auths": {"registry.example.com": {"auth": "dXNlcjpzM2NyZXQ="}}}\n');
   rmSync(s.project.file);
   symlinkSync(secret, s.project.file);
-  const error = await initProject({ ...s.project, exists: true }, { flags: fromFlags({}), env: s.env, force: true, acceptChanges: true }).then(
+  const error = await initProject(
+    { ...s.project, exists: true },
+    { flags: fromFlags({}), env: s.env, force: true, acceptChanges: true },
+  ).then(
     () => undefined,
     (e: unknown) => e as Error,
   );

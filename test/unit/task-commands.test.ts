@@ -49,7 +49,9 @@ test.serial('rm --force takes the stack down by its own file and name, removes t
   const s = setUp();
   writeTaskFile(s.paths.composeFile);
   s.fake.on('git status --porcelain --untracked-files=all', { stdout: '?? notes.txt\n' });
-  const { result, out } = await withEngine(s.fake, () => captureStdout(() => task(['rm', 'one', '--', 'ignored'], { ...s.globals, force: true })));
+  const { result, out } = await withEngine(s.fake, () =>
+    captureStdout(() => task(['rm', 'one', '--', 'ignored'], { ...s.globals, force: true })),
+  );
   t.is(result, 0);
   const down = s.fake.composeCalls().find((argv) => argv.includes('down'))!;
   t.deepEqual(down.slice(down.indexOf('-f'), down.indexOf('-f') + 4), ['-f', s.paths.composeFile, '-p', `${s.name}-task-one`]);
@@ -82,7 +84,15 @@ test.serial('list --json: only the worktrees under the tasks folder, with branch
   const { out } = await withEngine(s.fake, () => captureStdout(() => task(['list'], { ...s.globals, json: true })));
   const tasks = JSON.parse(out) as Array<Record<string, unknown>>;
   t.is(tasks.length, 1);
-  t.like(tasks[0], { name: 'one', branch: 'cctl/one', worktree: s.paths.worktree, composeProject: `${s.name}-task-one`, state: 'running', health: 'starting', lastActivity: '2025-12-05T10:00:00.000Z' });
+  t.like(tasks[0], {
+    name: 'one',
+    branch: 'cctl/one',
+    worktree: s.paths.worktree,
+    composeProject: `${s.name}-task-one`,
+    state: 'running',
+    health: 'starting',
+    lastActivity: '2025-12-05T10:00:00.000Z',
+  });
   t.true(s.fake.lines('docker ps -aq').some((l) => l.includes(`com.docker.compose.project=${s.name}-task-one`)));
 });
 

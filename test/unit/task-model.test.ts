@@ -25,7 +25,11 @@ const resolved = () => ({
       ],
       networks: { 'claude-internal': null },
     },
-    proxy: { image: 'cctl-app-proxy:local', build: { context: '/home/u/.config/cctl/projects/app/proxy' }, networks: { default: null, 'claude-internal': null } },
+    proxy: {
+      image: 'cctl-app-proxy:local',
+      build: { context: '/home/u/.config/cctl/projects/app/proxy' },
+      networks: { default: null, 'claude-internal': null },
+    },
     db: { image: 'postgres:16', volumes: [{ type: 'volume', source: 'data', target: '/var/lib/postgresql/data' }] },
   },
   volumes: { 'claude-home': { name: 'app_claude-home' }, data: { name: 'app_data' }, shared: { name: 'team-cache', external: true } },
@@ -58,20 +62,34 @@ test('/workspace is the worktree; project binds follow it; the project .git bind
 
 test("the project's home volume by its name (external: one login), the task's own networks and other volumes", (t) => {
   const model = taskModel(resolved(), facts) as Record<string, Record<string, unknown>>;
-  t.deepEqual(model.volumes, { 'claude-home': { name: 'app_claude-home', external: true }, data: {}, shared: { name: 'team-cache', external: true } });
+  t.deepEqual(model.volumes, {
+    'claude-home': { name: 'app_claude-home', external: true },
+    data: {},
+    shared: { name: 'team-cache', external: true },
+  });
   t.deepEqual(model.networks, { default: {}, 'claude-internal': { internal: true } });
   t.deepEqual(model['x-cctl'], { isolate: true });
 });
 
 test("Compose v1's short volume strings move the same way", (t) => {
-  const v1 = { services: { 'claude-cli': { image: 'i', volumes: ['claude-home:/home/claude:rw', '/src/app:/workspace:rw', '/src/app/.git/config:/workspace/.git/config:ro'] } }, volumes: { 'claude-home': {} } };
+  const v1 = {
+    services: {
+      'claude-cli': {
+        image: 'i',
+        volumes: ['claude-home:/home/claude:rw', '/src/app:/workspace:rw', '/src/app/.git/config:/workspace/.git/config:ro'],
+      },
+    },
+    volumes: { 'claude-home': {} },
+  };
   const model = taskModel(v1, facts) as { services: Record<string, { volumes: unknown[] }> };
   t.deepEqual(model.services['claude-cli']!.volumes.slice(0, 2), ['claude-home:/home/claude:rw', `${facts.taskDir}:/workspace:rw`]);
   t.is(model.services['claude-cli']!.volumes.length, 5, 'the .git/config bind into /workspace is replaced by the three git mounts');
 });
 
 test("a project bind whose path the task's branch lacks is left out (Docker would refuse the start)", (t) => {
-  const model = taskModel(resolved(), { ...facts, exists: (path) => !path.endsWith('.vscode') }) as { services: Record<string, { volumes: Array<Record<string, unknown>> }> };
+  const model = taskModel(resolved(), { ...facts, exists: (path) => !path.endsWith('.vscode') }) as {
+    services: Record<string, { volumes: Array<Record<string, unknown>> }>;
+  };
   const targets = model.services['claude-cli']!.volumes.map((m) => m.target);
   t.false(targets.includes('/workspace/.vscode'));
   t.true(targets.includes('/workspace'));

@@ -13,7 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { main } from '../../lib/cli.js';
-import { gatewayComposeText, localGatewayAccess, upgradeGatewayFolder, writeGatewayFolder, type GatewaySetup } from '../../lib/project/team-gateway.js';
+import {
+  gatewayComposeText,
+  localGatewayAccess,
+  upgradeGatewayFolder,
+  writeGatewayFolder,
+  type GatewaySetup,
+} from '../../lib/project/team-gateway.js';
 import { fetchTeamUsage, teamAccess } from '../../lib/ops/team-usage.js';
 import { teamGatewayUrl } from '../../lib/project/team-member.js';
 import { makeCertificate } from '../gateway/egress-fixtures.js';
@@ -46,7 +52,11 @@ async function cctl(args: string[], fake = new FakeEngine()): Promise<{ code: nu
   }
 }
 
-const compose = (dir: string) => parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as { services: { gateway: { ports: string[]; image: string } }; 'x-cctl-gateway': { listen: string } };
+const compose = (dir: string) =>
+  parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as {
+    services: { gateway: { ports: string[]; image: string } };
+    'x-cctl-gateway': { listen: string };
+  };
 
 const pem = makeCertificate();
 const certFiles = (dir: string) => {
@@ -55,26 +65,29 @@ const certFiles = (dir: string) => {
   return ['--tls-cert', join(dir, '..', 'tls.crt'), '--tls-key', join(dir, '..', 'tls.key')];
 };
 
-test.serial('without TLS, gateway init publishes on 127.0.0.1; --listen widens it and is kept; TLS publishes on every address', async (t) => {
-  const dir = temp();
-  const first = await cctl(['gateway', 'init', '--dir', dir, '--port', '8555']);
-  t.is(first.code, 0, first.stderr);
-  t.deepEqual(compose(dir).services.gateway.ports, ['127.0.0.1:8555:3000']);
-  t.is(compose(dir)['x-cctl-gateway'].listen, '127.0.0.1');
-  t.regex(first.stdout, /listens on: 127\.0\.0\.1:8555 \(http, this machine only/);
+test.serial(
+  'without TLS, gateway init publishes on 127.0.0.1; --listen widens it and is kept; TLS publishes on every address',
+  async (t) => {
+    const dir = temp();
+    const first = await cctl(['gateway', 'init', '--dir', dir, '--port', '8555']);
+    t.is(first.code, 0, first.stderr);
+    t.deepEqual(compose(dir).services.gateway.ports, ['127.0.0.1:8555:3000']);
+    t.is(compose(dir)['x-cctl-gateway'].listen, '127.0.0.1');
+    t.regex(first.stdout, /listens on: 127\.0\.0\.1:8555 \(http, this machine only/);
 
-  t.is((await cctl(['gateway', 'init', '--dir', dir, '--port', '8555', '--listen', '10.0.0.5'])).code, 0);
-  t.deepEqual(compose(dir).services.gateway.ports, ['10.0.0.5:8555:3000']);
-  t.is((await cctl(['gateway', 'init', '--dir', dir, '--port', '8555'])).code, 0);
-  t.deepEqual(compose(dir).services.gateway.ports, ['10.0.0.5:8555:3000'], 'an explicit --listen stays until changed');
-  t.is((await cctl(['gateway', 'init', '--dir', dir, '--port', '8555', '--listen', '[::1]'])).code, 0);
-  t.deepEqual(compose(dir).services.gateway.ports, ['[::1]:8555:3000']);
+    t.is((await cctl(['gateway', 'init', '--dir', dir, '--port', '8555', '--listen', '10.0.0.5'])).code, 0);
+    t.deepEqual(compose(dir).services.gateway.ports, ['10.0.0.5:8555:3000']);
+    t.is((await cctl(['gateway', 'init', '--dir', dir, '--port', '8555'])).code, 0);
+    t.deepEqual(compose(dir).services.gateway.ports, ['10.0.0.5:8555:3000'], 'an explicit --listen stays until changed');
+    t.is((await cctl(['gateway', 'init', '--dir', dir, '--port', '8555', '--listen', '[::1]'])).code, 0);
+    t.deepEqual(compose(dir).services.gateway.ports, ['[::1]:8555:3000']);
 
-  const tls = temp();
-  t.is((await cctl(['gateway', 'init', '--dir', tls, '--port', '8556', ...certFiles(tls)])).code, 0);
-  t.deepEqual(compose(tls).services.gateway.ports, ['0.0.0.0:8556:3000']);
-  t.is(localGatewayAccess(tls)?.url, 'https://127.0.0.1:8556');
-});
+    const tls = temp();
+    t.is((await cctl(['gateway', 'init', '--dir', tls, '--port', '8556', ...certFiles(tls)])).code, 0);
+    t.deepEqual(compose(tls).services.gateway.ports, ['0.0.0.0:8556:3000']);
+    t.is(localGatewayAccess(tls)?.url, 'https://127.0.0.1:8556');
+  },
+);
 
 test.serial('a --listen that is not an address is refused, and nothing is written', async (t) => {
   const dir = temp();
@@ -112,10 +125,22 @@ test.serial('gateway status prints the bind address, and --json carries it', asy
 
 test('a folder of an older cctl (shared image, every address over http) is brought to the rule by up', (t) => {
   const dir = temp();
-  const setup: GatewaySetup = { port: 3100, upstream: 'https://api.anthropic.com', baseImage: 'b', retentionDays: 1, tls: false, buildHash: 'h', listen: '0.0.0.0', image: 'x' };
+  const setup: GatewaySetup = {
+    port: 3100,
+    upstream: 'https://api.anthropic.com',
+    baseImage: 'b',
+    retentionDays: 1,
+    tls: false,
+    buildHash: 'h',
+    listen: '0.0.0.0',
+    image: 'x',
+  };
   writeGatewayFolder(dir, setup, {}, {});
   // What cctl wrote before: no listen line, "PORT:3000", the shared tag.
-  const old = gatewayComposeText(setup).replace(/\n {2}# The host address[^\n]*\n[^\n]*\n {2}listen: "0\.0\.0\.0"/, '').replace('"0.0.0.0:3100:3000"', '"3100:3000"').replace('image: x', 'image: cctl-team-gateway:local');
+  const old = gatewayComposeText(setup)
+    .replace(/\n {2}# The host address[^\n]*\n[^\n]*\n {2}listen: "0\.0\.0\.0"/, '')
+    .replace('"0.0.0.0:3100:3000"', '"3100:3000"')
+    .replace('image: x', 'image: cctl-team-gateway:local');
   writeFileSync(join(dir, 'compose.yaml'), old);
   t.deepEqual(upgradeGatewayFolder(dir, 'cctl-mine-gateway:local'), ['image cctl-mine-gateway:local', 'published on 127.0.0.1']);
   t.deepEqual(compose(dir).services.gateway.ports, ['127.0.0.1:3100:3000']);
@@ -143,14 +168,37 @@ test('usage --team trusts a self-signed gateway only through --ca-cert / CCTL_CA
   const viaFlag = teamAccess({ gatewayUrl: url, caCert: join(dir, 'ca.pem') }, { CCTL_ADMIN_TOKEN: 'adm' }, dir);
   t.is(viaFlag.caFile, join(dir, 'ca.pem'));
   t.is((await fetchTeamUsage(viaFlag, 'member')).length, 1);
-  await t.throwsAsync(fetchTeamUsage({ url, adminToken: 'adm', caFile: join(dir, 'missing.pem') }, 'member'), { message: /--ca-cert: cannot read/ });
+  await t.throwsAsync(fetchTeamUsage({ url, adminToken: 'adm', caFile: join(dir, 'missing.pem') }, 'member'), {
+    message: /--ca-cert: cannot read/,
+  });
 });
 
 test('--team-gateway: http only to loopback, private or link-local addresses and single-label names; elsewhere https or --insecure-http', (t) => {
-  for (const url of ['http://127.0.0.1:3000', 'http://10.1.2.3:3000', 'http://172.20.0.1:3000', 'http://192.168.1.10', 'http://169.254.10.1', 'http://[::1]:3000', 'http://[fd12::5]', 'http://[fe80::1]:3000', 'http://gateway:3000', 'http://localhost:3000', 'https://gw.example.com', 'https://203.0.113.7']) {
+  for (const url of [
+    'http://127.0.0.1:3000',
+    'http://10.1.2.3:3000',
+    'http://172.20.0.1:3000',
+    'http://192.168.1.10',
+    'http://169.254.10.1',
+    'http://[::1]:3000',
+    'http://[fd12::5]',
+    'http://[fe80::1]:3000',
+    'http://gateway:3000',
+    'http://localhost:3000',
+    'https://gw.example.com',
+    'https://203.0.113.7',
+  ]) {
     t.notThrows(() => teamGatewayUrl(url), url);
   }
-  for (const url of ['http://gw.example.com', 'http://203.0.113.7:3000', 'http://8.8.8.8', 'http://172.32.0.1', 'http://[2001:db8::1]:3000', 'http://gw.lan.:3000', 'http://100.64.0.1']) {
+  for (const url of [
+    'http://gw.example.com',
+    'http://203.0.113.7:3000',
+    'http://8.8.8.8',
+    'http://172.32.0.1',
+    'http://[2001:db8::1]:3000',
+    'http://gw.lan.:3000',
+    'http://100.64.0.1',
+  ]) {
     const error = t.throws(() => teamGatewayUrl(url), { message: /plain http to a host that is not on a private network/ }, url);
     t.regex((error as Error & { hint?: string }).hint ?? '', /https:\/\/[\s\S]*--tls-cert[\s\S]*--insecure-http/, url);
     t.is(teamGatewayUrl(url, true), url.replace(/\/$/, ''), `${url} with --insecure-http`);

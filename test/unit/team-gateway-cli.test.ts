@@ -18,7 +18,16 @@ import { teamAccess, teamReportOf, teamUsageTable } from '../../lib/ops/team-usa
 import { gatewayProject } from '../../lib/ops/team-gateway.js';
 import { FakeEngine, withEngine } from '../helpers/fake-engine.js';
 
-const SETUP: GatewaySetup = { port: 8443, upstream: 'https://api.anthropic.com', baseImage: 'node:22-bookworm-slim', retentionDays: 400, tls: false, buildHash: 'abc123', listen: '0.0.0.0', image: 'cctl-t-gateway:local' };
+const SETUP: GatewaySetup = {
+  port: 8443,
+  upstream: 'https://api.anthropic.com',
+  baseImage: 'node:22-bookworm-slim',
+  retentionDays: 400,
+  tls: false,
+  buildHash: 'abc123',
+  listen: '0.0.0.0',
+  image: 'cctl-t-gateway:local',
+};
 const temps: string[] = [];
 const temp = () => {
   const dir = mkdtempSync(join(tmpdir(), 'cctl-teamgw-unit-'));
@@ -95,52 +104,56 @@ async function gatewayCli(args: string[]): Promise<{ code: number; stdout: strin
   }
 }
 
-test.serial('--ledger postgres: a Postgres service with its volume, health check and generated password; the URL names it; kept on a re-run', async (t) => {
-  const dir = join(temp(), 'gw');
-  const first = await gatewayCli(['init', '--ledger', 'postgres', '--dir', dir, '--json']);
-  t.is(first.code, 0, first.stderr);
-  t.is(JSON.parse(first.stdout).ledger, 'postgres-service');
-  const doc = parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>;
-  const pg = doc.services.postgres;
-  t.is(pg.image, 'cctl-gw-postgres:local');
-  t.is(pg.build.context, '.cctl/postgres');
-  t.deepEqual(pg.volumes, ['postgres:/var/lib/postgresql/data']);
-  t.deepEqual(Object.keys(doc.volumes), ['ledger', 'postgres']);
-  t.is(pg.environment.POSTGRES_PASSWORD_FILE, '/run/secrets/postgres_password');
-  t.deepEqual(pg.secrets, ['postgres_password']);
-  t.is(doc.secrets.postgres_password.file, './secrets/postgres-password');
-  t.is(pg.healthcheck.test[1], 'pg_isready');
-  t.is(pg.ports, undefined, 'the database is on the project network only');
-  t.deepEqual(pg.cap_drop, ['ALL']);
-  t.deepEqual(doc.services.gateway.depends_on, ['postgres']);
-  t.is(doc.services.gateway.environment.CCTL_LEDGER_URL_FILE, '/run/secrets/ledger_url');
-  t.is(doc.services.gateway.build.args.CCTL_BUILD_HASH, pg.build.args.CCTL_BUILD_HASH, 'one build hash for both images');
-  const password = readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim();
-  t.regex(password, /^[A-Za-z0-9_-]{32}$/);
-  t.is(mode(join(dir, 'secrets', 'postgres-password')), 0o644);
-  t.is(readFileSync(join(dir, LEDGER_URL_FILE), 'utf8'), `postgres://cctl:${password}@postgres:5432/cctl\n`);
-  t.false(readFileSync(join(dir, 'compose.yaml'), 'utf8').includes(password), 'the password is never in compose.yaml');
-  for (const f of ['Dockerfile', 'entrypoint.sh', join('certs', 'README')]) t.true(readFileSync(join(dir, '.cctl', 'postgres', f)).length > 0, f);
-  t.is(mode(join(dir, '.cctl', 'postgres', 'entrypoint.sh')), 0o755);
+test.serial(
+  '--ledger postgres: a Postgres service with its volume, health check and generated password; the URL names it; kept on a re-run',
+  async (t) => {
+    const dir = join(temp(), 'gw');
+    const first = await gatewayCli(['init', '--ledger', 'postgres', '--dir', dir, '--json']);
+    t.is(first.code, 0, first.stderr);
+    t.is(JSON.parse(first.stdout).ledger, 'postgres-service');
+    const doc = parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>;
+    const pg = doc.services.postgres;
+    t.is(pg.image, 'cctl-gw-postgres:local');
+    t.is(pg.build.context, '.cctl/postgres');
+    t.deepEqual(pg.volumes, ['postgres:/var/lib/postgresql/data']);
+    t.deepEqual(Object.keys(doc.volumes), ['ledger', 'postgres']);
+    t.is(pg.environment.POSTGRES_PASSWORD_FILE, '/run/secrets/postgres_password');
+    t.deepEqual(pg.secrets, ['postgres_password']);
+    t.is(doc.secrets.postgres_password.file, './secrets/postgres-password');
+    t.is(pg.healthcheck.test[1], 'pg_isready');
+    t.is(pg.ports, undefined, 'the database is on the project network only');
+    t.deepEqual(pg.cap_drop, ['ALL']);
+    t.deepEqual(doc.services.gateway.depends_on, ['postgres']);
+    t.is(doc.services.gateway.environment.CCTL_LEDGER_URL_FILE, '/run/secrets/ledger_url');
+    t.is(doc.services.gateway.build.args.CCTL_BUILD_HASH, pg.build.args.CCTL_BUILD_HASH, 'one build hash for both images');
+    const password = readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim();
+    t.regex(password, /^[A-Za-z0-9_-]{32}$/);
+    t.is(mode(join(dir, 'secrets', 'postgres-password')), 0o644);
+    t.is(readFileSync(join(dir, LEDGER_URL_FILE), 'utf8'), `postgres://cctl:${password}@postgres:5432/cctl\n`);
+    t.false(readFileSync(join(dir, 'compose.yaml'), 'utf8').includes(password), 'the password is never in compose.yaml');
+    for (const f of ['Dockerfile', 'entrypoint.sh', join('certs', 'README')])
+      t.true(readFileSync(join(dir, '.cctl', 'postgres', f)).length > 0, f);
+    t.is(mode(join(dir, '.cctl', 'postgres', 'entrypoint.sh')), 0o755);
 
-  // Again without --ledger: the service and, above all, its password stay (the volume's cluster was made with it).
-  t.is((await gatewayCli(['init', '--port', '3999', '--dir', dir])).code, 0);
-  t.is(readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim(), password);
-  t.truthy((parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>).services.postgres);
+    // Again without --ledger: the service and, above all, its password stay (the volume's cluster was made with it).
+    t.is((await gatewayCli(['init', '--port', '3999', '--dir', dir])).code, 0);
+    t.is(readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim(), password);
+    t.truthy((parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>).services.postgres);
 
-  // The team's own image: no build section; back to sqlite: no service, no URL, the build folder goes.
-  t.is((await gatewayCli(['init', '--ledger', 'postgres', '--postgres-image', 'postgres:16', '--dir', dir])).code, 0);
-  const own = (parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>).services.postgres;
-  t.is(own.image, 'postgres:16');
-  t.is(own.build, undefined);
-  t.is(readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim(), password);
-  t.is((await gatewayCli(['init', '--ledger', 'sqlite', '--dir', dir])).code, 0);
-  const back = parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>;
-  t.is(back.services.postgres, undefined);
-  t.is(back.services.gateway.depends_on, undefined);
-  t.is(currentLedger(dir), 'sqlite');
-  t.throws(() => statSync(join(dir, '.cctl', 'postgres', 'Dockerfile')), undefined, 'the Postgres build folder is removed');
-});
+    // The team's own image: no build section; back to sqlite: no service, no URL, the build folder goes.
+    t.is((await gatewayCli(['init', '--ledger', 'postgres', '--postgres-image', 'postgres:16', '--dir', dir])).code, 0);
+    const own = (parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>).services.postgres;
+    t.is(own.image, 'postgres:16');
+    t.is(own.build, undefined);
+    t.is(readFileSync(join(dir, 'secrets', 'postgres-password'), 'utf8').trim(), password);
+    t.is((await gatewayCli(['init', '--ledger', 'sqlite', '--dir', dir])).code, 0);
+    const back = parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as Record<string, any>;
+    t.is(back.services.postgres, undefined);
+    t.is(back.services.gateway.depends_on, undefined);
+    t.is(currentLedger(dir), 'sqlite');
+    t.throws(() => statSync(join(dir, '.cctl', 'postgres', 'Dockerfile')), undefined, 'the Postgres build folder is removed');
+  },
+);
 
 test.serial('--postgres-image without a Postgres service, or not an image name, is refused and nothing is written', async (t) => {
   const dir = join(temp(), 'gw');
@@ -209,7 +222,17 @@ test('--team-gateway takes a plain http(s) URL and a member token only', (t) => 
 test('usage --team: reports, the table with its total line, and where the gateway is', (t) => {
   t.is(teamReportOf(undefined), 'daily');
   t.throws(() => teamReportOf('weekly'), { message: /Unknown team report/ });
-  const row = (member: string, n: number) => ({ member, requests: n, errors: 0, inputTokens: 1000 * n, outputTokens: 10 * n, cacheCreationTokens: n, cacheReadTokens: 2 * n, totalTokens: 1013 * n, cost: 0.5 * n });
+  const row = (member: string, n: number) => ({
+    member,
+    requests: n,
+    errors: 0,
+    inputTokens: 1000 * n,
+    outputTokens: 10 * n,
+    cacheCreationTokens: n,
+    cacheReadTokens: 2 * n,
+    totalTokens: 1013 * n,
+    cost: 0.5 * n,
+  });
   const table = teamUsageTable('member', [row('ann', 1), row('ben', 2)]);
   const trimmed = table.map((r) => r.map((c) => c.trim()));
   t.deepEqual(trimmed[0], ['Member', 'Input', 'Output', 'Cache Create', 'Cache Read', 'Total Tokens', 'Cost (USD)', 'Requests']);
@@ -234,13 +257,26 @@ test.serial('gateway member add runs the member CLI in the gateway container and
   process.stdout.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
   let code: number;
   try {
-    code = await withEngine(fake, () => main(['gateway', 'member', 'add', 'alice', '--daily-tokens', '5000', '--max-in-flight', '3', '--dir', dir, '--json']));
+    code = await withEngine(fake, () =>
+      main(['gateway', 'member', 'add', 'alice', '--daily-tokens', '5000', '--max-in-flight', '3', '--dir', dir, '--json']),
+    );
   } finally {
     process.stdout.write = write;
   }
   t.is(code, 0);
   const exec = fake.calls.find((c) => c.line.includes(' exec '))!;
-  t.deepEqual(exec.argv.slice(-10), ['-T', 'gateway', 'node', '/app/gateway/team/cli.js', 'add', 'alice', '--daily-tokens', '5000', '--max-in-flight', '3']);
+  t.deepEqual(exec.argv.slice(-10), [
+    '-T',
+    'gateway',
+    'node',
+    '/app/gateway/team/cli.js',
+    'add',
+    'alice',
+    '--daily-tokens',
+    '5000',
+    '--max-in-flight',
+    '3',
+  ]);
   t.true(exec.argv.includes(join(dir, 'compose.yaml')), exec.line);
   t.deepEqual(JSON.parse(writes.join('')), { ok: true, member: 'alice', token: 'cctl_member_tok' });
 });
@@ -298,7 +334,7 @@ test.serial('gateway down keeps the ledger; --volumes needs --yes in a script, t
   t.is(none.out, `Stopped the team gateway. There was no ledger volume ${volume} to delete.\n`);
 });
 
-test.serial('gateway backup reads the ledger volume with the gateway\'s own image, and names cctl gateway in its hints', async (t) => {
+test.serial("gateway backup reads the ledger volume with the gateway's own image, and names cctl gateway in its hints", async (t) => {
   const dir = temp();
   writeGatewayFolder(dir, SETUP, {}, {});
   const volume = `${gatewayProject(dir).name}_ledger`;
@@ -311,7 +347,10 @@ test.serial('gateway backup reads the ledger volume with the gateway\'s own imag
   fake.on(`docker volume inspect ${volume}`, { stdout: '[{}]\n' });
   const noImage = await run(fake, ['gateway', 'backup', join(dir, 'l.tar.gz'), '--dir', dir]);
   t.is(noImage.code, 1);
-  t.true(fake.lines('docker image inspect').some((l) => l.includes(SETUP.image)), fake.lines('docker image').join('\n'));
+  t.true(
+    fake.lines('docker image inspect').some((l) => l.includes(SETUP.image)),
+    fake.lines('docker image').join('\n'),
+  );
   const noFile = await run(fake, ['gateway', 'restore', '--dir', dir]);
   t.is(noFile.code, 2);
 });

@@ -32,5 +32,8 @@ test('the compiled gateway in the build context opens Postgres with the driver i
   const run = spawnSync(node22(), ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', timeout: 60_000 });
   t.is(run.status, 0, run.stderr);
   t.regex(run.stdout, /^\d+$/);
-  t.false([...wantedAssets(undefined).keys()].some((k) => k.includes('node_modules')), 'the local gateway carries no driver');
+  t.false(
+    [...wantedAssets(undefined).keys()].some((k) => k.includes('node_modules')),
+    'the local gateway carries no driver',
+  );
 });

@@ -25,36 +25,133 @@ type Sample = [path: string[], value: unknown];
 
 /** Keys of the compose-spec schema's service definition, each with a value Compose accepts. */
 const SERVICE_KEYS: Array<[string, unknown]> = [
-  ['annotations', { a: 'b' }], ['attach', false], ['blkio_config', { weight: 300 }], ['cap_add', ['SYS_ADMIN']], ['cap_drop', ['CHOWN']],
-  ['cgroup', 'host'], ['cgroup_parent', 'm-executor-abcd'], ['command', ['sh', '-c', 'id']], ['configs', ['cfg']], ['container_name', 'fixed-name'],
-  ['cpu_count', 2], ['cpu_percent', 50], ['cpu_shares', 512], ['cpu_quota', 50000], ['cpu_period', 100000], ['cpu_rt_period', '1400us'],
-  ['cpu_rt_runtime', 400000], ['cpus', 1.5], ['cpuset', '0-1'], ['depends_on', ['other']], ['device_cgroup_rules', ['c 1:3 mr']],
-  ['devices', ['/dev/fuse:/dev/fuse']], ['dns', ['8.8.8.8']], ['dns_opt', ['use-vc']], ['dns_search', ['example.com']], ['domainname', 'example.com'],
-  ['entrypoint', ['/bin/sh']], ['env_file', ['extra.env']], ['environment', { INJECTED: '1' }], ['expose', ['4000']], ['external_links', ['db:db']],
-  ['extra_hosts', ['api.anthropic.com:10.0.0.1']], ['group_add', ['docker']], ['healthcheck', { disable: true }], ['hostname', 'h'], ['image', 'alpine:3'],
-  ['init', false], ['ipc', 'host'], ['isolation', 'default'], ['labels', { l: 'v' }], ['links', ['other']], ['logging', { driver: 'none' }],
-  ['mac_address', '02:42:ac:11:00:02'], ['mem_limit', '1g'], ['mem_reservation', '512m'], ['mem_swappiness', 10], ['memswap_limit', '2g'],
-  ['network_mode', 'host'], ['oom_kill_disable', true], ['oom_score_adj', -500], ['pid', 'host'], ['pids_limit', 10], ['platform', 'linux/amd64'],
-  ['ports', ['127.0.0.1:9999:3000']], ['privileged', true], ['profiles', ['other']], ['pull_policy', 'always'], ['read_only', false],
-  ['restart', 'always'], ['runtime', 'runc'], ['security_opt', ['seccomp=unconfined']], ['shm_size', '1g'], ['secrets', ['key']],
-  ['stdin_open', true], ['stop_grace_period', '1s'], ['stop_signal', 'SIGKILL'], ['storage_opt', { size: '1G' }], ['sysctls', { 'net.ipv4.ip_forward': 1 }],
-  ['tmpfs', ['/run/x']], ['tty', true], ['ulimits', { nofile: 1024 }], ['user', 'root'], ['userns_mode', 'host'], ['uts', 'host'],
-  ['volumes', ['/:/host']], ['volumes_from', ['other']], ['working_dir', '/'], ['post_start', [{ command: ['id'] }]], ['pre_stop', [{ command: ['id'] }]],
-  ['deploy', { resources: { limits: { cpus: '4' } } }], ['gpus', 'all'], ['scale', 2],
+  ['annotations', { a: 'b' }],
+  ['attach', false],
+  ['blkio_config', { weight: 300 }],
+  ['cap_add', ['SYS_ADMIN']],
+  ['cap_drop', ['CHOWN']],
+  ['cgroup', 'host'],
+  ['cgroup_parent', 'm-executor-abcd'],
+  ['command', ['sh', '-c', 'id']],
+  ['configs', ['cfg']],
+  ['container_name', 'fixed-name'],
+  ['cpu_count', 2],
+  ['cpu_percent', 50],
+  ['cpu_shares', 512],
+  ['cpu_quota', 50000],
+  ['cpu_period', 100000],
+  ['cpu_rt_period', '1400us'],
+  ['cpu_rt_runtime', 400000],
+  ['cpus', 1.5],
+  ['cpuset', '0-1'],
+  ['depends_on', ['other']],
+  ['device_cgroup_rules', ['c 1:3 mr']],
+  ['devices', ['/dev/fuse:/dev/fuse']],
+  ['dns', ['8.8.8.8']],
+  ['dns_opt', ['use-vc']],
+  ['dns_search', ['example.com']],
+  ['domainname', 'example.com'],
+  ['entrypoint', ['/bin/sh']],
+  ['env_file', ['extra.env']],
+  ['environment', { INJECTED: '1' }],
+  ['expose', ['4000']],
+  ['external_links', ['db:db']],
+  ['extra_hosts', ['api.anthropic.com:10.0.0.1']],
+  ['group_add', ['docker']],
+  ['healthcheck', { disable: true }],
+  ['hostname', 'h'],
+  ['image', 'alpine:3'],
+  ['init', false],
+  ['ipc', 'host'],
+  ['isolation', 'default'],
+  ['labels', { l: 'v' }],
+  ['links', ['other']],
+  ['logging', { driver: 'none' }],
+  ['mac_address', '02:42:ac:11:00:02'],
+  ['mem_limit', '1g'],
+  ['mem_reservation', '512m'],
+  ['mem_swappiness', 10],
+  ['memswap_limit', '2g'],
+  ['network_mode', 'host'],
+  ['oom_kill_disable', true],
+  ['oom_score_adj', -500],
+  ['pid', 'host'],
+  ['pids_limit', 10],
+  ['platform', 'linux/amd64'],
+  ['ports', ['127.0.0.1:9999:3000']],
+  ['privileged', true],
+  ['profiles', ['other']],
+  ['pull_policy', 'always'],
+  ['read_only', false],
+  ['restart', 'always'],
+  ['runtime', 'runc'],
+  ['security_opt', ['seccomp=unconfined']],
+  ['shm_size', '1g'],
+  ['secrets', ['key']],
+  ['stdin_open', true],
+  ['stop_grace_period', '1s'],
+  ['stop_signal', 'SIGKILL'],
+  ['storage_opt', { size: '1G' }],
+  ['sysctls', { 'net.ipv4.ip_forward': 1 }],
+  ['tmpfs', ['/run/x']],
+  ['tty', true],
+  ['ulimits', { nofile: 1024 }],
+  ['user', 'root'],
+  ['userns_mode', 'host'],
+  ['uts', 'host'],
+  ['volumes', ['/:/host']],
+  ['volumes_from', ['other']],
+  ['working_dir', '/'],
+  ['post_start', [{ command: ['id'] }]],
+  ['pre_stop', [{ command: ['id'] }]],
+  ['deploy', { resources: { limits: { cpus: '4' } } }],
+  ['gpus', 'all'],
+  ['scale', 2],
 ];
 
 /** Keys of the schema's build definition. */
 const BUILD_KEYS: Array<[string, unknown]> = [
-  ['context', '/'], ['dockerfile', '../../evil.Dockerfile'], ['dockerfile_inline', 'FROM alpine'], ['args', { EXTRA: '1' }], ['ssh', ['default']],
-  ['labels', { l: 'v' }], ['cache_from', ['type=local,src=/tmp']], ['cache_to', ['type=local,dest=/tmp/c']], ['no_cache', true],
-  ['additional_contexts', { host: '/' }], ['network', 'host'], ['pull', true], ['target', 'other'], ['shm_size', '1g'],
-  ['extra_hosts', ['registry.npmjs.org:10.0.0.1']], ['isolation', 'default'], ['privileged', true], ['secrets', ['key']], ['tags', ['x:y']],
-  ['ulimits', { nofile: 1024 }], ['platforms', ['linux/amd64']],
+  ['context', '/'],
+  ['dockerfile', '../../evil.Dockerfile'],
+  ['dockerfile_inline', 'FROM alpine'],
+  ['args', { EXTRA: '1' }],
+  ['ssh', ['default']],
+  ['labels', { l: 'v' }],
+  ['cache_from', ['type=local,src=/tmp']],
+  ['cache_to', ['type=local,dest=/tmp/c']],
+  ['no_cache', true],
+  ['additional_contexts', { host: '/' }],
+  ['network', 'host'],
+  ['pull', true],
+  ['target', 'other'],
+  ['shm_size', '1g'],
+  ['extra_hosts', ['registry.npmjs.org:10.0.0.1']],
+  ['isolation', 'default'],
+  ['privileged', true],
+  ['secrets', ['key']],
+  ['tags', ['x:y']],
+  ['ulimits', { nofile: 1024 }],
+  ['platforms', ['linux/amd64']],
 ];
 
 /** Keys of the schema's volume and network definitions, on the resources cctl's services name. */
-const VOLUME_KEYS: Array<[string, unknown]> = [['driver', 'local'], ['driver_opts', { type: 'none', o: 'bind', device: '/' }], ['external', true], ['labels', { l: 'v' }], ['name', 'someone-elses-home']];
-const NETWORK_KEYS: Array<[string, unknown]> = [['driver', 'bridge'], ['driver_opts', { 'com.docker.network.bridge.name': 'x0' }], ['internal', false], ['external', true], ['attachable', true], ['enable_ipv6', true], ['labels', { l: 'v' }], ['name', 'host']];
+const VOLUME_KEYS: Array<[string, unknown]> = [
+  ['driver', 'local'],
+  ['driver_opts', { type: 'none', o: 'bind', device: '/' }],
+  ['external', true],
+  ['labels', { l: 'v' }],
+  ['name', 'someone-elses-home'],
+];
+const NETWORK_KEYS: Array<[string, unknown]> = [
+  ['driver', 'bridge'],
+  ['driver_opts', { 'com.docker.network.bridge.name': 'x0' }],
+  ['internal', false],
+  ['external', true],
+  ['attachable', true],
+  ['enable_ipv6', true],
+  ['labels', { l: 'v' }],
+  ['name', 'host'],
+];
 
 function samples(): Sample[] {
   const out: Sample[] = [];
@@ -109,7 +206,10 @@ test.serial('every single-key change drawn from the Compose schema is refused, o
   execFileSync('git', ['init', '-q', dir]);
   // A file the env_file and secret samples name, and the other service the depends_on/links samples name.
   writeFileSync(join(dir, 'extra.env'), 'FROM_FILE=1\n');
-  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  other:\n    image: alpine\nsecrets:\n  key:\n    file: ./extra.env\nconfigs:\n  cfg:\n    file: ./extra.env\n');
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    'services:\n  other:\n    image: alpine\nsecrets:\n  key:\n    file: ./extra.env\nconfigs:\n  cfg:\n    file: ./extra.env\n',
+  );
   const project: Project = { file: join(dir, 'compose.yaml'), exists: true, dir, name: 'propapp', nameSource: 'flag' };
   await initProject(project, { flags: fromFlags({ isolate: true }), acceptChanges: true });
   const accepted = readFileSync(project.file, 'utf8');
@@ -138,7 +238,11 @@ test.serial('every single-key change drawn from the Compose schema is refused, o
     else {
       // Not refused: then Compose must resolve it to the same model as the accepted file.
       writeFileSync(project.file, accepted);
-        t.deepEqual((await reviewFileOnDisk(project)).changes, [], `${path.join('.')} = ${JSON.stringify(value)} passed unrefused and is not a no-op`);
+      t.deepEqual(
+        (await reviewFileOnDisk(project)).changes,
+        [],
+        `${path.join('.')} = ${JSON.stringify(value)} passed unrefused and is not a no-op`,
+      );
     }
     t.log(`${path.join('.')} = ${JSON.stringify(value)}: ${verdict}`);
   }
@@ -157,7 +261,10 @@ test.serial('build.ssh, which Compose 2.26 cannot print as JSON, is named as a c
   doc.setIn(['services', 'claude-cli', 'build', 'ssh'], doc.createNode(['default=${HOME}/.ssh/id_ed25519']));
   writeFileSync(project.file, doc.toString());
   const { changes } = await reviewFileOnDisk(project);
-  t.deepEqual(changes.map((c) => `${c.kind} ${c.path}`), ['added services.claude-cli.build.ssh']);
+  t.deepEqual(
+    changes.map((c) => `${c.kind} ${c.path}`),
+    ['added services.claude-cli.build.ssh'],
+  );
   // Accepted, it is not asked about again: the YAML reading is stable.
   await initProject({ ...project }, { acceptChanges: true });
   t.deepEqual((await reviewFileOnDisk(project)).changes, []);

@@ -36,7 +36,13 @@ async function setup(model: EngineModel = { flavour: V2 }, files: Record<string,
   process.env.CCTL_CACHE_DIR = join(dir, '.cache');
   const project = findProject({ projectName: 'p' }, dir);
   // Recorded with the environment the checks run in (the fake's CCTL_COMPOSE among it).
-  const healthy = ['claude-cli', 'proxy'].map((name) => ({ name, container: `p-${name}-1`, state: 'running', health: 'healthy', ports: [] }));
+  const healthy = ['claude-cli', 'proxy'].map((name) => ({
+    name,
+    container: `p-${name}-1`,
+    state: 'running',
+    health: 'healthy',
+    ports: [],
+  }));
   await withEngine(engine({}, model), async () => {
     // The per-machine file as that up left it (the short path writes it again, unchanged); the record covers it.
     await writeMachineFile(project, defaults(), 'h1', process.env, { startInterval: model.flavour !== V1 });
@@ -90,8 +96,13 @@ test.serial('nothing changed: current, from one ps and one inspect; no compose c
   t.deepEqual(fake.lines('docker inspect').length, 1);
   t.deepEqual(fake.lines('docker version --format'), []);
   // (Detection aside: the real one is remembered across runs, engine/compose-cache.ts.)
-  const composeCalls = fake.calls.filter((c) => (c.argv.includes('compose') || c.argv[0] === 'docker-compose') && !c.line.endsWith('version --short'));
-  t.deepEqual(composeCalls.map((c) => c.line), []);
+  const composeCalls = fake.calls.filter(
+    (c) => (c.argv.includes('compose') || c.argv[0] === 'docker-compose') && !c.line.endsWith('version --short'),
+  );
+  t.deepEqual(
+    composeCalls.map((c) => c.line),
+    [],
+  );
 });
 
 test.serial('a changed compose file, setting or .cctl file goes the full way', async (t) => {
@@ -113,36 +124,50 @@ test.serial('a changed compose file, setting or .cctl file goes the full way', a
  * What Compose reads that the fingerprint must cover: a start on the short path skips the trust check, so an
  * input it missed could be edited from inside between two ups and reach claude-cli unreviewed.
  */
-test.serial('an input Compose reads through a variable, a shell variable the file uses, an included folder .env: the full way', async (t) => {
-  const cases: Array<[string, Record<string, string>, (dir: string) => void]> = [
-    [
-      'extends file named through a variable',
-      { 'compose.yaml': 'services:\n  claude-cli:\n    extends: {file: "${BASE:-base.yaml}", service: b}\n', 'base.yaml': 'services: {b: {image: a}}\n' },
-      (dir) => writeFileSync(join(dir, 'base.yaml'), 'services: {b: {image: a, privileged: true}}\n'),
-    ],
-    [
-      'env_file named through a variable',
-      { 'compose.yaml': 'services:\n  claude-cli:\n    env_file: "${CLI_ENV:-cli.env}"\n', 'cli.env': 'A=1\n' },
-      (dir) => writeFileSync(join(dir, 'cli.env'), 'A=2\n'),
-    ],
-    ['a shell variable the file interpolates', { 'compose.yaml': 'services:\n  claude-cli:\n    image: "${CLI_IMAGE:-a}"\n' }, () => (process.env.CLI_IMAGE = 'b')],
-    [
-      "an included file's own .env",
-      { 'compose.yaml': 'include: [sub/compose.yaml]\nservices: {}\n', 'sub/compose.yaml': 'services:\n  x:\n    image: "${X:-a}"\n' },
-      (dir) => writeFileSync(join(dir, 'sub', '.env'), 'X=b\n'),
-    ],
-    ['a label file', { 'compose.yaml': 'services:\n  claude-cli:\n    label_file: labels.env\n', 'labels.env': 'a=1\n' }, (dir) => writeFileSync(join(dir, 'labels.env'), 'a=2\n')],
-  ];
-  for (const [what, files, change] of cases) {
-    const { project, dir } = await setup({ flavour: V2 }, files);
-    // A file named through a variable: no short path at all (which file Compose reads, only Compose can tell).
-    const before = (await withEngine(engine(), () => shortPath(project)))?.kind;
-    t.is(before, what.includes('through a variable') ? undefined : 'current', `${what}: before the edit`);
-    change(dir);
-    t.is(await withEngine(engine(), () => shortPath(project)), undefined, what);
-    delete process.env.CLI_IMAGE;
-  }
-});
+test.serial(
+  'an input Compose reads through a variable, a shell variable the file uses, an included folder .env: the full way',
+  async (t) => {
+    const cases: Array<[string, Record<string, string>, (dir: string) => void]> = [
+      [
+        'extends file named through a variable',
+        {
+          'compose.yaml': 'services:\n  claude-cli:\n    extends: {file: "${BASE:-base.yaml}", service: b}\n',
+          'base.yaml': 'services: {b: {image: a}}\n',
+        },
+        (dir) => writeFileSync(join(dir, 'base.yaml'), 'services: {b: {image: a, privileged: true}}\n'),
+      ],
+      [
+        'env_file named through a variable',
+        { 'compose.yaml': 'services:\n  claude-cli:\n    env_file: "${CLI_ENV:-cli.env}"\n', 'cli.env': 'A=1\n' },
+        (dir) => writeFileSync(join(dir, 'cli.env'), 'A=2\n'),
+      ],
+      [
+        'a shell variable the file interpolates',
+        { 'compose.yaml': 'services:\n  claude-cli:\n    image: "${CLI_IMAGE:-a}"\n' },
+        () => (process.env.CLI_IMAGE = 'b'),
+      ],
+      [
+        "an included file's own .env",
+        { 'compose.yaml': 'include: [sub/compose.yaml]\nservices: {}\n', 'sub/compose.yaml': 'services:\n  x:\n    image: "${X:-a}"\n' },
+        (dir) => writeFileSync(join(dir, 'sub', '.env'), 'X=b\n'),
+      ],
+      [
+        'a label file',
+        { 'compose.yaml': 'services:\n  claude-cli:\n    label_file: labels.env\n', 'labels.env': 'a=1\n' },
+        (dir) => writeFileSync(join(dir, 'labels.env'), 'a=2\n'),
+      ],
+    ];
+    for (const [what, files, change] of cases) {
+      const { project, dir } = await setup({ flavour: V2 }, files);
+      // A file named through a variable: no short path at all (which file Compose reads, only Compose can tell).
+      const before = (await withEngine(engine(), () => shortPath(project)))?.kind;
+      t.is(before, what.includes('through a variable') ? undefined : 'current', `${what}: before the edit`);
+      change(dir);
+      t.is(await withEngine(engine(), () => shortPath(project)), undefined, what);
+      delete process.env.CLI_IMAGE;
+    }
+  },
+);
 
 test.serial('an input edited after it was checked is refused before the start; one edited during the up leaves no record', async (t) => {
   const { project, dir } = await setup();
@@ -150,20 +175,30 @@ test.serial('an input edited after it was checked is refused before the start; o
   t.is(short?.kind, 'start');
   // claude-cli runs while proxy is restarted: an edit between the check and compose up.
   writeFileSync(join(dir, '.env'), 'X=1\n');
-  const error = await failureOf(() => withEngine(engine(), () => fingerprintBeforeStart(project, short!.record.settings, short!.record, short!.machine)));
+  const error = await failureOf(() =>
+    withEngine(engine(), () => fingerprintBeforeStart(project, short!.record.settings, short!.record, short!.machine)),
+  );
   t.regex(error?.message ?? '', /changed while cctl up was running/);
 
   // The full path: .env edited after the trust check read it (while the prompt waited, while images built).
   const checked = await inputsBeforeCheck(project);
   writeFileSync(join(dir, '.env'), 'X=3\n');
-  const late = await failureOf(() => withEngine(engine(), () => fingerprintBeforeStart(project, defaults(), undefined, { changed: false }, checked)));
+  const late = await failureOf(() =>
+    withEngine(engine(), () => fingerprintBeforeStart(project, defaults(), undefined, { changed: false }, checked)),
+  );
   t.regex(late?.message ?? '', /changed while cctl up was running/);
 
   // The full path: the fingerprint is taken before compose up; an edit during the health wait is not recorded as accepted.
   const recorded = readUpRecord(project)!.fingerprint;
   const before = await withEngine(engine(), () => fingerprintBeforeStart(project, defaults(), undefined, { changed: false }));
   writeFileSync(join(dir, '.env'), 'X=2\n');
-  const healthy = ['claude-cli', 'proxy'].map((name) => ({ name, container: `p-${name}-1`, state: 'running', health: 'healthy', ports: [] }));
+  const healthy = ['claude-cli', 'proxy'].map((name) => ({
+    name,
+    container: `p-${name}-1`,
+    state: 'running',
+    health: 'healthy',
+    ports: [],
+  }));
   await withEngine(engine(), () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }, healthy, before));
   t.is(readUpRecord(project)!.fingerprint, recorded, 'the record of the files as they were at the last good up stays');
   t.is(await withEngine(engine(), () => shortPath(project)), undefined, 'the next up goes the full way');
@@ -203,5 +238,8 @@ test.serial('a start on an engine that moved to 25+ under Compose v1 is refused 
   t.regex(error?.message ?? '', /cannot drive Docker 26/);
   // It was the short path that refused (the record matched and the snapshot ran), not the full one.
   t.is(fake.lines('docker inspect cctl-p-claude-cli:local').length, 1);
-  t.false(fake.calls.some((c) => / up -d /.test(c.line)), 'no compose up');
+  t.false(
+    fake.calls.some((c) => / up -d /.test(c.line)),
+    'no compose up',
+  );
 });

@@ -8,7 +8,10 @@ import { main } from '../../lib/cli.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 const packuments: Record<string, { 'dist-tags': Record<string, string>; versions: Record<string, object> }> = {
-  '@anthropic-ai/claude-code': { 'dist-tags': { latest: '2.1.340' }, versions: { '2.1.300': {}, '2.1.339': {}, '2.1.340': {}, '2.2.0-beta.1': {} } },
+  '@anthropic-ai/claude-code': {
+    'dist-tags': { latest: '2.1.340' },
+    versions: { '2.1.300': {}, '2.1.339': {}, '2.1.340': {}, '2.2.0-beta.1': {} },
+  },
   // The newest binary lags one release behind, as on a mirror.
   '@anthropic-ai/claude-code-linux-x64': { 'dist-tags': {}, versions: { '2.1.300': {}, '2.1.339': {} } },
   ccusage: { 'dist-tags': { latest: '20.0.26' }, versions: { '18.0.0': {}, '20.0.24': {}, '20.0.26': {} } },
@@ -58,7 +61,8 @@ test('update --check reports old against new and exits 1; an unknown version is 
   process.stdout.write = ((chunk: string) => (writes.push(String(chunk)), true)) as typeof process.stdout.write;
   try {
     t.is(process.arch === 'x64' ? await main(['-f', file, 'update', '--check']) : 1, 1);
-    if (process.arch === 'x64') t.regex(writes.join(''), /Claude Code\s+2\.1\.300\s+2\.1\.339\s+update\nccusage\s+20\.0\.24\s+20\.0\.24\s+current/);
+    if (process.arch === 'x64')
+      t.regex(writes.join(''), /Claude Code\s+2\.1\.300\s+2\.1\.339\s+update\nccusage\s+20\.0\.24\s+20\.0\.24\s+current/);
     writes.length = 0;
     // A pin newer than the one asked for: labelled a downgrade, and --check (is there anything newer?) passes.
     writeFileSync(file, 'services: {}\nx-cctl:\n  claude-version: "2.1.339"\n  ccusage-version: "20.0.24"\n  monitor: false\n');
@@ -69,7 +73,10 @@ test('update --check reports old against new and exits 1; an unknown version is 
     writeFileSync(file, 'services: {}\nx-cctl:\n  claude-version: "2.1.300"\n  ccusage-version: "20.0.24"\n  monitor: false\n');
     writes.length = 0;
     t.is(await main(['-f', file, 'update', '--claude-version', '9.9.9']), 1);
-    t.is(readFileSync(file, 'utf8'), 'services: {}\nx-cctl:\n  claude-version: "2.1.300"\n  ccusage-version: "20.0.24"\n  monitor: false\n');
+    t.is(
+      readFileSync(file, 'utf8'),
+      'services: {}\nx-cctl:\n  claude-version: "2.1.300"\n  ccusage-version: "20.0.24"\n  monitor: false\n',
+    );
   } finally {
     process.stdout.write = write;
     process.env = saved;

@@ -25,13 +25,16 @@ test('no identity on the host: doctor warns and says how to set one', async (t) 
 test('ssh agent: off passes, on without an agent fails with the fix', async (t) => {
   const { dir, env } = bare();
   const project = findProject({}, dir, {});
-  t.like(await agentCheck(project, { ...defaults(), 'ssh-agent': 'off' }, env), { status: 'pass', detail: 'not forwarded: ssh-agent is off' });
+  t.like(await agentCheck(project, { ...defaults(), 'ssh-agent': 'off' }, env), {
+    status: 'pass',
+    detail: 'not forwarded: ssh-agent is off',
+  });
   const on = await agentCheck(project, { ...defaults(), 'ssh-agent': 'on' }, env);
   t.like(on, { status: 'fail' });
   t.regex(on.fix ?? '', /ssh-add/);
 });
 
-test('ENABLE_TOOL_SEARCH only when the built-in gateway fronts Anthropic\'s API', (t) => {
+test("ENABLE_TOOL_SEARCH only when the built-in gateway fronts Anthropic's API", (t) => {
   t.true(keepsToolSearch(defaults()));
   t.false(keepsToolSearch({ proxy: 'builtin', upstream: 'https://llm.example.com' }));
   t.false(keepsToolSearch({ proxy: 'external', upstream: 'https://api.anthropic.com' }));

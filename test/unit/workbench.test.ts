@@ -104,7 +104,12 @@ test('git identity: settings, then the environment, then the repository config',
 
 test('no identity anywhere: nothing is set', async (t) => {
   const dir = project();
-  const { facts } = await machineFacts(asProject(dir), { ...defaults(), 'ssh-agent': 'off' }, 'h', { PATH: process.env.PATH, HOME: dir, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' });
+  const { facts } = await machineFacts(asProject(dir), { ...defaults(), 'ssh-agent': 'off' }, 'h', {
+    PATH: process.env.PATH,
+    HOME: dir,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+  });
   t.deepEqual(facts.git, { name: undefined, email: undefined });
 });
 
@@ -115,14 +120,23 @@ test('ssh agent: a local socket is forwarded, a remote engine or a missing agent
   await new Promise((r) => server.once('listening', r));
   try {
     t.deepEqual(sshAgentSource('auto', { SSH_AUTH_SOCK: sock }, 'linux'), { socket: sock, via: 'host' });
-    t.deepEqual(sshAgentSource('auto', { SSH_AUTH_SOCK: sock, DOCKER_HOST: 'unix:///var/run/docker.sock' }, 'linux'), { socket: sock, via: 'host' });
-    t.regex(String((sshAgentSource('auto', { SSH_AUTH_SOCK: sock, DOCKER_HOST: 'ssh://build-box' }, 'linux') as { reason: string }).reason), /remote/);
+    t.deepEqual(sshAgentSource('auto', { SSH_AUTH_SOCK: sock, DOCKER_HOST: 'unix:///var/run/docker.sock' }, 'linux'), {
+      socket: sock,
+      via: 'host',
+    });
+    t.regex(
+      String((sshAgentSource('auto', { SSH_AUTH_SOCK: sock, DOCKER_HOST: 'ssh://build-box' }, 'linux') as { reason: string }).reason),
+      /remote/,
+    );
     t.regex(String((sshAgentSource('auto', {}, 'linux') as { reason: string }).reason), /SSH_AUTH_SOCK is not set/);
     t.regex(String((sshAgentSource('auto', { SSH_AUTH_SOCK: join(dir, 'nope') }, 'linux') as { reason: string }).reason), /not a socket/);
     t.throws(() => sshAgentSource('on', {}, 'linux'), { message: /ssh-agent is on, but SSH_AUTH_SOCK is not set/ });
     t.deepEqual(sshAgentSource('auto', {}, 'darwin'), { socket: DESKTOP_AGENT_SOCKET, via: 'docker-desktop' });
     t.deepEqual(sshAgentSource('off', { SSH_AUTH_SOCK: sock }, 'linux'), { reason: 'ssh-agent is off' });
-    const { facts } = await machineFacts(asProject(dir), { ...defaults(), 'git-name': 'a', 'git-email': 'a@b.c' }, 'h', { SSH_AUTH_SOCK: sock, HOME: dir });
+    const { facts } = await machineFacts(asProject(dir), { ...defaults(), 'git-name': 'a', 'git-email': 'a@b.c' }, 'h', {
+      SSH_AUTH_SOCK: sock,
+      HOME: dir,
+    });
     t.is(facts.sshSocket, sock);
   } finally {
     server.close();

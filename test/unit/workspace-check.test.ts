@@ -11,7 +11,9 @@ async function answer(stdout: string) {
   const dir = scratchDir('cctl-workspace-unit-');
   writeFileSync(join(dir, 'compose.yaml'), 'services:\n  claude-cli:\n    image: x\n');
   const fake = new FakeEngine().on(/ exec -T claude-cli sh -c /, { stdout });
-  return withEngine(fake, async () => workspaceWriteCheck(locateProject({ file: join(dir, 'compose.yaml'), projectName: 'demo' }, dir, {})));
+  return withEngine(fake, async () =>
+    workspaceWriteCheck(locateProject({ file: join(dir, 'compose.yaml'), projectName: 'demo' }, dir, {})),
+  );
 }
 
 test.serial('claude can write /workspace: pass', async (t) => {

@@ -52,8 +52,18 @@ type ValueOf<S extends OptionSpec> = S extends Flag ? boolean : S extends Values
 /** The handler's options: each declared option with its type, plus the global ones. */
 export type OptionsOf<V extends VerbSpec> = { [K in keyof V['options']]?: ValueOf<V['options'][K]> } & GlobalOptions;
 
-export const flag = (flags: string, description: string, extra: { negatable?: boolean } = {}): Flag => ({ kind: 'flag', flags, description, ...extra });
-export const value = (flags: string, description: string, extra: { default?: string } = {}): Value => ({ kind: 'value', flags, description, ...extra });
+export const flag = (flags: string, description: string, extra: { negatable?: boolean } = {}): Flag => ({
+  kind: 'flag',
+  flags,
+  description,
+  ...extra,
+});
+export const value = (flags: string, description: string, extra: { default?: string } = {}): Value => ({
+  kind: 'value',
+  flags,
+  description,
+  ...extra,
+});
 export const values = (flags: string, description: string): Values => ({ kind: 'values', flags, description });
 /** Every verb's --json, with what it prints. */
 export const json = (what = 'Print the result as JSON'): Flag => flag('--json', what);

@@ -10,7 +10,10 @@ import { GATEWAY } from './gateway.js';
 import { INIT } from './init.js';
 
 export const GLOBAL_OPTIONS = {
-  file: value('-f, --file <file>', 'Compose file (default: the nearest compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, here or above)'),
+  file: value(
+    '-f, --file <file>',
+    'Compose file (default: the nearest compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, here or above)',
+  ),
   projectName: value('-p, --project-name <name>', 'Compose project name (default: as Compose names it)'),
   debug: flag('--debug', 'Print every docker/compose command line, and a stack trace on error'),
 };
@@ -22,7 +25,10 @@ export const VERBS = {
     description: 'Build if needed, start the claude services and wait until healthy',
     options: {
       build: flag('--build', 'Rebuild the images even when current'),
-      acceptChanges: flag('--accept-changes', 'Accept edits to the compose file that widen claude-cli or redirect the team key (asked on a terminal; needed in scripts)'),
+      acceptChanges: flag(
+        '--accept-changes',
+        'Accept edits to the compose file that widen claude-cli or redirect the team key (asked on a terminal; needed in scripts)',
+      ),
       timeout: value('--timeout <seconds>', 'How long to wait for health', { default: '120' }),
       json: json('Print one JSON document on stdout'),
     },
@@ -106,14 +112,21 @@ export const VERBS = {
     description: 'Start Claude Code in /workspace (arguments pass through)',
     options: {},
     passThrough: true,
-    examples: ['cctl claude', 'echo "summarise README.md" | cctl claude -p', "cctl claude -- --help   # Claude Code's own help (after --, everything is Claude's)"],
+    examples: [
+      'cctl claude',
+      'echo "summarise README.md" | cctl claude -p',
+      "cctl claude -- --help   # Claude Code's own help (after --, everything is Claude's)",
+    ],
   }),
   monitor: verb({
     usage: 'monitor [...args]',
     description: 'Run the Claude Code Usage Monitor (arguments pass through)',
     options: {},
     passThrough: true,
-    examples: ['cctl monitor --plan max5 --view daily', "cctl monitor -- --help   # the monitor's own options (on an image built with it: init --monitor)"],
+    examples: [
+      'cctl monitor --plan max5 --view daily',
+      "cctl monitor -- --help   # the monitor's own options (on an image built with it: init --monitor)",
+    ],
     words: ['--plan', '--view', '--timezone'],
   }),
   gateway: GATEWAY,
@@ -123,7 +136,7 @@ export const VERBS = {
     options: {
       from: value('--from <ref>', 'new: the commit the branch starts from (default HEAD)'),
       branch: value('--branch <name>', 'new: the branch to create (default cctl/NAME)'),
-      timeout: value('--timeout <seconds>', 'new: how long to wait for the task\'s stack to be healthy', { default: '120' }),
+      timeout: value('--timeout <seconds>', "new: how long to wait for the task's stack to be healthy", { default: '120' }),
       force: flag('--force', 'rm: remove even with uncommitted changes (they are lost; the branch and its commits stay)'),
       json: json(),
     },
@@ -141,7 +154,8 @@ export const VERBS = {
   }),
   settings: verb({
     usage: 'settings <action>',
-    description: 'import: copy your ~/.claude CLAUDE.md, settings.json, agents/ and commands/ into the home volume (never credentials or history)',
+    description:
+      'import: copy your ~/.claude CLAUDE.md, settings.json, agents/ and commands/ into the home volume (never credentials or history)',
     options: {
       dryRun: flag('--dry-run', 'Show what would be added or updated, change nothing'),
       json: json(),
@@ -155,7 +169,10 @@ export const VERBS = {
     options: {
       check: flag('--check', 'Only report; exit 1 when an update exists (for CI)'),
       claudeOnly: flag('--claude-only', 'Update Claude Code only'),
-      claudeVersion: value('--claude-version <version>', 'Pin this Claude Code version instead of the newest (refused when the registry lacks it)'),
+      claudeVersion: value(
+        '--claude-version <version>',
+        'Pin this Claude Code version instead of the newest (refused when the registry lacks it)',
+      ),
       ccusageVersion: value('--ccusage-version <version>', 'Pin this ccusage version instead of the newest'),
       json: json(),
     },
@@ -172,12 +189,44 @@ export const VERBS = {
       interval: value('--interval <seconds>', 'blocks --live: seconds between polls (default 5)'),
       tokenLimit: value('-t, --token-limit <n>', 'blocks --live: the bar\'s limit: a number or "max" (env CCTL_TOKEN_LIMIT)'),
       team: flag('--team', "The team gateway's ledger instead: daily, monthly, member or model"),
-      gatewayUrl: value('--gateway-url <url>', '--team: the gateway URL (env CCTL_TEAM_GATEWAY_URL, with CCTL_ADMIN_TOKEN; on the gateway server, its folder)'),
+      gatewayUrl: value(
+        '--gateway-url <url>',
+        '--team: the gateway URL (env CCTL_TEAM_GATEWAY_URL, with CCTL_ADMIN_TOKEN; on the gateway server, its folder)',
+      ),
       caCert: value('--ca-cert <file>', '--team: CA bundle for a self-signed gateway (env CCTL_CA_CERT)'),
     },
     passThrough: true,
-    examples: ['cctl usage daily --json | jq .totals', "cctl usage daily --help   # ccusage's own options for a report", 'cctl usage monthly --breakdown', 'cctl usage blocks --live --token-limit max', 'cctl usage blocks --live --once', 'cctl usage --team member --json', 'cctl usage --team --ca-cert gateway.crt   # a self-signed team gateway (env CCTL_CA_CERT)'],
-    words: ['daily', 'weekly', 'monthly', 'session', 'blocks', 'statusline', '--team', 'member', 'model', '--json', '--gateway-url', '--ca-cert', '--since', '--until', '--breakdown', '--offline', '--live', '--once', '--interval', '--token-limit'],
+    examples: [
+      'cctl usage daily --json | jq .totals',
+      "cctl usage daily --help   # ccusage's own options for a report",
+      'cctl usage monthly --breakdown',
+      'cctl usage blocks --live --token-limit max',
+      'cctl usage blocks --live --once',
+      'cctl usage --team member --json',
+      'cctl usage --team --ca-cert gateway.crt   # a self-signed team gateway (env CCTL_CA_CERT)',
+    ],
+    words: [
+      'daily',
+      'weekly',
+      'monthly',
+      'session',
+      'blocks',
+      'statusline',
+      '--team',
+      'member',
+      'model',
+      '--json',
+      '--gateway-url',
+      '--ca-cert',
+      '--since',
+      '--until',
+      '--breakdown',
+      '--offline',
+      '--live',
+      '--once',
+      '--interval',
+      '--token-limit',
+    ],
   }),
   shell: verb({
     usage: 'shell',

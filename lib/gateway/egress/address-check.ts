@@ -97,16 +97,19 @@ export function refusedKind(address: string, own: ReadonlySet<string>): RefusedK
   return own.has(ip) ? 'gateway' : undefined;
 }
 
-export type AddressCheck =
-  | { ok: true; address: string }
-  | { ok: false; address: string; kind: RefusedKind };
+export type AddressCheck = { ok: true; address: string } | { ok: false; address: string; kind: RefusedKind };
 
 /**
  * The first address the destination may be dialled at: one that is not
  * refused, or one the allow-list names literally. When none is, the first
  * refusal, to tell the client why.
  */
-export function checkAddresses(addresses: readonly string[], destination: Destination, rules: readonly AllowRule[], own: ReadonlySet<string>): AddressCheck | undefined {
+export function checkAddresses(
+  addresses: readonly string[],
+  destination: Destination,
+  rules: readonly AllowRule[],
+  own: ReadonlySet<string>,
+): AddressCheck | undefined {
   let refusal: AddressCheck | undefined;
   for (const raw of addresses) {
     const address = canonical(raw);
@@ -127,8 +130,9 @@ const WHY: Record<RefusedKind, string> = {
 
 /** The 403 body for a refused address: what it was, and for loopback-like ones the literal entry that reaches it. */
 export function addressRefusal(named: string, check: Extract<AddressCheck, { ok: false }>, entry: string): string {
-  const literal = check.kind === 'link-local' || check.kind === 'metadata'
-    ? ''
-    : `Only an entry naming the address itself reaches it: cctl init --allow ${entry} && cctl up\n`;
+  const literal =
+    check.kind === 'link-local' || check.kind === 'metadata'
+      ? ''
+      : `Only an entry naming the address itself reaches it: cctl init --allow ${entry} && cctl up\n`;
   return `cctl gateway: ${named} resolves to ${check.address}, ${WHY[check.kind]}, which a name on the allow-list does not reach.\n${literal}`;
 }

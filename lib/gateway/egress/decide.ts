@@ -40,7 +40,12 @@ export function decide(egress: EgressConfig | undefined, source: string | undefi
     };
   }
   if (!destination) {
-    return { allowed: false, reason: 'bad-target', status: 400, message: `cctl gateway: "${target.slice(0, 300)}" is not a host:port destination.\n` };
+    return {
+      allowed: false,
+      reason: 'bad-target',
+      status: 400,
+      message: `cctl gateway: "${target.slice(0, 300)}" is not a host:port destination.\n`,
+    };
   }
   if (!isAllowed(egress.allow, destination)) {
     return {
@@ -55,7 +60,10 @@ export function decide(egress: EgressConfig | undefined, source: string | undefi
 }
 
 /** The denial for a listed name whose address may not be reached. */
-export function addressDenial(destination: Destination, check: Extract<AddressCheck, { ok: false }>): Extract<Decision, { allowed: false }> {
+export function addressDenial(
+  destination: Destination,
+  check: Extract<AddressCheck, { ok: false }>,
+): Extract<Decision, { allowed: false }> {
   const entry = entryFor({ host: check.address, port: destination.port });
   return { allowed: false, reason: 'address', status: 403, destination, message: addressRefusal(hostPort(destination), check, entry) };
 }

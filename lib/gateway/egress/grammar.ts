@@ -105,9 +105,16 @@ export function parseRule(entry: string): Parsed<AllowRule> {
   if (!host.ok) return host;
   const ip = isIPv4(host.value) || isIPv6(host.value);
   if (wildcard && ip) return { ok: false, why: 'an IP address cannot have a wildcard' };
-  if (wildcard && !host.value.includes('.')) return { ok: false, why: 'a wildcard over a whole top-level domain is too broad: it needs a domain of two labels or more, such as *.example.com' };
+  if (wildcard && !host.value.includes('.'))
+    return {
+      ok: false,
+      why: 'a wildcard over a whole top-level domain is too broad: it needs a domain of two labels or more, such as *.example.com',
+    };
   if (!ip && !wildcard && !host.value.includes('.') && rawPort === undefined) {
-    return { ok: false, why: `a name without a dot is written with its port, such as ${host.value}:${DEFAULT_PORT}, so that it never reads as a misspelt preset` };
+    return {
+      ok: false,
+      why: `a name without a dot is written with its port, such as ${host.value}:${DEFAULT_PORT}, so that it never reads as a misspelt preset`,
+    };
   }
   const port = rawPort === undefined ? DEFAULT_PORT : parsePort(rawPort);
   if (!port) return { ok: false, why: 'the port must be a number from 1 to 65535' };

@@ -40,11 +40,18 @@ export function forwardHttp(ctx: EgressContext, req: http.IncomingMessage, res: 
   // HTTPS goes through CONNECT: an https:// URL here would need the gateway to speak TLS for the client.
   const decision: Decision = url
     ? decide(ctx.egress, source, url.host, 80)
-    : { allowed: false, reason: 'bad-target', status: 400, message: 'cctl gateway: only http:// URLs are proxied this way; HTTPS goes through CONNECT.\n' };
+    : {
+        allowed: false,
+        reason: 'bad-target',
+        status: 400,
+        message: 'cctl gateway: only http:// URLs are proxied this way; HTTPS goes through CONNECT.\n',
+      };
   if (decision.destination) record.destination(decision.destination);
   if (!decision.allowed || !url) {
     const denial = decision.allowed ? undefined : decision;
-    const answer = denialAnswer(denial ?? { allowed: false, reason: 'bad-target', status: 400, message: 'cctl gateway: not an http:// URL.\n' });
+    const answer = denialAnswer(
+      denial ?? { allowed: false, reason: 'bad-target', status: 400, message: 'cctl gateway: not an http:// URL.\n' },
+    );
     record.denied(denial?.reason ?? 'bad-target', answer.status);
     answerResponse(res, answer);
     return;

@@ -46,7 +46,16 @@ export class EgressRecord {
     source: string | undefined,
     method?: string,
   ) {
-    this.line = { time: new Date().toISOString(), event: 'egress', kind, decision: 'allowed', status: 0, bytesUp: 0, bytesDown: 0, durationMs: 0 };
+    this.line = {
+      time: new Date().toISOString(),
+      event: 'egress',
+      kind,
+      decision: 'allowed',
+      status: 0,
+      bytesUp: 0,
+      bytesDown: 0,
+      durationMs: 0,
+    };
     if (source) this.line.source = source;
     if (method) this.line.method = method;
   }
@@ -86,8 +95,22 @@ export class EgressRecord {
     const l = this.line;
     this.write(
       JSON.stringify({
-        time: l.time, event: l.event, kind: l.kind, decision: l.decision, reason: l.reason, host: l.host, port: l.port, entry: l.entry, address: l.address,
-        source: l.source, method: l.method, status: l.status, bytesUp: l.bytesUp, bytesDown: l.bytesDown, durationMs: l.durationMs, error: l.error,
+        time: l.time,
+        event: l.event,
+        kind: l.kind,
+        decision: l.decision,
+        reason: l.reason,
+        host: l.host,
+        port: l.port,
+        entry: l.entry,
+        address: l.address,
+        source: l.source,
+        method: l.method,
+        status: l.status,
+        bytesUp: l.bytesUp,
+        bytesDown: l.bytesDown,
+        durationMs: l.durationMs,
+        error: l.error,
       } satisfies EgressLog),
     );
   }

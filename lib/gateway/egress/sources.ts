@@ -56,7 +56,11 @@ function readRouteTable(): string {
   }
 }
 
-export function parseSources(text: string | undefined, interfaces: Interfaces = os.networkInterfaces(), routeTable = readRouteTable()): SourceFilter {
+export function parseSources(
+  text: string | undefined,
+  interfaces: Interfaces = os.networkInterfaces(),
+  routeTable = readRouteTable(),
+): SourceFilter {
   const entries = (text?.trim() || 'auto').split(/[\s,]+/).filter(Boolean);
   const cidrs = entries.flatMap((entry) => (entry === 'auto' ? ownSubnets(interfaces) : [entry]));
   const refused = entries.includes('auto') ? defaultGateways(routeTable) : [];

@@ -41,7 +41,11 @@ export function handleConnect(ctx: EgressContext, req: http.IncomingMessage, cli
     return;
   }
   if (ctx.tunnels.size >= ctx.egress!.maxTunnels) {
-    const answer = { status: 503, proxyStatus: 'proxy_configuration_error', body: `cctl gateway: ${ctx.tunnels.size} tunnels are open, the most this gateway allows (CCTL_EGRESS_MAX_TUNNELS).\n` };
+    const answer = {
+      status: 503,
+      proxyStatus: 'proxy_configuration_error',
+      body: `cctl gateway: ${ctx.tunnels.size} tunnels are open, the most this gateway allows (CCTL_EGRESS_MAX_TUNNELS).\n`,
+    };
     record.status = 503;
     record.error = 'too many tunnels';
     answerSocket(client, answer);
@@ -114,7 +118,10 @@ class Tunnel {
       port: this.destination.port,
       allowHalfOpen: true,
       noDelay: true,
-      onread: { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (bytes: number, buffer: Uint8Array) => this.relayDown(buffer, bytes) },
+      onread: {
+        buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+        callback: (bytes: number, buffer: Uint8Array) => this.relayDown(buffer, bytes),
+      },
     });
     this.upstream = upstream;
     upstream.once('connect', () => {

@@ -35,7 +35,10 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Parses the usage query; a bad parameter is the client's mistake, said plainly. */
 export function usageQueryOf(params: URLSearchParams): UsageQuery | string {
-  const by = (params.get('by') ?? 'day').split(',').map((k) => k.trim()).filter(Boolean);
+  const by = (params.get('by') ?? 'day')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const unknown = by.filter((k) => !USAGE_KEYS.includes(k as UsageKey));
   if (unknown.length) return `Unknown grouping "${unknown.join(',')}"; use any of ${USAGE_KEYS.join(', ')}.`;
   const query: UsageQuery = { by: by as UsageKey[] };
@@ -47,7 +50,8 @@ export function usageQueryOf(params: URLSearchParams): UsageQuery | string {
   }
   const member = params.get('member');
   if (member !== null) {
-    if (member === '' || member.length > 200) return `member must be a member's name (1 to 200 characters), got ${member.length} characters.`;
+    if (member === '' || member.length > 200)
+      return `member must be a member's name (1 to 200 characters), got ${member.length} characters.`;
     query.member = member;
   }
   return query;
@@ -56,7 +60,14 @@ export function usageQueryOf(params: URLSearchParams): UsageQuery | string {
 /** Answers one admin request; the promise settles once the response is written. */
 export async function serveAdmin(req: http.IncomingMessage, res: http.ServerResponse, target: URL, deps: AdminDeps): Promise<void> {
   if (!isAdmin(req, deps.adminToken)) {
-    sendJson(res, 401, apiError('authentication_error', 'The admin API needs the admin token as Authorization: Bearer (cctl gateway init stored it in the gateway folder).'));
+    sendJson(
+      res,
+      401,
+      apiError(
+        'authentication_error',
+        'The admin API needs the admin token as Authorization: Bearer (cctl gateway init stored it in the gateway folder).',
+      ),
+    );
     return;
   }
   if (req.method !== 'GET') {
@@ -75,7 +86,11 @@ export async function serveAdmin(req: http.IncomingMessage, res: http.ServerResp
     } else if (route === 'members') {
       sendJson(res, 200, { members: await deps.ledger.members() });
     } else {
-      sendJson(res, 404, apiError('not_found_error', `No admin route ${target.pathname}; see /admin/api/usage, /admin/api/requests, /admin/api/members.`));
+      sendJson(
+        res,
+        404,
+        apiError('not_found_error', `No admin route ${target.pathname}; see /admin/api/usage, /admin/api/requests, /admin/api/members.`),
+      );
     }
   } catch (error) {
     if (!res.headersSent) sendJson(res, 500, apiError('api_error', `The ledger could not answer: ${(error as Error).message}`));

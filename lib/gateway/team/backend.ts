@@ -103,29 +103,69 @@ export class SqliteBackend implements LedgerBackend {
     return this.store.db.prepare('SELECT * FROM members ORDER BY name').all().map(storedMemberOf);
   }
   async requestPage(afterId: number, limit: number) {
-    return this.store.db.prepare('SELECT * FROM requests WHERE id > ? ORDER BY id LIMIT ?').all(afterId, limit)
+    return this.store.db
+      .prepare('SELECT * FROM requests WHERE id > ? ORDER BY id LIMIT ?')
+      .all(afterId, limit)
       .map((r) => ({ id: num(r.id), row: requestOf(r) }));
   }
   async dailyRows(): Promise<DailyRow[]> {
     return this.store.db.prepare('SELECT * FROM daily ORDER BY day, member, project, model').all().map(dailyOf);
   }
   async totals(): Promise<LedgerTotals> {
-    return totalsOf(
-      this.store.db.prepare(TOTALS_SQL).get() ?? {},
-    );
+    return totalsOf(this.store.db.prepare(TOTALS_SQL).get() ?? {});
   }
   async importRows(members: readonly StoredMember[], requests: readonly LedgerRow[], daily: readonly DailyRow[]) {
     const db = this.store.db;
     db.exec('BEGIN IMMEDIATE');
     try {
-      const m = db.prepare(`INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost, max_in_flight)
+      const m =
+        db.prepare(`INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost, max_in_flight)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      for (const x of members) m.run(x.name, x.tokenHash, x.createdAt, x.revokedAt ?? null, x.dailyTokens ?? null, x.monthlyTokens ?? null, x.dailyCost ?? null, x.monthlyCost ?? null, x.maxInFlight ?? null);
+      for (const x of members)
+        m.run(
+          x.name,
+          x.tokenHash,
+          x.createdAt,
+          x.revokedAt ?? null,
+          x.dailyTokens ?? null,
+          x.monthlyTokens ?? null,
+          x.dailyCost ?? null,
+          x.monthlyCost ?? null,
+          x.maxInFlight ?? null,
+        );
       const r = db.prepare(`INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens,
         cache_creation_tokens, cache_read_tokens, cost, error, usage_unread) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-      for (const x of requests) r.run(x.time, x.member, x.project, x.model, x.status, x.durationMs, x.inputTokens, x.outputTokens, x.cacheCreationTokens, x.cacheReadTokens, x.cost, x.error ?? null, x.usageUnread ? 1 : 0);
+      for (const x of requests)
+        r.run(
+          x.time,
+          x.member,
+          x.project,
+          x.model,
+          x.status,
+          x.durationMs,
+          x.inputTokens,
+          x.outputTokens,
+          x.cacheCreationTokens,
+          x.cacheReadTokens,
+          x.cost,
+          x.error ?? null,
+          x.usageUnread ? 1 : 0,
+        );
       const d = db.prepare('INSERT INTO daily VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
-      for (const x of daily) d.run(x.day, x.member, x.project, x.model, x.requests, x.errors, x.inputTokens, x.outputTokens, x.cacheCreationTokens, x.cacheReadTokens, x.cost);
+      for (const x of daily)
+        d.run(
+          x.day,
+          x.member,
+          x.project,
+          x.model,
+          x.requests,
+          x.errors,
+          x.inputTokens,
+          x.outputTokens,
+          x.cacheCreationTokens,
+          x.cacheReadTokens,
+          x.cost,
+        );
       db.exec('COMMIT');
     } catch (error) {
       db.exec('ROLLBACK');

@@ -79,7 +79,12 @@ export function noSpend(time: number): Spend {
 }
 
 export function hasBudget(budgets: Budgets): boolean {
-  return budgets.dailyTokens !== undefined || budgets.monthlyTokens !== undefined || budgets.dailyCost !== undefined || budgets.monthlyCost !== undefined;
+  return (
+    budgets.dailyTokens !== undefined ||
+    budgets.monthlyTokens !== undefined ||
+    budgets.dailyCost !== undefined ||
+    budgets.monthlyCost !== undefined
+  );
 }
 
 const formatNumber = (n: number) => n.toLocaleString('en-US');
@@ -102,13 +107,23 @@ export function checkBudgets(member: string, budgets: Budgets, spend: Spend, hel
     if (allowed === undefined) continue;
     if (used >= allowed) {
       return {
-        limit, used, held: reserved, allowed, resetsAt, kind: 'spent',
+        limit,
+        used,
+        held: reserved,
+        allowed,
+        resetsAt,
+        kind: 'spent',
         message: `Member "${member}" has reached the ${limit} of ${format(allowed)} (used ${format(used)}). It resets at ${resetsAt.toISOString()}; a team admin can raise it with "cctl gateway member budget".`,
       };
     }
     if (used + reserved >= allowed) {
       return {
-        limit, used, held: reserved, allowed, resetsAt, kind: 'held',
+        limit,
+        used,
+        held: reserved,
+        allowed,
+        resetsAt,
+        kind: 'held',
         message: `Member "${member}" has ${held.count} request(s) in flight that hold the rest of the ${limit} of ${format(allowed)} (used ${format(used)}, reserved ${format(reserved)}). Try again when they finish.`,
       };
     }

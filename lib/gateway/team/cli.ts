@@ -39,11 +39,13 @@ export function parseBudgets(args: string[]): Budgets {
     const text = inline ?? args[++i];
     const value = Number(text);
     if (key === 'maxInFlight') {
-      if (text === undefined || !Number.isInteger(value) || value < 1) throw new Error(`${flag} needs a whole number of at least 1, got "${text ?? ''}".`);
+      if (text === undefined || !Number.isInteger(value) || value < 1)
+        throw new Error(`${flag} needs a whole number of at least 1, got "${text ?? ''}".`);
       budgets[key] = value;
       continue;
     }
-    if (text === undefined || !Number.isFinite(value) || value < 0) throw new Error(`${flag} needs a number of at least 0, got "${text ?? ''}".`);
+    if (text === undefined || !Number.isFinite(value) || value < 0)
+      throw new Error(`${flag} needs a number of at least 0, got "${text ?? ''}".`);
     budgets[key] = key.endsWith('Tokens') ? Math.floor(value) : value;
   }
   return budgets;
@@ -54,7 +56,13 @@ export function parseBudgets(args: string[]): Budgets {
  * Postgres; else the SQLite file in dataDir); returns the exit code. Output
  * goes through `out`, errors through `err`.
  */
-export async function runMemberCommand(argv: string[], dataDir: string, out: (s: string) => void, err: (s: string) => void, ledgerUrl?: string): Promise<number> {
+export async function runMemberCommand(
+  argv: string[],
+  dataDir: string,
+  out: (s: string) => void,
+  err: (s: string) => void,
+  ledgerUrl?: string,
+): Promise<number> {
   const [verb, name, ...rest] = argv;
   const usage = 'usage: cli.js add|budget|revoke NAME [budget flags] | list | migrate --from sqlite';
   if (verb === 'migrate') return migrate(argv.slice(1), dataDir, out, err, ledgerUrl);
@@ -88,14 +96,22 @@ export async function runMemberCommand(argv: string[], dataDir: string, out: (s:
 }
 
 /** `migrate --from sqlite`: the volume's ledger.db into the Postgres ledger; exit 1 unless the copy checks out. */
-async function migrate(args: string[], dataDir: string, out: (s: string) => void, err: (s: string) => void, ledgerUrl?: string): Promise<number> {
+async function migrate(
+  args: string[],
+  dataDir: string,
+  out: (s: string) => void,
+  err: (s: string) => void,
+  ledgerUrl?: string,
+): Promise<number> {
   if (args.join(' ') !== '--from sqlite') {
     err('usage: cli.js migrate --from sqlite\n');
     return 2;
   }
   const file = join(dataDir, 'ledger.db');
   if (!ledgerUrl) {
-    err('This gateway keeps its ledger in SQLite: there is nothing to migrate to. Point it at Postgres first ("cctl gateway init --ledger postgres", then "cctl gateway up").\n');
+    err(
+      'This gateway keeps its ledger in SQLite: there is nothing to migrate to. Point it at Postgres first ("cctl gateway init --ledger postgres", then "cctl gateway up").\n',
+    );
     return 1;
   }
   if (!existsSync(file)) {
@@ -135,6 +151,11 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  void runMemberCommand(process.argv.slice(2), process.env.CCTL_DATA_DIR?.trim() || '/data',
-    (s) => process.stdout.write(s), (s) => process.stderr.write(s), ledgerUrlOf(process.env)).then((code) => (process.exitCode = code));
+  void runMemberCommand(
+    process.argv.slice(2),
+    process.env.CCTL_DATA_DIR?.trim() || '/data',
+    (s) => process.stdout.write(s),
+    (s) => process.stderr.write(s),
+    ledgerUrlOf(process.env),
+  ).then((code) => (process.exitCode = code));
 }

@@ -35,7 +35,9 @@ function readSecretFile(name: string, file: string, readFile: (path: string) => 
 export function loadTeamConfig(env: Env = process.env, readFile: (path: string) => Buffer = (p) => readFileSync(p)): TeamConfig {
   const hasKey = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN'].some((name) => env[name]?.trim() || env[`${name}_FILE`]?.trim());
   if (!hasKey || env.CCTL_AUTH_MODE?.trim() === 'login') {
-    throw new GatewayConfigError('Team mode holds the real key: set ANTHROPIC_API_KEY_FILE (or ANTHROPIC_AUTH_TOKEN_FILE) to a file or Docker secret; never pass it on the command line.');
+    throw new GatewayConfigError(
+      'Team mode holds the real key: set ANTHROPIC_API_KEY_FILE (or ANTHROPIC_AUTH_TOKEN_FILE) to a file or Docker secret; never pass it on the command line.',
+    );
   }
   const dataDir = env.CCTL_DATA_DIR?.trim() || '/data';
   const direct = env.CCTL_ADMIN_TOKEN?.trim();
@@ -44,7 +46,9 @@ export function loadTeamConfig(env: Env = process.env, readFile: (path: string) 
   const adminToken = direct || (file ? readSecretFile('CCTL_ADMIN_TOKEN_FILE', file, readFile).toString('utf8').trim() : '');
   // The admin token guards every member's usage: refuse to start with a guessable one.
   if (adminToken.length < 16) {
-    throw new GatewayConfigError('Team mode needs an admin token of at least 16 characters in CCTL_ADMIN_TOKEN_FILE (cctl gateway init writes one).');
+    throw new GatewayConfigError(
+      'Team mode needs an admin token of at least 16 characters in CCTL_ADMIN_TOKEN_FILE (cctl gateway init writes one).',
+    );
   }
   const config: TeamConfig = {
     dataDir,
@@ -58,14 +62,18 @@ export function loadTeamConfig(env: Env = process.env, readFile: (path: string) 
   if (urlDirect && urlFile) throw new GatewayConfigError('Set CCTL_LEDGER_URL or CCTL_LEDGER_URL_FILE, not both.');
   const ledgerUrl = urlDirect || (urlFile ? readSecretFile('CCTL_LEDGER_URL_FILE', urlFile, readFile).toString('utf8').trim() : '');
   if (ledgerUrl) {
-    if (!/^postgres(?:ql)?:\/\//i.test(ledgerUrl)) throw new GatewayConfigError('CCTL_LEDGER_URL must be a postgres:// URL (leave it unset for the SQLite ledger in CCTL_DATA_DIR).');
+    if (!/^postgres(?:ql)?:\/\//i.test(ledgerUrl))
+      throw new GatewayConfigError('CCTL_LEDGER_URL must be a postgres:// URL (leave it unset for the SQLite ledger in CCTL_DATA_DIR).');
     config.ledgerUrl = ledgerUrl;
   }
   const certFile = env.CCTL_TLS_CERT_FILE?.trim();
   const keyFile = env.CCTL_TLS_KEY_FILE?.trim();
   if (!!certFile !== !!keyFile) throw new GatewayConfigError('TLS needs both CCTL_TLS_CERT_FILE and CCTL_TLS_KEY_FILE.');
   if (certFile && keyFile) {
-    config.tls = { cert: readSecretFile('CCTL_TLS_CERT_FILE', certFile, readFile), key: readSecretFile('CCTL_TLS_KEY_FILE', keyFile, readFile) };
+    config.tls = {
+      cert: readSecretFile('CCTL_TLS_CERT_FILE', certFile, readFile),
+      key: readSecretFile('CCTL_TLS_KEY_FILE', keyFile, readFile),
+    };
   }
   return config;
 }

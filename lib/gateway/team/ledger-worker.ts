@@ -61,7 +61,10 @@ function reserve(rows: LedgerRow[], ask: ReservationAsk): ReservationResult {
     try {
       store.insert(rows);
     } catch (rowsError) {
-      port.postMessage({ id: 0, error: `ledger write of ${rows.length} rows failed: ${(rowsError as Error).message}` } satisfies LedgerReply);
+      port.postMessage({
+        id: 0,
+        error: `ledger write of ${rows.length} rows failed: ${(rowsError as Error).message}`,
+      } satisfies LedgerReply);
     }
     return store.reserve(ask);
   }

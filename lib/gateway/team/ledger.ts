@@ -101,7 +101,9 @@ class LedgerThread {
         this.waiting.clear();
         return;
       }
-      this.log(`the ledger's ${this.role} thread stopped (exit ${code}); ${this.role === 'writer' ? 'rows it had not committed are lost; ' : ''}starting a new one`);
+      this.log(
+        `the ledger's ${this.role} thread stopped (exit ${code}); ${this.role === 'writer' ? 'rows it had not committed are lost; ' : ''}starting a new one`,
+      );
       for (const waiter of this.waiting.values()) waiter.reject(new Error('the ledger restarted'));
       this.waiting.clear();
       this.worker = this.start();

@@ -22,7 +22,9 @@ export function tokenHash(token: string): string {
 
 export function checkMemberName(name: string): string {
   if (!NAME.test(name)) {
-    throw new Error(`"${name}" is not a usable member name: use letters, digits, ".", "_", "@" or "-" (at most 64, starting with a letter or digit).`);
+    throw new Error(
+      `"${name}" is not a usable member name: use letters, digits, ".", "_", "@" or "-" (at most 64, starting with a letter or digit).`,
+    );
   }
   return name;
 }

@@ -30,13 +30,21 @@ function same(key: keyof LedgerTotals, a: number, b: number): boolean {
 }
 
 export function compareTotals(source: LedgerTotals, target: LedgerTotals): string[] {
-  return (Object.keys(source) as (keyof LedgerTotals)[]).filter((key) => !same(key, source[key], target[key])).map((key) => `${key}: ${source[key]} in SQLite, ${target[key]} in Postgres`);
+  return (Object.keys(source) as (keyof LedgerTotals)[])
+    .filter((key) => !same(key, source[key], target[key]))
+    .map((key) => `${key}: ${source[key]} in SQLite, ${target[key]} in Postgres`);
 }
 
-export async function migrateLedger(source: LedgerBackend, target: LedgerBackend, options: { blockSize?: number; progress?: (copied: number, of: number) => void } = {}): Promise<MigrationReport> {
+export async function migrateLedger(
+  source: LedgerBackend,
+  target: LedgerBackend,
+  options: { blockSize?: number; progress?: (copied: number, of: number) => void } = {},
+): Promise<MigrationReport> {
   const before = await target.totals();
   if (before.members || before.requests || before.dailyRows) {
-    throw new MigrationError(`The ledger at ${target.where} is not empty (${before.members} members, ${before.requests} request rows, ${before.dailyRows} roll-up rows): migrate copies into an empty ledger only, so that the copy can be checked exactly.`);
+    throw new MigrationError(
+      `The ledger at ${target.where} is not empty (${before.members} members, ${before.requests} request rows, ${before.dailyRows} roll-up rows): migrate copies into an empty ledger only, so that the copy can be checked exactly.`,
+    );
   }
   const totals = await source.totals();
   await target.importRows(await source.storedMembers(), [], await source.dailyRows());
@@ -46,7 +54,11 @@ export async function migrateLedger(source: LedgerBackend, target: LedgerBackend
   for (;;) {
     const page = await source.requestPage(after, block);
     if (!page.length) break;
-    await target.importRows([], page.map((p) => p.row), []);
+    await target.importRows(
+      [],
+      page.map((p) => p.row),
+      [],
+    );
     after = page[page.length - 1]!.id;
     copied += page.length;
     options.progress?.(copied, totals.requests);

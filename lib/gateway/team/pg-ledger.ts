@@ -33,9 +33,15 @@ export class PostgresLedger implements TeamLedger {
   private closed: Promise<void> | undefined;
   private readonly pruning: NodeJS.Timeout | undefined;
 
-  private constructor(readonly backend: PostgresBackend, private readonly options: PostgresLedgerOptions) {
+  private constructor(
+    readonly backend: PostgresBackend,
+    private readonly options: PostgresLedgerOptions,
+  ) {
     if (options.retentionDays > 0) {
-      const prune = () => void backend.prune(Date.now() - options.retentionDays * 86_400_000).catch((error: Error) => this.log(`pruning failed: ${error.message}`));
+      const prune = () =>
+        void backend
+          .prune(Date.now() - options.retentionDays * 86_400_000)
+          .catch((error: Error) => this.log(`pruning failed: ${error.message}`));
       prune();
       this.pruning = setInterval(prune, 3_600_000);
       this.pruning.unref();
@@ -109,7 +115,9 @@ export class PostgresLedger implements TeamLedger {
   }
 
   release(reservation: number): void {
-    void this.backend.release(reservation).catch((error: Error) => this.log(`release of reservation ${reservation} failed (it expires by itself): ${error.message}`));
+    void this.backend
+      .release(reservation)
+      .catch((error: Error) => this.log(`release of reservation ${reservation} failed (it expires by itself): ${error.message}`));
   }
 
   /** Rows recorded before a query are committed before it runs. */
@@ -124,7 +132,9 @@ export class PostgresLedger implements TeamLedger {
   async members(): Promise<MemberWithSpend[]> {
     await this.flush();
     const now = Date.now();
-    return Promise.all((await this.backend.members()).map(async (m) => (m.revokedAt ? m : { ...m, spend: await this.backend.spendOf(m.name, now) })));
+    return Promise.all(
+      (await this.backend.members()).map(async (m) => (m.revokedAt ? m : { ...m, spend: await this.backend.spendOf(m.name, now) })),
+    );
   }
 
   close(): Promise<void> {

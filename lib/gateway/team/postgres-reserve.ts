@@ -18,7 +18,8 @@ export async function spendOf(sql: Sql, member: string, time: number): Promise<S
   const [r] = await sql.unsafe(
     `SELECT SUM(CASE WHEN day = $1 THEN ${TOKENS} END) AS dt, SUM(CASE WHEN day = $1 THEN cost END) AS dc,
        SUM(${TOKENS}) AS mt, SUM(cost) AS mc FROM daily WHERE member = $2 AND day >= $3 AND day <= $1`,
-    [spend.day, member, `${spend.month}-01`], { prepare: true },
+    [spend.day, member, `${spend.month}-01`],
+    { prepare: true },
   );
   spend.dayTokens = num(r?.dt);
   spend.dayCost = num(r?.dc);
@@ -28,13 +29,19 @@ export async function spendOf(sql: Sql, member: string, time: number): Promise<S
 }
 
 async function heldBy(sql: Sql, member: string, time: number): Promise<Held> {
-  const [r] = await sql.unsafe('SELECT COUNT(*) AS n, SUM(tokens) AS t, SUM(cost) AS c FROM reservations WHERE member = $1 AND expires_at > $2', [member, time], { prepare: true });
+  const [r] = await sql.unsafe(
+    'SELECT COUNT(*) AS n, SUM(tokens) AS t, SUM(cost) AS c FROM reservations WHERE member = $1 AND expires_at > $2',
+    [member, time],
+    { prepare: true },
+  );
   return { count: num(r?.n), tokens: num(r?.t), cost: num(r?.c) };
 }
 
 export function reserve(sql: Sql, ask: ReservationAsk): Promise<ReservationResult> {
   return sql.begin(async (tx): Promise<ReservationResult> => {
-    const [row] = await tx.unsafe('SELECT * FROM members WHERE name = $1 AND revoked_at IS NULL FOR UPDATE', [ask.member], { prepare: true });
+    const [row] = await tx.unsafe('SELECT * FROM members WHERE name = $1 AND revoked_at IS NULL FOR UPDATE', [ask.member], {
+      prepare: true,
+    });
     if (!row) return { ok: false, kind: 'no-member' };
     const member = memberRecordOf(row);
     const held = await heldBy(tx, ask.member, ask.time);
@@ -44,8 +51,11 @@ export function reserve(sql: Sql, ask: ReservationAsk): Promise<ReservationResul
       const refusal = checkBudgets(ask.member, member, await spendOf(tx, ask.member, ask.time), held, ask.time);
       if (refusal) return { ok: false, kind: 'budget', refusal };
     }
-    const [inserted] = await tx.unsafe('INSERT INTO reservations (member, time, expires_at, tokens, cost) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-      [ask.member, ask.time, ask.time + RESERVATION_TTL_MS, ask.estimate.tokens, ask.estimate.cost], { prepare: true });
+    const [inserted] = await tx.unsafe(
+      'INSERT INTO reservations (member, time, expires_at, tokens, cost) VALUES ($1, $2, $3, $4, $5) RETURNING id',
+      [ask.member, ask.time, ask.time + RESERVATION_TTL_MS, ask.estimate.tokens, ask.estimate.cost],
+      { prepare: true },
+    );
     return { ok: true, id: num(inserted?.id) };
   });
 }

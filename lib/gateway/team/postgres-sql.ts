@@ -22,9 +22,17 @@ export const DAILY_UNNEST = `(day, member, project, model, requests, errors, inp
 
 export function dailyColumns(rows: readonly DailyRow[]): unknown[] {
   return [
-    rows.map((d) => d.day), rows.map((d) => d.member), rows.map((d) => d.project), rows.map((d) => d.model),
-    rows.map((d) => d.requests), rows.map((d) => d.errors), rows.map((d) => d.inputTokens), rows.map((d) => d.outputTokens),
-    rows.map((d) => d.cacheCreationTokens), rows.map((d) => d.cacheReadTokens), rows.map((d) => d.cost),
+    rows.map((d) => d.day),
+    rows.map((d) => d.member),
+    rows.map((d) => d.project),
+    rows.map((d) => d.model),
+    rows.map((d) => d.requests),
+    rows.map((d) => d.errors),
+    rows.map((d) => d.inputTokens),
+    rows.map((d) => d.outputTokens),
+    rows.map((d) => d.cacheCreationTokens),
+    rows.map((d) => d.cacheReadTokens),
+    rows.map((d) => d.cost),
   ];
 }
 
@@ -33,9 +41,19 @@ export function insertRequests(tx: Sql, rows: readonly LedgerRow[]): Promise<Row
     `INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost, error, usage_unread)
      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::float8[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[], $12::text[], $13::int[])`,
     [
-      rows.map((r) => r.time), rows.map((r) => r.member), rows.map((r) => r.project), rows.map((r) => r.model), rows.map((r) => r.status),
-      rows.map((r) => r.durationMs), rows.map((r) => r.inputTokens), rows.map((r) => r.outputTokens), rows.map((r) => r.cacheCreationTokens),
-      rows.map((r) => r.cacheReadTokens), rows.map((r) => r.cost), rows.map((r) => r.error ?? null), rows.map((r) => (r.usageUnread ? 1 : 0)),
+      rows.map((r) => r.time),
+      rows.map((r) => r.member),
+      rows.map((r) => r.project),
+      rows.map((r) => r.model),
+      rows.map((r) => r.status),
+      rows.map((r) => r.durationMs),
+      rows.map((r) => r.inputTokens),
+      rows.map((r) => r.outputTokens),
+      rows.map((r) => r.cacheCreationTokens),
+      rows.map((r) => r.cacheReadTokens),
+      rows.map((r) => r.cost),
+      rows.map((r) => r.error ?? null),
+      rows.map((r) => (r.usageUnread ? 1 : 0)),
     ],
     { prepare: true },
   );
@@ -50,7 +68,16 @@ export function dailySums(rows: readonly LedgerRow[]): DailyRow[] {
   for (const r of rows) {
     const d = { day: dayOf(r.time), member: r.member, project: r.project, model: r.model };
     const key = JSON.stringify([d.day, d.member, d.project, d.model]);
-    const sum = daily.get(key) ?? { ...d, requests: 0, errors: 0, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, cost: 0 };
+    const sum = daily.get(key) ?? {
+      ...d,
+      requests: 0,
+      errors: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheCreationTokens: 0,
+      cacheReadTokens: 0,
+      cost: 0,
+    };
     sum.requests += 1;
     sum.errors += r.status >= 400 ? 1 : 0;
     sum.inputTokens += r.inputTokens;
@@ -64,7 +91,13 @@ export function dailySums(rows: readonly LedgerRow[]): DailyRow[] {
 }
 
 const p = (params: unknown[], value: unknown) => `$${params.push(value)}`;
-const USAGE_COLUMNS: Record<UsageKey, string> = { day: 'day', month: 'substr(day, 1, 7)', member: 'member', project: 'project', model: 'model' };
+const USAGE_COLUMNS: Record<UsageKey, string> = {
+  day: 'day',
+  month: 'substr(day, 1, 7)',
+  member: 'member',
+  project: 'project',
+  model: 'model',
+};
 
 export async function usageOf(sql: Sql, query: UsageQuery): Promise<UsageRow[]> {
   const keys = query.by.filter((k, i) => USAGE_KEYS.includes(k) && query.by.indexOf(k) === i);
@@ -73,22 +106,32 @@ export async function usageOf(sql: Sql, query: UsageQuery): Promise<UsageRow[]> 
   if (query.since) where.push(`day >= ${p(params, query.since)}`);
   if (query.until) where.push(`day <= ${p(params, query.until)}`);
   if (query.member !== undefined) where.push(`member = ${p(params, query.member)}`);
-  const text = `SELECT ${[...keys.map((k) => `${USAGE_COLUMNS[k]} AS ${k}`), 'SUM(requests) AS requests', 'SUM(errors) AS errors',
-    'SUM(input_tokens) AS i', 'SUM(output_tokens) AS o', 'SUM(cache_creation_tokens) AS cc', 'SUM(cache_read_tokens) AS cr', 'SUM(cost) AS cost'].join(', ')}
+  const text = `SELECT ${[
+    ...keys.map((k) => `${USAGE_COLUMNS[k]} AS ${k}`),
+    'SUM(requests) AS requests',
+    'SUM(errors) AS errors',
+    'SUM(input_tokens) AS i',
+    'SUM(output_tokens) AS o',
+    'SUM(cache_creation_tokens) AS cc',
+    'SUM(cache_read_tokens) AS cr',
+    'SUM(cost) AS cost',
+  ].join(', ')}
     FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ${keys.length ? `GROUP BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')} ORDER BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')}` : ''}`;
-  return (await sql.unsafe(text, params)).filter((r) => r.requests !== null).map((r) => {
-    const row: UsageRow = {
-      requests: num(r.requests),
-      errors: num(r.errors),
-      inputTokens: num(r.i),
-      outputTokens: num(r.o),
-      cacheCreationTokens: num(r.cc),
-      cacheReadTokens: num(r.cr),
-      totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
-      cost: roundCost(num(r.cost)),
-    };
-    for (const k of keys) row[k] = String(r[k]);
-    return row;
-  });
+  return (await sql.unsafe(text, params))
+    .filter((r) => r.requests !== null)
+    .map((r) => {
+      const row: UsageRow = {
+        requests: num(r.requests),
+        errors: num(r.errors),
+        inputTokens: num(r.i),
+        outputTokens: num(r.o),
+        cacheCreationTokens: num(r.cc),
+        cacheReadTokens: num(r.cr),
+        totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
+        cost: roundCost(num(r.cost)),
+      };
+      for (const k of keys) row[k] = String(r[k]);
+      return row;
+    });
 }

@@ -29,7 +29,10 @@ export class PostgresBackend implements LedgerBackend {
   readonly kind = 'postgres';
   readonly where: string;
 
-  private constructor(private readonly sql: Sql, url: string) {
+  private constructor(
+    private readonly sql: Sql,
+    url: string,
+  ) {
     this.where = redactUrl(url);
   }
 
@@ -56,7 +59,9 @@ export class PostgresBackend implements LedgerBackend {
           if (error instanceof GatewayConfigError) throw error;
           throw new GatewayConfigError(`Cannot open the Postgres ledger at ${backend.where}: ${(error as Error).message}`);
         }
-        options.log?.(`the Postgres ledger at ${backend.where} is not reachable yet (attempt ${attempt}: ${(error as Error).message}); trying again`);
+        options.log?.(
+          `the Postgres ledger at ${backend.where} is not reachable yet (attempt ${attempt}: ${(error as Error).message}); trying again`,
+        );
         await new Promise((r) => setTimeout(r, Math.min(2000, 200 * attempt)));
       }
     }
@@ -83,7 +88,16 @@ export class PostgresBackend implements LedgerBackend {
          daily_tokens = excluded.daily_tokens, monthly_tokens = excluded.monthly_tokens,
          daily_cost = excluded.daily_cost, monthly_cost = excluded.monthly_cost, max_in_flight = excluded.max_in_flight
        WHERE members.revoked_at IS NOT NULL`,
-      [name, tokenHash, now, budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null, budgets.maxInFlight ?? null],
+      [
+        name,
+        tokenHash,
+        now,
+        budgets.dailyTokens ?? null,
+        budgets.monthlyTokens ?? null,
+        budgets.dailyCost ?? null,
+        budgets.monthlyCost ?? null,
+        budgets.maxInFlight ?? null,
+      ],
     );
     if (result.count === 0) throw new Error(`A member named "${name}" already exists.`);
   }
@@ -95,13 +109,22 @@ export class PostgresBackend implements LedgerBackend {
   async setBudgets(name: string, budgets: Budgets): Promise<boolean> {
     const result = await this.sql.unsafe(
       'UPDATE members SET daily_tokens = $1, monthly_tokens = $2, daily_cost = $3, monthly_cost = $4, max_in_flight = $5 WHERE name = $6',
-      [budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null, budgets.maxInFlight ?? null, name],
+      [
+        budgets.dailyTokens ?? null,
+        budgets.monthlyTokens ?? null,
+        budgets.dailyCost ?? null,
+        budgets.monthlyCost ?? null,
+        budgets.maxInFlight ?? null,
+        name,
+      ],
     );
     return result.count > 0;
   }
 
   async memberByTokenHash(tokenHash: string): Promise<MemberRecord | undefined> {
-    const [row] = await this.sql.unsafe('SELECT * FROM members WHERE token_hash = $1 AND revoked_at IS NULL', [tokenHash], { prepare: true });
+    const [row] = await this.sql.unsafe('SELECT * FROM members WHERE token_hash = $1 AND revoked_at IS NULL', [tokenHash], {
+      prepare: true,
+    });
     return row ? memberRecordOf(row) : undefined;
   }
 
@@ -154,7 +177,9 @@ export class PostgresBackend implements LedgerBackend {
   }
 
   async recent(limit: number): Promise<LedgerRow[]> {
-    return (await this.sql.unsafe('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT $1', [limit], { prepare: true })).map(requestOf);
+    return (await this.sql.unsafe('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT $1', [limit], { prepare: true })).map(
+      requestOf,
+    );
   }
 
   usage(query: UsageQuery): Promise<UsageRow[]> {
@@ -167,7 +192,10 @@ export class PostgresBackend implements LedgerBackend {
     return (await this.sql.unsafe('SELECT * FROM members ORDER BY name')).map(storedMemberOf);
   }
   async requestPage(afterId: number, limit: number) {
-    return (await this.sql.unsafe('SELECT * FROM requests WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map((r) => ({ id: num(r.id), row: requestOf(r) }));
+    return (await this.sql.unsafe('SELECT * FROM requests WHERE id > $1 ORDER BY id LIMIT $2', [afterId, limit])).map((r) => ({
+      id: num(r.id),
+      row: requestOf(r),
+    }));
   }
   async dailyRows(): Promise<DailyRow[]> {
     return (await this.sql.unsafe('SELECT * FROM daily ORDER BY day, member, project, model')).map(dailyOf);
@@ -179,9 +207,21 @@ export class PostgresBackend implements LedgerBackend {
   async importRows(members: readonly StoredMember[], requests: readonly LedgerRow[], daily: readonly DailyRow[]): Promise<void> {
     await this.sql.begin(async (tx) => {
       for (const m of members) {
-        await tx.unsafe(`INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost, max_in_flight)
+        await tx.unsafe(
+          `INSERT INTO members (name, token_hash, created_at, revoked_at, daily_tokens, monthly_tokens, daily_cost, monthly_cost, max_in_flight)
           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [m.name, m.tokenHash, m.createdAt, m.revokedAt ?? null, m.dailyTokens ?? null, m.monthlyTokens ?? null, m.dailyCost ?? null, m.monthlyCost ?? null, m.maxInFlight ?? null]);
+          [
+            m.name,
+            m.tokenHash,
+            m.createdAt,
+            m.revokedAt ?? null,
+            m.dailyTokens ?? null,
+            m.monthlyTokens ?? null,
+            m.dailyCost ?? null,
+            m.monthlyCost ?? null,
+            m.maxInFlight ?? null,
+          ],
+        );
       }
       if (requests.length) await insertRequests(tx, requests);
       if (daily.length) await tx.unsafe(`INSERT INTO daily ${DAILY_UNNEST}`, dailyColumns(daily));

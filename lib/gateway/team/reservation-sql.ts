@@ -30,7 +30,10 @@ export class Reservations {
 
   /** What a member's live (unexpired) reservations hold. */
   heldBy(member: string, time: number): Held {
-    const r = this.sql('SELECT COUNT(*) AS n, SUM(tokens) AS t, SUM(cost) AS c FROM reservations WHERE member = ? AND expires_at > ?').get(member, time);
+    const r = this.sql('SELECT COUNT(*) AS n, SUM(tokens) AS t, SUM(cost) AS c FROM reservations WHERE member = ? AND expires_at > ?').get(
+      member,
+      time,
+    );
     return { count: num(r?.n), tokens: num(r?.t), cost: num(r?.c) };
   }
 
@@ -44,8 +47,13 @@ export class Reservations {
       const refusal = checkBudgets(ask.member, limits, this.spendOf(ask.member, ask.time), held, ask.time);
       if (refusal) return { ok: false, kind: 'budget', refusal };
     }
-    const id = this.sql('INSERT INTO reservations (member, time, expires_at, tokens, cost) VALUES (?, ?, ?, ?, ?) RETURNING id')
-      .get(ask.member, ask.time, ask.time + RESERVATION_TTL_MS, ask.estimate.tokens, ask.estimate.cost)!.id;
+    const id = this.sql('INSERT INTO reservations (member, time, expires_at, tokens, cost) VALUES (?, ?, ?, ?, ?) RETURNING id').get(
+      ask.member,
+      ask.time,
+      ask.time + RESERVATION_TTL_MS,
+      ask.estimate.tokens,
+      ask.estimate.cost,
+    )!.id;
     return { ok: true, id: num(id) };
   }
 

@@ -50,8 +50,16 @@ export class LedgerStore {
        ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash, created_at = excluded.created_at, revoked_at = NULL,
          daily_tokens = excluded.daily_tokens, monthly_tokens = excluded.monthly_tokens,
          daily_cost = excluded.daily_cost, monthly_cost = excluded.monthly_cost, max_in_flight = excluded.max_in_flight`,
-    ).run(name, tokenHash, now, budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null,
-      budgets.maxInFlight ?? null);
+    ).run(
+      name,
+      tokenHash,
+      now,
+      budgets.dailyTokens ?? null,
+      budgets.monthlyTokens ?? null,
+      budgets.dailyCost ?? null,
+      budgets.monthlyCost ?? null,
+      budgets.maxInFlight ?? null,
+    );
   }
 
   /** Returns false when no active member has that name. */
@@ -61,9 +69,20 @@ export class LedgerStore {
 
   /** Replaces a member's budgets (undefined = no limit); false when no such member. */
   setBudgets(name: string, budgets: Budgets): boolean {
-    return num(this.sql('UPDATE members SET daily_tokens = ?, monthly_tokens = ?, daily_cost = ?, monthly_cost = ?, max_in_flight = ? WHERE name = ?')
-      .run(budgets.dailyTokens ?? null, budgets.monthlyTokens ?? null, budgets.dailyCost ?? null, budgets.monthlyCost ?? null,
-        budgets.maxInFlight ?? null, name).changes) > 0;
+    return (
+      num(
+        this.sql(
+          'UPDATE members SET daily_tokens = ?, monthly_tokens = ?, daily_cost = ?, monthly_cost = ?, max_in_flight = ? WHERE name = ?',
+        ).run(
+          budgets.dailyTokens ?? null,
+          budgets.monthlyTokens ?? null,
+          budgets.dailyCost ?? null,
+          budgets.monthlyCost ?? null,
+          budgets.maxInFlight ?? null,
+          name,
+        ).changes,
+      ) > 0
+    );
   }
 
   /** The active member holding this token hash, read fresh on every request so a revoke counts at once. */
@@ -100,11 +119,34 @@ export class LedgerStore {
     );
     {
       for (const r of rows) {
-        insertRow.run(r.time, r.member, r.project, r.model, r.status, r.durationMs, r.inputTokens, r.outputTokens,
-          r.cacheCreationTokens, r.cacheReadTokens, r.cost, r.error ?? null, r.usageUnread ? 1 : 0);
+        insertRow.run(
+          r.time,
+          r.member,
+          r.project,
+          r.model,
+          r.status,
+          r.durationMs,
+          r.inputTokens,
+          r.outputTokens,
+          r.cacheCreationTokens,
+          r.cacheReadTokens,
+          r.cost,
+          r.error ?? null,
+          r.usageUnread ? 1 : 0,
+        );
         if (r.reservation !== undefined) this.reservations.release(r.reservation);
-        rollUp.run(dayOf(r.time), r.member, r.project, r.model, r.status >= 400 ? 1 : 0, r.inputTokens, r.outputTokens,
-          r.cacheCreationTokens, r.cacheReadTokens, r.cost);
+        rollUp.run(
+          dayOf(r.time),
+          r.member,
+          r.project,
+          r.model,
+          r.status >= 400 ? 1 : 0,
+          r.inputTokens,
+          r.outputTokens,
+          r.cacheCreationTokens,
+          r.cacheReadTokens,
+          r.cost,
+        );
       }
     }
   }
@@ -148,26 +190,34 @@ export class LedgerStore {
 
   /** The newest rows first: metadata only, the ledger never holds prompts or replies. */
   recent(limit: number): LedgerRow[] {
-    return this.sql('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT ?').all(limit).map((r) => ({
-      time: num(r.time),
-      member: String(r.member),
-      project: String(r.project),
-      model: String(r.model),
-      status: num(r.status),
-      durationMs: num(r.duration_ms),
-      inputTokens: num(r.input_tokens),
-      outputTokens: num(r.output_tokens),
-      cacheCreationTokens: num(r.cache_creation_tokens),
-      cacheReadTokens: num(r.cache_read_tokens),
-      cost: num(r.cost),
-      ...(r.error === null ? {} : { error: String(r.error) }),
-      ...(num(r.usage_unread) ? { usageUnread: true } : {}),
-    }));
+    return this.sql('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT ?')
+      .all(limit)
+      .map((r) => ({
+        time: num(r.time),
+        member: String(r.member),
+        project: String(r.project),
+        model: String(r.model),
+        status: num(r.status),
+        durationMs: num(r.duration_ms),
+        inputTokens: num(r.input_tokens),
+        outputTokens: num(r.output_tokens),
+        cacheCreationTokens: num(r.cache_creation_tokens),
+        cacheReadTokens: num(r.cache_read_tokens),
+        cost: num(r.cost),
+        ...(r.error === null ? {} : { error: String(r.error) }),
+        ...(num(r.usage_unread) ? { usageUnread: true } : {}),
+      }));
   }
 
   /** Totals grouped by any of day, month, member, project and model, from the roll-up. */
   usage(query: UsageQuery): UsageRow[] {
-    const columns: Record<UsageKey, string> = { day: 'day', month: 'substr(day, 1, 7)', member: 'member', project: 'project', model: 'model' };
+    const columns: Record<UsageKey, string> = {
+      day: 'day',
+      month: 'substr(day, 1, 7)',
+      member: 'member',
+      project: 'project',
+      model: 'model',
+    };
     const keys = query.by.filter((k, i) => USAGE_KEYS.includes(k) && query.by.indexOf(k) === i);
     const select = keys.map((k) => `${columns[k]} AS ${k}`);
     const where: string[] = [];
@@ -175,24 +225,35 @@ export class LedgerStore {
     if (query.since) (where.push('day >= ?'), params.push(query.since));
     if (query.until) (where.push('day <= ?'), params.push(query.until));
     if (query.member !== undefined) (where.push('member = ?'), params.push(query.member));
-    const text = `SELECT ${[...select, 'SUM(requests) AS requests', 'SUM(errors) AS errors', 'SUM(input_tokens) AS i',
-      'SUM(output_tokens) AS o', 'SUM(cache_creation_tokens) AS cc', 'SUM(cache_read_tokens) AS cr', 'SUM(cost) AS cost'].join(', ')}
+    const text = `SELECT ${[
+      ...select,
+      'SUM(requests) AS requests',
+      'SUM(errors) AS errors',
+      'SUM(input_tokens) AS i',
+      'SUM(output_tokens) AS o',
+      'SUM(cache_creation_tokens) AS cc',
+      'SUM(cache_read_tokens) AS cr',
+      'SUM(cost) AS cost',
+    ].join(', ')}
       FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ${keys.length ? `GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}` : ''}`;
-    return this.sql(text).all(...params).filter((r) => r.requests !== null).map((r) => {
-      const row: UsageRow = {
-        requests: num(r.requests),
-        errors: num(r.errors),
-        inputTokens: num(r.i),
-        outputTokens: num(r.o),
-        cacheCreationTokens: num(r.cc),
-        cacheReadTokens: num(r.cr),
-        totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
-        cost: Math.round(num(r.cost) * 1e6) / 1e6,
-      };
-      for (const k of keys) row[k] = String(r[k]);
-      return row;
-    });
+    return this.sql(text)
+      .all(...params)
+      .filter((r) => r.requests !== null)
+      .map((r) => {
+        const row: UsageRow = {
+          requests: num(r.requests),
+          errors: num(r.errors),
+          inputTokens: num(r.i),
+          outputTokens: num(r.o),
+          cacheCreationTokens: num(r.cc),
+          cacheReadTokens: num(r.cr),
+          totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
+          cost: Math.round(num(r.cost) * 1e6) / 1e6,
+        };
+        for (const k of keys) row[k] = String(r[k]);
+        return row;
+      });
   }
 
   close(): void {
@@ -204,7 +265,13 @@ function memberOf(row: Record<string, SqlValue>): MemberRecord {
   const member: MemberRecord = { name: String(row.name), createdAt: num(row.created_at) };
   const revokedAt = optional(row.revoked_at);
   if (revokedAt !== undefined) member.revokedAt = revokedAt;
-  const budgets: [keyof Budgets, string][] = [['dailyTokens', 'daily_tokens'], ['monthlyTokens', 'monthly_tokens'], ['dailyCost', 'daily_cost'], ['monthlyCost', 'monthly_cost'], ['maxInFlight', 'max_in_flight']];
+  const budgets: [keyof Budgets, string][] = [
+    ['dailyTokens', 'daily_tokens'],
+    ['monthlyTokens', 'monthly_tokens'],
+    ['dailyCost', 'daily_cost'],
+    ['monthlyCost', 'monthly_cost'],
+    ['maxInFlight', 'max_in_flight'],
+  ];
   for (const [key, column] of budgets) {
     const value = optional(row[column]);
     if (value !== undefined) member[key] = value;

@@ -90,9 +90,16 @@ export function rowOf(entry: RequestLog, member: string, project: string, time: 
  * body is read; Postgres (shared by replicas) answers asynchronously, once
  * the body is in, just before the reservation.
  */
-type Lookup = { sync: (hash: string) => MemberRecord | undefined; close(): void } | { async: (hash: string) => Promise<MemberRecord | undefined>; close(): void };
+type Lookup =
+  | { sync: (hash: string) => MemberRecord | undefined; close(): void }
+  | { async: (hash: string) => Promise<MemberRecord | undefined>; close(): void };
 
-export async function createTeamGateway(config: TeamConfig, credential: TeamCredential, write: LogWriter, now: () => number = Date.now): Promise<TeamGateway> {
+export async function createTeamGateway(
+  config: TeamConfig,
+  credential: TeamCredential,
+  write: LogWriter,
+  now: () => number = Date.now,
+): Promise<TeamGateway> {
   let ledger: TeamLedger;
   let lookup: Lookup;
   if (config.ledgerUrl) {
@@ -104,7 +111,8 @@ export async function createTeamGateway(config: TeamConfig, credential: TeamCred
     ledger = new Ledger({ path: config.ledgerPath, retentionDays: config.retentionDays, log: write });
     lookup = { sync: (hash) => reader.memberByTokenHash(hash), close: () => reader.close() };
   }
-  const unknownToken = 'This team gateway does not accept this member token: it was revoked or never issued here. Ask your team admin for a new one ("cctl gateway member add NAME").';
+  const unknownToken =
+    'This team gateway does not accept this member token: it was revoked or never issued here. Ask your team admin for a new one ("cctl gateway member add NAME").';
 
   /**
    * A refusal. `final` ones cannot be fixed by trying again (a revoked
@@ -114,7 +122,14 @@ export async function createTeamGateway(config: TeamConfig, credential: TeamCred
    * the member anything. A request refused because others are in flight is
    * worth retrying, and Claude Code does so by itself.
    */
-  const refuse = (exchange: Exchange, status: number, type: ApiErrorType, message: string, reason: string, options: { retryAfter?: number; final?: boolean } = {}): Refusal => {
+  const refuse = (
+    exchange: Exchange,
+    status: number,
+    type: ApiErrorType,
+    message: string,
+    reason: string,
+    options: { retryAfter?: number; final?: boolean } = {},
+  ): Refusal => {
     if (options.final !== false) exchange.res.setHeader('x-should-retry', 'false');
     if (options.retryAfter !== undefined) exchange.res.setHeader('retry-after', String(options.retryAfter));
     return { reason, failure: new GatewayFailure(status, type, message) };
@@ -135,7 +150,13 @@ export async function createTeamGateway(config: TeamConfig, credential: TeamCred
     admit(exchange, outgoing) {
       const token = presentedToken(exchange.req.headers);
       if (!token) {
-        return refuse(exchange, 401, 'authentication_error', 'No member token. Your local gateway sends it: run "cctl init --team-gateway URL" with the token your team admin gave you.', 'no member token');
+        return refuse(
+          exchange,
+          401,
+          'authentication_error',
+          'No member token. Your local gateway sends it: run "cctl init --team-gateway URL" with the token your team admin gave you.',
+          'no member token',
+        );
       }
       const hash = tokenHash(token);
       // undefined until the asynchronous lookup has answered (Postgres).
@@ -174,7 +195,14 @@ export async function createTeamGateway(config: TeamConfig, credential: TeamCred
             try {
               member = await lookup.async(hash);
             } catch (error) {
-              return refuse(exchange, 503, 'api_error', 'The team gateway could not reach its ledger to check the member token; try again shortly.', `member lookup failed: ${(error as Error).message}`, { final: false, retryAfter: 2 });
+              return refuse(
+                exchange,
+                503,
+                'api_error',
+                'The team gateway could not reach its ledger to check the member token; try again shortly.',
+                `member lookup failed: ${(error as Error).message}`,
+                { final: false, retryAfter: 2 },
+              );
             }
             if (!member) return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
           }
@@ -185,7 +213,14 @@ export async function createTeamGateway(config: TeamConfig, credential: TeamCred
           try {
             result = await ledger.reserve({ member: member.name, time: now(), estimate, defaultMaxInFlight: config.maxInFlight });
           } catch (error) {
-            return refuse(exchange, 503, 'api_error', 'The team gateway could not reach its ledger to check the budget; try again shortly.', `reservation failed: ${(error as Error).message}`, { final: false, retryAfter: 2 });
+            return refuse(
+              exchange,
+              503,
+              'api_error',
+              'The team gateway could not reach its ledger to check the budget; try again shortly.',
+              `reservation failed: ${(error as Error).message}`,
+              { final: false, retryAfter: 2 },
+            );
           }
           if (result.ok) {
             // The client left while the ledger answered: its row is written already, without this reservation.
@@ -198,14 +233,25 @@ export async function createTeamGateway(config: TeamConfig, credential: TeamCred
             return refuse(exchange, 401, 'authentication_error', 'This member token was revoked a moment ago.', 'member token rejected');
           }
           if (result.kind === 'in-flight') {
-            return refuse(exchange, 429, 'rate_limit_error', `Member "${member.name}" has ${result.count} requests in flight, the most this gateway allows at once; try again when one ends (a team admin can change it with "cctl gateway member budget --max-in-flight").`,
-              `${member.name}: ${result.cap} requests in flight`, { final: false, retryAfter: 1 });
+            return refuse(
+              exchange,
+              429,
+              'rate_limit_error',
+              `Member "${member.name}" has ${result.count} requests in flight, the most this gateway allows at once; try again when one ends (a team admin can change it with "cctl gateway member budget --max-in-flight").`,
+              `${member.name}: ${result.cap} requests in flight`,
+              { final: false, retryAfter: 1 },
+            );
           }
           const over = result.refusal;
           if (over.kind === 'held') {
-            return refuse(exchange, 429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} held by requests in flight`, { final: false, retryAfter: 2 });
+            return refuse(exchange, 429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} held by requests in flight`, {
+              final: false,
+              retryAfter: 2,
+            });
           }
-          return refuse(exchange, 429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} reached`, { retryAfter: Math.ceil((over.resetsAt.getTime() - now()) / 1000) });
+          return refuse(exchange, 429, 'rate_limit_error', over.message, `${member.name}: ${over.limit} reached`, {
+            retryAfter: Math.ceil((over.resetsAt.getTime() - now()) / 1000),
+          });
         },
       };
     },

@@ -15,7 +15,14 @@ import { volumeExists } from '../../engine/volumes.js';
 import { tail } from '../../kernel/text.js';
 import { verifyArchive, type ArchiveSummary } from './verify.js';
 import {
-  ARCHIVE_IN_CONTAINER, HELPER_CAPS, STAGING_PREFIX, clearStaleHelpers, createHelper, removeHelper, requireImage, startHelper,
+  ARCHIVE_IN_CONTAINER,
+  HELPER_CAPS,
+  STAGING_PREFIX,
+  clearStaleHelpers,
+  createHelper,
+  removeHelper,
+  requireImage,
+  startHelper,
 } from './helpers.js';
 
 /** YYYYMMDD-HHMMSS in local time: archive names sort by age. */
@@ -62,7 +69,13 @@ export async function backupVolume(options: BackupOptions): Promise<BackupResult
   // leftovers of an interrupted restore are not part of the home.
   // Both spellings of the pattern: GNU tar and busybox tar match names differently.
   const script = `umask 077 && tar -czf ${ARCHIVE_IN_CONTAINER} -C /data --exclude '${STAGING_PREFIX}.*' --exclude './${STAGING_PREFIX}.*' .`;
-  const helper = await createHelper({ owner: options.owner, image: options.image, mounts: [`${options.volume}:/data:ro`], script, caps: HELPER_CAPS.read });
+  const helper = await createHelper({
+    owner: options.owner,
+    image: options.image,
+    mounts: [`${options.volume}:/data:ro`],
+    script,
+    caps: HELPER_CAPS.read,
+  });
   // Written beside the target and renamed at the end: no half-written backups.
   const partial = join(dirname(file), `.${basename(file)}.partial`);
   try {

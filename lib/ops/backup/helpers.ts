@@ -70,7 +70,15 @@ export interface HelperSpec {
 /** Creates (does not start) a root helper container with no network and only `caps`. */
 export async function createHelper(spec: HelperSpec): Promise<string> {
   const name = `cctl-helper-${spec.owner}-${randomBytes(4).toString('hex')}`.slice(0, 63);
-  await createHelperContainer({ name, label: [HELPER_LABEL, spec.owner], image: spec.image, mounts: spec.mounts, env: spec.env, script: spec.script, caps: spec.caps });
+  await createHelperContainer({
+    name,
+    label: [HELPER_LABEL, spec.owner],
+    image: spec.image,
+    mounts: spec.mounts,
+    env: spec.env,
+    script: spec.script,
+    caps: spec.caps,
+  });
   return name;
 }
 

@@ -17,8 +17,18 @@ export interface TarEntry {
 }
 
 const KINDS: Record<string, string> = {
-  '0': 'file', '\0': 'file', '7': 'file', '1': 'hard link', '2': 'symlink', '5': 'folder',
-  '3': 'character device', '4': 'block device', '6': 'FIFO', S: 'sparse file', V: 'volume label', M: 'multi-volume part',
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hard link',
+  '2': 'symlink',
+  '5': 'folder',
+  '3': 'character device',
+  '4': 'block device',
+  '6': 'FIFO',
+  S: 'sparse file',
+  V: 'volume label',
+  M: 'multi-volume part',
 };
 const ALLOWED = new Set(['0', '\0', '7', '1', '2', '5']);
 /** Symlinks followed while resolving one target, as the kernel's own limit. */
@@ -69,11 +79,13 @@ export class ContentPolicy {
     if (e.type === '1') {
       const target = parts(e.linkname);
       if (!target || target.length === 0) return this.refuse(e.name, `is a hard link to ${JSON.stringify(e.linkname)}, outside the volume`);
-      if (!this.files.has(target.join('/'))) return this.refuse(e.name, `is a hard link to ${JSON.stringify(e.linkname)}, which is not a file earlier in the archive`);
+      if (!this.files.has(target.join('/')))
+        return this.refuse(e.name, `is a hard link to ${JSON.stringify(e.linkname)}, which is not a file earlier in the archive`);
     }
     if (e.type === '2') {
       const inside = fromMount(e.linkname);
-      if (inside === undefined) return this.refuse(e.name, `is a symlink to the absolute path ${JSON.stringify(e.linkname)}, outside the volume (${VOLUME_MOUNT})`);
+      if (inside === undefined)
+        return this.refuse(e.name, `is a symlink to the absolute path ${JSON.stringify(e.linkname)}, outside the volume (${VOLUME_MOUNT})`);
       this.symlinks.set(key, e.linkname.startsWith('/') ? `/${inside}` : inside);
     } else this.symlinks.delete(key);
     if (e.type === '0' || e.type === '\0' || e.type === '7') this.files.add(key);

@@ -11,7 +11,14 @@ import { createVolume, removeVolume, volumeExists, volumeUsers } from '../../eng
 import { tail } from '../../kernel/text.js';
 import { verifyArchive, type ArchiveSummary } from './verify.js';
 import {
-  ARCHIVE_IN_CONTAINER, HELPER_CAPS, STAGING_PREFIX, clearStaleHelpers, createHelper, removeHelper, requireImage, startHelper,
+  ARCHIVE_IN_CONTAINER,
+  HELPER_CAPS,
+  STAGING_PREFIX,
+  clearStaleHelpers,
+  createHelper,
+  removeHelper,
+  requireImage,
+  startHelper,
 } from './helpers.js';
 
 /**
@@ -118,7 +125,13 @@ export async function restoreVolume(options: RestoreOptions): Promise<RestoreRes
     owner: options.owner,
     image: options.image,
     mounts: [`${options.volume}:/data`],
-    env: { FORCE: options.force ? '1' : '0', ARCHIVE: ARCHIVE_IN_CONTAINER, DATA: '/data', ENTRIES: String(summary.entries), NEWLINES: String(summary.nameNewlines) },
+    env: {
+      FORCE: options.force ? '1' : '0',
+      ARCHIVE: ARCHIVE_IN_CONTAINER,
+      DATA: '/data',
+      ENTRIES: String(summary.entries),
+      NEWLINES: String(summary.nameNewlines),
+    },
     script: RESTORE_SCRIPT,
     caps: HELPER_CAPS.write,
   });

@@ -10,7 +10,9 @@ import { taskDirOf, taskProject } from './stack.js';
 export async function execInTask(project: Project, name: string, spec: ExecSpec): Promise<number> {
   const paths = taskPaths(project, name);
   if (!existsSync(paths.composeFile)) {
-    throw new CctlError(`There is no task "${name}" in project ${project.name}.`, { hint: `See the tasks with "cctl task list"; make one with "cctl task new ${name}".` });
+    throw new CctlError(`There is no task "${name}" in project ${project.name}.`, {
+      hint: `See the tasks with "cctl task list"; make one with "cctl task new ${name}".`,
+    });
   }
   const repo = await repositoryOf(project.dir);
   return execInProject(taskProject(project, name, taskDirOf(project, repo.top, paths.worktree)), spec);

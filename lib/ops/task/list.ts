@@ -33,7 +33,11 @@ export interface TaskSummary {
 export function summarise(states: readonly ServiceState[]): { state: string; health: string } {
   const present = states.filter((s) => s.state !== 'missing');
   if (present.length === 0) return { state: 'stopped', health: 'none' };
-  const state = states.every((s) => s.state === 'running') ? 'running' : present.length < states.length ? 'partial' : states.find((s) => s.state !== 'running')!.state;
+  const state = states.every((s) => s.state === 'running')
+    ? 'running'
+    : present.length < states.length
+      ? 'partial'
+      : states.find((s) => s.state !== 'running')!.state;
   const health = states.every(isReady) ? 'healthy' : states.some((s) => s.health === 'unhealthy') ? 'unhealthy' : 'starting';
   return { state, health };
 }
@@ -63,8 +67,20 @@ export async function listTasks(project: Project): Promise<TaskSummary[]> {
       const states = await serviceStates(composeProject, services);
       const summary = summarise(states);
       const running = states.find((s) => s.name === CLI_SERVICE)?.state === 'running';
-      const tokens = running && tree.branch ? await taskTokens(taskProject(project, name, taskDirOf(project, repo.top, tree.path)), tree.branch) : undefined;
-      return { name, branch: tree.branch, worktree: tree.path, composeProject, ...summary, lastActivity: await lastActivity(repo, tree), tokens, services: states };
+      const tokens =
+        running && tree.branch
+          ? await taskTokens(taskProject(project, name, taskDirOf(project, repo.top, tree.path)), tree.branch)
+          : undefined;
+      return {
+        name,
+        branch: tree.branch,
+        worktree: tree.path,
+        composeProject,
+        ...summary,
+        lastActivity: await lastActivity(repo, tree),
+        tokens,
+        services: states,
+      };
     }),
   );
 }

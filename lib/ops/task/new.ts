@@ -49,15 +49,20 @@ export async function newTask(project: Project, request: NewTaskRequest): Promis
   const repo = await repositoryOf(project.dir);
   const trees = await listWorktrees(repo.top);
   if (existsSync(paths.worktree) || trees.some((t) => t.path === paths.worktree)) {
-    throw new CctlError(`There is already a task "${name}" (${paths.worktree}).`, { hint: `Pick another name, or remove it first with "cctl task rm ${name}".` });
+    throw new CctlError(`There is already a task "${name}" (${paths.worktree}).`, {
+      hint: `Pick another name, or remove it first with "cctl task rm ${name}".`,
+    });
   }
   const record = requireUpRecord(project);
   // Files and images as the last up accepted and built them; the project's own containers may be in any state.
   const current = await shortPath(project, { containers: false });
   if (!current) {
-    throw new CctlError(`The project ${project.name} changed since its last cctl up (compose file, settings or images): a task runs only what an up accepted.`, {
-      hint: 'Run "cctl up" in the project (it checks and asks about the change), then "cctl task new" again.',
-    });
+    throw new CctlError(
+      `The project ${project.name} changed since its last cctl up (compose file, settings or images): a task runs only what an up accepted.`,
+      {
+        hint: 'Run "cctl up" in the project (it checks and asks about the change), then "cctl task new" again.',
+      },
+    );
   }
   // The environment up gives Compose (this machine's file written alongside: identity, agent socket, read-only binds).
   const env = current.machine.env;
@@ -66,7 +71,14 @@ export async function newTask(project: Project, request: NewTaskRequest): Promis
   await addWorktree(repo.top, paths.worktree, branch, request.from ?? 'HEAD');
   const dir = taskDirOf(project, repo.top, paths.worktree);
   const services = claudeServices(record.settings);
-  const model = taskModel(resolved, { services, projectDir: project.dir, taskDir: dir, commonDir: repo.commonDir, homeVolume: homeVolumeName(project), exists: existsSync });
+  const model = taskModel(resolved, {
+    services,
+    projectDir: project.dir,
+    taskDir: dir,
+    commonDir: repo.commonDir,
+    homeVolume: homeVolumeName(project),
+    exists: existsSync,
+  });
   // The private folder: outside every workspace, so plain fs (inside.test.ts lists this module).
   mkdirSync(dirname(paths.composeFile), { recursive: true, mode: 0o700 });
   writeFileSync(paths.composeFile, `${JSON.stringify(model, null, 2)}\n`, { mode: 0o600 });
@@ -80,9 +92,12 @@ export async function newTask(project: Project, request: NewTaskRequest): Promis
   } catch (error) {
     throw error instanceof CctlError
       ? error
-      : new CctlError(`The task's worktree is made (${paths.worktree}, branch ${branch}) but its stack did not start: ${(error as Error).message}`, {
-          hint: `See "cctl task list"; "cctl task rm ${name}" removes it (the branch stays).`,
-          cause: error,
-        });
+      : new CctlError(
+          `The task's worktree is made (${paths.worktree}, branch ${branch}) but its stack did not start: ${(error as Error).message}`,
+          {
+            hint: `See "cctl task list"; "cctl task rm ${name}" removes it (the branch stays).`,
+            cause: error,
+          },
+        );
   }
 }

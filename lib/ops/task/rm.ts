@@ -23,7 +23,11 @@ export interface RemoveOutcome {
 
 const SHOWN = 10;
 
-export async function removeTask(project: Project, name: string, options: { force: boolean; timeoutSeconds?: number }): Promise<RemoveOutcome> {
+export async function removeTask(
+  project: Project,
+  name: string,
+  options: { force: boolean; timeoutSeconds?: number },
+): Promise<RemoveOutcome> {
   const repo = await repositoryOf(project.dir);
   const paths = taskPaths(project, name);
   const tree = (await listWorktrees(repo.top)).find((t) => t.path === paths.worktree);
@@ -33,9 +37,12 @@ export async function removeTask(project: Project, name: string, options: { forc
   const dirty = tree ? await uncommitted(tree.path) : [];
   if (dirty.length && !options.force) {
     const more = dirty.length > SHOWN ? `\n  ... and ${dirty.length - SHOWN} more` : '';
-    throw new CctlError(`Task "${name}" has uncommitted changes; removing its worktree would lose them:\n  ${dirty.slice(0, SHOWN).join('\n  ')}${more}`, {
-      hint: `Commit them (cctl task exec ${name} -- git add -A, then git commit), or discard them with "cctl task rm ${name} --force". Nothing was removed.`,
-    });
+    throw new CctlError(
+      `Task "${name}" has uncommitted changes; removing its worktree would lose them:\n  ${dirty.slice(0, SHOWN).join('\n  ')}${more}`,
+      {
+        hint: `Commit them (cctl task exec ${name} -- git add -A, then git commit), or discard them with "cctl task rm ${name} --force". Nothing was removed.`,
+      },
+    );
   }
   if (existsSync(paths.composeFile)) {
     const task = taskProject(project, name, tree ? taskDirOf(project, repo.top, tree.path) : paths.worktree);

@@ -25,9 +25,12 @@ export function taskProject(project: Project, name: string, dir: string): Projec
 export function requireUpRecord(project: Project): UpRecord {
   const record = readUpRecord(project);
   if (!record) {
-    throw new CctlError(`The project ${project.name} has not been started with cctl up on this machine: a task runs its images and settings.`, {
-      hint: 'Run "cctl up" in the project, then "cctl task new NAME".',
-    });
+    throw new CctlError(
+      `The project ${project.name} has not been started with cctl up on this machine: a task runs its images and settings.`,
+      {
+        hint: 'Run "cctl up" in the project, then "cctl task new NAME".',
+      },
+    );
   }
   return record;
 }

@@ -93,5 +93,10 @@ export function taskModel(resolved: Model, f: TaskModelFacts): Model {
     networks[key] = rest.external ? { ...network } : rest;
   }
   const { name: _project, services: _s, volumes: _v, networks: _n, ...top } = resolved;
-  return { ...top, services: kept, ...(Object.keys(volumes).length ? { volumes } : {}), ...(Object.keys(networks).length ? { networks } : {}) };
+  return {
+    ...top,
+    services: kept,
+    ...(Object.keys(volumes).length ? { volumes } : {}),
+    ...(Object.keys(networks).length ? { networks } : {}),
+  };
 }

@@ -45,9 +45,17 @@ export function roots(project: Project, record: Pick<UpRecord, 'extraInputs'>): 
  * cctl gives Compose. Equal means Compose computes the configuration it did
  * then, without asking it (`config --hash` costs a Compose start).
  */
-export function fingerprintNow(project: Project, record: Pick<UpRecord, 'extraInputs' | 'variables'>, engine: ComposeCommand, env = process.env): string | undefined {
+export function fingerprintNow(
+  project: Project,
+  record: Pick<UpRecord, 'extraInputs' | 'variables'>,
+  engine: ComposeCommand,
+  env = process.env,
+): string | undefined {
   const values = composeEnv(env);
-  const parts = [`compose ${engine.command.join(' ')} ${engine.version}`, ...(record.variables ?? []).map((v) => (values[v] === undefined ? `$${v} unset` : `$${v}=${values[v]}`))];
+  const parts = [
+    `compose ${engine.command.join(' ')} ${engine.version}`,
+    ...(record.variables ?? []).map((v) => (values[v] === undefined ? `$${v} unset` : `$${v}=${values[v]}`)),
+  ];
   return upFingerprint(project, roots(project, record), env, parts);
 }
 
@@ -113,10 +121,16 @@ export async function inputsBeforeCheck(project: Project): Promise<CheckedInputs
  */
 export async function startAsRecorded(project: Project, record: UpRecord, services: readonly string[]): Promise<void> {
   const snap = await snapshot(project.name, services, []);
-  const created = snap.services.map((s) => ({ name: s.name, container: s.container, ok: s.configHash !== undefined && s.configHash === record.configHashes[s.name]?.label }));
+  const created = snap.services.map((s) => ({
+    name: s.name,
+    container: s.container,
+    ok: s.configHash !== undefined && s.configHash === record.configHashes[s.name]?.label,
+  }));
   if (created.some((c) => !c.ok || c.container === undefined)) {
     // Made from what no check saw, and never started: removed, so nothing else starts it later.
-    const stray = snap.services.filter((s) => s.container !== undefined && s.state === 'created' && s.configHash !== record.configHashes[s.name]?.label);
+    const stray = snap.services.filter(
+      (s) => s.container !== undefined && s.state === 'created' && s.configHash !== record.configHashes[s.name]?.label,
+    );
     if (stray.length > 0) await removeContainers(stray.map((s) => s.container!)).catch(() => undefined);
     throw changedDuringUp();
   }
@@ -125,9 +139,12 @@ export async function startAsRecorded(project: Project, record: UpRecord, servic
 }
 
 function changedDuringUp(): CctlError {
-  return new CctlError("A file Compose reads (the compose file, .env, a file it includes or extends, .cctl/) changed while cctl up was running, after it was checked, so nothing was started.", {
-    hint: 'Anything in claude-cli can edit the project. Look at the change (git status, git diff), then run "cctl up" again: it checks the files anew.',
-  });
+  return new CctlError(
+    'A file Compose reads (the compose file, .env, a file it includes or extends, .cctl/) changed while cctl up was running, after it was checked, so nothing was started.',
+    {
+      hint: 'Anything in claude-cli can edit the project. Look at the change (git status, git diff), then run "cctl up" again: it checks the files anew.',
+    },
+  );
 }
 
 /**
@@ -171,4 +188,3 @@ export async function recordUp(
   if (!inputs || !fingerprint || fingerprintNow(project, inputs, await compose()) !== fingerprint) return;
   writeUpRecord(project, { ...facts, extraInputs: inputs.extraInputs, variables: inputs.variables, configHashes, fingerprint });
 }
-

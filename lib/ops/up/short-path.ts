@@ -65,7 +65,8 @@ export async function shortPath(project: Project, options: { containers?: boolea
     return image === undefined || s.imageId === snap.images[image]?.id;
   };
   // Each container is the one the last up left (same label), running and healthy on today's image...
-  const asLeft = (s: (typeof snap.services)[number]) => isReady(s) && onCurrentImage(s) && s.configHash === record.configHashes[s.name]?.label;
+  const asLeft = (s: (typeof snap.services)[number]) =>
+    isReady(s) && onCurrentImage(s) && s.configHash === record.configHashes[s.name]?.label;
   if (!snap.services.every(asLeft) || machine.changed) return { kind: 'start', record, machine, containers: snap.containers };
   const services = snap.services.map(({ imageId: _id, configHash: _hash, ...state }) => state);
   return { kind: 'current', record, services, machine };

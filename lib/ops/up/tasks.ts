@@ -82,7 +82,10 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
     {
       title: 'Check the compose file',
       task: async (ctx, task) => {
-        const [{ hasClaudeServices }, { applyInit, planInit, wroteTeamFiles }] = await Promise.all([import('../../project/compose-file.js'), import('../init.js')]);
+        const [{ hasClaudeServices }, { applyInit, planInit, wroteTeamFiles }] = await Promise.all([
+          import('../../project/compose-file.js'),
+          import('../init.js'),
+        ]);
         const first = !hasClaudeServices(ctx.project);
         if (first) task.title = 'No claude services yet: running cctl init';
         const plan = await (options.plan ?? planInit(ctx.project, { acceptChanges: options.acceptChanges, strictAgent: true }));
@@ -134,7 +137,11 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         // is then by container, with no file read again (record.ts startAsRecorded).
         const recorded = ctx.init === undefined ? ctx.record : undefined;
         try {
-          await composeUp(await projectInvocation(ctx.project, ctx.machine!.env), { services, noStart: recorded !== undefined }, { signal: options.signal });
+          await composeUp(
+            await projectInvocation(ctx.project, ctx.machine!.env),
+            { services, noStart: recorded !== undefined },
+            { signal: options.signal },
+          );
           if (recorded) await startAsRecorded(ctx.project, recorded, services);
         } catch (error) {
           if (error instanceof CctlError) throw error;
@@ -160,4 +167,3 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
     },
   ];
 }
-

@@ -55,14 +55,16 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
   const paths = pathChanges(project);
   if (paths.changes.length > 0 && !request.acceptChanges) {
     const { confirmOnTerminal } = await import('../../ui/prompt.js');
-    if (!(await confirmOnTerminal(refusePathChanges(paths.changes).message, 'Did you make these changes, and accept them?'))) throw refusePathChanges(paths.changes);
+    if (!(await confirmOnTerminal(refusePathChanges(paths.changes).message, 'Did you make these changes, and accept them?')))
+      throw refusePathChanges(paths.changes);
   }
   // The editor's devcontainer.json against the version accepted last (ops/devcontainer.ts): initializeCommand runs on the host.
   const editor = pendingDevcontainerChanges(project);
   if (editor.length > 0) {
     if (!request.acceptChanges) {
       const { confirmOnTerminal } = await import('../../ui/prompt.js');
-      if (!(await confirmOnTerminal(refuseDevcontainerChanges(editor).message, 'Did you make these changes, and accept them?'))) throw refuseDevcontainerChanges(editor);
+      if (!(await confirmOnTerminal(refuseDevcontainerChanges(editor).message, 'Did you make these changes, and accept them?')))
+        throw refuseDevcontainerChanges(editor);
     }
     acceptDevcontainer(project);
   }
@@ -97,19 +99,32 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       // about. A failure here is the task's to report, in its place in the list.
       // With no daemon the engine task fails first, with the daemon's own message: resolving the file before
       // it would cost seconds of Compose calls (on v1 each starts a Python interpreter) for nothing.
-      const daemonError = await daemonInfo().then(() => undefined, (error: unknown) => error);
+      const daemonError = await daemonInfo().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       // .env and the files the compose file names, hashed before the trust check reads them: one edited after
       // it (while the prompt waits, while images build) is refused just before compose up (record.ts).
       ctx.checked = daemonError ? undefined : await inputsBeforeCheck(project);
-      const plan = daemonError ? Promise.reject(daemonError) : planInit(project, { acceptChanges: request.acceptChanges, strictAgent: true });
+      const plan = daemonError
+        ? Promise.reject(daemonError)
+        : planInit(project, { acceptChanges: request.acceptChanges, strictAgent: true });
       plan.catch(() => undefined);
-      const changes = await plan.then((p) => p.review.changes, () => []);
+      const changes = await plan.then(
+        (p) => p.review.changes,
+        () => [],
+      );
       const prompt = request.acceptChanges || changes.length === 0 ? undefined : guardPrompt(project.file);
       const acceptChanges = request.acceptChanges || (prompt !== undefined && (await prompt(describeTrustChanges(changes))));
       await taskList(upTasks({ ...taskOptions, acceptChanges, plan }), mode).run(ctx);
       const images = Object.fromEntries((ctx.images ?? []).map((i) => [i.service, i.image]));
       const startInterval = ctx.machine?.facts.startInterval;
-      await recordUp(project, { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images, startInterval }, ctx.services ?? [], ctx);
+      await recordUp(
+        project,
+        { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images, startInterval },
+        ctx.services ?? [],
+        ctx,
+      );
     }
   }
   const machine = ctx.machine ?? short?.machine;

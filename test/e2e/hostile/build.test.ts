@@ -28,7 +28,16 @@ const local = (text: string): Edit => ({ write: '.cctl/Dockerfile.local', text: 
 /** What the built claude-cli image holds in /tmp/loot: the running container's, and the tagged image's. */
 async function noLoot(t: ExecutionContext, s: Stack, secret: string): Promise<void> {
   const running = await s.cctl(['exec', '--', 'sh', '-c', 'cat /tmp/loot 2>/dev/null; true']);
-  const tagged = await runSettled(['docker', 'run', '--rm', '--entrypoint', 'sh', `cctl-${s.name}-claude-cli:local`, '-c', 'cat /tmp/loot 2>/dev/null; true']);
+  const tagged = await runSettled([
+    'docker',
+    'run',
+    '--rm',
+    '--entrypoint',
+    'sh',
+    `cctl-${s.name}-claude-cli:local`,
+    '-c',
+    'cat /tmp/loot 2>/dev/null; true',
+  ]);
   t.false(running.stdout.includes(secret), `claude-cli holds the loot: ${running.stdout.slice(0, 200)}`);
   t.false(tagged.stdout.includes(secret), `the claude-cli image holds the loot: ${tagged.stdout.slice(0, 200)}`);
 }
@@ -109,7 +118,11 @@ hostileSuite(e2e, { prefix: 'build' }, [
     title: 'claude-cli build.secrets naming the private proxy.env',
     edits: () => [
       local('RUN --mount=type=secret,id=teamkey,required=false cat /run/secrets/teamkey > /tmp/loot || true'),
-      { set: FILE, path: ['secrets', 'teamkey', 'file'], value: `${v('HOME')}/.config/cctl/projects/${v('COMPOSE_PROJECT_NAME')}/proxy.env` },
+      {
+        set: FILE,
+        path: ['secrets', 'teamkey', 'file'],
+        value: `${v('HOME')}/.config/cctl/projects/${v('COMPOSE_PROJECT_NAME')}/proxy.env`,
+      },
       cli('secrets', '[teamkey]'),
     ],
     names: /secrets|teamkey/,

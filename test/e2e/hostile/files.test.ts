@@ -16,7 +16,6 @@ import { hostileSuite } from '../../helpers/hostile.js';
 /** A refusal must say that `path` is a link (issue 19: "a message that names the link"). */
 const link = (path: string) => new RegExp(`link[^\\n]*${path}|${path}[^\\n]*link`, 'i');
 
-
 hostileSuite(e2e, { prefix: 'files' }, [
   {
     title: ".cctl/docker/entrypoint.sh replaced by a symlink to the host's ~/.ssh/authorized_keys",

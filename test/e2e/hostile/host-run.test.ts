@@ -59,7 +59,7 @@ hostileSuite(e2e, { prefix: 'hostrun' }, [
     names: /\.envrc/,
   },
   {
-    title: ".devcontainer/devcontainer.json given an initializeCommand (it runs on the host)",
+    title: '.devcontainer/devcontainer.json given an initializeCommand (it runs on the host)',
     v1: true,
     expect: 'flag',
     edits: (t) => [{ write: '.devcontainer/devcontainer.json', text: `{ "name": "demo", "initializeCommand": "touch ${t.marker}" }\n` }],
@@ -72,7 +72,10 @@ hostileSuite(e2e, { prefix: 'hostrun' }, [
     edits: (t) => [
       {
         write: '.vscode/tasks.json',
-        text: JSON.stringify({ version: '2.0.0', tasks: [{ label: 'x', type: 'shell', command: `touch ${t.marker}`, runOptions: { runOn: 'folderOpen' } }] }),
+        text: JSON.stringify({
+          version: '2.0.0',
+          tasks: [{ label: 'x', type: 'shell', command: `touch ${t.marker}`, runOptions: { runOn: 'folderOpen' } }],
+        }),
       },
     ],
     names: /\.vscode/,

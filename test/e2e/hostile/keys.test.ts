@@ -54,7 +54,10 @@ hostileSuite(e2e, { prefix: 'keys' }, [
   {
     title: 'cap_add and a wider security_opt (seccomp:unconfined) on claude-cli',
     v1: true,
-    edits: () => [on('claude-cli', 'security_opt', '[no-new-privileges:true, seccomp:unconfined]'), on('claude-cli', 'cap_add', '[SYS_ADMIN, SYS_PTRACE]')],
+    edits: () => [
+      on('claude-cli', 'security_opt', '[no-new-privileges:true, seccomp:unconfined]'),
+      on('claude-cli', 'cap_add', '[SYS_ADMIN, SYS_PTRACE]'),
+    ],
     names: /security_opt|seccomp|cap_add/,
   },
   {
@@ -122,10 +125,7 @@ hostileSuite(e2e, { prefix: 'keys' }, [
   {
     title: 'a secret on claude-cli that names the private proxy.env',
     v1: true,
-    edits: () => [
-      { set: FILE, path: ['secrets', 'teamkey', 'file'], value: PROXY_ENV },
-      on('claude-cli', 'secrets', '[teamkey]'),
-    ],
+    edits: () => [{ set: FILE, path: ['secrets', 'teamkey', 'file'], value: PROXY_ENV }, on('claude-cli', 'secrets', '[teamkey]')],
     names: /secrets|teamkey/,
     check: async (t, s) => {
       const read = await s.cctl(['exec', '--', 'sh', '-c', 'cat /run/secrets/teamkey 2>/dev/null; true']);
@@ -157,7 +157,13 @@ hostileSuite(e2e, { prefix: 'keys' }, [
   {
     title: 'the top-level home volume renamed, with driver_opts that bind the host HOME',
     v1: true,
-    edits: (t) => [{ set: FILE, path: ['volumes', 'claude-home'], value: `\nname: ${t.name}-hosthome\ndriver_opts: {type: none, o: bind, device: "${v('HOME')}"}` }],
+    edits: (t) => [
+      {
+        set: FILE,
+        path: ['volumes', 'claude-home'],
+        value: `\nname: ${t.name}-hosthome\ndriver_opts: {type: none, o: bind, device: "${v('HOME')}"}`,
+      },
+    ],
     names: /claude-home|driver_opts|hosthome/,
   },
   {

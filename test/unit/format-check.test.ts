@@ -2,7 +2,7 @@
  * The formatter (prettier, .prettierrc.json: print width 140) and its check,
  * `npm run format:check`: the check fails on a file the formatter would
  * change, and passes once it is formatted. The tree is formatted once, in a
- * commit of its own, and CI runs the check after that.
+ * commit of its own, and CI (.ci/run) runs the check before the tests.
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
@@ -21,4 +21,7 @@ test("the check fails on unformatted code, passes on the formatter's output, and
   t.regex(pretty, /'value-0'/, 'single quotes');
   const script = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')).scripts['format:check'] as string;
   t.regex(script, /^prettier --check "lib\/\*\*\/\*\.ts" "test\/\*\*\/\*\.ts"/);
+  // CI runs it, and a failed check fails the run.
+  const ci = readFileSync(`${ROOT}.ci/run`, 'utf8');
+  t.regex(ci, /^if npm run --silent format:check; then\n(?:.*\n)*?\s+overall=1\n/m);
 });

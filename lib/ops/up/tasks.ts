@@ -135,7 +135,9 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         // The short path skipped the trust check: what Compose creates must carry the recorded config hashes
         // before anything starts (a file swapped after the fingerprint read it is caught here), and the start
         // is then by container, with no file read again (record.ts startAsRecorded).
-        const recorded = ctx.init === undefined ? ctx.record : undefined;
+        // Compose v1 connects a container's other networks only when it starts the container itself, and puts
+        // the image's ID in the config hash, so on v1 the start stays Compose's (the race stays open there).
+        const recorded = ctx.init === undefined && ctx.engine?.flavour !== 'v1' ? ctx.record : undefined;
         try {
           await composeUp(
             await projectInvocation(ctx.project, ctx.machine!.env),

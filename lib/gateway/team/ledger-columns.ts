@@ -4,7 +4,7 @@
  * text on both.
  */
 import type { Budgets } from './budgets.js';
-import type { DailyRow, LedgerRow, LedgerTotals, MemberRecord, StoredMember } from './ledger-rows.js';
+import type { DailyRow, LedgerRow, LedgerTotals, MemberRecord, StoredMember, UsageKey, UsageRow } from './ledger-rows.js';
 
 export const num = (value: unknown): number =>
   typeof value === 'number'
@@ -96,4 +96,20 @@ export function storedMemberOf(r: Record<string, unknown>): StoredMember {
 export function memberRecordOf(r: Record<string, unknown>): MemberRecord {
   const { tokenHash: _hash, ...member } = storedMemberOf(r);
   return member;
+}
+
+/** A usage() row from either store's sums (aliases i, o, cc, cr, cost), with the grouping keys' values. */
+export function usageRowOf(r: Record<string, unknown>, keys: readonly UsageKey[]): UsageRow {
+  const row: UsageRow = {
+    requests: num(r.requests),
+    errors: num(r.errors),
+    inputTokens: num(r.i),
+    outputTokens: num(r.o),
+    cacheCreationTokens: num(r.cc),
+    cacheReadTokens: num(r.cr),
+    totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
+    cost: roundCost(num(r.cost)),
+  };
+  for (const k of keys) row[k] = String(r[k]);
+  return row;
 }

@@ -4,7 +4,7 @@
  * statements and never thousands of parameters; the roll-up a batch adds,
  * and the usage query over it.
  */
-import { num, roundCost } from './ledger-columns.js';
+import { num, usageRowOf } from './ledger-columns.js';
 import type { DailyRow } from './ledger-rows.js';
 import { dayOf } from './budgets.js';
 import { USAGE_KEYS, type LedgerRow, type UsageKey, type UsageQuery, type UsageRow } from './ledger-rows.js';
@@ -118,20 +118,5 @@ export async function usageOf(sql: Sql, query: UsageQuery): Promise<UsageRow[]> 
   ].join(', ')}
     FROM daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ${keys.length ? `GROUP BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')} ORDER BY ${keys.map((k) => USAGE_COLUMNS[k]).join(', ')}` : ''}`;
-  return (await sql.unsafe(text, params))
-    .filter((r) => r.requests !== null)
-    .map((r) => {
-      const row: UsageRow = {
-        requests: num(r.requests),
-        errors: num(r.errors),
-        inputTokens: num(r.i),
-        outputTokens: num(r.o),
-        cacheCreationTokens: num(r.cc),
-        cacheReadTokens: num(r.cr),
-        totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
-        cost: roundCost(num(r.cost)),
-      };
-      for (const k of keys) row[k] = String(r[k]);
-      return row;
-    });
+  return (await sql.unsafe(text, params)).filter((r) => r.requests !== null).map((r) => usageRowOf(r, keys));
 }

@@ -8,6 +8,7 @@
 import { type Budgets, dayOf, type Spend } from './budgets.js';
 import { type LedgerRow, type MemberRecord, USAGE_KEYS, type UsageKey, type UsageQuery, type UsageRow } from './ledger-rows.js';
 import type { ReservationAsk, ReservationResult } from './reservation.js';
+import { requestOf, usageRowOf } from './ledger-columns.js';
 import { Reservations } from './reservation-sql.js';
 import { migrateSqlite } from './schema.js';
 import { openDatabase, inTransaction, type Database, type SqlValue, type Statement } from './sqlite.js';
@@ -190,23 +191,7 @@ export class LedgerStore {
 
   /** The newest rows first: metadata only, the ledger never holds prompts or replies. */
   recent(limit: number): LedgerRow[] {
-    return this.sql('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT ?')
-      .all(limit)
-      .map((r) => ({
-        time: num(r.time),
-        member: String(r.member),
-        project: String(r.project),
-        model: String(r.model),
-        status: num(r.status),
-        durationMs: num(r.duration_ms),
-        inputTokens: num(r.input_tokens),
-        outputTokens: num(r.output_tokens),
-        cacheCreationTokens: num(r.cache_creation_tokens),
-        cacheReadTokens: num(r.cache_read_tokens),
-        cost: num(r.cost),
-        ...(r.error === null ? {} : { error: String(r.error) }),
-        ...(num(r.usage_unread) ? { usageUnread: true } : {}),
-      }));
+    return this.sql('SELECT * FROM requests ORDER BY time DESC, id DESC LIMIT ?').all(limit).map(requestOf);
   }
 
   /** Totals grouped by any of day, month, member, project and model, from the roll-up. */
@@ -240,20 +225,7 @@ export class LedgerStore {
     return this.sql(text)
       .all(...params)
       .filter((r) => r.requests !== null)
-      .map((r) => {
-        const row: UsageRow = {
-          requests: num(r.requests),
-          errors: num(r.errors),
-          inputTokens: num(r.i),
-          outputTokens: num(r.o),
-          cacheCreationTokens: num(r.cc),
-          cacheReadTokens: num(r.cr),
-          totalTokens: num(r.i) + num(r.o) + num(r.cc) + num(r.cr),
-          cost: Math.round(num(r.cost) * 1e6) / 1e6,
-        };
-        for (const k of keys) row[k] = String(r[k]);
-        return row;
-      });
+      .map((r) => usageRowOf(r, keys));
   }
 
   close(): void {

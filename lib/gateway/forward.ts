@@ -9,6 +9,7 @@ import { GatewayFailure } from './api-error.js';
 import type { GatewayConfig } from './config.js';
 import type { Exchange } from './exchange.js';
 import { endToEndHeaders, type Headers } from './headers.js';
+import { HeldEnd } from './held-end.js';
 import { bodyOverLimit } from './limit.js';
 import { msSince } from './log.js';
 import { ResponseTap } from './response-tap.js';
@@ -261,6 +262,8 @@ class Forwarding {
       if (this.state === 'sending') entry.error = 'upstream connection lost mid-response';
       res.destroy();
     });
-    upstreamRes.pipe(res);
+    // Team mode: the reply's end waits for its ledger row (held-end.ts).
+    if (exchange.holdsEnd) upstreamRes.pipe(new HeldEnd(upstreamRes.headers['content-length'], () => exchange.endAfterRow())).pipe(res);
+    else upstreamRes.pipe(res);
   }
 }

@@ -36,7 +36,7 @@ const row = (i: number): LedgerRow => ({
 const total = async () => (await ledger.usage({ by: [] }))[0];
 
 if (scenario === 'writer-dies') {
-  ledger.record(row(1));
+  void ledger.record(row(1));
   const before = await total();
   // The thread dies as a crash would take it; the ledger must go on with a new one.
   await (ledger as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
@@ -96,9 +96,13 @@ if (scenario === 'writer-dies') {
     late.push(message);
     setTimeout(() => deliver(late.shift()), 200);
   };
-  // The first request ends: its row, which frees its place, is handed to the writer thread by the batch timer.
-  ledger.record({ ...row(1), reservation: (first as { id: number }).id });
+  // The first request ends: its row, which frees its place, goes to the writer thread, since another
+  // connection holds the write lock for a moment (else the event loop would commit it itself).
+  const holder = openDatabase(path!);
+  holder.exec('BEGIN IMMEDIATE');
+  void ledger.record({ ...row(1), reservation: (first as { id: number }).id });
   ledger.flush();
+  setTimeout(() => (holder.exec('COMMIT'), holder.close()), 100);
   const second = await ledger.reserve(ask());
   await ledger.close();
   process.stdout.write(JSON.stringify({ first, second, logs }));

@@ -1,22 +1,24 @@
 /**
  * The ledger as the request path sees it. Two threads own the database:
- * - the writer commits rows (pushed onto an array by record() and handed
- *   over in batches: every 50 ms, sooner when 500 are waiting) and takes
- *   budget reservations whenever the event loop cannot take them itself;
+ * - the writer commits rows whenever the event loop cannot commit them
+ *   itself, takes budget reservations likewise, and checkpoints the WAL;
  * - the reader answers the dashboard's and the admin API's queries, which
  *   can take tens of milliseconds over a big ledger, without holding up a
  *   reservation (SQLite's WAL lets it read while the writer commits).
- * A reservation is the one write the request path waits for, so it is
- * tried first on the event loop, on a connection of its own that never
- * waits for a lock (busy timeout 0) and never checkpoints: when the write
- * lock is free, which is nearly always, the transaction (the rows recorded
- * before, then the admission) is a write to the WAL without an fsync, about
- * 0.05 ms, instead of a round trip to the writer thread that costs several
- * times that on a busy machine (bench/team-gateway.ts). When the lock is
- * taken (a batch commit, the member CLI, a stalled disk) the writer thread
- * waits for it instead, so the event loop never waits on the ledger.
- * close() hands over the last batch and waits for the commit, so a clean
- * stop loses nothing.
+ * The request path waits for two writes: its reservation, and its row,
+ * since a relayed reply ends only once its row is committed (exchange.ts),
+ * so a gateway killed outright loses no row of a reply a client received.
+ * Both are tried first on the event loop, on a connection of its own that
+ * never waits for a lock (busy timeout 0) and never checkpoints: when the
+ * write lock is free, which is nearly always, the transaction is a write to
+ * the WAL without an fsync, about 0.05 ms, instead of a round trip to the
+ * writer thread that costs several times that on a busy machine
+ * (bench/team-gateway.ts). Rows recorded in one turn of the event loop share
+ * a commit, and a reservation commits the rows recorded before it in its own
+ * transaction. When the lock is taken (a batch commit, the member CLI, a
+ * stalled disk) the writer thread waits for it instead, so the event loop
+ * never waits on the ledger. close() hands over the last rows and waits for
+ * the commit, so a clean stop loses nothing.
  */
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,7 +48,6 @@ export interface LedgerOptions {
   path: string;
   /** Request rows older than this are pruned; 0 keeps them for ever. */
   retentionDays: number;
-  flushMs?: number;
   batchSize?: number;
   log: (line: string) => void;
 }
@@ -124,14 +125,24 @@ class LedgerThread {
   }
 }
 
+/** A recorded row, waiting for its commit. */
+interface Waiting {
+  row: LedgerRow;
+  committed: () => void;
+}
+const rowsOf = (waiting: readonly Waiting[]) => waiting.map((w) => w.row);
+const settle = (waiting: readonly Waiting[]) => {
+  for (const w of waiting) w.committed();
+};
+
 export class Ledger {
   /** The writer thread (named `worker`, as the tests that kill it know it). */
   private readonly worker: LedgerThread;
   private readonly reader: LedgerThread;
-  private pending: LedgerRow[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private pending: Waiting[] = [];
+  /** A commit of the rows recorded in this turn of the event loop, about to start. */
+  private soon: NodeJS.Immediate | undefined;
   private closed: Promise<void> | undefined;
-  private readonly flushMs: number;
   private readonly batchSize: number;
   /** The event loop's own connection, for reservations while the write lock is free (see the top of this file). */
   private readonly direct: LedgerStore;
@@ -139,7 +150,6 @@ export class Ledger {
   private inTransit = 0;
 
   constructor(private readonly options: LedgerOptions) {
-    this.flushMs = options.flushMs ?? 50;
     this.batchSize = options.batchSize ?? 500;
     const log = (message: string) => this.options.log(JSON.stringify({ time: new Date().toISOString(), event: 'ledger-error', message }));
     this.worker = new LedgerThread('writer', options, log);
@@ -150,24 +160,37 @@ export class Ledger {
     this.direct.db.exec('PRAGMA busy_timeout = 0; PRAGMA wal_autocheckpoint = 0;');
   }
 
-  /** Records a finished request; a row that names a reservation settles it in the same commit. */
-  record(row: LedgerRow): void {
-    this.pending.push(row);
-    if (this.pending.length >= this.batchSize) this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.flushMs);
-      this.timer.unref();
-    }
+  /**
+   * Records a finished request; a row that names a reservation settles it in
+   * the same commit. Resolves once the row is committed, or once the writer
+   * thread reported that it could not be (never rejects).
+   */
+  record(row: LedgerRow): Promise<void> {
+    return new Promise((committed) => {
+      this.pending.push({ row, committed });
+      if (this.pending.length >= this.batchSize) this.flush();
+      else this.soon ??= setImmediate(() => this.flush());
+    });
   }
 
-  /** Hands the waiting rows to the writer thread. */
+  /** Commits the waiting rows: here when the write lock is free and nothing is on its way to the writer thread, else there. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
     if (this.pending.length === 0) return;
-    const rows = this.pending;
+    const waiting = this.pending;
     this.pending = [];
-    void this.write({ t: 'rows', rows }).catch(() => undefined);
+    if (!this.closed && this.inTransit === 0) {
+      try {
+        this.direct.insert(rowsOf(waiting));
+        settle(waiting);
+        return;
+      } catch {
+        // SQLITE_BUSY above all: the writer thread waits for the lock instead (the failed transaction was rolled back).
+      }
+    }
+    const answered = () => settle(waiting);
+    this.write({ t: 'rows', rows: rowsOf(waiting) }).then(answered, answered);
   }
 
   /** A write for the writer thread, counted until it is answered (or the thread is gone). */
@@ -191,18 +214,23 @@ export class Ledger {
    * try, with its own error handling, commits nothing twice.
    */
   reserve(ask: ReservationAsk): Promise<ReservationResult> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const rows = this.pending;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
+    const waiting = this.pending;
     this.pending = [];
     if (!this.closed && this.inTransit === 0) {
       try {
-        return Promise.resolve(this.direct.settleAndReserve(rows, ask));
+        const result = this.direct.settleAndReserve(rowsOf(waiting), ask);
+        settle(waiting);
+        return Promise.resolve(result);
       } catch {
         // SQLITE_BUSY above all: someone holds the write lock.
       }
     }
-    return this.write({ t: 'reserve', ask, rows });
+    const reserved = this.write<ReservationResult>({ t: 'reserve', ask, rows: rowsOf(waiting) });
+    const answered = () => settle(waiting);
+    reserved.then(answered, answered);
+    return reserved;
   }
 
   /** For an admitted request that will leave no row. */

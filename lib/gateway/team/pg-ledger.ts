@@ -1,10 +1,13 @@
 /**
  * The ledger as the request path sees it, over Postgres: the same calls as
  * the SQLite Ledger (ledger.ts), without its threads, since the driver never
- * blocks the event loop. record() pushes a row onto an array; batches are
- * committed one at a time, in order (every 50 ms, or sooner when 500 wait).
- * A failed commit keeps its rows and tries again, so a database restart
- * delays rows but loses none; close() commits the last batch.
+ * blocks the event loop. Rows are group-committed: record() queues a row and
+ * a commit starts at once when none is running; rows recorded while one runs
+ * go together in the next (at most 500 a commit). record() resolves once the
+ * row is committed, and a relayed reply ends only then (exchange.ts), so a
+ * replica killed outright loses no row of a reply a client received. A
+ * failed commit keeps its rows and tries again, so a database restart delays
+ * rows but loses none; close() commits the last batch.
  */
 import type { MemberWithSpend, Ledger } from './ledger.js';
 import { PostgresBackend } from './postgres.js';
@@ -21,15 +24,24 @@ export interface PostgresLedgerOptions {
   url: string;
   retentionDays: number;
   log: (line: string) => void;
-  flushMs?: number;
   batchSize?: number;
 }
 
+/** A recorded row, waiting for its commit. */
+interface Waiting {
+  row: LedgerRow;
+  at: number;
+  committed: () => void;
+}
+
 export class PostgresLedger implements TeamLedger {
-  private pending: { row: LedgerRow; at: number }[] = [];
-  private inFlight: { row: LedgerRow; at: number }[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private pending: Waiting[] = [];
+  private inFlight: Waiting[] = [];
+  /** A commit of the rows recorded in this turn of the event loop, about to start. */
+  private soon: NodeJS.Immediate | undefined;
+  /** The last commit queued; `running` while it (or one before it) has not finished. */
   private writing: Promise<void> = Promise.resolve();
+  private running = false;
   private closed: Promise<void> | undefined;
   private readonly pruning: NodeJS.Timeout | undefined;
 
@@ -61,42 +73,52 @@ export class PostgresLedger implements TeamLedger {
     this.options.log(JSON.stringify({ time: new Date().toISOString(), event: 'ledger-error', message }));
   }
 
-  record(row: LedgerRow): void {
-    this.pending.push({ row, at: Date.now() });
-    if (this.pending.length >= (this.options.batchSize ?? 500)) this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => this.flush(), this.options.flushMs ?? 50);
-      this.timer.unref();
-    }
+  /** Queues a finished request's row; resolves once it is committed (never rejects). */
+  record(row: LedgerRow): Promise<void> {
+    return new Promise((committed) => {
+      this.pending.push({ row, at: Date.now(), committed });
+      if (this.pending.length >= (this.options.batchSize ?? 500)) void this.flush();
+      // Rows that end in the same turn of the event loop share a commit; while one runs, the next waits for it.
+      else if (!this.running && !this.soon) this.soon = setImmediate(() => void this.flush());
+    });
   }
 
   /** Queues a commit of the waiting rows after the ones before it; resolves when it is done. */
   flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.soon) clearImmediate(this.soon);
+    this.soon = undefined;
     if (this.pending.length === 0) return this.writing;
     const batch = this.pending;
     this.pending = [];
-    this.writing = this.writing.then(() => this.commit(batch));
-    return this.writing;
+    this.running = true;
+    const mine = this.writing.then(() => this.commit(batch));
+    this.writing = mine;
+    void mine.then(() => {
+      if (this.writing !== mine) return;
+      this.running = false;
+      // The rows recorded while this commit ran.
+      if (this.pending.length) void this.flush();
+    });
+    return mine;
   }
 
-  private async commit(batch: { row: LedgerRow; at: number }[]): Promise<void> {
+  private async commit(batch: Waiting[]): Promise<void> {
     this.inFlight = batch;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.backend.insert(batch.map((b) => b.row));
-        this.inFlight = [];
-        return;
+        break;
       } catch (error) {
         this.log(`ledger write of ${batch.length} rows failed (attempt ${attempt}; kept, trying again): ${(error as Error).message}`);
         if (this.closed && attempt >= 5) {
           this.log(`giving up on ${batch.length} rows at shutdown`);
-          return;
+          break;
         }
         await new Promise((r) => setTimeout(r, Math.min(5000, 100 * 2 ** attempt)));
       }
     }
+    this.inFlight = [];
+    for (const waiting of batch) waiting.committed();
   }
 
   lag(): number {

@@ -171,13 +171,14 @@ export async function createTeamGateway(
       let charge: Estimate | undefined;
       let logged = false;
       // Set before admission, so that a refusal is a ledger row too (it counts as an error).
+      // The promise is the row's commit: a relayed reply ends only after it (exchange.ts).
       exchange.onLogged = (entry) => {
         logged = true;
         // A request whose token was never looked up (it left while its body came in) leaves no row, as an unknown token leaves none.
-        if (!member) return;
+        if (!member) return undefined;
         const row = rowOf(entry, member.name, project, started, charge);
         if (reservation !== undefined) row.reservation = reservation;
-        ledger.record(row);
+        return ledger.record(row);
       };
 
       delete outgoing[PROJECT_HEADER];

@@ -46,16 +46,21 @@ function build() {
     if (spec.passThrough) command.allowUnknownOptions();
     else command.action(dispatch(name, spec));
   }
-  // A verb of several actions (gateway) lists them under its usage, one line each.
+  // A verb's help says what it does under its usage (cac prints that only in the command list), and a
+  // verb of several actions (gateway) lists them there, one line each.
   cli.help((sections) => {
-    const actions = cli.matchedCommand && VERBS[cli.matchedCommand.name as VerbName]?.actions;
-    if (!actions) return sections;
-    const width = Math.max(...Object.keys(actions).map((a) => a.length));
-    const body = Object.entries(actions)
-      .map(([usage, what]) => `  ${usage.padEnd(width)}  ${what}`)
-      .join('\n');
+    const spec = cli.matchedCommand && VERBS[cli.matchedCommand.name as VerbName];
+    if (!spec) return sections;
+    const added: Array<{ title?: string; body: string }> = [{ body: spec.description }];
+    if (spec.actions) {
+      const width = Math.max(...Object.keys(spec.actions).map((a) => a.length));
+      const body = Object.entries(spec.actions)
+        .map(([usage, what]) => `  ${usage.padEnd(width)}  ${what}`)
+        .join('\n');
+      added.push({ title: 'Actions', body });
+    }
     const at = sections.findIndex((s) => s.title === 'Usage') + 1;
-    return [...sections.slice(0, at), { title: 'Actions', body }, ...sections.slice(at)];
+    return [...sections.slice(0, at), ...added, ...sections.slice(at)];
   });
   cli.version(VERSION);
   return cli;

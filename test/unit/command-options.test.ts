@@ -132,6 +132,8 @@ test.serial('--help of each verb lists its declared options', async (t) => {
         `${name} --help: ${usage}`,
       );
     if (spec.actions) t.true(out.indexOf('Actions:') > out.indexOf('Usage:') && out.indexOf('Actions:') < out.indexOf('Options:'), name);
+    // What the verb does, in the words of the command list, right under its usage line.
+    t.true(out.includes(`$ cctl ${spec.usage}\n\n${spec.description}\n`), `${name} --help does not say what it does`);
     // cac's own default for a --no- flag would print "--no-cache ... (default: true)".
     t.notRegex(out, /--no-\S+ .*\(default: true\)/, `${name} --help`);
   }

@@ -316,7 +316,7 @@ test.serial('gateway down keeps the ledger; --volumes needs --yes in a script, t
   const dir = temp();
   writeGatewayFolder(dir, SETUP, {}, {});
   const volume = `${gatewayProject(dir).name}_ledger`;
-  const fake = new FakeEngine();
+  const fake = new FakeEngine().withContainers([{ service: 'gateway' }]);
   const kept = await run(fake, ['gateway', 'down', '--dir', dir]);
   t.is(kept.code, 0);
   t.is(kept.out, `Stopped the team gateway. The ledger volume ${volume} is kept.\n`);
@@ -332,6 +332,11 @@ test.serial('gateway down keeps the ledger; --volumes needs --yes in a script, t
   fake.on('docker volume rm', { exitCode: 1, stderr: `Error response from daemon: get ${volume}: no such volume` });
   const none = await run(fake, ['gateway', 'down', '--volumes', '-y', '--dir', dir]);
   t.is(none.out, `Stopped the team gateway. There was no ledger volume ${volume} to delete.\n`);
+  // With no container to stop, down says so instead of reporting a stop that did not happen.
+  const idle = await run(new FakeEngine(), ['gateway', 'down', '--dir', dir, '--json']);
+  t.deepEqual(JSON.parse(idle.out), { ok: true, stopped: [], removed: [] });
+  const again = await run(new FakeEngine(), ['gateway', 'down', '--volumes', '--yes', '--dir', dir]);
+  t.is(again.out, `No gateway container was running. Deleted ${volume}.\n`);
 });
 
 test.serial("gateway backup reads the ledger volume with the gateway's own image, and names cctl gateway in its hints", async (t) => {

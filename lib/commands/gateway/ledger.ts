@@ -7,7 +7,7 @@ import { CctlError, UsageError } from '../../kernel/errors.js';
 import { currentLedger } from '../../project/gateway-ledger.js';
 import { requireGatewayFolder } from '../../project/team-gateway.js';
 import { backupLedger, gatewayDown, ledgerVolumes, restoreLedger } from '../../ops/gateway-ledger.js';
-import { gatewayProject, gatewayServices, memberCommand } from '../../ops/team-gateway.js';
+import { gatewayProject, gatewayStatus, memberCommand } from '../../ops/team-gateway.js';
 import { canPrompt, confirmOnTerminal } from '../../ui/prompt.js';
 import { formatTable } from '../../ui/table.js';
 import { type Options, out, str } from './options.js';
@@ -59,9 +59,12 @@ export async function down(dir: string, options: Options): Promise<number> {
       throw new UsageError(`--volumes deletes ${what}; add --yes to confirm in a script.`, 'Keep a copy first: cctl gateway backup');
     if (!(await confirmOnTerminal(`This deletes ${what}.`, 'Delete it?'))) throw new CctlError('Nothing was deleted.');
   }
+  // What runs is asked first, so the report names only what this run stopped.
+  const stopped = (await gatewayStatus(project)).filter((s) => s.state !== 'missing').map((s) => s.name);
   const deleted = await gatewayDown(project, { volumes: options.volumes === true });
-  const stopped = gatewayServices(dir);
-  const what = `Stopped the team gateway${stopped.length > 1 ? ' and its Postgres' : ''}.`;
+  const what = stopped.length
+    ? `Stopped the team gateway${stopped.includes('postgres') ? ' and its Postgres' : ''}.`
+    : 'No gateway container was running.';
   if (options.json) out(`${JSON.stringify({ ok: true, stopped, removed: deleted })}\n`);
   else if (!options.volumes)
     out(`${what} The ledger volume${volumes.length > 1 ? 's' : ''} ${volume} ${volumes.length > 1 ? 'are' : 'is'} kept.\n`);

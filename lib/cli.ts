@@ -116,6 +116,17 @@ function unknownOption(error: Error, argv: readonly string[], verb: string | und
   return new UsageError(`Unknown option \`${typed}\` for ${where}.`, homes.length ? `It belongs to ${homes.join(', ')}. ${help}` : help);
 }
 
+/** cac's "missing required args for command `gateway <action> [...args]`", said as what the verb needs. */
+function missingArgs(error: Error): UsageError | undefined {
+  const usage = /^missing required args for command `(\S+) ?([^`]*)`$/.exec(error.message);
+  if (!usage) return undefined;
+  const [, name, args] = usage;
+  const needed = (args!.match(/<[^>]+>/g) ?? []).join(' ');
+  const actions = VERBS[name as VerbName]?.actions;
+  const names = actions ? `: ${[...new Set(Object.keys(actions).map((a) => a.split(' ')[0]))].join(', ')}` : '';
+  return new UsageError(`"cctl ${name}" needs ${needed || 'an argument'}${names}.`, `Run "cctl ${name} --help" for what it takes.`);
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
   let verb: string | undefined;
   try {
@@ -135,7 +146,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await cli.runMatchedCommand();
     return exitCode;
   } catch (error) {
-    if (error instanceof Error && error.name === 'CACError') return report(unknownOption(error, argv, verb) ?? error);
+    if (error instanceof Error && error.name === 'CACError') return report(unknownOption(error, argv, verb) ?? missingArgs(error) ?? error);
     return report(error);
   }
 }

@@ -132,6 +132,13 @@ test.serial('--help of each verb lists its declared options', async (t) => {
         `${name} --help: ${usage}`,
       );
     if (spec.actions) t.true(out.indexOf('Actions:') > out.indexOf('Usage:') && out.indexOf('Actions:') < out.indexOf('Options:'), name);
+    // The description's list of actions and the Actions lines name the same ones (deploy was in one only).
+    if (spec.actions)
+      t.deepEqual(
+        [...new Set(Object.keys(spec.actions).map((a) => a.split(' ')[0]))],
+        spec.description.replace(/^.*: /, '').split(', '),
+        `${name}: actions`,
+      );
     // What the verb does, in the words of the command list, right under its usage line.
     t.true(out.includes(`$ cctl ${spec.usage}\n\n${spec.description}\n`), `${name} --help does not say what it does`);
     // cac's own default for a --no- flag would print "--no-cache ... (default: true)".
@@ -172,6 +179,15 @@ test.serial("an option no verb has gets only the verb's --help; a short one keep
   const short = await stderrOf(['status', '-y']);
   t.is(short.code, 2);
   t.regex(short.err, /^cctl: Unknown option `-y` for "cctl status"\.\nIt belongs to cctl down -y.*"cctl status --help"/);
+});
+
+test.serial('a verb without its required word names what it needs (and the actions), exits 2, and points at its --help', async (t) => {
+  const gateway = await stderrOf(['gateway']);
+  t.is(gateway.code, 2);
+  t.regex(gateway.err, /^cctl: "cctl gateway" needs <action>: init, up, .*member, migrate\.\nRun "cctl gateway --help"/);
+  const restore = await stderrOf(['restore']);
+  t.is(restore.code, 2);
+  t.is(restore.err, 'cctl: "cctl restore" needs <file>.\nRun "cctl restore --help" for what it takes.\n');
 });
 
 test.serial('through the CLI, a handler gets declared types: --tail 50 arrives as "50"', async (t) => {

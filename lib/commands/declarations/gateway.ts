@@ -10,6 +10,7 @@ export const GATEWAY = verb({
   actions: {
     init: 'Write the gateway folder: compose file, build context, secrets (--key-file, --port, --listen, --tls-cert/--tls-key)',
     up: 'Build if needed, start the gateway and wait until healthy',
+    'deploy --swarm [--replicas N]': 'Run the folder as a Docker Swarm stack of N gateways behind a front; again = a rolling update',
     status: "The gateway container, its health, and the address it listens on (on a stack: each service's replicas)",
     'logs [--follow] [--tail N]': "The gateway's request and egress log lines",
     'down [--volumes --yes]': 'Stop and remove the gateway; the ledger volume is kept unless --volumes',

@@ -28,10 +28,10 @@ export function nearest(name: string, candidates: readonly string[] = SETTING_NA
 
 export function assertKnown(name: string, where: string): asserts name is SettingName {
   if (!(name in SETTINGS)) {
-    throw new UsageError(
-      `Unknown setting "${name}" in ${where}.`,
-      `Did you mean "${nearest(name)}"? Settings: ${SETTING_NAMES.join(', ')}.`,
-    );
+    // A guess only when it is near: a third of the name's letters changed at most.
+    const near = nearest(name);
+    const guess = distance(name, near) <= Math.max(1, Math.floor(name.length / 3)) ? `Did you mean "${near}"? ` : '';
+    throw new UsageError(`Unknown setting "${name}" in ${where}.`, `${guess}Settings: ${SETTING_NAMES.join(', ')}.`);
   }
 }
 

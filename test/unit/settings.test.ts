@@ -28,6 +28,10 @@ test('an unknown setting is named, with the nearest valid one', (t) => {
   t.regex((e as { hint?: string }).hint!, /Did you mean "base-image"/);
   t.throws(() => fromFlags({ set: ['tokn-limit=5'] }), { message: /Unknown setting "tokn-limit"/ });
   t.is(nearest('isolat'), 'isolate');
+  // A name close to none is not answered with a guess ("nosuch" -> "auth" helped nobody); the list stays.
+  const far = t.throws(() => fromFlags({ set: ['nosuch=1'] }));
+  t.notRegex((far as { hint?: string }).hint!, /Did you mean/);
+  t.regex((far as { hint?: string }).hint!, /^Settings: base-image, /);
 });
 
 test('values are checked against their type and choices', (t) => {

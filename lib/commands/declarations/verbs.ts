@@ -84,7 +84,7 @@ export const VERBS = {
   }),
   doctor: verb({
     usage: 'doctor',
-    description: 'Check the engine, compose, image, volume and proxy, with fixes',
+    description: 'Check the engine, Compose, the stack, the team key and what you accepted, each with its fix',
     options: { json: json('Print the checks as JSON') },
     examples: ['cctl doctor', 'cctl doctor --json'],
   }),

@@ -34,6 +34,12 @@ test('an unknown setting is named, with the nearest valid one', (t) => {
   t.regex((far as { hint?: string }).hint!, /^Settings: base-image, /);
 });
 
+test('a boolean setting that is not one names every spelling it accepts, yes/no and on/off too', (t) => {
+  const e = t.throws(() => fromFlags({ set: ['isolate=maybe'] }));
+  t.regex(e!.message, /must be true or false \(also 1\/0, yes\/no, on\/off\), not "maybe"/);
+  t.like(fromFlags({ set: ['isolate=on', 'publish=yes', 'monitor=off'] }), { isolate: true, publish: true, monitor: false });
+});
+
 test('values are checked against their type and choices', (t) => {
   // The message names every spelling the check accepts, and each of them is accepted.
   const error = t.throws(() => fromEnv({ CCTL_MONITOR: 'maybe' }))!;

@@ -196,7 +196,17 @@ export async function config(inv: ComposeInvocation, options: CallOptions & Conf
     return asModel(parse(stdout), `${inv.engine.flavour} config`);
   }
   const { stdout } = await capture(from, [...envFile, 'config', '--format', 'json'], options);
-  return asModel(JSON.parse(stdout), 'config --format json');
+  const model = asModel(JSON.parse(stdout), 'config --format json');
+  printed.set(model, stdout);
+  return model;
+}
+
+/** Each JSON model config() returned, with the text Compose printed (compose-hash.ts reads the text). */
+const printed = new WeakMap<ComposeModel, string>();
+
+/** The text `config --format json` printed for this model; undefined for v1's or a YAML model. */
+export function printedJson(model: ComposeModel): string | undefined {
+  return printed.get(model);
 }
 
 /** What `config` reads besides the invocation's files: a text in place of the first, another env file than .env. */

@@ -269,3 +269,25 @@ export async function startContainers(containers: readonly string[]): Promise<vo
 export async function removeContainers(containers: readonly string[]): Promise<void> {
   if (containers.length > 0) await run(['docker', 'rm', '-f', ...containers]);
 }
+
+/**
+ * Each service's newest container of the project (any state), with its config-hash label: one `docker ps`.
+ * What `compose up --no-start` just made, for the check before the start (ops/up/record.ts).
+ */
+export async function configHashesByService(
+  project: string,
+): Promise<Map<string, { id: string; service: string; hash: string; state: string }>> {
+  const format = ['{{.ID}}', `{{.Label "${SERVICE_LABEL}"}}`, `{{.Label "${CONFIG_HASH_LABEL}"}}`, '{{.State}}'].join('\t');
+  try {
+    const { stdout } = await run(['docker', 'ps', '-a', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`, '--format', format]);
+    const out = new Map<string, { id: string; service: string; hash: string; state: string }>();
+    for (const line of stdout.split('\n').filter((l) => l.trim())) {
+      const [id = '', service = '', hash = '', state = ''] = line.split('\t');
+      // docker ps lists the newest first.
+      if (!out.has(service)) out.set(service, { id, service, hash, state });
+    }
+    return out;
+  } catch (error) {
+    throw explainDockerError(error);
+  }
+}

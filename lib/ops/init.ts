@@ -23,7 +23,7 @@ import { readInside, writeInside } from '../kernel/fs.js';
 import { readBaseline, readLegacyOwned, writeBaseline } from '../project/baseline.js';
 import { assertOutsideWorkspace, ensurePrivateDir } from '../project/private-dir.js';
 import { refuseClash, serviceClashes, textDigest } from './guard.js';
-import { describeTrustChanges, refuseTrustChanges, reviewTrust, type TrustReview } from './trust-check.js';
+import { describeTrustChanges, refuseTrustChanges, reviewTrust, type TrustInput, type TrustReview } from './trust-check.js';
 import { writeTrust } from '../project/trust.js';
 import { ensureSecrets, type SecretsResult } from '../project/secrets.js';
 import { writeOnboardScript } from '../project/onboard.js';
@@ -58,6 +58,8 @@ export interface InitResult {
   notes: string[];
   /** The editor's devcontainer.json, when the devcontainer setting is on (ops/devcontainer.ts). */
   devcontainer?: DevcontainerSync;
+  /** Compose v2's config hash of each of cctl's services as the trust check accepted them (up starts only those). */
+  configHashes?: Record<string, string[]>;
 }
 
 export interface InitOptions {
@@ -103,8 +105,9 @@ export interface InitPlan {
   wanted: Map<string, Buffer>;
   merged: ReturnType<typeof mergeOwned>;
   secrets: SecretsResult;
-  /** The trust check's verdict on what Compose would run (ops/trust-check.ts). */
+  /** The trust check's verdict on what Compose would run (ops/trust-check.ts), and what it was asked. */
   review: TrustReview;
+  trust: TrustInput;
   /** This machine's file, written before the trust check resolved the project with it. */
   machine: MachineFile;
   notes: string[];
@@ -157,8 +160,9 @@ export async function planInit(project: Project, options: InitOptions = {}): Pro
   // project decides, so writing it before the user's yes gives nothing away.
   const machine = await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true });
   // What Compose would run with the merged text, against the rendering of these settings.
-  const review = await reviewTrust({ project, text: merged.text, settings, fileSettings, ctx, env });
-  return { project, options, env, text, settings, buildHash, ours, wanted, merged, secrets, review, machine, notes };
+  const trust: TrustInput = { project, text: merged.text, settings, fileSettings, ctx, env };
+  const review = await reviewTrust(trust);
+  return { project, options, env, text, settings, buildHash, ours, wanted, merged, secrets, review, trust, machine, notes };
 }
 
 export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
@@ -208,6 +212,7 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
     teamFiles.length || devcontainer?.changed
       ? await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true })
       : plan.machine;
+  const configHashes = machine.changed && machine !== plan.machine ? await checkedAgain(plan) : review.configHashes;
 
   return {
     file: project.file,
@@ -225,7 +230,21 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
     machine,
     notes: plan.notes,
     devcontainer,
+    configHashes,
   };
+}
+
+/**
+ * The machine file changed after the trust check resolved the project with it (a bind for a file init just
+ * wrote): the config hashes `up` holds its containers to are those of a second resolution, which must find no
+ * difference in what Compose would run that the user has not accepted by now (the trust store has them). The
+ * settings and identity were decided by the first check, and init has just written them.
+ */
+async function checkedAgain(plan: InitPlan): Promise<Record<string, string[]> | undefined> {
+  const again = await reviewTrust(plan.trust);
+  const changes = again.changes.filter((c) => c.section === 'model' || c.section === 'reach');
+  if (changes.length > 0) throw refuseTrustChanges(plan.project, changes);
+  return again.configHashes;
 }
 
 /**

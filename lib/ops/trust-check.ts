@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { compose, type ComposeCommand } from '../engine/compose.js';
 import { jsonUnprintable, resolvedConfig } from '../engine/compose-config.js';
-import type { ComposeModel as ResolvedModel } from '../engine/compose-client.js';
+import { printedJson, type ComposeModel as ResolvedModel } from '../engine/compose-client.js';
+import { serviceConfigHashes } from '../engine/compose-hash.js';
 import { CctlError } from '../kernel/errors.js';
 import { parseDotEnv, type Project } from '../project/locate.js';
 import { composeText } from '../project/compose-text.js';
@@ -46,6 +47,13 @@ export interface TrustReview {
   accepted: Pick<TrustRecord, 'settings' | 'acceptedChanges' | 'reach'>;
   /** False when no Compose could be asked (init works without Docker): the model was not compared. */
   resolved: boolean;
+  /**
+   * Compose v2's config hash of each of cctl's services as this check resolved them (candidates per service,
+   * engine/compose-hash.ts): `up` creates, compares its containers' labels with these, then starts them, so
+   * a file changed after this check read it never runs. Undefined on Compose v1 and for a model Compose
+   * could print only as YAML.
+   */
+  configHashes?: Record<string, string[]>;
 }
 
 export interface TrustInput {
@@ -199,7 +207,15 @@ export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
       .filter((c) => !(c.kind === 'removed' && c.path.split('.').length === 2))
       .map((c) => ({ ...c, section: 'reach' as const })),
   );
-  return { changes, accepted, resolved: true };
+  return { changes, accepted, resolved: true, configHashes: configHashesOf(engine, actual, owned) };
+}
+
+/** The config hashes Compose v2 will label cctl's services with, from the very text this check compared. */
+function configHashesOf(engine: ComposeCommand, model: ResolvedModel, owned: readonly string[]): Record<string, string[]> | undefined {
+  const text = engine.flavour === 'v1' ? undefined : printedJson(model);
+  if (text === undefined) return undefined;
+  const hashes = serviceConfigHashes(text, owned);
+  return owned.every((name) => hashes[name]) ? hashes : undefined;
 }
 
 const SECTION_TITLES: Record<TrustChange['section'], string> = {

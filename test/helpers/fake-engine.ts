@@ -8,6 +8,7 @@
 import { resetComposeDetection } from '../../lib/engine/compose.js';
 import { resetDaemonInfo, type DaemonInfo } from '../../lib/engine/daemon.js';
 import { fakeComposeConfig } from './fake-compose-config.js';
+import { serviceConfigHashes } from '../../lib/engine/compose-hash.js';
 import { resetResolvedConfig } from '../../lib/engine/compose-config.js';
 import { ProcessError, setRunner, type RunOptions, type RunResult, type Runner } from '../../lib/engine/runner.js';
 
@@ -65,6 +66,21 @@ export class FakeEngine implements Runner {
     this.on(/^docker(-compose| compose)\b/, { stdout: '' });
     // The resolved model (the trust check): a small stand-in for Compose's resolution (fake-compose-config.ts).
     this.on(/^docker(-compose| compose)\b.* config( --format json)?$/, (argv, options) => fakeComposeConfig(argv, options));
+    // `up --no-start` creates each service's container labelled with the config hash of the files as they
+    // read now (Compose's own behaviour: what the check compared and what runs are tied by that label).
+    const created = new Map<string, string>();
+    this.on(/^docker(-compose| compose)\b.* up --no-start\b/, (argv, options) => {
+      const at = argv.indexOf('up');
+      const services = argv.slice(at + 1).filter((a) => !a.startsWith('-'));
+      const printed =
+        fakeComposeConfig([...argv.slice(0, at), 'config', '--format', 'json'], { ...options, input: undefined }).stdout ?? '{}';
+      const hashes = serviceConfigHashes(printed, services);
+      for (const service of services) created.set(service, hashes[service]?.[0] ?? '');
+      return { stdout: '' };
+    });
+    this.on(/^docker ps -a --no-trunc --filter label=com\.docker\.compose\.project=\S+ --format /, () => ({
+      stdout: [...created].map(([service, hash]) => `id-${service}\t${service}\t${hash}\tcreated\n`).join(''),
+    }));
     this.on(/ version --short$/, { exitCode: 1, stderr: 'not found' });
     for (const f of installed) this.on(`${f.prefix.join(' ')} version --short`, { stdout: `${f.version}\n` });
     if (daemon !== 'down') {

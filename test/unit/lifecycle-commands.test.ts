@@ -64,8 +64,11 @@ for (const [flavour, daemon] of [
     const composeCalls = fake.composeCalls().filter((c) => !c.includes('config'));
     t.deepEqual(composeCalls, [
       [...prefix, 'build', 'claude-cli', 'proxy'],
-      [...prefix, 'up', '-d', '--no-build', 'claude-cli', 'proxy'],
+      // v2: created, their config hashes held to what the trust check resolved, then started by id, the gateway
+      // first; v1 starts them itself (it connects the second network only then).
+      [...prefix, 'up', flavour === V1 ? '-d' : '--no-start', '--no-build', 'claude-cli', 'proxy'],
     ]);
+    t.deepEqual(fake.lines('docker start'), flavour === V1 ? [] : ['docker start id-proxy id-claude-cli']);
     t.true(
       Object.values(taskStates(list)).every((s) => s === 'COMPLETED'),
       JSON.stringify(taskStates(list)),

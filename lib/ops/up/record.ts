@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compose, type ComposeCommand } from '../../engine/compose.js';
-import { configHashLabels, removeContainers, snapshot, startContainers } from '../../engine/containers.js';
+import { configHashesByService, configHashLabels, removeContainers, startContainers } from '../../engine/containers.js';
 import { CctlError } from '../../kernel/errors.js';
 import { PACKAGE_ROOT } from '../../project/assets.js';
 import { ASSETS_DIR } from '../../project/model.js';
@@ -114,28 +114,35 @@ export async function inputsBeforeCheck(project: Project): Promise<CheckedInputs
   return { inputs, digest: inputsDigest(project, inputs) };
 }
 
+/** The short path's expected config hashes: the labels the record keeps. */
+export function recordedHashes(record: UpRecord | undefined): Record<string, string[]> | undefined {
+  return record && Object.fromEntries(Object.entries(record.configHashes).map(([name, { label }]) => [name, [label]]));
+}
+
 /**
- * The short path's start, after `compose up --no-start`: each service's container carries the config hash the
- * record holds (Compose made it from the accepted inputs, not from a file swapped in after the fingerprint
- * read it: claude-cli may run during the start), then starts by id, the gateway first. Else nothing starts.
+ * The start after `compose up --no-start`: each service's container carries a config hash of what was checked
+ * (the trust check's model, or the record's), so Compose made it from the accepted inputs and not from a file
+ * swapped in after the check read it; then it starts by id, the gateway first (one `docker ps`, one `docker
+ * start`). Else the containers Compose just made from what no check saw are removed, and nothing starts.
  */
-export async function startAsRecorded(project: Project, record: UpRecord, services: readonly string[]): Promise<void> {
-  const snap = await snapshot(project.name, services, []);
-  const created = snap.services.map((s) => ({
-    name: s.name,
-    container: s.container,
-    ok: s.configHash !== undefined && s.configHash === record.configHashes[s.name]?.label,
-  }));
-  if (created.some((c) => !c.ok || c.container === undefined)) {
+export async function startChecked(
+  project: Project,
+  expected: Record<string, readonly string[]>,
+  services: readonly string[],
+): Promise<void> {
+  const created = await configHashesByService(project.name);
+  const ok = (name: string) => {
+    const c = created.get(name);
+    return c !== undefined && (expected[name] ?? []).includes(c.hash);
+  };
+  if (!services.every(ok)) {
     // Made from what no check saw, and never started: removed, so nothing else starts it later.
-    const stray = snap.services.filter(
-      (s) => s.container !== undefined && s.state === 'created' && s.configHash !== record.configHashes[s.name]?.label,
-    );
-    if (stray.length > 0) await removeContainers(stray.map((s) => s.container!)).catch(() => undefined);
+    const stray = services.map((name) => created.get(name)).filter((c) => c !== undefined && c.state === 'created' && !ok(c.service));
+    if (stray.length > 0) await removeContainers(stray.map((c) => c!.id)).catch(() => undefined);
     throw changedDuringUp();
   }
-  const order = [...created].sort((a, b) => Number(a.name === 'claude-cli') - Number(b.name === 'claude-cli'));
-  await startContainers(order.map((c) => c.container!));
+  const order = [...services].sort((a, b) => Number(a === 'claude-cli') - Number(b === 'claude-cli'));
+  await startContainers(order.map((name) => created.get(name)!.id));
 }
 
 function changedDuringUp(): CctlError {

@@ -21,7 +21,7 @@ import { projectInvocation } from '../compose.js';
 import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../stack.js';
 import type { MachineFile } from '../machine-file.js';
 import type { UpRecord } from '../../project/up-record.js';
-import { fingerprintBeforeStart, startAsRecorded, type CheckedInputs, type UpInputs } from './record.js';
+import { fingerprintBeforeStart, recordedHashes, startChecked, type CheckedInputs, type UpInputs } from './record.js';
 
 export interface UpContext {
   project: Project;
@@ -132,19 +132,22 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
         // What Compose is about to read, as the trust check (or the last up's record) accepted it.
         Object.assign(ctx, await fingerprintBeforeStart(ctx.project, ctx.settings!, ctx.record, ctx.machine!, ctx.checked));
         const services = claudeServices(ctx.settings!);
-        // The short path skipped the trust check: what Compose creates must carry the recorded config hashes
-        // before anything starts (a file swapped after the fingerprint read it is caught here), and the start
-        // is then by container, with no file read again (record.ts startAsRecorded).
+        // What Compose creates must carry the config hashes of what was checked before anything starts: the
+        // trust check's model on the full path, the record's labels on the short path. A file swapped after
+        // the check read it (claude-cli runs all the while, and sees each read in the file's atime) makes
+        // other containers, which are removed, never started (record.ts startChecked). The start is then by
+        // container, with no file read again.
         // Compose v1 connects a container's other networks only when it starts the container itself, and puts
-        // the image's ID in the config hash, so on v1 the start stays Compose's (the race stays open there).
-        const recorded = ctx.init === undefined && ctx.engine?.flavour !== 'v1' ? ctx.record : undefined;
+        // the image's ID in the config hash, so on v1 the start stays Compose's (the race stays open there),
+        // as it does for a model Compose 2.26 prints only as YAML (no hash to compare; docs/GUIDE.md).
+        const expected = ctx.engine?.flavour === 'v1' ? undefined : ctx.init ? ctx.init.configHashes : recordedHashes(ctx.record);
         try {
           await composeUp(
             await projectInvocation(ctx.project, ctx.machine!.env),
-            { services, noStart: recorded !== undefined },
+            { services, noStart: expected !== undefined },
             { signal: options.signal },
           );
-          if (recorded) await startAsRecorded(ctx.project, recorded, services);
+          if (expected) await startChecked(ctx.project, expected, services);
         } catch (error) {
           if (error instanceof CctlError) throw error;
           if (options.signal.aborted) throw new InterruptedError();

@@ -8,10 +8,13 @@
  * Attack first, on main 77d613a: claude-cli recreated Privileged=true, cctl up exit 0, and the up record took
  * its config hash (every later up: "Nothing changed"). On attack19 the start creates, compares the config
  * hashes with the record's, and starts nothing.
+ *
+ * The last case races the full path the same way (attack first, on main b1e1417: claude-cli running
+ * Privileged=true, cctl up exit 0); its start now holds the created containers to the trust check's hashes.
  */
 import { e2e } from '../../helpers/e2e.js';
 import { Stack } from '../../helpers/hostile.js';
-import { runSettled } from '../../../lib/engine/runner.js';
+import { runSettled, type RunResult } from '../../../lib/engine/runner.js';
 
 const PAD = '# notes: keep this file tidy, reviewed by the team each week.\n';
 
@@ -54,4 +57,66 @@ e2e.serial('compose.yaml swapped in place (same size and mtime) right after the 
   t.log(inspected.stdout.trim());
   t.notRegex(inspected.stdout, / true$/m, 'no container of the project is privileged (started or only created)');
   if (up.exitCode !== 0) t.regex(`${up.stdout}${up.stderr}`, /changed while cctl up was running/);
+});
+
+/**
+ * The full path: a benign edit (a comment) sends `up` the whole way, through the trust check. The attacker
+ * counts the host's reads of compose.yaml (each shows in its atime: it sets the atime back to 0 after each)
+ * and swaps in the privileged text, same size, after read number AT. A first run with no swap counts the
+ * reads of this very code; the last one is Compose's read for `up`, so the attack swaps after the one before.
+ */
+const FULL_RACE = String.raw`
+const fs = require('fs');
+const f = '/workspace/compose.yaml', log = (m) => fs.appendFileSync('/workspace/.race-log', Date.now() + ' ' + m + '\n');
+const a = fs.readFileSync(f, 'utf8'), add = '    privileged: true\n';
+const b = a.replace('    command: [idle]\n', '    command: [idle]\n' + add).replace(PAD, '#' + 'x'.repeat(PAD.length - 2 - add.length) + '\n');
+if (b.length !== a.length || b === a) { log('cannot build B'); process.exit(1); }
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const reset = () => fs.utimesSync(f, 0, fs.statSync(f).mtime);
+const started = Date.now();
+reset();
+for (let n = 1; Date.now() - started < 300000 && !fs.existsSync('/workspace/.race-stop'); ) {
+  if (fs.statSync(f).atimeMs < 1e9) { sleep(1); continue; }
+  log('host read ' + n);
+  if (n === AT) { fs.writeFileSync(f, b); log('B in place'); break; }
+  reset();
+  n++;
+}
+`;
+
+/** One full-path `cctl up` with the attacker swapping after read `at` (0: never, only counting). */
+async function fullPathRace(at: number): Promise<{ up: RunResult; log: string; reads: number }> {
+  await stack.restore();
+  const code = `const PAD = ${JSON.stringify(PAD)}, AT = ${at};\n${FULL_RACE}`;
+  const spawn = `require('child_process').spawn('node', ['-e', process.argv[1]], { detached: true, stdio: 'ignore' }).unref()`;
+  // A comment more: the file's bytes differ from the record's, so up goes the full way.
+  const edited = await stack.attack([{ append: 'compose.yaml', text: PAD }]);
+  if (edited.exitCode !== 0) throw new Error(`the comment could not be added: ${edited.stderr}`);
+  const started = await stack.cctl(['exec', '--', 'node', '-e', spawn, code]);
+  if (started.exitCode !== 0) throw new Error(`the attacker did not start: ${started.stderr}`);
+  await new Promise((r) => setTimeout(r, 1500));
+  const up = await stack.cctl(['up', '--timeout', '300']);
+  await stack.asUser(['touch', '.race-stop']);
+  const log = (await stack.asUser(['cat', '.race-log'])).stdout;
+  return { up, log, reads: (log.match(/host read/g) ?? []).length };
+}
+
+e2e.serial("compose.yaml swapped after the full path's last check read it, before Compose reads it for up", async (t) => {
+  const counted = await fullPathRace(0);
+  t.is(counted.up.exitCode, 0, `a comment is taken without a question: ${counted.up.stdout}${counted.up.stderr}`);
+  t.true(counted.reads >= 2, `the host's reads show in the atime: ${counted.log}`);
+  const { up, log } = await fullPathRace(counted.reads - 1);
+  t.log(`race after read ${counted.reads - 1}: ${log.trim().replace(/\n/g, ' | ')}; cctl up exit ${up.exitCode}`);
+  t.regex(log, /B in place/, 'the attacker swapped the file after the host read it');
+  const ps = await runSettled(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${stack.name}`]);
+  const ids = ps.stdout.split('\n').filter(Boolean);
+  const inspected = await runSettled(['docker', 'inspect', '--format', '{{.Name}} {{.State.Status}} {{.HostConfig.Privileged}}', ...ids]);
+  t.log(inspected.stdout.trim());
+  t.notRegex(inspected.stdout, / true$/m, 'no container of the project is privileged (started or only created)');
+  t.not(up.exitCode, 0, 'the up that met the swapped file is refused');
+  t.regex(`${up.stdout}${up.stderr}`, /changed while cctl up was running/);
+  // The refused up left no record of the attacker's config: the next up checks the file again.
+  const again = await stack.cctl(['up', '--timeout', '300']);
+  t.not(again.exitCode, 0, `the next up checks the file and refuses the privileged claude-cli: ${again.stdout}`);
+  t.regex(`${again.stdout}${again.stderr}`, /privileged/);
 });

@@ -18,7 +18,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
@@ -70,6 +70,8 @@ try {
   sh('git', ['commit', '-qm', 'bench project']);
   cctl('up', '--timeout', '900'); // build once; everything below reuses the images
   const runs = { up: [] as number[], warm: [] as number[], task: [] as number[] };
+  const steps: Record<string, number[]> = {};
+  const loadBefore = loadavg();
   for (let i = 0; i < RUNS; i++) {
     for (const who of i % 2 ? (['task', 'warm', 'up'] as const) : (['up', 'warm', 'task'] as const)) {
       if (who === 'up' || who === 'warm') {
@@ -80,7 +82,12 @@ try {
       } else {
         const task = `b${i}`;
         made.push(task);
-        runs.task.push(time(() => cctl('task', 'new', task, '--timeout', '300')));
+        let out = '';
+        runs.task.push(time(() => (out = cctl('task', 'new', task, '--json', '--timeout', '300'))));
+        const stepsMs = (JSON.parse(out) as { stepsMs: Record<string, number> }).stepsMs;
+        for (const [step, ms] of Object.entries(stepsMs)) (steps[step] ??= []).push(ms);
+        // What the steps do not cover: node's start, module loading, the engine check before newTask, the exit.
+        (steps['process (rest)'] ??= []).push(runs.task.at(-1)! - Object.values(stepsMs).reduce((a, b) => a + b, 0));
         cctl('task', 'rm', task, '--force');
         made.pop();
       }
@@ -97,6 +104,10 @@ try {
   console.log(
     `cctl task new to a healthy stack   ${median(runs.task).toFixed(0).padStart(6)} ms  (${runs.task.map((x) => x.toFixed(0)).join(', ')})`,
   );
+  for (const [step, ms] of Object.entries(steps))
+    console.log(`  ${step.padEnd(32)} ${median(ms).toFixed(0).padStart(6)} ms  (${ms.map((x) => x.toFixed(0)).join(', ')})`);
+  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(' ');
+  console.log(`load average before ${load(loadBefore)}, after ${load(loadavg())} (${cpus().length} cores)`);
   goals.check('task-new-ratio', 'task new / cold up, to all-healthy', ratio, '<=', 0.5, 'x', 'relative');
   goals.finish();
 } finally {

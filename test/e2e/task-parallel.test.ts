@@ -1,11 +1,12 @@
 /**
  * Two tasks at once, on the real engine: each runs the real `claude -p`
- * through its own gateway against the fake Messages API at the same time,
- * and both answer; each commits inside its container, and the commits land
+ * through the project's gateway against the fake Messages API at the same
+ * time, and both answer; `git worktree list` and `docker compose ls` show the
+ * same tasks; each commits inside its container, and the commits land
  * on the task's branch with the host's identity; `task list --json` shows
  * both with the tokens each used (by ccusage, attributed by branch), which
  * add up to what the shared home holds; the project's own stack is
- * untouched. Engine 26 with Compose v2 (tasks need v2). Runs as a regular user.
+ * untouched; `task rm` of a clean task removes it and keeps its branch. Engine 26 with Compose v2 (tasks need v2). Runs as a regular user.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -120,6 +121,22 @@ e2e.serial('two tasks run claude -p at once and both answer; commits land on eac
     const made = await cctl(['task', 'new', task]);
     t.is(made.exitCode, 0, made.stderr + made.stdout);
   }
+  // Plain git and Compose show the same tasks.
+  const tasksHome = join(home, '.config', 'cctl', 'projects', name, 'tasks');
+  const gitTasks = () =>
+    git('worktree', 'list', '--porcelain')
+      .split('\n')
+      .filter((l) => l.startsWith(`worktree ${tasksHome}/`))
+      .map((l) => l.slice(`worktree ${tasksHome}/`.length))
+      .sort();
+  const composeTasks = async () =>
+    (JSON.parse((await run(['docker', 'compose', 'ls', '-a', '--format', 'json'])).stdout) as Array<{ Name: string }>)
+      .map((p) => p.Name)
+      .filter((p) => p.startsWith(`${name}-task-`))
+      .map((p) => p.slice(`${name}-task-`.length))
+      .sort();
+  t.deepEqual(gitTasks(), TASKS);
+  t.deepEqual(await composeTasks(), TASKS);
 
   // At the same time, on one shared home: both answer.
   const started = Date.now();
@@ -165,5 +182,13 @@ e2e.serial('two tasks run claude -p at once and both answer; commits land on eac
 
   // The project's own stack was untouched throughout.
   t.is(await containerOf(name, 'claude-cli'), mainCli);
-  for (const task of TASKS) t.is((await cctl(['task', 'rm', task])).exitCode, 0);
+  // Clean tasks (their work committed): task rm takes them without --force, and their branches stay.
+  for (const task of TASKS) {
+    const removed = await cctl(['task', 'rm', task]);
+    t.is(removed.exitCode, 0, removed.stderr);
+    t.is(git('log', '-1', '--format=%s', `cctl/${task}`).trim(), `from ${task}`);
+  }
+  t.deepEqual(gitTasks(), []);
+  t.deepEqual(await composeTasks(), []);
+  t.is(await containerOf(name, 'claude-cli'), mainCli);
 });

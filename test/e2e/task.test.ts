@@ -80,6 +80,18 @@ e2e.serial('task new, git inside as the host identity, list, rm refusing dirty w
   t.is(up.exitCode, 0, up.stderr + up.stdout);
   const upMs = Date.now() - upStart;
   const mainCli = await containerOf(name, 'claude-cli');
+  const mainProxy = await containerOf(name, 'proxy');
+
+  // A task goes through the project's gateway: with it stopped, task new refuses before making anything.
+  await run(['docker', 'stop', '-t', '1', mainProxy]);
+  const noGateway = await cctl(['task', 'new', 'one']);
+  t.is(noGateway.exitCode, 1, noGateway.stderr + noGateway.stdout);
+  t.regex(noGateway.stderr, /gateway \(proxy\) is exited[\s\S]*cctl up/);
+  t.false(existsSync(worktree));
+  t.notRegex(git('branch', '--list'), /cctl\/one/);
+  const again = await cctl(['up', '--timeout', '300']);
+  t.is(again.exitCode, 0, again.stderr + again.stdout);
+  t.is(await containerOf(name, 'claude-cli'), mainCli, "up started the project's gateway again and left claude-cli as it was");
 
   const newStart = Date.now();
   const made = await cctl(['task', 'new', 'one', '--json']);
@@ -100,6 +112,10 @@ e2e.serial('task new, git inside as the host identity, list, rm refusing dirty w
   t.is(mount(gitDir)?.RW, true);
   t.is(mount(join(gitDir, 'hooks'))?.RW, false);
   t.is(mount(join(gitDir, 'config'))?.RW, false);
+  // claude-cli only, on the project's network, through the project's gateway.
+  t.deepEqual(Object.keys(cli.NetworkSettings.Networks), [`${name}_default`]);
+  t.is(await containerOf(taskProject, 'proxy'), '');
+  t.regex(cli.Config.Env.join('\n'), /^ANTHROPIC_BASE_URL=http:\/\/proxy:3000$/m);
 
   // One login: what the project's claude-cli writes in its home, the task's sees.
   t.is((await cctl(['exec', '--', 'sh', '-c', 'echo shared > /home/claude/.task-e2e-mark'])).exitCode, 0);
@@ -107,10 +123,15 @@ e2e.serial('task new, git inside as the host identity, list, rm refusing dirty w
 
   // git inside, as claude, with the host's identity; the commit lands on the task's branch.
   const commit = await inTask(
-    'whoami && git status --porcelain && echo work > feature.txt && git add feature.txt && git commit -qm "from the task" && git log -1 --format="%an <%ae>|%cn <%ce>"',
+    'whoami && git status --porcelain && echo app >> README.md && git diff --stat && git commit -qam "from the task" && git log -1 --format="%an <%ae>|%cn <%ce>"',
   );
   t.is(commit.exitCode, 0, commit.stderr + commit.stdout);
-  t.deepEqual(commit.stdout.trim().split('\n'), ['claude', `${IDENTITY}|${IDENTITY}`]);
+  t.deepEqual(commit.stdout.trim().split('\n'), [
+    'claude',
+    ' README.md | 1 +',
+    ' 1 file changed, 1 insertion(+)',
+    `${IDENTITY}|${IDENTITY}`,
+  ]);
   t.is(git('log', '-1', '--format=%s|%an <%ae>', 'cctl/one').trim(), `from the task|${IDENTITY}`);
   t.is(git('log', '-1', '--format=%s', 'main').trim(), 'app with its claude profile', 'the project branch did not move');
 

@@ -176,6 +176,7 @@ test('pure parts: a name other than proxy, external gateways, formatting-only ed
     taskDir: '/t',
     commonDir: '/p/.git',
     homeVolume: 'p_claude-home',
+    projectName: 'p',
   }) as typeof resolved;
   t.deepEqual(task.services['claude-cli'].labels, { 'dev.cctl.owner.uid': '1' });
 });

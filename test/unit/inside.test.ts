@@ -145,6 +145,7 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'ops/settings-import.ts': 'a staging folder in the temp dir',
   'ops/task/new.ts': "the task's compose file in the private folder",
   'ops/task/rm.ts': "the task's compose file in the private folder",
+  'ops/task/resolved.ts': "the project's resolved model kept in the private folder",
   'ops/gateway-ledger.ts': "the gateway folder's backups/ (a server folder, not a project)",
   'project/baseline.ts': 'the baseline in the private folder',
   'project/private-dir.ts': 'the private folder (~/.config/cctl/projects/NAME)',

@@ -80,7 +80,8 @@ test.serial('a bad name or action is a usage error (exit 2) before any git or do
 
 test.serial('list --json: only the worktrees under the tasks folder, with branch, state and health from the engine', async (t) => {
   const s = setUp();
-  s.fake.withContainers([{ service: 'claude-cli' }, { service: 'proxy', health: 'starting' }]);
+  // A task runs claude-cli only (its gateway is the project's): its health is the task's.
+  s.fake.withContainers([{ service: 'claude-cli', health: 'starting' }]);
   const { out } = await withEngine(s.fake, () => captureStdout(() => task(['list'], { ...s.globals, json: true })));
   const tasks = JSON.parse(out) as Array<Record<string, unknown>>;
   t.is(tasks.length, 1);

@@ -2,7 +2,8 @@ import test from 'ava';
 import { taskModel, type TaskModelFacts } from '../../lib/ops/task/task-model.js';
 
 const facts: TaskModelFacts = {
-  services: ['claude-cli', 'proxy'],
+  services: ['claude-cli'],
+  projectName: 'app',
   projectDir: '/src/app',
   taskDir: '/home/u/.config/cctl/projects/app/tasks/one',
   commonDir: '/src/app/.git',
@@ -24,6 +25,7 @@ const resolved = () => ({
         { type: 'bind', source: '/run/agent.sock', target: '/run/ssh-agent.sock' },
       ],
       networks: { 'claude-internal': null },
+      depends_on: { proxy: { condition: 'service_started', required: true } },
     },
     proxy: {
       image: 'cctl-app-proxy:local',
@@ -37,13 +39,17 @@ const resolved = () => ({
   'x-cctl': { isolate: true },
 });
 
-test("only cctl's services, on the project's images, with nothing to build", (t) => {
+test("only claude-cli, on the project's image, with nothing to build: the gateway and the project's services stay the project's", (t) => {
   const model = taskModel(resolved(), facts) as { services: Record<string, Record<string, unknown>> };
-  t.deepEqual(Object.keys(model.services), ['claude-cli', 'proxy']);
+  t.deepEqual(Object.keys(model.services), ['claude-cli']);
   t.is(model.services['claude-cli']!.image, 'cctl-app-claude-cli:local');
   t.false('build' in model.services['claude-cli']!);
-  t.false('build' in model.services.proxy!);
   t.false('name' in model, 'the task is named by -p, not by the project name resolved in');
+});
+
+test("no start order: Compose starts the task's containers side by side", (t) => {
+  const model = taskModel(resolved(), facts) as { services: Record<string, Record<string, unknown>> };
+  t.false('depends_on' in model.services['claude-cli']!);
 });
 
 test('/workspace is the worktree; project binds follow it; the project .git binds go and the common dir comes in', (t) => {
@@ -60,15 +66,28 @@ test('/workspace is the worktree; project binds follow it; the project .git bind
   ]);
 });
 
-test("the project's home volume by its name (external: one login), the task's own networks and other volumes", (t) => {
+test("the project's home volume by its name (external: one login), the task's own other volumes", (t) => {
   const model = taskModel(resolved(), facts) as Record<string, Record<string, unknown>>;
   t.deepEqual(model.volumes, {
     'claude-home': { name: 'app_claude-home', external: true },
     data: {},
     shared: { name: 'team-cache', external: true },
   });
-  t.deepEqual(model.networks, { default: {}, 'claude-internal': { internal: true } });
   t.deepEqual(model['x-cctl'], { isolate: true });
+});
+
+test("claude-cli joins the project's networks it is on, by their names (external), and no other", (t) => {
+  // Isolated: claude-cli is on the internal network only, and stays so; the gateway's default network is not the task's.
+  const isolated = taskModel(resolved(), facts) as Record<string, Record<string, unknown>>;
+  t.deepEqual(isolated.networks, { 'claude-internal': { name: 'app_claude-internal', external: true } });
+  // Not isolated: no networks key means the default network, named as the project named it (or <project>_default).
+  const open = resolved();
+  delete (open.services['claude-cli'] as Record<string, unknown>).networks;
+  t.deepEqual((taskModel(open, facts) as Record<string, unknown>).networks, { default: { name: 'app_default', external: true } });
+  const unnamed = { services: { 'claude-cli': { image: 'i', volumes: [] } } };
+  t.deepEqual((taskModel(unnamed, facts) as Record<string, unknown>).networks, { default: { name: 'app_default', external: true } });
+  const hostNet = { services: { 'claude-cli': { image: 'i', volumes: [], network_mode: 'none' } } };
+  t.false('networks' in taskModel(hostNet, facts));
 });
 
 test("Compose v1's short volume strings move the same way", (t) => {

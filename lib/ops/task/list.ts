@@ -7,8 +7,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { serviceStates } from '../../engine/containers.js';
 import { CLI_SERVICE, type Project } from '../../project/locate.js';
-import { readUpRecord } from '../../project/up-record.js';
-import { claudeServices, isReady, type ServiceState } from '../stack.js';
+import { isReady, type ServiceState } from '../stack.js';
 import { lastCommitTime, listWorktrees, repositoryOf, type Repository, type Worktree } from './git.js';
 import { taskProjectName, tasksRoot } from './names.js';
 import { taskDirOf, taskProject } from './stack.js';
@@ -59,7 +58,8 @@ export async function listTasks(project: Project): Promise<TaskSummary[]> {
   const repo = await repositoryOf(project.dir);
   const root = tasksRoot(project);
   const trees = (await listWorktrees(repo.top)).filter((t) => dirname(t.path) === root);
-  const services = claudeServices(readUpRecord(project)?.settings ?? { proxy: 'builtin', 'proxy-service': '' });
+  // A task runs claude-cli only; its gateway is the project's (task-model.ts).
+  const services = [CLI_SERVICE];
   return Promise.all(
     trees.map(async (tree) => {
       const name = basename(tree.path);

@@ -1,16 +1,22 @@
 /**
  * A task's compose file, made from what Compose resolves for the project
  * itself (`config`, with the environment `cctl up` uses): the same images,
- * settings, gateway and secrets, so a task starts in seconds and builds
- * nothing. What differs:
- *   - only cctl's services: the project's own (a database, say) stay the project's;
+ * settings and secrets, so a task starts in seconds and builds nothing. What differs:
+ *   - only claude-cli: the task's Claude Code goes through the project's own gateway
+ *     (the same key, allow-list and egress log), on the project's networks, which
+ *     the task joins by name (external). One gateway per project: a task starts
+ *     one container and waits for one health check, not two; the project's own
+ *     services (a database, say) stay the project's and are reachable as they are
+ *     from the project's claude-cli;
  *   - /workspace is the task's worktree, and binds of other project paths follow it;
  *   - the home volume is the project's (external, by its name): one login for all tasks;
- *   - networks and other volumes lose their pinned names, so the task gets its own;
+ *   - other volumes lose their pinned names, so the task gets its own;
  *   - the main repository's .git is mounted at its own absolute path (the worktree's
  *     `.git` file points there), with hooks/ and config read-only: git works inside,
  *     and nothing the task's Claude writes runs on the host's next git command;
- *   - no build sections: the images are the project's, built by its last `cctl up`.
+ *   - no build sections: the images are the project's, built by its last `cctl up`;
+ *   - no depends_on: the gateway it would wait for is the project's, which
+ *     `task new` finds running and healthy before it starts anything.
  * A pure function of the resolved model: tested without an engine.
  */
 import { join, relative, sep } from 'node:path';
@@ -21,8 +27,10 @@ type Model = Record<string, unknown>;
 type Mount = string | Record<string, unknown>;
 
 export interface TaskModelFacts {
-  /** cctl's services (claude-cli, the gateway): the only ones kept. */
+  /** The services the task runs (claude-cli): the only ones kept. */
   services: readonly string[];
+  /** The project's Compose name: its networks are <name>_<key> when the model does not say. */
+  projectName: string;
   /** The project folder on the host, and the task's folder that stands for it. */
   projectDir: string;
   taskDir: string;
@@ -75,7 +83,7 @@ export function taskModel(resolved: Model, f: TaskModelFacts): Model {
   for (const name of f.services) {
     const service = services[name];
     if (!service) continue;
-    const { build: _build, container_name: _name, ...rest } = service;
+    const { build: _build, container_name: _name, depends_on: _after, ...rest } = service;
     const mounts = ((rest.volumes ?? []) as Mount[]).map((m) => moveMount(m, f)).filter((m): m is Mount => m !== undefined);
     if (mounts.some((m) => parts(m).target === WORKSPACE_MOUNT)) mounts.push(...gitMounts(f.commonDir));
     // The editor's labels name the project's folder: an editor opening the project must find its claude-cli, not a task's.
@@ -87,10 +95,17 @@ export function taskModel(resolved: Model, f: TaskModelFacts): Model {
     const { name: _name, ...rest } = volume ?? {};
     volumes[key] = key === HOME_VOLUME ? { name: f.homeVolume, external: true } : rest.external ? { ...volume } : rest;
   }
+  // The networks the kept services are on, as the project named them: the task joins them (external), so
+  // "proxy" is the project's gateway, and the project's down leaves them while a task is on them.
   const networks: Record<string, Model> = {};
-  for (const [key, network] of Object.entries((resolved.networks ?? {}) as Record<string, Model>)) {
-    const { name: _name, ...rest } = network ?? {};
-    networks[key] = rest.external ? { ...network } : rest;
+  const declared = (resolved.networks ?? {}) as Record<string, Model>;
+  for (const service of Object.values(kept)) {
+    if (service.network_mode) continue;
+    const on = service.networks ?? { default: null };
+    for (const key of Array.isArray(on) ? (on as string[]) : Object.keys(on as Model)) {
+      const network = declared[key] ?? {};
+      networks[key] = { name: typeof network.name === 'string' ? network.name : `${f.projectName}_${key}`, external: true };
+    }
   }
   const { name: _project, services: _s, volumes: _v, networks: _n, ...top } = resolved;
   return {

@@ -1,11 +1,10 @@
 import test from 'ava';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { scratchDir } from '../helpers/scratch.js';
 import { resolvedFile, resolvedKey, resolvedModel } from '../../lib/ops/task/resolved.js';
 
 const project = { name: 'app' };
-const scratch = () => ({ HOME: mkdtempSync(join(tmpdir(), 'cctl-resolved-')) });
+const scratch = () => ({ HOME: scratchDir('cctl-resolved-') });
 
 function asker(model: Record<string, unknown>) {
   const asked = { count: 0 };

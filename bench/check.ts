@@ -34,12 +34,11 @@ export const BENCHES: Record<string, string[]> = {
   // lowered goals still fail a tunnel at half today's speed.
   egress: ['--quick', '--goal', 'down-ratio=0.3', '--goal', 'up-ratio=0.15'],
   'team-gateway': ['--quick'],
-  // Needs Debian's postgresql (CI installs it). One goal is missed here and lowered, visibly, until fixed
-  // (2 cores, 2026-12-05): the Postgres ledger's p50 is 3.7x SQLite's at load 18, 5.5x at load 10, 9.1x at
-  // load 21 (goal 2: 1 ms over a SQLite p50 of 1-3 ms). Each request waits on about 11 sequential round trips
-  // to Postgres (member lookup 1; reservation 5: BEGIN, member FOR UPDATE, held, INSERT, COMMIT; and the
-  // member's previous row committed first, 5), each 0.3-0.6 ms when the server's process must be woken on a
-  // loaded machine (0.07 ms in a tight loop). The override still fails a further 30 % on the worst figure.
+  // Needs Debian's postgresql (CI installs it). One goal is lowered here, visibly, until met at a low load
+  // (2 cores, 2026-12-05): the Postgres ledger's p50 was 3.7x SQLite's at load 18, 5.5x at load 10, 9.1x at
+  // load 21 (goal 2: 1 ms over a SQLite p50 of 1-3 ms) with about 11 sequential round trips per request.
+  // Now two (cctl_reserve(); the row's commit in one statement, before the reply ends): 1.82x at load 22,
+  // not yet measured at a low load. The override still fails a further 30 % on the worst old figure.
   'team-postgres': ['--quick', '--goal', 'pg-over-sqlite-p50=10'],
 };
 

@@ -65,7 +65,7 @@ test('every reply from either replica has its row, and both report the same tota
   t.deepEqual(await usageOf(b!), await usageOf(a!));
 });
 
-test('a revoke made through one replica is refused by both on the next request', async (t) => {
+test('a revoke made through one replica is refused by both on the next request, and a renewed name leaves the old token refused', async (t) => {
   const upstream = await startUpstream(reply, { readBody: true });
   t.teardown(() => upstream.close());
   const url = await pg.database();
@@ -78,6 +78,13 @@ test('a revoke made through one replica is refused by both on the next request',
     const refused = await send(r.port, { body, headers: { 'x-api-key': token } });
     t.is(refused.status, 401);
     t.is(refused.headers['x-should-retry'], 'false');
+    t.regex(refused.body, /revoked or never issued/);
+  }
+  // The name given a new token: each replica has seen the old one, and must still refuse it.
+  const renewed = postgresMemberCli(url, ['add', 'bob']);
+  for (const r of [a!, b!]) {
+    t.is((await send(r.port, { body, headers: { 'x-api-key': token } })).status, 401, 'the old token stays refused');
+    t.is((await send(r.port, { body, headers: { 'x-api-key': renewed } })).status, 200, 'the new token is admitted');
   }
 });
 

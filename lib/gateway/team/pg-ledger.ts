@@ -12,7 +12,7 @@
 import type { MemberWithSpend, Ledger } from './ledger.js';
 import { PostgresBackend } from './postgres.js';
 import type { ReservationAsk, ReservationResult } from './reservation.js';
-import type { LedgerRow, UsageQuery, UsageRow } from './store.js';
+import type { LedgerRow, MemberRecord, UsageQuery, UsageRow } from './store.js';
 
 /** What the team gateway needs of a ledger, whichever store holds it. */
 export type TeamLedger = Pick<Ledger, 'record' | 'reserve' | 'release' | 'usage' | 'recent' | 'members' | 'close'> & {
@@ -26,6 +26,9 @@ export interface PostgresLedgerOptions {
   log: (line: string) => void;
   batchSize?: number;
 }
+
+/** Tokens remembered per replica; past this the memory starts again (a team has far fewer members). */
+const KNOWN_TOKENS = 10_000;
 
 /** A recorded row, waiting for its commit. */
 interface Waiting {
@@ -42,6 +45,8 @@ export class PostgresLedger implements TeamLedger {
   /** The last commit queued; `running` while it (or one before it) has not finished. */
   private writing: Promise<void> = Promise.resolve();
   private running = false;
+  /** Token hash to member, for tokens seen before (memberByTokenHash). */
+  private readonly known = new Map<string, MemberRecord>();
   private closed: Promise<void> | undefined;
   private readonly pruning: NodeJS.Timeout | undefined;
 
@@ -133,7 +138,29 @@ export class PostgresLedger implements TeamLedger {
    */
   async reserve(ask: ReservationAsk): Promise<ReservationResult> {
     if (this.pending.some((p) => p.row.member === ask.member) || this.inFlight.some((p) => p.row.member === ask.member)) await this.flush();
-    return this.backend.reserve(ask);
+    const result = await this.backend.reserve(ask);
+    // Revoked (or its token replaced) on any replica: the cached lookup goes too.
+    if (!result.ok && result.kind === 'no-member' && ask.tokenHash) this.known.delete(ask.tokenHash);
+    return result;
+  }
+
+  /**
+   * The member a token belongs to. A token seen before is answered from this
+   * replica's memory, without a round trip: that is safe because the
+   * reservation every request takes next admits only while the token is
+   * still the member's active one (ReservationAsk.tokenHash), so a revoke made
+   * on any replica is refused on the next request here too. Unknown tokens
+   * are asked every time.
+   */
+  async memberByTokenHash(tokenHash: string): Promise<MemberRecord | undefined> {
+    const cached = this.known.get(tokenHash);
+    if (cached) return cached;
+    const member = await this.backend.memberByTokenHash(tokenHash);
+    if (member) {
+      if (this.known.size >= KNOWN_TOKENS) this.known.clear();
+      this.known.set(tokenHash, member);
+    }
+    return member;
   }
 
   release(reservation: number): void {

@@ -1,10 +1,11 @@
 /**
  * The reservation rule (reservation.ts) in Postgres, for gateways on several
- * replicas. One transaction per admission: the member's row is locked first
- * (SELECT ... FOR UPDATE), so two replicas admitting the same member at once
- * take turns, and each sees the other's reservation; other members never
- * wait. Then the live reservations are counted and summed, the settled spend
- * is read from the roll-up, and checkBudgets() decides, exactly as in SQLite.
+ * replicas. One statement per admission, cctl_reserve() (schema.ts): the
+ * member's row is locked first (SELECT ... FOR UPDATE), so two replicas
+ * admitting the same member at once take turns, and each sees the other's
+ * reservation; other members never wait. Then the live reservations are
+ * counted and summed, the settled spend is read from the roll-up, and the
+ * rule decides, exactly as in SQLite.
  */
 import { checkBudgets, hasBudget, noSpend, type Held, type Spend } from './budgets.js';
 import { memberRecordOf, num } from './ledger-columns.js';
@@ -28,36 +29,43 @@ export async function spendOf(sql: Sql, member: string, time: number): Promise<S
   return spend;
 }
 
-async function heldBy(sql: Sql, member: string, time: number): Promise<Held> {
+/**
+ * One round trip: cctl_reserve() (schema.ts, version 3) decides and inserts
+ * in the database, and answers with the member's row and the figures it
+ * decided on. A refusal is worded here from those figures by the same
+ * checkBudgets() the SQLite ledger calls, so both stores refuse alike.
+ */
+export async function reserve(sql: Sql, ask: ReservationAsk): Promise<ReservationResult> {
+  const spend = noSpend(ask.time);
   const [r] = await sql.unsafe(
-    'SELECT COUNT(*) AS n, SUM(tokens) AS t, SUM(cost) AS c FROM reservations WHERE member = $1 AND expires_at > $2',
-    [member, time],
+    'SELECT * FROM cctl_reserve($1, $2, $3, $4, $5, $6, $7, $8, $9)',
+    [
+      ask.member,
+      ask.tokenHash ?? null,
+      ask.time,
+      ask.time + RESERVATION_TTL_MS,
+      ask.estimate.tokens,
+      ask.estimate.cost,
+      ask.defaultMaxInFlight,
+      spend.day,
+      `${spend.month}-01`,
+    ],
     { prepare: true },
   );
-  return { count: num(r?.n), tokens: num(r?.t), cost: num(r?.c) };
-}
-
-export function reserve(sql: Sql, ask: ReservationAsk): Promise<ReservationResult> {
-  return sql.begin(async (tx): Promise<ReservationResult> => {
-    const [row] = await tx.unsafe('SELECT * FROM members WHERE name = $1 AND revoked_at IS NULL FOR UPDATE', [ask.member], {
-      prepare: true,
-    });
-    if (!row) return { ok: false, kind: 'no-member' };
-    const member = memberRecordOf(row);
-    const held = await heldBy(tx, ask.member, ask.time);
-    const cap = member.maxInFlight ?? ask.defaultMaxInFlight;
-    if (held.count >= cap) return { ok: false, kind: 'in-flight', count: held.count, cap };
-    if (hasBudget(member)) {
-      const refusal = checkBudgets(ask.member, member, await spendOf(tx, ask.member, ask.time), held, ask.time);
-      if (refusal) return { ok: false, kind: 'budget', refusal };
-    }
-    const [inserted] = await tx.unsafe(
-      'INSERT INTO reservations (member, time, expires_at, tokens, cost) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-      [ask.member, ask.time, ask.time + RESERVATION_TTL_MS, ask.estimate.tokens, ask.estimate.cost],
-      { prepare: true },
-    );
-    return { ok: true, id: num(inserted?.id) };
-  });
+  if (!r) return { ok: false, kind: 'no-member' };
+  if (r.id !== null && r.id !== undefined) return { ok: true, id: num(r.id) };
+  const member = memberRecordOf(r);
+  const held: Held = { count: num(r.held_n), tokens: num(r.held_t), cost: num(r.held_c) };
+  const cap = member.maxInFlight ?? ask.defaultMaxInFlight;
+  if (held.count >= cap) return { ok: false, kind: 'in-flight', count: held.count, cap };
+  spend.dayTokens = num(r.dt);
+  spend.dayCost = num(r.dc);
+  spend.monthTokens = num(r.mt);
+  spend.monthCost = num(r.mc);
+  const refusal = hasBudget(member) ? checkBudgets(ask.member, member, spend, held, ask.time) : undefined;
+  if (refusal) return { ok: false, kind: 'budget', refusal };
+  // The database and checkBudgets() read the same rule; should they ever part, no request goes unchecked.
+  throw new Error(`the ledger refused a reservation for ${ask.member} that the budget rule admits (held ${held.count}, cap ${cap})`);
 }
 
 export async function release(sql: Sql, id: number): Promise<void> {

@@ -36,27 +36,53 @@ export function dailyColumns(rows: readonly DailyRow[]): unknown[] {
   ];
 }
 
+const REQUESTS_UNNEST = `(time, member, project, model, status, duration_ms, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost, error, usage_unread)
+  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::float8[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[], $12::text[], $13::int[])`;
+
+function requestColumns(rows: readonly LedgerRow[]): unknown[] {
+  return [
+    rows.map((r) => r.time),
+    rows.map((r) => r.member),
+    rows.map((r) => r.project),
+    rows.map((r) => r.model),
+    rows.map((r) => r.status),
+    rows.map((r) => r.durationMs),
+    rows.map((r) => r.inputTokens),
+    rows.map((r) => r.outputTokens),
+    rows.map((r) => r.cacheCreationTokens),
+    rows.map((r) => r.cacheReadTokens),
+    rows.map((r) => r.cost),
+    rows.map((r) => r.error ?? null),
+    rows.map((r) => (r.usageUnread ? 1 : 0)),
+  ];
+}
+
 export function insertRequests(tx: Sql, rows: readonly LedgerRow[]): Promise<Rows> {
-  return tx.unsafe(
-    `INSERT INTO requests (time, member, project, model, status, duration_ms, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, cost, error, usage_unread)
-     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::int[], $6::float8[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::float8[], $12::text[], $13::int[])`,
-    [
-      rows.map((r) => r.time),
-      rows.map((r) => r.member),
-      rows.map((r) => r.project),
-      rows.map((r) => r.model),
-      rows.map((r) => r.status),
-      rows.map((r) => r.durationMs),
-      rows.map((r) => r.inputTokens),
-      rows.map((r) => r.outputTokens),
-      rows.map((r) => r.cacheCreationTokens),
-      rows.map((r) => r.cacheReadTokens),
-      rows.map((r) => r.cost),
-      rows.map((r) => r.error ?? null),
-      rows.map((r) => (r.usageUnread ? 1 : 0)),
-    ],
-    { prepare: true },
-  );
+  return tx.unsafe(`INSERT INTO requests ${REQUESTS_UNNEST}`, requestColumns(rows), { prepare: true });
+}
+
+/** $1, $2, ... of a statement's text, renumbered from $(1 + by). */
+const shifted = (text: string, by: number) => text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + by}`);
+
+const BATCH_SQL = `WITH inserted AS (INSERT INTO requests ${REQUESTS_UNNEST}),
+  settled AS (DELETE FROM reservations WHERE id = ANY($14::bigint[]))
+INSERT INTO daily ${shifted(DAILY_UNNEST, 14)}
+ON CONFLICT (day, member, project, model) DO UPDATE SET requests = daily.requests + excluded.requests,
+  errors = daily.errors + excluded.errors, input_tokens = daily.input_tokens + excluded.input_tokens,
+  output_tokens = daily.output_tokens + excluded.output_tokens,
+  cache_creation_tokens = daily.cache_creation_tokens + excluded.cache_creation_tokens,
+  cache_read_tokens = daily.cache_read_tokens + excluded.cache_read_tokens, cost = daily.cost + excluded.cost`;
+
+/**
+ * A batch of rows in one statement, so one round trip, and atomic as every
+ * statement is: the rows, the reservations they settle deleted, their
+ * roll-up added to the daily totals. The roll-up is summed here first and
+ * written in key order (dailySums), so two replicas committing at once lock
+ * the same daily rows in the same order and never deadlock.
+ */
+export function insertBatch(sql: Sql, rows: readonly LedgerRow[]): Promise<Rows> {
+  const settled = rows.flatMap((r) => (r.reservation === undefined ? [] : [r.reservation]));
+  return sql.unsafe(BATCH_SQL, [...requestColumns(rows), settled, ...dailyColumns(dailySums(rows))], { prepare: true });
 }
 
 /**

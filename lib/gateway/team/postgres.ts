@@ -18,7 +18,7 @@ import { dailyOf, memberRecordOf, num, requestOf, storedMemberOf, totalsOf, TOTA
 import type { DailyRow, LedgerTotals, StoredMember } from './ledger-rows.js';
 import { loadDriver, migrateSchema, redactUrl, type PostgresOptions } from './postgres-driver.js';
 import { reserve, release, spendOf } from './postgres-reserve.js';
-import { DAILY_UNNEST, dailyColumns, dailySums, insertRequests, usageOf, type Rows, type Sql } from './postgres-sql.js';
+import { DAILY_UNNEST, dailyColumns, insertBatch, insertRequests, usageOf, type Rows, type Sql } from './postgres-sql.js';
 import type { ReservationAsk, ReservationResult } from './reservation.js';
 import type { Spend } from './budgets.js';
 import type { Budgets, LedgerRow, MemberRecord, UsageQuery, UsageRow } from './store.js';
@@ -134,30 +134,10 @@ export class PostgresBackend implements LedgerBackend {
 
   // -- requests -----------------------------------------------------------------
 
-  /**
-   * The rows and their roll-up in one transaction, each as one statement over
-   * arrays (unnest), whatever the batch size. The roll-up is summed here first
-   * and written in key order, so two replicas committing at once lock the same
-   * daily rows in the same order and never deadlock.
-   */
+  /** The rows, their settled reservations and their roll-up: one statement (postgres-sql.ts insertBatch). */
   async insert(rows: readonly LedgerRow[]): Promise<void> {
     if (rows.length === 0) return;
-    const sorted = dailySums(rows);
-    const settled = rows.flatMap((r) => (r.reservation === undefined ? [] : [r.reservation]));
-    await this.sql.begin(async (tx) => {
-      await insertRequests(tx, rows);
-      if (settled.length) await tx.unsafe('DELETE FROM reservations WHERE id = ANY($1::bigint[])', [settled], { prepare: true });
-      await tx.unsafe(
-        `INSERT INTO daily ${DAILY_UNNEST}
-         ON CONFLICT (day, member, project, model) DO UPDATE SET requests = daily.requests + excluded.requests,
-           errors = daily.errors + excluded.errors, input_tokens = daily.input_tokens + excluded.input_tokens,
-           output_tokens = daily.output_tokens + excluded.output_tokens,
-           cache_creation_tokens = daily.cache_creation_tokens + excluded.cache_creation_tokens,
-           cache_read_tokens = daily.cache_read_tokens + excluded.cache_read_tokens, cost = daily.cost + excluded.cost`,
-        dailyColumns(sorted),
-        { prepare: true },
-      );
-    });
+    await insertBatch(this.sql, rows);
   }
 
   reserve(ask: ReservationAsk): Promise<ReservationResult> {

@@ -7,8 +7,9 @@
  * is never counted twice nor missed). A request that leaves no row releases
  * its reservation. Every ledger store keeps the same rule, atomically:
  *
- *   in one transaction (SQLite: BEGIN IMMEDIATE; Postgres: lock the member's
- *   row with SELECT ... FOR UPDATE first), read the member's budgets and
+ *   in one transaction (SQLite: BEGIN IMMEDIATE; Postgres: the function
+ *   cctl_reserve() of schema.ts, which locks the member's row with SELECT ...
+ *   FOR UPDATE first, in one round trip), read the member's budgets and
  *   in-flight cap, count and sum the member's live reservations, read the
  *   settled spend for the day and month; refuse when the count has reached
  *   the cap or checkBudgets() refuses; otherwise insert the reservation.
@@ -42,6 +43,13 @@ export interface ReservationAsk {
   estimate: Estimate;
   /** The cap for a member whose own max_in_flight is unset. */
   defaultMaxInFlight: number;
+  /**
+   * The token the request came with (its hash). Postgres admits only while
+   * it is still the member's active token, so a lookup cached by a replica
+   * (pg-ledger.ts) cannot outlive a revoke. SQLite looks tokens up on every
+   * request and ignores it.
+   */
+  tokenHash?: string;
 }
 
 export type ReservationResult =

@@ -107,6 +107,59 @@ CREATE TABLE reservations (
 CREATE INDEX reservations_member ON reservations (member, expires_at);
 `,
   },
+  {
+    version: 3,
+    summary: 'cctl_reserve(): a reservation in one round trip (Postgres; nothing changes in SQLite)',
+    // SQLite takes reservations in-process (reservation-sql.ts): the step only keeps the versions in step.
+    sqlite: `SELECT 1;`,
+    // The rule of reservation.ts and budgets.ts, as reservation-sql.ts runs it, in one statement: the member's row
+    // locked (by name and, when given, by token hash, so a cached lookup of a revoked or replaced token is refused),
+    // the live reservations counted and summed, the settled spend read when a budget is set, and the reservation
+    // inserted only when the cap and every budget allow it: for each limit, spent + held < allowed. It answers with
+    // the member's row and the figures, so the gateway words a refusal with checkBudgets(); no row: no such member.
+    postgres: `
+CREATE FUNCTION cctl_reserve(p_member TEXT, p_token_hash TEXT, p_time BIGINT, p_expires BIGINT, p_tokens BIGINT,
+  p_cost DOUBLE PRECISION, p_default_cap INTEGER, p_day TEXT, p_month_start TEXT)
+RETURNS TABLE (name TEXT, created_at BIGINT, revoked_at BIGINT, daily_tokens BIGINT, monthly_tokens BIGINT,
+  daily_cost DOUBLE PRECISION, monthly_cost DOUBLE PRECISION, max_in_flight INTEGER,
+  held_n BIGINT, held_t BIGINT, held_c DOUBLE PRECISION, dt BIGINT, dc DOUBLE PRECISION, mt BIGINT, mc DOUBLE PRECISION, id BIGINT)
+LANGUAGE plpgsql AS $fn$
+#variable_conflict use_column
+DECLARE
+  m members%ROWTYPE;
+  v_hn BIGINT; v_ht BIGINT; v_hc DOUBLE PRECISION;
+  v_dt BIGINT := 0; v_dc DOUBLE PRECISION := 0; v_mt BIGINT := 0; v_mc DOUBLE PRECISION := 0;
+  v_id BIGINT;
+BEGIN
+  SELECT * INTO m FROM members
+    WHERE members.name = p_member AND members.revoked_at IS NULL AND (p_token_hash IS NULL OR members.token_hash = p_token_hash)
+    FOR UPDATE;
+  IF NOT FOUND THEN RETURN; END IF;
+  SELECT COUNT(*), COALESCE(SUM(r.tokens), 0), COALESCE(SUM(r.cost), 0) INTO v_hn, v_ht, v_hc
+    FROM reservations r WHERE r.member = p_member AND r.expires_at > p_time;
+  IF m.daily_tokens IS NOT NULL OR m.monthly_tokens IS NOT NULL OR m.daily_cost IS NOT NULL OR m.monthly_cost IS NOT NULL THEN
+    SELECT
+      COALESCE(SUM(CASE WHEN d.day = p_day THEN d.input_tokens + d.output_tokens + d.cache_creation_tokens + d.cache_read_tokens END), 0),
+      COALESCE(SUM(CASE WHEN d.day = p_day THEN d.cost END), 0),
+      COALESCE(SUM(d.input_tokens + d.output_tokens + d.cache_creation_tokens + d.cache_read_tokens), 0),
+      COALESCE(SUM(d.cost), 0)
+      INTO v_dt, v_dc, v_mt, v_mc
+      FROM daily d WHERE d.member = p_member AND d.day >= p_month_start AND d.day <= p_day;
+  END IF;
+  IF v_hn < COALESCE(m.max_in_flight, p_default_cap)
+    AND (m.daily_tokens IS NULL OR v_dt + v_ht < m.daily_tokens)
+    AND (m.daily_cost IS NULL OR v_dc + v_hc < m.daily_cost)
+    AND (m.monthly_tokens IS NULL OR v_mt + v_ht < m.monthly_tokens)
+    AND (m.monthly_cost IS NULL OR v_mc + v_hc < m.monthly_cost) THEN
+    INSERT INTO reservations (member, time, expires_at, tokens, cost) VALUES (p_member, p_time, p_expires, p_tokens, p_cost)
+      RETURNING reservations.id INTO v_id;
+  END IF;
+  RETURN QUERY SELECT m.name, m.created_at, m.revoked_at, m.daily_tokens, m.monthly_tokens, m.daily_cost, m.monthly_cost,
+    m.max_in_flight, v_hn, v_ht, v_hc, v_dt, v_dc, v_mt, v_mc, v_id;
+END
+$fn$;
+`,
+  },
 ];
 
 /** The newest schema this gateway knows. */

@@ -85,10 +85,12 @@ export function rowOf(entry: RequestLog, member: string, project: string, time: 
 }
 
 /**
- * Where member tokens are looked up, on every request so that a revoke counts
- * at once: SQLite answers synchronously from a reader connection, before the
- * body is read; Postgres (shared by replicas) answers asynchronously, once
- * the body is in, just before the reservation.
+ * Where member tokens are looked up, so that a revoke counts at once: SQLite
+ * answers synchronously from a reader connection on every request, before
+ * the body is read; Postgres (shared by replicas) answers asynchronously,
+ * once the body is in, just before the reservation, from the replica's memory
+ * for a token seen before: the reservation then admits only while the token
+ * is still active, in the same round trip.
  */
 type Lookup =
   | { sync: (hash: string) => MemberRecord | undefined; close(): void }
@@ -105,7 +107,7 @@ export async function createTeamGateway(
   if (config.ledgerUrl) {
     const pg = await PostgresLedger.open({ url: config.ledgerUrl, retentionDays: config.retentionDays, log: write });
     ledger = pg;
-    lookup = { async: (hash) => pg.backend.memberByTokenHash(hash), close: () => {} };
+    lookup = { async: (hash) => pg.memberByTokenHash(hash), close: () => {} };
   } else {
     const reader = new LedgerStore(config.ledgerPath);
     ledger = new Ledger({ path: config.ledgerPath, retentionDays: config.retentionDays, log: write });
@@ -212,7 +214,13 @@ export async function createTeamGateway(
           const estimate = billed ? estimateRequest(facts.model, facts.maxTokens, body.length) : FREE;
           let result;
           try {
-            result = await ledger.reserve({ member: member.name, time: now(), estimate, defaultMaxInFlight: config.maxInFlight });
+            result = await ledger.reserve({
+              member: member.name,
+              tokenHash: hash,
+              time: now(),
+              estimate,
+              defaultMaxInFlight: config.maxInFlight,
+            });
           } catch (error) {
             return refuse(
               exchange,
@@ -231,7 +239,8 @@ export async function createTeamGateway(
             return undefined;
           }
           if (result.kind === 'no-member') {
-            return refuse(exchange, 401, 'authentication_error', 'This member token was revoked a moment ago.', 'member token rejected');
+            // Revoked or replaced since the lookup (on Postgres, a replica's remembered lookup: pg-ledger.ts).
+            return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
           }
           if (result.kind === 'in-flight') {
             return refuse(

@@ -2,7 +2,8 @@
 import { dockerFailure } from './docker.js';
 import { ProcessError, run } from './runner.js';
 
-const NO_SUCH_VOLUME = /no such volume/i;
+// Engines word a missing volume two ways: 20.10 'get NAME: no such volume', 26 (rm and inspect) 'volume NAME not found'.
+const NO_SUCH_VOLUME = /no such volume|volume \S+ not found/i;
 
 export async function volumeExists(volume: string): Promise<boolean> {
   try {

@@ -162,6 +162,20 @@ test.serial('down --volumes --yes on nothing reports nothing removed: no contain
   t.deepEqual(JSON.parse(json.out), { ok: true, stopped: [], removed: [] });
 });
 
+test.serial(
+  "down --volumes --yes on engine 26's wording of a missing volume (volume X not found) says there was none, exit 0",
+  async (t) => {
+    const p = project();
+    const fake = new FakeEngine().on('docker volume rm', {
+      exitCode: 1,
+      stderr: 'Error response from daemon: volume demo_claude-home not found',
+    });
+    const text = await withEngine(fake, () => captureStdout(() => down([], { ...p.g, volumes: true, yes: true })));
+    t.is(text.result, 0);
+    t.regex(text.out, /There was no volume demo_claude-home to delete\.\n$/);
+  },
+);
+
 const byName = (checks: Array<{ name: string; status: string; detail: string; fix?: string }>) =>
   Object.fromEntries(checks.map((c) => [c.name, c]));
 

@@ -3,7 +3,8 @@
  * a single-node swarm (`docker swarm init`) and leaves it in its teardown,
  * whatever happened. Three gateway replicas share the Postgres ledger; the
  * HAProxy front publishes the port (this machine's kernel has no IPVS, so
- * Swarm's routing mesh cannot answer here). The fake Messages API is the
+ * Swarm's routing mesh cannot answer here); a member's stack made by
+ * `cctl init --team-gateway` runs the real claude -p through it. The fake Messages API is the
  * upstream and writes one line per request it answered. What is checked is
  * read from the engine (docker service inspect, docker exec in each task) and
  * from the database (psql in the Postgres task), not from cctl.
@@ -15,10 +16,10 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
-import { CLI, e2eEnv } from '../helpers/cli.js';
+import { removeProjectImages, tempProject } from '../helpers/project.js';
+import { CLI, composeCommand, e2eEnv } from '../helpers/cli.js';
 import { run, runSettled } from '../../lib/engine/runner.js';
-import { FAKE_MESSAGES_API as FAKE } from '../helpers/fake-messages.js';
+import { FAKE_MESSAGES_API as FAKE, REPLY } from '../helpers/fake-messages.js';
 import { askGateway, load, stackProbe, type Tally } from '../helpers/gateway-load.js';
 
 type Parsed = { name: string; metrics: { value?: string; labels?: Record<string, string> }[] }[];
@@ -30,7 +31,10 @@ const gwDir = join(tmp.dir, 'team-gateway');
 const fakeDir = join(tmp.dir, 'fake');
 const recDir = join(tmp.dir, 'rec');
 const fakeName = `${tmp.name}-fake`;
-for (const d of [fakeDir, recDir]) mkdirSync(d);
+/** A member's workspace, its stack pointed at the swarm's front. */
+const memberDir = join(tmp.dir, 'member');
+const memberName = `${tmp.name}mb`;
+for (const d of [fakeDir, recDir, memberDir]) mkdirSync(d);
 chmodSync(fakeDir, 0o755);
 chmodSync(recDir, 0o777);
 writeFileSync(join(fakeDir, 'fake.mjs'), FAKE);
@@ -38,7 +42,10 @@ writeFileSync(join(tmp.dir, 'key'), 'sk-ant-team-swarm-e2e-real-key\n', { mode: 
 
 const env = e2eEnv({ COMPOSE_PROJECT_NAME: stack, CCTL_GATEWAY_DIR: gwDir });
 for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CCTL_ADMIN_TOKEN', 'CCTL_TEAM_GATEWAY_URL']) delete env[name];
-const cctl = (args: string[]) => runSettled(['node', process.env.CCTL_TEST_CLI ?? CLI, ...args], { timeoutMs: 900_000, cwd: tmp.dir, env });
+const memberEnv = e2eEnv({ COMPOSE_PROJECT_NAME: memberName });
+for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CCTL_ADMIN_TOKEN', 'CCTL_TEAM_GATEWAY_URL']) delete memberEnv[name];
+const cctl = (args: string[], where: { cwd: string; env: NodeJS.ProcessEnv } = { cwd: tmp.dir, env }) =>
+  runSettled(['node', process.env.CCTL_TEST_CLI ?? CLI, ...args], { timeoutMs: 900_000, ...where });
 const quiet = (argv: string[]) => runSettled(argv, { timeoutMs: 120_000 });
 
 let port = 0;
@@ -70,6 +77,8 @@ async function frontReady(): Promise<void> {
 }
 
 e2e.after.always(async () => {
+  await cctl(['down', '-v', '--yes'], { cwd: memberDir, env: memberEnv }).catch(() => undefined);
+  await removeProjectImages(memberName);
   await cctl(['gateway', 'down']).catch(() => undefined);
   for (let i = 0; i < 60; i++) {
     const left = await quiet(['docker', 'ps', '-aq', '--filter', `label=com.docker.stack.namespace=${stack}`]);
@@ -220,6 +229,54 @@ e2e.serial(
     t.log(`rows ${await rows('alice')} = answered ${answered() - base}; per replica ${perReplica.join(', ')}`);
   },
 );
+
+e2e.serial("the real claude -p from a member's stack (cctl init --team-gateway) through the front: the member's rows", async (t) => {
+  const hostIp = (await run(['docker', 'network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
+  const token = await addMember('mia');
+  const init = await cctl(['init', '--team-gateway', `http://${hostIp}:${port}`], {
+    cwd: memberDir,
+    env: { ...memberEnv, CCTL_MEMBER_TOKEN: token },
+  });
+  t.is(init.exitCode, 0, init.stderr);
+  const up = await cctl(['up', '--timeout', '600'], { cwd: memberDir, env: memberEnv });
+  t.is(up.exitCode, 0, up.stdout + up.stderr);
+  // Every request claude -p makes (Messages with ?beta=true, count_tokens): the fake's record, line by line.
+  const record = join(recDir, 'requests.jsonl');
+  const lines = () => (existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean).length : 0);
+  const base = lines();
+  const claude = await runSettled(
+    [
+      ...composeCommand(),
+      '-p',
+      memberName,
+      '--project-directory',
+      memberDir,
+      '--profile',
+      'claude',
+      'exec',
+      '-T',
+      '-e',
+      'CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1',
+      '--user',
+      'claude',
+      '--workdir',
+      '/workspace',
+      'claude-cli',
+      'claude',
+      '-p',
+      'say hello',
+    ],
+    { timeoutMs: 120_000 },
+  );
+  t.is(claude.exitCode, 0, claude.stdout + claude.stderr);
+  t.true(claude.stdout.includes(REPLY), claude.stdout);
+  const upstream = lines() - base;
+  t.true(upstream >= 1, 'the fake upstream answered claude -p');
+  // Every request claude -p made reached the upstream through a replica and has its row under the member.
+  t.is(await rows('mia'), upstream);
+  t.log(`claude -p through the front: ${upstream} upstream requests, ${await rows('mia')} rows for mia`);
+  t.is((await cctl(['down', '-v', '--yes'], { cwd: memberDir, env: memberEnv })).exitCode, 0);
+});
 
 e2e.serial('a revoke made through one replica is refused on the next request by every replica', async (t) => {
   const base = answered();

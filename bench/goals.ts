@@ -20,7 +20,11 @@
  *                         script that passes it says why that much
  *   --goal ID=LIMIT       replaces one goal's limit (repeatable): how a test
  *                         shows that --check fails on a goal that is missed
+ *
+ * With BENCH_GOALS_FILE set, finish() also writes the missed goals there as
+ * one JSON line (bench/check.ts reads it for its summary).
  */
+import { writeFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const GOAL_OPTIONS = {
@@ -46,8 +50,25 @@ interface Outcome {
   missed: boolean;
 }
 
+/**
+ * One missed goal as the bench writes it to $BENCH_GOALS_FILE (bench/check.ts sets it): enough for a one-line
+ * summary at the end of a CI log, which shows only its last lines.
+ */
+export interface MissedGoal {
+  id: string;
+  what: string;
+  measured: number;
+  op: Op;
+  /** The limit the figure had to meet: the stated one (or --goal's) with the tolerance applied. */
+  bound: number;
+  /** The stated (or --goal's) limit, before the tolerance. */
+  stated: number;
+  unit: string;
+}
+
 export class Goals {
   private readonly outcomes: Outcome[] = [];
+  private readonly missedGoals: MissedGoal[] = [];
   private readonly overrides = new Map<string, number>();
   private readonly used = new Set<string>();
   readonly tolerance: number;
@@ -94,6 +115,7 @@ export class Goals {
     const line = `goal ${id}: ${what} = ${n(measured)}, goal ${limitText}: ${verdict}`;
     console.log(line);
     this.outcomes.push({ id, line, missed: checked && !met });
+    if (checked && !met) this.missedGoals.push({ id, what, measured, op, bound, stated, unit });
     return met;
   }
 
@@ -108,6 +130,10 @@ export class Goals {
     if (unknown.length)
       console.log(`  --goal names no goal of this bench: ${unknown.join(', ')} (its goals: ${[...this.used].join(', ')})`);
     const status = this.flags.check && (missed.length > 0 || unknown.length > 0) ? 1 : 0;
+    // For bench:check's summary (bench/check.ts): what was missed, as data rather than a line to parse.
+    const file = process.env.BENCH_GOALS_FILE;
+    if (file)
+      writeFileSync(file, `${JSON.stringify({ bench: this.bench, goals: this.outcomes.length, missed: this.missedGoals, unknown })}\n`);
     if (status) process.exitCode = 1;
     return status;
   }
@@ -118,7 +144,7 @@ export function benchArgs<T extends NonNullable<ParseArgsConfig['options']>>(opt
   return parseArgs({ options: { ...GOAL_OPTIONS, ...options }, allowPositionals: false }).values;
 }
 
-function fmt(x: number): string {
+export function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   const abs = Math.abs(x);
   return abs >= 100 ? x.toFixed(0) : abs >= 10 ? x.toFixed(1) : abs >= 1 ? x.toFixed(2) : x.toFixed(3);

@@ -41,14 +41,7 @@ export const TOLERANCE = 0.3;
 export const BENCHES: Record<string, string[]> = {
   startup: ['--runs', '30'],
   proxy: ['--quick'],
-  // Two goals of bench/egress.ts are missed at low load and lowered here, visibly, until measured against a
-  // fair floor (CI, load ~3, 2026-12-05): over loopback, direct TCP moves 2.9-3.9 GB/s, while the tunnel is
-  // bound by the gateway's one Node process (75 ms of CPU per 100 MB down, 125 ms up: about 1.1 GB/s down
-  // and 0.8 GB/s up), so the tunnel reaches 0.37x down and 0.20x up. At load 20-27 the same code gave
-  // 0.25-0.85x and 0.59-0.99x, because the loaded machine slows the direct side more. The goal the tunnel
-  // should meet is a share of a bare Node relay's throughput; until that baseline is in the bench, the
-  // lowered goals still fail a tunnel at half today's speed.
-  egress: ['--quick', '--goal', 'down-ratio=0.3', '--goal', 'up-ratio=0.15'],
+  egress: ['--quick'],
   'team-gateway': ['--quick'],
   // Needs Debian's postgresql (CI installs it). One goal is lowered here, visibly, until met at a low load
   // (2 cores, 2026-12-05): the Postgres ledger's p50 was 3.7x SQLite's at load 18, 5.5x at load 10, 9.1x at

@@ -10,8 +10,13 @@
 'use strict';
 const { writeSync } = require('node:fs');
 
+// Collected twice, 50 ms apart: the sockets of the round's last tunnels close in callbacks after the first
+// collection, and what they held (up to 0.3 MB of a 5.7 MB heap) made the heap's slope over a few rounds jump.
 process.on('SIGUSR2', () => {
   globalThis.gc();
-  const { rss, heapUsed } = process.memoryUsage();
-  writeSync(3, `${JSON.stringify({ rss, heapUsed })}\n`);
+  setTimeout(() => {
+    globalThis.gc();
+    const { rss, heapUsed } = process.memoryUsage();
+    writeSync(3, `${JSON.stringify({ rss, heapUsed })}\n`);
+  }, 50);
 });

@@ -34,7 +34,7 @@ const cases: Array<[string, string[], string, RegExp]> = [
     'egress.ts',
     ['--quick'],
     'down-ratio=1000',
-    /goal down-ratio: tunnel \/ direct MB\/s, download, best of 2 = [\d.]+ x, goal >= 1000 x .*MISSED by/,
+    /goal down-ratio: MB relayed per CPU second, gateway \/ bare relay, download, 3 x 100 MB = [\d.]+ x, goal >= 1000 x .*MISSED by/,
   ],
   [
     'team-postgres.ts',

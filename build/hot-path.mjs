@@ -1,10 +1,13 @@
 // The hot path's build step, run by `npm run build` after tsc:
 //
-//   1. dist/hot/pass-through.js: lib/pass-through.ts and the five pass-through
-//      verbs bundled into one ES module (esbuild), so `cctl usage daily`
-//      reads and compiles one file instead of about twenty before it spawns
-//      compose. What those verbs import only on some paths (the live view, the
-//      team report) stays in chunks of its own beside it, loaded when used.
+//   1. dist/hot/pass-through.cjs: lib/pass-through.ts and the five pass-through
+//      verbs bundled into one CommonJS file (esbuild), so `cctl usage daily`
+//      reads and compiles one file before it spawns compose, and Node sets up
+//      no ES module loader (bin/cctl.js is CommonJS too). What those verbs
+//      import only on some paths (the live view, the team report, the failure
+//      diagnosis) is in the same file: V8 compiles a function when it first
+//      runs, so code that never runs costs a quick pre-parse, not a compile.
+//      Packages stay where npm put them, required when used.
 //   2. dist/hot/help.txt and dist/hot/version.txt: what `cctl --help` and
 //      `cctl --version` print, rendered here by the cac CLI itself, so
 //      bin/cctl.js answers them without loading cac or the verb table.
@@ -20,15 +23,12 @@ const out = `${root}dist/hot`;
 
 await build({
   entryPoints: [`${root}lib/pass-through.ts`],
-  outdir: out,
+  outfile: `${out}/pass-through.cjs`,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // Packages stay where npm put them: a lazily loaded chunk imports them by name as the tsc output does.
   packages: 'external',
-  chunkNames: 'chunk-[name]-[hash]',
   logLevel: 'warning',
 });
 

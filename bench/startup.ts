@@ -10,6 +10,7 @@
  *   npm run build && node --import tsx bench/startup.ts [--runs N] [--check] [--relative-only] [--tolerance F] [--goal ID=LIMIT]
  */
 import { spawnSync } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { benchArgs, Goals, median } from './goals.js';
@@ -52,7 +53,11 @@ for (let i = 0; i < RUNS; i++) {
   }
 }
 const m = { node: median(times.node), version: median(times.version), help: median(times.help) };
-console.log(`node ${process.version}; ${RUNS} interleaved runs each, medians`);
+console.log(
+  `node ${process.version}; ${RUNS} interleaved runs each, medians; load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}, ${availableParallelism()} cores`,
+);
 for (const who of order)
   console.log(
     `  ${commands[who].slice(1).join(' ').replace(cli, 'cctl').padEnd(16)} ${m[who].toFixed(1).padStart(6)} ms  (min ${Math.min(...times[who]).toFixed(1)}, max ${Math.max(...times[who]).toFixed(1)})`,

@@ -10,12 +10,40 @@ import { gatewayService } from '../project/model.js';
 import { machineImageName } from '../project/machine-file.js';
 import type { Settings } from '../project/settings.js';
 import { CLI_SERVICE } from '../project/locate.js';
+import { assetsHash } from '../project/assets.js';
+import { sep } from 'node:path';
 
 export const BUILD_HASH_LABEL = 'dev.cctl.build-hash';
 
 /** Services whose image cctl builds (a third-party proxy image is pulled, not built). */
 export function builtServices(s: Pick<Settings, 'proxy' | 'proxy-service'>): string[] {
   return s.proxy === 'builtin' ? [CLI_SERVICE, gatewayService(s)] : [CLI_SERVICE];
+}
+
+/**
+ * One build hash per image, each over that image's own inputs only: a change to claude-cli's (its files,
+ * packages, versions) rebuilds claude-cli and leaves the gateway container, and the egress log in it, alone.
+ */
+export interface ImageHashes {
+  /** claude-cli's: the docker/ build folder and its build settings (written in the committed file). */
+  cli: string;
+  /** The built-in gateway's: its build folder (proxy/) and base image (written in the per-machine file). */
+  gateway: string;
+}
+
+/** The build hashes of the two images from init's wanted build folders and the settings that reach each build. */
+export function imageHashes(wanted: ReadonlyMap<string, Buffer>, s: Settings): ImageHashes {
+  const part = (folder: string, settings: unknown[]) =>
+    assetsHash(
+      new Map([
+        ...[...wanted].filter(([key]) => key.startsWith(`${folder}${sep}`)),
+        ['settings', Buffer.from(JSON.stringify(settings))] as [string, Buffer],
+      ]),
+    );
+  return {
+    cli: part('docker', [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor, s.packages]),
+    gateway: part('proxy', [s['base-image']]),
+  };
 }
 
 export interface Staleness {
@@ -27,13 +55,14 @@ export interface Staleness {
 export async function imageStaleness(
   project: Project,
   s: Pick<Settings, 'proxy' | 'proxy-service'>,
-  buildHash: string,
+  hashes: ImageHashes,
 ): Promise<Staleness[]> {
   return Promise.all(
     builtServices(s).map(async (service) => {
       const image = machineImageName(project, service);
       const info = await inspectImage(image);
-      const reason = !info.present ? 'missing' : info.labels[BUILD_HASH_LABEL] !== buildHash ? 'stale' : 'current';
+      const hash = service === CLI_SERVICE ? hashes.cli : hashes.gateway;
+      const reason = !info.present ? 'missing' : info.labels[BUILD_HASH_LABEL] !== hash ? 'stale' : 'current';
       return { service, image, reason } as Staleness;
     }),
   );

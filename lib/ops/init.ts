@@ -4,7 +4,6 @@
  */
 import { join, resolve } from 'node:path';
 import {
-  assetsHash,
   caCertSource,
   ensureBuildContexts,
   readCaCert,
@@ -32,6 +31,7 @@ import { type Settings } from '../project/settings.js';
 import { checkConsistency, fromEnv, resolveSettings } from '../project/setting-layers.js';
 import { legacyRenderings } from '../project/legacy-render.js';
 import { writeMachineFile, type MachineFile } from './machine-file.js';
+import { imageHashes, type ImageHashes } from './build.js';
 import { checkDevcontainer, syncDevcontainer, type DevcontainerSync } from './devcontainer.js';
 import type { Project } from '../project/locate.js';
 
@@ -49,7 +49,9 @@ export interface InitResult {
   moved: string[];
   backup?: string;
   settings: Settings;
+  /** claude-cli's build hash (the committed file's); `hashes` has each image's. */
   buildHash: string;
+  hashes: ImageHashes;
   /** SHA-256 of the compose file as init left it: up checks it is still that just before Compose reads it. */
   fileDigest: string;
   /** This machine's compose file, written for the settings (ops/machine-file.ts). */
@@ -89,10 +91,6 @@ async function validateWithCompose(project: Project, text: string): Promise<void
   await composeValidate(project, text);
 }
 
-function buildSettings(s: Settings) {
-  return [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor, s.packages];
-}
-
 /** What init will write, checked and not yet written: `cctl up` asks about its changes before its task list draws. */
 export interface InitPlan {
   project: Project;
@@ -101,6 +99,7 @@ export interface InitPlan {
   text: string;
   settings: Settings;
   buildHash: string;
+  hashes: ImageHashes;
   ours: ReturnType<typeof renderOwned>;
   wanted: Map<string, Buffer>;
   merged: ReturnType<typeof mergeOwned>;
@@ -133,7 +132,10 @@ export async function planInit(project: Project, options: InitOptions = {}): Pro
   if (ca.note) notes.push(ca.note);
   const wanted = withTeamParts(wantedAssets(ca.pem), project.dir);
   // Everything a build depends on: the assets and the build settings.
-  const buildHash = assetsHash(new Map([...wanted, ['settings', Buffer.from(JSON.stringify(buildSettings(settings)))]]));
+  // One hash per image, each over its own inputs (build.ts): the committed file carries claude-cli's, the
+  // per-machine file the gateway's.
+  const hashes = imageHashes(wanted, settings);
+  const buildHash = hashes.cli;
   // Nothing of this machine's: every teammate renders the same file (model.ts).
   const ctx: RenderContext = { project: project.name, buildHash };
   const ours = renderOwned(settings, ctx);
@@ -158,11 +160,11 @@ export async function planInit(project: Project, options: InitOptions = {}): Pro
   // This machine's file (private folder, cctl's alone) is part of what Compose resolves: written now, after
   // the secrets it names exist, so both sides of the trust check read the same one. It holds nothing the
   // project decides, so writing it before the user's yes gives nothing away.
-  const machine = await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true });
+  const machine = await writeMachineFile(project, settings, hashes.gateway, env, { strictAgent: options.strictAgent === true });
   // What Compose would run with the merged text, against the rendering of these settings.
   const trust: TrustInput = { project, text: merged.text, settings, fileSettings, ctx, env };
   const review = await reviewTrust(trust);
-  return { project, options, env, text, settings, buildHash, ours, wanted, merged, secrets, review, trust, machine, notes };
+  return { project, options, env, text, settings, buildHash, hashes, ours, wanted, merged, secrets, review, trust, machine, notes };
 }
 
 export async function initProject(project: Project, options: InitOptions = {}): Promise<InitResult> {
@@ -210,7 +212,7 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
   // from the first up on, so this machine's file is made again with it (written only if its text changed).
   const machine =
     teamFiles.length || devcontainer?.changed
-      ? await writeMachineFile(project, settings, buildHash, env, { strictAgent: options.strictAgent === true })
+      ? await writeMachineFile(project, settings, plan.hashes.gateway, env, { strictAgent: options.strictAgent === true })
       : plan.machine;
   const configHashes = machine.changed && machine !== plan.machine ? await checkedAgain(plan) : review.configHashes;
 
@@ -226,6 +228,7 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
     backup,
     settings,
     buildHash,
+    hashes: plan.hashes,
     fileDigest: textDigest(merged.changed ? merged.text : text),
     machine,
     notes: plan.notes,

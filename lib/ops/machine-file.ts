@@ -16,7 +16,7 @@ import { relative, resolve } from 'node:path';
 import { compareVersions, compose, parseVersion } from '../engine/compose.js';
 import { apiVersion, daemonInfo } from '../engine/daemon.js';
 import { writeFileAtomic } from '../kernel/fs.js';
-import { hostTimeZone, type Project } from '../project/locate.js';
+import { CLI_SERVICE, hostTimeZone, type Project } from '../project/locate.js';
 import { devcontainerPath } from '../project/devcontainer.js';
 import { claudeIds, machineFileHeader, renderMachine, type MachineFacts, type Owner } from '../project/machine-file.js';
 import { ensurePrivateDir, machineFilePath } from '../project/private-dir.js';
@@ -127,4 +127,22 @@ export async function writeMachineFile(
   }
   if (before !== text) writeFileAtomic(file, text, 0o600);
   return { file, changed: before !== text, facts, paths, env: composeEnv(env) };
+}
+
+/** The gateway's build hash as this machine's file holds it (doctor compares the image with it); '' when none. */
+export function gatewayBuildHashInMachineFile(project: Project, env: NodeJS.ProcessEnv = process.env): string {
+  try {
+    const text = readFileSync(machineFilePath(project.name, env), 'utf8');
+    // The header is comment lines; the rest is the JSON cctl wrote.
+    const model = JSON.parse(text.slice(text.indexOf('{'))) as {
+      services?: Record<string, { build?: { args?: Record<string, unknown> } }>;
+    };
+    for (const [name, service] of Object.entries(model.services ?? {})) {
+      const hash = service.build?.args?.CCTL_BUILD_HASH;
+      if (name !== CLI_SERVICE && typeof hash === 'string') return hash;
+    }
+  } catch {
+    // No file yet, or not one cctl wrote: nothing to compare with.
+  }
+  return '';
 }

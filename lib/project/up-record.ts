@@ -18,7 +18,10 @@ import { composeText } from './compose-text.js';
 export interface UpRecord {
   /** Everything init reads, hashed (upFingerprint). */
   fingerprint: string;
+  /** claude-cli's build hash (the committed file's). */
   buildHash: string;
+  /** The gateway's build hash (the per-machine file's): each image has its own. Absent in an older record: no short path. */
+  gatewayBuildHash?: string;
   /** The settings init resolved: the short path starts and reports from them without reading YAML. */
   settings: Settings;
   /** The image of each service cctl builds. */

@@ -1,6 +1,7 @@
 /** Building the images: which are due, and what a failed build says. */
 import test from 'ava';
-import { buildFailureHint, buildImages, imageStaleness, summarizeBuildFailure } from '../../lib/ops/build.js';
+import { buildFailureHint, buildImages, imageHashes, imageStaleness, summarizeBuildFailure } from '../../lib/ops/build.js';
+import { defaults } from '../../lib/project/settings.js';
 import { findProject } from '../../lib/project/locate.js';
 import { machineImageName } from '../../lib/project/machine-file.js';
 import { failureOf, FakeEngine, withEngine } from '../helpers/fake-engine.js';
@@ -15,16 +16,57 @@ test.serial('an image is missing, stale (another build hash) or current', async 
   const fake = new FakeEngine()
     .on(`docker image inspect --format {{json .Config.Labels}} ${cli}`, { stdout: '{"dev.cctl.build-hash":"old"}' })
     .on('docker image inspect --format {{json .Config.Labels}} cctl-demo-proxy:local', { stdout: '{"dev.cctl.build-hash":"new"}' });
-  const due = await withEngine(fake, () => imageStaleness(project(), { proxy: 'builtin', 'proxy-service': 'proxy' }, 'new'));
+  const due = await withEngine(fake, () =>
+    imageStaleness(project(), { proxy: 'builtin', 'proxy-service': 'proxy' }, { cli: 'new', gateway: 'new' }),
+  );
   t.deepEqual(
     due.map((d) => `${d.service}:${d.reason}`),
     ['claude-cli:stale', 'proxy:current'],
   );
-  const none = await withEngine(new FakeEngine(), () => imageStaleness(project(), { proxy: 'external', 'proxy-service': 'proxy' }, 'new'));
+  const none = await withEngine(new FakeEngine(), () =>
+    imageStaleness(project(), { proxy: 'external', 'proxy-service': 'proxy' }, { cli: 'new', gateway: 'new' }),
+  );
   t.deepEqual(
     none.map((d) => `${d.service}:${d.reason}`),
     ['claude-cli:missing'],
   );
+});
+
+test.serial('each image is held to its own build hash: the gateway is current while claude-cli is stale', async (t) => {
+  const cli = machineImageName(project(), 'claude-cli');
+  const fake = new FakeEngine()
+    .on(`docker image inspect --format {{json .Config.Labels}} ${cli}`, { stdout: '{"dev.cctl.build-hash":"cli-1"}' })
+    .on('docker image inspect --format {{json .Config.Labels}} cctl-demo-proxy:local', { stdout: '{"dev.cctl.build-hash":"gw-1"}' });
+  const due = await withEngine(fake, () =>
+    imageStaleness(project(), { proxy: 'builtin', 'proxy-service': 'proxy' }, { cli: 'cli-2', gateway: 'gw-1' }),
+  );
+  t.deepEqual(
+    due.map((d) => `${d.service}:${d.reason}`),
+    ['claude-cli:stale', 'proxy:current'],
+  );
+});
+
+test("a claude-cli input (packages, the Claude Code version, its Dockerfile) changes only claude-cli's hash; the gateway's files only its own", (t) => {
+  const wanted = new Map([
+    ['docker/Dockerfile', Buffer.from('FROM base')],
+    ['proxy/Dockerfile', Buffer.from('FROM base AS gw')],
+    ['proxy/gateway/main.js', Buffer.from('main()')],
+  ]);
+  const base = imageHashes(wanted, defaults());
+  t.not(base.cli, base.gateway);
+  const packages = imageHashes(wanted, { ...defaults(), packages: ['ripgrep', 'jq'] });
+  t.is(packages.gateway, base.gateway);
+  t.not(packages.cli, base.cli);
+  const version = imageHashes(wanted, { ...defaults(), 'claude-version': '9.9.9' });
+  t.is(version.gateway, base.gateway);
+  t.not(version.cli, base.cli);
+  const cliFile = imageHashes(new Map([...wanted, ['docker/Dockerfile', Buffer.from('FROM other')]]), defaults());
+  t.deepEqual([cliFile.gateway === base.gateway, cliFile.cli === base.cli], [true, false]);
+  const gatewayFile = imageHashes(new Map([...wanted, ['proxy/gateway/main.js', Buffer.from('main2()')]]), defaults());
+  t.deepEqual([gatewayFile.gateway === base.gateway, gatewayFile.cli === base.cli], [false, true]);
+  // The base image goes into both.
+  const image = imageHashes(wanted, { ...defaults(), 'base-image': 'other:1' });
+  t.deepEqual([image.gateway === base.gateway, image.cli === base.cli], [false, false]);
 });
 
 test('the failure summary names the failing step (BuildKit and classic) and keeps the last lines', (t) => {

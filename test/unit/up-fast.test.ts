@@ -47,7 +47,12 @@ async function setup(model: EngineModel = { flavour: V2 }, files: Record<string,
     // The per-machine file as that up left it (the short path writes it again, unchanged); the record covers it.
     await writeMachineFile(project, defaults(), 'h1', process.env, { startInterval: model.flavour !== V1 });
     const before = await fingerprintBeforeStart(project, defaults(), undefined, { changed: false });
-    await recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES, startInterval: true }, healthy, before);
+    await recordUp(
+      project,
+      { buildHash: 'h1', gatewayBuildHash: 'h1', settings: defaults(), images: IMAGES, startInterval: true },
+      healthy,
+      before,
+    );
   });
   return { dir, project };
 }
@@ -199,7 +204,9 @@ test.serial('an input edited after it was checked is refused before the start; o
     health: 'healthy',
     ports: [],
   }));
-  await withEngine(engine(), () => recordUp(project, { buildHash: 'h1', settings: defaults(), images: IMAGES }, healthy, before));
+  await withEngine(engine(), () =>
+    recordUp(project, { buildHash: 'h1', gatewayBuildHash: 'h1', settings: defaults(), images: IMAGES }, healthy, before),
+  );
   t.is(readUpRecord(project)!.fingerprint, recorded, 'the record of the files as they were at the last good up stays');
   t.is(await withEngine(engine(), () => shortPath(project)), undefined, 'the next up goes the full way');
 });

@@ -178,7 +178,7 @@ async function inputsOf(project: Project, settings: UpRecord['settings']): Promi
  */
 export async function recordUp(
   project: Project,
-  facts: Pick<UpRecord, 'buildHash' | 'settings' | 'images' | 'startInterval'>,
+  facts: Pick<UpRecord, 'buildHash' | 'gatewayBuildHash' | 'settings' | 'images' | 'startInterval'>,
   services: readonly ServiceState[],
   before: { inputs?: UpInputs; fingerprint?: string },
 ): Promise<void> {

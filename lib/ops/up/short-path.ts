@@ -22,6 +22,7 @@
  */
 import { snapshot, type LabelledContainer } from '../../engine/containers.js';
 import { readUpRecord, type UpRecord } from '../../project/up-record.js';
+import { CLI_SERVICE } from '../../project/locate.js';
 import type { Project } from '../../project/locate.js';
 import { BUILD_HASH_LABEL } from '../build.js';
 import { claudeServices, isReady, type ServiceState } from '../stack.js';
@@ -42,7 +43,7 @@ export type ShortPath =
  */
 export async function shortPath(project: Project, options: { containers?: boolean } = {}): Promise<ShortPath | undefined> {
   const record = readUpRecord(project);
-  if (!record?.configHashes) return undefined;
+  if (!record?.configHashes || record.gatewayBuildHash === undefined) return undefined;
   // Remembered (engine/compose-cache.ts): a few stat calls, no spawn.
   const engine = await compose();
   if (record.fingerprint !== fingerprintNow(project, record, engine)) return undefined;
@@ -51,12 +52,15 @@ export async function shortPath(project: Project, options: { containers?: boolea
   const [snap, machine] = await Promise.all([
     snapshot(project.name, claudeServices(record.settings), images),
     // The engine's start_interval support as the last up found it (no daemon call here); Compose v1 never gets it.
-    writeMachineFile(project, record.settings, record.buildHash, process.env, {
+    writeMachineFile(project, record.settings, record.gatewayBuildHash, process.env, {
       strictAgent: true,
       startInterval: record.startInterval === undefined ? undefined : record.startInterval && engine.flavour !== 'v1',
     }),
   ]);
-  if (images.some((name) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== record.buildHash)) return undefined;
+  // Each image carries its own build hash: claude-cli's, or the gateway's.
+  const built = (service: string) => (service === CLI_SERVICE ? record.buildHash : record.gatewayBuildHash);
+  if (Object.entries(record.images).some(([service, name]) => snap.images[name]?.labels[BUILD_HASH_LABEL] !== built(service)))
+    return undefined;
   if (options.containers === false) return { kind: 'start', record, machine, containers: snap.containers };
   // A new machine file changes the services' config hashes: the start could not check them against the record.
   if (machine.changed) return undefined;

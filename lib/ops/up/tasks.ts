@@ -103,7 +103,7 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
     {
       title: 'Build images',
       task: async (ctx, task) => {
-        ctx.images = await imageStaleness(ctx.project, ctx.init!.settings, ctx.init!.buildHash);
+        ctx.images = await imageStaleness(ctx.project, ctx.init!.settings, ctx.init!.hashes);
         const due = ctx.images.filter((i) => options.build || i.reason !== 'current').map((i) => i.service);
         if (due.length === 0) {
           task.title = 'Images are current';

@@ -121,7 +121,13 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       const startInterval = ctx.machine?.facts.startInterval;
       await recordUp(
         project,
-        { buildHash: ctx.init!.buildHash, settings: ctx.init!.settings, images, startInterval },
+        {
+          buildHash: ctx.init!.hashes.cli,
+          gatewayBuildHash: ctx.init!.hashes.gateway,
+          settings: ctx.init!.settings,
+          images,
+          startInterval,
+        },
         ctx.services ?? [],
         ctx,
       );

@@ -5,10 +5,11 @@
  * and the project's images are gone from the engine, so up builds them again
  * (BuildKit's layer cache stays, as on a developer's machine after an image
  * prune or on a teammate's first up). A task shares the project's images and
- * home volume: it builds nothing and runs no trust check, hence the goal.
- * A warm up (images present, stack down) is printed beside it, unchecked:
- * a task does what that does (two containers, networks, the health wait)
- * plus one `compose config` and a `git worktree add`.
+ * home volume and its gateway: it builds nothing, runs no trust check and
+ * starts one container (claude-cli, on the project's networks). A warm up
+ * (images present, stack down) is printed beside it, unchecked. `task new
+ * --json` reports where its time went (stepsMs); the medians of each step
+ * are printed, with the load average before and after.
  *
  * Goals (bench/goals.ts; --check exits 1 on a miss, --goal ID=LIMIT changes one):
  *   task-new-ratio   task new / cold up, to all-healthy <= 0.5 (relative)

@@ -36,8 +36,22 @@ export interface Bind {
   readOnly: boolean;
 }
 
-/** Paths under the workspace the host runs or reads as commands; each is read-only in claude-cli where it exists. */
-export const PROTECTED_PATHS = ['.git/hooks', '.git/config', '.vscode', '.devcontainer', '.idea', '.envrc', 'scripts/onboard.sh'] as const;
+/**
+ * Paths under the workspace the host runs or reads as commands; each is read-only in claude-cli where it exists.
+ * `.git/commondir` never exists in a repository's own .git (git writes one only in a worktree's admin folder),
+ * and one written from inside sends the host's git to another folder for its config and hooks, past the two
+ * binds above: watched, so the next `up` and `doctor` name it (the host's git before that reads it: see the guide).
+ */
+export const PROTECTED_PATHS = [
+  '.git/hooks',
+  '.git/config',
+  '.git/commondir',
+  '.vscode',
+  '.devcontainer',
+  '.idea',
+  '.envrc',
+  'scripts/onboard.sh',
+] as const;
 
 /** What one protected path is on the host now. */
 export interface PathState {

@@ -17,6 +17,13 @@ function setUp() {
   writeFileSync(file, 'services:\n  claude-cli:\n    image: x\n');
   const name = `app${Math.random().toString(36).slice(2, 8)}`;
   const paths = taskPaths({ name }, 'one');
+  // What git worktree add writes: the worktree's .git file and its admin folder (git.ts checks them before git runs there).
+  const admin = join(dir, '.git', 'worktrees', 'one');
+  mkdirSync(admin, { recursive: true });
+  writeFileSync(join(admin, 'commondir'), '../..\n');
+  writeFileSync(join(admin, 'gitdir'), `${join(paths.worktree, '.git')}\n`);
+  mkdirSync(paths.worktree, { recursive: true });
+  writeFileSync(join(paths.worktree, '.git'), `gitdir: ${admin}\n`);
   const fake = new FakeEngine();
   fake.on('git rev-parse --show-toplevel --git-common-dir', { stdout: `${dir}\n.git\n` });
   fake.on('git worktree list --porcelain', {

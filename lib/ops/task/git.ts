@@ -2,7 +2,8 @@
  * The git calls of `cctl task`: plain `git worktree`, run on the host as the
  * user, so what cctl does is what `git worktree list` shows.
  */
-import { isAbsolute, resolve } from 'node:path';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { run, ProcessError } from '../../engine/runner.js';
 import { CctlError } from '../../kernel/errors.js';
 import { tail } from '../../kernel/text.js';
@@ -40,7 +41,94 @@ export async function repositoryOf(dir: string): Promise<Repository> {
     });
   }
   const [top, common] = out.trim().split('\n');
-  return { top: top!, commonDir: isAbsolute(common!) ? common! : resolve(dir, common!) };
+  const repo = { top: top!, commonDir: isAbsolute(common!) ? common! : resolve(dir, common!) };
+  assertOwnRepository(repo);
+  return repo;
+}
+
+/*
+ * Where git looks for config and hooks is itself written in files, and claude-cli can write them: the
+ * project's .git folder is writable in the project's claude-cli (objects, refs, the index), and a task's
+ * claude-cli writes the whole common dir and its worktree's .git file. A `commondir` file in a git folder
+ * sends git to another folder for config and hooks; a worktree's `.git` file names its git folder. So
+ * before cctl runs git on the host (git status runs core.fsmonitor, git worktree add runs post-checkout),
+ * these must say what git itself wrote: the repository's own .git, and a task's admin folder under it.
+ */
+
+const kindOf = (path: string): 'absent' | 'symlink' | 'dir' | 'file' => {
+  try {
+    const st = lstatSync(path);
+    return st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'absent';
+  }
+};
+
+const real = (path: string): string => {
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(path);
+  }
+};
+
+function pointedElsewhere(what: string, where: string, hint: string): CctlError {
+  return new CctlError(
+    `${what}, so git would read its config and hooks (core.fsmonitor, hooks) from ${where}. Anything in claude-cli can write there; cctl ran no git in it.`,
+    { hint },
+  );
+}
+
+/** The repository's git folder is its own .git (git found it there, and it points nowhere else). */
+export function assertOwnRepository(repo: Repository): void {
+  const dotGit = join(repo.top, '.git');
+  const kind = kindOf(dotGit);
+  // A .git file: the project itself is a worktree or submodule; its .git file is read-only in claude-cli.
+  if (kind !== 'file' && real(repo.commonDir) !== real(dotGit)) {
+    throw pointedElsewhere(
+      `git takes ${repo.commonDir} as the repository of ${repo.top}, not its own ${dotGit}`,
+      repo.commonDir,
+      `Look at ${dotGit} (ls -la ${dotGit}, cat ${dotGit}/commondir); a repository's own .git names no other folder.`,
+    );
+  }
+  const commondir = join(repo.commonDir, 'commondir');
+  if (kindOf(commondir) !== 'absent') {
+    throw pointedElsewhere(
+      `${commondir} exists (git writes one only in a worktree's admin folder, never in a repository's .git)`,
+      'the folder it names',
+      `Read it (cat ${commondir}), remove it (rm ${commondir}), and check that folder and .git/hooks before running git in the project.`,
+    );
+  }
+}
+
+/** The git folder a worktree's `.git` file names, resolved; undefined when it is not a `gitdir:` file. */
+export function worktreeGitDir(worktree: string): string | undefined {
+  const file = join(worktree, '.git');
+  if (kindOf(file) !== 'file') return undefined;
+  const m = /^gitdir: (.+?)\r?\n?$/.exec(readFileSync(file, 'utf8'));
+  return m ? resolve(worktree, m[1]!) : undefined;
+}
+
+/** A task's worktree points at its admin folder under the repository's .git/worktrees, and that back at the repository. */
+export function assertTaskWorktree(repo: Repository, worktree: string): void {
+  const repair = `From the project: git worktree repair ${worktree} (it writes both files again), then run the command again.`;
+  const admin = worktreeGitDir(worktree);
+  if (!admin || real(dirname(admin)) !== real(join(repo.commonDir, 'worktrees')) || kindOf(admin) !== 'dir') {
+    throw pointedElsewhere(
+      `${join(worktree, '.git')} does not name a folder in ${join(repo.commonDir, 'worktrees')}${admin ? ` (it names ${admin})` : ''}`,
+      admin ?? 'elsewhere',
+      repair,
+    );
+  }
+  let common: string | undefined;
+  try {
+    common = resolve(admin, readFileSync(join(admin, 'commondir'), 'utf8').trim());
+  } catch {
+    // No commondir: git would take the admin folder as the repository itself.
+  }
+  if (!common || real(common) !== real(repo.commonDir)) {
+    throw pointedElsewhere(`${join(admin, 'commondir')} does not name ${repo.commonDir}`, common ?? admin, repair);
+  }
 }
 
 export interface Worktree {
@@ -73,18 +161,22 @@ export async function addWorktree(repoDir: string, path: string, branch: string,
 }
 
 /** What `git status` counts as uncommitted in a worktree, untracked files included (porcelain lines). */
-export async function uncommitted(worktree: string): Promise<string[]> {
+export async function uncommitted(repo: Repository, worktree: string): Promise<string[]> {
+  assertTaskWorktree(repo, worktree);
   const out = await git(worktree, ['status', '--porcelain', '--untracked-files=all']);
   return out.split('\n').filter((l) => l.trim() !== '');
 }
 
 /** `git worktree remove`: the folder and its admin entry go; the branch and its commits stay. */
-export async function removeWorktree(repoDir: string, path: string, force: boolean): Promise<void> {
-  await git(repoDir, ['worktree', 'remove', ...(force ? ['--force', '--force'] : []), path]);
+export async function removeWorktree(repo: Repository, path: string, force: boolean): Promise<void> {
+  // Without --force, git checks the worktree is clean by running git status in it.
+  assertTaskWorktree(repo, path);
+  await git(repo.top, ['worktree', 'remove', ...(force ? ['--force', '--force'] : []), path]);
 }
 
 /** The committer time of the worktree's HEAD, in ms; undefined when there is none. */
-export async function lastCommitTime(worktree: string): Promise<number | undefined> {
+export async function lastCommitTime(repo: Repository, worktree: string): Promise<number | undefined> {
+  assertTaskWorktree(repo, worktree);
   const out = await git(worktree, ['log', '-1', '--format=%ct']).catch(() => '');
   const seconds = Number(out.trim());
   return out.trim() && Number.isFinite(seconds) ? seconds * 1000 : undefined;

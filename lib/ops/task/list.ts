@@ -50,7 +50,7 @@ async function lastActivity(repo: Repository, tree: Worktree): Promise<string | 
   } catch {
     // No index yet: only the commit time counts.
   }
-  const times = [await lastCommitTime(tree.path), indexTime].filter((t): t is number => t !== undefined);
+  const times = [await lastCommitTime(repo, tree.path), indexTime].filter((t): t is number => t !== undefined);
   return times.length ? new Date(Math.max(...times)).toISOString() : undefined;
 }
 

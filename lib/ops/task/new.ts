@@ -25,7 +25,7 @@ import { invocationFor } from '../compose.js';
 import { homeVolumeName, inspectServices, isReady, waitHealthy, type ServiceState } from '../stack.js';
 import { fingerprintNow } from '../up/record.js';
 import { shortPath } from '../up/short-path.js';
-import { addWorktree, listWorktrees, repositoryOf } from './git.js';
+import { addWorktree, assertTaskWorktree, listWorktrees, repositoryOf, worktreeGitDir } from './git.js';
 import { defaultBranch, taskPaths } from './names.js';
 import { resolvedKey, resolvedModel } from './resolved.js';
 import { requireUpRecord, taskDirOf, taskProject } from './stack.js';
@@ -138,11 +138,15 @@ export async function newTask(project: Project, request: NewTaskRequest): Promis
   lap('worktree-add');
   const dir = taskDirOf(project, repo.top, paths.worktree);
   const services = [CLI_SERVICE];
+  // What git itself wrote for the new worktree: its .git file and admin folder, bound read-only in the task.
+  assertTaskWorktree(repo, paths.worktree);
+  const adminDir = worktreeGitDir(paths.worktree)!;
   const model = taskModel(resolved.model, {
     services,
     projectDir: project.dir,
     taskDir: dir,
     commonDir: repo.commonDir,
+    worktree: { path: paths.worktree, adminDir },
     homeVolume: homeVolumeName(project),
     projectName: project.name,
     exists: existsSync,

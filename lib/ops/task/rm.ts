@@ -34,7 +34,7 @@ export async function removeTask(
   if (!tree && !existsSync(paths.composeFile)) {
     throw new CctlError(`There is no task "${name}" in project ${project.name}.`, { hint: 'See the tasks with "cctl task list".' });
   }
-  const dirty = tree ? await uncommitted(tree.path) : [];
+  const dirty = tree ? await uncommitted(repo, tree.path) : [];
   if (dirty.length && !options.force) {
     const more = dirty.length > SHOWN ? `\n  ... and ${dirty.length - SHOWN} more` : '';
     throw new CctlError(
@@ -48,7 +48,7 @@ export async function removeTask(
     const task = taskProject(project, name, tree ? taskDirOf(project, repo.top, tree.path) : paths.worktree);
     await down(invocationFor(await compose(), task), { timeoutSeconds: options.timeoutSeconds ?? 10 });
   }
-  if (tree) await removeWorktree(repo.top, tree.path, options.force);
+  if (tree) await removeWorktree(repo, tree.path, options.force);
   // The private folder: outside every workspace, so plain fs (inside.test.ts lists this module).
   rmSync(paths.composeFile, { force: true });
   return { name, branch: tree?.branch, discarded: options.force ? dirty : [] };

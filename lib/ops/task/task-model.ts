@@ -38,6 +38,12 @@ export interface TaskModelFacts {
   commonDir: string;
   /** The project's home volume as the engine names it (<project>_claude-home). */
   homeVolume: string;
+  /**
+   * The task's worktree and its admin folder (<commonDir>/worktrees/<id>): the files that tell git where the
+   * repository is (the worktree's `.git`, the admin folder's `commondir` and `gitdir`) are bound read-only,
+   * so the task's Claude cannot send the host's git (cctl task rm runs git status there) to a config of its own.
+   */
+  worktree?: { path: string; adminDir: string };
   /** Whether a host path exists: a project bind whose counterpart is not in the worktree is left out. */
   exists?: (path: string) => boolean;
 }
@@ -72,9 +78,18 @@ function moveMount(m: Mount, f: TaskModelFacts): Mount | undefined {
 // Long syntax: a missing source is an error, never a folder Docker makes as root (and Compose v1 reads it too).
 const bind = (source: string, readOnly: boolean) => ({ type: 'bind', source, target: source, read_only: readOnly });
 
-/** The git mounts: the common dir read-write (objects, refs, the worktree's own admin folder), hooks/ and config read-only. */
-export function gitMounts(commonDir: string): Record<string, unknown>[] {
-  return [bind(commonDir, false), bind(join(commonDir, 'hooks'), true), bind(join(commonDir, 'config'), true)];
+/**
+ * The git mounts: the common dir read-write (objects, refs, the worktree's own admin folder), hooks/ and
+ * config read-only, and the files that name the repository read-only: the worktree's `.git` (when it is in
+ * the task's folder) and its admin folder's `commondir` and `gitdir`.
+ */
+export function gitMounts(commonDir: string, f?: Pick<TaskModelFacts, 'taskDir' | 'worktree'>): Record<string, unknown>[] {
+  const mounts = [bind(commonDir, false), bind(join(commonDir, 'hooks'), true), bind(join(commonDir, 'config'), true)];
+  if (!f?.worktree) return mounts;
+  const dotGit = join(f.worktree.path, '.git');
+  if (inside(dotGit, f.taskDir)) mounts.push({ ...bind(dotGit, true), target: join(WORKSPACE_MOUNT, relative(f.taskDir, dotGit)) });
+  mounts.push(bind(join(f.worktree.adminDir, 'commondir'), true), bind(join(f.worktree.adminDir, 'gitdir'), true));
+  return mounts;
 }
 
 export function taskModel(resolved: Model, f: TaskModelFacts): Model {
@@ -85,7 +100,7 @@ export function taskModel(resolved: Model, f: TaskModelFacts): Model {
     if (!service) continue;
     const { build: _build, container_name: _name, depends_on: _after, ...rest } = service;
     const mounts = ((rest.volumes ?? []) as Mount[]).map((m) => moveMount(m, f)).filter((m): m is Mount => m !== undefined);
-    if (mounts.some((m) => parts(m).target === WORKSPACE_MOUNT)) mounts.push(...gitMounts(f.commonDir));
+    if (mounts.some((m) => parts(m).target === WORKSPACE_MOUNT)) mounts.push(...gitMounts(f.commonDir, f));
     // The editor's labels name the project's folder: an editor opening the project must find its claude-cli, not a task's.
     const labels = Object.fromEntries(Object.entries((rest.labels ?? {}) as Model).filter(([k]) => !k.startsWith('devcontainer.')));
     kept[name] = { ...rest, ...(rest.labels ? { labels } : {}), volumes: mounts };

@@ -7,7 +7,7 @@
  * the host's .git with the host user's UID).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +41,14 @@ const git = (...args: string[]) =>
     env,
     encoding: 'utf8',
   });
+const asUserWrite = (file: string, text: string) =>
+  execFileSync(
+    asRegularUser[0] ?? 'sh',
+    [...asRegularUser.slice(1), ...(asRegularUser.length ? ['sh'] : []), '-c', 'cat > "$1"', 'w', file],
+    {
+      input: text,
+    },
+  );
 const inTask = (script: string) => cctl(['task', 'exec', 'one', '--', 'sh', '-c', script]);
 const inspect = async (container: string) => JSON.parse((await run(['docker', 'inspect', container])).stdout)[0];
 const containerOf = async (project: string, service: string) =>
@@ -143,6 +151,31 @@ e2e.serial('task new, git inside as the host identity, list, rm refusing dirty w
   const config = await inTask('git config core.hooksPath /workspace/hooks');
   t.not(config.exitCode, 0);
   t.is(git('config', '--default', 'unset', '--get', 'core.hooksPath').trim(), 'unset');
+
+  // Nor the files that tell git where the repository is: a worktree .git file saying `gitdir: evil` (with a
+  // core.fsmonitor in evil/config) made `cctl task rm`'s git status run it on the host (main b1e1417).
+  const marker = join(root, 'host-ran-it');
+  const admin = join(gitDir, 'worktrees', 'one');
+  const evil = `git init -q --bare evil && printf '[core]\\n\\tbare = false\\n\\tfsmonitor = "touch ${marker}; false"\\n' > evil/config`;
+  for (const [file, text] of [
+    ['/workspace/.git', 'gitdir: evil'],
+    [join(admin, 'commondir'), '../../../../workspace-evil'],
+    [join(admin, 'gitdir'), '/workspace/evil'],
+  ]) {
+    const redirect = await inTask(`${evil}; echo '${text}' > ${file}`);
+    t.not(redirect.exitCode, 0, `${file} is read-only in the task`);
+    t.regex(redirect.stderr, /Read-only file system/);
+  }
+  t.regex(readFileSync(join(worktree, '.git'), 'utf8'), /^gitdir: .*worktrees\/one\n$/);
+  // Written on the host's side (a task made before these binds), cctl still runs no git there.
+  const dotGit = readFileSync(join(worktree, '.git'), 'utf8');
+  asUserWrite(join(worktree, '.git'), 'gitdir: evil\n');
+  const guarded = await cctl(['task', 'rm', 'one']);
+  t.is(guarded.exitCode, 1);
+  t.regex(guarded.stderr, /does not name a folder in .*worktrees[\s\S]*git worktree repair/);
+  t.false(existsSync(marker), 'no git ran in the redirected worktree');
+  asUserWrite(join(worktree, '.git'), dotGit);
+  t.is((await inTask('rm -rf evil')).exitCode, 0);
 
   const listed = await cctl(['task', 'list', '--json']);
   t.is(listed.exitCode, 0, listed.stderr);

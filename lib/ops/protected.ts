@@ -7,9 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { containerMounts, runningContainer } from '../engine/containers.js';
 import { CctlError } from '../kernel/errors.js';
 import { writeFileAtomic } from '../kernel/fs.js';
-import { scanComposeText, type Project } from '../project/locate.js';
+import { CLI_SERVICE, scanComposeText, type Project } from '../project/locate.js';
 import { composeText } from '../project/compose-text.js';
 import { ensurePrivateDir, privateDir } from '../project/private-dir.js';
 import {
@@ -110,4 +111,22 @@ export function assertBindsInPlace(binds: readonly Bind[]): void {
       hint: 'Anything in claude-cli can do that, and Docker would follow a link to mount what it points at. Look at them (ls -la), put them back, then run "cctl up" again.',
     },
   );
+}
+
+/**
+ * Docker resolves a bind's source when it starts the container, following links, and on the full path the
+ * old claude-cli runs on between the check above and Compose stopping it. A source it has a mount over cannot
+ * be renamed or replaced from inside (a mount point); one it has not (a .vscode made since it started, the
+ * .git/hooks cctl just created) can be swapped for a link to ~/.ssh right after the check. So when the running
+ * claude-cli lacks a mount at one of the targets, it is stopped first (`stop`): then nothing inside can act
+ * between the check and the start. It would be recreated anyway: its binds changed. Returns those targets.
+ */
+export async function stopIfBindsExposed(project: Project, binds: readonly Bind[], stop: () => Promise<void>): Promise<string[]> {
+  if (binds.length === 0) return [];
+  const running = await runningContainer(project.name, CLI_SERVICE);
+  if (!running) return [];
+  const mounted = new Set((await containerMounts(running.id)).map((m) => m.destination));
+  const exposed = binds.filter((b) => !mounted.has(b.target)).map((b) => b.target);
+  if (exposed.length > 0) await stop();
+  return exposed;
 }

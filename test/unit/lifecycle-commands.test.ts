@@ -64,6 +64,9 @@ for (const [flavour, daemon] of [
     const composeCalls = fake.composeCalls().filter((c) => !c.includes('config'));
     t.deepEqual(composeCalls, [
       [...prefix, 'build', 'claude-cli', 'proxy'],
+      // The fake's claude-cli runs without the read-only binds (scripts/onboard.sh, just written): stopped
+      // before the check, so nothing inside can swap a bind source between the check and the start.
+      [...prefix, 'stop', '--timeout', '10', 'claude-cli'],
       // v2: created, their config hashes held to what the trust check resolved, then started by id, the gateway
       // first; v1 starts them itself (it connects the second network only then).
       [...prefix, 'up', flavour === V1 ? '-d' : '--no-start', '--no-build', 'claude-cli', 'proxy'],

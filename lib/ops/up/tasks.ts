@@ -7,7 +7,7 @@
 import type { ListrTask } from 'listr2';
 import { buildImages, imageStaleness, type Staleness } from '../build.js';
 import type { ComposeCommand } from '../../engine/compose.js';
-import { up as composeUp } from '../../engine/compose-client.js';
+import { stop as composeStop, up as composeUp } from '../../engine/compose-client.js';
 import { explainDockerError } from '../../engine/docker.js';
 import type { DaemonInfo } from '../../engine/daemon.js';
 import { ProcessError } from '../../engine/runner.js';
@@ -15,7 +15,7 @@ import { CctlError, InterruptedError } from '../../kernel/errors.js';
 import { tail } from '../../kernel/text.js';
 // The full path's modules (the YAML parser among them) load only when that path runs.
 import type { InitPlan, InitResult } from '../init.js';
-import type { Project } from '../../project/locate.js';
+import { CLI_SERVICE, type Project } from '../../project/locate.js';
 import type { Settings } from '../../project/settings.js';
 import { projectInvocation } from '../compose.js';
 import { claudeServices, engineCheckTask, progressLine, waitHealthy, type ServiceState } from '../stack.js';
@@ -127,8 +127,14 @@ export function startTasks(options: UpOptions): ListrTask<UpContext>[] {
       title: 'Start the claude profile',
       task: async (ctx) => {
         if (ctx.init) (await import('../guard.js')).assertFileUnchanged(ctx.project, ctx.init.fileDigest);
-        // Docker follows links in bind sources: the protected paths must still be the folders and files they were.
-        (await import('../protected.js')).assertBindsInPlace(ctx.machine!.facts.binds);
+        // Docker follows links in bind sources: the protected paths must still be the folders and files they were,
+        // and a running claude-cli without a mount over one of them must not be left running to swap it after the check.
+        const { assertBindsInPlace, stopIfBindsExposed } = await import('../protected.js');
+        const binds = ctx.machine!.facts.binds;
+        const stopCli = async () =>
+          composeStop(await projectInvocation(ctx.project, ctx.machine!.env), { services: [CLI_SERVICE], timeoutSeconds: 10 });
+        await stopIfBindsExposed(ctx.project, binds, stopCli);
+        assertBindsInPlace(binds);
         // What Compose is about to read, as the trust check (or the last up's record) accepted it.
         Object.assign(ctx, await fingerprintBeforeStart(ctx.project, ctx.settings!, ctx.record, ctx.machine!, ctx.checked));
         const services = claudeServices(ctx.settings!);

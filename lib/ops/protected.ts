@@ -62,7 +62,7 @@ export function refusePathChanges(changes: readonly PathChange[]): CctlError {
     {
       hint:
         'Anything in claude-cli could have written them; git, your editor or direnv would run them on this machine. ' +
-        'Read them before running git in the project (a hook or core.fsmonitor would run): cat .git/config, ls -la .git/hooks, cat .envrc. ' +
+        'Read them before running git in the project (a hook or core.fsmonitor would run): cat .git/config, ls -la .git .git/hooks (a .git/commondir sends git to another config: remove it), cat .envrc. ' +
         'If you made the change, accept it: cctl up --accept-changes. Nothing was started.',
     },
   );

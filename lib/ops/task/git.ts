@@ -111,6 +111,8 @@ export function worktreeGitDir(worktree: string): string | undefined {
 
 /** A task's worktree points at its admin folder under the repository's .git/worktrees, and that back at the repository. */
 export function assertTaskWorktree(repo: Repository, worktree: string): void {
+  // A worktree folder that is gone (removed by hand) holds no file to redirect git: git's own error says so.
+  if (kindOf(worktree) === 'absent') return;
   const repair = `From the project: git worktree repair ${worktree} (it writes both files again), then run the command again.`;
   const admin = worktreeGitDir(worktree);
   if (!admin || real(dirname(admin)) !== real(join(repo.commonDir, 'worktrees')) || kindOf(admin) !== 'dir') {

@@ -86,6 +86,11 @@ test('a revoke made through one replica is refused by both on the next request, 
     t.is((await send(r.port, { body, headers: { 'x-api-key': token } })).status, 401, 'the old token stays refused');
     t.is((await send(r.port, { body, headers: { 'x-api-key': renewed } })).status, 200, 'the new token is admitted');
   }
+  // A refused token leaves no row, as on SQLite: bob's ledger holds the 4 admitted requests, not the 4 refusals.
+  t.like(
+    (await usageOf(a!)).find((row) => row.member === 'bob'),
+    { requests: 4 },
+  );
 });
 
 test('a budget holds across replicas: parallel slow requests on both admit only what the rule allows', async (t) => {

@@ -240,6 +240,8 @@ export async function createTeamGateway(
           }
           if (result.kind === 'no-member') {
             // Revoked or replaced since the lookup (on Postgres, a replica's remembered lookup: pg-ledger.ts).
+            // Forgotten, so that the refusal leaves no row, as an unknown token leaves none on either store.
+            member = undefined;
             return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
           }
           if (result.kind === 'in-flight') {

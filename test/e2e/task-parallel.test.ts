@@ -16,6 +16,7 @@ import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { CLI, composeCommand, e2eEnv } from '../helpers/cli.js';
 import { scratchDir } from '../helpers/scratch.js';
 import { asRegularUser, giveToRegularUser } from '../helpers/regular-user.js';
+import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { FAKE_MESSAGES_API, REPLY } from '../helpers/fake-messages.js';
 import { proxyEnvFile } from '../../lib/project/secrets.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
@@ -86,23 +87,7 @@ e2e.after.always(async () => {
 
 e2e.serial('two tasks run claude -p at once and both answer; commits land on each branch as the host; tokens per task', async (t) => {
   // The fake Messages API on a host port, reached through the bridge's gateway address from every task's own network.
-  await run([
-    'docker',
-    'run',
-    '-d',
-    '--name',
-    fakeName,
-    '-p',
-    '8080',
-    '-v',
-    `${join(root, 'fake')}:/srv:ro`,
-    '--init',
-    BASE_IMAGE,
-    'node',
-    '/srv/fake.mjs',
-  ]);
-  const fakePort = /:(\d+)\s*$/m.exec((await run(['docker', 'port', fakeName, '8080/tcp'])).stdout)![1];
-  const hostIp = (await run(['docker', 'network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
+  const { port: fakePort, hostIp } = await startFakeUpstream(fakeName, join(root, 'fake'));
 
   git('init', '-q');
   const init = await cctl(['init', '--auth', 'team-key', '--upstream', `http://${hostIp}:${fakePort}`]);

@@ -14,6 +14,7 @@ import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { CLI, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
+import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { FAKE_MESSAGES_API as FAKE, REPLY } from '../helpers/fake-messages.js';
 
 const REAL_KEY = 'sk-ant-team-e2e-real-key';
@@ -125,24 +126,7 @@ e2e.after.always(async () => {
 e2e.serial('gateway init and up: a healthy team gateway with the fake API as upstream', async (t) => {
   hostIp = (await run(['docker', 'network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
   t.regex(hostIp, /^\d+\.\d+\.\d+\.\d+$/);
-  await run([
-    'docker',
-    'run',
-    '-d',
-    '--name',
-    fakeName,
-    '-p',
-    '8080',
-    '-v',
-    `${fakeDir}:/srv:ro`,
-    '-v',
-    `${recDir}:/rec`,
-    '--init',
-    BASE_IMAGE,
-    'node',
-    '/srv/fake.mjs',
-  ]);
-  const fakePort = /:(\d+)\s*$/m.exec((await run(['docker', 'port', fakeName, '8080/tcp'])).stdout)![1];
+  const { port: fakePort } = await startFakeUpstream(fakeName, fakeDir, recDir);
   const free = await run(['node', '-e', "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})"]);
   gwPort = Number(free.stdout.trim());
   gwInitArgs = ['gateway', 'init', '--port', String(gwPort), '--base-image', BASE_IMAGE, '--upstream', `http://${hostIp}:${fakePort}`];

@@ -15,6 +15,7 @@ import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { tempProject } from '../helpers/project.js';
 import { CLI, composeCommand, e2eEnv } from '../helpers/cli.js';
 import { run, runSettled } from '../../lib/engine/runner.js';
+import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { FAKE_MESSAGES_API as FAKE } from '../helpers/fake-messages.js';
 
 const tmp = tempProject('pgsmoke');
@@ -62,23 +63,7 @@ e2e.serial('init --ledger postgres, up, member add, one request recorded in Post
     `compose: ${compose.join(' ')} ${version}; engine ${(await run(['docker', 'version', '--format', '{{.Server.Version}}'])).stdout.trim()}`,
   );
 
-  const hostIp = (await run(['docker', 'network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
-  await run([
-    'docker',
-    'run',
-    '-d',
-    '--name',
-    fakeName,
-    '-p',
-    '8080',
-    '-v',
-    `${fakeDir}:/srv:ro`,
-    '--init',
-    BASE_IMAGE,
-    'node',
-    '/srv/fake.mjs',
-  ]);
-  const fakePort = /:(\d+)\s*$/m.exec((await run(['docker', 'port', fakeName, '8080/tcp'])).stdout)![1];
+  const { port: fakePort, hostIp } = await startFakeUpstream(fakeName, fakeDir);
   const free = await run(['node', '-e', "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})"]);
   const port = Number(free.stdout.trim());
 

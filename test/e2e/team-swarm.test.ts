@@ -19,6 +19,7 @@ import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { removeProjectImages, tempProject } from '../helpers/project.js';
 import { CLI, composeCommand, e2eEnv } from '../helpers/cli.js';
 import { run, runSettled } from '../../lib/engine/runner.js';
+import { startFakeUpstream } from '../helpers/fake-upstream.js';
 import { FAKE_MESSAGES_API as FAKE, REPLY } from '../helpers/fake-messages.js';
 import { askGateway, load, stackProbe, type Tally } from '../helpers/gateway-load.js';
 
@@ -98,25 +99,7 @@ e2e.after.always(async () => {
 e2e.serial('deploy --swarm outside a swarm is refused with how to make one; then a single-node swarm', async (t) => {
   const state = (await run(['docker', 'info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.trim();
   t.is(state, 'inactive', 'the engine must not be in a swarm already: this test makes its own and leaves it');
-  await run([
-    'docker',
-    'run',
-    '-d',
-    '--name',
-    fakeName,
-    '-p',
-    '8080',
-    '-v',
-    `${fakeDir}:/srv:ro`,
-    '-v',
-    `${recDir}:/rec`,
-    '--init',
-    BASE_IMAGE,
-    'node',
-    '/srv/fake.mjs',
-  ]);
-  const fakePort = /:(\d+)\s*$/m.exec((await run(['docker', 'port', fakeName, '8080/tcp'])).stdout)![1];
-  const hostIp = (await run(['docker', 'network', 'inspect', 'bridge', '-f', '{{(index .IPAM.Config 0).Gateway}}'])).stdout.trim();
+  const { port: fakePort, hostIp } = await startFakeUpstream(fakeName, fakeDir, recDir);
   port = Number(
     (
       await run(['node', '-e', "const s=require('net').createServer().listen(0,()=>{console.log(s.address().port);s.close()})"])

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { e2e } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { cctl, e2eEnv } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
 
@@ -17,7 +17,7 @@ const env = e2eEnv({ COMPOSE_PROJECT_NAME: tmp.name });
 
 e2e.after.always(async () => {
   await cctl(['down', '--volumes', '--yes'], { cwd: tmp.dir, env });
-  await run(['docker', 'rmi', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
+  await removeProjectImages(tmp.name);
   tmp.cleanup();
 });
 

@@ -8,6 +8,7 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { e2e } from '../helpers/e2e.js';
 import { e2eEnv } from '../helpers/cli.js';
+import { removeProjectImages } from '../helpers/project.js';
 import { run } from '../../lib/engine/runner.js';
 import { privateDir } from '../../lib/project/private-dir.js';
 
@@ -17,7 +18,7 @@ const PROJECTS = ['cctlbenchlife', 'cctlbenchspeed'];
 
 e2e.after.always(async () => {
   for (const name of PROJECTS) {
-    await run(['docker', 'rmi', `cctl-${name}-claude-cli:local`, `cctl-${name}-proxy:local`]).catch(() => undefined);
+    await removeProjectImages(name);
     rmSync(privateDir(name), { recursive: true, force: true });
   }
 });

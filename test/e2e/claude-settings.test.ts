@@ -30,7 +30,6 @@ e2e.after.always(async () => {
     [...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'],
     { cwd: tmp.dir, env },
   ).catch(() => undefined);
-  await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   await removeProjectImages(tmp.name);
   tmp.cleanup();
   rmSync(home, { recursive: true, force: true });

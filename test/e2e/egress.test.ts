@@ -114,7 +114,6 @@ const curl = (url: string, ...extra: string[]) =>
 e2e.after.always(async () => {
   await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
   // The image tags are this project's own; their layers stay shared with the other tests' images.
-  await run(['docker', 'rmi', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   await removeProjectImages(tmp.name);
   rmSync(privateDir(tmp.name, env), { recursive: true, force: true });
   tmp.cleanup();

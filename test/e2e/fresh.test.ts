@@ -21,7 +21,6 @@ const dc = (args: string[]) =>
 
 e2e.after.always(async () => {
   await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
-  await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   await removeProjectImages(tmp.name);
   tmp.cleanup();
 });

@@ -34,7 +34,6 @@ test.after.always(async () => {
   await cctl(['down', '--volumes', '--yes'], { cwd: tmp.dir, env });
   await run(['docker', 'volume', 'rm', '-f', volume]).catch(() => undefined);
   // Only the tags go: the layers are shared with every other test project's build.
-  await run(['docker', 'rmi', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   await removeProjectImages(tmp.name);
   rmSync(privateDir(tmp.name, env), { recursive: true, force: true });
   tmp.cleanup();

@@ -26,7 +26,6 @@ const plain = (cwd: string, ...args: string[]) => run([...composeCommand(), '--p
 e2e.after.always(async () => {
   for (const p of [byName, byDotEnv]) {
     await plain(p.dir, 'down', '-v', '--timeout', '1').catch(() => undefined);
-    await run(['docker', 'image', 'rm', `cctl-${p.name}-claude-cli:local`, `cctl-${p.name}-proxy:local`]).catch(() => undefined);
     await removeProjectImages(p.name);
     p.cleanup();
   }

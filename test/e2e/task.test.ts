@@ -15,6 +15,7 @@ import { e2e } from '../helpers/e2e.js';
 import { CLI, composeCommand, e2eEnv } from '../helpers/cli.js';
 import { asRegularUser, giveToRegularUser } from '../helpers/regular-user.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
+import { removeProjectImages } from '../helpers/project.js';
 
 const root = mkdtempSync(join(tmpdir(), 'cctl-task-'));
 const name = `cctle2etask${randomBytes(3).toString('hex')}`;
@@ -72,7 +73,7 @@ e2e.after.always(async () => {
     cwd: dir,
     env,
   }).catch(() => undefined);
-  await run(['docker', 'image', 'rm', `cctl-${name}-claude-cli:local`, `cctl-${name}-proxy:local`]).catch(() => undefined);
+  await removeProjectImages(name);
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -73,7 +73,6 @@ e2e.after.always(async () => {
     [...composeCommand(), '-f', join(tmp.dir, 'compose.yaml'), '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'],
     { cwd: tmp.dir, env },
   ).catch(() => undefined);
-  await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-proxy:local`]).catch(() => undefined);
   await removeProjectImages(tmp.name);
   if (agentPid) process.kill(Number(agentPid));
   rmSync(join(home, '.config', 'cctl', 'projects', tmp.name), { recursive: true, force: true });

@@ -30,6 +30,7 @@ import { EDIT_SCRIPT } from './hostile-edit.js';
 import { normalizeProjectName } from '../../lib/project/locate.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 import { scratchDir } from './scratch.js';
+import { removeProjectImages } from './project.js';
 
 /** Compose v1.29 drives the stack (CI's legacy phase): only the cases whose keys v1 understands run. */
 export const COMPOSE_V1 = composeCommand()[0] === 'docker-compose';
@@ -438,7 +439,7 @@ export class Stack {
     const now = await this.fingerprint().catch(() => ({ containers: {} }));
     const projects = new Set([this.name, ...Object.keys(now.containers as object).map((k) => k.split('/')[0]!)]);
     for (const project of projects) await downProject(project, this.dir);
-    await runSettled(['docker', 'image', 'rm', `cctl-${this.name}-claude-cli:local`, `cctl-${this.name}-proxy:local`]);
+    await removeProjectImages(this.name);
     await runSettled(['rm', '-rf', this.root]);
   }
 }

@@ -102,7 +102,6 @@ export function teamKeyStack(prefix: string): TeamKeyStack {
   e2e.after.always(async () => {
     const down = [...composeCommand(env), '-f', file, '-p', tmp.name, '--profile', 'claude', 'down', '-v', '--timeout', '1'];
     await run(down, { cwd: tmp.dir, env }).catch(() => undefined);
-    await run(['docker', 'image', 'rm', `cctl-${tmp.name}-claude-cli:local`, `cctl-${tmp.name}-cctl-proxy:local`]).catch(() => undefined);
     await removeProjectImages(tmp.name);
     rmSync(home, { recursive: true, force: true });
     tmp.cleanup();

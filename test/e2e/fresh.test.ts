@@ -173,3 +173,15 @@ e2e.serial('a stopped stack starts without init or build', async (t) => {
     ],
   );
 });
+
+e2e.serial('a stopped claude-cli starts again, and the text says init and build were skipped', async (t) => {
+  const id = (await dc(['ps', '-q', 'claude-cli'])).stdout.trim();
+  t.truthy(id, 'claude-cli has a container');
+  await run(['docker', 'stop', id]);
+  const r = await cctl(['up'], opts);
+  t.is(r.exitCode, 0, r.stderr);
+  const out = r.stdout + r.stderr;
+  t.regex(out, /unchanged since the last cctl up/);
+  t.notRegex(out, /Compose file is current|Images are current/);
+  t.is((await run(['docker', 'inspect', '--format', '{{.State.Running}}', id])).stdout.trim(), 'true');
+});

@@ -26,16 +26,20 @@ export interface GitIdentity {
 
 /** `git config user.name/user.email` as git itself resolves them in the project (repo, global, system). */
 export async function hostGitIdentity(cwd: string, env = process.env): Promise<GitIdentity> {
-  const get = async (key: string) => {
-    try {
-      return (await run(['git', 'config', '--get', key], { cwd, env, timeoutMs: 5_000 })).stdout.trim() || undefined;
-    } catch {
-      // No git, no repository or the key unset: all mean "no identity here".
-      return undefined;
-    }
-  };
-  const [name, email] = await Promise.all([get('user.name'), get('user.email')]);
-  return { name, email };
+  // Both keys from one git (every up's short path asks): "key value" lines, from every scope in git's
+  // order, so the last of each wins, as `git config --get` would say.
+  let stdout = '';
+  try {
+    stdout = (await run(['git', 'config', '--get-regexp', '^user\\.(name|email)$'], { cwd, env, timeoutMs: 5_000 })).stdout;
+  } catch {
+    // No git, no repository, or neither key set (exit 1): all mean "no identity here".
+  }
+  const found: GitIdentity = {};
+  for (const line of stdout.split('\n')) {
+    const m = /^user\.(name|email) (.*)$/.exec(line);
+    if (m) found[m[1] as 'name' | 'email'] = m[2]!.trim() || undefined;
+  }
+  return found;
 }
 
 /** The identity claude-cli gets: settings first, then the host's environment, then its git config. */

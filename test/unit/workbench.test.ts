@@ -17,7 +17,7 @@ import {
   withTeamParts,
   writeFragmentExample,
 } from '../../lib/project/workbench.js';
-import { gitIdentity, sshAgentSource, DESKTOP_AGENT_SOCKET } from '../../lib/ops/workbench.js';
+import { gitIdentity, hostGitIdentity, sshAgentSource, DESKTOP_AGENT_SOCKET } from '../../lib/ops/workbench.js';
 import { machineFacts } from '../../lib/ops/machine-file.js';
 import type { Project } from '../../lib/project/locate.js';
 import { scratchDir } from '../helpers/scratch.js';
@@ -100,6 +100,20 @@ test('git identity: settings, then the environment, then the repository config',
   const { facts } = await machineFacts(asProject(dir), { ...s, 'ssh-agent': 'off' }, 'h', { PATH: process.env.PATH, HOME: dir });
   t.deepEqual(facts.git, { name: 'Repo Person', email: 'repo@example.com' });
   t.is(facts.sshSocket, undefined);
+});
+
+test('git identity from the host: each key from the nearest scope (one git call reads both)', async (t) => {
+  const dir = project();
+  const home = project();
+  execFileSync('git', ['init', '-q', dir]);
+  const env = { PATH: process.env.PATH, HOME: home, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: join(home, 'gitconfig') };
+  execFileSync('git', ['config', '--global', 'user.name', 'Global Person'], { env });
+  execFileSync('git', ['config', '--global', 'user.email', 'global@example.com'], { env });
+  execFileSync('git', ['-C', dir, 'config', 'user.name', 'Repo  Person Jr.'], { env });
+  t.deepEqual(await hostGitIdentity(dir, env), { name: 'Repo  Person Jr.', email: 'global@example.com' });
+  // An empty value in the nearer scope clears it, as `git config --get` says.
+  execFileSync('git', ['-C', dir, 'config', 'user.email', ''], { env });
+  t.deepEqual(await hostGitIdentity(dir, env), { name: 'Repo  Person Jr.', email: undefined });
 });
 
 test('no identity anywhere: nothing is set', async (t) => {

@@ -44,11 +44,11 @@ export interface UpOutcome {
 
 export async function upProject(project: Project, request: UpRequest): Promise<UpOutcome> {
   const ctx: UpContext = { project, built: [] };
-  // Asked now, answered once (memoized): every path but "current" needs the daemon's version, and the
-  // question overlaps the short path's own docker calls instead of following them.
-  daemonInfo().catch(() => undefined);
   // Nothing changed since the last up: no init, no build, and when the containers are current no compose call at all.
   const short = request.build ? undefined : await shortPath(project);
+  // Asked now, answered once (memoized): every path but "current" needs the daemon's version. Not before the
+  // short path: "current" never needs it, and its spawn would compete with the short path's own docker calls.
+  if (short?.kind !== 'current') daemonInfo().catch(() => undefined);
   ctx.path = short?.kind ?? 'full';
   if (short) ctx.settings = short.record.settings;
   // Files the host runs without review that changed while claude-cli could write them (ops/protected.ts).

@@ -1,8 +1,8 @@
 /** Finding the project from any subfolder, and its name in Compose's order. */
 import test from 'ava';
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { containerWorkdir, findProject, locateProject, parseDotEnv, scanComposeText } from '../../lib/project/locate.js';
+import { containerWorkdir, findProject, hostTimeZone, locateProject, parseDotEnv, scanComposeText } from '../../lib/project/locate.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 function tree(files: Record<string, string>): string {
@@ -90,4 +90,21 @@ test('the container folder matches the subfolder inside the workspace only', (t)
   t.is(containerWorkdir(p, join(dir, 'src', 'deep')), '/workspace/deep');
   t.is(containerWorkdir(p, dir), undefined, 'the project root is outside a src workspace');
   t.is(basename(dir), 'My.Repo');
+});
+
+test('the host time zone: TZ first, else ICU once, remembered by what ICU reads', (t) => {
+  const cache = scratchDir('cctl-tz-');
+  const env = { CCTL_CACHE_DIR: cache };
+  t.is(hostTimeZone({ ...env, TZ: 'Europe/Berlin' }), 'Europe/Berlin');
+  const icu = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  t.is(hostTimeZone(env), icu);
+  const file = join(cache, 'timezone.json');
+  if (process.platform !== 'linux') return t.false(existsSync(file));
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as { key: string; zone: string };
+  t.is(stored.zone, icu);
+  // The remembered answer is used while the key holds (a stand-in zone shows it), and not once it changes.
+  writeFileSync(file, JSON.stringify({ key: stored.key, zone: 'Test/Remembered' }));
+  t.is(hostTimeZone(env), 'Test/Remembered');
+  writeFileSync(file, JSON.stringify({ key: `${stored.key}-other`, zone: 'Test/Remembered' }));
+  t.is(hostTimeZone(env), icu);
 });

@@ -122,8 +122,8 @@ export function recordedHashes(record: UpRecord | undefined): Record<string, str
 /**
  * The start after `compose up --no-start`: each service's container carries a config hash of what was checked
  * (the trust check's model, or the record's), so Compose made it from the accepted inputs and not from a file
- * swapped in after the check read it; then it starts by id, the gateway first (one `docker ps`, one `docker
- * start`). Else the containers Compose just made from what no check saw are removed, and nothing starts.
+ * swapped in after the check read it; then each starts by id, side by side (one `docker ps`, one `docker
+ * start` each). Else the containers Compose just made from what no check saw are removed, and nothing starts.
  */
 export async function startChecked(
   project: Project,
@@ -141,8 +141,9 @@ export async function startChecked(
     if (stray.length > 0) await removeContainers(stray.map((c) => c!.id)).catch(() => undefined);
     throw changedDuringUp();
   }
-  const order = [...services].sort((a, b) => Number(a === 'claude-cli') - Number(b === 'claude-cli'));
-  await startContainers(order.map((name) => created.get(name)!.id));
+  // Side by side: claude-cli's start needs nothing from the gateway (project/model.ts), and one start takes
+  // a second or more on a loaded machine; the health wait that follows waits for both.
+  await Promise.all(services.map((name) => startContainers([created.get(name)!.id])));
 }
 
 function changedDuringUp(): CctlError {

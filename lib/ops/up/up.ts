@@ -82,12 +82,16 @@ export async function upProject(project: Project, request: UpRequest): Promise<U
       const unchanged: ListrTask<UpContext> = {
         title: 'Compose file and images are unchanged since the last cctl up',
         // The engine may have changed under an unchanged project (Compose v1 cannot drive engine 25+).
+        // Compose v2 drives every engine cctl supports: the daemon's answer is not waited for before the start
+        // (it only fills the report); on v1 it is, and an engine 25+ is refused before anything starts.
         task: async (c) => {
-          const { daemon, engine } = await checkedEngine();
-          Object.assign(c, { daemon, engine, machine: short.machine, record: short.record });
+          const engine = await compose();
+          Object.assign(c, { engine, machine: short.machine, record: short.record });
+          if (engine.flavour === 'v1') c.daemon = (await checkedEngine()).daemon;
         },
       };
       await taskList([unchanged, ...startTasks(taskOptions)], mode).run(ctx);
+      ctx.daemon ??= await daemonInfo().catch(() => undefined);
       await recordUp(project, short.record, ctx.services ?? [], ctx);
     } else {
       const [{ planInit }, { describeTrustChanges }, { guardPrompt }] = await Promise.all([

@@ -148,6 +148,7 @@ const WRITES_OUTSIDE_THE_PROJECT: Record<string, string> = {
   'ops/task/resolved.ts': "the project's resolved model kept in the private folder",
   'ops/gateway-ledger.ts': "the gateway folder's backups/ (a server folder, not a project)",
   'project/baseline.ts': 'the baseline in the private folder',
+  'project/locate.ts': 'the host time zone ICU gave, in the cache folder',
   'project/private-dir.ts': 'the private folder (~/.config/cctl/projects/NAME)',
   'project/secrets.ts': 'proxy.env and client.env in the private folder',
   'project/team-member.ts': 'proxy.env in the private folder',

@@ -4,10 +4,11 @@
  * either flavour, and no `compose ps` (whose output differs between them).
  */
 import { explainDockerError } from './docker.js';
+import { inspectObjects, listProject, startContainer } from './engine-api.js';
 import { ProcessError, run } from './runner.js';
 
-const PROJECT_LABEL = 'com.docker.compose.project';
-const SERVICE_LABEL = 'com.docker.compose.service';
+export const PROJECT_LABEL = 'com.docker.compose.project';
+export const SERVICE_LABEL = 'com.docker.compose.service';
 
 /** One service of the project, as the engine sees it. */
 export interface ServiceState {
@@ -63,6 +64,8 @@ function containerOf(details: readonly Inspect[], name: string): Inspect | undef
 }
 
 async function projectContainerIds(project: string): Promise<string[]> {
+  const listed = await listProject(project);
+  if (listed) return listed.map((c) => c.Id);
   const ps = await run(['docker', 'ps', '-aq', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`]);
   return ps.stdout.split('\n').filter(Boolean);
 }
@@ -72,7 +75,7 @@ export async function serviceStates(project: string, services: readonly string[]
   let details: Inspect[] = [];
   try {
     const ids = await projectContainerIds(project);
-    if (ids.length) details = JSON.parse((await run(['docker', 'inspect', ...ids])).stdout) as Inspect[];
+    if (ids.length) details = ((await inspectObjects(ids)) ?? JSON.parse((await run(['docker', 'inspect', ...ids])).stdout)) as Inspect[];
   } catch (error) {
     throw explainDockerError(error);
   }
@@ -90,6 +93,9 @@ export async function refreshStates(previous: readonly ServiceState[]): Promise<
   if (names.some((n) => !n)) return undefined;
   let details: Inspect[];
   try {
+    const asked = (await inspectObjects(names as string[])) as Inspect[] | undefined;
+    // A container that is gone: the caller asks afresh, as after the CLI's failure below.
+    if (asked) return asked.length === names.length ? previous.map((s) => toState(s.name, containerOf(asked, s.name))) : undefined;
     details = JSON.parse((await run(['docker', 'inspect', ...(names as string[])])).stdout) as Inspect[];
   } catch (error) {
     const explained = explainDockerError(error);
@@ -109,18 +115,6 @@ export function watchHealth(project: string, onChange: () => void, signal: Abort
   const events = ['docker', 'events', '--filter', `label=${PROJECT_LABEL}=${project}`, '--filter', 'type=container'];
   const filters = ['--filter', 'event=health_status', '--filter', 'event=die', '--format', '{{.Status}}'];
   run([...events, ...filters], { signal, onOutput: () => onChange() }).catch(() => undefined);
-}
-
-/** The config-hash label of each named container, by service: one `docker inspect`. */
-export async function configHashLabels(containers: readonly string[]): Promise<Map<string, string>> {
-  const format = `{{index .Config.Labels "${SERVICE_LABEL}"}} {{index .Config.Labels "${CONFIG_HASH_LABEL}"}}`;
-  const { stdout } = await run(['docker', 'inspect', '--format', format, ...containers]);
-  return new Map(
-    stdout
-      .split('\n')
-      .map((l) => l.trim().split(' '))
-      .filter((p): p is [string, string] => p.length === 2 && p[1] !== ''),
-  );
 }
 
 /** A service with what decides whether `compose up` would touch its container. */
@@ -159,7 +153,9 @@ export async function snapshot(
   let found: Array<Inspect & { RepoTags?: string[]; Config: { Labels: Record<string, string> | null } }> = [];
   try {
     const ids = await projectContainerIds(project);
-    if (ids.length || images.length) {
+    const asked = ids.length || images.length ? await inspectObjects(ids, images) : [];
+    if (asked) found = asked as typeof found;
+    else {
       // A name that matches nothing makes inspect exit 1 after printing all the others.
       const result = await run(['docker', 'inspect', ...ids, ...images]).catch((error: unknown) => {
         if (error instanceof ProcessError && error.stdout.trim().startsWith('[') && /No such object/i.test(error.stderr)) return error;
@@ -199,6 +195,11 @@ export async function runningContainer(
   service: string,
   labels: readonly string[] = [],
 ): Promise<{ id: string; labels: Record<string, string> } | undefined> {
+  const listed = await listProject(project, { running: true });
+  if (listed) {
+    const c = listed.find((l) => l.Labels?.[SERVICE_LABEL] === service);
+    return c && { id: c.Id, labels: Object.fromEntries(labels.map((l) => [l, c.Labels?.[l] ?? ''])) };
+  }
   const format = ['{{.ID}}', ...labels.map((l) => `{{.Label "${l}"}}`)].join('\t');
   const { stdout } = await run([
     'docker',
@@ -258,36 +259,4 @@ export async function containerMounts(container: string): Promise<Array<{ source
 export async function lastLogLines(container: string, lines: number): Promise<string> {
   const { stdout, stderr } = await run(['docker', 'logs', '--tail', String(lines), container]);
   return `${stdout}${stderr}`.trim();
-}
-
-/** `docker start` of containers by id or name, in the order given (a dependency first). */
-export async function startContainers(containers: readonly string[]): Promise<void> {
-  if (containers.length > 0) await run(['docker', 'start', ...containers]);
-}
-
-/** `docker rm -f` of containers by id or name (their anonymous volumes stay). */
-export async function removeContainers(containers: readonly string[]): Promise<void> {
-  if (containers.length > 0) await run(['docker', 'rm', '-f', ...containers]);
-}
-
-/**
- * Each service's newest container of the project (any state), with its config-hash label: one `docker ps`.
- * What `compose up --no-start` just made, for the check before the start (ops/up/record.ts).
- */
-export async function configHashesByService(
-  project: string,
-): Promise<Map<string, { id: string; service: string; hash: string; state: string }>> {
-  const format = ['{{.ID}}', `{{.Label "${SERVICE_LABEL}"}}`, `{{.Label "${CONFIG_HASH_LABEL}"}}`, '{{.State}}'].join('\t');
-  try {
-    const { stdout } = await run(['docker', 'ps', '-a', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`, '--format', format]);
-    const out = new Map<string, { id: string; service: string; hash: string; state: string }>();
-    for (const line of stdout.split('\n').filter((l) => l.trim())) {
-      const [id = '', service = '', hash = '', state = ''] = line.split('\t');
-      // docker ps lists the newest first.
-      if (!out.has(service)) out.set(service, { id, service, hash, state });
-    }
-    return out;
-  } catch (error) {
-    throw explainDockerError(error);
-  }
 }

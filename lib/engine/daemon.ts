@@ -6,6 +6,7 @@
 import { CctlError } from '../kernel/errors.js';
 import { firstLine } from '../kernel/text.js';
 import { daemonDownError } from './docker.js';
+import { engineVersion } from './engine-api.js';
 import { ProcessError, run } from './runner.js';
 import { once } from '../kernel/once.js';
 
@@ -16,6 +17,9 @@ export interface DaemonInfo {
 
 async function ask(): Promise<DaemonInfo> {
   try {
+    // The engine's own answer on its socket when there is one (engine-api.ts); else the CLI's.
+    const asked = await engineVersion();
+    if (asked) return asked;
     const { stdout } = await run(['docker', 'version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}'], {
       timeoutMs: 15_000,
     });

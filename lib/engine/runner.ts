@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { tail } from '../kernel/text.js';
+import { engineSocket, httpEngine, type EngineReply, type EngineRequest } from './engine-http.js';
 
 export interface RunOptions {
   cwd?: string;
@@ -53,6 +54,11 @@ export interface Runner {
   capture(command: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** Inherits stdio and resolves with the exit status (the code, or 128+signal). */
   interactive(command: readonly string[], options?: RunOptions): Promise<number>;
+  /**
+   * A request to the engine's API on its local socket (engine-http.ts); undefined when there is none to
+   * use, and then the caller runs the docker CLI instead. A runner without it always gets the CLI.
+   */
+  engine?(request: EngineRequest): Promise<EngineReply | undefined>;
 }
 
 let debug = process.env.CCTL_DEBUG === '1';
@@ -122,6 +128,12 @@ export const processRunner: Runner = {
     });
   },
 
+  engine(request) {
+    const socket = debug ? engineSocket() : undefined;
+    if (socket) process.stderr.write(`+ ${request.method} ${request.path} (engine API on ${socket})\n`);
+    return httpEngine(request);
+  },
+
   interactive(command, options = {}) {
     trace(command);
     const [file, ...args] = command;
@@ -168,6 +180,11 @@ export function setRunner(runner: Runner): Runner {
   const previous = current;
   current = runner;
   return previous;
+}
+
+/** One engine API request through the seam; undefined: use the docker CLI (no local socket, or a runner without one). */
+export function engineRequest(request: EngineRequest): Promise<EngineReply | undefined> {
+  return current.engine ? current.engine(request) : Promise.resolve(undefined);
 }
 
 export function run(command: readonly string[], options?: RunOptions): Promise<RunResult> {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compose, type ComposeCommand } from '../../engine/compose.js';
-import { configHashesByService, configHashLabels, removeContainers, startContainers } from '../../engine/containers.js';
+import { configHashesByService, configHashLabels, removeContainers, startContainers } from '../../engine/created-containers.js';
 import { CctlError } from '../../kernel/errors.js';
 import { PACKAGE_ROOT } from '../../project/assets.js';
 import { ASSETS_DIR } from '../../project/model.js';

@@ -122,8 +122,8 @@ export function recordedHashes(record: UpRecord | undefined): Record<string, str
 /**
  * The start after `compose up --no-start`: each service's container carries a config hash of what was checked
  * (the trust check's model, or the record's), so Compose made it from the accepted inputs and not from a file
- * swapped in after the check read it; then each starts by id, side by side (one `docker ps`, one `docker
- * start` each). Else the containers Compose just made from what no check saw are removed, and nothing starts.
+ * swapped in after the check read it; then each starts by id, side by side (one list, one start each, on the
+ * engine's socket when it is local). Else the containers Compose just made from what no check saw are removed, and nothing starts.
  */
 export async function startChecked(
   project: Project,

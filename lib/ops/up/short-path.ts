@@ -4,8 +4,9 @@
  * daemon its version, inspects each image and runs `compose up -d`: about a
  * second of work whose answer is "nothing to do". Here the answer comes from
  * a record of the last up (project/up-record.ts), one hash of what init reads,
- * and two docker calls (ps, then one inspect of containers and images), so a
- * stack that is up and current costs a fraction of that.
+ * and the engine's list and inspect of the containers and images (on its own
+ * socket when it is local, engine/engine-api.ts), so a stack that is up and
+ * current costs a fraction of that.
  *
  * The checks are the same ones that decide the full path's work:
  *   - the fingerprint (compose file bytes, CCTL_* settings, cctl's image files,

@@ -62,7 +62,8 @@ export function refusePathChanges(changes: readonly PathChange[]): CctlError {
     {
       hint:
         'Anything in claude-cli could have written them; git, your editor or direnv would run them on this machine. ' +
-        'Read them before running git in the project (a hook or core.fsmonitor would run): cat .git/config, ls -la .git .git/hooks (a .git/commondir sends git to another config: remove it), cat .envrc. ' +
+        'Read them before running git in the project (a hook or core.fsmonitor would run): cat .git/config, ls -la .git .git/hooks (a .git/commondir sends git to another config: remove it), cat .envrc; ' +
+        'a repository inside the project: its .git/config and .git/hooks (remove its .git, and git rm --cached the folder, if it is not yours). ' +
         'If you made the change, accept it: cctl up --accept-changes. Nothing was started.',
     },
   );
@@ -92,13 +93,17 @@ export function acceptCctlWrite(project: Project, path: string, env: NodeJS.Proc
 /**
  * What becomes accepted after an up: the states the machine file was made from, except a path that
  * changed between the check and then (other than by cctl itself), which keeps its state from the
- * check, so the next up names the change.
+ * check, so the next up names the change. A repository inside the project is accepted only as the check saw it.
  */
 export function acceptedStates(checked: readonly PathState[], written: readonly PathState[]): PathState[] {
-  return written.map((w) => {
+  const kept = written.flatMap((w) => {
     const pre = checked.find((c) => c.path === w.path);
-    return pre && pre.digest !== w.digest && !WRITTEN_BY_CCTL.has(w.path) ? pre : w;
+    // A repository inside the project that appeared after the check was never shown to anyone: not accepted.
+    if (!pre) return w.nested ? [] : [w];
+    return [pre.digest !== w.digest && !WRITTEN_BY_CCTL.has(w.path) ? pre : w];
   });
+  // One the check saw (and a human accepted) that went away meanwhile keeps its state: the next up compares with it.
+  return [...kept, ...checked.filter((c) => c.nested && !written.some((w) => w.path === c.path))];
 }
 
 /** Refuses to start when a bind source was swapped for a link (or removed) since the machine file was made. */

@@ -29,6 +29,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from '
 import { join } from 'node:path';
 import { mkdirInside } from '../kernel/fs.js';
 import { WORKSPACE_MOUNT } from './locate.js';
+import { FOLDER_BUDGET, nestedRepos } from './nested-repos.js';
 
 export interface Bind {
   source: string;
@@ -60,6 +61,11 @@ export interface PathState {
   kind: 'absent' | 'symlink' | 'bound';
   /** SHA-256 over names, modes and contents (a folder recursively; a link by its target). */
   digest: string;
+  /**
+   * A repository inside the project (nested-repos.ts) and what in it would run commands: such a path is
+   * named when it appears, not only when an accepted one changes (any folder can become one).
+   */
+  nested?: string;
 }
 
 function lkind(path: string): 'absent' | 'symlink' | 'dir' | 'file' {
@@ -131,7 +137,24 @@ export function protectedBinds(workspace: string, options: { createHooks?: boole
     }
     binds.push({ source: host, target: `${WORKSPACE_MOUNT}/${path}`, readOnly: true });
   }
-  return { binds, states };
+  return { binds, states: [...states, ...nestedStates(workspace)] };
+}
+
+/** The repositories inside the project with something that would run commands, as watched states. */
+export function nestedStates(workspace: string): PathState[] {
+  const { repos, truncated } = nestedRepos(workspace);
+  const states: PathState[] = repos
+    .filter((r) => r.commands.length > 0)
+    .map((r) => ({ path: r.path, kind: 'absent', digest: r.digest, nested: r.commands.join('; ') }));
+  // The search stopped: a repository past it is not seen. Named when that first happens, then accepted like the rest.
+  if (truncated)
+    states.push({
+      path: `(folders past the first ${FOLDER_BUDGET})`,
+      kind: 'absent',
+      digest: 'truncated',
+      nested: 'not searched for repositories',
+    });
+  return states;
 }
 
 /**
@@ -157,6 +180,8 @@ export interface PathChange {
   path: string;
   was: PathState['kind'];
   now: PathState['kind'];
+  /** A repository inside the project: what in it would run commands. */
+  nested?: string;
 }
 
 /**
@@ -170,12 +195,14 @@ export function changedSince(accepted: AcceptedPaths | undefined, now: readonly 
   const out: PathChange[] = [];
   for (const state of now) {
     const before = accepted[state.path];
+    if (!before && state.nested) out.push({ path: state.path, was: 'absent', now: state.kind, nested: state.nested });
     if (!before || before.kind === 'bound') continue;
     // The digest tells absent from present; a kind of its own matters only for a link on the way (a linked
     // .git can show the same hooks). A path cctl wrote while it was not bound is recorded with its new digest
     // and the kind it had in the running claude-cli (ops/protected.ts, acceptCctlWrite).
     const linked = before.kind !== state.kind && (before.kind === 'symlink' || state.kind === 'symlink');
-    if (before.digest !== state.digest || linked) out.push({ path: state.path, was: before.kind, now: state.kind });
+    if (before.digest !== state.digest || linked)
+      out.push({ path: state.path, was: before.kind, now: state.kind, ...(state.nested ? { nested: state.nested } : {}) });
   }
   return out;
 }
@@ -186,5 +213,11 @@ export function acceptedFrom(states: readonly PathState[]): AcceptedPaths {
 
 export function describePathChanges(changes: readonly PathChange[]): string {
   const what = (c: PathChange) => (c.was === 'absent' ? 'appeared' : c.now === 'absent' ? 'was removed' : 'changed');
-  return changes.map((c) => `  ${c.path} ${what(c)} since the last cctl up (it was not read-only in claude-cli)`).join('\n');
+  return changes
+    .map((c) =>
+      c.nested
+        ? `  ${c.path}: a repository inside the project; git run in the project (git status) runs git in it, and it has ${c.nested}`
+        : `  ${c.path} ${what(c)} since the last cctl up (it was not read-only in claude-cli)`,
+    )
+    .join('\n');
 }

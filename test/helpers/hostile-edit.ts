@@ -68,6 +68,7 @@ for (const e of edits) {
       fs.mkdirSync(path.dirname(at(e.to)), { recursive: true });
       fs.copyFileSync(at(e.copy), at(e.to));
     } else if ('remove' in e) fs.rmSync(at(e.remove), { recursive: true, force: true });
+    else if ('git' in e) require('child_process').execFileSync('git', e.git, { cwd: '/workspace', stdio: 'pipe' });
     else throw new Misfit('unknown edit');
   } catch (err) {
     const refused = ['EACCES', 'EROFS', 'EPERM', 'EBUSY'].includes(err.code);

@@ -58,7 +58,9 @@ export type Edit =
   | { prepend: string; text: string }
   | { symlink: string; target: string }
   | { copy: string; to: string }
-  | { remove: string };
+  | { remove: string }
+  /** git run in /workspace inside claude-cli (`git update-index` records a gitlink in the project's index). */
+  | { git: string[] };
 
 export interface HostileCase {
   title: string;

@@ -7,6 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { run, ProcessError } from '../../engine/runner.js';
 import { CctlError } from '../../kernel/errors.js';
 import { tail } from '../../kernel/text.js';
+import { nestedRepos } from '../../project/nested-repos.js';
 
 const GIT_TIMEOUT_MS = 30_000;
 
@@ -130,6 +131,18 @@ export function assertTaskWorktree(repo: Repository, worktree: string): void {
   }
   if (!common || real(common) !== real(repo.commonDir)) {
     throw pointedElsewhere(`${join(admin, 'commondir')} does not name ${repo.commonDir}`, common ?? admin, repair);
+  }
+  // A repository inside the worktree that the task's index records as a gitlink: git status (and git worktree
+  // remove's own status) runs git in it, with a config and hooks the task's claude-cli wrote (nested-repos.ts).
+  const armed = nestedRepos(worktree).repos.filter((r) => r.commands.length > 0);
+  if (armed.length > 0) {
+    throw new CctlError(
+      `The task's worktree ${worktree} holds a repository with its own commands, so cctl ran no git in it:\n` +
+        armed.map((r) => `  ${r.path}: ${r.commands.join('; ')}`).join('\n'),
+      {
+        hint: `Anything in the task's claude-cli could have written them, and git status would run git in that folder on this machine. Read them, remove the folder's .git if it is not yours (rm -rf ${join(worktree, armed[0]!.path)}), then run the command again.`,
+      },
+    );
   }
 }
 

@@ -68,6 +68,43 @@ hostileSuite(e2e, { prefix: 'hostrun' }, [
     names: /\.git\/commondir/,
   },
   {
+    // A repository inside the project, recorded in the project's index as a gitlink: the host's git status
+    // runs git in it, with its own config (core.fsmonitor runs at once). Neither read-only bind reaches it, and
+    // a folder made after up cannot be bound: watched (nested-repos.ts), so up refuses and names it. On main
+    // 6a56f80 up took it without a word (exit 0), and the host's next git status ran the fsmonitor.
+    title: 'a repository inside the project with core.fsmonitor, added to the index as a gitlink: up names it',
+    v1: true,
+    expect: 'flag',
+    edits: (t) => [
+      { write: 'vendor/lib/.git/HEAD', text: 'ref: refs/heads/main\n' },
+      { write: 'vendor/lib/.git/objects/info/.keep', text: '' },
+      { write: 'vendor/lib/.git/refs/heads/.keep', text: '' },
+      { write: 'vendor/lib/.git/config', text: `[core]\n\trepositoryformatversion = 0\n\tfsmonitor = "touch ${t.marker}; false"\n` },
+      { git: ['update-index', '--add', '--cacheinfo', `160000,${'1'.repeat(40)},vendor/lib`] },
+    ],
+    names: /vendor\/lib\/\.git.*fsmonitor/,
+  },
+  {
+    // A plain clone inside the project is not named (its config has only keys git reads as data), so up takes
+    // it without a question; a hook added to it later is (an editor's repository scan or a shell prompt in that
+    // folder runs git there).
+    title: 'a hook added to a repository inside the project that up accepted: up names it',
+    v1: true,
+    expect: 'flag',
+    prepare: () => [
+      { write: 'tools/.git/HEAD', text: 'ref: refs/heads/main\n' },
+      { write: 'tools/.git/objects/info/.keep', text: '' },
+      { write: 'tools/.git/refs/heads/.keep', text: '' },
+      {
+        write: 'tools/.git/config',
+        text: '[core]\n\trepositoryformatversion = 0\n\tbare = false\n[remote "origin"]\n\turl = https://example.com/tools.git\n',
+      },
+      { write: 'tools/.git/hooks/pre-commit.sample', text: '#!/bin/sh\n', mode: 0o755 },
+    ],
+    edits: (t) => [{ write: 'tools/.git/hooks/post-checkout', text: `#!/bin/sh\ntouch ${t.marker}\n`, mode: 0o755 }],
+    names: /tools\/\.git.*hooks\/post-checkout/,
+  },
+  {
     title: '.envrc (direnv runs it on the host) edited',
     v1: true,
     expect: 'flag',

@@ -1,0 +1,144 @@
+/**
+ * Repositories inside the project. claude-cli can make a folder with a `.git` of its own anywhere under
+ * /workspace, with a config and hooks it wrote, and record it in the project's index as a gitlink
+ * (`git update-index --cacheinfo 160000,...`): the user's next `git status` in the project then runs git
+ * in that folder, with that config (core.fsmonitor runs at once). An editor that scans subfolders for
+ * repositories, or a shell prompt after `cd`, does the same without any gitlink. The read-only binds over
+ * the project's own `.git/config` and `.git/hooks` (protected-paths.ts) do not reach these, and a folder
+ * that does not exist yet cannot be bound.
+ *
+ * So every `.git` below the top is looked at, and what in it would run commands is summed up: config
+ * lines outside a short allow-list of keys git never runs (read line by line: anything this reader does
+ * not understand counts as a command), hooks that are not `*.sample`, a `commondir` or `config.worktree`
+ * (they send git to more config), a `.git` that is a link. A repository with nothing of that (a plain
+ * clone, a submodule as git makes it) is not named at all. The summary's digest is watched like the
+ * other paths: `up` refuses and `doctor` warns when one appears or changes since the last accepted up.
+ */
+import { createHash } from 'node:crypto';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+/** Config keys git only reads as data, by section (lower case). Everything else counts as a command. */
+const DATA_KEYS: Record<string, readonly string[]> = {
+  core: ['repositoryformatversion', 'filemode', 'bare', 'logallrefupdates', 'ignorecase', 'precomposeunicode', 'symlinks', 'worktree'],
+  remote: ['url', 'fetch', 'pushurl', 'tagopt', 'prune', 'mirror'],
+  branch: ['remote', 'merge', 'rebase', 'pushremote'],
+  submodule: ['url', 'active', 'branch', 'ignore'],
+  extensions: ['objectformat'],
+  user: ['name', 'email'],
+};
+
+/** Folders looked through at most: beyond them, a state of its own says the search stopped. */
+export const FOLDER_BUDGET = 100_000;
+
+export interface NestedRepo {
+  /** The `.git` found, relative to the workspace (`vendor/lib/.git`). */
+  path: string;
+  /** What in it would run commands: config lines, hooks, redirects. Empty: nothing. */
+  commands: string[];
+  digest: string;
+}
+
+/** The config lines git could run something from: every line that is not a comment, a header or an allow-listed key. */
+export function commandLines(text: string): string[] {
+  const out: string[] = [];
+  let section: string | undefined;
+  for (const raw of text.replace(/^\uFEFF/, '').split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const header = /^\[([A-Za-z0-9-]+)(?:\s+"([^"\\]*)")?\]\s*(?:[#;].*)?$/.exec(line);
+    if (header) {
+      section = header[1]!.toLowerCase();
+      continue;
+    }
+    const key = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=(.*))?$/.exec(line);
+    const safe = key && section && DATA_KEYS[section]?.includes(key[1]!.toLowerCase()) && !(key[2] ?? '').trimEnd().endsWith('\\');
+    if (!safe) out.push(section ? `[${section}] ${line}` : line);
+  }
+  return out;
+}
+
+function kindOf(path: string): 'dir' | 'file' | 'symlink' | 'absent' {
+  try {
+    const st = lstatSync(path);
+    return st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'absent';
+  }
+}
+
+function readOr(path: string): Buffer | undefined {
+  try {
+    return statSync(path).isFile() ? readFileSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** What in one `.git` (a folder, a gitdir file, or a link) would run commands, with the bytes that decide it. */
+function inspect(dotGit: string): { commands: string[]; bytes: Buffer[] } {
+  const kind = kindOf(dotGit);
+  if (kind === 'symlink') return { commands: [`a link to ${readlinkSync(dotGit)}`], bytes: [] };
+  let gitDir = dotGit;
+  if (kind === 'file') {
+    const named = /^gitdir:\s*(.+?)\s*$/m.exec(readOr(dotGit)?.toString('utf8') ?? '');
+    // Not a gitdir file: git stops with "invalid gitfile format", nothing runs.
+    if (!named) return { commands: [], bytes: [] };
+    gitDir = resolve(dirname(dotGit), named[1]!);
+  }
+  const commands: string[] = [];
+  const bytes: Buffer[] = [];
+  for (const redirect of ['commondir', 'config.worktree']) {
+    const text = readOr(join(gitDir, redirect));
+    if (text !== undefined) {
+      commands.push(`${redirect} (git reads more config from it)`);
+      bytes.push(text);
+    }
+  }
+  const config = readOr(join(gitDir, 'config'));
+  if (config !== undefined) commands.push(...commandLines(config.toString('utf8')));
+  let hooks: string[] = [];
+  try {
+    hooks = readdirSync(join(gitDir, 'hooks')).filter((name) => !name.endsWith('.sample'));
+  } catch {
+    // No hooks folder: none run.
+  }
+  for (const hook of hooks.sort()) {
+    commands.push(`hooks/${hook}`);
+    bytes.push(readOr(join(gitDir, 'hooks', hook)) ?? Buffer.from(kindOf(join(gitDir, 'hooks', hook))));
+  }
+  return { commands, bytes };
+}
+
+/**
+ * Every `.git` below the top of `workspace` (never inside the project's own `.git`, never through a link),
+ * with what in it would run commands. `budget` folders are looked through at most; `truncated` says the
+ * search stopped there.
+ */
+export function nestedRepos(workspace: string, budget = FOLDER_BUDGET): { repos: NestedRepo[]; truncated: boolean } {
+  const repos: NestedRepo[] = [];
+  const queue: string[] = [workspace];
+  let folders = 0;
+  while (queue.length > 0) {
+    if (++folders > budget) return { repos, truncated: true };
+    const dir = queue.pop()!;
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry.name);
+      if (entry.name === '.git') {
+        if (dir === workspace) continue;
+        const { commands, bytes } = inspect(path);
+        const h = createHash('sha256');
+        for (const c of commands) h.update(c).update('\0');
+        for (const b of bytes) h.update(b).update('\0');
+        repos.push({ path: relative(workspace, path).split('\\').join('/'), commands, digest: h.digest('hex') });
+      } else if (entry.isDirectory()) queue.push(path);
+    }
+  }
+  return { repos: repos.sort((a, b) => a.path.localeCompare(b.path)), truncated: false };
+}

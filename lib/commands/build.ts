@@ -1,11 +1,14 @@
 import type { OptionsFor } from './declarations/verbs.js';
 import { buildImages, builtServices } from '../ops/build.js';
 import { initProject, wroteTeamFiles } from '../ops/init.js';
+import { assertBuildFilesAccepted } from '../ops/protected.js';
 import { findProject } from '../project/locate.js';
 import { presentation, taskList } from '../ui/tasks.js';
 
 export default async function build(_args: string[], options: OptionsFor<'build'>): Promise<number> {
   const project = findProject(options);
+  // The team's Dockerfile.local as the last accepted up left it: an edit from claude-cli is built only after a yes.
+  assertBuildFilesAccepted(project);
   const ctx: { services: string[] } = { services: [] };
   const mode = presentation(options.json === true);
   await taskList<typeof ctx>(

@@ -12,6 +12,7 @@ import { storedSettings } from '../project/compose-file.js';
 import type { Settings } from '../project/settings.js';
 import { initProject } from '../ops/init.js';
 import { buildImages } from '../ops/build.js';
+import { assertBuildFilesAccepted } from '../ops/protected.js';
 import {
   assertInstallable,
   ccusageTool,
@@ -91,6 +92,8 @@ export default async function update(_args: string[], options: OptionsFor<'updat
     return 0;
   }
   const flags: Partial<Settings> = Object.fromEntries(changes.map((r) => [r.setting, r.newest!]));
+  // The team's Dockerfile.local as the last accepted up left it (ops/protected.ts), before a build runs it.
+  assertBuildFilesAccepted(project);
   await initProject(project, { flags });
   say(
     `Pinned ${changes.map((r) => `${r.tool} ${r.newest}${older(r) ? ` (down from ${r.pinned})` : ''}`).join(', ')} in ${project.file} (x-cctl). Building ${CLI_SERVICE}...`,

@@ -23,6 +23,7 @@ import {
   type Bind,
   type PathChange,
   type PathState,
+  BUILD_PATHS,
 } from '../project/protected-paths.js';
 
 const RECORD = 'accepted-paths.json';
@@ -67,6 +68,18 @@ export function refusePathChanges(changes: readonly PathChange[]): CctlError {
         'If you made the change, accept it: cctl up --accept-changes. Nothing was started.',
     },
   );
+}
+
+/**
+ * Before `cctl build` or `cctl update` builds claude-cli: the team's build additions (BUILD_PATHS) as the
+ * last accepted up left them (one claude-cli created meanwhile is not built). Only `up` asks; these refuse.
+ */
+export function assertBuildFilesAccepted(project: Project, env: NodeJS.ProcessEnv = process.env): void {
+  const changes = pathChanges(project, env).changes.filter((c) => (BUILD_PATHS as readonly string[]).includes(c.path));
+  if (changes.length === 0) return;
+  throw new CctlError(`The team's build files changed since the last cctl up, so nothing was built:\n${describePathChanges(changes)}`, {
+    hint: 'Anything in claude-cli could have written them, and a build runs them on this machine\'s engine (with its network). Read them (cat .cctl/Dockerfile.local; ls -la .cctl/docker/local), then run "cctl up", which asks.',
+  });
 }
 
 /**

@@ -52,7 +52,18 @@ export const PROTECTED_PATHS = [
   '.idea',
   '.envrc',
   'scripts/onboard.sh',
+  '.cctl/Dockerfile.local',
+  '.cctl/docker/local',
 ] as const;
+
+/**
+ * The team's build additions to claude-cli's image (in PROTECTED_PATHS), built at the next `up`, `cctl build`
+ * or `cctl update` on the host's engine: a build's RUN has the engine's network (past the egress allow-list),
+ * an ADD of a URL is fetched by the engine from the host's own network (127.0.0.1, a cloud's metadata
+ * address), a COPY --from reads any image on the engine. Read-only in claude-cli where they exist; one that
+ * appears is named, and nothing builds it until a human accepts.
+ */
+export const BUILD_PATHS = ['.cctl/Dockerfile.local', '.cctl/docker/local'] as const;
 
 /** What one protected path is on the host now. */
 export interface PathState {
@@ -217,7 +228,7 @@ export function describePathChanges(changes: readonly PathChange[]): string {
     .map((c) =>
       c.nested
         ? `  ${c.path}: a repository inside the project; git run in the project (git status) runs git in it, and it has ${c.nested}`
-        : `  ${c.path} ${what(c)} since the last cctl up (it was not read-only in claude-cli)`,
+        : `  ${c.path} ${what(c)} since the last cctl up (it was not read-only in claude-cli)${(BUILD_PATHS as readonly string[]).includes(c.path) ? `; a build runs it on this machine's engine` : ''}`,
     )
     .join('\n');
 }

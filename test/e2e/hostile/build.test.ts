@@ -11,8 +11,17 @@
  * the gateway's dockerfile (absolute path into the workspace) and dockerfile_inline, claude-cli's
  * build.tags overwriting the gateway's image. On main 67f6e90 all are refused; build.ssh only as "Compose
  * rejects the compose file" (Compose 2.26 cannot print it as JSON), until the trust check read it as YAML.
+ * The claude-cli cases force the build with `cctl up --build`: an edit to .cctl/Dockerfile.local is itself a
+ * change to confirm now (the fragment cases below: on main 6a56f80 they got through), so it cannot start the build.
  */
 import type { ExecutionContext } from 'ava';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { e2e } from '../../helpers/e2e.js';
 import { hostileSuite, type Edit, type Stack } from '../../helpers/hostile.js';
 import { runSettled } from '../../../lib/engine/runner.js';
@@ -41,6 +50,28 @@ async function noLoot(t: ExecutionContext, s: Stack, secret: string): Promise<vo
   t.false(running.stdout.includes(secret), `claude-cli holds the loot: ${running.stdout.slice(0, 200)}`);
   t.false(tagged.stdout.includes(secret), `the claude-cli image holds the loot: ${tagged.stdout.slice(0, 200)}`);
 }
+
+/**
+ * What a build reaches that claude-cli cannot: a web service on the host's loopback (a build's ADD is fetched
+ * by the engine, in the host's network), and another image on the engine (a COPY --from names any of them).
+ */
+const LOOPBACK_SECRET = `HostLoopbackOnly-${randomBytes(6).toString('hex')}`;
+const loopback = createServer((_req, res) => res.end(LOOPBACK_SECRET)).listen(0, '127.0.0.1');
+await once(loopback, 'listening');
+const loopbackPort = (loopback.address() as AddressInfo).port;
+const IMAGE_SECRET = `OtherImageOnly-${randomBytes(6).toString('hex')}`;
+const otherImage = `cctl-hx-other-${randomBytes(4).toString('hex')}:local`;
+e2e.before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cctl-hx-image-'));
+  writeFileSync(join(dir, 'secret'), IMAGE_SECRET);
+  writeFileSync(join(dir, 'Dockerfile'), 'FROM scratch\nCOPY secret /secret\n');
+  await runSettled(['docker', 'build', '-q', '-t', otherImage, dir]);
+  rmSync(dir, { recursive: true, force: true });
+});
+e2e.after.always(async () => {
+  loopback.close();
+  await runSettled(['docker', 'image', 'rm', '-f', otherImage]);
+});
 
 hostileSuite(e2e, { prefix: 'build' }, [
   {
@@ -77,7 +108,8 @@ hostileSuite(e2e, { prefix: 'build' }, [
   },
   {
     title: "claude-cli's build.cache_to exports the build cache into the host HOME",
-    edits: () => [local('RUN echo cached > /tmp/cached'), cli('cache_to', `["type=local,dest=${v('HOME')}/.ssh/cache"]`)],
+    build: true,
+    edits: () => [cli('cache_to', `["type=local,dest=${v('HOME')}/.ssh/cache"]`)],
     names: /cache_to|\.ssh\/cache/,
     cliImageMayChange: true,
   },
@@ -90,34 +122,31 @@ hostileSuite(e2e, { prefix: 'build' }, [
   },
   {
     title: "claude-cli's build.tags overwrite the gateway's image tag",
-    edits: (t) => [local('RUN echo retagged > /tmp/retagged'), cli('tags', `["cctl-${t.name}-proxy:local"]`)],
+    build: true,
+    edits: (t) => [cli('tags', `["cctl-${t.name}-proxy:local"]`)],
     names: /\btags\b/,
     cliImageMayChange: true,
   },
   {
     title: 'claude-cli build.additional_contexts naming the host HOME',
-    edits: () => [
-      local('RUN --mount=type=bind,from=hosthome,target=/h cat /h/.ssh/authorized_keys > /tmp/loot || true'),
-      cli('additional_contexts', `\nhosthome: ${v('HOME')}`),
-    ],
+    build: true,
+    edits: () => [cli('additional_contexts', `\nhosthome: ${v('HOME')}`)],
     names: /additional_contexts|hosthome/,
     cliImageMayChange: true,
     check: (t, s) => noLoot(t, s, 'HostileCorpusDecoyKeyOnly'),
   },
   {
     title: "claude-cli build.ssh loading the host user's private key as an agent",
-    edits: () => [
-      local('RUN --mount=type=ssh,required=false sh -c \'test -S "$SSH_AUTH_SOCK" && echo AGENT-FORWARDED > /tmp/loot\' || true'),
-      cli('ssh', `["default=${v('HOME')}/.ssh/id_ed25519"]`),
-    ],
+    build: true,
+    edits: () => [cli('ssh', `["default=${v('HOME')}/.ssh/id_ed25519"]`)],
     names: /id_ed25519|\bssh\b(?!-)/,
     cliImageMayChange: true,
     check: (t, s) => noLoot(t, s, 'AGENT-FORWARDED'),
   },
   {
     title: 'claude-cli build.secrets naming the private proxy.env',
+    build: true,
     edits: () => [
-      local('RUN --mount=type=secret,id=teamkey,required=false cat /run/secrets/teamkey > /tmp/loot || true'),
       {
         set: FILE,
         path: ['secrets', 'teamkey', 'file'],
@@ -132,7 +161,8 @@ hostileSuite(e2e, { prefix: 'build' }, [
   {
     title: "claude-cli build.network: host (the build's RUN on the host's network)",
     v1: true,
-    edits: () => [local('RUN cat /proc/net/dev > /tmp/loot || true'), cli('network', 'host')],
+    build: true,
+    edits: () => [cli('network', 'host')],
     names: /network\W+host/,
     cliImageMayChange: true,
     check: (t, s) => noLoot(t, s, 'docker0'),
@@ -146,11 +176,30 @@ hostileSuite(e2e, { prefix: 'build' }, [
     check: (t, s) => noLoot(t, s, 'docker0'),
   },
   {
+    // The team's build file edited from inside: no compose change, nothing BuildKit refuses. On main 6a56f80 up
+    // rebuilt claude-cli with it (exit 0) and the image held what the host's loopback service answered. Now an
+    // edit to .cctl/Dockerfile.local is a change to confirm (protected-paths.ts WATCHED_PATHS).
+    title: "ADD of a URL on the host's loopback in .cctl/Dockerfile.local (the engine fetches it from the host)",
+    v1: true,
+    edits: () => [local(`ADD http://127.0.0.1:${loopbackPort}/secret /tmp/loot\nRUN chmod 644 /tmp/loot`)],
+    names: /Dockerfile\.local/,
+    cliImageMayChange: true,
+    check: (t, s) => noLoot(t, s, LOOPBACK_SECRET),
+  },
+  {
+    title: 'COPY --from another image on the engine in .cctl/Dockerfile.local',
+    v1: true,
+    edits: () => [local(`COPY --from=${otherImage} /secret /tmp/loot`)],
+    names: /Dockerfile\.local/,
+    cliImageMayChange: true,
+    check: (t, s) => noLoot(t, s, IMAGE_SECRET),
+  },
+  {
     title: "claude-cli's build context set to the host HOME, with a Dockerfile from the workspace",
     v1: true,
+    build: true,
     edits: (t) => [
       { write: '.cctl/home.Dockerfile', text: `FROM cctl-${t.name}-claude-cli:local\nCOPY .ssh/authorized_keys /tmp/loot\n` },
-      local('RUN echo rebuild > /tmp/rebuild'),
       cli('context', v('HOME')),
       cli('dockerfile', `${t.dir}/.cctl/home.Dockerfile`),
     ],

@@ -70,7 +70,7 @@ export async function protectedPathsCheck(project: Project, cliContainer: string
       fix: 'Read them before running git in the project; "cctl up" refuses until you accept them (--accept-changes).',
     };
   }
-  const wanted = protectedBinds(workspaceDir(project)).binds.filter((b) => b.readOnly);
+  const wanted = protectedBinds(workspaceDir(project), { nested: false }).binds.filter((b) => b.readOnly);
   if (!cliContainer)
     return {
       name: 'protected',

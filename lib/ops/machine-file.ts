@@ -77,7 +77,8 @@ export async function machineFacts(
 ): Promise<{ facts: MachineFacts; paths: PathState[] }> {
   const agent = options.strictAgent === false ? agentOrNone(s, env) : sshAgentSource(s['ssh-agent'], env);
   const [git, startInterval] = await Promise.all([gitIdentity(s, project.dir, env), options.startInterval ?? supportsStartInterval()]);
-  const { binds, states } = protectedBinds(resolve(project.dir, s.workspace), { createHooks: true });
+  // No walk for repositories inside the project: up records the ones its check saw (protected.ts acceptedStates).
+  const { binds, states } = protectedBinds(resolve(project.dir, s.workspace), { createHooks: true, nested: false });
   const facts: MachineFacts = {
     buildHash,
     timeZone: hostTimeZone(env),

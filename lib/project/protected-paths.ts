@@ -112,7 +112,10 @@ export function digestPath(path: string, budget = { files: 2000 }): string {
  * them read-only there, and their state. With `.git` a folder, `.git/hooks` is created when missing
  * (git makes it on init anyway), so a hook cannot be added where no folder was bound.
  */
-export function protectedBinds(workspace: string, options: { createHooks?: boolean } = {}): { binds: Bind[]; states: PathState[] } {
+export function protectedBinds(
+  workspace: string,
+  options: { createHooks?: boolean; nested?: boolean } = {},
+): { binds: Bind[]; states: PathState[] } {
   const binds: Bind[] = [];
   const states: PathState[] = [];
   const pinned = new Set<string>();
@@ -148,7 +151,8 @@ export function protectedBinds(workspace: string, options: { createHooks?: boole
     }
     binds.push({ source: host, target: `${WORKSPACE_MOUNT}/${path}`, readOnly: true });
   }
-  return { binds, states: [...states, ...nestedStates(workspace)] };
+  // The repositories inside the project bind nothing: a caller that wants only the binds skips the folder walk.
+  return { binds, states: options.nested === false ? states : [...states, ...nestedStates(workspace)] };
 }
 
 /** The repositories inside the project with something that would run commands, as watched states. */

@@ -130,6 +130,9 @@ test('a repository that appeared after the check is not accepted by the up that 
   const checked = [{ path: '.envrc', kind: 'absent' as const, digest: 'x' }];
   const written = [...checked, { path: 'late/.git', kind: 'absent' as const, digest: 'y', nested: 'hooks/post-checkout' }];
   t.deepEqual(acceptedStates(checked, written), checked);
+  // The machine file's states have none (no walk there): the ones the check saw and a human accepted are kept.
+  const seen = [...checked, { path: 'vendor/.git', kind: 'absent' as const, digest: 'z', nested: 'hooks/x' }];
+  t.deepEqual(acceptedStates(seen, checked), seen);
 });
 
 test("task rm's git refuses a worktree holding a gitlinked repository with a command; nothing runs", async (t) => {

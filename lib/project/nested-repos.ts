@@ -15,7 +15,7 @@
  * other paths: `up` refuses and `doctor` warns when one appears or changes since the last accepted up.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 /** Config keys git only reads as data, by section (lower case). Everything else counts as a command. */
@@ -141,4 +141,46 @@ export function nestedRepos(workspace: string, budget = FOLDER_BUDGET): { repos:
     }
   }
   return { repos: repos.sort((a, b) => a.path.localeCompare(b.path)), truncated: false };
+}
+
+/**
+ * The project's own linked worktrees (`git worktree add` elsewhere on the host): each has an admin folder in
+ * `.git/worktrees/<name>/`, writable from claude-cli with the rest of `.git`, whose `commondir` tells git in
+ * that worktree where the repository's config and hooks are. git writes `../..`; one that names another
+ * folder sends the user's next git status there to a config claude-cli wrote. Returned: each that does not
+ * name this `.git`, as a `.git/worktrees/<name>/commondir` entry.
+ */
+export function worktreeRedirects(workspace: string): NestedRepo[] {
+  const admin = join(workspace, '.git', 'worktrees');
+  let names: string[] = [];
+  try {
+    if (!lstatSync(join(workspace, '.git')).isDirectory()) return [];
+    names = readdirSync(admin);
+  } catch {
+    return [];
+  }
+  const own = realpathSync(join(workspace, '.git'));
+  const out: NestedRepo[] = [];
+  for (const name of names.sort()) {
+    const file = join(admin, name, 'commondir');
+    const text = readOr(file)?.toString('utf8').trim();
+    let target: string | undefined;
+    try {
+      target = text === undefined ? undefined : realpathSync(resolve(join(admin, name), text));
+    } catch {
+      target = undefined;
+    }
+    if (target === own) continue;
+    const commands = [
+      text === undefined
+        ? 'no commondir naming this repository (git would take the admin folder as one)'
+        : `a commondir naming ${text} (git in that worktree reads config and hooks there)`,
+    ];
+    out.push({
+      path: `.git/worktrees/${name}/commondir`,
+      commands,
+      digest: createHash('sha256').update(commands[0]!).digest('hex'),
+    });
+  }
+  return out;
 }

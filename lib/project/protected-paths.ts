@@ -29,7 +29,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from '
 import { join } from 'node:path';
 import { mkdirInside } from '../kernel/fs.js';
 import { WORKSPACE_MOUNT } from './locate.js';
-import { FOLDER_BUDGET, nestedRepos } from './nested-repos.js';
+import { FOLDER_BUDGET, nestedRepos, worktreeRedirects } from './nested-repos.js';
 
 export interface Bind {
   source: string;
@@ -160,14 +160,21 @@ export function nestedStates(workspace: string): PathState[] {
   const { repos, truncated } = nestedRepos(workspace);
   const states: PathState[] = repos
     .filter((r) => r.commands.length > 0)
-    .map((r) => ({ path: r.path, kind: 'absent', digest: r.digest, nested: r.commands.join('; ') }));
+    .map((r) => ({
+      path: r.path,
+      kind: 'absent',
+      digest: r.digest,
+      nested: `a repository inside the project; git run in the project (git status) runs git in it, and it has ${r.commands.join('; ')}`,
+    }));
+  for (const r of worktreeRedirects(workspace))
+    states.push({ path: r.path, kind: 'absent', digest: r.digest, nested: `a linked worktree of yours has ${r.commands.join('; ')}` });
   // The search stopped: a repository past it is not seen. Named when that first happens, then accepted like the rest.
   if (truncated)
     states.push({
       path: `(folders past the first ${FOLDER_BUDGET})`,
       kind: 'absent',
       digest: 'truncated',
-      nested: 'not searched for repositories',
+      nested: 'not searched for repositories inside the project',
     });
   return states;
 }
@@ -231,7 +238,7 @@ export function describePathChanges(changes: readonly PathChange[]): string {
   return changes
     .map((c) =>
       c.nested
-        ? `  ${c.path}: a repository inside the project; git run in the project (git status) runs git in it, and it has ${c.nested}`
+        ? `  ${c.path}: ${c.nested}`
         : `  ${c.path} ${what(c)} since the last cctl up (it was not read-only in claude-cli)${(BUILD_PATHS as readonly string[]).includes(c.path) ? `; a build runs it on this machine's engine` : ''}`,
     )
     .join('\n');

@@ -147,3 +147,26 @@ test("task rm's git refuses a worktree holding a gitlinked repository with a com
   t.regex(error!.message, /x\/\.git: \[core\] fsmonitor/);
   t.false(existsSync(p.marker), 'no git ran in the worktree');
 });
+
+test("a linked worktree's commondir rewritten in the project's .git: the attack runs; the watch names it", (t) => {
+  const p = project();
+  t.teardown(() => rmSync(p.root, { recursive: true, force: true }));
+  const other = join(p.root, 'feature');
+  git(p.dir, 'worktree', 'add', '-q', '-b', 'feature', other);
+  const accepted = acceptedFrom(protectedBinds(p.dir).states);
+  t.deepEqual(changedSince(accepted, protectedBinds(p.dir).states), [], 'what git wrote is not named');
+  // claude-cli writes .git (objects, refs, the index): a config of its own, and the worktree's commondir to it.
+  const evil = join(p.dir, 'evil');
+  mkdirSync(evil);
+  writeFileSync(join(evil, 'config'), `[core]\n\trepositoryformatversion = 0\n\tfsmonitor = "touch ${p.marker}; false"\n`);
+  symlinkSync(join(p.dir, '.git', 'objects'), join(evil, 'objects'));
+  symlinkSync(join(p.dir, '.git', 'refs'), join(evil, 'refs'));
+  writeFileSync(join(p.dir, '.git', 'worktrees', 'feature', 'commondir'), '../../../evil\n');
+  t.regex(
+    describePathChanges(changedSince(accepted, protectedBinds(p.dir).states)),
+    /\.git\/worktrees\/feature\/commondir: a linked worktree of yours has a commondir naming \.\.\/\.\.\/\.\.\/evil/,
+  );
+  t.false(existsSync(p.marker), 'the watch runs no git');
+  git(other, 'status', '--porcelain');
+  t.true(existsSync(p.marker), "and the attack is real: the user's git status in that worktree runs it");
+});

@@ -11,8 +11,8 @@
  * decides when to use it.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { homeDir } from '../kernel/home.js';
 
 export type ComposeFlavour = 'plugin' | 'standalone-v2' | 'v1';
 
@@ -25,7 +25,7 @@ export interface ComposeCommand {
 
 /** Where Docker looks for CLI plugins (docs.docker.com/engine/extend/cli_plugins), plus the user's own dir. */
 function pluginDirs(env: NodeJS.ProcessEnv): string[] {
-  const config = env.DOCKER_CONFIG ?? join(homedir(), '.docker');
+  const config = env.DOCKER_CONFIG ?? join(homeDir(), '.docker');
   return [
     join(config, 'cli-plugins'),
     '/usr/local/lib/docker/cli-plugins',
@@ -38,8 +38,9 @@ function pluginDirs(env: NodeJS.ProcessEnv): string[] {
 
 function identity(file: string): string | undefined {
   try {
-    const s = statSync(file);
-    return s.isFile() ? `${file}:${s.size}:${Math.trunc(s.mtimeMs)}` : undefined;
+    // Most names looked up are missing: no exception for those (each one costs a stack trace).
+    const s = statSync(file, { throwIfNoEntry: false });
+    return s?.isFile() ? `${file}:${s.size}:${Math.trunc(s.mtimeMs)}` : undefined;
   } catch {
     return undefined;
   }
@@ -71,7 +72,7 @@ export function detectionKey(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export function cacheFile(env: NodeJS.ProcessEnv = process.env): string {
-  const dir = env.CCTL_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cctl');
+  const dir = env.CCTL_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(homeDir(), '.cache'), 'cctl');
   return join(dir, 'compose.json');
 }
 

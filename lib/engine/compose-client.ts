@@ -11,7 +11,6 @@
  * docker-compose package (build, validate) load only inside those verbs.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildRequest } from './compose-lib.js';
 import { invocationArgv, type ComposeInvocation } from './compose.js';
@@ -234,7 +233,8 @@ let written = 0;
  */
 function privateFile(name: string, text: string): string {
   if (!privateDir) {
-    const dir = (privateDir = mkdtempSync(join(tmpdir(), 'cctl-config-')));
+    // node:os only here: the exec verbs, on the hot path, never come this way.
+    const dir = (privateDir = mkdtempSync(join(process.getBuiltinModule('node:os').tmpdir(), 'cctl-config-')));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
   const file = join(privateDir, `${++written}-${name}`);

@@ -4,7 +4,6 @@
  * each command line and tests can swap the seam with `setRunner`.
  */
 import { spawn } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
 import { tail } from '../kernel/text.js';
 import { engineSocket, httpEngine, type EngineReply, type EngineRequest } from './engine-http.js';
 
@@ -80,7 +79,8 @@ export function quoteArg(arg: string): string {
 /** The shell convention for a child's status: its code, or 128 + the signal number. */
 export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
   if (code !== null) return code;
-  if (signal) return 128 + (osConstants.signals[signal] ?? 0);
+  // node:os only now: a child killed by a signal is rare, and the hot path loads no module it can skip.
+  if (signal) return 128 + (process.getBuiltinModule('node:os').constants.signals[signal] ?? 0);
   return 1;
 }
 

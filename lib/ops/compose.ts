@@ -6,11 +6,11 @@
  * the same files with the same environment.
  */
 import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { compose, type ComposeCommand } from '../engine/compose.js';
 import { invocationArgv, validate, type ComposeInvocation } from '../engine/compose-client.js';
 import { ProcessError } from '../engine/runner.js';
 import { CctlError } from '../kernel/errors.js';
+import { homeDir } from '../kernel/home.js';
 import { tail } from '../kernel/text.js';
 import { hostTimeZone, PROFILE, type Project } from '../project/locate.js';
 import { machineFilePath } from '../project/private-dir.js';
@@ -66,7 +66,7 @@ export function projectArgv(
  */
 export function composeEnv(env = process.env): NodeJS.ProcessEnv {
   // HOME names the private folder; a shell without it (Windows) gets the one cctl used.
-  return { ...env, TZ: hostTimeZone(env), HOME: env.HOME || homedir() };
+  return { ...env, TZ: hostTimeZone(env), HOME: env.HOME || homeDir() };
 }
 
 /**

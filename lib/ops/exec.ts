@@ -5,6 +5,7 @@
  * the exec fails the way compose fails (exit 1) do we ask the engine why, and
  * turn "no container" into a message that names `cctl up`.
  */
+import { isatty } from 'node:tty';
 import type { GlobalOptions } from '../kernel/argv.js';
 import { compose, forgetCompose, type ComposeCommand } from '../engine/compose.js';
 import { CLI_SERVICE, containerWorkdir, locateProject, type Project } from '../project/locate.js';
@@ -30,7 +31,7 @@ export interface ExecSpec {
  * device is not a TTY") or mangles output with \r\n. So -T unless both ends
  * are terminals; stderr does not matter (`cctl claude 2>log` stays interactive).
  */
-export function wantsTty(stdin: { isTTY?: boolean } = process.stdin, stdout: { isTTY?: boolean } = process.stdout): boolean {
+export function wantsTty(stdin: { isTTY?: boolean } = { isTTY: isatty(0) }, stdout: { isTTY?: boolean } = { isTTY: isatty(1) }): boolean {
   return Boolean(stdin.isTTY && stdout.isTTY);
 }
 

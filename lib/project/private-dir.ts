@@ -18,15 +18,15 @@
  * config`. XDG_CONFIG_HOME is not followed: one place per home, always.
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import { CctlError } from '../kernel/errors.js';
+import { homeDir } from '../kernel/home.js';
 
 const UNDER_HOME = ['.config', 'cctl', 'projects'];
 
 /** The folder on this machine, for the compose project `name`. */
 export function privateDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  return join(env.HOME || homedir(), ...UNDER_HOME, name);
+  return join(env.HOME || homeDir(), ...UNDER_HOME, name);
 }
 
 /**

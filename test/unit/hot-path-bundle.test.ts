@@ -8,7 +8,8 @@
  */
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import Module from 'node:module';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +37,9 @@ function binLoads(
   args: string[],
   dir: string,
   env: NodeJS.ProcessEnv = {},
-): { urls: string[]; stdout: string; stderr: string; status: number | null } {
+): { urls: string[]; codeCache: string[]; stdout: string; stderr: string; status: number | null } {
   const log = join(dir, 'loaded.txt');
+  const cacheLog = join(dir, 'code-cache.txt');
   const hook = join(dir, 'hook.mjs');
   const preload = join(dir, 'preload.cjs');
   writeFileSync(
@@ -51,9 +53,14 @@ function binLoads(
     `const Module = require('node:module'); const { appendFileSync } = require('node:fs');\n` +
       `Module.register(${JSON.stringify(`file://${hook}`)});\n` +
       `const compile = Module.prototype._compile;\n` +
-      `Module.prototype._compile = function (content, filename) { appendFileSync(${JSON.stringify(log)}, 'file://' + filename + '\\n'); return compile.call(this, content, filename); };\n`,
+      `Module.prototype._compile = function (content, filename) { appendFileSync(${JSON.stringify(log)}, 'file://' + filename + '\\n'); return compile.call(this, content, filename); };\n` +
+      // bin/cctl.js compiles the bundle itself on Nodes without a compile cache (requireCompiled): a vm.Script
+      // with its file name, and V8's answer to the cached code it was given.
+      `const vm = require('node:vm'); const Script = vm.Script;\n` +
+      `vm.Script = class extends Script { constructor(code, o) { super(code, o); if (o?.filename) { appendFileSync(${JSON.stringify(log)}, 'file://' + o.filename + '\\n'); appendFileSync(${JSON.stringify(cacheLog)}, (o.cachedData ? (this.cachedDataRejected ? 'rejected' : 'used') : 'none') + '\\n'); } } };\n`,
   );
   writeFileSync(log, '');
+  writeFileSync(cacheLog, '');
   const watch = ['--require', preload];
   const r = spawnSync(process.execPath, [...watch, BIN, ...args], {
     cwd: dir,
@@ -64,7 +71,8 @@ function binLoads(
     .split('\n')
     .filter(Boolean)
     .filter((u) => !u.endsWith('/bin/cctl.js') && !u.startsWith(`file://${dir}/`));
-  return { urls, stdout: r.stdout, stderr: r.stderr, status: r.status };
+  const codeCache = readFileSync(cacheLog, 'utf8').split('\n').filter(Boolean);
+  return { urls, codeCache, stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
 function scratch(t: { teardown(fn: () => void): void }): string {
@@ -105,6 +113,36 @@ test('a pass-through verb loads one file, the bundle, and no ES module: nothing 
     const files = [...new Set(r.urls)];
     t.deepEqual(files, [`file://${join(ROOT, 'dist', 'hot', 'pass-through.cjs')}`], `${verb}: one file, the bundle`);
   }
+});
+
+test("the bundle's compiled code is kept in cctl's cache folder and used by the next run; a damaged entry is compiled afresh", (t) => {
+  const dir = scratch(t);
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  claude-cli:\n    image: x\n');
+  const fake = join(dir, 'fake-compose');
+  writeFileSync(fake, `#!/bin/sh\ncase "$*" in *version*) echo 2.26.1 ;; esac\n`, { mode: 0o755 });
+  const cache = join(dir, 'cache');
+  const exec = () => binLoads(['exec', 'true'], dir, { CCTL_COMPOSE: fake, CCTL_CACHE_DIR: cache });
+  const first = exec();
+  t.is(first.status, 0, first.stderr);
+  if (typeof (Module as { enableCompileCache?: unknown }).enableCompileCache === 'function') {
+    // Node 22.1+: Node's own compile cache, in cctl's per-user folder rather than the shared os.tmpdir().
+    t.true(readdirSync(join(cache, 'node-compile-cache')).length > 0);
+    return;
+  }
+  t.deepEqual(first.codeCache, ['none'], 'the first run compiles');
+  const entries = readdirSync(join(cache, 'hot-path'));
+  t.is(entries.length, 1, entries.join(', '));
+  t.regex(entries[0]!, new RegExp(`^${process.version}-${process.arch}-\\d+-\\d+-\\d+\\.v8$`));
+  const second = exec();
+  t.is(second.status, 0, second.stderr);
+  t.deepEqual(second.codeCache, ['used'], 'the second run takes the compiled code');
+  const entry = join(cache, 'hot-path', entries[0]!);
+  writeFileSync(entry, 'not code');
+  const damaged = exec();
+  t.is(damaged.status, 0, damaged.stderr);
+  t.deepEqual(damaged.codeCache, ['rejected'], 'V8 refuses data that is not its own');
+  t.deepEqual(exec().codeCache, ['used'], 'and the entry was written afresh');
+  t.deepEqual(readdirSync(join(cache, 'hot-path')), entries);
 });
 
 test('the check can fail: a verb of the cac CLI loads cac and the unbundled dist/', (t) => {

@@ -10,9 +10,8 @@
  * that cannot be reached: the CLI's own failure then says why, as before.
  */
 import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { homeDir } from '../kernel/home.js';
 
 export interface EngineRequest {
   method: 'GET' | 'POST';
@@ -41,7 +40,7 @@ export function localSocket(env: NodeJS.ProcessEnv = process.env, readConfig = r
 }
 
 function readCliConfig(env: NodeJS.ProcessEnv): { currentContext?: string } | undefined {
-  const dir = env.DOCKER_CONFIG ?? join(env.HOME || homedir(), '.docker');
+  const dir = env.DOCKER_CONFIG ?? join(env.HOME || homeDir(), '.docker');
   try {
     return JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { currentContext?: string };
   } catch {
@@ -70,6 +69,9 @@ export function httpEngine(req: EngineRequest, env: NodeJS.ProcessEnv = process.
   if (!socketPath) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     // No keep-alive agent: one connection per request, closed after it, so nothing holds the process open.
+    // node:http only now: this module is loaded on the pass-through verbs' hot path (the runner imports it),
+    // which makes no request, and loading the HTTP client there is start-up time over the raw compose exec.
+    const { request } = process.getBuiltinModule('node:http');
     const r = request({ socketPath, method: req.method, path: req.path, agent: false, headers: { host: 'docker' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -6,10 +6,10 @@
  * for `cctl` and plain `docker compose` (which looks like lost logins).
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { GlobalOptions } from '../kernel/argv.js';
 import { CctlError } from '../kernel/errors.js';
+import { homeDir } from '../kernel/home.js';
 import { composeText } from './compose-text.js';
 
 export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
@@ -185,7 +185,7 @@ export function containerWorkdir(project: Project, cwd = process.cwd()): string 
 export function hostTimeZone(env = process.env): string {
   if (env.TZ) return env.TZ;
   const key = zoneSource();
-  const file = join(env.CCTL_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME || homedir(), '.cache'), 'cctl'), 'timezone.json');
+  const file = join(env.CCTL_CACHE_DIR ?? join(env.XDG_CACHE_HOME ?? join(env.HOME || homeDir(), '.cache'), 'cctl'), 'timezone.json');
   try {
     const cached = JSON.parse(readFileSync(file, 'utf8')) as { key?: string; zone?: string };
     if (key && cached.key === key && cached.zone) return cached.zone;

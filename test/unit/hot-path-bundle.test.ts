@@ -145,6 +145,32 @@ test("the bundle's compiled code is kept in cctl's cache folder and used by the 
   t.deepEqual(readdirSync(join(cache, 'hot-path')), entries);
 });
 
+test('a pass-through verb loads no Node module that its spawn does not: no HTTP client, no node:os', (t) => {
+  const dir = scratch(t);
+  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  claude-cli:\n    image: x\n');
+  const fake = join(dir, 'fake-compose');
+  writeFileSync(fake, `#!/bin/sh\ncase "$*" in *version*) echo 2.26.1 ;; esac\n`, { mode: 0o755 });
+  // What the floor (a bare script spawning compose) loads is child_process and what it needs; anything a
+  // verb adds to that is start-up time over the floor. Written down at exit, after the child is gone.
+  const preload = join(dir, 'modules.cjs');
+  const out = join(dir, 'modules.txt');
+  writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
+  );
+  const r = spawnSync(process.execPath, ['--require', preload, BIN, 'exec', 'true'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_OPTIONS: '', CCTL_COMPOSE: fake, CCTL_CACHE_DIR: join(dir, 'cache') },
+  });
+  t.is(r.status, 0, r.stderr);
+  const loaded = readFileSync(out, 'utf8').split('\n');
+  t.true(loaded.includes('NativeModule child_process'), 'the list is the real one');
+  for (const heavy of ['http', 'https', 'tls', 'os', 'readline']) {
+    t.false(loaded.includes(`NativeModule ${heavy}`), `${heavy} was loaded`);
+  }
+});
+
 test('the check can fail: a verb of the cac CLI loads cac and the unbundled dist/', (t) => {
   const r = binLoads(['status', '--json'], scratch(t));
   t.true(

@@ -1,6 +1,6 @@
 import type { OptionsFor } from './declarations/verbs.js';
 import { buildImages, builtServices } from '../ops/build.js';
-import { initProject, wroteTeamFiles } from '../ops/init.js';
+import { initProject, wroteTeamFiles, type InitResult } from '../ops/init.js';
 import { assertBuildFilesAccepted } from '../ops/protected.js';
 import { findProject } from '../project/locate.js';
 import { presentation, taskList } from '../ui/tasks.js';
@@ -9,7 +9,7 @@ export default async function build(_args: string[], options: OptionsFor<'build'
   const project = findProject(options);
   // The team's Dockerfile.local as the last accepted up left it: an edit from claude-cli is built only after a yes.
   assertBuildFilesAccepted(project);
-  const ctx: { services: string[] } = { services: [] };
+  const ctx: { services: string[]; init?: InitResult } = { services: [] };
   const mode = presentation(options.json === true);
   await taskList<typeof ctx>(
     [
@@ -17,6 +17,7 @@ export default async function build(_args: string[], options: OptionsFor<'build'
         title: 'Bring the compose file and build files up to date',
         task: async (c, task) => {
           const result = await initProject(project);
+          c.init = result;
           c.services = builtServices(result.settings);
           task.title = `Compose file and build files are up to date${wroteTeamFiles(result)}`;
         },
@@ -27,6 +28,7 @@ export default async function build(_args: string[], options: OptionsFor<'build'
           task.title = `Build ${c.services.join(', ')}${options.cache === false ? ' (no cache)' : ''}`;
           await buildImages(project, c.services, {
             noCache: options.cache === false,
+            checked: { model: c.init!.buildModel, settings: c.init!.settings, hashes: c.init!.hashes },
             onLine: mode === 'live' ? (l) => (task.output = l) : undefined,
           });
         },

@@ -94,11 +94,11 @@ export default async function update(_args: string[], options: OptionsFor<'updat
   const flags: Partial<Settings> = Object.fromEntries(changes.map((r) => [r.setting, r.newest!]));
   // The team's Dockerfile.local as the last accepted up left it (ops/protected.ts), before a build runs it.
   assertBuildFilesAccepted(project);
-  await initProject(project, { flags });
+  const init = await initProject(project, { flags });
   say(
     `Pinned ${changes.map((r) => `${r.tool} ${r.newest}${older(r) ? ` (down from ${r.pinned})` : ''}`).join(', ')} in ${project.file} (x-cctl). Building ${CLI_SERVICE}...`,
   );
-  await buildImages(project, [CLI_SERVICE]);
+  await buildImages(project, [CLI_SERVICE], { checked: { model: init.buildModel, settings: init.settings, hashes: init.hashes } });
   say('Built. "cctl up" restarts claude-cli on the new image (the home volume is kept).');
   return 0;
 }

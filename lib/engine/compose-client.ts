@@ -265,10 +265,14 @@ export async function configHashes(inv: ComposeInvocation, options: CallOptions 
 
 // ---- through the docker-compose package (engine/compose-lib.ts) -----------------------
 
-/** `build [--no-cache] services…`; a failure is a CctlError whose cause (a ProcessError) holds the whole output. */
-export async function build(inv: ComposeInvocation, request: BuildRequest): Promise<RunResult> {
+/**
+ * `build [--no-cache] services…`; a failure is a CctlError whose cause (a ProcessError) holds the whole output.
+ * With `model`, that text is the only compose file (`-f -`, v1 and v2 alike) and no .env is read.
+ */
+export async function build(inv: ComposeInvocation, request: Omit<BuildRequest, 'model'> & { model?: string }): Promise<RunResult> {
   const lib = await import('./compose-lib.js');
-  return lib.buildServices(inv, request);
+  const { model, ...rest } = request;
+  return lib.buildServices(inv, model === undefined ? rest : { ...rest, model: { text: model, envFile: privateFile('empty.env', '') } });
 }
 
 /**

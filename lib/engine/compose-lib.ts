@@ -99,6 +99,11 @@ async function call(
 export interface BuildRequest {
   services: readonly string[];
   noCache?: boolean;
+  /**
+   * The model to build from, piped as the only compose file (`-f -`) in place of the invocation's files, and
+   * read with `envFile` instead of the project's .env: the build then reads no file of the project's.
+   */
+  model?: { text: string; envFile: string };
   onOutput?: (chunk: string) => void;
 }
 
@@ -110,9 +115,10 @@ export async function buildServices(inv: ComposeInvocation, request: BuildReques
       engine: inv.engine,
       verb: 'build',
       args: [...options, ...request.services],
-      prefix: packagePrefix(inv),
+      prefix: request.model ? [...packagePrefix({ ...inv, files: [] }), '--env-file', request.model.envFile] : packagePrefix(inv),
       cwd: inv.dir,
       env: inv.env,
+      input: request.model?.text,
       onOutput: request.onOutput,
       what: `Building ${request.services.join(', ')}`,
     },

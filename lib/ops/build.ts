@@ -10,8 +10,8 @@ import { gatewayService } from '../project/model.js';
 import { machineImageName } from '../project/machine-file.js';
 import type { Settings } from '../project/settings.js';
 import { CLI_SERVICE } from '../project/locate.js';
-import { assetsHash } from '../project/assets.js';
-import { sep } from 'node:path';
+import type { ImageHashes } from './image-hashes.js';
+import { assertBuildCopies } from './build-copy.js';
 
 export const BUILD_HASH_LABEL = 'dev.cctl.build-hash';
 
@@ -20,31 +20,7 @@ export function builtServices(s: Pick<Settings, 'proxy' | 'proxy-service'>): str
   return s.proxy === 'builtin' ? [CLI_SERVICE, gatewayService(s)] : [CLI_SERVICE];
 }
 
-/**
- * One build hash per image, each over that image's own inputs only: a change to claude-cli's (its files,
- * packages, versions) rebuilds claude-cli and leaves the gateway container, and the egress log in it, alone.
- */
-export interface ImageHashes {
-  /** claude-cli's: the docker/ build folder and its build settings (written in the committed file). */
-  cli: string;
-  /** The built-in gateway's: its build folder (proxy/) and base image (written in the per-machine file). */
-  gateway: string;
-}
-
-/** The build hashes of the two images from init's wanted build folders and the settings that reach each build. */
-export function imageHashes(wanted: ReadonlyMap<string, Buffer>, s: Settings): ImageHashes {
-  const part = (folder: string, settings: unknown[]) =>
-    assetsHash(
-      new Map([
-        ...[...wanted].filter(([key]) => key.startsWith(`${folder}${sep}`)),
-        ['settings', Buffer.from(JSON.stringify(settings))] as [string, Buffer],
-      ]),
-    );
-  return {
-    cli: part('docker', [s['base-image'], s['claude-version'], s['ccusage-version'], s['monitor-version'], s.monitor, s.packages]),
-    gateway: part('proxy', [s['base-image']]),
-  };
-}
+export { imageHashes, type ImageHashes } from './image-hashes.js';
 
 export interface Staleness {
   service: string;
@@ -88,15 +64,31 @@ export function summarizeBuildFailure(output: string): string {
   return `${shown ? `Failing step: ${shown}\n` : ''}Last lines of the build output:\n${tail}`;
 }
 
+/** What the trust check accepted for a build: the build sections it resolved, and the hashes of the inputs. */
+export interface CheckedBuild {
+  /** The text piped to `compose build` (trust-check.ts buildModel); the project's compose file is not read again. */
+  model?: string;
+  settings: Settings;
+  hashes: ImageHashes;
+}
+
+/**
+ * Builds `services`. With `checked` (a project's, after its trust check), the private copies of the build
+ * inputs must hash as checked (build-copy.ts) and Compose reads the checked build sections on stdin, with
+ * no .env: nothing it reads for the build is in the project. Without it (the team gateway's own folder),
+ * Compose reads the project's files.
+ */
 export async function buildImages(
   project: Project,
   services: readonly string[],
-  options: { noCache?: boolean; onLine?: (line: string) => void } = {},
+  options: { noCache?: boolean; onLine?: (line: string) => void; checked?: CheckedBuild } = {},
 ): Promise<void> {
   let partial = '';
+  if (options.checked) assertBuildCopies(project, options.checked.settings, options.checked.hashes, services);
   try {
     await build(await projectInvocation(project), {
       services,
+      model: options.checked?.model,
       noCache: options.noCache,
       onOutput: (chunk) => {
         partial += chunk;

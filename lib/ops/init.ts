@@ -32,6 +32,7 @@ import { checkConsistency, fromEnv, resolveSettings } from '../project/setting-l
 import { legacyRenderings } from '../project/legacy-render.js';
 import { writeMachineFile, type MachineFile } from './machine-file.js';
 import { imageHashes, type ImageHashes } from './build.js';
+import { ensureBuildCopy, syncBuildCopy } from './build-copy.js';
 import { checkDevcontainer, syncDevcontainer, type DevcontainerSync } from './devcontainer.js';
 import type { Project } from '../project/locate.js';
 
@@ -62,6 +63,8 @@ export interface InitResult {
   devcontainer?: DevcontainerSync;
   /** Compose v2's config hash of each of cctl's services as the trust check accepted them (up starts only those). */
   configHashes?: Record<string, string[]>;
+  /** The build sections the trust check accepted: what `compose build` reads, piped (ops/build.ts). */
+  buildModel?: string;
 }
 
 export interface InitOptions {
@@ -157,6 +160,7 @@ export async function planInit(project: Project, options: InitOptions = {}): Pro
   checkDevcontainer(project, settings, { force: options.force, accept: options.acceptChanges, env });
   const secrets = ensureSecrets(project.dir, project.name, settings, env);
   ensureBuildContexts(project.dir, join(ensurePrivateDir(project.name, env), 'proxy'));
+  ensureBuildCopy(project, env);
   // This machine's file (private folder, cctl's alone) is part of what Compose resolves: written now, after
   // the secrets it names exist, so both sides of the trust check read the same one. It holds nothing the
   // project decides, so writing it before the user's yes gives nothing away.
@@ -181,6 +185,8 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
   // Assets and secrets first: the compose file that refers to them comes last.
   // The gateway's build folder goes to the private folder (model.ts says why).
   const assets = syncAssets(project.dir, wanted, join(ensurePrivateDir(project.name, env), 'proxy'));
+  // claude-cli is built from the very bytes hashed, copied where claude-cli cannot write (ops/build-copy.ts).
+  syncBuildCopy(project, wanted, env);
   const fromSecrets = plan.secrets;
   const moved = fromSecrets.moved;
   const secrets = fromSecrets.written.filter((f) => f.endsWith('.env'));
@@ -214,7 +220,7 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
     teamFiles.length || devcontainer?.changed
       ? await writeMachineFile(project, settings, plan.hashes.gateway, env, { strictAgent: options.strictAgent === true })
       : plan.machine;
-  const configHashes = machine.changed && machine !== plan.machine ? await checkedAgain(plan) : review.configHashes;
+  const checked = machine.changed && machine !== plan.machine ? await checkedAgain(plan) : review;
 
   return {
     file: project.file,
@@ -233,7 +239,8 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
     machine,
     notes: plan.notes,
     devcontainer,
-    configHashes,
+    configHashes: checked.configHashes,
+    buildModel: checked.buildModel,
   };
 }
 
@@ -243,11 +250,11 @@ export async function applyInit(plan: InitPlan, accepted = false): Promise<InitR
  * difference in what Compose would run that the user has not accepted by now (the trust store has them). The
  * settings and identity were decided by the first check, and init has just written them.
  */
-async function checkedAgain(plan: InitPlan): Promise<Record<string, string[]> | undefined> {
+async function checkedAgain(plan: InitPlan): Promise<TrustReview> {
   const again = await reviewTrust(plan.trust);
   const changes = again.changes.filter((c) => c.section === 'model' || c.section === 'reach');
   if (changes.length > 0) throw refuseTrustChanges(plan.project, changes);
-  return again.configHashes;
+  return again;
 }
 
 /**

@@ -28,7 +28,7 @@ import { parseDotEnv, type Project } from '../project/locate.js';
 import { composeText } from '../project/compose-text.js';
 import { buildHashInFile, storedSettings } from '../project/compose-file.js';
 import { renderOwned, type Plain, type PlainMap, type RenderContext } from '../project/model.js';
-import { digest, reach, storedCopy, subtree } from '../project/resolved-model.js';
+import { buildOnly, digest, reach, storedCopy, subtree } from '../project/resolved-model.js';
 import { describeModelChanges, diffModels, type ModelChange } from '../project/model-diff.js';
 import { refusedDotEnvNames, variablesOf } from '../project/model-variables.js';
 import { findTrust, fileInRecord, realDir, type TrustRecord } from '../project/trust.js';
@@ -54,6 +54,8 @@ export interface TrustReview {
    * could print only as YAML.
    */
   configHashes?: Record<string, string[]>;
+  /** The build sections of cctl's services as this check resolved them, for `compose build -f -` (resolved-model.ts buildOnly). */
+  buildModel?: string;
 }
 
 export interface TrustInput {
@@ -207,7 +209,8 @@ export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
       .filter((c) => !(c.kind === 'removed' && c.path.split('.').length === 2))
       .map((c) => ({ ...c, section: 'reach' as const })),
   );
-  return { changes, accepted, resolved: true, configHashes: configHashesOf(engine, actual, owned) };
+  const buildModel = buildOnly(actual as PlainMap, owned);
+  return { changes, accepted, resolved: true, configHashes: configHashesOf(engine, actual, owned), buildModel };
 }
 
 /** The config hashes Compose v2 will label cctl's services with, from the very text this check compared. */

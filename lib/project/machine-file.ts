@@ -16,8 +16,10 @@
  *   - the health-check timing this engine supports (start_interval needs
  *     engine 25 and Compose 2.20.2; v1 rejects the key);
  *   - the SSH agent's socket and the git identity;
- *   - the private folder's paths: the secrets (env_file) and the gateway's
- *     build folder, so a fresh clone validates with plain `compose config`;
+ *   - the private folder's paths: the secrets (env_file), the gateway's
+ *     build folder, and claude-cli's build context (a copy of the checked
+ *     inputs, ops/build-copy.ts), so a fresh clone validates with plain
+ *     `compose config` and a build reads nothing of the project's;
  *   - the owner labels (a shared engine tells whose stack it is);
  *   - read-only binds over files the host runs without review
  *     (protected-paths.ts).
@@ -31,6 +33,8 @@ import { gatewayService, imageName, type PlainMap } from './model.js';
 import type { Settings } from './settings.js';
 import { SSH_SOCKET_IN_CONTAINER } from './workbench.js';
 import type { Bind } from './protected-paths.js';
+
+import { CLI_BUILD_COPY } from './private-dir.js';
 
 export { MACHINE_FILE, machineFilePath } from './private-dir.js';
 
@@ -165,7 +169,11 @@ export function renderMachine(s: Settings, project: string, facts: MachineFacts)
   }
   const cli: PlainMap = {
     image: cliImageName(project, facts.ids),
-    build: { args: { CLAUDE_UID: String(facts.ids.uid), CLAUDE_GID: String(facts.ids.gid) } },
+    // Built from the private copy of the checked inputs (ops/build-copy.ts), not from the project's .cctl/docker.
+    build: {
+      context: literal(join(facts.privateDir, CLI_BUILD_COPY)),
+      args: { CLAUDE_UID: String(facts.ids.uid), CLAUDE_GID: String(facts.ids.gid) },
+    },
     labels: cliLabels,
   };
   if (Object.keys(timing).length) cli.healthcheck = timing;

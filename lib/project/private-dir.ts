@@ -39,6 +39,16 @@ export function machineFilePath(name: string, env: NodeJS.ProcessEnv = process.e
   return join(privateDir(name, env), MACHINE_FILE);
 }
 
+/**
+ * claude-cli's build context as cctl builds it: a copy of the checked build inputs (ops/build-copy.ts), named
+ * by this machine's compose file. The gateway's is `proxy/` beside it.
+ */
+export const CLI_BUILD_COPY = 'docker';
+
+export function cliBuildCopy(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(privateDir(name, env), CLI_BUILD_COPY);
+}
+
 /** Creates the folder (and its parents) owner-only, and tightens it if it exists. */
 export function ensurePrivateDir(name: string, env: NodeJS.ProcessEnv = process.env): string {
   const dir = privateDir(name, env);

@@ -179,3 +179,32 @@ export function storedCopy(service: Plain): Plain {
   for (const [k, v] of Object.entries(environment)) hidden[k] = v === null ? null : `sha256:${digest(v).slice(0, 16)}`;
   return { ...service, environment: hidden };
 }
+
+/**
+ * What Compose needs to build `services` and nothing more, taken from the model the trust check compared:
+ * each one's `image` and `build`, the top-level secrets its build names, and v1's `version`. `up` pipes this
+ * text to `compose build` (ops/build.ts), so the build reads no compose file, `.env` or include of the
+ * project's after the check: a file swapped once the check read it changes nothing that is built. Values
+ * stay as Compose printed them (`$` doubled by both v1 and v2), so piping them back interpolates nothing.
+ */
+export function buildOnly(model: Model, services: readonly string[]): string | undefined {
+  const all = mapAt(model, 'services');
+  const out: PlainMap = {};
+  const secrets: PlainMap = {};
+  for (const name of services) {
+    const service = all[name];
+    if (!isMap(service) || !isMap(service.build)) continue;
+    out[name] = service.image === undefined ? { build: service.build } : { image: service.image, build: service.build };
+    const named = Array.isArray(service.build.secrets) ? service.build.secrets : [];
+    for (const s of named) {
+      const id = typeof s === 'string' ? s : isMap(s) && typeof s.source === 'string' ? s.source : undefined;
+      const definition = id === undefined ? undefined : mapAt(model, 'secrets')[id];
+      if (id !== undefined && definition !== undefined) secrets[id] = definition;
+    }
+  }
+  if (Object.keys(out).length === 0) return undefined;
+  const built: PlainMap = { services: out };
+  if (typeof model.version === 'string') built.version = model.version;
+  if (Object.keys(secrets).length) built.secrets = secrets;
+  return JSON.stringify(built);
+}

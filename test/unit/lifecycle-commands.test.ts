@@ -62,8 +62,13 @@ for (const [flavour, daemon] of [
       'claude',
     ];
     const composeCalls = fake.composeCalls().filter((c) => !c.includes('config'));
+    // The build reads the checked build sections on stdin, and an empty env file instead of .env: no file of the
+    // project's (ops/build.ts). The env file is a private temporary one.
+    const emptyEnv = composeCalls[0]![composeCalls[0]!.indexOf('--env-file') + 1]!;
+    t.regex(emptyEnv, /empty\.env$/);
+    const noFiles = prefix.filter((_, i) => prefix[i] !== '-f' && prefix[i - 1] !== '-f');
     t.deepEqual(composeCalls, [
-      [...prefix, 'build', 'claude-cli', 'proxy'],
+      [...noFiles, '--env-file', emptyEnv, '-f', '-', 'build', 'claude-cli', 'proxy'],
       // The fake's claude-cli runs without the read-only binds (scripts/onboard.sh, just written): stopped
       // before the check, so nothing inside can swap a bind source between the check and the start.
       [...prefix, 'stop', '--timeout', '10', 'claude-cli'],

@@ -158,7 +158,8 @@ test('the machine file carries ids, timing, identity, socket, secrets and binds,
   const cli = (m.services as PlainMap)['claude-cli'] as PlainMap;
   const proxy = (m.services as PlainMap).proxy as PlainMap;
   t.is(cli.image, 'cctl-app-claude-cli:local-u1500-g1500');
-  t.deepEqual((cli.build as PlainMap).args, { CLAUDE_UID: '1500', CLAUDE_GID: '1500' });
+  // Built from the private copy of the checked inputs, never from the project's .cctl/docker (ops/build-copy.ts).
+  t.deepEqual(cli.build, { context: '/home/dev/.config/cctl/projects/app/docker', args: { CLAUDE_UID: '1500', CLAUDE_GID: '1500' } });
   t.deepEqual(cli.healthcheck, { interval: '30s', start_interval: '250ms' });
   t.like(cli.environment, {
     GIT_AUTHOR_NAME: 'Ann $$HOME Lee',

@@ -111,7 +111,11 @@ export function upTasks(options: UpOptions): ListrTask<UpContext>[] {
         }
         const why = ctx.images.map((i) => `${i.service}: ${options.build ? 'forced' : i.reason}`).join(', ');
         task.title = `Building ${due.join(', ')} (${why})`;
-        await buildImages(ctx.project, due, { onLine: options.live ? (line) => (task.output = line) : undefined });
+        const init = ctx.init!;
+        await buildImages(ctx.project, due, {
+          onLine: options.live ? (line) => (task.output = line) : undefined,
+          checked: { model: init.buildModel, settings: init.settings, hashes: init.hashes },
+        });
         ctx.built = due;
         task.title = `Built ${due.join(', ')}`;
       },

@@ -188,13 +188,13 @@ export async function config(inv: ComposeInvocation, options: CallOptions & Conf
     // v1 reads the text from its private copy; v2 asked for YAML takes it on stdin, as for JSON.
     const { stdout } = await capture(
       from,
-      [...envFile, 'config'],
+      [...envFile, 'config', ...(options.services ?? [])],
       inv.engine.flavour === 'v1' ? { ...options, input: undefined } : options,
     );
     const { parse } = await import('yaml');
     return asModel(parse(stdout), `${inv.engine.flavour} config`);
   }
-  const { stdout } = await capture(from, [...envFile, 'config', '--format', 'json'], options);
+  const { stdout } = await capture(from, [...envFile, 'config', '--format', 'json', ...(options.services ?? [])], options);
   const model = asModel(JSON.parse(stdout), 'config --format json');
   printed.set(model, stdout);
   return model;
@@ -220,6 +220,8 @@ export interface ConfigSource {
    * differ in small ways (null or absent), so a comparison reads both sides the same way.
    */
   yaml?: boolean;
+  /** Only these services (and what they need): cctl's own, printable as JSON when another service's build.ssh is not. */
+  services?: readonly string[];
 }
 
 let privateDir: string | undefined;

@@ -145,12 +145,26 @@ async function composeOrUndefined(): Promise<ComposeCommand | undefined> {
   }
 }
 
+/** Both sides of the comparison, and the whole project's model (for the user's services in reach). */
+interface Resolved {
+  actual: ResolvedModel;
+  expected: ResolvedModel;
+  whole: ResolvedModel;
+}
+
 /**
  * The project's model and the rendering's, resolved side by side. The
  * rendering is read with no .env at all: whatever the project's .env does to
  * cctl's services then shows as a difference.
+ *
+ * Compose 2.26 cannot print a model as JSON when any service has a `build.ssh` entry with a path, and
+ * without the JSON there is no config hash for `up` to hold the containers to (engine/compose-hash.ts).
+ * A service of the user's must not switch that check off for cctl's: then cctl's services are resolved
+ * alone (`config --format json claude-cli proxy`) on both sides, and the whole model, for the user's
+ * services in reach, as YAML. cctl never renders build.ssh, so one on cctl's own services is refused
+ * outright: accepting it would start containers that no hash check covers.
  */
-async function resolveBoth(engine: ComposeCommand, input: TrustInput, env: NodeJS.ProcessEnv): Promise<[ResolvedModel, ResolvedModel]> {
+async function resolveBoth(engine: ComposeCommand, input: TrustInput, env: NodeJS.ProcessEnv, owned: readonly string[]): Promise<Resolved> {
   const { project } = input;
   // Exactly the invocation `up` makes (its files, name, folder, profile and environment), verb aside.
   const inv = invocationFor(engine, project, env);
@@ -158,20 +172,35 @@ async function resolveBoth(engine: ComposeCommand, input: TrustInput, env: NodeJ
   // The text goes in on stdin only when it is not what the file already holds: Compose v1 cannot follow a
   // stdin file's `extends` (it has no file name to resolve it against), and reads the file itself fine.
   const piped = input.text === undefined || input.text === composeText(project.file) ? {} : { input: input.text };
-  const both = (yaml: boolean) =>
+  const rejects = (error: unknown) => {
+    throw input.text === undefined || jsonUnprintable(error) ? error : composeRejects(project, error);
+  };
+  const both = (services?: readonly string[]) =>
     Promise.all([
-      resolvedConfig(inv, { ...piped, yaml }).catch((error: unknown) => {
-        throw input.text === undefined || jsonUnprintable(error) ? error : composeRejects(project, error);
-      }),
-      resolvedConfig(inv, { input: rendered, withoutDotEnv: true, yaml }),
+      resolvedConfig(inv, { ...piped, services }).catch(rejects),
+      resolvedConfig(inv, { input: rendered, withoutDotEnv: true, services }),
     ]);
-  // A model Compose cannot print as JSON (build.ssh in 2.26): both sides again in YAML, so they compare alike.
-  return both(false).catch((error: unknown) => {
+  try {
+    const [actual, expected] = await both();
+    return { actual, expected, whole: actual };
+  } catch (error) {
     if (!jsonUnprintable(error)) throw error;
-    return both(true).catch((again: unknown) => {
-      throw input.text === undefined ? again : composeRejects(project, again);
-    });
-  });
+  }
+  const [[actual, expected], whole] = await Promise.all([
+    both(owned).catch((error: unknown) => {
+      if (!jsonUnprintable(error)) throw error;
+      throw new CctlError(
+        `${project.file} gives cctl's services (${owned.join(', ')}) a build.ssh entry, which cctl never writes and cannot check at the start, so nothing was started.`,
+        {
+          hint: 'Remove the ssh key from their build section (your own services may keep theirs). An SSH agent for git inside claude-cli is the ssh-agent setting: cctl init --set ssh-agent=on',
+        },
+      );
+    }),
+    resolvedConfig(inv, { ...piped, yaml: true }).catch((error: unknown) => {
+      throw input.text === undefined ? error : composeRejects(project, error);
+    }),
+  ]);
+  return { actual, expected, whole };
 }
 
 export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
@@ -191,8 +220,8 @@ export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
 
   const engine = await composeOrUndefined();
   if (!engine) return { changes, accepted, resolved: false };
-  const [actual, expected] = await resolveBoth(engine, input, composeEnv(env));
   const owned = claudeServices(settings);
+  const { actual, expected, whole } = await resolveBoth(engine, input, composeEnv(env), owned);
   const [mine, theirs] = [subtree(actual as PlainMap, owned), subtree(expected as PlainMap, owned)];
   // Each difference from the rendering, by digest: those accepted before are not asked again.
   const differences = isDeepStrictEqual(mine, theirs) ? [] : diffModels(theirs, mine);
@@ -200,8 +229,8 @@ export async function reviewTrust(input: TrustInput): Promise<TrustReview> {
   const known = new Set(trusted?.acceptedChanges ?? []);
   changes.push(...differences.filter((_, i) => !known.has(sums[i]!)).map((c) => ({ ...c, section: 'model' as const })));
   accepted.acceptedChanges = sums.length ? sums : undefined;
-  const services = (actual as PlainMap).services as { [name: string]: Plain };
-  const reachNow = Object.fromEntries(reach(actual as PlainMap, owned, project.name).map((name) => [name, storedCopy(services[name]!)]));
+  const services = (whole as PlainMap).services as { [name: string]: Plain };
+  const reachNow = Object.fromEntries(reach(whole as PlainMap, owned, project.name).map((name) => [name, storedCopy(services[name]!)]));
   accepted.reach = reachNow;
   const reachBefore = trusted?.reach ?? {};
   changes.push(

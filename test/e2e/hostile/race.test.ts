@@ -12,8 +12,9 @@
  * The last case races the full path the same way (attack first, on main b1e1417: claude-cli running
  * Privileged=true, cctl up exit 0); its start now holds the created containers to the trust check's hashes.
  */
+import type { ExecutionContext } from 'ava';
 import { e2e } from '../../helpers/e2e.js';
-import { Stack } from '../../helpers/hostile.js';
+import { Stack, type Edit } from '../../helpers/hostile.js';
 import { runSettled, type RunResult } from '../../../lib/engine/runner.js';
 
 const PAD = '# notes: keep this file tidy, reviewed by the team each week.\n';
@@ -88,12 +89,12 @@ for (let n = 1; Date.now() - started < 300000 && !fs.existsSync('/workspace/.rac
 `;
 
 /** One full-path `cctl up` with the attacker swapping after read `at` (0: never, only counting). */
-async function fullPathRace(at: number): Promise<{ up: RunResult; log: string; reads: number }> {
+async function fullPathRace(at: number, more: Edit[] = []): Promise<{ up: RunResult; log: string; reads: number }> {
   await stack.restore();
   const code = `const PAD = ${JSON.stringify(PAD)}, AT = ${at};\n${FULL_RACE}`;
   const spawn = `require('child_process').spawn('node', ['-e', process.argv[1]], { detached: true, stdio: 'ignore' }).unref()`;
   // A comment more: the file's bytes differ from the record's, so up goes the full way.
-  const edited = await stack.attack([{ append: 'compose.yaml', text: PAD }]);
+  const edited = await stack.attack([{ append: 'compose.yaml', text: PAD }, ...more]);
   if (edited.exitCode !== 0) throw new Error(`the comment could not be added: ${edited.stderr}`);
   const started = await stack.cctl(['exec', '--', 'node', '-e', spawn, code]);
   if (started.exitCode !== 0) throw new Error(`the attacker did not start: ${started.stderr}`);
@@ -104,11 +105,12 @@ async function fullPathRace(at: number): Promise<{ up: RunResult; log: string; r
   return { up, log, reads: (log.match(/host read/g) ?? []).length };
 }
 
-e2e.serial("compose.yaml swapped after the full path's last check read it, before Compose reads it for up", async (t) => {
-  const counted = await fullPathRace(0);
+/** The full-path race, `more` edits made first (each run starts from the committed tree). */
+async function fullPathCase(t: ExecutionContext, more: Edit[] = []): Promise<void> {
+  const counted = await fullPathRace(0, more);
   t.is(counted.up.exitCode, 0, `a comment is taken without a question: ${counted.up.stdout}${counted.up.stderr}`);
   t.true(counted.reads >= 2, `the host's reads show in the atime: ${counted.log}`);
-  const { up, log } = await fullPathRace(counted.reads - 1);
+  const { up, log } = await fullPathRace(counted.reads - 1, more);
   t.log(`race after read ${counted.reads - 1}: ${log.trim().replace(/\n/g, ' | ')}; cctl up exit ${up.exitCode}`);
   t.regex(log, /B in place/, 'the attacker swapped the file after the host read it');
   const ps = await runSettled(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${stack.name}`]);
@@ -122,4 +124,19 @@ e2e.serial("compose.yaml swapped after the full path's last check read it, befor
   const again = await stack.cctl(['up', '--timeout', '300']);
   t.not(again.exitCode, 0, `the next up checks the file and refuses the privileged claude-cli: ${again.stdout}`);
   t.regex(`${again.stdout}${again.stderr}`, /privileged/);
-});
+}
+
+e2e.serial("compose.yaml swapped after the full path's last check read it, before Compose reads it for up", (t) => fullPathCase(t));
+
+/**
+ * A service of the user's own with a build.ssh entry naming a key file: Compose 2.26 cannot print that model as
+ * JSON, so the trust check read it as YAML and had no config hash to hold cctl's containers to, and Compose
+ * started them itself. Attack first, on main 6a56f80 (the same race as above): claude-cli ran Privileged=true,
+ * cctl up exit 0. Now cctl's services are resolved alone as JSON for the comparison and the hashes.
+ */
+e2e.serial("the same race, with a build.ssh entry on a service of the user's (no JSON model)", (t) =>
+  fullPathCase(t, [
+    { set: 'compose.yaml', path: ['services', 'web', 'build', 'context'], value: '.' },
+    { set: 'compose.yaml', path: ['services', 'web', 'build', 'ssh'], value: '["default=/tmp/no-such-key"]' },
+  ]),
+);

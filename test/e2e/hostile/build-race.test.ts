@@ -65,7 +65,10 @@ async function buildRace(): Promise<{ up: RunResult; log: string; reads: number 
 
 /** What the image claude-cli runs holds at /usr/local/bin/entrypoint.sh, read from the image itself. */
 async function entrypointInImage(): Promise<{ image: string; text: string; label: string }> {
-  const image = (await runSettled(['docker', 'inspect', '--format', '{{.Image}}', `${stack.name}-claude-cli-1`])).stdout.trim();
+  // By Compose's labels: v1 names the container with underscores, v2 with dashes.
+  const labels = ['--filter', `label=com.docker.compose.project=${stack.name}`, '--filter', 'label=com.docker.compose.service=claude-cli'];
+  const id = (await runSettled(['docker', 'ps', '-q', ...labels])).stdout.trim();
+  const image = (await runSettled(['docker', 'inspect', '--format', '{{.Image}}', id])).stdout.trim();
   const text = (await runSettled(['docker', 'run', '--rm', '--entrypoint', 'cat', image, '/usr/local/bin/entrypoint.sh'])).stdout;
   const label = (await runSettled(['docker', 'image', 'inspect', '--format', '{{index .Config.Labels "dev.cctl.build-hash"}}', image]))
     .stdout;

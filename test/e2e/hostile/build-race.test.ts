@@ -8,7 +8,8 @@
  * until the build reads it. Deterministic: whatever the number of reads, the last host read before the
  * build is followed by the swap.
  *
- * A benign edit of the team's Dockerfile fragment (a comment) makes the build due; nothing needs a question.
+ * The build is the user's `cctl up --build` (a cctl update or a changed setting does the same): no edit of the
+ * project's is needed, and nothing asks a question.
  *
  * Attack first, on main 6a56f80: the image claude-cli runs had the attacker's entrypoint.sh under the build
  * hash of the checked one, cctl up exit 0, no question (and a later up finds the image current). Now the build
@@ -45,19 +46,15 @@ const stack = new Stack({ prefix: 'brace' });
 e2e.before(() => stack.setUp());
 e2e.after.always(() => stack.tearDown());
 
-/** One full-path `cctl up` with a build due, the attacker swapping after each host read. */
+/** One full-path `cctl up --build`, the attacker swapping after each host read. */
 async function buildRace(): Promise<{ up: RunResult; log: string; reads: number }> {
   await stack.restore();
   const code = `const TARGET = ${JSON.stringify(TARGET)}, MARK = ${JSON.stringify(MARK)};\n${WATCH}`;
   const spawn = `require('child_process').spawn('node', ['-e', process.argv[1]], { detached: true, stdio: 'ignore' }).unref()`;
-  // The team's fragment gets a comment: claude-cli's build hash changes, so up builds, with no question.
-  const note = `# team note ${randomBytes(4).toString('hex')}\n`;
-  const edited = await stack.attack([{ write: '.cctl/Dockerfile.local', text: note }]);
-  if (edited.exitCode !== 0) throw new Error(`the fragment could not be written: ${edited.stderr}`);
   const started = await stack.cctl(['exec', '--', 'node', '-e', spawn, code]);
   if (started.exitCode !== 0) throw new Error(`the attacker did not start: ${started.stderr}`);
   await new Promise((r) => setTimeout(r, 1500));
-  const up = await stack.cctl(['up', '--timeout', '300']);
+  const up = await stack.cctl(['up', '--build', '--timeout', '300']);
   await stack.asUser(['touch', '.race-stop']);
   const log = (await stack.asUser(['cat', '.race-log'])).stdout;
   return { up, log, reads: (log.match(/host read/g) ?? []).length };
@@ -78,8 +75,8 @@ async function entrypointInImage(): Promise<{ image: string; text: string; label
 e2e.serial("a build input swapped after the check read it, before Compose's build reads it", async (t) => {
   const { up, log, reads } = await buildRace();
   t.log(`race: ${log.trim().replace(/\n/g, ' | ')}; cctl up exit ${up.exitCode}`);
-  t.is(up.exitCode, 0, `a comment in the fragment is built without a question: ${up.stdout}${up.stderr}`);
-  t.regex(up.stdout, /Built claude-cli/, 'the fragment edit made up build claude-cli');
+  t.is(up.exitCode, 0, `up --build goes on without a question: ${up.stdout}${up.stderr}`);
+  t.regex(up.stdout, /Built claude-cli/, 'up built claude-cli');
   t.true(reads >= 1, 'the host read the file (its atime shows it)');
   t.regex(log, /B in place/, 'the attacker swapped the file after the host read it');
   const built = await entrypointInImage();

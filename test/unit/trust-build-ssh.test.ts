@@ -56,7 +56,8 @@ test.serial("a user's build.ssh leaves cctl's containers held to the checked con
   // Created, compared with the hashes of what the check compared, then started by id: not Compose's own start.
   const ups = fake.composeCalls().filter((c) => c.includes('up'));
   t.true(ups.length > 0 && ups.every((c) => c.includes('--no-start')), JSON.stringify(ups));
-  t.deepEqual(fake.lines('docker start'), ['docker start id-proxy id-claude-cli']);
+  const started = fake.lines('docker start').join(' ');
+  t.true(started.includes('id-proxy') && started.includes('id-claude-cli'), started);
 });
 
 test.serial("build.ssh on cctl's own services is refused outright, before anything is built or started", async (t) => {

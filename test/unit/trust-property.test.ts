@@ -250,22 +250,31 @@ test.serial('every single-key change drawn from the Compose schema is refused, o
   t.true(refused > 0, 'the property can fail: some mutations are refused');
 });
 
-test.serial('build.ssh, which Compose 2.26 cannot print as JSON, is named as a change: both sides are read as YAML then', async (t) => {
-  const root = withComposeV2(t, 'cctl-trust-ssh-');
-  if (!root) return;
-  const dir = join(root, 'app');
-  writeFileSync(join(dir, 'compose.yaml'), 'services:\n  other:\n    image: alpine\n');
-  const project: Project = { file: join(dir, 'compose.yaml'), exists: true, dir, name: 'sshapp', nameSource: 'flag' };
-  await initProject(project, { acceptChanges: true });
-  const doc = parseDocument(readFileSync(project.file, 'utf8'));
-  doc.setIn(['services', 'claude-cli', 'build', 'ssh'], doc.createNode(['default=${HOME}/.ssh/id_ed25519']));
-  writeFileSync(project.file, doc.toString());
-  const { changes } = await reviewFileOnDisk(project);
-  t.deepEqual(
-    changes.map((c) => `${c.kind} ${c.path}`),
-    ['added services.claude-cli.build.ssh'],
-  );
-  // Accepted, it is not asked about again: the YAML reading is stable.
-  await initProject({ ...project }, { acceptChanges: true });
-  t.deepEqual((await reviewFileOnDisk(project)).changes, []);
-});
+test.serial(
+  "build.ssh, which Compose 2.26 cannot print as JSON: refused on cctl's services, and a user's keeps the hash check",
+  async (t) => {
+    const root = withComposeV2(t, 'cctl-trust-ssh-');
+    if (!root) return;
+    const dir = join(root, 'app');
+    writeFileSync(join(dir, 'compose.yaml'), 'services:\n  other:\n    image: alpine\n');
+    const project: Project = { file: join(dir, 'compose.yaml'), exists: true, dir, name: 'sshapp', nameSource: 'flag' };
+    await initProject(project, { acceptChanges: true });
+    const accepted = readFileSync(project.file, 'utf8');
+    // A service of the user's with build.ssh: the whole model prints only as YAML, cctl's services alone as JSON.
+    const mine = parseDocument(accepted);
+    mine.setIn(['services', 'other', 'build'], mine.createNode({ context: '.', ssh: ['default=${HOME}/.ssh/id_ed25519'] }));
+    writeFileSync(project.file, mine.toString());
+    const review = await reviewFileOnDisk(project);
+    t.deepEqual(review.changes, [], "a service out of cctl's reach is the user's");
+    t.truthy(review.configHashes?.['claude-cli']?.length, 'up still holds claude-cli to the checked config hash');
+    t.truthy(review.configHashes?.proxy?.length);
+    // On cctl's own service: no config hash could cover it, so it is refused, not asked about.
+    const doc = parseDocument(accepted);
+    doc.setIn(['services', 'claude-cli', 'build', 'ssh'], doc.createNode(['default=${HOME}/.ssh/id_ed25519']));
+    writeFileSync(project.file, doc.toString());
+    await t.throwsAsync(() => reviewFileOnDisk(project), {
+      message: /gives cctl's services \(claude-cli, proxy\) a build\.ssh entry, which cctl never writes/,
+    });
+    writeFileSync(project.file, accepted);
+  },
+);

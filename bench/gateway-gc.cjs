@@ -2,7 +2,8 @@
  * Preloaded into the gateway by bench/egress.ts (node --expose-gc --require
  * bench/gateway-gc.cjs dist/gateway/main.js); the gateway itself knows nothing
  * of it. On SIGUSR2 it runs a full garbage collection and writes one JSON
- * line to fd 3: the process's RSS and V8's used heap just after. The bench
+ * line to fd 3: the process's RSS, V8's used heap and the memory of objects
+ * outside it (Buffers: "external") just after. The bench
  * reads memory there between rounds: the RSS low points between collections
  * follow V8's heap sizing, which keeps growing for 10-15 rounds before it
  * levels off, so they cannot tell a leak from a heap that has not settled.
@@ -16,7 +17,7 @@ process.on('SIGUSR2', () => {
   globalThis.gc();
   setTimeout(() => {
     globalThis.gc();
-    const { rss, heapUsed } = process.memoryUsage();
-    writeSync(3, `${JSON.stringify({ rss, heapUsed })}\n`);
+    const { rss, heapUsed, external } = process.memoryUsage();
+    writeSync(3, `${JSON.stringify({ rss, heapUsed, external })}\n`);
   }, 50);
 });

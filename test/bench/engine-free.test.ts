@@ -28,7 +28,7 @@ const cases: Array<[string, string[], string, RegExp]> = [
     'proxy.ts',
     ['--quick'],
     'latency-ratio-p50=0.01',
-    /goal latency-ratio-p50: gateway p50 \/ direct p50 = [\d.]+ x, goal <= 0\.010 x .*MISSED by/,
+    /goal latency-ratio-p50: gateway p50 \/ bare forwarder p50 = [\d.]+ x, goal <= 0\.010 x .*MISSED by/,
   ],
   [
     'egress.ts',

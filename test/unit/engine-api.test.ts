@@ -4,7 +4,7 @@
  * answers the CLI, so each call is seen going one way or the other.
  */
 import test from 'ava';
-import { localSocket, type EngineReply, type EngineRequest } from '../../lib/engine/engine-http.js';
+import { localSocket, parseReply, type EngineReply, type EngineRequest } from '../../lib/engine/engine-http.js';
 import { snapshot } from '../../lib/engine/containers.js';
 import { configHashesByService, startContainers } from '../../lib/engine/created-containers.js';
 import { daemonInfo } from '../../lib/engine/daemon.js';
@@ -138,4 +138,19 @@ test.serial("the daemon's versions from GET /version", async (t) => {
     t.deepEqual(await daemonInfo(), { serverVersion: '26.1.5', apiVersion: '1.45' });
     t.deepEqual(fake.calls, []);
   });
+});
+
+test('an HTTP/1.x reply read to its end: status and body, a chunked one joined, anything else refused', (t) => {
+  t.deepEqual(parseReply(Buffer.from('HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n[{"Id":"é"}]')), {
+    status: 200,
+    body: '[{"Id":"é"}]',
+  });
+  const chunked = Buffer.concat([
+    Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'),
+    Buffer.from('5\r\n[{"a"\r\n'),
+    Buffer.from(`${Buffer.byteLength(':"é"}]').toString(16)}\r\n:"é"}]\r\n0\r\n\r\n`),
+  ]);
+  t.deepEqual(parseReply(chunked), { status: 200, body: '[{"a":"é"}]' });
+  t.deepEqual(parseReply(Buffer.from('HTTP/1.0 204 No Content\r\n\r\n')), { status: 204, body: '' });
+  t.throws(() => parseReply(Buffer.from('SSH-2.0-OpenSSH\r\n')), { message: /not HTTP/ });
 });

@@ -6,7 +6,8 @@
 //   - `--version` and `--help` alone print what the build rendered from the cac CLI (dist/hot/*.txt);
 //   - the pass-through verbs (claude, usage, exec, ...) require one bundled CommonJS file
 //     (dist/hot/pass-through.cjs) that never loads cac or YAML, through a compile cache;
-//   - everything else imports the cac CLI (dist/cli.js, an ES module).
+//   - everything else requires the cac CLI bundled into one CommonJS file (dist/hot/cli.cjs), which loads
+//     no ES module either.
 // build/hot-path.mjs makes dist/hot/; test/unit/hot-path-bundle.test.ts holds these to the cac CLI's output.
 'use strict';
 const { readFileSync, writeSync } = require('node:fs');
@@ -46,7 +47,7 @@ if (only === '--version' || only === '-v' || only === '--help' || only === '-h')
   }
   const { passThrough } = requireCompiled(join(__dirname, '..', 'dist', 'hot', 'pass-through.cjs'));
   passThrough(argv)
-    .then(async (code) => code ?? (await import('../dist/cli.js')).main(argv))
+    .then((code) => code ?? require('../dist/hot/cli.cjs').main(argv))
     .then((code) => {
       process.exitCode = code;
     });

@@ -2,7 +2,8 @@
  * bin/cctl.js's fast ways (build/hot-path.mjs makes dist/hot/): `--version`
  * and `--help` print exactly what the cac CLI prints, without loading it;
  * a pass-through verb loads one file, the CommonJS bundle, and no ES module
- * at all (so no cac, YAML, listr2 or the unbundled dist/). Checked on what
+ * at all (so no cac, YAML, listr2 or the unbundled dist/); every other verb
+ * loads the CLI's own bundle after it, and no ES module either. Checked on what
  * Node actually loads in the real bin: a preloaded script writes down every
  * CommonJS file compiled, and a resolve hook every ES module resolved.
  */
@@ -171,11 +172,28 @@ test('a pass-through verb loads no Node module that its spawn does not: no HTTP 
   }
 });
 
-test('the check can fail: a verb of the cac CLI loads cac and the unbundled dist/', (t) => {
+test('the check can fail: a verb of the cac CLI loads the CLI bundle too, and no file of the unbundled dist/', (t) => {
   const r = binLoads(['status', '--json'], scratch(t));
-  t.true(
-    r.urls.some((u) => u.includes('/node_modules/cac/')),
+  t.deepEqual(
+    [...new Set(r.urls.filter((u) => !u.startsWith('node:') && !u.includes('/node_modules/')))],
+    [`file://${join(ROOT, 'dist', 'hot', 'pass-through.cjs')}`, `file://${join(ROOT, 'dist', 'hot', 'cli.cjs')}`],
     r.urls.join('\n'),
   );
-  t.true(r.urls.some((u) => u.endsWith('/dist/cli.js')));
+});
+
+test("the CLI bundle answers as the compiled cac CLI does, and finds cctl's files from its own folder", (t) => {
+  const dir = scratch(t);
+  for (const args of [
+    ['init', '--help'],
+    ['status', '--help'],
+    ['up', '--help'],
+  ]) {
+    const r = spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8' });
+    t.is(r.status, 0, r.stderr);
+    t.is(r.stdout, cacOutput(args), args.join(' '));
+  }
+  // The bundle holds no path of the machine that built it: import.meta.url is found from __dirname at run time.
+  const bundle = readFileSync(join(ROOT, 'dist', 'hot', 'cli.cjs'), 'utf8');
+  t.false(bundle.includes(ROOT), 'no absolute path of the build');
+  t.false(/import\.meta/.test(bundle));
 });

@@ -67,3 +67,14 @@ e2e.serial('hot-path --check exits 1 on a missed goal and says by how much', (t)
   );
   t.regex(r.out, /bench\/hot-path\.ts: 1 goals, 1 missed/);
 });
+
+// Last: it stops claude-cli. compose exec then fails for cctl and the floor alike, which is not the hot path.
+e2e.serial('hot-path refuses to time a stack that fails both sides alike', async (t) => {
+  const filters = ['--filter', `label=com.docker.compose.project=${tmp.name}`, '--filter', 'label=com.docker.compose.service=claude-cli'];
+  const id = (await run(['docker', 'ps', '-q', ...filters])).stdout.trim();
+  t.truthy(id, 'claude-cli runs before the stop');
+  await run(['docker', 'stop', id]);
+  const r = bench(['--runs', '3', '--verbs', 'exec']);
+  t.not(r.status, 0, r.out);
+  t.regex(r.out, /exec: cctl and the floor both exited \d+: the stack is not running|exec: cctl exited \d+ and the floor \d+/);
+});

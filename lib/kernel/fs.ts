@@ -16,6 +16,7 @@ import {
   writeSync,
   chmodSync,
   readFileSync,
+  lstatSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { CctlError } from './errors.js';
@@ -105,4 +106,14 @@ export function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? listFiles(join(dir, e.name)).map((f) => join(e.name, f)) : [e.name],
   );
+}
+
+/** What is at `path` itself, a link not followed: the guards ask before they trust a path claude-cli can write. */
+export function entryKind(path: string): 'absent' | 'symlink' | 'dir' | 'file' {
+  try {
+    const st = lstatSync(path);
+    return st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'absent';
+  }
 }

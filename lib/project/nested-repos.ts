@@ -17,6 +17,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, readFileSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { entryKind } from '../kernel/fs.js';
 
 /** Config keys git only reads as data, by section (lower case). Everything else counts as a command. */
 const DATA_KEYS: Record<string, readonly string[]> = {
@@ -58,15 +59,6 @@ export function commandLines(text: string): string[] {
   return out;
 }
 
-function kindOf(path: string): 'dir' | 'file' | 'symlink' | 'absent' {
-  try {
-    const st = lstatSync(path);
-    return st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file';
-  } catch {
-    return 'absent';
-  }
-}
-
 function readOr(path: string): Buffer | undefined {
   try {
     return statSync(path).isFile() ? readFileSync(path) : undefined;
@@ -77,7 +69,7 @@ function readOr(path: string): Buffer | undefined {
 
 /** What in one `.git` (a folder, a gitdir file, or a link) would run commands, with the bytes that decide it. */
 function inspect(dotGit: string): { commands: string[]; bytes: Buffer[] } {
-  const kind = kindOf(dotGit);
+  const kind = entryKind(dotGit);
   if (kind === 'symlink') return { commands: [`a link to ${readlinkSync(dotGit)}`], bytes: [] };
   let gitDir = dotGit;
   if (kind === 'file') {
@@ -105,7 +97,7 @@ function inspect(dotGit: string): { commands: string[]; bytes: Buffer[] } {
   }
   for (const hook of hooks.sort()) {
     commands.push(`hooks/${hook}`);
-    bytes.push(readOr(join(gitDir, 'hooks', hook)) ?? Buffer.from(kindOf(join(gitDir, 'hooks', hook))));
+    bytes.push(readOr(join(gitDir, 'hooks', hook)) ?? Buffer.from(entryKind(join(gitDir, 'hooks', hook))));
   }
   return { commands, bytes };
 }

@@ -27,7 +27,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { mkdirInside } from '../kernel/fs.js';
+import { entryKind, mkdirInside } from '../kernel/fs.js';
 import { WORKSPACE_MOUNT } from './locate.js';
 import { FOLDER_BUDGET, nestedRepos, worktreeRedirects } from './nested-repos.js';
 
@@ -79,20 +79,11 @@ export interface PathState {
   nested?: string;
 }
 
-function lkind(path: string): 'absent' | 'symlink' | 'dir' | 'file' {
-  try {
-    const st = lstatSync(path);
-    return st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file';
-  } catch {
-    return 'absent';
-  }
-}
-
 /** A digest of a path as it is: a folder by its entries, a file by its bytes and exec bit, a link by its target. */
 export function digestPath(path: string, budget = { files: 2000 }): string {
   const h = createHash('sha256');
   const walk = (p: string, rel: string) => {
-    const kind = lkind(p);
+    const kind = entryKind(p);
     h.update(`${kind}\0${rel}\0`);
     if (kind === 'symlink') h.update(readlinkSync(p));
     else if (kind === 'file') {
@@ -119,7 +110,7 @@ export function protectedBinds(
   const binds: Bind[] = [];
   const states: PathState[] = [];
   const pinned = new Set<string>();
-  const gitKind = lkind(join(workspace, '.git'));
+  const gitKind = entryKind(join(workspace, '.git'));
   if (gitKind === 'file') {
     // A worktree's or submodule's .git file names the real git folder: bound read-only, it cannot be pointed elsewhere.
     binds.push({ source: join(workspace, '.git'), target: `${WORKSPACE_MOUNT}/.git`, readOnly: true });
@@ -134,8 +125,8 @@ export function protectedBinds(
     const parts = path.split('/');
     // Every folder on the way must be a real folder (not a link): docker follows links in a bind's target.
     const parents = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
-    const parentKinds = parents.map((p) => lkind(join(workspace, p)));
-    const kind = lkind(host);
+    const parentKinds = parents.map((p) => entryKind(join(workspace, p)));
+    const kind = entryKind(host);
     const state: PathState['kind'] =
       parentKinds.some((k) => k === 'absent' || k === 'file') || kind === 'absent'
         ? 'absent'
@@ -188,7 +179,7 @@ export function nestedStates(workspace: string): PathState[] {
 export function swappedBinds(binds: readonly Bind[]): string[] {
   return binds
     .filter((b) => {
-      const kind = lkind(b.source);
+      const kind = entryKind(b.source);
       return kind === 'absent' || kind === 'symlink';
     })
     .map((b) => b.source);

@@ -2,10 +2,11 @@
  * The git calls of `cctl task`: plain `git worktree`, run on the host as the
  * user, so what cctl does is what `git worktree list` shows.
  */
-import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { run, ProcessError } from '../../engine/runner.js';
 import { CctlError } from '../../kernel/errors.js';
+import { entryKind } from '../../kernel/fs.js';
 import { tail } from '../../kernel/text.js';
 import { nestedRepos } from '../../project/nested-repos.js';
 
@@ -56,15 +57,6 @@ export async function repositoryOf(dir: string): Promise<Repository> {
  * these must say what git itself wrote: the repository's own .git, and a task's admin folder under it.
  */
 
-const kindOf = (path: string): 'absent' | 'symlink' | 'dir' | 'file' => {
-  try {
-    const st = lstatSync(path);
-    return st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : 'file';
-  } catch {
-    return 'absent';
-  }
-};
-
 const real = (path: string): string => {
   try {
     return realpathSync(path);
@@ -83,7 +75,7 @@ function pointedElsewhere(what: string, where: string, hint: string): CctlError 
 /** The repository's git folder is its own .git (git found it there, and it points nowhere else). */
 export function assertOwnRepository(repo: Repository): void {
   const dotGit = join(repo.top, '.git');
-  const kind = kindOf(dotGit);
+  const kind = entryKind(dotGit);
   // A .git file: the project itself is a worktree or submodule; its .git file is read-only in claude-cli.
   if (kind !== 'file' && real(repo.commonDir) !== real(dotGit)) {
     throw pointedElsewhere(
@@ -93,7 +85,7 @@ export function assertOwnRepository(repo: Repository): void {
     );
   }
   const commondir = join(repo.commonDir, 'commondir');
-  if (kindOf(commondir) !== 'absent') {
+  if (entryKind(commondir) !== 'absent') {
     throw pointedElsewhere(
       `${commondir} exists (git writes one only in a worktree's admin folder, never in a repository's .git)`,
       'the folder it names',
@@ -105,7 +97,7 @@ export function assertOwnRepository(repo: Repository): void {
 /** The git folder a worktree's `.git` file names, resolved; undefined when it is not a `gitdir:` file. */
 export function worktreeGitDir(worktree: string): string | undefined {
   const file = join(worktree, '.git');
-  if (kindOf(file) !== 'file') return undefined;
+  if (entryKind(file) !== 'file') return undefined;
   const m = /^gitdir: (.+?)\r?\n?$/.exec(readFileSync(file, 'utf8'));
   return m ? resolve(worktree, m[1]!) : undefined;
 }
@@ -113,10 +105,10 @@ export function worktreeGitDir(worktree: string): string | undefined {
 /** A task's worktree points at its admin folder under the repository's .git/worktrees, and that back at the repository. */
 export function assertTaskWorktree(repo: Repository, worktree: string): void {
   // A worktree folder that is gone (removed by hand) holds no file to redirect git: git's own error says so.
-  if (kindOf(worktree) === 'absent') return;
+  if (entryKind(worktree) === 'absent') return;
   const repair = `From the project: git worktree repair ${worktree} (it writes both files again), then run the command again.`;
   const admin = worktreeGitDir(worktree);
-  if (!admin || real(dirname(admin)) !== real(join(repo.commonDir, 'worktrees')) || kindOf(admin) !== 'dir') {
+  if (!admin || real(dirname(admin)) !== real(join(repo.commonDir, 'worktrees')) || entryKind(admin) !== 'dir') {
     throw pointedElsewhere(
       `${join(worktree, '.git')} does not name a folder in ${join(repo.commonDir, 'worktrees')}${admin ? ` (it names ${admin})` : ''}`,
       admin ?? 'elsewhere',

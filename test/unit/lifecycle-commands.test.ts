@@ -7,38 +7,20 @@ import test from 'ava';
 import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { upTasks, type UpContext } from '../../lib/ops/up/tasks.js';
 import { gatewayUpTasks } from '../../lib/ops/team-gateway.js';
 import { findProject } from '../../lib/project/locate.js';
 import { machineFilePath, privateDir } from '../../lib/project/private-dir.js';
 import { upRecordFile } from '../../lib/project/up-record.js';
 import { taskList } from '../../lib/ui/tasks.js';
-import { ENGINE_20, ENGINE_26, FakeEngine, V1, V2, withEngine, type EngineModel, type Flavour } from '../helpers/fake-engine.js';
+import { ENGINE_20, ENGINE_26, FakeEngine, V1, V2, withEngine } from '../helpers/fake-engine.js';
 import { stateOf, taskStates } from '../helpers/tasks.js';
 import { captureStdout } from '../helpers/output.js';
 import { main } from '../../lib/cli.js';
 import { ownHome } from '../helpers/project.js';
+import { HEALTHY, runUp } from '../helpers/up-unit.js';
 import { scratchDir } from '../helpers/scratch.js';
 
 ownHome(test, 'lifecycle');
-
-const HEALTHY = [{ service: 'claude-cli' }, { service: 'proxy' }];
-
-async function runUp(model: EngineModel & { flavour: Flavour }, tweak: (fake: FakeEngine) => void = () => {}) {
-  const dir = scratchDir('cctl-up-unit-');
-  const project = findProject({ projectName: 'p' }, dir);
-  const fake = new FakeEngine(model).withContainers(HEALTHY);
-  tweak(fake);
-  const ctx: UpContext = { project, built: [] };
-  const list = taskList(upTasks({ build: false, live: false, timeoutMs: 5000, signal: new AbortController().signal }), 'silent');
-  const error = await withEngine(fake, () =>
-    list.run(ctx).then(
-      () => undefined,
-      (e: unknown) => e as Error,
-    ),
-  );
-  return { ctx, list, error, fake, dir, file: project.file };
-}
 
 for (const [flavour, daemon] of [
   [V1, ENGINE_20],

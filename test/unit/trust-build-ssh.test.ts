@@ -5,13 +5,10 @@
  * alone as JSON; one on cctl's own services is refused outright.
  */
 import test from 'ava';
-import { upTasks, type UpContext } from '../../lib/ops/up/tasks.js';
-import { findProject } from '../../lib/project/locate.js';
-import { taskList } from '../../lib/ui/tasks.js';
 import { fakeComposeConfig } from '../helpers/fake-compose-config.js';
-import { ENGINE_26, FakeEngine, V2, withEngine } from '../helpers/fake-engine.js';
+import { ENGINE_26, V2 } from '../helpers/fake-engine.js';
 import { ownHome } from '../helpers/project.js';
-import { scratchDir } from '../helpers/scratch.js';
+import { runUp } from '../helpers/up-unit.js';
 
 ownHome(test, 'trust-build-ssh');
 
@@ -21,28 +18,18 @@ const UNPRINTABLE = {
 };
 
 /** `up` where the whole project's model cannot be printed as JSON; `selected` answers cctl's services asked alone. */
-async function runUp(selected: 'printable' | 'unprintable') {
-  const dir = scratchDir('cctl-build-ssh-');
-  const project = findProject({ projectName: 'p' }, dir);
-  const fake = new FakeEngine({ flavour: V2, daemon: ENGINE_26 }).withContainers([{ service: 'claude-cli' }, { service: 'proxy' }]);
-  fake.on(/ config --format json claude-cli proxy$/, (argv, options) =>
-    selected === 'printable' ? fakeComposeConfig(argv.slice(0, -2), options) : UNPRINTABLE,
-  );
-  // The project's whole model (not the rendering's, read with --env-file): a service of the user's has build.ssh.
-  fake.on((line, argv) => line.endsWith(' config --format json') && !argv.includes('--env-file'), UNPRINTABLE);
-  const ctx: UpContext = { project, built: [] };
-  const list = taskList(upTasks({ build: false, live: false, timeoutMs: 5000, signal: new AbortController().signal }), 'silent');
-  const error = await withEngine(fake, () =>
-    list.run(ctx).then(
-      () => undefined,
-      (e: unknown) => e as Error,
-    ),
-  );
-  return { error, fake };
+async function runUpWith(selected: 'printable' | 'unprintable') {
+  return runUp({ flavour: V2, daemon: ENGINE_26 }, (fake) => {
+    fake.on(/ config --format json claude-cli proxy$/, (argv, options) =>
+      selected === 'printable' ? fakeComposeConfig(argv.slice(0, -2), options) : UNPRINTABLE,
+    );
+    // The project's whole model (not the rendering's, read with --env-file): a service of the user's has build.ssh.
+    fake.on((line, argv) => line.endsWith(' config --format json') && !argv.includes('--env-file'), UNPRINTABLE);
+  });
 }
 
 test.serial("a user's build.ssh leaves cctl's containers held to the checked config hashes", async (t) => {
-  const { error, fake } = await runUp('printable');
+  const { error, fake } = await runUpWith('printable');
   t.is(error, undefined);
   const lines = fake.lines().filter((l) => / config( |$)/.test(l));
   t.true(
@@ -61,7 +48,7 @@ test.serial("a user's build.ssh leaves cctl's containers held to the checked con
 });
 
 test.serial("build.ssh on cctl's own services is refused outright, before anything is built or started", async (t) => {
-  const { error, fake } = await runUp('unprintable');
+  const { error, fake } = await runUpWith('unprintable');
   t.regex(error?.message ?? '', /cctl's services \(claude-cli, proxy\) a build\.ssh entry, which cctl never writes/);
   t.deepEqual(
     fake.composeCalls().filter((c) => c.includes('up') || c.includes('build')),

@@ -105,21 +105,43 @@ async function fullPathRace(at: number, more: Edit[] = []): Promise<{ up: RunRes
   return { up, log, reads: (log.match(/host read/g) ?? []).length };
 }
 
-/** The full-path race, `more` edits made first (each run starts from the committed tree). */
+/** Where one swap landed, read from that up's outcome (every attempt must leave no privileged container). */
+type Landing = 'window' | 'too early' | 'too late';
+
+/**
+ * The full-path race, `more` edits made first (each run starts from the committed tree). The reads are counted
+ * from the atime, so two host reads within one poll of the attacker's count as one, and a run can see one read
+ * more or fewer than the counting run did (CI once counted 9 and then saw Compose's read as the 8th). So the swap
+ * starts after the read before the last and moves by one read until it lands between the trust check's last read
+ * and Compose's: too late, nothing reads the swapped text and up starts what it checked (exit 0); too early, the
+ * trust check itself reads the privileged text ("differs from what you accepted").
+ */
 async function fullPathCase(t: ExecutionContext, more: Edit[] = []): Promise<void> {
   const counted = await fullPathRace(0, more);
   t.is(counted.up.exitCode, 0, `a comment is taken without a question: ${counted.up.stdout}${counted.up.stderr}`);
   t.true(counted.reads >= 2, `the host's reads show in the atime: ${counted.log}`);
-  const { up, log } = await fullPathRace(counted.reads - 1, more);
-  t.log(`race after read ${counted.reads - 1}: ${log.trim().replace(/\n/g, ' | ')}; cctl up exit ${up.exitCode}`);
-  t.regex(log, /B in place/, 'the attacker swapped the file after the host read it');
-  const ps = await runSettled(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${stack.name}`]);
-  const ids = ps.stdout.split('\n').filter(Boolean);
-  const inspected = await runSettled(['docker', 'inspect', '--format', '{{.Name}} {{.State.Status}} {{.HostConfig.Privileged}}', ...ids]);
-  t.log(inspected.stdout.trim());
-  t.notRegex(inspected.stdout, / true$/m, 'no container of the project is privileged (started or only created)');
-  t.not(up.exitCode, 0, 'the up that met the swapped file is refused');
-  t.regex(`${up.stdout}${up.stderr}`, /changed while cctl up was running/);
+  const landings: Landing[] = [];
+  let at = counted.reads - 1;
+  for (let attempt = 0; attempt < 5 && at >= 1 && !landings.includes('window'); attempt++) {
+    const { up, log } = await fullPathRace(at, more);
+    const ps = await runSettled(['docker', 'ps', '-aq', '--filter', `label=com.docker.compose.project=${stack.name}`]);
+    const ids = ps.stdout.split('\n').filter(Boolean);
+    const inspected = await runSettled(['docker', 'inspect', '--format', '{{.Name}} {{.State.Status}} {{.HostConfig.Privileged}}', ...ids]);
+    const said = `${up.stdout}${up.stderr}`;
+    const landing: Landing = up.exitCode === 0 ? 'too late' : /changed while cctl up was running/.test(said) ? 'window' : 'too early';
+    landings.push(landing);
+    t.log(`race after read ${at}: ${log.trim().replace(/\n/g, ' | ')}; cctl up exit ${up.exitCode}: ${landing}`);
+    t.log(inspected.stdout.trim());
+    t.notRegex(inspected.stdout, / true$/m, 'no container of the project is privileged (started or only created)');
+    if (landing === 'too early') t.regex(said, /(differs from what you accepted|keys that cctl manages)[^]*privileged/, said);
+    if (landing === 'too late' && /B in place/.test(log)) {
+      // Nothing read the swapped text before the start; the next up does, and refuses it.
+      const next = await stack.cctl(['up', '--timeout', '300']);
+      t.not(next.exitCode, 0, `the swapped file is refused by the next up: ${next.stdout}`);
+    }
+    at += landing === 'too late' ? -1 : 1;
+  }
+  t.true(landings.includes('window'), `one swap landed between the check's read and Compose's, and was refused: ${landings.join(', ')}`);
   // The refused up left no record of the attacker's config: the next up checks the file again.
   const again = await stack.cctl(['up', '--timeout', '300']);
   t.not(again.exitCode, 0, `the next up checks the file and refuses the privileged claude-cli: ${again.stdout}`);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { CLI, cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
 
@@ -24,6 +24,7 @@ const opts = { cwd: tmp.dir, env };
 
 e2e.after.always(async () => {
   await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
+  await removeProjectImages(tmp.name);
   tmp.cleanup();
 });
 

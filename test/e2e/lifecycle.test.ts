@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run } from '../../lib/engine/runner.js';
 
@@ -29,6 +29,7 @@ const dc = (...args: string[]) => run([...composeCommand(), '-f', file, '-p', tm
 
 e2e.after.always(async () => {
   await dc('--profile', 'claude', 'down', '-v', '--timeout', '1').catch(() => undefined);
+  await removeProjectImages(tmp.name);
   tmp.cleanup();
 });
 

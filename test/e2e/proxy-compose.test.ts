@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { e2e, BASE_IMAGE } from '../helpers/e2e.js';
 import { proxyEnvFile } from '../../lib/project/secrets.js';
 import { privateDir } from '../../lib/project/private-dir.js';
-import { tempProject } from '../helpers/project.js';
+import { tempProject, removeProjectImages } from '../helpers/project.js';
 import { cctl, e2eEnv, composeCommand } from '../helpers/cli.js';
 import { run, runSettled, type RunResult } from '../../lib/engine/runner.js';
 import { FAKE_MESSAGES_API as FAKE, REPLY } from '../helpers/fake-messages.js';
@@ -72,6 +72,7 @@ let clientToken = '';
 e2e.after.always(async () => {
   await dc(['down', '-v', '--timeout', '1']).catch(() => undefined);
   rmSync(privateDir(tmp.name, env), { recursive: true, force: true });
+  await removeProjectImages(tmp.name);
   tmp.cleanup();
 });
 

@@ -64,7 +64,8 @@ export function refusePathChanges(changes: readonly PathChange[]): CctlError {
       hint:
         'Anything in claude-cli could have written them; git, your editor or direnv would run them on this machine. ' +
         'Read them before running git in the project (a hook or core.fsmonitor would run): cat .git/config, ls -la .git .git/hooks (a .git/commondir sends git to another config: remove it), cat .envrc; ' +
-        'a repository inside the project: its .git/config and .git/hooks (remove its .git, and git rm --cached the folder, if it is not yours). ' +
+        'a repository inside the project: its .git/config and .git/hooks (remove its .git, and git rm --cached the folder, if it is not yours); ' +
+        "a submodule's repository in .git/modules/NAME: its config and hooks (remove that folder if it is not yours, before any git submodule update). " +
         'If you made the change, accept it: cctl up --accept-changes. Nothing was started.',
     },
   );

@@ -78,6 +78,11 @@ function inspect(dotGit: string): { commands: string[]; bytes: Buffer[] } {
     if (!named) return { commands: [], bytes: [] };
     gitDir = resolve(dirname(dotGit), named[1]!);
   }
+  return inspectGitDir(gitDir);
+}
+
+/** What in a repository folder (its config, hooks, redirects) would run commands, with the bytes that decide it. */
+function inspectGitDir(gitDir: string): { commands: string[]; bytes: Buffer[] } {
   const commands: string[] = [];
   const bytes: Buffer[] = [];
   for (const redirect of ['commondir', 'config.worktree']) {
@@ -102,6 +107,13 @@ function inspect(dotGit: string): { commands: string[]; bytes: Buffer[] } {
   return { commands, bytes };
 }
 
+function summed(path: string, found: { commands: string[]; bytes: Buffer[] }): NestedRepo {
+  const h = createHash('sha256');
+  for (const c of found.commands) h.update(c).update('\0');
+  for (const b of found.bytes) h.update(b).update('\0');
+  return { path, commands: found.commands, digest: h.digest('hex') };
+}
+
 /**
  * Every `.git` below the top of `workspace` (never inside the project's own `.git`, never through a link),
  * with what in it would run commands. `budget` folders are looked through at most; `truncated` says the
@@ -124,11 +136,7 @@ export function nestedRepos(workspace: string, budget = FOLDER_BUDGET): { repos:
       const path = join(dir, entry.name);
       if (entry.name === '.git') {
         if (dir === workspace) continue;
-        const { commands, bytes } = inspect(path);
-        const h = createHash('sha256');
-        for (const c of commands) h.update(c).update('\0');
-        for (const b of bytes) h.update(b).update('\0');
-        repos.push({ path: relative(workspace, path).split('\\').join('/'), commands, digest: h.digest('hex') });
+        repos.push(summed(relative(workspace, path).split('\\').join('/'), inspect(path)));
       } else if (entry.isDirectory()) queue.push(path);
     }
   }
@@ -175,4 +183,45 @@ export function worktreeRedirects(workspace: string): NestedRepo[] {
     });
   }
   return out;
+}
+
+/**
+ * The submodules' repositories in the project's own `.git/modules/<name>/` (a name may hold slashes, and a
+ * submodule's own submodules are in its `modules/`). The rest of `.git` is writable from claude-cli, and
+ * git uses such a folder without a `.git` file in the project pointing at it: `git submodule update --init`
+ * takes an existing `.git/modules/<name>` as the submodule's repository, checks it out with its config and
+ * runs its post-checkout hook, on the host. So each is looked at like a `.git` below the top; a link in the
+ * way is named, never followed. At most `budget` folders are looked through (past that: named as such).
+ */
+export function moduleRepos(workspace: string, budget = FOLDER_BUDGET): NestedRepo[] {
+  const top = join(workspace, '.git');
+  if (entryKind(top) !== 'dir') return [];
+  const out: NestedRepo[] = [];
+  const queue = [join(top, 'modules')];
+  let folders = 0;
+  while (queue.length > 0) {
+    const dir = queue.pop()!;
+    const rel = relative(workspace, dir).split('\\').join('/');
+    const kind = entryKind(dir);
+    if (kind === 'symlink') out.push(summed(rel, { commands: [`a link to ${readlinkSync(dir)}`], bytes: [] }));
+    if (kind !== 'dir') continue;
+    if (++folders > budget) {
+      out.push(summed(rel, { commands: [`not searched (more than ${budget} folders)`], bytes: [] }));
+      break;
+    }
+    // git takes a folder with a HEAD as a repository (a HEAD that is a link too).
+    if (entryKind(join(dir, 'HEAD')) !== 'absent') {
+      out.push(summed(rel, inspectGitDir(dir)));
+      queue.push(join(dir, 'modules'));
+      continue;
+    }
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) queue.push(join(dir, name));
+  }
+  return out.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -29,7 +29,7 @@ import { existsSync, lstatSync, readFileSync, readdirSync, readlinkSync } from '
 import { join } from 'node:path';
 import { entryKind, mkdirInside } from '../kernel/fs.js';
 import { WORKSPACE_MOUNT } from './locate.js';
-import { FOLDER_BUDGET, nestedRepos, worktreeRedirects } from './nested-repos.js';
+import { FOLDER_BUDGET, moduleRepos, nestedRepos, worktreeRedirects } from './nested-repos.js';
 
 export interface Bind {
   source: string;
@@ -157,6 +157,13 @@ export function nestedStates(workspace: string): PathState[] {
       digest: r.digest,
       nested: `a repository inside the project; git run in the project (git status) runs git in it, and it has ${r.commands.join('; ')}`,
     }));
+  for (const r of moduleRepos(workspace).filter((m) => m.commands.length > 0))
+    states.push({
+      path: r.path,
+      kind: 'absent',
+      digest: r.digest,
+      nested: `a submodule's repository; git submodule update (and git status, once it is checked out) runs git with it, and it has ${r.commands.join('; ')}`,
+    });
   for (const r of worktreeRedirects(workspace))
     states.push({ path: r.path, kind: 'absent', digest: r.digest, nested: `a linked worktree of yours has ${r.commands.join('; ')}` });
   // The search stopped: a repository past it is not seen. Named when that first happens, then accepted like the rest.

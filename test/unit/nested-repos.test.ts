@@ -10,12 +10,12 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CctlError } from '../../lib/kernel/errors.js';
 import { repositoryOf, uncommitted } from '../../lib/ops/task/git.js';
 import { acceptedStates } from '../../lib/ops/protected.js';
-import { commandLines, nestedRepos } from '../../lib/project/nested-repos.js';
+import { commandLines, moduleRepos, nestedRepos } from '../../lib/project/nested-repos.js';
 import { acceptedFrom, changedSince, describePathChanges, protectedBinds } from '../../lib/project/protected-paths.js';
 import { scratchDir } from '../helpers/scratch.js';
 
@@ -169,4 +169,57 @@ test("a linked worktree's commondir rewritten in the project's .git: the attack 
   t.false(existsSync(p.marker), 'the watch runs no git');
   git(other, 'status', '--porcelain');
   t.true(existsSync(p.marker), "and the attack is real: the user's git status in that worktree runs it");
+});
+
+test("a submodule's repository made in .git/modules: git submodule update runs its hook; the watch names it first", (t) => {
+  const p = project();
+  t.teardown(() => rmSync(p.root, { recursive: true, force: true }));
+  const accepted = acceptedFrom(protectedBinds(p.dir).states);
+  // claude-cli writes .git (all but config and hooks): a repository of its own in .git/modules, with a hook,
+  // and a submodule in .gitmodules and the index. No .git file in the project points at it yet.
+  const clone = join(p.root, 'clone');
+  git(p.root, 'clone', '-q', '--no-checkout', p.dir, clone);
+  mkdirSync(join(p.dir, '.git', 'modules'));
+  renameSync(join(clone, '.git'), join(p.dir, '.git', 'modules', 'x'));
+  writeFileSync(join(p.dir, '.git/modules/x/hooks/post-checkout'), `#!/bin/sh\ntouch ${p.marker}\n`, { mode: 0o755 });
+  writeFileSync(join(p.dir, '.gitmodules'), '[submodule "x"]\n\tpath = x\n\turl = ./\n');
+  git(p.dir, 'update-index', '--add', '--cacheinfo', `160000,${git(p.dir, 'rev-parse', 'HEAD').trim()},x`);
+  t.deepEqual(
+    nestedRepos(p.dir).repos.map((r) => r.path),
+    [],
+    'no .git below the top: the walk of the tree alone does not see it',
+  );
+  t.regex(
+    describePathChanges(changedSince(accepted, protectedBinds(p.dir).states)),
+    /\.git\/modules\/x: a submodule's repository.*hooks\/post-checkout/,
+  );
+  t.false(existsSync(p.marker), 'the watch runs no git');
+  git(p.dir, 'submodule', 'update', '--init', '-q');
+  t.true(existsSync(p.marker), "and the attack is real: the user's git submodule update runs the hook");
+});
+
+test('.git/modules: a submodule as git makes it is not named; a link there, or a hook in a nested one, is', (t) => {
+  const p = project();
+  t.teardown(() => rmSync(p.root, { recursive: true, force: true }));
+  const lib = join(p.root, 'lib');
+  mkdirSync(lib);
+  git(lib, 'init', '-q', '-b', 'main');
+  git(lib, 'commit', '-q', '--allow-empty', '-m', 'lib');
+  git(p.dir, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', lib, 'deps/lib');
+  t.deepEqual(
+    moduleRepos(p.dir).map((r) => [r.path, r.commands]),
+    [['.git/modules/deps/lib', []]],
+  );
+  symlinkSync('/tmp', join(p.dir, '.git', 'modules', 'y'));
+  mkdirSync(join(p.dir, '.git/modules/deps/lib/modules/inner/hooks'), { recursive: true });
+  writeFileSync(join(p.dir, '.git/modules/deps/lib/modules/inner/HEAD'), 'ref: refs/heads/main\n');
+  writeFileSync(join(p.dir, '.git/modules/deps/lib/modules/inner/hooks/pre-commit'), '#!/bin/sh\n', { mode: 0o755 });
+  t.deepEqual(
+    moduleRepos(p.dir).map((r) => [r.path, r.commands]),
+    [
+      ['.git/modules/deps/lib', []],
+      ['.git/modules/deps/lib/modules/inner', ['hooks/pre-commit']],
+      ['.git/modules/y', ['a link to /tmp']],
+    ],
+  );
 });

@@ -105,6 +105,51 @@ hostileSuite(e2e, { prefix: 'hostrun' }, [
     names: /tools\/\.git.*hooks\/post-checkout/,
   },
   {
+    // git takes an existing .git/modules/<name> as a submodule's repository: the host's `git submodule update
+    // --init` checks it out and runs its post-checkout hook (and later git status its config), though no .git
+    // in the tree points at it yet, so the walk for nested .git folders missed it. On main 0713260 up took it
+    // without a word (exit 0). Watched now (nested-repos.ts moduleRepos): up refuses and names it. The host's
+    // git before that up still runs it (as for the cases above), so no host action here.
+    title: "a submodule's repository written into .git/modules with a post-checkout hook: up names it",
+    v1: true,
+    expect: 'flag',
+    edits: (t) => [
+      { write: '.git/modules/x/HEAD', text: 'ref: refs/heads/main\n' },
+      { write: '.git/modules/x/objects/info/.keep', text: '' },
+      { write: '.git/modules/x/refs/heads/.keep', text: '' },
+      { write: '.git/modules/x/config', text: '[core]\n\trepositoryformatversion = 0\n\tbare = false\n\tworktree = ../../../x\n' },
+      { write: '.git/modules/x/hooks/post-checkout', text: `#!/bin/sh\ntouch ${t.marker}\n`, mode: 0o755 },
+      { write: '.gitmodules', text: '[submodule "x"]\n\tpath = x\n\turl = ./\n' },
+      { git: ['update-index', '--add', '--cacheinfo', `160000,${'1'.repeat(40)},x`] },
+    ],
+    names: /\.git\/modules\/x.*hooks\/post-checkout/,
+  },
+  {
+    // Neither file can define a command: a driver needs .git/config (read-only inside), and git's ext::
+    // transport (a URL that is a command) is off unless the user's own config allows it.
+    title: '.gitattributes naming drivers and a .gitmodules ext:: url; the host runs git status, diff, submodule update',
+    v1: true,
+    edits: (t) => [
+      { write: '.gitattributes', text: '* diff=evil filter=evil merge=evil\n' },
+      { append: 'README.md', text: 'more\n' },
+      { write: '.gitmodules', text: `[submodule "x"]\n\tpath = x\n\turl = ext::sh -c touch% ${t.marker}\n` },
+      { git: ['update-index', '--add', '--cacheinfo', `160000,${'1'.repeat(40)},x`] },
+    ],
+    names: /gitattributes|gitmodules/,
+    host: () => [gitStatus, ['git', 'diff', '--stat'], ['git', 'submodule', 'update', '--init']],
+  },
+  {
+    // git takes `update = !cmd` only from .git/config: in .gitmodules it stops every submodule command.
+    title: 'a .gitmodules with update = !cmd; the host runs git submodule update',
+    v1: true,
+    edits: (t) => [
+      { write: '.gitmodules', text: `[submodule "x"]\n\tpath = x\n\turl = ./\n\tupdate = !touch ${t.marker}\n` },
+      { git: ['update-index', '--add', '--cacheinfo', `160000,${'1'.repeat(40)},x`] },
+    ],
+    names: /gitmodules/,
+    host: () => [gitStatus, ['git', 'submodule', 'update', '--init']],
+  },
+  {
     title: '.envrc (direnv runs it on the host) edited',
     v1: true,
     expect: 'flag',

@@ -187,7 +187,8 @@ export function worktreeRedirects(workspace: string): NestedRepo[] {
 
 /**
  * The submodules' repositories in the project's own `.git/modules/<name>/` (a name may hold slashes, and a
- * submodule's own submodules are in its `modules/`). The rest of `.git` is writable from claude-cli, and
+ * submodule's own submodules are in its `modules/`), and in `.git/worktrees/<worktree>/modules/` for the
+ * user's linked worktrees. The rest of `.git` is writable from claude-cli, and
  * git uses such a folder without a `.git` file in the project pointing at it: `git submodule update --init`
  * takes an existing `.git/modules/<name>` as the submodule's repository, checks it out with its config and
  * runs its post-checkout hook, on the host. So each is looked at like a `.git` below the top; a link in the
@@ -198,6 +199,19 @@ export function moduleRepos(workspace: string, budget = FOLDER_BUDGET): NestedRe
   if (entryKind(top) !== 'dir') return [];
   const out: NestedRepo[] = [];
   const queue = [join(top, 'modules')];
+  // A linked worktree of the user's keeps its submodules' repositories in its admin folder's modules/.
+  let admins: string[] = [];
+  try {
+    if (entryKind(join(top, 'worktrees')) === 'dir') admins = readdirSync(join(top, 'worktrees'));
+  } catch {
+    // No linked worktrees.
+  }
+  for (const name of admins) {
+    const admin = join(top, 'worktrees', name);
+    if (entryKind(admin) === 'dir') queue.push(join(admin, 'modules'));
+    else if (entryKind(admin) === 'symlink')
+      out.push(summed(`.git/worktrees/${name}`, { commands: [`a link to ${readlinkSync(admin)}`], bytes: [] }));
+  }
   let folders = 0;
   while (queue.length > 0) {
     const dir = queue.pop()!;

@@ -223,3 +223,27 @@ test('.git/modules: a submodule as git makes it is not named; a link there, or a
     ],
   );
 });
+
+test("a linked worktree's submodule repository in .git/worktrees/<name>/modules: the attack runs; the watch names it", (t) => {
+  const p = project();
+  t.teardown(() => rmSync(p.root, { recursive: true, force: true }));
+  const other = join(p.root, 'feature');
+  git(p.dir, 'worktree', 'add', '-q', '-b', 'feature', other);
+  const accepted = acceptedFrom(protectedBinds(p.dir).states);
+  // Written from claude-cli, in the project's .git: a repository with a hook where git in that worktree looks.
+  const clone = join(p.root, 'clone');
+  git(p.root, 'clone', '-q', '--no-checkout', p.dir, clone);
+  mkdirSync(join(p.dir, '.git/worktrees/feature/modules'));
+  renameSync(join(clone, '.git'), join(p.dir, '.git/worktrees/feature/modules/x'));
+  writeFileSync(join(p.dir, '.git/worktrees/feature/modules/x/hooks/post-checkout'), `#!/bin/sh\ntouch ${p.marker}\n`, { mode: 0o755 });
+  t.regex(
+    describePathChanges(changedSince(accepted, protectedBinds(p.dir).states)),
+    /\.git\/worktrees\/feature\/modules\/x: a submodule's repository.*hooks\/post-checkout/,
+  );
+  // A branch claude-cli committed with the submodule, merged in that worktree: the user's submodule update runs it.
+  writeFileSync(join(other, '.gitmodules'), '[submodule "x"]\n\tpath = x\n\turl = ./\n');
+  git(other, 'update-index', '--add', '--cacheinfo', `160000,${git(p.dir, 'rev-parse', 'HEAD').trim()},x`);
+  t.false(existsSync(p.marker), 'the watch runs no git');
+  git(other, 'submodule', 'update', '--init', '-q');
+  t.true(existsSync(p.marker), "and the attack is real: the user's git submodule update in that worktree runs the hook");
+});

@@ -27,6 +27,8 @@ export class Exchange {
   onLogged: ((entry: RequestLog) => void | Promise<void>) | undefined;
   /** A Messages call, which the upstream bills: a successful reply must carry usage the gateway can read. */
   billed = false;
+  /** The request was sent upstream (forward.ts): from then on the upstream may be billing it. */
+  forwarded = false;
 
   constructor(
     readonly req: http.IncomingMessage,
@@ -110,6 +112,8 @@ export class Exchange {
       // No response reached us (refused, aborted, failed): the request still
       // says which model it wanted.
       entry.model ??= this.body.model(this.req.complete);
+      // Left after it went upstream: the upstream may have billed it, the gateway never saw how much.
+      if (this.billed && this.forwarded && entry.status === 499) entry.usageUnread = 'the client left before the reply';
       return emit();
     }
     const tap = this.tap;

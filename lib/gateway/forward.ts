@@ -116,6 +116,7 @@ class Forwarding {
   private send(resend?: Buffer): void {
     const { upstream, config, headers, target, exchange } = this.o;
     this.attempts += 1;
+    exchange.forwarded = true;
     const attempt = upstream.request({
       protocol: upstream.url.protocol,
       hostname: upstream.hostname,

@@ -58,6 +58,8 @@ export class ResponseTap {
   private skippingLongLine = false;
   private event = '';
   private data = '';
+  /** A stream's final (cumulative) usage came: message_delta. */
+  private finalUsage = false;
 
   constructor(contentType: string | undefined, contentEncoding: string | undefined) {
     const type = (contentType ?? '').toLowerCase();
@@ -99,7 +101,12 @@ export class ResponseTap {
   finish(done: (facts: ResponseFacts) => void): void {
     const complete = () => {
       if (this.kind === 'json') this.parseJson();
-      else if (this.kind === 'sse') this.consumeText(this.decoder.end() + '\n\n');
+      else if (this.kind === 'sse') {
+        this.consumeText(this.decoder.end() + '\n\n');
+        // message_start says 1 output token; the bill comes in message_delta, after the text.
+        // A stream cut before it (a client that hangs up once it has the text) is not read as 1 token.
+        if (!this.finalUsage && !this.facts.errorType) this.facts.unreadable ??= 'the stream ended before its final usage (message_delta)';
+      }
       done(this.facts);
     };
     if (!this.decompressor || this.kind === 'none') {
@@ -220,7 +227,10 @@ export class ResponseTap {
       }
       case 'message_delta': {
         // message_delta usage is cumulative, so its counts replace the start's.
-        if (payload.usage) this.facts.usage = pickUsage(payload.usage, this.facts.usage);
+        if (payload.usage) {
+          this.facts.usage = pickUsage(payload.usage, this.facts.usage);
+          this.finalUsage = true;
+        }
         const delta = payload.delta as Record<string, unknown> | undefined;
         if (typeof delta?.stop_reason === 'string') this.facts.stopReason = delta.stop_reason;
         break;

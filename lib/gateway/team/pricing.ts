@@ -20,7 +20,8 @@ interface Price {
 
 /** First match wins; newer families before the names they contain. */
 const PRICES: [RegExp, Price][] = [
-  [/opus-4-(?:[5-9]|\d\d)/, { input: 5, output: 25 }],
+  // A minor version, not the date of a dated id (claude-opus-4-20250514 is Opus 4, at Opus 4's price).
+  [/opus-4-(?:[5-9]|[1-9]\d)(?!\d)/, { input: 5, output: 25 }],
   [/opus/, { input: 15, output: 75 }],
   [/haiku-(?:4|[5-9])/, { input: 1, output: 5 }],
   [/haiku/, { input: 0.8, output: 4 }],

@@ -8,14 +8,12 @@
  * .cctl-test/artifacts (or $CCTL_TEST_ARTIFACTS).
  */
 import test from 'ava';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { CHROMIUM, chromium } from './chromium.js';
 import { startUpstream, type Upstream } from './fixtures.js';
 import { ADMIN_TOKEN, cleanup, ROOT, seedLedger, startTeam, tempDataDir, type TeamProcess } from './team-fixtures.js';
 
-const CHROMIUM = process.env.CCTL_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = process.env.CCTL_TEST_ARTIFACTS ?? join(ROOT, '.cctl-test', 'artifacts');
 const MEMBERS = ['alice', 'bob', 'carol'];
 
@@ -38,39 +36,6 @@ test.after.always(async () => {
   await upstream?.close();
   if (team) cleanup(team.dataDir);
 });
-
-/** One headless Chromium run; returns what it printed on stdout and its console lines. */
-function chromium(url: string, extra: string[]): { stdout: string; console: string[] } {
-  const profile = mkdtempSync(join(tmpdir(), 'cctl-chromium-'));
-  try {
-    const result = spawnSync(
-      CHROMIUM,
-      [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${profile}`,
-        '--enable-logging=stderr',
-        '--v=0',
-        // Virtual time runs until the page's fetches have settled (bounded at 10 s), then the DOM is read.
-        '--virtual-time-budget=10000',
-        ...(extra.some((e) => e.startsWith('--window-size')) ? [] : ['--window-size=1200,2200']),
-        ...extra,
-        url,
-      ],
-      { encoding: 'utf8', timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
-    );
-    if (result.status !== 0) throw new Error(`chromium exited with ${result.status}: ${result.stderr.slice(-2000)}`);
-    return { stdout: result.stdout, console: result.stderr.split('\n').filter((l) => l.includes(':CONSOLE')) };
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
-}
 
 const tableRows = (dom: string, id: string) => {
   const table = new RegExp(`<table id="${id}">[\\s\\S]*?<tbody>([\\s\\S]*?)</tbody>`).exec(dom)?.[1] ?? '';

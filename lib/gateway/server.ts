@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { GatewayFailure, sendError } from './api-error.js';
 import { authenticate } from './authenticate.js';
+import { refusedBeta } from './betas.js';
 import { answerClientErrors } from './client-error.js';
 import { DEFAULTS, type GatewayConfig } from './config.js';
 import { Exchange } from './exchange.js';
@@ -98,7 +99,9 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
         const headers = outgoingRequestHeaders(req.headers);
         // Only codings the response tap can decode, so the usage of every reply is read.
         headers['accept-encoding'] = upstreamAcceptEncoding(req.headers['accept-encoding']);
-        const admitted = team ? team.admit(exchange, headers) : authenticate(config, req.headers, headers);
+        // Before any credential is looked at, as a refused route: no member row, nothing upstream.
+        const beta = refusedBeta(req.headers);
+        const admitted = beta ?? (team ? team.admit(exchange, headers) : authenticate(config, req.headers, headers));
         const refusal = (admitted && 'failure' in admitted ? admitted : undefined) ?? declaredTooLarge(req.headers, config.maxBodyBytes);
         if (refusal) {
           exchange.answer(refusal.failure, { reason: refusal.reason, closeConnection: true });

@@ -10,6 +10,8 @@ export interface Usage {
   output_tokens?: number;
   cache_creation_input_tokens?: number;
   cache_read_input_tokens?: number;
+  /** usage.server_tool_use.web_search_requests: searches the upstream ran, billed beside the tokens. */
+  web_search_requests?: number;
 }
 
 export interface ResponseFacts {
@@ -30,6 +32,8 @@ function pickUsage(source: unknown, into: Usage = {}): Usage {
       const value = (source as Record<string, unknown>)[field];
       if (typeof value === 'number') into[field] = value;
     }
+    const searches = ((source as Record<string, unknown>).server_tool_use as Record<string, unknown> | undefined)?.web_search_requests;
+    if (typeof searches === 'number') into.web_search_requests = searches;
   }
   return into;
 }

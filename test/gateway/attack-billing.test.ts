@@ -163,3 +163,43 @@ test('a dated Opus 4 or 4.1 model id is priced as Opus 4, not as the cheaper Opu
   const counts = { inputTokens: 0, outputTokens: 1_000_000, cacheCreationTokens: 0, cacheReadTokens: 0 };
   t.is(estimateCost('claude-opus-4-20250514', counts), 75);
 });
+
+test.serial('web searches the upstream ran for a request are in its cost ($10 per 1,000), not free', async (t) => {
+  // The model may search many times in one request (max_uses is the client's); each is billed beside the tokens.
+  const usage = { input_tokens: 100, output_tokens: 50, server_tool_use: { web_search_requests: 40 } };
+  const upstream = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ type: 'message', model: 'claude-sonnet-4-5', content: [], stop_reason: 'end_turn', usage }));
+  });
+  const team = await startTeam(upstream.url);
+  t.teardown(async () => {
+    await team.stop();
+    await upstream.close();
+    cleanup(team.dataDir);
+  });
+  const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
+  const body = JSON.stringify({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 100,
+    messages: [],
+    tools: [{ type: 'web_search_20250305', name: 'web_search' }],
+  });
+  const reply = await new Promise<number>((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1',
+      port: team.port,
+      method: 'POST',
+      path: '/v1/messages',
+      headers: { 'x-api-key': token },
+      agent: false,
+    });
+    req.on('response', (res) => res.resume().on('end', () => resolve(res.statusCode!)));
+    req.on('error', reject);
+    req.end(body);
+  });
+  t.is(reply, 200);
+  const [row] = await rowsOf(team, 'mallory', 1);
+  const tokens = estimateCost('claude-sonnet-4-5', { inputTokens: 100, outputTokens: 50, cacheCreationTokens: 0, cacheReadTokens: 0 });
+  t.truthy(row);
+  t.true(Math.abs(row!.cost - (tokens + 0.4)) < 1e-9, `cost ${row!.cost}: tokens ${tokens} + 40 searches at $0.01`);
+});

@@ -209,7 +209,8 @@ test('JSON replies give model, usage, stop reason, or the error type', async (t)
   t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [ok.subarray(0, 5), ok.subarray(5)]), {
     model: 'm',
     stopReason: 'end_turn',
-    usage: { input_tokens: 1, output_tokens: 2 },
+    // Searches are billed beside the tokens: the ledger prices them (attack-billing.test.ts).
+    usage: { input_tokens: 1, output_tokens: 2, web_search_requests: 1 },
   });
   const error = Buffer.from(apiErrorBody('authentication_error', 'bad key'));
   t.deepEqual(await readAll(new ResponseTap('application/json', undefined), [error]), { errorType: 'authentication_error' });

@@ -43,3 +43,6 @@ export function estimateCost(model: string, usage: TokenCounts): number {
     usage.outputTokens * price.output;
   return dollars / 1_000_000;
 }
+
+/** Web search, a server tool: $10 per 1,000 searches, on top of the tokens. */
+export const WEB_SEARCH_PRICE = 0.01;

@@ -19,7 +19,7 @@ import { serveDashboard } from './dashboard.js';
 import { Ledger } from './ledger.js';
 import { PostgresLedger, type TeamLedger } from './pg-ledger.js';
 import { presentedToken, tokenHash } from './members.js';
-import { estimateCost } from './pricing.js';
+import { estimateCost, WEB_SEARCH_PRICE } from './pricing.js';
 import { type Estimate, estimateRequest, FREE, requestFacts } from './reservation.js';
 import { LedgerStore, type LedgerRow, type MemberRecord } from './store.js';
 
@@ -70,7 +70,7 @@ export function rowOf(entry: RequestLog, member: string, project: string, time: 
     cacheReadTokens: usage.cache_read_input_tokens ?? 0,
     cost: 0,
   };
-  row.cost = estimateCost(row.model, row);
+  row.cost = estimateCost(row.model, row) + (usage.web_search_requests ?? 0) * WEB_SEARCH_PRICE;
   if (entry.usageUnread && charge) {
     row.usageUnread = true;
     row.inputTokens = charge.inputTokens;

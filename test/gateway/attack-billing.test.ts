@@ -6,6 +6,7 @@
  */
 import test from 'ava';
 import http from 'node:http';
+import net from 'node:net';
 import { deadline, sse, startUpstream, waitFor } from './fixtures.js';
 import { ADMIN_TOKEN, cleanup, memberCli, startTeam, type TeamProcess } from './team-fixtures.js';
 import { estimateRequest } from '../../lib/gateway/team/reservation.js';
@@ -203,3 +204,43 @@ test.serial('web searches the upstream ran for a request are in its cost ($10 pe
   t.truthy(row);
   t.true(Math.abs(row!.cost - (tokens + 0.4)) < 1e-9, `cost ${row!.cost}: tokens ${tokens} + 40 searches at $0.01`);
 });
+
+test.serial(
+  "bodies a member's requests are still uploading are capped like requests in flight: the gateway holds no more of them",
+  async (t) => {
+    // Team mode reads a whole body before the reservation (its size and max_tokens make the estimate). Without a
+    // cap there, one member's parallel 32 MB uploads would each be buffered: memory for the whole team's gateway.
+    const upstream = await startUpstream();
+    const team = await startTeam(upstream.url, { env: { CCTL_MAX_IN_FLIGHT: '4' } });
+    const sockets: net.Socket[] = [];
+    t.teardown(async () => {
+      for (const s of sockets) s.destroy();
+      await team.stop();
+      await upstream.close();
+      cleanup(team.dataDir);
+    });
+    const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
+    const answers: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const socket = net.connect(team.port, '127.0.0.1');
+      sockets.push(socket);
+      answers.push('');
+      socket.on('data', (d: Buffer) => (answers[i] += d.toString()));
+      socket.on('error', () => undefined);
+      socket.write(`POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: ${token}\r\nContent-Length: ${16 * 1024 * 1024}\r\n\r\n`);
+      socket.write(Buffer.alloc(256 * 1024, 0x20));
+    }
+    await waitFor(
+      () => answers.filter((a) => a.startsWith('HTTP/1.1 429')).length >= 8,
+      5000,
+      'the uploads past the cap to be refused',
+    ).catch(() => undefined);
+    const refused = answers.filter((a) => a.startsWith('HTTP/1.1 429')).length;
+    t.is(
+      refused,
+      8,
+      `${refused} of 12 uploads refused at once; the others: ${answers.filter((a) => !a.startsWith('HTTP/1.1 429')).length} held`,
+    );
+    t.is(upstream.seen.length, 0);
+  },
+);

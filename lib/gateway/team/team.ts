@@ -113,6 +113,8 @@ export async function createTeamGateway(
     ledger = new Ledger({ path: config.ledgerPath, retentionDays: config.retentionDays, log: write });
     lookup = { sync: (hash) => reader.memberByTokenHash(hash), close: () => reader.close() };
   }
+  /** Bodies still uploading, per token: each is read whole before its reservation, so they are capped like requests in flight. */
+  const uploading = new Map<string, number>();
   const unknownToken =
     'This team gateway does not accept this member token: it was revoked or never issued here. Ask your team admin for a new one ("cctl gateway member add NAME").';
 
@@ -167,6 +169,22 @@ export async function createTeamGateway(
         member = lookup.sync(hash);
         if (!member) return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
       }
+      const cap = member?.maxInFlight ?? config.maxInFlight;
+      const reading = uploading.get(hash) ?? 0;
+      if (reading >= cap) {
+        const message = `This member token has ${reading} request bodies still uploading, the most this gateway holds at once; try again when one is in.`;
+        return refuse(exchange, 429, 'rate_limit_error', message, `${cap} bodies uploading`, { final: false, retryAfter: 1 });
+      }
+      uploading.set(hash, reading + 1);
+      let bodyIn = false;
+      const uploaded = () => {
+        if (bodyIn) return;
+        bodyIn = true;
+        const left = (uploading.get(hash) ?? 1) - 1;
+        if (left > 0) uploading.set(hash, left);
+        else uploading.delete(hash);
+      };
+      exchange.res.once('close', uploaded);
       const project = projectOf(exchange.req.headers);
       const started = now();
       let reservation: number | undefined;
@@ -194,6 +212,7 @@ export async function createTeamGateway(
           return member?.name ?? '';
         },
         async reserve(body, billed) {
+          uploaded();
           if (!member && 'async' in lookup) {
             try {
               member = await lookup.async(hash);

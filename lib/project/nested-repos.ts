@@ -21,7 +21,18 @@ import { entryKind } from '../kernel/fs.js';
 
 /** Config keys git only reads as data, by section (lower case). Everything else counts as a command. */
 const DATA_KEYS: Record<string, readonly string[]> = {
-  core: ['repositoryformatversion', 'filemode', 'bare', 'logallrefupdates', 'ignorecase', 'precomposeunicode', 'symlinks', 'worktree'],
+  core: [
+    'repositoryformatversion',
+    'filemode',
+    'bare',
+    'logallrefupdates',
+    'ignorecase',
+    'precomposeunicode',
+    'symlinks',
+    'worktree',
+    'sparsecheckout',
+    'sparsecheckoutcone',
+  ],
   remote: ['url', 'fetch', 'pushurl', 'tagopt', 'prune', 'mirror'],
   branch: ['remote', 'merge', 'rebase', 'pushremote'],
   submodule: ['url', 'active', 'branch', 'ignore'],
@@ -57,6 +68,15 @@ export function commandLines(text: string): string[] {
     if (!safe) out.push(section ? `[${section}] ${line}` : line);
   }
   return out;
+}
+
+/**
+ * The command lines of a git folder's `config.worktree` (git reads it as config when extensions.worktreeConfig
+ * is on; git sparse-checkout writes only data keys there). None when there is no such file.
+ */
+export function worktreeConfigCommands(gitDir: string): string[] {
+  const text = readOr(join(gitDir, 'config.worktree'));
+  return text === undefined ? [] : commandLines(text.toString('utf8'));
 }
 
 function readOr(path: string): Buffer | undefined {
@@ -162,6 +182,15 @@ export function worktreeRedirects(workspace: string): NestedRepo[] {
   const own = realpathSync(join(workspace, '.git'));
   const out: NestedRepo[] = [];
   for (const name of names.sort()) {
+    const config = worktreeConfigCommands(join(admin, name));
+    if (config.length > 0) {
+      const commands = [`a config.worktree (git in that worktree reads it) with ${config.join('; ')}`];
+      out.push({
+        path: `.git/worktrees/${name}/config.worktree`,
+        commands,
+        digest: createHash('sha256').update(commands[0]!).digest('hex'),
+      });
+    }
     const file = join(admin, name, 'commondir');
     const text = readOr(file)?.toString('utf8').trim();
     let target: string | undefined;

@@ -46,6 +46,8 @@ export interface Bind {
 export const PROTECTED_PATHS = [
   '.git/hooks',
   '.git/config',
+  // Read by git as config too once extensions.worktreeConfig is on (git sparse-checkout turns it on).
+  '.git/config.worktree',
   '.git/commondir',
   '.vscode',
   '.devcontainer',

@@ -413,7 +413,7 @@ export class Stack {
     const sh = (script: string) => this.asUser(['sh', '-c', script]);
     // A symlinked folder in the tree is removed as a link, never followed.
     await sh(
-      `rm -f .git/commondir && rm -rf .git/modules && git reset -q --hard ${this.head} && git clean -ffdxq && rm -rf .git/hooks && cp -a '${this.snap}/git-hooks' .git/hooks && cp -a '${this.snap}/git-config' .git/config` +
+      `rm -f .git/commondir .git/config.worktree && rm -rf .git/modules && git reset -q --hard ${this.head} && git clean -ffdxq && rm -rf .git/hooks && cp -a '${this.snap}/git-hooks' .git/hooks && cp -a '${this.snap}/git-config' .git/config` +
         ` && find '${this.home}' -mindepth 1 -maxdepth 1 ! -name src -exec rm -rf {} + && cd '${this.snap}/home' && find . -mindepth 1 -maxdepth 1 ! -name src -exec cp -a {} '${this.home}/' \\;`,
     );
     rmSync(this.marker, { force: true });

@@ -8,7 +8,7 @@ import { run, ProcessError } from '../../engine/runner.js';
 import { CctlError } from '../../kernel/errors.js';
 import { entryKind } from '../../kernel/fs.js';
 import { tail } from '../../kernel/text.js';
-import { nestedRepos } from '../../project/nested-repos.js';
+import { nestedRepos, worktreeConfigCommands } from '../../project/nested-repos.js';
 
 const GIT_TIMEOUT_MS = 30_000;
 
@@ -84,6 +84,7 @@ export function assertOwnRepository(repo: Repository): void {
       `Look at ${dotGit} (ls -la ${dotGit}, cat ${dotGit}/commondir); a repository's own .git names no other folder.`,
     );
   }
+  assertNoWorktreeConfig(repo.commonDir);
   const commondir = join(repo.commonDir, 'commondir');
   if (entryKind(commondir) !== 'absent') {
     throw pointedElsewhere(
@@ -92,6 +93,19 @@ export function assertOwnRepository(repo: Repository): void {
       `Read it (cat ${commondir}), remove it (rm ${commondir}), and check that folder and .git/hooks before running git in the project.`,
     );
   }
+}
+
+/** A `config.worktree` in a git folder with a command in it: git reads it as config when extensions.worktreeConfig is on. */
+function assertNoWorktreeConfig(gitDir: string): void {
+  const commands = worktreeConfigCommands(gitDir);
+  if (commands.length === 0) return;
+  const file = join(gitDir, 'config.worktree');
+  throw new CctlError(
+    `${file} has a command (${commands.join('; ')}); git reads it as config when extensions.worktreeConfig is on. Anything in claude-cli can write there; cctl ran no git in it.`,
+    {
+      hint: `Read it (cat ${file}) and remove what you did not write (git sparse-checkout writes only core.sparseCheckout keys), then run the command again.`,
+    },
+  );
 }
 
 /** The git folder a worktree's `.git` file names, resolved; undefined when it is not a `gitdir:` file. */
@@ -124,6 +138,7 @@ export function assertTaskWorktree(repo: Repository, worktree: string): void {
   if (!common || real(common) !== real(repo.commonDir)) {
     throw pointedElsewhere(`${join(admin, 'commondir')} does not name ${repo.commonDir}`, common ?? admin, repair);
   }
+  assertNoWorktreeConfig(admin);
   // A repository inside the worktree that the task's index records as a gitlink: git status (and git worktree
   // remove's own status) runs git in it, with a config and hooks the task's claude-cli wrote (nested-repos.ts).
   const armed = nestedRepos(worktree).repos.filter((r) => r.commands.length > 0);

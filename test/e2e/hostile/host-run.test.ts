@@ -68,6 +68,16 @@ hostileSuite(e2e, { prefix: 'hostrun' }, [
     names: /\.git\/commondir/,
   },
   {
+    // git reads .git/config.worktree as config once extensions.worktreeConfig is on (git sparse-checkout turns
+    // it on): past the read-only .git/config. On main f1795cb up took it without a word (exit 0). Now a
+    // protected path: read-only where it exists, named when it appears.
+    title: '.git/config.worktree written with core.fsmonitor: up names it',
+    v1: true,
+    expect: 'flag',
+    edits: (t) => [{ write: '.git/config.worktree', text: `[core]\n\tfsmonitor = "touch ${t.marker}; false"\n` }],
+    names: /\.git\/config\.worktree/,
+  },
+  {
     // A repository inside the project, recorded in the project's index as a gitlink: the host's git status
     // runs git in it, with its own config (core.fsmonitor runs at once). Neither read-only bind reaches it, and
     // a folder made after up cannot be bound: watched (nested-repos.ts), so up refuses and names it. On main

@@ -120,7 +120,7 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
     }
   };
 
-  /** Team mode: the whole body first (its size and max_tokens make the estimate), then the reservation, then upstream. */
+  /** Team mode: the token, then the whole body (its size and max_tokens make the estimate), then the reservation, then upstream. */
   const reserveThenForward = async (
     exchange: Exchange,
     pass: MemberPass,
@@ -128,6 +128,11 @@ export function createGateway(config: GatewayConfig, team?: TeamGateway): Gatewa
     target: URL,
     billed: boolean,
   ) => {
+    const stranger = await pass.ready();
+    if (stranger) {
+      if (!exchange.res.destroyed) exchange.answer(stranger.failure, { reason: stranger.reason, closeConnection: true });
+      return;
+    }
     const body = await readWholeBody(exchange.req, exchange.body, config.maxBodyBytes);
     if (body === undefined) return;
     if (body === 'too-large') {

@@ -22,6 +22,7 @@ import { presentedToken, tokenHash } from './members.js';
 import { estimateCost, WEB_SEARCH_PRICE } from './pricing.js';
 import { type Estimate, estimateRequest, FREE, requestFacts } from './reservation.js';
 import { LedgerStore, type LedgerRow, type MemberRecord } from './store.js';
+import { Uploads } from './uploads.js';
 
 /** The member's local gateway names the project in this header; it never goes upstream. */
 export const PROJECT_HEADER = 'x-cctl-project';
@@ -29,6 +30,8 @@ export const PROJECT_HEADER = 'x-cctl-project';
 /** A member's request, authenticated; `reserve` admits it against budgets once its body is in. */
 export interface MemberPass {
   member: string;
+  /** The token checked before the body is read (Postgres: asked once, then remembered): a stranger's body is never buffered. */
+  ready(): Promise<Refusal | undefined>;
   /** A refusal, or undefined when admitted (the reservation is then the exchange's). */
   reserve(body: Buffer, billed: boolean): Promise<Refusal | undefined>;
 }
@@ -88,9 +91,9 @@ export function rowOf(entry: RequestLog, member: string, project: string, time: 
  * Where member tokens are looked up, so that a revoke counts at once: SQLite
  * answers synchronously from a reader connection on every request, before
  * the body is read; Postgres (shared by replicas) answers asynchronously,
- * once the body is in, just before the reservation, from the replica's memory
- * for a token seen before: the reservation then admits only while the token
- * is still active, in the same round trip.
+ * also before the body is read (ready()), from the replica's memory for a
+ * token seen before: the reservation then admits only while the token is
+ * still active, in the same round trip.
  */
 type Lookup =
   | { sync: (hash: string) => MemberRecord | undefined; close(): void }
@@ -113,8 +116,7 @@ export async function createTeamGateway(
     ledger = new Ledger({ path: config.ledgerPath, retentionDays: config.retentionDays, log: write });
     lookup = { sync: (hash) => reader.memberByTokenHash(hash), close: () => reader.close() };
   }
-  /** Bodies still uploading, per token: each is read whole before its reservation, so they are capped like requests in flight. */
-  const uploading = new Map<string, number>();
+  const uploads = new Uploads();
   const unknownToken =
     'This team gateway does not accept this member token: it was revoked or never issued here. Ask your team admin for a new one ("cctl gateway member add NAME").';
 
@@ -169,22 +171,8 @@ export async function createTeamGateway(
         member = lookup.sync(hash);
         if (!member) return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
       }
-      const cap = member?.maxInFlight ?? config.maxInFlight;
-      const reading = uploading.get(hash) ?? 0;
-      if (reading >= cap) {
-        const message = `This member token has ${reading} request bodies still uploading, the most this gateway holds at once; try again when one is in.`;
-        return refuse(exchange, 429, 'rate_limit_error', message, `${cap} bodies uploading`, { final: false, retryAfter: 1 });
-      }
-      uploading.set(hash, reading + 1);
-      let bodyIn = false;
-      const uploaded = () => {
-        if (bodyIn) return;
-        bodyIn = true;
-        const left = (uploading.get(hash) ?? 1) - 1;
-        if (left > 0) uploading.set(hash, left);
-        else uploading.delete(hash);
-      };
-      exchange.res.once('close', uploaded);
+      let uploaded = () => {};
+      exchange.res.once('close', () => uploaded());
       const project = projectOf(exchange.req.headers);
       const started = now();
       let reservation: number | undefined;
@@ -211,8 +199,7 @@ export async function createTeamGateway(
         get member() {
           return member?.name ?? '';
         },
-        async reserve(body, billed) {
-          uploaded();
+        async ready() {
           if (!member && 'async' in lookup) {
             try {
               member = await lookup.async(hash);
@@ -226,8 +213,22 @@ export async function createTeamGateway(
                 { final: false, retryAfter: 2 },
               );
             }
-            if (!member) return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
           }
+          if (!member || exchange.res.destroyed)
+            return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
+          const place = uploads.take(hash, member.maxInFlight ?? config.maxInFlight);
+          if (typeof place === 'number') {
+            const message = `Member "${member.name}" has ${place} request bodies still uploading, the most this gateway holds at once; try again when one is in.`;
+            return refuse(exchange, 429, 'rate_limit_error', message, `${member.name}: ${place} bodies uploading`, {
+              final: false,
+              retryAfter: 1,
+            });
+          }
+          uploaded = place;
+          return undefined;
+        },
+        async reserve(body, billed) {
+          uploaded();
           if (!member) return refuse(exchange, 401, 'authentication_error', unknownToken, 'member token rejected');
           const facts = billed ? requestFacts(body) : {};
           const estimate = billed ? estimateRequest(facts.model, facts.maxTokens, body.length) : FREE;

@@ -16,6 +16,7 @@ interface Row {
   member: string;
   status: number;
   inputTokens: number;
+  cacheReadTokens: number;
   outputTokens: number;
   cost: number;
   usageUnread?: boolean;
@@ -62,7 +63,10 @@ const streamBody = JSON.stringify({
 function longStream(_req: http.IncomingMessage, res: http.ServerResponse): void {
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   res.write(
-    sse('message_start', { type: 'message_start', message: { model: 'claude-sonnet-4-5', usage: { input_tokens: 10, output_tokens: 1 } } }),
+    sse('message_start', {
+      type: 'message_start',
+      message: { model: 'claude-sonnet-4-5', usage: { input_tokens: 10, cache_read_input_tokens: 50_000, output_tokens: 1 } },
+    }),
   );
   for (let i = 0; i < 20; i++)
     res.write(
@@ -77,50 +81,60 @@ function longStream(_req: http.IncomingMessage, res: http.ServerResponse): void 
   res.on('close', () => clearTimeout(timer));
 }
 
-test.serial('a stream cut after the text but before message_delta is charged at the maximum, not at 1 output token', async (t) => {
-  const upstream = await startUpstream(longStream);
-  const team = await startTeam(upstream.url);
-  t.teardown(async () => {
-    await team.stop();
-    await upstream.close();
-    cleanup(team.dataDir);
-  });
-  const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
-  // The attack: read the whole answer, then hang up before the event that carries the bill.
-  const text = await deadline(
-    new Promise<string>((resolve, reject) => {
-      const req = http.request({
-        host: '127.0.0.1',
-        port: team.port,
-        method: 'POST',
-        path: '/v1/messages',
-        headers: { 'x-api-key': token },
-        agent: false,
-      });
-      req.on('response', (res) => {
-        let got = '';
-        res.on('data', (d: Buffer) => {
-          got += d.toString();
-          if (got.includes('content_block_stop')) {
-            req.destroy();
-            resolve(got);
-          }
+test.serial(
+  'a stream cut after the text but before message_delta is charged its output at the maximum, not at 1 output token',
+  async (t) => {
+    const upstream = await startUpstream(longStream);
+    const team = await startTeam(upstream.url);
+    t.teardown(async () => {
+      await team.stop();
+      await upstream.close();
+      cleanup(team.dataDir);
+    });
+    const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
+    // The attack: read the whole answer, then hang up before the event that carries the bill.
+    const text = await deadline(
+      new Promise<string>((resolve, reject) => {
+        const req = http.request({
+          host: '127.0.0.1',
+          port: team.port,
+          method: 'POST',
+          path: '/v1/messages',
+          headers: { 'x-api-key': token },
+          agent: false,
         });
-      });
-      req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
-      req.end(streamBody);
-    }),
-    5000,
-    'the answer text',
-  );
-  t.is(text.split('content_block_delta').length - 1, 40, 'the attacker got the whole answer');
-  const [row] = await rowsOf(team, 'mallory', 1);
-  const estimate = estimateRequest('claude-sonnet-4-5', MAX_TOKENS, Buffer.byteLength(streamBody));
-  t.truthy(row);
-  t.true(row!.outputTokens >= 3900, `the row says ${row!.outputTokens} output tokens for an answer the upstream billed at 3900`);
-  t.like(row, { usageUnread: true, outputTokens: estimate.outputTokens });
-  t.true(Math.abs(row!.cost - estimate.cost) < 1e-9);
-});
+        req.on('response', (res) => {
+          let got = '';
+          res.on('data', (d: Buffer) => {
+            got += d.toString();
+            if (got.includes('content_block_stop')) {
+              req.destroy();
+              resolve(got);
+            }
+          });
+        });
+        req.on('error', (error) => (req.destroyed ? undefined : reject(error)));
+        req.end(streamBody);
+      }),
+      5000,
+      'the answer text',
+    );
+    t.is(text.split('content_block_delta').length - 1, 40, 'the attacker got the whole answer');
+    const [row] = await rowsOf(team, 'mallory', 1);
+    const estimate = estimateRequest('claude-sonnet-4-5', MAX_TOKENS, Buffer.byteLength(streamBody));
+    t.truthy(row);
+    t.true(row!.outputTokens >= 3900, `the row says ${row!.outputTokens} output tokens for an answer the upstream billed at 3900`);
+    // The input side is message_start's, exact; only the output, which never came, is at the maximum.
+    t.like(row, { usageUnread: true, inputTokens: 10, cacheReadTokens: 50_000, outputTokens: estimate.outputTokens });
+    const charged = estimateCost('claude-sonnet-4-5', {
+      inputTokens: 10,
+      outputTokens: MAX_TOKENS,
+      cacheCreationTokens: 0,
+      cacheReadTokens: 50_000,
+    });
+    t.true(Math.abs(row!.cost - charged) < 1e-9, `cost ${row!.cost}, expected ${charged}`);
+  },
+);
 
 test.serial('a request the client leaves after it went upstream is charged at the maximum, not at zero', async (t) => {
   let upstreamClosed = false;

@@ -56,7 +56,8 @@ function projectOf(headers: Headers): string {
 /**
  * The ledger row for a finished exchange: counts exactly as the upstream
  * reported them, or, when a successful reply's usage could not be read, the
- * request's maximum (`charge`, its reservation estimate), flagged.
+ * request's maximum (`charge`, its reservation estimate), flagged; a stream
+ * cut after message_start keeps its input and cache counts, which are final.
  */
 export function rowOf(entry: RequestLog, member: string, project: string, time: number, charge?: Estimate): LedgerRow {
   const usage = entry.usage ?? {};
@@ -73,14 +74,16 @@ export function rowOf(entry: RequestLog, member: string, project: string, time: 
     cacheReadTokens: usage.cache_read_input_tokens ?? 0,
     cost: 0,
   };
-  row.cost = estimateCost(row.model, row) + (usage.web_search_requests ?? 0) * WEB_SEARCH_PRICE;
+  const searches = (usage.web_search_requests ?? 0) * WEB_SEARCH_PRICE;
+  row.cost = estimateCost(row.model, row) + searches;
   if (entry.usageUnread && charge) {
     row.usageUnread = true;
-    row.inputTokens = charge.inputTokens;
-    row.outputTokens = charge.outputTokens;
-    row.cacheCreationTokens = 0;
-    row.cacheReadTokens = 0;
-    row.cost = charge.cost;
+    // A cancelled answer keeps message_start's counts: charged as the body's bytes at the cache-write price, a
+    // 200 KB Sonnet request (mostly cache reads, worth cents) cost $1.23, and every Esc cost that much.
+    const exactInput = usage.input_tokens !== undefined;
+    if (!exactInput) Object.assign(row, { inputTokens: charge.inputTokens, cacheCreationTokens: 0, cacheReadTokens: 0 });
+    row.outputTokens = Math.max(row.outputTokens, charge.outputTokens);
+    row.cost = exactInput ? estimateCost(row.model, row) + searches : charge.cost;
   }
   const error = entry.error ?? entry.errorType ?? (entry.usageUnread ? `usage unread: ${entry.usageUnread}` : undefined);
   if (error) row.error = error.slice(0, 300);

@@ -6,9 +6,8 @@
  */
 import test from 'ava';
 import http from 'node:http';
-import net from 'node:net';
-import { deadline, sse, startUpstream, waitFor } from './fixtures.js';
-import { ADMIN_TOKEN, cleanup, memberCli, startTeam, type TeamProcess } from './team-fixtures.js';
+import { deadline, send, sse, startUpstream, waitFor } from './fixtures.js';
+import { ADMIN_TOKEN, memberCli, startTeamFor, type TeamProcess } from './team-fixtures.js';
 import { estimateRequest } from '../../lib/gateway/team/reservation.js';
 import { estimateCost, priceOf } from '../../lib/gateway/team/pricing.js';
 
@@ -44,6 +43,11 @@ async function rowsOf(team: TeamProcess, member: string, count: number): Promise
     rows = (JSON.parse(answer) as { requests: Row[] }).requests.filter((r) => r.member === member);
   }
   return rows;
+}
+
+/** A raw Messages request with a member token, to hang up on at the moment an attack needs. */
+function postMessages(port: number, token: string): http.ClientRequest {
+  return http.request({ host: '127.0.0.1', port, method: 'POST', path: '/v1/messages', headers: { 'x-api-key': token }, agent: false });
 }
 
 const MAX_TOKENS = 4000;
@@ -85,24 +89,12 @@ test.serial(
   'a stream cut after the text but before message_delta is charged its output at the maximum, not at 1 output token',
   async (t) => {
     const upstream = await startUpstream(longStream);
-    const team = await startTeam(upstream.url);
-    t.teardown(async () => {
-      await team.stop();
-      await upstream.close();
-      cleanup(team.dataDir);
-    });
+    const team = await startTeamFor(t, upstream);
     const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
     // The attack: read the whole answer, then hang up before the event that carries the bill.
     const text = await deadline(
       new Promise<string>((resolve, reject) => {
-        const req = http.request({
-          host: '127.0.0.1',
-          port: team.port,
-          method: 'POST',
-          path: '/v1/messages',
-          headers: { 'x-api-key': token },
-          agent: false,
-        });
+        const req = postMessages(team.port, token);
         req.on('response', (res) => {
           let got = '';
           res.on('data', (d: Buffer) => {
@@ -141,22 +133,10 @@ test.serial('a request the client leaves after it went upstream is charged at th
   const upstream = await startUpstream(
     (_req, res) => res.on('close', () => (upstreamClosed = true)) /* generates, never answers in time */,
   );
-  const team = await startTeam(upstream.url);
-  t.teardown(async () => {
-    await team.stop();
-    await upstream.close();
-    cleanup(team.dataDir);
-  });
+  const team = await startTeamFor(t, upstream);
   const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
   const body = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: MAX_TOKENS, messages: [{ role: 'user', content: 'x' }] });
-  const req = http.request({
-    host: '127.0.0.1',
-    port: team.port,
-    method: 'POST',
-    path: '/v1/messages',
-    headers: { 'x-api-key': token },
-    agent: false,
-  });
+  const req = postMessages(team.port, token);
   req.on('error', () => undefined);
   req.end(body);
   await waitFor(() => upstream.seen.length === 1, 5000, 'the request to reach the upstream');
@@ -186,12 +166,7 @@ test.serial('web searches the upstream ran for a request are in its cost ($10 pe
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ type: 'message', model: 'claude-sonnet-4-5', content: [], stop_reason: 'end_turn', usage }));
   });
-  const team = await startTeam(upstream.url);
-  t.teardown(async () => {
-    await team.stop();
-    await upstream.close();
-    cleanup(team.dataDir);
-  });
+  const team = await startTeamFor(t, upstream);
   const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
   const body = JSON.stringify({
     model: 'claude-sonnet-4-5',
@@ -199,62 +174,10 @@ test.serial('web searches the upstream ran for a request are in its cost ($10 pe
     messages: [],
     tools: [{ type: 'web_search_20250305', name: 'web_search' }],
   });
-  const reply = await new Promise<number>((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port: team.port,
-      method: 'POST',
-      path: '/v1/messages',
-      headers: { 'x-api-key': token },
-      agent: false,
-    });
-    req.on('response', (res) => res.resume().on('end', () => resolve(res.statusCode!)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  const reply = (await send(team.port, { headers: { 'x-api-key': token }, body })).status;
   t.is(reply, 200);
   const [row] = await rowsOf(team, 'mallory', 1);
   const tokens = estimateCost('claude-sonnet-4-5', { inputTokens: 100, outputTokens: 50, cacheCreationTokens: 0, cacheReadTokens: 0 });
   t.truthy(row);
   t.true(Math.abs(row!.cost - (tokens + 0.4)) < 1e-9, `cost ${row!.cost}: tokens ${tokens} + 40 searches at $0.01`);
 });
-
-test.serial(
-  "bodies a member's requests are still uploading are capped like requests in flight: the gateway holds no more of them",
-  async (t) => {
-    // Team mode reads a whole body before the reservation (its size and max_tokens make the estimate). Without a
-    // cap there, one member's parallel 32 MB uploads would each be buffered: memory for the whole team's gateway.
-    const upstream = await startUpstream();
-    const team = await startTeam(upstream.url, { env: { CCTL_MAX_IN_FLIGHT: '4' } });
-    const sockets: net.Socket[] = [];
-    t.teardown(async () => {
-      for (const s of sockets) s.destroy();
-      await team.stop();
-      await upstream.close();
-      cleanup(team.dataDir);
-    });
-    const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
-    const answers: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      const socket = net.connect(team.port, '127.0.0.1');
-      sockets.push(socket);
-      answers.push('');
-      socket.on('data', (d: Buffer) => (answers[i] += d.toString()));
-      socket.on('error', () => undefined);
-      socket.write(`POST /v1/messages HTTP/1.1\r\nHost: x\r\nx-api-key: ${token}\r\nContent-Length: ${16 * 1024 * 1024}\r\n\r\n`);
-      socket.write(Buffer.alloc(256 * 1024, 0x20));
-    }
-    await waitFor(
-      () => answers.filter((a) => a.startsWith('HTTP/1.1 429')).length >= 8,
-      5000,
-      'the uploads past the cap to be refused',
-    ).catch(() => undefined);
-    const refused = answers.filter((a) => a.startsWith('HTTP/1.1 429')).length;
-    t.is(
-      refused,
-      8,
-      `${refused} of 12 uploads refused at once; the others: ${answers.filter((a) => !a.startsWith('HTTP/1.1 429')).length} held`,
-    );
-    t.is(upstream.seen.length, 0);
-  },
-);

